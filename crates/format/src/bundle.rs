@@ -1,0 +1,1 @@
+//! Sigstore bundle v0.3 JSON.

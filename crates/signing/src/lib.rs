@@ -1,0 +1,1 @@
+//! hallmark-signing (placeholder).
