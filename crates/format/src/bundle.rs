@@ -1,1 +1,424 @@
-//! Sigstore bundle v0.3 JSON.
+//! The Sigstore bundle v0.3 JSON that carries an OMS signature
+//! (`docs/oms-spec.md` §1.1, §8; Sigstore protobuf-specs `Bundle` JSON mapping).
+//!
+//! Reading is lenient where released producers differ (`keyid` absent, `""` or `null`;
+//! `tlogEntries` absent; `publicKey` with `hint` or with the older `rawBytes`/`keyDetails`)
+//! and strict where the meaning would change: the media type must be exactly the v0.3
+//! string, and unknown fields are refused, as the reference verifier refuses them.
+//! Writing produces exactly the reference 1.1.x shape, compact, in its key order.
+
+use serde_json::{Map, Value, json};
+
+use crate::dsse::{Envelope, EnvelopeSignature};
+use crate::error::FormatError;
+use crate::json::{Obj, b64_decode, b64_encode};
+use crate::limits::Limits;
+
+/// The only bundle media type OMS producers write.
+pub const BUNDLE_MEDIA_TYPE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+const DOC: &str = "signature bundle";
+
+/// `verificationMaterial`'s key/certificate content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerificationMaterial {
+    /// Key method: a hint identifying the public key (1.1+), or the older embedded key.
+    PublicKey {
+        /// `hint`: hex SHA-256 of the SPKI PEM text.
+        hint: Option<String>,
+        /// Pre-1.1 bundles embedded the PEM here; verifiers never trust it.
+        legacy_raw_bytes: Option<Vec<u8>>,
+    },
+    /// Certificate method: leaf first, then the intermediates the signer supplied (DER).
+    X509CertificateChain(Vec<Vec<u8>>),
+    /// Sigstore keyless: one Fulcio leaf certificate (DER).
+    Certificate(Vec<u8>),
+}
+
+impl VerificationMaterial {
+    /// The signing method this material belongs to: `key`, `certificate` or `sigstore`.
+    #[must_use]
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::PublicKey { .. } => "key",
+            Self::X509CertificateChain(_) => "certificate",
+            Self::Certificate(_) => "sigstore",
+        }
+    }
+}
+
+/// A parsed bundle. Transparency-log and timestamp data are kept as raw JSON for the
+/// Sigstore verifier, which parses them itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bundle {
+    /// `mediaType` (always [`BUNDLE_MEDIA_TYPE_V03`] after parsing).
+    pub media_type: String,
+    /// Key, chain or certificate.
+    pub material: VerificationMaterial,
+    /// `verificationMaterial.tlogEntries` (empty for key and certificate bundles).
+    pub tlog_entries: Vec<Value>,
+    /// `verificationMaterial.timestampVerificationData`, if present.
+    pub timestamp_verification_data: Option<Value>,
+    /// The DSSE envelope, payload decoded.
+    pub envelope: Envelope,
+}
+
+impl Bundle {
+    /// Parses bundle bytes, enforcing `limits`.
+    pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self, FormatError> {
+        if bytes.len() > limits.max_bundle_bytes {
+            return Err(FormatError::TooLarge {
+                size: bytes.len(),
+                limit: limits.max_bundle_bytes,
+            });
+        }
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|source| FormatError::Json { what: DOC, source })?;
+        let top = Obj::new(DOC, "", &value)?;
+        top.deny_unknown(&[
+            "mediaType",
+            "media_type",
+            "verificationMaterial",
+            "verification_material",
+            "dsseEnvelope",
+            "dsse_envelope",
+        ])?;
+        let media_type = top
+            .get_either("mediaType", "media_type")
+            .ok_or_else(|| FormatError::MissingField {
+                what: DOC,
+                field: "mediaType".into(),
+            })?
+            .as_str()
+            .ok_or_else(|| top.bad("mediaType", "must be a string"))?;
+        if media_type != BUNDLE_MEDIA_TYPE_V03 {
+            return Err(FormatError::MediaType {
+                found: media_type.to_owned(),
+            });
+        }
+        let vm_value = top
+            .get_either("verificationMaterial", "verification_material")
+            .ok_or_else(|| FormatError::MissingField {
+                what: DOC,
+                field: "verificationMaterial".into(),
+            })?;
+        let vm = Obj::new(DOC, "verificationMaterial", vm_value)?;
+        let (material, tlog_entries, timestamp_verification_data) = parse_material(&vm, limits)?;
+        let env_value = top
+            .get_either("dsseEnvelope", "dsse_envelope")
+            .ok_or_else(|| FormatError::MissingField {
+                what: DOC,
+                field: "dsseEnvelope".into(),
+            })?;
+        let envelope = parse_envelope(&Obj::new(DOC, "dsseEnvelope", env_value)?)?;
+        Ok(Self {
+            media_type: media_type.to_owned(),
+            material,
+            tlog_entries,
+            timestamp_verification_data,
+            envelope,
+        })
+    }
+
+    /// Serializes the bundle as compact JSON in the reference 1.1.x key order:
+    /// `mediaType`, `verificationMaterial{<material>, tlogEntries[, timestampVerificationData]}`,
+    /// `dsseEnvelope{payload, payloadType, signatures[{sig, keyid}]}`.
+    #[must_use]
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut vm = Map::new();
+        match &self.material {
+            VerificationMaterial::PublicKey {
+                hint,
+                legacy_raw_bytes,
+            } => {
+                let mut pk = Map::new();
+                if let Some(h) = hint {
+                    pk.insert("hint".into(), json!(h));
+                }
+                if let Some(raw) = legacy_raw_bytes {
+                    pk.insert("rawBytes".into(), json!(b64_encode(raw)));
+                }
+                vm.insert("publicKey".into(), Value::Object(pk));
+            }
+            VerificationMaterial::X509CertificateChain(certs) => {
+                let certs: Vec<Value> = certs
+                    .iter()
+                    .map(|c| json!({ "rawBytes": b64_encode(c) }))
+                    .collect();
+                vm.insert(
+                    "x509CertificateChain".into(),
+                    json!({ "certificates": certs }),
+                );
+            }
+            VerificationMaterial::Certificate(c) => {
+                vm.insert("certificate".into(), json!({ "rawBytes": b64_encode(c) }));
+            }
+        }
+        vm.insert(
+            "tlogEntries".into(),
+            Value::Array(self.tlog_entries.clone()),
+        );
+        if let Some(t) = &self.timestamp_verification_data {
+            vm.insert("timestampVerificationData".into(), t.clone());
+        }
+        let sigs: Vec<Value> = self
+            .envelope
+            .signatures
+            .iter()
+            .map(|s| {
+                let mut m = Map::new();
+                m.insert("sig".into(), json!(b64_encode(&s.sig)));
+                m.insert("keyid".into(), json!(s.keyid.clone().unwrap_or_default()));
+                Value::Object(m)
+            })
+            .collect();
+        let mut env = Map::new();
+        env.insert("payload".into(), json!(b64_encode(&self.envelope.payload)));
+        env.insert("payloadType".into(), json!(self.envelope.payload_type));
+        env.insert("signatures".into(), Value::Array(sigs));
+        let mut top = Map::new();
+        top.insert("mediaType".into(), json!(self.media_type));
+        top.insert("verificationMaterial".into(), Value::Object(vm));
+        top.insert("dsseEnvelope".into(), Value::Object(env));
+        // A Value of strings, arrays and objects always serializes.
+        serde_json::to_vec(&Value::Object(top)).unwrap_or_default()
+    }
+}
+
+type Material = (VerificationMaterial, Vec<Value>, Option<Value>);
+
+fn parse_material(vm: &Obj<'_>, limits: &Limits) -> Result<Material, FormatError> {
+    vm.deny_unknown(&[
+        "publicKey",
+        "public_key",
+        "x509CertificateChain",
+        "x509_certificate_chain",
+        "certificate",
+        "tlogEntries",
+        "tlog_entries",
+        "timestampVerificationData",
+        "timestamp_verification_data",
+    ])?;
+    let pk = vm.get_either("publicKey", "public_key");
+    let chain = vm.get_either("x509CertificateChain", "x509_certificate_chain");
+    let cert = vm.get("certificate");
+    let present =
+        usize::from(pk.is_some()) + usize::from(chain.is_some()) + usize::from(cert.is_some());
+    if present != 1 {
+        return Err(FormatError::BadField {
+            what: DOC,
+            field: "verificationMaterial".into(),
+            reason: format!(
+                "must hold exactly one of publicKey, x509CertificateChain, certificate (found {present})"
+            ),
+        });
+    }
+    let material = if let Some(pk) = pk {
+        let pk = Obj::new(DOC, "verificationMaterial.publicKey", pk)?;
+        pk.deny_unknown(&["hint", "rawBytes", "raw_bytes", "keyDetails", "key_details"])?;
+        let hint = pk.opt_str("hint")?.map(str::to_owned);
+        let legacy_raw_bytes = match pk.get_either("rawBytes", "raw_bytes") {
+            None => None,
+            Some(v) => Some(b64_decode(
+                "verificationMaterial.publicKey.rawBytes",
+                v.as_str()
+                    .ok_or_else(|| pk.bad("rawBytes", "must be a string"))?,
+            )?),
+        };
+        VerificationMaterial::PublicKey {
+            hint,
+            legacy_raw_bytes,
+        }
+    } else if let Some(chain) = chain {
+        let chain = Obj::new(DOC, "verificationMaterial.x509CertificateChain", chain)?;
+        chain.deny_unknown(&["certificates"])?;
+        let list = chain.req_array("certificates")?;
+        if list.is_empty() {
+            return Err(chain.bad("certificates", "is empty"));
+        }
+        if list.len() > limits.max_certificates {
+            return Err(chain.bad(
+                "certificates",
+                format!(
+                    "holds {} certificates, over the limit of {}",
+                    list.len(),
+                    limits.max_certificates
+                ),
+            ));
+        }
+        let mut certs = Vec::with_capacity(list.len());
+        for (i, c) in list.iter().enumerate() {
+            certs.push(raw_bytes(&Obj::new(
+                DOC,
+                &format!("verificationMaterial.x509CertificateChain.certificates[{i}]"),
+                c,
+            )?)?);
+        }
+        VerificationMaterial::X509CertificateChain(certs)
+    } else {
+        let c = Obj::new(
+            DOC,
+            "verificationMaterial.certificate",
+            cert.unwrap_or(&Value::Null),
+        )?;
+        VerificationMaterial::Certificate(raw_bytes(&c)?)
+    };
+    let tlog_entries = match vm.get_either("tlogEntries", "tlog_entries") {
+        None => Vec::new(),
+        Some(v) => v
+            .as_array()
+            .cloned()
+            .ok_or_else(|| vm.bad("tlogEntries", "must be an array"))?,
+    };
+    let tsv = vm
+        .get_either("timestampVerificationData", "timestamp_verification_data")
+        .cloned();
+    if let Some(t) = &tsv {
+        if !t.is_object() {
+            return Err(vm.bad("timestampVerificationData", "must be an object"));
+        }
+    }
+    Ok((material, tlog_entries, tsv))
+}
+
+fn raw_bytes(o: &Obj<'_>) -> Result<Vec<u8>, FormatError> {
+    o.deny_unknown(&["rawBytes", "raw_bytes"])?;
+    let s = o
+        .get_either("rawBytes", "raw_bytes")
+        .ok_or_else(|| FormatError::MissingField {
+            what: DOC,
+            field: o.field_path("rawBytes"),
+        })?
+        .as_str()
+        .ok_or_else(|| o.bad("rawBytes", "must be a string"))?;
+    let der = b64_decode(&o.field_path("rawBytes"), s)?;
+    if der.is_empty() {
+        return Err(o.bad("rawBytes", "is empty"));
+    }
+    Ok(der)
+}
+
+fn parse_envelope(env: &Obj<'_>) -> Result<Envelope, FormatError> {
+    env.deny_unknown(&["payload", "payloadType", "payload_type", "signatures"])?;
+    let payload = b64_decode("dsseEnvelope.payload", env.req_str("payload")?)?;
+    let payload_type = env
+        .get_either("payloadType", "payload_type")
+        .ok_or_else(|| FormatError::MissingField {
+            what: DOC,
+            field: "dsseEnvelope.payloadType".into(),
+        })?
+        .as_str()
+        .ok_or_else(|| env.bad("payloadType", "must be a string"))?
+        .to_owned();
+    let list = env.req_array("signatures")?;
+    if list.is_empty() {
+        return Err(env.bad("signatures", "is empty: the envelope carries no signature"));
+    }
+    let mut signatures = Vec::with_capacity(list.len().min(16));
+    for (i, s) in list.iter().take(16).enumerate() {
+        let s = Obj::new(DOC, &format!("dsseEnvelope.signatures[{i}]"), s)?;
+        s.deny_unknown(&["sig", "keyid"])?;
+        let sig = b64_decode(&s.field_path("sig"), s.req_str("sig")?)?;
+        if sig.is_empty() {
+            return Err(s.bad("sig", "is empty"));
+        }
+        let keyid = s.opt_str("keyid")?.map(str::to_owned);
+        signatures.push(EnvelopeSignature { sig, keyid });
+    }
+    Ok(Envelope {
+        payload,
+        payload_type,
+        signatures,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Bundle {
+        Bundle {
+            media_type: BUNDLE_MEDIA_TYPE_V03.into(),
+            material: VerificationMaterial::PublicKey {
+                hint: Some("ab".repeat(32)),
+                legacy_raw_bytes: None,
+            },
+            tlog_entries: vec![],
+            timestamp_verification_data: None,
+            envelope: Envelope {
+                payload: b"{}".to_vec(),
+                payload_type: crate::dsse::IN_TOTO_PAYLOAD_TYPE.into(),
+                signatures: vec![EnvelopeSignature {
+                    sig: vec![1, 2, 3],
+                    keyid: Some(String::new()),
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn writes_the_reference_shape() {
+        let text = String::from_utf8(sample().to_json()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\",\"verificationMaterial\":{{\"publicKey\":{{\"hint\":\"{}\"}},\"tlogEntries\":[]}},\"dsseEnvelope\":{{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[{{\"sig\":\"AQID\",\"keyid\":\"\"}}]}}}}",
+                "ab".repeat(32)
+            )
+        );
+        assert_eq!(
+            Bundle::parse(text.as_bytes(), &Limits::default()).unwrap(),
+            sample()
+        );
+    }
+
+    #[test]
+    fn lenient_where_producers_differ() {
+        let text = String::from_utf8(sample().to_json()).unwrap();
+        for variant in [
+            text.replace(",\"keyid\":\"\"", ""),
+            text.replace("\"keyid\":\"\"", "\"keyid\":null"),
+            text.replace(",\"tlogEntries\":[]", ""),
+        ] {
+            Bundle::parse(variant.as_bytes(), &Limits::default()).unwrap();
+        }
+    }
+
+    #[test]
+    fn strict_where_meaning_changes() {
+        let text = String::from_utf8(sample().to_json()).unwrap();
+        let cases = [
+            (
+                text.replace("bundle.v0.3+json", "bundle+json;version=0.3"),
+                "mediaType",
+            ),
+            (
+                text.replacen('{', "{\"extra\":1,", 1),
+                "unknown field `extra`",
+            ),
+            (
+                text.replace("\"sig\":\"AQID\"", "\"sig\":\"A-_D\""),
+                "base64",
+            ),
+            (
+                text.replace("[{\"sig\":\"AQID\",\"keyid\":\"\"}]", "[]"),
+                "no signature",
+            ),
+            (text[..text.len() / 2].to_owned(), "not valid JSON"),
+        ];
+        for (bad, needle) in cases {
+            let err = Bundle::parse(bad.as_bytes(), &Limits::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+        }
+        let limits = Limits {
+            max_bundle_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            Bundle::parse(text.as_bytes(), &limits),
+            Err(FormatError::TooLarge { .. })
+        ));
+    }
+}

@@ -42,14 +42,24 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 /// payload written as Python's `repr(bytes)`. Only used to verify v0.2.0 bundles.
 #[must_use]
 pub fn compat_pae_v020(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!("DSSEV1 {} {} {} ", payload_type.len(), payload_type, payload.len()).into_bytes();
+    let mut out = format!(
+        "DSSEV1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        payload.len()
+    )
+    .into_bytes();
     out.extend_from_slice(python_bytes_repr(payload).as_bytes());
     out
 }
 
 /// Python's `repr()` of a `bytes` object.
 fn python_bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut s = String::with_capacity(b.len() + 3);
     s.push('b');
     s.push(quote);
@@ -77,7 +87,10 @@ mod tests {
 
     #[test]
     fn pae_matches_the_dsse_spec_example() {
-        assert_eq!(pae("http://example.com/HelloWorld", b"hello world"), b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec());
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
     }
 
     #[test]

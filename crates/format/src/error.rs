@@ -44,7 +44,9 @@ pub enum FormatError {
         reason: String,
     },
     /// A field the format does not define.
-    #[error("{what}: unknown field `{field}` (the reference model_signing rejects bundles with unknown fields)")]
+    #[error(
+        "{what}: unknown field `{field}` (the reference model_signing rejects bundles with unknown fields)"
+    )]
     UnknownField {
         /// Which document.
         what: &'static str,
@@ -52,7 +54,9 @@ pub enum FormatError {
         field: String,
     },
     /// The bundle's media type is not the one OMS uses.
-    #[error("unsupported bundle mediaType {found:?}; expected \"application/vnd.dev.sigstore.bundle.v0.3+json\"")]
+    #[error(
+        "unsupported bundle mediaType {found:?}; expected \"application/vnd.dev.sigstore.bundle.v0.3+json\""
+    )]
     MediaType {
         /// What the bundle says.
         found: String,
@@ -64,13 +68,17 @@ pub enum FormatError {
         found: String,
     },
     /// The statement `_type` is wrong.
-    #[error("unsupported in-toto statement _type {found:?}; expected \"https://in-toto.io/Statement/v1\"")]
+    #[error(
+        "unsupported in-toto statement _type {found:?}; expected \"https://in-toto.io/Statement/v1\""
+    )]
     StatementType {
         /// What the statement says.
         found: String,
     },
     /// The predicate type is neither OMS v1.0 nor the legacy v0.1.
-    #[error("unsupported predicateType {found:?}; expected \"https://model_signing/signature/v1.0\"")]
+    #[error(
+        "unsupported predicateType {found:?}; expected \"https://model_signing/signature/v1.0\""
+    )]
     PredicateType {
         /// What the statement says.
         found: String,

@@ -27,6 +27,7 @@ pub mod bundle;
 pub mod digest;
 pub mod dsse;
 pub mod error;
+mod json;
 pub mod limits;
 pub mod manifest;
 pub mod resource;
@@ -34,5 +35,6 @@ pub mod statement;
 
 pub use digest::HashAlgorithm;
 pub use error::FormatError;
+pub use json::b64_encode;
 pub use manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
 pub use resource::ResourceName;

@@ -56,7 +56,9 @@ impl SerializationParams {
     pub fn resource_algorithm(&self) -> String {
         match self.method {
             Serialization::Files => self.hash.name().to_owned(),
-            Serialization::Shards { shard_size } => format!("{}-sharded-{shard_size}", self.hash.name()),
+            Serialization::Shards { shard_size } => {
+                format!("{}-sharded-{shard_size}", self.hash.name())
+            }
         }
     }
 
@@ -65,7 +67,8 @@ impl SerializationParams {
     #[must_use]
     pub fn accepts_algorithm(&self, algorithm: &str) -> bool {
         algorithm == self.resource_algorithm()
-            || (matches!(self.method, Serialization::Shards { .. }) && algorithm == self.hash.name())
+            || (matches!(self.method, Serialization::Shards { .. })
+                && algorithm == self.hash.name())
     }
 }
 
@@ -113,7 +116,9 @@ impl Manifest {
         let mut map = HashMap::with_capacity(self.resources.len());
         for r in &self.resources {
             if map.insert(&r.name, r).is_some() {
-                return Err(FormatError::DuplicateResource { name: r.name.to_string() });
+                return Err(FormatError::DuplicateResource {
+                    name: r.name.to_string(),
+                });
             }
         }
         Ok(map)

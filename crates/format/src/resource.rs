@@ -52,8 +52,10 @@ impl ResourceName {
         let end = parts.next().ok_or_else(|| bad("expected path:start:end"))?;
         let start = parts.next().ok_or_else(|| bad("expected path:start:end"))?;
         let path = parts.next().ok_or_else(|| bad("expected path:start:end"))?;
-        let start: u64 = parse_offset(start).ok_or_else(|| bad("start offset is not a decimal integer"))?;
-        let end: u64 = parse_offset(end).ok_or_else(|| bad("end offset is not a decimal integer"))?;
+        let start: u64 =
+            parse_offset(start).ok_or_else(|| bad("start offset is not a decimal integer"))?;
+        let end: u64 =
+            parse_offset(end).ok_or_else(|| bad("end offset is not a decimal integer"))?;
         if end <= start {
             return Err(bad("shard end must be greater than its start"));
         }
@@ -69,9 +71,14 @@ impl ResourceName {
     #[must_use]
     pub fn reference_cmp(&self, other: &Self) -> Ordering {
         compare_paths(self.path(), other.path()).then_with(|| match (self, other) {
-            (Self::Shard { start: a, end: ae, .. }, Self::Shard { start: b, end: be, .. }) => {
-                a.cmp(b).then(ae.cmp(be))
-            }
+            (
+                Self::Shard {
+                    start: a, end: ae, ..
+                },
+                Self::Shard {
+                    start: b, end: be, ..
+                },
+            ) => a.cmp(b).then(ae.cmp(be)),
             (Self::File(_), Self::Shard { .. }) => Ordering::Less,
             (Self::Shard { .. }, Self::File(_)) => Ordering::Greater,
             (Self::File(_), Self::File(_)) => Ordering::Equal,
@@ -144,11 +151,30 @@ mod tests {
 
     #[test]
     fn reference_order_puts_directory_separator_lowest() {
-        let mut names = ["layers.bin", "layers-extra/b.bin", "layers/a.bin", "a0", "a.b", "a-b", "a/b"]
-            .map(|s| ResourceName::File(s.to_owned()));
+        let mut names = [
+            "layers.bin",
+            "layers-extra/b.bin",
+            "layers/a.bin",
+            "a0",
+            "a.b",
+            "a-b",
+            "a/b",
+        ]
+        .map(|s| ResourceName::File(s.to_owned()));
         names.sort_by(ResourceName::reference_cmp);
         let got: Vec<String> = names.iter().map(ToString::to_string).collect();
-        assert_eq!(got, ["a/b", "a-b", "a.b", "a0", "layers/a.bin", "layers-extra/b.bin", "layers.bin"]);
+        assert_eq!(
+            got,
+            [
+                "a/b",
+                "a-b",
+                "a.b",
+                "a0",
+                "layers/a.bin",
+                "layers-extra/b.bin",
+                "layers.bin"
+            ]
+        );
     }
 
     #[test]
@@ -171,8 +197,20 @@ mod tests {
 
     #[test]
     fn unsafe_names_are_rejected() {
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a\\b", "a\0b", "./", "shard:x:1"] {
-            assert!(ResourceName::parse_file(bad).is_err() || bad == "shard:x:1", "{bad:?}");
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a\\b",
+            "a\0b",
+            "./",
+            "shard:x:1",
+        ] {
+            assert!(
+                ResourceName::parse_file(bad).is_err() || bad == "shard:x:1",
+                "{bad:?}"
+            );
         }
         assert!(ResourceName::parse_shard("a:1:1").is_err());
         assert!(ResourceName::parse_shard("a:x:1").is_err());

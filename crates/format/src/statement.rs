@@ -1,1 +1,392 @@
-//! in-toto statements.
+//! The in-toto Statement v1 that OMS signs, with the `https://model_signing/signature/v1.0`
+//! predicate, and a reader for the legacy `https://model_signing/Digests/v0.1` layout
+//! (`docs/oms-spec.md` §1.3–§1.6, §4.1).
+//!
+//! Parsing always starts from the exact payload bytes that were signed; nothing is
+//! re-serialized before it is checked.
+
+use serde_json::{Map, Value, json};
+
+use crate::digest::HashAlgorithm;
+use crate::error::FormatError;
+use crate::json::{Obj, parse_hex};
+use crate::limits::Limits;
+use crate::manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
+use crate::resource::{ResourceName, normalize_path};
+
+/// `_type` of an in-toto Statement v1.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// The OMS predicate type written by every reference release since 0.3.
+pub const PREDICATE_TYPE_V1: &str = "https://model_signing/signature/v1.0";
+/// The predicate type `model_signing` 0.2.0 wrote (one subject per file).
+pub const PREDICATE_TYPE_LEGACY: &str = "https://model_signing/Digests/v0.1";
+
+const DOC: &str = "in-toto statement";
+
+/// Which statement layout a payload used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatementVersion {
+    /// `https://model_signing/signature/v1.0`.
+    V1,
+    /// `https://model_signing/Digests/v0.1` (model_signing 0.2.0).
+    LegacyDigestsV01,
+}
+
+/// A parsed OMS statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedStatement {
+    /// Layout.
+    pub version: StatementVersion,
+    /// `subject[0].digest.sha256` (absent for the legacy layout, which has no root).
+    pub root_digest: Option<Vec<u8>>,
+    /// The manifest (model name from `subject[0].name`).
+    pub manifest: Manifest,
+}
+
+/// Parses and checks a DSSE payload as an OMS statement.
+///
+/// Checks `_type`, `predicateType`, exactly one subject with a 32-byte `sha256`
+/// digest, the `serialization` block, and every resource (safe name, hex digest of the
+/// right length, algorithm consistent with the serialization, no duplicates). Unknown
+/// predicate keys are ignored, as OMS v1.0 reserves them for extensions.
+pub fn parse_statement(payload: &[u8], limits: &Limits) -> Result<ParsedStatement, FormatError> {
+    let value: Value = serde_json::from_slice(payload)
+        .map_err(|source| FormatError::Json { what: DOC, source })?;
+    let st = Obj::new(DOC, "", &value)?;
+    let ty = st.req_str("_type")?;
+    if ty != STATEMENT_TYPE {
+        return Err(FormatError::StatementType {
+            found: ty.to_owned(),
+        });
+    }
+    let predicate_type = st.req_str("predicateType")?;
+    let subjects = st.req_array("subject")?;
+    match predicate_type {
+        PREDICATE_TYPE_V1 => parse_v1(&st, subjects, limits),
+        PREDICATE_TYPE_LEGACY => parse_legacy(&st, subjects, limits),
+        other => Err(FormatError::PredicateType {
+            found: other.to_owned(),
+        }),
+    }
+}
+
+fn parse_v1(
+    st: &Obj<'_>,
+    subjects: &[Value],
+    limits: &Limits,
+) -> Result<ParsedStatement, FormatError> {
+    if subjects.len() != 1 {
+        return Err(st.bad(
+            "subject",
+            format!("must have exactly one entry, found {}", subjects.len()),
+        ));
+    }
+    let subject = Obj::new(DOC, "subject[0]", &subjects[0])?;
+    let model_name = subject.opt_str("name")?.unwrap_or_default().to_owned();
+    let digest = subject.req_obj("digest")?;
+    let root = parse_hex(DOC, &digest.field_path("sha256"), digest.req_str("sha256")?)?;
+    if root.len() != 32 {
+        return Err(digest.bad("sha256", format!("must be 32 bytes, found {}", root.len())));
+    }
+    let predicate = st.req_obj("predicate")?;
+    let params = parse_serialization(&predicate.req_obj("serialization")?)?;
+    let list = predicate.req_array("resources")?;
+    if list.len() > limits.max_resources {
+        return Err(FormatError::TooManyResources {
+            count: list.len(),
+            limit: limits.max_resources,
+        });
+    }
+    let mut resources = Vec::with_capacity(list.len());
+    for (i, r) in list.iter().enumerate() {
+        let r = Obj::new(DOC, &format!("predicate.resources[{i}]"), r)?;
+        let raw_name = r.req_str("name")?;
+        let name = match params.method {
+            Serialization::Files => ResourceName::parse_file(raw_name)?,
+            Serialization::Shards { .. } => ResourceName::parse_shard(raw_name)?,
+        };
+        let algorithm = r.req_str("algorithm")?;
+        if !params.accepts_algorithm(algorithm) {
+            return Err(r.bad(
+                "algorithm",
+                format!(
+                    "is {algorithm:?} but the serialization says {:?} (resource {raw_name:?})",
+                    params.resource_algorithm()
+                ),
+            ));
+        }
+        let digest = parse_hex(DOC, &r.field_path("digest"), r.req_str("digest")?)?;
+        if digest.len() != params.hash.digest_len() {
+            return Err(r.bad(
+                "digest",
+                format!(
+                    "of {raw_name:?} is {} bytes, {} needs {}",
+                    digest.len(),
+                    params.hash,
+                    params.hash.digest_len()
+                ),
+            ));
+        }
+        resources.push(ResourceDigest {
+            name,
+            algorithm: algorithm.to_owned(),
+            digest,
+        });
+    }
+    let manifest = Manifest {
+        model_name,
+        params,
+        resources,
+    };
+    manifest.by_name()?;
+    Ok(ParsedStatement {
+        version: StatementVersion::V1,
+        root_digest: Some(root),
+        manifest,
+    })
+}
+
+fn parse_serialization(ser: &Obj<'_>) -> Result<SerializationParams, FormatError> {
+    let hash_name = ser.req_str("hash_type")?;
+    let hash = HashAlgorithm::from_name(hash_name).ok_or_else(|| {
+        ser.bad(
+            "hash_type",
+            format!("{hash_name:?} is not one of sha256, blake2b, blake3"),
+        )
+    })?;
+    let method = match ser.req_str("method")? {
+        "files" => Serialization::Files,
+        "shards" => {
+            let n = ser.req("shard_size")?;
+            let shard_size = n
+                .as_u64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f < 1.8e19)
+                        .map(|f| f as u64)
+                })
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    ser.bad(
+                        "shard_size",
+                        format!("must be a positive integer, found {n}"),
+                    )
+                })?;
+            Serialization::Shards { shard_size }
+        }
+        other => {
+            return Err(ser.bad(
+                "method",
+                format!("{other:?} is not \"files\" or \"shards\""),
+            ));
+        }
+    };
+    let allow_symlinks = match ser.get("allow_symlinks") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| ser.bad("allow_symlinks", "must be a boolean"))?,
+    };
+    let mut ignore_paths = Vec::new();
+    if let Some(v) = ser.get("ignore_paths") {
+        let list = v
+            .as_array()
+            .ok_or_else(|| ser.bad("ignore_paths", "must be an array of strings"))?;
+        for (i, p) in list.iter().enumerate() {
+            let p = p
+                .as_str()
+                .ok_or_else(|| ser.bad(&format!("ignore_paths[{i}]"), "must be a string"))?;
+            // Windows-made reference bundles carry `\` separators here.
+            let p = p.replace('\\', "/");
+            let norm = normalize_path(&p)
+                .map_err(|e| ser.bad(&format!("ignore_paths[{i}]"), e.to_string()))?;
+            ignore_paths.push(norm);
+        }
+    }
+    ignore_paths.sort();
+    ignore_paths.dedup();
+    Ok(SerializationParams {
+        method,
+        hash,
+        allow_symlinks,
+        ignore_paths,
+    })
+}
+
+fn parse_legacy(
+    _st: &Obj<'_>,
+    subjects: &[Value],
+    limits: &Limits,
+) -> Result<ParsedStatement, FormatError> {
+    if subjects.len() > limits.max_resources {
+        return Err(FormatError::TooManyResources {
+            count: subjects.len(),
+            limit: limits.max_resources,
+        });
+    }
+    let mut resources = Vec::with_capacity(subjects.len());
+    for (i, s) in subjects.iter().enumerate() {
+        let s = Obj::new(DOC, &format!("subject[{i}]"), s)?;
+        let name = ResourceName::parse_file(s.req_str("name")?)?;
+        let d = s.req_obj("digest")?;
+        let digest = parse_hex(DOC, &d.field_path("sha256"), d.req_str("sha256")?)?;
+        if digest.len() != 32 {
+            return Err(d.bad(
+                "sha256",
+                format!("must be 32 bytes, found {}", digest.len()),
+            ));
+        }
+        resources.push(ResourceDigest {
+            name,
+            algorithm: HashAlgorithm::Sha256.name().to_owned(),
+            digest,
+        });
+    }
+    let params = SerializationParams {
+        method: Serialization::Files,
+        hash: HashAlgorithm::Sha256,
+        allow_symlinks: false,
+        ignore_paths: Vec::new(),
+    };
+    let manifest = Manifest {
+        model_name: String::new(),
+        params,
+        resources,
+    };
+    manifest.by_name()?;
+    Ok(ParsedStatement {
+        version: StatementVersion::LegacyDigestsV01,
+        root_digest: None,
+        manifest,
+    })
+}
+
+/// Serializes a manifest as the payload to sign: deterministic, 2-space indented UTF-8
+/// JSON with a fixed key order, `shard_size` as an integer, no trailing newline.
+///
+/// `root_digest` is SHA-256 over [`Manifest::root_digest_input`].
+#[must_use]
+pub fn build_statement(manifest: &Manifest, root_digest: &[u8; 32]) -> Vec<u8> {
+    let p = &manifest.params;
+    let mut ser = Map::new();
+    ser.insert("method".into(), json!(p.method.method()));
+    ser.insert("hash_type".into(), json!(p.hash.name()));
+    if let Serialization::Shards { shard_size } = p.method {
+        ser.insert("shard_size".into(), json!(shard_size));
+    }
+    ser.insert("allow_symlinks".into(), json!(p.allow_symlinks));
+    if !p.ignore_paths.is_empty() {
+        ser.insert("ignore_paths".into(), json!(p.ignore_paths));
+    }
+    let resources: Vec<Value> = manifest
+        .resources
+        .iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("name".into(), json!(r.name.to_string()));
+            m.insert("algorithm".into(), json!(r.algorithm));
+            m.insert("digest".into(), json!(hex::encode(&r.digest)));
+            Value::Object(m)
+        })
+        .collect();
+    let mut predicate = Map::new();
+    predicate.insert("serialization".into(), Value::Object(ser));
+    predicate.insert("resources".into(), Value::Array(resources));
+    let mut digest = Map::new();
+    digest.insert("sha256".into(), json!(hex::encode(root_digest)));
+    let mut subject = Map::new();
+    subject.insert("name".into(), json!(manifest.model_name));
+    subject.insert("digest".into(), Value::Object(digest));
+    let mut st = Map::new();
+    st.insert("_type".into(), json!(STATEMENT_TYPE));
+    st.insert("subject".into(), Value::Array(vec![Value::Object(subject)]));
+    st.insert("predicateType".into(), json!(PREDICATE_TYPE_V1));
+    st.insert("predicate".into(), Value::Object(predicate));
+    // Serializing a Value built from strings, bools and integers cannot fail.
+    serde_json::to_vec_pretty(&Value::Object(st)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            model_name: "m".into(),
+            params: SerializationParams {
+                method: Serialization::Shards { shard_size: 8 },
+                hash: HashAlgorithm::Sha256,
+                allow_symlinks: false,
+                ignore_paths: vec![".git".into(), "model.sig".into()],
+            },
+            resources: vec![ResourceDigest {
+                name: ResourceName::parse_shard("w.bin:0:8").unwrap(),
+                algorithm: "sha256-sharded-8".into(),
+                digest: vec![7; 32],
+            }],
+        }
+    }
+
+    #[test]
+    fn build_then_parse_round_trips() {
+        let m = manifest();
+        let bytes = build_statement(&m, &[1; 32]);
+        let parsed = parse_statement(&bytes, &Limits::default()).unwrap();
+        assert_eq!(parsed.manifest, m);
+        assert_eq!(parsed.root_digest, Some(vec![1; 32]));
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("\"shard_size\": 8,"), "{text}");
+        assert!(!text.ends_with('\n'));
+    }
+
+    #[test]
+    fn float_shard_size_from_python_is_accepted() {
+        let m = manifest();
+        let text = String::from_utf8(build_statement(&m, &[1; 32]))
+            .unwrap()
+            .replace("\"shard_size\": 8", "\"shard_size\": 8.0");
+        let parsed = parse_statement(text.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(
+            parsed.manifest.params.method,
+            Serialization::Shards { shard_size: 8 }
+        );
+        let bad = text.replace("8.0", "8.5");
+        assert!(parse_statement(bad.as_bytes(), &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn structural_errors_name_the_field() {
+        let m = manifest();
+        let text = String::from_utf8(build_statement(&m, &[1; 32])).unwrap();
+        let cases = [
+            (text.replace("Statement/v1", "Statement/v0.1"), "_type"),
+            (
+                text.replace("signature/v1.0", "signature/v2.0"),
+                "predicateType",
+            ),
+            (text.replace("w.bin:0:8", "../w.bin:0:8"), "`..`"),
+            (
+                text.replace("\"sha256-sharded-8\"", "\"SHA256\""),
+                "algorithm",
+            ),
+        ];
+        for (bad, needle) in cases {
+            let err = parse_statement(bad.as_bytes(), &Limits::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{err} should mention {needle}");
+        }
+    }
+
+    #[test]
+    fn duplicate_resources_are_rejected() {
+        let mut m = manifest();
+        m.resources.push(m.resources[0].clone());
+        let bytes = build_statement(&m, &[1; 32]);
+        let err = parse_statement(&bytes, &Limits::default()).unwrap_err();
+        assert!(
+            matches!(err, FormatError::DuplicateResource { .. }),
+            "{err}"
+        );
+    }
+}
