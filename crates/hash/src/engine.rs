@@ -1,0 +1,409 @@
+//! The hashing engine: files or shards over a bounded pool of threads
+//! (`docs/oms-spec.md` §2.5–§2.6, §5; issue 3).
+//!
+//! The files are cut into work units (whole files for `files`, `[k·N, (k+1)·N)`
+//! byte ranges for `shards`; empty files give no shard). Units are handed out
+//! largest first, so a giant file does not start last, to at most `threads`
+//! scoped OS threads. Each thread owns one read buffer, reused for every unit,
+//! and reads with `pread`; memory maps are used only when asked for
+//! ([`EngineOptions::mmap`]). Digests are put back in reference order.
+//!
+//! A file whose size no longer matches the size seen at enumeration is an error
+//! ([`HashError::FileChanged`]): the engine never hashes a different byte range
+//! than the one it names. Files are opened with `O_NONBLOCK`, so a file swapped
+//! for a FIFO after enumeration cannot hang the engine.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hallmark_format::resource::compare_paths;
+use hallmark_format::{HashAlgorithm, ResourceDigest, ResourceName, Serialization, SerializationParams};
+
+use crate::error::HashError;
+use crate::hasher::{Blake2b, Blake3, ContentHasher, Sha256};
+use crate::walk::ModelFile;
+
+/// Size of each worker's read buffer unless overridden with [`hash_files_with_buffer`].
+pub const DEFAULT_BUFFER_SIZE: usize = 4 << 20;
+
+/// Progress is reported in steps of at least this many bytes (or at a unit's end).
+const PROGRESS_STEP: u64 = 4 << 20;
+
+/// Receives progress reports; called from worker threads.
+pub trait Progress: Send + Sync {
+    /// Called once, before any byte is read.
+    fn start(&self, total_bytes: u64, total_units: usize);
+    /// Called as bytes are hashed; the sum of all calls is `total_bytes` on success.
+    fn advance(&self, bytes: u64);
+}
+
+/// How to run the engine.
+#[derive(Clone, Default)]
+pub struct EngineOptions {
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+    /// Read through memory maps instead of `pread`. Faster for one stream, but a
+    /// file truncated while mapped kills the process (SIGBUS): only for trusted,
+    /// local trees.
+    pub mmap: bool,
+    /// Progress sink.
+    pub progress: Option<Arc<dyn Progress>>,
+    /// Raise to stop: workers check it between chunks and the call returns
+    /// [`HashError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl std::fmt::Debug for EngineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineOptions")
+            .field("threads", &self.threads)
+            .field("mmap", &self.mmap)
+            .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel)
+            .finish()
+    }
+}
+
+impl EngineOptions {
+    /// The number of worker threads `threads` resolves to.
+    #[must_use]
+    pub fn effective_threads(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }
+    }
+}
+
+/// One piece of work: bytes `[start, end)` of `files[file]`, landing at `out`.
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    file: usize,
+    start: u64,
+    end: u64,
+}
+
+impl Unit {
+    fn len(&self) -> u64 {
+        self.end - self.start
+    }
+}
+
+/// Hashes `files` as `files` or `shards` with `hash`.
+///
+/// Returns one [`ResourceDigest`] per file (files) or per shard (shards), in the
+/// reference order, each with the algorithm string the reference records
+/// ([`SerializationParams::resource_algorithm`]). `files` need not be sorted.
+///
+/// # Errors
+/// I/O errors and [`HashError::FileChanged`] naming the file,
+/// [`HashError::InvalidShardSize`] for a zero shard size, and
+/// [`HashError::Cancelled`] when the cancel flag is raised.
+pub fn hash_files(
+    files: &[ModelFile],
+    method: Serialization,
+    hash: HashAlgorithm,
+    opts: &EngineOptions,
+) -> Result<Vec<ResourceDigest>, HashError> {
+    hash_files_with_buffer(files, method, hash, opts, DEFAULT_BUFFER_SIZE)
+}
+
+/// [`hash_files`] with an explicit per-worker read buffer size (for tuning and
+/// benchmarks; the buffer size never changes a digest).
+///
+/// # Errors
+/// As [`hash_files`].
+pub fn hash_files_with_buffer(
+    files: &[ModelFile],
+    method: Serialization,
+    hash: HashAlgorithm,
+    opts: &EngineOptions,
+    buffer_size: usize,
+) -> Result<Vec<ResourceDigest>, HashError> {
+    let params = SerializationParams {
+        method,
+        hash,
+        allow_symlinks: false,
+        ignore_paths: Vec::new(),
+    };
+    if !matches!(hash, HashAlgorithm::Sha256 | HashAlgorithm::Blake2b | HashAlgorithm::Blake3) {
+        return Err(HashError::UnsupportedAlgorithm {
+            algorithm: hash.name().to_owned(),
+        });
+    }
+    let algorithm = params.resource_algorithm();
+    let units = plan(files, method)?;
+    let total: u64 = units.iter().map(Unit::len).sum();
+    if let Some(p) = &opts.progress {
+        p.start(total, units.len());
+    }
+    let digests = run(files, &units, hash, opts, buffer_size.max(4096))?;
+    Ok(units
+        .iter()
+        .zip(digests)
+        .filter_map(|(u, d)| {
+            let f = files.get(u.file)?;
+            let name = match method {
+                Serialization::Files => ResourceName::File(f.name.clone()),
+                Serialization::Shards { .. } => ResourceName::Shard {
+                    path: f.name.clone(),
+                    start: u.start,
+                    end: u.end,
+                },
+            };
+            Some(ResourceDigest {
+                name,
+                algorithm: algorithm.clone(),
+                digest: d,
+            })
+        })
+        .collect())
+}
+
+/// Work units in reference order.
+fn plan(files: &[ModelFile], method: Serialization) -> Result<Vec<Unit>, HashError> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| match (files.get(a), files.get(b)) {
+        (Some(x), Some(y)) => compare_paths(&x.name, &y.name),
+        _ => std::cmp::Ordering::Equal,
+    });
+    let mut units = Vec::with_capacity(files.len());
+    for i in order {
+        let Some(f) = files.get(i) else { continue };
+        match method {
+            Serialization::Files => units.push(Unit {
+                file: i,
+                start: 0,
+                end: f.size,
+            }),
+            Serialization::Shards { shard_size } => {
+                if shard_size == 0 {
+                    return Err(HashError::InvalidShardSize { shard_size });
+                }
+                let mut start = 0;
+                while start < f.size {
+                    let end = start.saturating_add(shard_size).min(f.size);
+                    units.push(Unit { file: i, start, end });
+                    start = end;
+                }
+            }
+        }
+    }
+    Ok(units)
+}
+
+/// State shared by the workers of one call.
+pub(crate) struct Shared<'a> {
+    files: &'a [ModelFile],
+    units: &'a [Unit],
+    /// Unit indices, largest first.
+    schedule: Vec<usize>,
+    next: AtomicUsize,
+    /// Raised on the first error so the other workers stop.
+    abort: AtomicBool,
+    error: Mutex<Option<HashError>>,
+    opts: &'a EngineOptions,
+    buffer_size: usize,
+}
+
+impl Shared<'_> {
+    pub(crate) fn should_stop(&self) -> Result<(), HashError> {
+        if self.opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(HashError::Cancelled);
+        }
+        if self.abort.load(Ordering::Relaxed) {
+            // Another worker failed; its error is reported, not this one.
+            return Err(HashError::Cancelled);
+        }
+        Ok(())
+    }
+
+    fn fail(&self, e: HashError) {
+        self.abort.store(true, Ordering::Relaxed);
+        if let Ok(mut slot) = self.error.lock() {
+            // Prefer a real error over a Cancelled raised by the abort itself.
+            let replace = match slot.as_ref() {
+                None => true,
+                Some(HashError::Cancelled) => !matches!(e, HashError::Cancelled),
+                Some(_) => false,
+            };
+            if replace {
+                *slot = Some(e);
+            }
+        }
+    }
+}
+
+fn run(
+    files: &[ModelFile],
+    units: &[Unit],
+    hash: HashAlgorithm,
+    opts: &EngineOptions,
+    buffer_size: usize,
+) -> Result<Vec<Vec<u8>>, HashError> {
+    let mut schedule: Vec<usize> = (0..units.len()).collect();
+    schedule.sort_by_key(|&i| std::cmp::Reverse(units.get(i).map_or(0, Unit::len)));
+    // No buffer larger than the biggest unit (+1 for the end-of-file probe).
+    let largest = units.iter().map(Unit::len).max().unwrap_or(0);
+    let buffer_size = usize::try_from(largest.saturating_add(1))
+        .unwrap_or(usize::MAX)
+        .clamp(4096, buffer_size);
+    let shared = Shared {
+        files,
+        units,
+        schedule,
+        next: AtomicUsize::new(0),
+        abort: AtomicBool::new(false),
+        error: Mutex::new(None),
+        opts,
+        buffer_size,
+    };
+    let workers = opts.effective_threads().clamp(1, units.len().max(1));
+    let worker = |s: &Shared<'_>| match hash {
+        HashAlgorithm::Sha256 => work::<Sha256>(s),
+        HashAlgorithm::Blake2b => work::<Blake2b>(s),
+        // `hash_files_with_buffer` rejected any other algorithm up front.
+        _ => work::<Blake3>(s),
+    };
+    let parts: Vec<Vec<(usize, Vec<u8>)>> = if workers == 1 {
+        vec![worker(&shared)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| worker(&shared))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    if let Some(e) = shared.error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let mut out: Vec<Vec<u8>> = vec![Vec::new(); units.len()];
+    let mut filled = 0usize;
+    for (i, d) in parts.into_iter().flatten() {
+        if let Some(slot) = out.get_mut(i) {
+            *slot = d;
+            filled += 1;
+        }
+    }
+    if filled != units.len() {
+        // Only reachable if the flag was raised after the last unit was taken.
+        return Err(HashError::Cancelled);
+    }
+    Ok(out)
+}
+
+/// One worker: takes units until none are left or something fails.
+fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
+    let mut done = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut pending = 0u64;
+    loop {
+        if let Err(e) = s.should_stop() {
+            s.fail(e);
+            break;
+        }
+        let k = s.next.fetch_add(1, Ordering::Relaxed);
+        let Some((&ui, unit)) = s.schedule.get(k).and_then(|ui| Some((ui, s.units.get(*ui)?))) else {
+            break;
+        };
+        let Some(file) = s.files.get(unit.file) else { break };
+        let result = if s.opts.mmap {
+            crate::mmap::hash_mapped::<H>(file, unit.start, unit.end, s, &mut pending)
+        } else {
+            if buf.is_empty() {
+                buf = vec![0; s.buffer_size];
+            }
+            hash_pread::<H>(file, unit.start, unit.end, &mut buf, s, &mut pending)
+        };
+        match result {
+            Ok(d) => done.push((ui, d)),
+            Err(e) => {
+                s.fail(e);
+                break;
+            }
+        }
+    }
+    if pending > 0 {
+        report(s, &mut pending, 0, true);
+    }
+    done
+}
+
+/// Adds `n` bytes of progress, flushing to the sink in steps.
+pub(crate) fn report(s: &Shared<'_>, pending: &mut u64, n: u64, flush: bool) {
+    *pending += n;
+    if let Some(p) = &s.opts.progress {
+        if *pending >= PROGRESS_STEP || (flush && *pending > 0) {
+            p.advance(*pending);
+            *pending = 0;
+        }
+    } else {
+        *pending = 0;
+    }
+}
+
+pub(crate) fn open(file: &ModelFile) -> Result<File, HashError> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&file.path)
+        .map_err(|e| HashError::io(&file.path, e))
+}
+
+pub(crate) fn changed(path: &Path, expected: u64, found: String) -> HashError {
+    HashError::FileChanged {
+        path: path.to_owned(),
+        expected,
+        found,
+    }
+}
+
+/// Hashes `[start, end)` of `file` with `pread` into `buf`. When `end` is the
+/// enumerated size, one extra byte is requested to notice a file that grew.
+fn hash_pread<H: ContentHasher>(
+    file: &ModelFile,
+    start: u64,
+    end: u64,
+    buf: &mut [u8],
+    s: &Shared<'_>,
+    pending: &mut u64,
+) -> Result<Vec<u8>, HashError> {
+    let f = open(file)?;
+    let probe_eof = end == file.size;
+    let mut h = H::start();
+    let mut off = start;
+    loop {
+        let remaining = end - off;
+        let want = if probe_eof { remaining.saturating_add(1) } else { remaining };
+        let want = usize::try_from(want).unwrap_or(usize::MAX).min(buf.len());
+        if want == 0 {
+            break;
+        }
+        let chunk = buf.get_mut(..want).unwrap_or_default();
+        let n = match f.read_at(chunk, off) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(HashError::io(&file.path, e)),
+        };
+        if off + n as u64 > end {
+            return Err(changed(&file.path, file.size, format!("more than {} bytes", file.size)));
+        }
+        h.update(chunk.get(..n).unwrap_or_default());
+        off += n as u64;
+        report(s, pending, n as u64, false);
+        s.should_stop()?;
+    }
+    if off != end {
+        return Err(changed(&file.path, file.size, format!("{off} bytes")));
+    }
+    report(s, pending, 0, end - start >= PROGRESS_STEP);
+    Ok(h.finish())
+}

@@ -1,0 +1,336 @@
+//! Model enumeration (`docs/oms-spec.md` §2.1–§2.4), matching `model_signing` 1.1.1.
+//!
+//! * Regular files at any depth are listed, hidden ones included; directories
+//!   produce nothing; empty files are listed.
+//! * Names are model-relative POSIX paths; a model that is itself a file yields
+//!   one entry named `"."`.
+//! * The ignore check runs **before** the symlink check, as on the reference's
+//!   `main` branch (PR #550): a symlink inside an ignored directory such as `.git/`
+//!   does not abort. (1.1.1 checks symlinks first.) Ignored directories are not
+//!   descended into at all.
+//! * Symlinks are refused unless allowed. When allowed, a link to a file is listed
+//!   under the link's name with the target's size (and later content); a link to a
+//!   directory is skipped, exactly like the reference's `glob("**/*")`, so no
+//!   cycle can arise. Deviation: a dangling link or a loop of links is an error
+//!   (the OMS conformance suite expects signing to fail), where 1.1.1 also errors.
+//! * FIFOs, sockets, devices, unreadable directories and names that are not valid
+//!   UTF-8 are errors naming the path.
+//! * The result is sorted in the reference order (component-wise, see
+//!   [`hallmark_format::resource::compare_paths`]), whatever the directory order.
+
+use std::collections::HashMap;
+use std::fs::{self, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use hallmark_format::resource::{SINGLE_FILE_NAME, compare_paths, normalize_path};
+
+use crate::error::HashError;
+use crate::ignore::IgnoreSet;
+
+/// How to enumerate a model.
+#[derive(Clone, Debug, Default)]
+pub struct WalkOptions {
+    /// Follow symbolic links to files (links to directories are always skipped).
+    pub allow_symlinks: bool,
+    /// Model-relative paths to leave out.
+    pub ignore: IgnoreSet,
+}
+
+/// One file of a model, as enumerated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelFile {
+    /// Model-relative POSIX path, or `"."` when the model path is itself a file.
+    pub name: String,
+    /// Where to read it (the link's path for an allowed symlink).
+    pub path: PathBuf,
+    /// Size in bytes at enumeration time (of the target, for a symlink).
+    pub size: u64,
+}
+
+/// Enumerates a model (a directory or a single file), sorted in reference order.
+///
+/// # Errors
+/// See the module documentation: refused symlinks, broken links, special files,
+/// non-UTF-8 names and I/O errors, each naming the path.
+pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, HashError> {
+    let lmeta = fs::symlink_metadata(model).map_err(|e| HashError::io(model, e))?;
+    let meta = if lmeta.file_type().is_symlink() {
+        if !opts.allow_symlinks {
+            return Err(HashError::Symlink { path: model.to_owned() });
+        }
+        follow(model)?
+    } else {
+        lmeta
+    };
+    if meta.is_file() {
+        return Ok(vec![ModelFile {
+            name: SINGLE_FILE_NAME.to_owned(),
+            path: model.to_owned(),
+            size: meta.len(),
+        }]);
+    }
+    if !meta.is_dir() {
+        return Err(HashError::NotRegular { path: model.to_owned() });
+    }
+
+    let mut out = Vec::new();
+    // (directory on disk, its model-relative name with a trailing '/' or "")
+    let mut stack: Vec<(PathBuf, String)> = vec![(model.to_owned(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let rd = fs::read_dir(&dir).map_err(|e| HashError::io(&dir, e))?;
+        for entry in rd {
+            let entry = entry.map_err(|e| HashError::io(&dir, e))?;
+            let path = entry.path();
+            let file_name = entry.file_name();
+            let Some(comp) = file_name.to_str() else {
+                return Err(HashError::NonUtf8Name { path });
+            };
+            let mut name = String::with_capacity(prefix.len() + comp.len());
+            name.push_str(&prefix);
+            name.push_str(comp);
+            if opts.ignore.is_ignored(&name) {
+                continue;
+            }
+            let ft = entry.file_type().map_err(|e| HashError::io(&path, e))?;
+            if ft.is_dir() {
+                name.push('/');
+                stack.push((path, name));
+            } else if ft.is_file() {
+                let size = entry.metadata().map_err(|e| HashError::io(&path, e))?.len();
+                out.push(ModelFile { name, path, size });
+            } else if ft.is_symlink() {
+                if !opts.allow_symlinks {
+                    return Err(HashError::Symlink { path });
+                }
+                let target = follow(&path)?;
+                if target.is_file() {
+                    out.push(ModelFile {
+                        name,
+                        path,
+                        size: target.len(),
+                    });
+                } else if !target.is_dir() {
+                    return Err(HashError::NotRegular { path });
+                }
+                // A link to a directory: skipped, like the reference's glob.
+            } else {
+                return Err(HashError::NotRegular { path });
+            }
+        }
+    }
+    out.sort_unstable_by(|a, b| compare_paths(&a.name, &b.name));
+    Ok(out)
+}
+
+/// Stats exactly these model-relative files, for verification with
+/// `--ignore-unsigned-files`.
+///
+/// Returns the files found (in reference order) and, separately, the names that
+/// have no regular file behind them (absent, a directory, or below a directory
+/// symlink that enumeration would not enter), so the caller can report
+/// "missing: X" as a verification failure rather than an I/O error. For a model
+/// that is a single file, the name `"."` denotes it.
+///
+/// # Errors
+/// Unsafe names, refused symlinks, broken links, special files and I/O errors
+/// other than "not found".
+pub fn stat_files(
+    model: &Path,
+    names: &[String],
+    allow_symlinks: bool,
+) -> Result<(Vec<ModelFile>, Vec<String>), HashError> {
+    let mut found = Vec::with_capacity(names.len());
+    let mut missing = Vec::new();
+    let root_meta = fs::symlink_metadata(model).map_err(|e| HashError::io(model, e))?;
+    if root_meta.file_type().is_symlink() && !allow_symlinks {
+        return Err(HashError::Symlink { path: model.to_owned() });
+    }
+    let root_is_dir = if root_meta.file_type().is_symlink() {
+        follow(model)?.is_dir()
+    } else {
+        root_meta.is_dir()
+    };
+    // Cache of intermediate directories: Some(true) = a real directory.
+    let mut dirs: HashMap<String, bool> = HashMap::new();
+    for raw in names {
+        if raw == SINGLE_FILE_NAME {
+            if root_is_dir {
+                missing.push(raw.clone());
+            } else {
+                match classify(model, allow_symlinks)? {
+                    Some(size) => found.push(ModelFile {
+                        name: raw.clone(),
+                        path: model.to_owned(),
+                        size,
+                    }),
+                    None => missing.push(raw.clone()),
+                }
+            }
+            continue;
+        }
+        let name = normalize_path(raw).map_err(|e| HashError::BadName {
+            name: raw.clone(),
+            reason: e.to_string(),
+        })?;
+        if !root_is_dir || !parents_are_dirs(model, &name, allow_symlinks, &mut dirs)? {
+            missing.push(name);
+            continue;
+        }
+        let path = model.join(&name);
+        match classify(&path, allow_symlinks)? {
+            Some(size) => found.push(ModelFile { name, path, size }),
+            None => missing.push(name),
+        }
+    }
+    found.sort_unstable_by(|a, b| compare_paths(&a.name, &b.name));
+    missing.sort_unstable_by(|a, b| compare_paths(a, b));
+    Ok((found, missing))
+}
+
+/// Whether every directory above `name` is a real directory (not a link).
+fn parents_are_dirs(
+    model: &Path,
+    name: &str,
+    allow_symlinks: bool,
+    cache: &mut HashMap<String, bool>,
+) -> Result<bool, HashError> {
+    for (i, _) in name.match_indices('/') {
+        let Some(dir) = name.get(..i) else { continue };
+        let ok = if let Some(ok) = cache.get(dir) {
+            *ok
+        } else {
+            let path = model.join(dir);
+            let ok = match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    if !allow_symlinks {
+                        return Err(HashError::Symlink { path });
+                    }
+                    false
+                }
+                Ok(m) => m.is_dir(),
+                Err(e) if is_absent(&e) => false,
+                Err(e) => return Err(HashError::io(path, e)),
+            };
+            cache.insert(dir.to_owned(), ok);
+            ok
+        };
+        if !ok {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `Some(size)` for a regular file (or allowed link to one), `None` when absent
+/// or a directory.
+fn classify(path: &Path, allow_symlinks: bool) -> Result<Option<u64>, HashError> {
+    let lmeta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if is_absent(&e) => return Ok(None),
+        Err(e) => return Err(HashError::io(path, e)),
+    };
+    let meta = if lmeta.file_type().is_symlink() {
+        if !allow_symlinks {
+            return Err(HashError::Symlink { path: path.to_owned() });
+        }
+        follow(path)?
+    } else {
+        lmeta
+    };
+    if meta.is_file() {
+        Ok(Some(meta.len()))
+    } else if meta.is_dir() {
+        Ok(None)
+    } else {
+        Err(HashError::NotRegular { path: path.to_owned() })
+    }
+}
+
+fn is_absent(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
+}
+
+/// Metadata of a symlink's final target; a dangling link or a loop is an error.
+fn follow(link: &Path) -> Result<Metadata, HashError> {
+    fs::metadata(link).map_err(|source| HashError::BrokenSymlink {
+        path: link.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, len: usize) {
+        let p = root.join(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(p, vec![7u8; len]).unwrap();
+    }
+
+    fn names(files: &[ModelFile]) -> Vec<&str> {
+        files.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    #[test]
+    fn reference_order_and_hidden_files() {
+        let d = tempfile::tempdir().unwrap();
+        for rel in ["layers.bin", "layers-extra/b.bin", "layers/a.bin", ".hidden", ".cache/x", "empty"] {
+            write(d.path(), rel, if rel == "empty" { 0 } else { 3 });
+        }
+        fs::create_dir_all(d.path().join("emptydir/deeper")).unwrap();
+        let files = enumerate(d.path(), &WalkOptions::default()).unwrap();
+        assert_eq!(
+            names(&files),
+            [".cache/x", ".hidden", "empty", "layers/a.bin", "layers-extra/b.bin", "layers.bin"]
+        );
+        let empty = files.iter().find(|f| f.name == "empty").unwrap();
+        assert_eq!(empty.size, 0);
+    }
+
+    #[test]
+    fn single_file_model_is_dot() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "m.bin", 5);
+        let files = enumerate(&d.path().join("m.bin"), &WalkOptions::default()).unwrap();
+        assert_eq!(names(&files), ["."]);
+        assert_eq!(files[0].size, 5);
+    }
+
+    #[test]
+    fn ignored_dirs_are_not_entered() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), ".git/config", 1);
+        write(d.path(), ".github2", 1);
+        write(d.path(), "sub/.git/config", 1);
+        std::os::unix::fs::symlink("/nonexistent", d.path().join(".git/link")).unwrap();
+        let opts = WalkOptions {
+            allow_symlinks: false,
+            ignore: [".git"].into_iter().collect(),
+        };
+        let files = enumerate(d.path(), &opts).unwrap();
+        assert_eq!(names(&files), [".github2", "sub/.git/config"]);
+    }
+
+    #[test]
+    fn stat_files_reports_missing_separately() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "a/b.bin", 4);
+        write(d.path(), "c", 1);
+        fs::create_dir(d.path().join("dir")).unwrap();
+        let want: Vec<String> = ["c", "a/b.bin", "nope", "a/nope", "c/under-file", "dir"]
+            .map(String::from)
+            .to_vec();
+        let (found, missing) = stat_files(d.path(), &want, false).unwrap();
+        assert_eq!(names(&found), ["a/b.bin", "c"]);
+        assert_eq!(found[0].size, 4);
+        assert_eq!(missing, ["a/nope", "c/under-file", "dir", "nope"]);
+        assert!(matches!(
+            stat_files(d.path(), &["../x".to_owned()], false),
+            Err(HashError::BadName { .. })
+        ));
+    }
+}
