@@ -1,0 +1,1 @@
+//! Adversarial bundles (testdata/sigstore).
