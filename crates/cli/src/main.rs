@@ -1,1 +1,47 @@
-fn main() {}
+//! `hallmark`: sign and verify ML models in the OpenSSF Model Signing format.
+//!
+//! Thin glue over `hallmark-signing`; see `hallmark --help`.
+
+mod args;
+mod inspect;
+mod progress;
+mod sign;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::args::{Cli, Command};
+
+/// Exit status for a verification that ran and failed.
+pub(crate) const EXIT_FAILED: u8 = 1;
+/// Exit status for bad usage or unreadable inputs.
+pub(crate) const EXIT_INPUT: u8 = 2;
+/// Exit status after Ctrl-C.
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Sign(m) => sign::run(m),
+        Command::Verify(m) => verify::run(m),
+        Command::Inspect(a) => inspect::run(&a),
+    };
+    ExitCode::from(code)
+}
+
+/// Reads a user-supplied file, naming it in the error.
+pub(crate) fn read_input(what: &str, path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
+}
+
+/// Prints an error for the user: one line, plus an indented cause chain.
+pub(crate) fn report_error(prefix: &str, err: &dyn std::error::Error) {
+    eprintln!("{prefix}: {err}");
+    let mut source = err.source();
+    while let Some(s) = source {
+        eprintln!("  caused by: {s}");
+        source = s.source();
+    }
+}

@@ -1,0 +1,218 @@
+//! Command-line surface. Every flag also accepts model_signing 1.1.1's `--snake_case`
+//! spelling, so `hallmark` is a drop-in replacement for `model_signing`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Sign and verify ML models in the OpenSSF Model Signing (OMS) format.
+///
+/// Exit status: 0 = success (verified), 1 = verification failed, 2 = usage or input
+/// error, 130 = interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "hallmark", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Accepted for compatibility with model_signing; hallmark prints warnings and errors only.
+    #[arg(long = "log-level", alias = "log_level", global = true, hide = true)]
+    pub(crate) log_level: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Sign a model (a directory or a single file).
+    #[command(subcommand)]
+    Sign(SignMethod),
+    /// Verify a model against its signature.
+    #[command(subcommand)]
+    Verify(VerifyMethod),
+    /// Decode a signature and show what it claims, WITHOUT verifying anything.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SignMethod {
+    /// Sign with an elliptic-curve private key (P-256, P-384 or P-521).
+    Key(SignKeyArgs),
+    /// Sign with a private key and its X.509 certificate (and chain).
+    Certificate(SignCertArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VerifyMethod {
+    /// Verify a signature made with a key, given the public key.
+    Key(VerifyKeyArgs),
+    /// Verify a signature made with a certificate, given trusted root certificates.
+    Certificate(VerifyCertArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SerializationArg {
+    /// One digest per file (the reference default; the only one its CLI verifies).
+    Files,
+    /// One digest per byte range of each file: hashes one big file on every core.
+    Shards,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HashArg {
+    /// SHA-256 (default).
+    Sha256,
+    /// BLAKE2b-512.
+    #[value(alias = "blake2")]
+    Blake2b,
+    /// BLAKE3.
+    Blake3,
+}
+
+/// Hashing-engine options shared by sign and verify.
+#[derive(Debug, Args)]
+pub(crate) struct EngineArgs {
+    /// Hashing threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+    /// Memory-map files instead of reading them (faster on some systems; only for
+    /// trusted local trees: a file truncated while mapped kills the process).
+    #[arg(long)]
+    pub(crate) mmap: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+/// Options that select what is part of the model.
+#[derive(Debug, Args)]
+pub(crate) struct SelectionArgs {
+    /// Path to exclude, relative to the current directory (repeatable).
+    #[arg(long = "ignore-paths", alias = "ignore_paths", value_name = "PATH")]
+    pub(crate) ignore_paths: Vec<PathBuf>,
+    /// Exclude the top-level .git, .gitattributes, .github and .gitignore (default).
+    #[arg(long = "ignore-git-paths", alias = "ignore_git_paths", overrides_with = "no_ignore_git_paths")]
+    pub(crate) ignore_git_paths: bool,
+    /// Include git paths in the model.
+    #[arg(long = "no-ignore-git-paths", alias = "no_ignore_git_paths")]
+    pub(crate) no_ignore_git_paths: bool,
+    /// Follow symbolic links to files (links to directories are skipped).
+    #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
+    pub(crate) allow_symlinks: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignCommon {
+    /// The model: a directory or a single file.
+    pub(crate) model: PathBuf,
+    /// Where to write the signature.
+    #[arg(long, default_value = "model.sig")]
+    pub(crate) signature: PathBuf,
+    /// Serialization: files (default) or shards.
+    #[arg(long, value_enum, default_value = "files")]
+    pub(crate) serialization: SerializationArg,
+    /// Content hash.
+    #[arg(long = "hash", alias = "hash_algorithm", value_enum, default_value = "sha256")]
+    pub(crate) hash: HashArg,
+    /// Shard size in bytes, for --serialization shards.
+    #[arg(long = "shard-size", alias = "shard_size", value_name = "BYTES", default_value_t = hallmark_format::manifest::DEFAULT_SHARD_SIZE)]
+    pub(crate) shard_size: u64,
+    /// Sign even if no file is left after exclusions (the OMS spec forbids it).
+    #[arg(long = "allow-empty")]
+    pub(crate) allow_empty: bool,
+    #[command(flatten)]
+    pub(crate) selection: SelectionArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyMaterialArgs {
+    /// PEM private key (PKCS#8 or SEC1; P-256, P-384 or P-521).
+    #[arg(long = "private-key", alias = "private_key", value_name = "KEY.pem")]
+    pub(crate) private_key: PathBuf,
+    /// Password of an encrypted private key (prefer --password-stdin).
+    #[arg(long)]
+    pub(crate) password: Option<String>,
+    /// Read the private key's password from the first line of standard input.
+    #[arg(long = "password-stdin", conflicts_with = "password")]
+    pub(crate) password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignKeyArgs {
+    #[command(flatten)]
+    pub(crate) common: SignCommon,
+    #[command(flatten)]
+    pub(crate) key: KeyMaterialArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignCertArgs {
+    #[command(flatten)]
+    pub(crate) common: SignCommon,
+    #[command(flatten)]
+    pub(crate) key: KeyMaterialArgs,
+    /// PEM certificate of the signing key.
+    #[arg(long = "signing-certificate", alias = "signing_certificate", value_name = "CERT.pem")]
+    pub(crate) signing_certificate: PathBuf,
+    /// PEM file(s) of intermediate certificates to embed (repeatable).
+    #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "CHAIN.pem")]
+    pub(crate) certificate_chain: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyCommon {
+    /// The model: a directory or a single file.
+    pub(crate) model: PathBuf,
+    /// The signature to verify.
+    #[arg(long)]
+    pub(crate) signature: PathBuf,
+    /// Check only the files the signature names; accept other files.
+    #[arg(long = "ignore-unsigned-files", alias = "ignore_unsigned_files", overrides_with = "no_ignore_unsigned_files")]
+    pub(crate) ignore_unsigned_files: bool,
+    /// Check every file (default).
+    #[arg(long = "no-ignore-unsigned-files", alias = "no_ignore_unsigned_files", hide = true)]
+    pub(crate) no_ignore_unsigned_files: bool,
+    /// Print a machine-readable JSON result on standard output.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) selection: SelectionArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyKeyArgs {
+    #[command(flatten)]
+    pub(crate) common: VerifyCommon,
+    /// PEM public key (SubjectPublicKeyInfo).
+    #[arg(long = "public-key", alias = "public_key", value_name = "PUB.pem")]
+    pub(crate) public_key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyCertArgs {
+    #[command(flatten)]
+    pub(crate) common: VerifyCommon,
+    /// PEM file(s) with the trusted root certificate(s) (repeatable, required).
+    #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "ROOTS.pem", required = true)]
+    pub(crate) certificate_chain: Vec<PathBuf>,
+    /// Validate the chain now instead of at the leaf's notBefore (the reference's rule,
+    /// which accepts expired leaves).
+    #[arg(long = "strict-validity")]
+    pub(crate) strict_validity: bool,
+    /// Accepted for compatibility with model_signing (fingerprints are in --json).
+    #[arg(long = "log-fingerprints", alias = "log_fingerprints", hide = true)]
+    pub(crate) log_fingerprints: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// The signature file.
+    pub(crate) signature: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// List every resource.
+    #[arg(long)]
+    pub(crate) resources: bool,
+}

@@ -1,0 +1,119 @@
+//! Comparing the signed manifest with the model on disk, reporting every difference.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use hallmark_format::{ResourceDigest, ResourceName};
+use serde::Serialize;
+
+/// One way the model on disk differs from what was signed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Difference {
+    /// Signed, but not on disk (or excluded on disk).
+    Missing {
+        /// Resource name.
+        name: String,
+        /// Why it was not found, when known (e.g. excluded by an ignore rule).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// On disk, but not signed.
+    Extra {
+        /// Resource name.
+        name: String,
+    },
+    /// Present on both sides with different content.
+    Modified {
+        /// Resource name.
+        name: String,
+        /// `algorithm:hex` as signed.
+        signed: String,
+        /// `algorithm:hex` as found.
+        actual: String,
+    },
+}
+
+impl Difference {
+    /// The resource this difference is about.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Missing { name, .. } | Self::Extra { name } | Self::Modified { name, .. } => name,
+        }
+    }
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing { name, note: None } => write!(f, "missing:  {name} (signed, not found in the model)"),
+            Self::Missing { name, note: Some(n) } => write!(f, "missing:  {name} ({n})"),
+            Self::Extra { name } => write!(f, "extra:    {name} (in the model, not signed)"),
+            Self::Modified { name, signed, actual } => {
+                write!(f, "modified: {name}\n            signed:  {signed}\n            on disk: {actual}")
+            }
+        }
+    }
+}
+
+fn label(r: &ResourceDigest) -> String {
+    format!("{}:{}", r.algorithm, hex::encode(&r.digest))
+}
+
+/// Compares signed and actual resources as maps keyed by name. Both the algorithm
+/// string and the digest bytes must match. With `ignore_extra`, resources on disk that
+/// were not signed are accepted (`--ignore-unsigned-files`). Output is sorted by name.
+#[must_use]
+pub fn compare(signed: &[ResourceDigest], actual: &[ResourceDigest], ignore_extra: bool) -> Vec<Difference> {
+    let actual_map: HashMap<&ResourceName, &ResourceDigest> = actual.iter().map(|r| (&r.name, r)).collect();
+    let signed_map: HashMap<&ResourceName, &ResourceDigest> = signed.iter().map(|r| (&r.name, r)).collect();
+    let mut out = Vec::new();
+    for s in signed {
+        match actual_map.get(&s.name) {
+            None => out.push((s.name.clone(), Difference::Missing { name: s.name.to_string(), note: None })),
+            Some(a) if a.algorithm != s.algorithm || a.digest != s.digest => out.push((
+                s.name.clone(),
+                Difference::Modified { name: s.name.to_string(), signed: label(s), actual: label(a) },
+            )),
+            Some(_) => {}
+        }
+    }
+    if !ignore_extra {
+        for a in actual {
+            if !signed_map.contains_key(&a.name) {
+                out.push((a.name.clone(), Difference::Extra { name: a.name.to_string() }));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.reference_cmp(&b.0));
+    out.into_iter().map(|(_, d)| d).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(name: &str, d: u8) -> ResourceDigest {
+        ResourceDigest { name: ResourceName::File(name.into()), algorithm: "sha256".into(), digest: vec![d; 32] }
+    }
+
+    #[test]
+    fn reports_every_kind_of_difference() {
+        let signed = [r("a", 1), r("b", 2), r("c", 3)];
+        let actual = [r("a", 1), r("b", 9), r("d", 4)];
+        let diffs = compare(&signed, &actual, false);
+        assert_eq!(diffs.len(), 3);
+        assert!(matches!(&diffs[0], Difference::Modified { name, .. } if name == "b"));
+        assert!(matches!(&diffs[1], Difference::Missing { name, .. } if name == "c"));
+        assert!(matches!(&diffs[2], Difference::Extra { name } if name == "d"));
+        assert_eq!(compare(&signed, &actual, true).len(), 2);
+    }
+
+    #[test]
+    fn algorithm_strings_must_match_exactly() {
+        let mut other = r("a", 1);
+        other.algorithm = "SHA256".into();
+        assert_eq!(compare(&[r("a", 1)], &[other], false).len(), 1);
+    }
+}
