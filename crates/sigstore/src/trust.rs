@@ -12,7 +12,8 @@ use crate::SigstoreError;
 pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str =
     "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
 /// Media type of a Sigstore trusted root accepted here (the one sigstore-python 4.5 accepts).
-pub const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 
 /// Date the built-in public-good trust root snapshot was taken (UTC, `YYYY-MM-DD`).
 ///

@@ -279,7 +279,10 @@ fn tlog_detail(entry: &sigstore_verify::types::bundle::TransparencyLogEntry) -> 
         u64::from(entry.log_index)
     )];
     if entry.inclusion_proof.is_some() {
-        parts.push("inclusion proof verified against a checkpoint signed by a log in the trust root".into());
+        parts.push(
+            "inclusion proof verified against a checkpoint signed by a log in the trust root"
+                .into(),
+        );
     }
     if entry.inclusion_promise.is_some() {
         parts.push("signed entry timestamp verified".into());
@@ -317,7 +320,9 @@ impl<'a> IdentityMatcher<'a> {
         let regex = match &policy.identity_regex {
             Some(re) => {
                 let anchored = Regex::new(&format!("^(?:{re})$")).map_err(|e| {
-                    SigstoreError::Policy(format!("invalid identity regular expression {re:?}: {e}"))
+                    SigstoreError::Policy(format!(
+                        "invalid identity regular expression {re:?}: {e}"
+                    ))
                 })?;
                 Some((anchored, re.as_str()))
             }
@@ -387,7 +392,17 @@ fn refusal(err: VerifyError) -> SigstoreError {
             ),
             CertificateError::NoValidAuthority { time } => (
                 check::CERTIFICATE_CHAIN,
-                format!("no certificate authority in the trust root was valid at the signing time {time}"),
+                format!(
+                    "no certificate authority in the trust root was valid at the signing time {time}"
+                ),
+            ),
+            CertificateError::ChainInvalid(d) if d.contains("CertExpired") => (
+                check::CERTIFICATE_CHAIN,
+                format!("the signing certificate had expired at the signing time ({d})"),
+            ),
+            CertificateError::ChainInvalid(d) if d.contains("CertNotValidYet") => (
+                check::CERTIFICATE_CHAIN,
+                format!("the signing certificate was not yet valid at the signing time ({d})"),
             ),
             other => (
                 check::CERTIFICATE_CHAIN,
@@ -405,7 +420,9 @@ fn refusal(err: VerifyError) -> SigstoreError {
             ),
             TransparencyLogError::UnknownLog { log_id } => (
                 check::TRANSPARENCY_LOG,
-                format!("the entry was logged by {log_id}, a transparency log not in the trust root"),
+                format!(
+                    "the entry was logged by {log_id}, a transparency log not in the trust root"
+                ),
             ),
             TransparencyLogError::InclusionProof(d) => (
                 check::TRANSPARENCY_LOG,
@@ -413,22 +430,30 @@ fn refusal(err: VerifyError) -> SigstoreError {
             ),
             TransparencyLogError::Checkpoint(d) => (
                 check::TRANSPARENCY_LOG,
-                format!("the checkpoint is not signed by a transparency log in the trust root, or does not match the proof ({d})"),
+                format!(
+                    "the checkpoint is not signed by a transparency log in the trust root, or does not match the proof ({d})"
+                ),
             ),
             TransparencyLogError::InclusionPromise(d) => (
                 check::TRANSPARENCY_LOG,
-                format!("the signed entry timestamp does not verify with a transparency log in the trust root ({d})"),
+                format!(
+                    "the signed entry timestamp does not verify with a transparency log in the trust root ({d})"
+                ),
             ),
             other => (check::TRANSPARENCY_LOG, other.to_string()),
         },
         VerifyError::Timestamp(t) => match t {
             TimestampError::NoVerifiedTimestamp(d) => (
                 check::SIGNING_TIME,
-                format!("no signing time is authenticated by the transparency log or a timestamp authority in the trust root ({d})"),
+                format!(
+                    "no signing time is authenticated by the transparency log or a timestamp authority in the trust root ({d})"
+                ),
             ),
             other => (
                 check::SIGNING_TIME,
-                format!("the RFC 3161 timestamp does not verify against a timestamp authority in the trust root ({other})"),
+                format!(
+                    "the RFC 3161 timestamp does not verify against a timestamp authority in the trust root ({other})"
+                ),
             ),
         },
         VerifyError::SignatureInvalid(d) => (

@@ -1,1 +1,162 @@
-//! Adversarial bundles (testdata/sigstore).
+//! Adversarial bundles made from case40 by `testdata/sigstore/gen.py` (see its README):
+//! each must be refused by the named check, and the re-logged control must verify.
+
+use hallmark_sigstore::{SigstoreError, SigstoreVerified, TrustedRoot, check, verify_dsse_bundle};
+
+use crate::*;
+
+fn run(name: &str) -> Result<SigstoreVerified, SigstoreError> {
+    let dir = testdata().join(name);
+    let trust_file = dir.join("trust_config.json");
+    let trust = if trust_file.exists() {
+        TrustedRoot::from_client_trust_config_json(&read(trust_file)).expect("trust config")
+    } else {
+        private_config()
+    };
+    verify_dsse_bundle(
+        &read(dir.join("model.sig")),
+        &trust,
+        &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
+    )
+}
+
+#[test]
+fn control_relogged_bundle_verifies() {
+    // The generator's re-logging (new proof, checkpoint and SET with the real keys) is sound,
+    // so the refusals below are caused by the mutation alone.
+    run("control-relogged").expect("control verifies");
+}
+
+#[test]
+fn inclusion_proof_for_another_leaf() {
+    assert_refused(
+        run("inclusion-proof-other-leaf"),
+        check::TRANSPARENCY_LOG,
+        "the inclusion proof does not prove this entry is in the log",
+    );
+}
+
+#[test]
+fn checkpoint_signed_by_unknown_key() {
+    assert_refused(
+        run("checkpoint-unknown-key"),
+        check::TRANSPARENCY_LOG,
+        "the checkpoint is not signed by a transparency log in the trust root",
+    );
+}
+
+#[test]
+fn certificate_expired_at_integration_time() {
+    assert_refused(
+        run("cert-expired-at-integration"),
+        check::CERTIFICATE_CHAIN,
+        "the signing certificate had expired at the signing time",
+    );
+}
+
+#[test]
+fn sct_from_unknown_log() {
+    assert_refused(
+        run("sct-unknown-log"),
+        check::SCT,
+        "signed certificate timestamp is not from a CT log in the trust root",
+    );
+}
+
+#[test]
+fn entry_body_binds_another_envelope() {
+    assert_refused(
+        run("entry-binds-other-envelope"),
+        check::LOG_ENTRY_BINDING,
+        "the transparency-log entry does not record this envelope and certificate",
+    );
+}
+
+#[test]
+fn envelope_payload_swapped() {
+    assert_refused(
+        run("envelope-payload-swapped"),
+        check::DSSE_SIGNATURE,
+        "the envelope signature does not verify with the certificate's key",
+    );
+}
+
+#[test]
+fn envelope_signature_tampered() {
+    assert_refused(
+        run("envelope-signature-tampered"),
+        check::DSSE_SIGNATURE,
+        "the envelope signature does not verify with the certificate's key",
+    );
+}
+
+#[test]
+fn signed_entry_timestamp_by_unknown_key() {
+    assert_refused(
+        run("set-unknown-key"),
+        check::TRANSPARENCY_LOG,
+        "the signed entry timestamp does not verify with a transparency log in the trust root",
+    );
+}
+
+#[test]
+fn whole_log_signed_by_unknown_key() {
+    assert_refused(
+        run("log-entirely-unknown-key"),
+        check::TRANSPARENCY_LOG,
+        "does not verify with a transparency log in the trust root",
+    );
+}
+
+#[test]
+fn not_a_bundle() {
+    let err = verify_dsse_bundle(
+        b"{}",
+        &private_config(),
+        &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
+    )
+    .expect_err("refused");
+    assert!(matches!(err, SigstoreError::Bundle(_)), "{err}");
+    let err = verify_dsse_bundle(
+        b"\xff",
+        &private_config(),
+        &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
+    )
+    .expect_err("refused");
+    assert!(matches!(err, SigstoreError::Bundle(_)), "{err}");
+}
+
+#[test]
+fn key_signed_bundle_is_not_keyless() {
+    let bundle = read(shared().join("fixtures/golden/v1.1.0-elliptic-key/model.sig"));
+    let err = verify_dsse_bundle(
+        &bundle,
+        &private_config(),
+        &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
+    )
+    .expect_err("refused");
+    assert!(err.to_string().contains("no signing certificate"), "{err}");
+}
+
+#[test]
+fn two_log_entries_are_refused() {
+    let mut doc: serde_json::Value = serde_json::from_slice(&read(
+        shared().join("fixtures/oms/case40-sigstore-private-offline/model.sig"),
+    ))
+    .expect("json");
+    let entries = doc["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .expect("entries");
+    let first = entries[0].clone();
+    entries.push(first);
+    let bytes = serde_json::to_vec(&doc).expect("json");
+    assert_refused(
+        verify_dsse_bundle(
+            &bytes,
+            &private_config(),
+            &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
+        ),
+        check::BUNDLE,
+        "exactly one transparency-log entry, it has 2",
+    );
+}

@@ -30,8 +30,13 @@ fn cases() -> Vec<(String, Value, Vec<u8>)> {
         names.sort();
         for name in names {
             let case = dir.join(&name);
-            let config: Value = serde_json::from_slice(&read(case.join("config.json"))).expect("config");
-            out.push((format!("{group}/{name}"), config, read(case.join("bundle.sig"))));
+            let config: Value =
+                serde_json::from_slice(&read(case.join("config.json"))).expect("config");
+            out.push((
+                format!("{group}/{name}"),
+                config,
+                read(case.join("bundle.sig")),
+            ));
         }
     }
     out
@@ -83,13 +88,20 @@ fn tampered_content_case_returns_a_statement_the_caller_must_refuse() {
         &trust(),
         &policy(
             config["verify"]["identity"].as_str().expect("identity"),
-            config["verify"]["identity_provider"].as_str().expect("issuer"),
+            config["verify"]["identity_provider"]
+                .as_str()
+                .expect("issuer"),
         ),
     )
     .expect("the bundle itself is sound");
-    let tampered = config["model_modifications"]["tamper"]["signme-1"].as_str().expect("tamper");
+    let tampered = config["model_modifications"]["tamper"]["signme-1"]
+        .as_str()
+        .expect("tamper");
     let statement: Value = serde_json::from_slice(&v.payload).expect("statement");
     let original = std::fs::read(Path::new(&case).join("model/signme-1")).expect("model file");
     assert_ne!(original, tampered.as_bytes());
-    assert!(statement["predicate"]["resources"].is_array(), "OMS v1.0 predicate");
+    assert!(
+        statement["predicate"]["resources"].is_array(),
+        "OMS v1.0 predicate"
+    );
 }

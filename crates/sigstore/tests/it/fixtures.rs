@@ -14,19 +14,31 @@ const GOLDEN: [&str; 4] = [
 ];
 
 fn golden_bundle(name: &str) -> Vec<u8> {
-    read(shared().join("fixtures/golden").join(name).join("model.sig"))
+    read(
+        shared()
+            .join("fixtures/golden")
+            .join(name)
+            .join("model.sig"),
+    )
 }
 
 #[test]
 fn golden_bundles_verify_with_public_good_trust_config() {
     let trust = public_good_config();
     for name in GOLDEN {
-        let v = verify_dsse_bundle(&golden_bundle(name), &trust, &policy(GOLDEN_IDENTITY, GOLDEN_ISSUER))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let v = verify_dsse_bundle(
+            &golden_bundle(name),
+            &trust,
+            &policy(GOLDEN_IDENTITY, GOLDEN_ISSUER),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(v.identity, GOLDEN_IDENTITY);
         assert_eq!(v.issuer, GOLDEN_ISSUER);
         assert_eq!(v.payload_type, "application/vnd.in-toto+json");
-        assert!(v.payload.starts_with(b"{"), "{name}: payload is the statement JSON");
+        assert!(
+            v.payload.starts_with(b"{"),
+            "{name}: payload is the statement JSON"
+        );
         assert!(v.log_index.is_some());
         // Integrated in 2025.
         let year_2025 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_735_689_600);
@@ -56,8 +68,12 @@ fn golden_bundles_verify_with_public_good_trust_config() {
 fn golden_bundles_verify_with_built_in_public_good_root() {
     let trust = TrustedRoot::public_good();
     for name in GOLDEN {
-        verify_dsse_bundle(&golden_bundle(name), &trust, &policy(GOLDEN_IDENTITY, GOLDEN_ISSUER))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        verify_dsse_bundle(
+            &golden_bundle(name),
+            &trust,
+            &policy(GOLDEN_IDENTITY, GOLDEN_ISSUER),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 
@@ -69,9 +85,17 @@ fn golden_v1_1_0_uses_the_rfc3161_timestamp_too() {
         &policy(GOLDEN_IDENTITY, GOLDEN_ISSUER),
     )
     .expect("verifies");
-    let time = v.checks.iter().find(|c| c.name == check::SIGNING_TIME).expect("time check");
+    let time = v
+        .checks
+        .iter()
+        .find(|c| c.name == check::SIGNING_TIME)
+        .expect("time check");
     assert!(time.detail.contains("RFC 3161"), "{}", time.detail);
-    assert!(time.detail.contains("Rekor integrated time"), "{}", time.detail);
+    assert!(
+        time.detail.contains("Rekor integrated time"),
+        "{}",
+        time.detail
+    );
 }
 
 #[test]
@@ -79,7 +103,11 @@ fn golden_wrong_identity_fails() {
     let trust = public_good_config();
     for name in GOLDEN {
         assert_refused(
-            verify_dsse_bundle(&golden_bundle(name), &trust, &policy("bob@example.com", GOLDEN_ISSUER)),
+            verify_dsse_bundle(
+                &golden_bundle(name),
+                &trust,
+                &policy("bob@example.com", GOLDEN_ISSUER),
+            ),
             check::IDENTITY,
             "certificate identity is stefanb@us.ibm.com, expected bob@example.com",
         );
@@ -123,7 +151,11 @@ fn identity_regex_is_fully_anchored() {
         "certificate identity is stefanb@us.ibm.com",
     );
     let err = verify_dsse_bundle(&bundle, &trust, &with_re("(")).expect_err("bad regex");
-    assert!(err.to_string().contains("invalid identity regular expression"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("invalid identity regular expression"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -131,7 +163,11 @@ fn policy_needs_an_identity() {
     let err = verify_dsse_bundle(
         &golden_bundle("v1.0.0-sigstore"),
         &public_good_config(),
-        &IdentityPolicy { identity: None, identity_regex: None, issuer: GOLDEN_ISSUER.into() },
+        &IdentityPolicy {
+            identity: None,
+            identity_regex: None,
+            issuer: GOLDEN_ISSUER.into(),
+        },
     )
     .expect_err("no identity");
     assert!(err.to_string().contains("identity"), "{err}");
@@ -198,8 +234,9 @@ fn public_good_bundle_fails_against_private_root() {
 #[test]
 fn case41_wrong_identity_fails() {
     let dir = shared().join("fixtures/oms/case41-neg-sigstore-wrong-identity");
-    let trust = TrustedRoot::from_client_trust_config_json(&read(dir.join("sigstore/trust_config.json")))
-        .expect("trust config");
+    let trust =
+        TrustedRoot::from_client_trust_config_json(&read(dir.join("sigstore/trust_config.json")))
+            .expect("trust config");
     // CASE.md: `--identity someone-else@example.com`, which the leaf does not carry.
     assert_refused(
         verify_dsse_bundle(
@@ -211,8 +248,12 @@ fn case41_wrong_identity_fails() {
         "certificate identity is model-signer@example.com, expected someone-else@example.com",
     );
     // The same bundle is otherwise sound.
-    verify_dsse_bundle(&read(dir.join("model.sig")), &trust, &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER))
-        .expect("case41 verifies with the signer's real identity");
+    verify_dsse_bundle(
+        &read(dir.join("model.sig")),
+        &trust,
+        &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
+    )
+    .expect("case41 verifies with the signer's real identity");
 }
 
 #[test]
@@ -227,7 +268,8 @@ fn snake_case_trust_config_is_accepted() {
         .replace("\"mediaType\"", "\"media_type\"")
         .replace("\"certificateAuthorities\"", "\"certificate_authorities\"")
         .replace("\"rawBytes\"", "\"raw_bytes\"");
-    let trust = TrustedRoot::from_client_trust_config_json(snake.as_bytes()).expect("snake_case loads");
+    let trust =
+        TrustedRoot::from_client_trust_config_json(snake.as_bytes()).expect("snake_case loads");
     verify_dsse_bundle(
         &case("case40-sigstore-private-offline"),
         &trust,

@@ -54,7 +54,11 @@ pub(crate) fn policy(identity: &str, issuer: &str) -> IdentityPolicy {
 
 /// Assert a refusal by the named check whose message contains `words`.
 #[track_caller]
-pub(crate) fn assert_refused(result: Result<impl std::fmt::Debug, SigstoreError>, check: &str, words: &str) {
+pub(crate) fn assert_refused(
+    result: Result<impl std::fmt::Debug, SigstoreError>,
+    check: &str,
+    words: &str,
+) {
     let err = result.expect_err("verification must fail");
     assert_eq!(err.failed_check(), Some(check), "wrong check failed: {err}");
     let text = err.to_string();
