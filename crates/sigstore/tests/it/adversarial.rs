@@ -160,3 +160,59 @@ fn two_log_entries_are_refused() {
         "exactly one transparency-log entry, it has 2",
     );
 }
+
+/// Bundles from `shared/docs/sigstore-infra-oracle.py` (an emulated private instance; each
+/// verified by the reference `model_signing verify sigstore` 1.1.1 before being copied here).
+fn oracle(name: &str, identity: &str) -> Result<SigstoreVerified, SigstoreError> {
+    let dir = testdata().join(name);
+    let trust =
+        TrustedRoot::from_client_trust_config_json(&read(dir.join("trust_config.json"))).expect("trust");
+    verify_dsse_bundle(
+        &read(dir.join("model.sig")),
+        &trust,
+        &policy(identity, "https://hub.example.internal/oidc"),
+    )
+}
+
+const ORACLE_EMAIL: &str = "alice@hub.example.internal";
+
+#[test]
+fn rekor_v2_hashedrekord_with_rfc3161_timestamp_verifies() {
+    for name in ["oracle-rekor-v2-tsa", "oracle-rekor-v2-ed25519-checkpoint"] {
+        let v = oracle(name, ORACLE_EMAIL).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let tlog = v.checks.iter().find(|c| c.name == check::TRANSPARENCY_LOG).expect("tlog");
+        assert!(tlog.detail.contains("Rekor v2 hashedrekord 0.0.2"), "{}", tlog.detail);
+        let time = v.checks.iter().find(|c| c.name == check::SIGNING_TIME).expect("time");
+        assert!(time.detail.contains("RFC 3161"), "{}", time.detail);
+        assert!(!time.detail.contains("Rekor integrated time"), "{}", time.detail);
+    }
+}
+
+#[test]
+fn rekor_v1_with_rfc3161_timestamp_verifies() {
+    oracle("oracle-rekor-v1-tsa", ORACLE_EMAIL).expect("verifies");
+}
+
+#[test]
+fn uri_identity_through_an_intermediate_verifies() {
+    let v = oracle("oracle-rekor-v2-uri-intermediate", "https://hub.example.internal/users/alice")
+        .expect("verifies");
+    assert_eq!(v.identity, "https://hub.example.internal/users/alice");
+}
+
+#[test]
+fn rekor_v2_without_its_timestamp_authority_fails() {
+    let dir = testdata().join("oracle-rekor-v2-tsa");
+    let mut tc: serde_json::Value =
+        serde_json::from_slice(&read(dir.join("trust_config.json"))).expect("json");
+    tc["trustedRoot"]["timestampAuthorities"] = serde_json::json!([]);
+    let trust = TrustedRoot::from_client_trust_config_json(&serde_json::to_vec(&tc).expect("json"))
+        .expect("trust");
+    let err = verify_dsse_bundle(
+        &read(dir.join("model.sig")),
+        &trust,
+        &policy(ORACLE_EMAIL, "https://hub.example.internal/oidc"),
+    )
+    .expect_err("no TSA, no time");
+    assert_eq!(err.failed_check(), Some(check::SIGNING_TIME), "{err}");
+}
