@@ -234,7 +234,8 @@ mod tests {
 
     #[test]
     fn rejects_wrong_media_type() {
-        let err = TrustedRoot::from_trusted_root_json(br#"{"mediaType":"x"}"#).unwrap_err();
+        let err = TrustedRoot::from_trusted_root_json(br#"{"mediaType":"x"}"#)
+            .expect_err("wrong media type");
         assert!(err.to_string().contains("expected"), "{err}");
     }
 }

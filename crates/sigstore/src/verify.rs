@@ -338,23 +338,23 @@ impl<'a> IdentityMatcher<'a> {
     }
 
     fn check_identity(&self, actual: &str) -> Result<(), SigstoreError> {
-        if let Some(expected) = self.exact {
-            if actual != expected {
-                return Err(SigstoreError::CheckFailed {
-                    check: check::IDENTITY,
-                    reason: format!("certificate identity is {actual}, expected {expected}"),
-                });
-            }
+        if let Some(expected) = self.exact
+            && actual != expected
+        {
+            return Err(SigstoreError::CheckFailed {
+                check: check::IDENTITY,
+                reason: format!("certificate identity is {actual}, expected {expected}"),
+            });
         }
-        if let Some((re, source)) = &self.regex {
-            if !re.is_match(actual) {
-                return Err(SigstoreError::CheckFailed {
-                    check: check::IDENTITY,
-                    reason: format!(
-                        "certificate identity is {actual}, which does not match the regular expression {source}"
-                    ),
-                });
-            }
+        if let Some((re, source)) = &self.regex
+            && !re.is_match(actual)
+        {
+            return Err(SigstoreError::CheckFailed {
+                check: check::IDENTITY,
+                reason: format!(
+                    "certificate identity is {actual}, which does not match the regular expression {source}"
+                ),
+            });
         }
         Ok(())
     }

@@ -165,8 +165,8 @@ fn two_log_entries_are_refused() {
 /// verified by the reference `model_signing verify sigstore` 1.1.1 before being copied here).
 fn oracle(name: &str, identity: &str) -> Result<SigstoreVerified, SigstoreError> {
     let dir = testdata().join(name);
-    let trust =
-        TrustedRoot::from_client_trust_config_json(&read(dir.join("trust_config.json"))).expect("trust");
+    let trust = TrustedRoot::from_client_trust_config_json(&read(dir.join("trust_config.json")))
+        .expect("trust");
     verify_dsse_bundle(
         &read(dir.join("model.sig")),
         &trust,
@@ -180,11 +180,27 @@ const ORACLE_EMAIL: &str = "alice@hub.example.internal";
 fn rekor_v2_hashedrekord_with_rfc3161_timestamp_verifies() {
     for name in ["oracle-rekor-v2-tsa", "oracle-rekor-v2-ed25519-checkpoint"] {
         let v = oracle(name, ORACLE_EMAIL).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let tlog = v.checks.iter().find(|c| c.name == check::TRANSPARENCY_LOG).expect("tlog");
-        assert!(tlog.detail.contains("Rekor v2 hashedrekord 0.0.2"), "{}", tlog.detail);
-        let time = v.checks.iter().find(|c| c.name == check::SIGNING_TIME).expect("time");
+        let tlog = v
+            .checks
+            .iter()
+            .find(|c| c.name == check::TRANSPARENCY_LOG)
+            .expect("tlog");
+        assert!(
+            tlog.detail.contains("Rekor v2 hashedrekord 0.0.2"),
+            "{}",
+            tlog.detail
+        );
+        let time = v
+            .checks
+            .iter()
+            .find(|c| c.name == check::SIGNING_TIME)
+            .expect("time");
         assert!(time.detail.contains("RFC 3161"), "{}", time.detail);
-        assert!(!time.detail.contains("Rekor integrated time"), "{}", time.detail);
+        assert!(
+            !time.detail.contains("Rekor integrated time"),
+            "{}",
+            time.detail
+        );
     }
 }
 
@@ -195,8 +211,11 @@ fn rekor_v1_with_rfc3161_timestamp_verifies() {
 
 #[test]
 fn uri_identity_through_an_intermediate_verifies() {
-    let v = oracle("oracle-rekor-v2-uri-intermediate", "https://hub.example.internal/users/alice")
-        .expect("verifies");
+    let v = oracle(
+        "oracle-rekor-v2-uri-intermediate",
+        "https://hub.example.internal/users/alice",
+    )
+    .expect("verifies");
     assert_eq!(v.identity, "https://hub.example.internal/users/alice");
 }
 
