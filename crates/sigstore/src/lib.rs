@@ -21,10 +21,12 @@
 //!   authenticated signing time, code-signing EKU, embedded RFC 6962 precertificate SCT signed
 //!   by a CT log of the trust root, issuer from OID 1.3.6.1.4.1.57264.1.8 falling back to the
 //!   legacy .1.1.
-//! * Rekor v1 entries `dsse` 0.0.1, `hashedrekord` 0.0.1, `intoto` 0.0.2: RFC 6962 inclusion
-//!   proof against a C2SP signed-note checkpoint and the signed entry timestamp (RFC 8785 JSON);
-//!   Rekor v2 `hashedrekord` 0.0.2 entries whose time comes from RFC 3161 timestamps by a TSA
-//!   of the trust root. The log entry body must bind this envelope and certificate
+//! * Rekor v1 entries `dsse` 0.0.1 and `intoto` 0.0.2: RFC 6962 inclusion proof against a
+//!   C2SP signed-note checkpoint and the signed entry timestamp (RFC 8785 JSON); Rekor v2
+//!   `hashedrekord` 0.0.2 entries (over the DSSE PAE) whose time comes from RFC 3161
+//!   timestamps by a TSA of the trust root. A `hashedrekord` 0.0.1 entry logs a message
+//!   digest and cannot bind a DSSE envelope, so it is refused for DSSE bundles, as by
+//!   sigstore-python. The log entry body must bind this envelope and certificate
 //!   (CVE-2022-36056 class).
 //!
 //! Checks run in this order and are reported by name ([`check`]): signing time, certificate
@@ -74,8 +76,8 @@
 //!   deviations from sigstore-python 4.5.1 inherited from it: the issuer is read from `.1.8`
 //!   first (the reference reads only `.1.1`; Fulcio writes the same URL to both), and the
 //!   identity is the certificate's first email/URI SAN (Fulcio writes exactly one).
-//!   It also accepts `hashedrekord` 0.0.1 / `intoto` 0.0.2 entries for DSSE, which
-//!   sigstore-python refuses; sigstore-go accepts them.
+//!   It also accepts `intoto` 0.0.2 entries for DSSE, which sigstore-python refuses and
+//!   sigstore-go accepts (no fixture exercises this path yet).
 //!
 //! ## Limits
 //!

@@ -235,3 +235,26 @@ fn rekor_v2_without_its_timestamp_authority_fails() {
     .expect_err("no TSA, no time");
     assert_eq!(err.failed_check(), Some(check::SIGNING_TIME), "{err}");
 }
+
+#[test]
+fn hashedrekord_v001_entry_cannot_bind_a_dsse_envelope() {
+    let mut doc: serde_json::Value = serde_json::from_slice(&read(
+        shared().join("fixtures/oms/case40-sigstore-private-offline/model.sig"),
+    ))
+    .expect("json");
+    doc["verificationMaterial"]["tlogEntries"][0]["kindVersion"] =
+        serde_json::json!({"kind": "hashedrekord", "version": "0.0.1"});
+    let bytes = serde_json::to_vec(&doc).expect("json");
+    let err = verify_dsse_bundle(
+        &bytes,
+        &private_config(),
+        &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
+    )
+    .expect_err("refused");
+    assert_eq!(err.failed_check(), Some(check::BUNDLE), "{err}");
+    assert!(
+        err.to_string()
+            .contains("incompatible with a DSSE envelope"),
+        "{err}"
+    );
+}
