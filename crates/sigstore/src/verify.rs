@@ -164,7 +164,9 @@ pub fn verify_dsse_bundle(
             reason: "no authenticated signing time".into(),
         });
     };
-    let tsa_count = times.len() - usize::from(result.integrated_time().is_some());
+    let tsa_count = times
+        .len()
+        .saturating_sub(usize::from(result.integrated_time().is_some()));
     let mut sources = Vec::new();
     if let Some(t) = result.integrated_time() {
         sources.push(format!(
