@@ -42,7 +42,8 @@ impl IgnoreSet {
             return false;
         }
         // Every proper prefix ending at a component boundary, then the path itself.
-        p.match_indices('/').any(|(i, _)| p.get(..i).is_some_and(|pre| self.paths.contains(pre)))
+        p.match_indices('/')
+            .any(|(i, _)| p.get(..i).is_some_and(|pre| self.paths.contains(pre)))
             || self.paths.contains(p.as_ref())
     }
 
@@ -81,7 +82,10 @@ fn normalize(p: &str) -> Cow<'_, str> {
     if already {
         return Cow::Borrowed(p);
     }
-    let parts: Vec<&str> = p.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     Cow::Owned(parts.join("/"))
 }
 

@@ -29,6 +29,8 @@
 //!   back to `files` — callers that want the reference's behaviour must do that
 //!   mapping themselves.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod engine;
 mod error;
 mod hasher;
@@ -36,7 +38,9 @@ mod ignore;
 mod mmap;
 mod walk;
 
-pub use engine::{DEFAULT_BUFFER_SIZE, EngineOptions, Progress, hash_files, hash_files_with_buffer};
+pub use engine::{
+    DEFAULT_BUFFER_SIZE, EngineOptions, Progress, hash_files, hash_files_with_buffer,
+};
 pub use error::HashError;
 pub use ignore::IgnoreSet;
 pub use walk::{ModelFile, WalkOptions, enumerate, stat_files};

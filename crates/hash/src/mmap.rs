@@ -27,7 +27,10 @@ pub(crate) fn hash_mapped<H: ContentHasher>(
     pending: &mut u64,
 ) -> Result<Vec<u8>, HashError> {
     let f = open(file)?;
-    let now = f.metadata().map_err(|e| HashError::io(&file.path, e))?.len();
+    let now = f
+        .metadata()
+        .map_err(|e| HashError::io(&file.path, e))?
+        .len();
     if now != file.size {
         return Err(changed(&file.path, file.size, format!("{now} bytes")));
     }

@@ -57,7 +57,9 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
     let lmeta = fs::symlink_metadata(model).map_err(|e| HashError::io(model, e))?;
     let meta = if lmeta.file_type().is_symlink() {
         if !opts.allow_symlinks {
-            return Err(HashError::Symlink { path: model.to_owned() });
+            return Err(HashError::Symlink {
+                path: model.to_owned(),
+            });
         }
         follow(model)?
     } else {
@@ -71,7 +73,9 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
         }]);
     }
     if !meta.is_dir() {
-        return Err(HashError::NotRegular { path: model.to_owned() });
+        return Err(HashError::NotRegular {
+            path: model.to_owned(),
+        });
     }
 
     let mut out = Vec::new();
@@ -144,7 +148,9 @@ pub fn stat_files(
     let mut missing = Vec::new();
     let root_meta = fs::symlink_metadata(model).map_err(|e| HashError::io(model, e))?;
     if root_meta.file_type().is_symlink() && !allow_symlinks {
-        return Err(HashError::Symlink { path: model.to_owned() });
+        return Err(HashError::Symlink {
+            path: model.to_owned(),
+        });
     }
     let root_is_dir = if root_meta.file_type().is_symlink() {
         follow(model)?.is_dir()
@@ -232,7 +238,9 @@ fn classify(path: &Path, allow_symlinks: bool) -> Result<Option<u64>, HashError>
     };
     let meta = if lmeta.file_type().is_symlink() {
         if !allow_symlinks {
-            return Err(HashError::Symlink { path: path.to_owned() });
+            return Err(HashError::Symlink {
+                path: path.to_owned(),
+            });
         }
         follow(path)?
     } else {
@@ -243,7 +251,9 @@ fn classify(path: &Path, allow_symlinks: bool) -> Result<Option<u64>, HashError>
     } else if meta.is_dir() {
         Ok(None)
     } else {
-        Err(HashError::NotRegular { path: path.to_owned() })
+        Err(HashError::NotRegular {
+            path: path.to_owned(),
+        })
     }
 }
 
@@ -278,14 +288,28 @@ mod tests {
     #[test]
     fn reference_order_and_hidden_files() {
         let d = tempfile::tempdir().unwrap();
-        for rel in ["layers.bin", "layers-extra/b.bin", "layers/a.bin", ".hidden", ".cache/x", "empty"] {
+        for rel in [
+            "layers.bin",
+            "layers-extra/b.bin",
+            "layers/a.bin",
+            ".hidden",
+            ".cache/x",
+            "empty",
+        ] {
             write(d.path(), rel, if rel == "empty" { 0 } else { 3 });
         }
         fs::create_dir_all(d.path().join("emptydir/deeper")).unwrap();
         let files = enumerate(d.path(), &WalkOptions::default()).unwrap();
         assert_eq!(
             names(&files),
-            [".cache/x", ".hidden", "empty", "layers/a.bin", "layers-extra/b.bin", "layers.bin"]
+            [
+                ".cache/x",
+                ".hidden",
+                "empty",
+                "layers/a.bin",
+                "layers-extra/b.bin",
+                "layers.bin"
+            ]
         );
         let empty = files.iter().find(|f| f.name == "empty").unwrap();
         assert_eq!(empty.size, 0);

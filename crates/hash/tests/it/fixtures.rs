@@ -1,0 +1,125 @@
+//! The engine reproduces the reference's `resources` lists exactly
+//! (testdata/hash, copied from the OMS fixtures written by model_signing 1.1.1).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
+use hallmark_format::{HashAlgorithm, Serialization};
+use hallmark_hash::{EngineOptions, IgnoreSet, WalkOptions, enumerate, hash_files};
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/hash")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dst);
+        } else {
+            fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+/// The fixture model in a temp dir, with the `.gitattributes` git would not let us store.
+fn model(name: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    copy_tree(&testdata().join(name), d.path());
+    fs::write(
+        d.path().join(".gitattributes"),
+        "*.bin filter=lfs diff=lfs merge=lfs -text\n",
+    )
+    .unwrap();
+    d
+}
+
+fn expected(payload: &str) -> Vec<(String, String, String)> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(testdata().join(payload)).unwrap()).unwrap();
+    v["predicate"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["algorithm"].as_str().unwrap().to_owned(),
+                r["digest"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn ours(
+    model: &Path,
+    method: Serialization,
+    hash: HashAlgorithm,
+    threads: usize,
+) -> Vec<(String, String, String)> {
+    let opts = WalkOptions {
+        allow_symlinks: false,
+        ignore: DEFAULT_GIT_IGNORES.into_iter().collect::<IgnoreSet>(),
+    };
+    let files = enumerate(model, &opts).unwrap();
+    let engine = EngineOptions {
+        threads,
+        ..EngineOptions::default()
+    };
+    hash_files(&files, method, hash, &engine)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.name.to_string(), r.algorithm, hex::encode(r.digest)))
+        .collect()
+}
+
+#[test]
+fn case01_files_sha256() {
+    let m = model("model-full");
+    let want = expected("case01-files-sha256.payload.json");
+    for threads in [1, 2, 5] {
+        assert_eq!(
+            ours(
+                m.path(),
+                Serialization::Files,
+                HashAlgorithm::Sha256,
+                threads
+            ),
+            want
+        );
+    }
+}
+
+#[test]
+fn case06_shards_sha256() {
+    let m = model("model-full");
+    let want = expected("case06-shards-sha256.payload.json");
+    assert!(
+        want.iter()
+            .any(|(n, ..)| n == "model-big.safetensors:2621440:2883584")
+    );
+    for threads in [1, 3] {
+        let got = ours(
+            m.path(),
+            Serialization::Shards {
+                shard_size: 262_144,
+            },
+            HashAlgorithm::Sha256,
+            threads,
+        );
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn case07_files_blake2b() {
+    let m = model("model-small");
+    let want = expected("case07-files-blake2.payload.json");
+    assert_eq!(
+        ours(m.path(), Serialization::Files, HashAlgorithm::Blake2b, 2),
+        want
+    );
+}
