@@ -45,6 +45,10 @@ pub(crate) enum VerifyMethod {
     Key(VerifyKeyArgs),
     /// Verify a signature made with a certificate, given trusted root certificates.
     Certificate(VerifyCertArgs),
+    /// Verify a keyless (Sigstore) signature offline: identity, issuer, certificate,
+    /// transparency log. Without a trust option the Sigstore public-good trusted root
+    /// compiled into hallmark is used (see --help for its date).
+    Sigstore(VerifySigstoreArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -215,4 +219,25 @@ pub(crate) struct InspectArgs {
     /// List every resource.
     #[arg(long)]
     pub(crate) resources: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifySigstoreArgs {
+    #[command(flatten)]
+    pub(crate) common: VerifyCommon,
+    /// The signer's identity (certificate SAN: an email or URI), matched exactly.
+    #[arg(long, required_unless_present = "identity_regex")]
+    pub(crate) identity: Option<String>,
+    /// A regular expression the signer's identity must match in full.
+    #[arg(long = "identity-regex", alias = "identity_regex", conflicts_with = "identity")]
+    pub(crate) identity_regex: Option<String>,
+    /// The OIDC issuer of the identity (e.g. https://accounts.google.com), matched exactly.
+    #[arg(long = "identity-provider", alias = "identity_provider")]
+    pub(crate) identity_provider: String,
+    /// ClientTrustConfig JSON (as model_signing takes) for a private Sigstore instance.
+    #[arg(long = "trust-config", alias = "trust_config", value_name = "FILE")]
+    pub(crate) trust_config: Option<PathBuf>,
+    /// A trusted_root.json instead of a ClientTrustConfig.
+    #[arg(long = "trusted-root", alias = "trusted_root", value_name = "FILE", conflicts_with = "trust_config")]
+    pub(crate) trusted_root: Option<PathBuf>,
 }

@@ -10,7 +10,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::args::{Cli, Command};
 
@@ -22,7 +22,19 @@ pub(crate) const EXIT_INPUT: u8 = 2;
 pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let command = Cli::command().mut_subcommand("verify", |v| {
+        v.mut_subcommand("sigstore", |s| {
+            s.after_help(format!(
+                "Trust: without --trust-config or --trusted-root, the Sigstore public-good trusted root \
+                 compiled into this binary is used (snapshot of {}). Verification is fully offline.",
+                hallmark_sigstore::PUBLIC_GOOD_SNAPSHOT_DATE
+            ))
+        })
+    });
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let code = match cli.command {
         Command::Sign(m) => sign::run(m),
         Command::Verify(m) => verify::run(m),

@@ -3,7 +3,9 @@
 use hallmark_crypto::{ChainPolicy, ChainTime, PublicKey, load_certificates_pem};
 use hallmark_hash::HashError;
 use hallmark_signing::paths::resolve_ignore_paths;
+use hallmark_signing::keyless::KeylessVerifier;
 use hallmark_signing::verify::{CertificateVerifier, KeyVerifier};
+use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
 use hallmark_signing::{EnvelopeVerifier, SignerInfo, Verified, VerifyError, VerifyOptions, verify_model};
 use serde_json::json;
 
@@ -34,6 +36,23 @@ pub(crate) fn run(method: VerifyMethod) -> u8 {
             }
             let time = if a.strict_validity { ChainTime::Now } else { ChainTime::LeafNotBefore };
             verify(&a.common, &CertificateVerifier { anchors, policy: ChainPolicy { time } })
+        }
+        VerifyMethod::Sigstore(a) => {
+            let trust = match (&a.trust_config, &a.trusted_root) {
+                (Some(p), _) => read_input("trust config", p).and_then(|b| {
+                    TrustedRoot::from_client_trust_config_json(&b).map_err(|e| format!("trust config {}: {e}", p.display()))
+                }),
+                (None, Some(p)) => read_input("trusted root", p).and_then(|b| {
+                    TrustedRoot::from_trusted_root_json(&b).map_err(|e| format!("trusted root {}: {e}", p.display()))
+                }),
+                (None, None) => Ok(TrustedRoot::public_good()),
+            };
+            let trust = match trust {
+                Ok(t) => t,
+                Err(e) => return input_error(&a.common, &e),
+            };
+            let policy = IdentityPolicy { identity: a.identity.clone(), identity_regex: a.identity_regex.clone(), issuer: a.identity_provider.clone() };
+            verify(&a.common, &KeylessVerifier { trust, policy })
         }
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod compare;
 pub mod error;
+pub mod keyless;
 pub mod paths;
 pub mod sign;
 pub mod verify;
