@@ -266,18 +266,19 @@ fn validate_path(path: &[Certificate], at: SystemTime) -> Result<(), ChainError>
                     reason: reason.to_owned(),
                 });
             }
-            if let Some(path_len) = ext
+            let path_len = ext
                 .basic_constraints
                 .as_ref()
-                .and_then(|bc| bc.path_len_constraint)
+                .and_then(|bc| bc.path_len_constraint);
+            if let Some(path_len) = path_len
+                && i > 1
+                && plen > usize::from(path_len)
             {
-                if i > 1 && plen > usize::from(path_len) {
-                    return Err(ChainError::PathLenExceeded {
-                        subject: cert.subject(),
-                        path_len,
-                        intermediates: plen,
-                    });
-                }
+                return Err(ChainError::PathLenExceeded {
+                    subject: cert.subject(),
+                    path_len,
+                    intermediates: plen,
+                });
             }
             if !cert.is_self_issued() {
                 plen += 1;
