@@ -25,6 +25,9 @@ use crate::oids;
 /// Maximum number of certificates in a path, leaf and anchor included.
 pub const MAX_DEPTH: usize = 10;
 
+/// Maximum number of path-extension steps tried before giving up.
+const SEARCH_BUDGET: usize = 256;
+
 /// The instant at which certificate validity is checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ChainTime {
@@ -94,6 +97,7 @@ pub fn verify_certificate_chain(
         at,
         best: None,
         stuck: None,
+        budget: SEARCH_BUDGET,
     };
     let mut path = vec![leaf.clone()];
     if !search.extend(&mut path) {
@@ -114,8 +118,12 @@ struct Search<'a> {
     at: SystemTime,
     /// The highest-ranked failure so far (rank, error).
     best: Option<(u8, ChainError)>,
-    /// The deepest certificate whose issuer was not found.
-    stuck: Option<(usize, String, String)>,
+    /// The deepest certificate whose issuer was not found:
+    /// (depth, subject, issuer, detail).
+    stuck: Option<(usize, String, String, String)>,
+    /// Remaining number of path-extension steps (bounds the search on
+    /// adversarial inputs with many same-named issuers).
+    budget: usize,
 }
 
 impl Search<'_> {
@@ -135,12 +143,17 @@ impl Search<'_> {
         let Some(last) = path.last().cloned() else {
             return false;
         };
+        if self.budget == 0 {
+            self.note_stuck(path.len(), &last, "; path search budget exhausted");
+            return false;
+        }
+        self.budget -= 1;
         if last.is_self_issued() {
             if !self.is_anchor(&last) {
                 self.note_stuck(
                     path.len(),
                     &last,
-                    " (self-signed certificate not among the trust anchors)",
+                    "; it is self-signed but not among the trust anchors",
                 );
                 return false;
             }
@@ -153,7 +166,7 @@ impl Search<'_> {
             };
         }
         if path.len() >= MAX_DEPTH {
-            self.note_stuck(path.len(), &last, " (maximum path length reached)");
+            self.note_stuck(path.len(), &last, "; maximum path length reached");
             return false;
         }
         let issuers: Vec<Certificate> = self
@@ -188,8 +201,8 @@ impl Search<'_> {
     }
 
     fn note_stuck(&mut self, depth: usize, cert: &Certificate, why: &str) {
-        if self.stuck.as_ref().is_none_or(|(d, _, _)| depth > *d) {
-            self.stuck = Some((depth, cert.subject(), format!("{}{why}", cert.issuer())));
+        if self.stuck.as_ref().is_none_or(|(d, ..)| depth > *d) {
+            self.stuck = Some((depth, cert.subject(), cert.issuer(), why.to_owned()));
         }
     }
 
@@ -197,14 +210,15 @@ impl Search<'_> {
         if let Some((_, err)) = self.best {
             return err;
         }
-        let (stuck_at, issuer) = self
-            .stuck
-            .map_or_else(|| (leaf.subject(), leaf.issuer()), |(_, s, i)| (s, i));
+        let (stuck_at, issuer, detail) = self.stuck.map_or_else(
+            || (leaf.subject(), leaf.issuer(), String::new()),
+            |(_, s, i, d)| (s, i, d),
+        );
         ChainError::NoPath {
             leaf: leaf.subject(),
             stuck_at,
             issuer,
-            detail: String::new(),
+            detail,
         }
     }
 }

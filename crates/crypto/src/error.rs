@@ -101,8 +101,7 @@ pub enum ChainError {
         stuck_at: String,
         /// The issuer name that was looked for.
         issuer: String,
-        /// The most relevant failure seen while trying candidate paths, if any
-        /// (formatted as "; ..." or empty).
+        /// Extra explanation (formatted as "; ..." or empty).
         detail: String,
     },
     /// A certificate in the path is not valid at the validation time.
