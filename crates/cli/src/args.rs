@@ -92,7 +92,11 @@ pub(crate) struct SelectionArgs {
     #[arg(long = "ignore-paths", alias = "ignore_paths", value_name = "PATH")]
     pub(crate) ignore_paths: Vec<PathBuf>,
     /// Exclude the top-level .git, .gitattributes, .github and .gitignore (default).
-    #[arg(long = "ignore-git-paths", alias = "ignore_git_paths", overrides_with = "no_ignore_git_paths")]
+    #[arg(
+        long = "ignore-git-paths",
+        alias = "ignore_git_paths",
+        overrides_with = "no_ignore_git_paths"
+    )]
     pub(crate) ignore_git_paths: bool,
     /// Include git paths in the model.
     #[arg(long = "no-ignore-git-paths", alias = "no_ignore_git_paths")]
@@ -113,7 +117,12 @@ pub(crate) struct SignCommon {
     #[arg(long, value_enum, default_value = "files")]
     pub(crate) serialization: SerializationArg,
     /// Content hash.
-    #[arg(long = "hash", alias = "hash_algorithm", value_enum, default_value = "sha256")]
+    #[arg(
+        long = "hash",
+        alias = "hash_algorithm",
+        value_enum,
+        default_value = "sha256"
+    )]
     pub(crate) hash: HashArg,
     /// Shard size in bytes, for --serialization shards.
     #[arg(long = "shard-size", alias = "shard_size", value_name = "BYTES", default_value_t = hallmark_format::manifest::DEFAULT_SHARD_SIZE)]
@@ -155,10 +164,18 @@ pub(crate) struct SignCertArgs {
     #[command(flatten)]
     pub(crate) key: KeyMaterialArgs,
     /// PEM certificate of the signing key.
-    #[arg(long = "signing-certificate", alias = "signing_certificate", value_name = "CERT.pem")]
+    #[arg(
+        long = "signing-certificate",
+        alias = "signing_certificate",
+        value_name = "CERT.pem"
+    )]
     pub(crate) signing_certificate: PathBuf,
     /// PEM file(s) of intermediate certificates to embed (repeatable).
-    #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "CHAIN.pem")]
+    #[arg(
+        long = "certificate-chain",
+        alias = "certificate_chain",
+        value_name = "CHAIN.pem"
+    )]
     pub(crate) certificate_chain: Vec<PathBuf>,
 }
 
@@ -170,10 +187,18 @@ pub(crate) struct VerifyCommon {
     #[arg(long)]
     pub(crate) signature: PathBuf,
     /// Check only the files the signature names; accept other files.
-    #[arg(long = "ignore-unsigned-files", alias = "ignore_unsigned_files", overrides_with = "no_ignore_unsigned_files")]
+    #[arg(
+        long = "ignore-unsigned-files",
+        alias = "ignore_unsigned_files",
+        overrides_with = "no_ignore_unsigned_files"
+    )]
     pub(crate) ignore_unsigned_files: bool,
     /// Check every file (default).
-    #[arg(long = "no-ignore-unsigned-files", alias = "no_ignore_unsigned_files", hide = true)]
+    #[arg(
+        long = "no-ignore-unsigned-files",
+        alias = "no_ignore_unsigned_files",
+        hide = true
+    )]
     pub(crate) no_ignore_unsigned_files: bool,
     /// Print a machine-readable JSON result on standard output.
     #[arg(long)]
@@ -198,7 +223,12 @@ pub(crate) struct VerifyCertArgs {
     #[command(flatten)]
     pub(crate) common: VerifyCommon,
     /// PEM file(s) with the trusted root certificate(s) (repeatable, required).
-    #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "ROOTS.pem", required = true)]
+    #[arg(
+        long = "certificate-chain",
+        alias = "certificate_chain",
+        value_name = "ROOTS.pem",
+        required = true
+    )]
     pub(crate) certificate_chain: Vec<PathBuf>,
     /// Validate the chain now instead of at the leaf's notBefore (the reference's rule,
     /// which accepts expired leaves).
@@ -229,7 +259,11 @@ pub(crate) struct VerifySigstoreArgs {
     #[arg(long, required_unless_present = "identity_regex")]
     pub(crate) identity: Option<String>,
     /// A regular expression the signer's identity must match in full.
-    #[arg(long = "identity-regex", alias = "identity_regex", conflicts_with = "identity")]
+    #[arg(
+        long = "identity-regex",
+        alias = "identity_regex",
+        conflicts_with = "identity"
+    )]
     pub(crate) identity_regex: Option<String>,
     /// The OIDC issuer of the identity (e.g. https://accounts.google.com), matched exactly.
     #[arg(long = "identity-provider", alias = "identity_provider")]
@@ -238,6 +272,11 @@ pub(crate) struct VerifySigstoreArgs {
     #[arg(long = "trust-config", alias = "trust_config", value_name = "FILE")]
     pub(crate) trust_config: Option<PathBuf>,
     /// A trusted_root.json instead of a ClientTrustConfig.
-    #[arg(long = "trusted-root", alias = "trusted_root", value_name = "FILE", conflicts_with = "trust_config")]
+    #[arg(
+        long = "trusted-root",
+        alias = "trusted_root",
+        value_name = "FILE",
+        conflicts_with = "trust_config"
+    )]
     pub(crate) trusted_root: Option<PathBuf>,
 }

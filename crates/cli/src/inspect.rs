@@ -28,7 +28,10 @@ pub(crate) fn run(args: &InspectArgs) -> u8 {
     };
     let statement = parse_statement(&bundle.envelope.payload, &Limits::default());
     let signer = match &bundle.material {
-        VerificationMaterial::PublicKey { hint, legacy_raw_bytes } => json!({
+        VerificationMaterial::PublicKey {
+            hint,
+            legacy_raw_bytes,
+        } => json!({
             "kind": "key",
             "hint": hint,
             "embedded_key_pem": legacy_raw_bytes.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
@@ -58,7 +61,11 @@ pub(crate) fn run(args: &InspectArgs) -> u8 {
                 StatementVersion::LegacyDigestsV01 => "v0.1",
             });
             out["model_name"] = json!(m.model_name);
-            out["model_digest"] = json!(st.root_digest.as_ref().map(|d| format!("sha256:{}", hex::encode(d))));
+            out["model_digest"] = json!(
+                st.root_digest
+                    .as_ref()
+                    .map(|d| format!("sha256:{}", hex::encode(d)))
+            );
             out["serialization"] = json!(m.params.method.method());
             out["hash"] = json!(m.params.hash.name());
             out["allow_symlinks"] = json!(m.params.allow_symlinks);
@@ -85,14 +92,20 @@ pub(crate) fn run(args: &InspectArgs) -> u8 {
 
 fn describe_cert(der: &[u8]) -> serde_json::Value {
     match Certificate::from_der(der) {
-        Ok(c) => json!({ "subject": c.subject(), "issuer": c.issuer(), "san": c.san_values(), "sha256": c.fingerprint() }),
+        Ok(c) => {
+            json!({ "subject": c.subject(), "issuer": c.issuer(), "san": c.san_values(), "sha256": c.fingerprint() })
+        }
         Err(e) => json!({ "error": e.to_string() }),
     }
 }
 
 fn print_human(out: &serde_json::Value) {
     println!("*** {BANNER} ***");
-    let s = |k: &str| out.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).unwrap_or_default();
+    let s = |k: &str| {
+        out.get(k)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_default()
+    };
     println!("method:        {}", s("method"));
     println!("signer claims: {}", out["signer"]);
     if let Some(e) = out.get("statement_error") {
@@ -102,12 +115,22 @@ fn print_human(out: &serde_json::Value) {
     println!("statement:     OMS {}", s("statement_version"));
     println!("model name:    {}", s("model_name"));
     println!("model digest:  {}", s("model_digest"));
-    println!("serialization: {} / {} (allow_symlinks {})", s("serialization"), s("hash"), s("allow_symlinks"));
+    println!(
+        "serialization: {} / {} (allow_symlinks {})",
+        s("serialization"),
+        s("hash"),
+        s("allow_symlinks")
+    );
     println!("ignore paths:  {}", out["ignore_paths"]);
     println!("resources:     {}", s("resource_count"));
     if let Some(list) = out.get("resources").and_then(|r| r.as_array()) {
         for r in list {
-            println!("  {}  {}:{}", r["name"].as_str().unwrap_or(""), r["algorithm"].as_str().unwrap_or(""), r["digest"].as_str().unwrap_or(""));
+            println!(
+                "  {}  {}:{}",
+                r["name"].as_str().unwrap_or(""),
+                r["algorithm"].as_str().unwrap_or(""),
+                r["digest"].as_str().unwrap_or("")
+            );
         }
     }
 }

@@ -41,7 +41,10 @@ impl Engine {
                 std::process::exit(130);
             }
         });
-        let show = !args.quiet && !json && std::io::stderr().is_terminal() && std::env::var_os("NO_PROGRESS").is_none();
+        let show = !args.quiet
+            && !json
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("NO_PROGRESS").is_none();
         let bar = show.then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
@@ -58,7 +61,11 @@ impl Engine {
             progress: bar.clone().map(|b| Arc::new(Bar(b)) as Arc<dyn Progress>),
             cancel: Some(Arc::clone(&cancel)),
         };
-        Self { options, bar, cancel }
+        Self {
+            options,
+            bar,
+            cancel,
+        }
     }
 
     pub(crate) fn finish(&self) {

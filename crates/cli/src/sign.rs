@@ -52,10 +52,17 @@ fn load_key(args: &KeyMaterialArgs) -> Result<SigningKey, String> {
     let pem = Zeroizing::new(read_input("private key", &args.private_key)?);
     let password = if args.password_stdin {
         let mut line = Zeroizing::new(String::new());
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-        Some(Zeroizing::new(line.trim_end_matches(['\r', '\n']).as_bytes().to_vec()))
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        Some(Zeroizing::new(
+            line.trim_end_matches(['\r', '\n']).as_bytes().to_vec(),
+        ))
     } else {
-        args.password.as_ref().map(|p| Zeroizing::new(p.as_bytes().to_vec()))
+        args.password
+            .as_ref()
+            .map(|p| Zeroizing::new(p.as_bytes().to_vec()))
     };
     SigningKey::from_pem(&pem, password.as_ref().map(|p| p.as_slice()))
         .map_err(|e| format!("private key {}: {e}", args.private_key.display()))
@@ -77,8 +84,12 @@ pub(crate) fn hash_of(h: HashArg) -> HashAlgorithm {
 fn sign(common: &SignCommon, signer: &Signer) -> u8 {
     let serialization = match common.serialization {
         SerializationArg::Files => Serialization::Files,
-        SerializationArg::Shards if common.shard_size == 0 => return input_error("--shard-size must be greater than 0"),
-        SerializationArg::Shards => Serialization::Shards { shard_size: common.shard_size },
+        SerializationArg::Shards if common.shard_size == 0 => {
+            return input_error("--shard-size must be greater than 0");
+        }
+        SerializationArg::Shards => Serialization::Shards {
+            shard_size: common.shard_size,
+        },
     };
     let hash = hash_of(common.hash);
     if serialization != Serialization::Files || hash != HashAlgorithm::Sha256 {
@@ -92,9 +103,13 @@ fn sign(common: &SignCommon, signer: &Signer) -> u8 {
         Ok(c) => c,
         Err(e) => return input_error(&format!("cannot determine the current directory: {e}")),
     };
-    let (ignore_paths, outside) = resolve_ignore_paths(&common.model, &cwd, &common.selection.ignore_paths);
+    let (ignore_paths, outside) =
+        resolve_ignore_paths(&common.model, &cwd, &common.selection.ignore_paths);
     for p in outside {
-        eprintln!("warning: --ignore-paths {} is outside the model and has no effect", p.display());
+        eprintln!(
+            "warning: --ignore-paths {} is outside the model and has no effect",
+            p.display()
+        );
     }
     let engine = Engine::new(&common.engine, false);
     let opts = SignOptions {
@@ -115,7 +130,11 @@ fn sign(common: &SignCommon, signer: &Signer) -> u8 {
             eprintln!("Signing interrupted; no signature was written");
             return EXIT_INTERRUPTED;
         }
-        Err(e @ (SignError::ModelPath { .. } | SignError::Crypto(_) | SignError::CertificateKeyMismatch { .. })) => {
+        Err(
+            e @ (SignError::ModelPath { .. }
+            | SignError::Crypto(_)
+            | SignError::CertificateKeyMismatch { .. }),
+        ) => {
             report_error("Signing failed", &e);
             return EXIT_INPUT;
         }
@@ -129,7 +148,10 @@ fn sign(common: &SignCommon, signer: &Signer) -> u8 {
         return EXIT_INTERRUPTED;
     }
     if let Err(e) = write_atomically(&common.signature, &signed.bundle_json) {
-        eprintln!("Signing failed: cannot write {}: {e}", common.signature.display());
+        eprintln!(
+            "Signing failed: cannot write {}: {e}",
+            common.signature.display()
+        );
         return EXIT_INPUT;
     }
     let m = &signed.manifest;
@@ -154,7 +176,9 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".hallmark-sig-").tempfile_in(&dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".hallmark-sig-")
+        .tempfile_in(&dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

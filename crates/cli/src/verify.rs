@@ -2,11 +2,13 @@
 
 use hallmark_crypto::{ChainPolicy, ChainTime, PublicKey, load_certificates_pem};
 use hallmark_hash::HashError;
-use hallmark_signing::paths::resolve_ignore_paths;
 use hallmark_signing::keyless::KeylessVerifier;
+use hallmark_signing::paths::resolve_ignore_paths;
 use hallmark_signing::verify::{CertificateVerifier, KeyVerifier};
+use hallmark_signing::{
+    EnvelopeVerifier, SignerInfo, Verified, VerifyError, VerifyOptions, verify_model,
+};
 use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
-use hallmark_signing::{EnvelopeVerifier, SignerInfo, Verified, VerifyError, VerifyOptions, verify_model};
 use serde_json::json;
 
 use crate::args::{VerifyCommon, VerifyMethod};
@@ -17,7 +19,8 @@ pub(crate) fn run(method: VerifyMethod) -> u8 {
     match method {
         VerifyMethod::Key(a) => {
             let key = read_input("public key", &a.public_key).and_then(|pem| {
-                PublicKey::from_pem(&pem).map_err(|e| format!("public key {}: {e}", a.public_key.display()))
+                PublicKey::from_pem(&pem)
+                    .map_err(|e| format!("public key {}: {e}", a.public_key.display()))
             });
             match key {
                 Ok(key) => verify(&a.common, &KeyVerifier { key }),
@@ -27,23 +30,37 @@ pub(crate) fn run(method: VerifyMethod) -> u8 {
         VerifyMethod::Certificate(a) => {
             let mut anchors = Vec::new();
             for p in &a.certificate_chain {
-                let certs = read_input("certificate chain", p)
-                    .and_then(|pem| load_certificates_pem(&pem).map_err(|e| format!("certificate chain {}: {e}", p.display())));
+                let certs = read_input("certificate chain", p).and_then(|pem| {
+                    load_certificates_pem(&pem)
+                        .map_err(|e| format!("certificate chain {}: {e}", p.display()))
+                });
                 match certs {
                     Ok(c) => anchors.extend(c),
                     Err(e) => return input_error(&a.common, &e),
                 }
             }
-            let time = if a.strict_validity { ChainTime::Now } else { ChainTime::LeafNotBefore };
-            verify(&a.common, &CertificateVerifier { anchors, policy: ChainPolicy { time } })
+            let time = if a.strict_validity {
+                ChainTime::Now
+            } else {
+                ChainTime::LeafNotBefore
+            };
+            verify(
+                &a.common,
+                &CertificateVerifier {
+                    anchors,
+                    policy: ChainPolicy { time },
+                },
+            )
         }
         VerifyMethod::Sigstore(a) => {
             let trust = match (&a.trust_config, &a.trusted_root) {
                 (Some(p), _) => read_input("trust config", p).and_then(|b| {
-                    TrustedRoot::from_client_trust_config_json(&b).map_err(|e| format!("trust config {}: {e}", p.display()))
+                    TrustedRoot::from_client_trust_config_json(&b)
+                        .map_err(|e| format!("trust config {}: {e}", p.display()))
                 }),
                 (None, Some(p)) => read_input("trusted root", p).and_then(|b| {
-                    TrustedRoot::from_trusted_root_json(&b).map_err(|e| format!("trusted root {}: {e}", p.display()))
+                    TrustedRoot::from_trusted_root_json(&b)
+                        .map_err(|e| format!("trusted root {}: {e}", p.display()))
                 }),
                 (None, None) => Ok(TrustedRoot::public_good()),
             };
@@ -51,7 +68,11 @@ pub(crate) fn run(method: VerifyMethod) -> u8 {
                 Ok(t) => t,
                 Err(e) => return input_error(&a.common, &e),
             };
-            let policy = IdentityPolicy { identity: a.identity.clone(), identity_regex: a.identity_regex.clone(), issuer: a.identity_provider.clone() };
+            let policy = IdentityPolicy {
+                identity: a.identity.clone(),
+                identity_regex: a.identity_regex.clone(),
+                issuer: a.identity_provider.clone(),
+            };
             verify(&a.common, &KeylessVerifier { trust, policy })
         }
     }
@@ -59,7 +80,10 @@ pub(crate) fn run(method: VerifyMethod) -> u8 {
 
 fn input_error(common: &VerifyCommon, msg: &str) -> u8 {
     if common.json {
-        println!("{}", json!({ "verified": false, "error": msg, "input_error": true }));
+        println!(
+            "{}",
+            json!({ "verified": false, "error": msg, "input_error": true })
+        );
     }
     eprintln!("Verification failed: {msg}");
     EXIT_INPUT
@@ -72,11 +96,20 @@ pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> 
     };
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
-        Err(e) => return input_error(common, &format!("cannot determine the current directory: {e}")),
+        Err(e) => {
+            return input_error(
+                common,
+                &format!("cannot determine the current directory: {e}"),
+            );
+        }
     };
-    let (ignore_paths, outside) = resolve_ignore_paths(&common.model, &cwd, &common.selection.ignore_paths);
+    let (ignore_paths, outside) =
+        resolve_ignore_paths(&common.model, &cwd, &common.selection.ignore_paths);
     for p in outside {
-        eprintln!("warning: --ignore-paths {} is outside the model and has no effect", p.display());
+        eprintln!(
+            "warning: --ignore-paths {} is outside the model and has no effect",
+            p.display()
+        );
     }
     let engine = Engine::new(&common.engine, common.json);
     let opts = VerifyOptions {
@@ -101,7 +134,11 @@ pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> 
         }
         Err(e) => {
             print_failure(common, &e);
-            if e.is_input_error() { EXIT_INPUT } else { EXIT_FAILED }
+            if e.is_input_error() {
+                EXIT_INPUT
+            } else {
+                EXIT_FAILED
+            }
         }
     }
 }
@@ -109,12 +146,28 @@ pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> 
 fn signer_line(s: &SignerInfo) -> String {
     match s {
         SignerInfo::Key { hint, curve, .. } => format!("{curve} public key (hint {hint})"),
-        SignerInfo::Certificate { subject, san, chain, .. } => {
-            let san = if san.is_empty() { String::new() } else { format!(", SAN {}", san.join(", ")) };
+        SignerInfo::Certificate {
+            subject,
+            san,
+            chain,
+            ..
+        } => {
+            let san = if san.is_empty() {
+                String::new()
+            } else {
+                format!(", SAN {}", san.join(", "))
+            };
             format!("certificate {subject}{san}; chain {}", chain.join(" -> "))
         }
-        SignerInfo::Keyless { identity, issuer, log_index, .. } => {
-            let log = log_index.map(|i| format!(", log index {i}")).unwrap_or_default();
+        SignerInfo::Keyless {
+            identity,
+            issuer,
+            log_index,
+            ..
+        } => {
+            let log = log_index
+                .map(|i| format!(", log index {i}"))
+                .unwrap_or_default();
             format!("{identity} (issuer {issuer}{log})")
         }
     }
@@ -135,7 +188,10 @@ fn print_success(common: &VerifyCommon, v: &Verified) {
     println!("Verification succeeded");
     println!("  method:   {}", v.method);
     println!("  signer:   {}", signer_line(&v.signer));
-    let shard = v.shard_size.map(|n| format!(", shard size {n}")).unwrap_or_default();
+    let shard = v
+        .shard_size
+        .map(|n| format!(", shard size {n}"))
+        .unwrap_or_default();
     println!(
         "  model:    {} ({} resources, {}/{}{shard})",
         common.model.display(),
@@ -153,7 +209,8 @@ fn print_success(common: &VerifyCommon, v: &Verified) {
 
 fn print_failure(common: &VerifyCommon, e: &VerifyError) {
     if common.json {
-        let mut out = json!({ "verified": false, "error": e.to_string(), "input_error": e.is_input_error() });
+        let mut out =
+            json!({ "verified": false, "error": e.to_string(), "input_error": e.is_input_error() });
         if let VerifyError::Mismatch(d) = e {
             out["differences"] = serde_json::to_value(d).unwrap_or_default();
         }
@@ -166,7 +223,10 @@ fn print_failure(common: &VerifyCommon, e: &VerifyError) {
             eprintln!("  {d}");
         }
         if diffs.len() > SHOWN {
-            eprintln!("  … and {} more (use --json for the full list)", diffs.len() - SHOWN);
+            eprintln!(
+                "  … and {} more (use --json for the full list)",
+                diffs.len() - SHOWN
+            );
         }
     }
 }

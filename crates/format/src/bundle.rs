@@ -273,10 +273,10 @@ fn parse_material(vm: &Obj<'_>, limits: &Limits) -> Result<Material, FormatError
     let tsv = vm
         .get_either("timestampVerificationData", "timestamp_verification_data")
         .cloned();
-    if let Some(t) = &tsv {
-        if !t.is_object() {
-            return Err(vm.bad("timestampVerificationData", "must be an object"));
-        }
+    if let Some(t) = &tsv
+        && !t.is_object()
+    {
+        return Err(vm.bad("timestampVerificationData", "must be an object"));
     }
     Ok((material, tlog_entries, tsv))
 }

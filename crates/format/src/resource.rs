@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn shard_offsets_sort_numerically() {
-        let mut names = vec![
+        let mut names = [
             ResourceName::parse_shard("w:16:24").unwrap(),
             ResourceName::parse_shard("w:8:16").unwrap(),
             ResourceName::parse_shard("w:0:8").unwrap(),

@@ -47,11 +47,23 @@ impl Difference {
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Missing { name, note: None } => write!(f, "missing:  {name} (signed, not found in the model)"),
-            Self::Missing { name, note: Some(n) } => write!(f, "missing:  {name} ({n})"),
+            Self::Missing { name, note: None } => {
+                write!(f, "missing:  {name} (signed, not found in the model)")
+            }
+            Self::Missing {
+                name,
+                note: Some(n),
+            } => write!(f, "missing:  {name} ({n})"),
             Self::Extra { name } => write!(f, "extra:    {name} (in the model, not signed)"),
-            Self::Modified { name, signed, actual } => {
-                write!(f, "modified: {name}\n            signed:  {signed}\n            on disk: {actual}")
+            Self::Modified {
+                name,
+                signed,
+                actual,
+            } => {
+                write!(
+                    f,
+                    "modified: {name}\n            signed:  {signed}\n            on disk: {actual}"
+                )
             }
         }
     }
@@ -65,16 +77,32 @@ fn label(r: &ResourceDigest) -> String {
 /// string and the digest bytes must match. With `ignore_extra`, resources on disk that
 /// were not signed are accepted (`--ignore-unsigned-files`). Output is sorted by name.
 #[must_use]
-pub fn compare(signed: &[ResourceDigest], actual: &[ResourceDigest], ignore_extra: bool) -> Vec<Difference> {
-    let actual_map: HashMap<&ResourceName, &ResourceDigest> = actual.iter().map(|r| (&r.name, r)).collect();
-    let signed_map: HashMap<&ResourceName, &ResourceDigest> = signed.iter().map(|r| (&r.name, r)).collect();
+pub fn compare(
+    signed: &[ResourceDigest],
+    actual: &[ResourceDigest],
+    ignore_extra: bool,
+) -> Vec<Difference> {
+    let actual_map: HashMap<&ResourceName, &ResourceDigest> =
+        actual.iter().map(|r| (&r.name, r)).collect();
+    let signed_map: HashMap<&ResourceName, &ResourceDigest> =
+        signed.iter().map(|r| (&r.name, r)).collect();
     let mut out = Vec::new();
     for s in signed {
         match actual_map.get(&s.name) {
-            None => out.push((s.name.clone(), Difference::Missing { name: s.name.to_string(), note: None })),
+            None => out.push((
+                s.name.clone(),
+                Difference::Missing {
+                    name: s.name.to_string(),
+                    note: None,
+                },
+            )),
             Some(a) if a.algorithm != s.algorithm || a.digest != s.digest => out.push((
                 s.name.clone(),
-                Difference::Modified { name: s.name.to_string(), signed: label(s), actual: label(a) },
+                Difference::Modified {
+                    name: s.name.to_string(),
+                    signed: label(s),
+                    actual: label(a),
+                },
             )),
             Some(_) => {}
         }
@@ -82,7 +110,12 @@ pub fn compare(signed: &[ResourceDigest], actual: &[ResourceDigest], ignore_extr
     if !ignore_extra {
         for a in actual {
             if !signed_map.contains_key(&a.name) {
-                out.push((a.name.clone(), Difference::Extra { name: a.name.to_string() }));
+                out.push((
+                    a.name.clone(),
+                    Difference::Extra {
+                        name: a.name.to_string(),
+                    },
+                ));
             }
         }
     }
@@ -95,7 +128,11 @@ mod tests {
     use super::*;
 
     fn r(name: &str, d: u8) -> ResourceDigest {
-        ResourceDigest { name: ResourceName::File(name.into()), algorithm: "sha256".into(), digest: vec![d; 32] }
+        ResourceDigest {
+            name: ResourceName::File(name.into()),
+            algorithm: "sha256".into(),
+            digest: vec![d; 32],
+        }
     }
 
     #[test]

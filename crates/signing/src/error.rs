@@ -20,7 +20,9 @@ pub enum SignError {
         reason: String,
     },
     /// After exclusions there is nothing to sign.
-    #[error("model {path} has no files to sign after exclusions (pass --allow-empty to sign an empty model anyway)")]
+    #[error(
+        "model {path} has no files to sign after exclusions (pass --allow-empty to sign an empty model anyway)"
+    )]
     EmptyModel {
         /// The model path.
         path: String,
@@ -32,7 +34,9 @@ pub enum SignError {
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     /// The signing certificate does not belong to the private key.
-    #[error("signing certificate {certificate} does not match the private key (certificate key {cert_key}, private key {private_key})")]
+    #[error(
+        "signing certificate {certificate} does not match the private key (certificate key {cert_key}, private key {private_key})"
+    )]
     CertificateKeyMismatch {
         /// Certificate subject.
         certificate: String,
@@ -62,7 +66,9 @@ pub enum VerifyError {
     #[error("signature is malformed: {0}")]
     Bundle(#[from] FormatError),
     /// The bundle was made with another method than the one asked for.
-    #[error("signature was made with the {found} method, but verification with the {expected} method was requested")]
+    #[error(
+        "signature was made with the {found} method, but verification with the {expected} method was requested"
+    )]
     WrongMethod {
         /// Method of the bundle.
         found: &'static str,
@@ -70,7 +76,9 @@ pub enum VerifyError {
         expected: &'static str,
     },
     /// The key hint in the bundle names another key.
-    #[error("key mismatch: the signature names the key with hint {bundle_hint}, but the public key given has hint {given_hint}")]
+    #[error(
+        "key mismatch: the signature names the key with hint {bundle_hint}, but the public key given has hint {given_hint}"
+    )]
     KeyMismatch {
         /// Hint in the bundle.
         bundle_hint: String,
@@ -78,7 +86,9 @@ pub enum VerifyError {
         given_hint: String,
     },
     /// The DSSE signature does not verify.
-    #[error("the signature does not verify with {signer}: the signed statement was altered or was signed by another key")]
+    #[error(
+        "the signature does not verify with {signer}: the signed statement was altered or was signed by another key"
+    )]
     BadSignature {
         /// Which key was used.
         signer: String,
@@ -93,7 +103,9 @@ pub enum VerifyError {
     #[error("{0}")]
     Keyless(String),
     /// The statement's subject digest is not the digest of its resources.
-    #[error("manifest is inconsistent: subject digest is {recorded} but the resources hash to {computed}")]
+    #[error(
+        "manifest is inconsistent: subject digest is {recorded} but the resources hash to {computed}"
+    )]
     RootDigest {
         /// In the statement.
         recorded: String,
@@ -112,7 +124,6 @@ impl VerifyError {
     /// Whether this is a problem with the caller's inputs rather than a failed verification.
     #[must_use]
     pub fn is_input_error(&self) -> bool {
-        matches!(self, Self::ModelPath { .. })
-            || matches!(self, Self::Hash(HashError::Cancelled))
+        matches!(self, Self::ModelPath { .. }) || matches!(self, Self::Hash(HashError::Cancelled))
     }
 }

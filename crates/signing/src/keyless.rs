@@ -22,20 +22,46 @@ impl EnvelopeVerifier for KeylessVerifier {
         "sigstore"
     }
 
-    fn authenticate(&self, bundle: &Bundle, bundle_bytes: &[u8]) -> Result<Authenticated, VerifyError> {
+    fn authenticate(
+        &self,
+        bundle: &Bundle,
+        bundle_bytes: &[u8],
+    ) -> Result<Authenticated, VerifyError> {
         if !matches!(bundle.material, VerificationMaterial::Certificate(_)) {
-            return Err(VerifyError::WrongMethod { found: bundle.material.method(), expected: "sigstore" });
+            return Err(VerifyError::WrongMethod {
+                found: bundle.material.method(),
+                expected: "sigstore",
+            });
         }
-        let v = verify_dsse_bundle(bundle_bytes, &self.trust, &self.policy).map_err(|e| VerifyError::Keyless(e.to_string()))?;
+        let v = verify_dsse_bundle(bundle_bytes, &self.trust, &self.policy)
+            .map_err(|e| VerifyError::Keyless(e.to_string()))?;
         // Both parsers must agree on what was signed; anything else is a parser differential.
         if v.payload != bundle.envelope.payload || v.payload_type != bundle.envelope.payload_type {
-            return Err(VerifyError::Keyless("the verified DSSE payload differs from the bundle's envelope".into()));
+            return Err(VerifyError::Keyless(
+                "the verified DSSE payload differs from the bundle's envelope".into(),
+            ));
         }
-        let signed_at = v.signed_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let signed_at = v
+            .signed_at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         Ok(Authenticated {
-            signer: SignerInfo::Keyless { identity: v.identity.clone(), issuer: v.issuer.clone(), signed_at, log_index: v.log_index },
+            signer: SignerInfo::Keyless {
+                identity: v.identity.clone(),
+                issuer: v.issuer.clone(),
+                signed_at,
+                log_index: v.log_index,
+            },
             compat_pae: false,
-            checks: v.checks.iter().map(|c| Check { name: c.name.to_owned(), passed: c.passed, detail: c.detail.clone() }).collect(),
+            checks: v
+                .checks
+                .iter()
+                .map(|c| Check {
+                    name: c.name.to_owned(),
+                    passed: c.passed,
+                    detail: c.detail.clone(),
+                })
+                .collect(),
             warnings: Vec::new(),
         })
     }

@@ -14,7 +14,8 @@ pub fn model_name(model: &Path) -> String {
     } else {
         model
     };
-    p.file_name().map_or_else(|| "model".to_owned(), |n| n.to_string_lossy().into_owned())
+    p.file_name()
+        .map_or_else(|| "model".to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Lexically normalises a path (drops `.`, folds `..`) without touching the disk.
@@ -40,13 +41,19 @@ pub fn normalize_lexically(p: &Path) -> PathBuf {
 /// lexically, with its existing parent resolved.
 #[must_use]
 pub fn resolve(path: &Path, cwd: &Path) -> PathBuf {
-    let abs = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
     let abs = normalize_lexically(&abs);
     if let Ok(c) = std::fs::canonicalize(&abs) {
         return c;
     }
     match (abs.parent(), abs.file_name()) {
-        (Some(parent), Some(name)) => std::fs::canonicalize(parent).map_or(abs.clone(), |p| p.join(name)),
+        (Some(parent), Some(name)) => {
+            std::fs::canonicalize(parent).map_or(abs.clone(), |p| p.join(name))
+        }
         _ => abs,
     }
 }
@@ -60,7 +67,11 @@ pub fn relative_inside(model_root: &Path, path: &Path) -> Option<String> {
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    if parts.is_empty() { None } else { Some(parts.join("/")) }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("/"))
+    }
 }
 
 /// Resolves user-supplied ignore paths the way the reference CLI does: each is taken
@@ -68,7 +79,11 @@ pub fn relative_inside(model_root: &Path, path: &Path) -> Option<String> {
 /// the resolved model root. Paths outside the model are returned in the second list
 /// so the caller can warn about them.
 #[must_use]
-pub fn resolve_ignore_paths(model: &Path, cwd: &Path, args: &[PathBuf]) -> (Vec<String>, Vec<PathBuf>) {
+pub fn resolve_ignore_paths(
+    model: &Path,
+    cwd: &Path,
+    args: &[PathBuf],
+) -> (Vec<String>, Vec<PathBuf>) {
     let root = resolve(model, cwd);
     let mut inside = Vec::new();
     let mut outside = Vec::new();
@@ -95,7 +110,12 @@ mod tests {
         let (inside, outside) = resolve_ignore_paths(
             Path::new("m"),
             dir.path(),
-            &[PathBuf::from("m/sub/x"), PathBuf::from("m/not-yet"), PathBuf::from("elsewhere"), model.join("sub")],
+            &[
+                PathBuf::from("m/sub/x"),
+                PathBuf::from("m/not-yet"),
+                PathBuf::from("elsewhere"),
+                model.join("sub"),
+            ],
         );
         assert_eq!(inside, ["sub/x", "not-yet", "sub"]);
         assert_eq!(outside, [PathBuf::from("elsewhere")]);

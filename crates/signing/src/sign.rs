@@ -15,6 +15,7 @@ use crate::paths::{model_name, relative_inside, resolve};
 
 /// What signs: a bare key, or a key with its certificate chain.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per process; boxing buys nothing
 pub enum Signer {
     /// `key` method: the bundle carries only the public key's hint.
     Key(SigningKey),
@@ -103,7 +104,11 @@ pub(crate) fn ignore_set(
 }
 
 /// Signs the model at `model` and returns the bundle (not yet written anywhere).
-pub fn sign_model(model: &Path, signer: &Signer, opts: &SignOptions) -> Result<SignedModel, SignError> {
+pub fn sign_model(
+    model: &Path,
+    signer: &Signer,
+    opts: &SignOptions,
+) -> Result<SignedModel, SignError> {
     let meta = std::fs::symlink_metadata(model).map_err(|e| SignError::ModelPath {
         path: model.display().to_string(),
         reason: e.to_string(),
@@ -112,14 +117,25 @@ pub fn sign_model(model: &Path, signer: &Signer, opts: &SignOptions) -> Result<S
     let root = resolve(model, &cwd);
     let is_dir = meta.is_dir() || (meta.file_type().is_symlink() && root.is_dir());
     let ignore = if is_dir {
-        ignore_set(&root, &opts.ignore_paths, opts.ignore_git_paths, opts.signature_path.as_deref(), &[])
+        ignore_set(
+            &root,
+            &opts.ignore_paths,
+            opts.ignore_git_paths,
+            opts.signature_path.as_deref(),
+            &[],
+        )
     } else {
         IgnoreSet::new()
     };
-    let walk = WalkOptions { allow_symlinks: opts.allow_symlinks, ignore: ignore.clone() };
+    let walk = WalkOptions {
+        allow_symlinks: opts.allow_symlinks,
+        ignore: ignore.clone(),
+    };
     let files = enumerate(model, &walk)?;
     if files.is_empty() && !opts.allow_empty {
-        return Err(SignError::EmptyModel { path: model.display().to_string() });
+        return Err(SignError::EmptyModel {
+            path: model.display().to_string(),
+        });
     }
     let resources = hash_files(&files, opts.serialization, opts.hash, &opts.engine)?;
     let params = SerializationParams {
@@ -128,12 +144,22 @@ pub fn sign_model(model: &Path, signer: &Signer, opts: &SignOptions) -> Result<S
         allow_symlinks: opts.allow_symlinks,
         ignore_paths: ignore.paths(),
     };
-    let manifest = Manifest { model_name: model_name(model), params, resources };
+    let manifest = Manifest {
+        model_name: model_name(model),
+        params,
+        resources,
+    };
     let root_digest = sha256(&manifest.root_digest_input());
     let payload = build_statement(&manifest, &root_digest);
     let to_sign = pae(IN_TOTO_PAYLOAD_TYPE, &payload);
     let (key, material) = match signer {
-        Signer::Key(key) => (key, VerificationMaterial::PublicKey { hint: Some(key.public_key().hint()), legacy_raw_bytes: None }),
+        Signer::Key(key) => (
+            key,
+            VerificationMaterial::PublicKey {
+                hint: Some(key.public_key().hint()),
+                legacy_raw_bytes: None,
+            },
+        ),
         Signer::Certificate { key, leaf, chain } => {
             let cert_key = leaf.public_key()?;
             if cert_key != key.public_key() {
@@ -157,8 +183,15 @@ pub fn sign_model(model: &Path, signer: &Signer, opts: &SignOptions) -> Result<S
         envelope: Envelope {
             payload,
             payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
-            signatures: vec![EnvelopeSignature { sig, keyid: Some(String::new()) }],
+            signatures: vec![EnvelopeSignature {
+                sig,
+                keyid: Some(String::new()),
+            }],
         },
     };
-    Ok(SignedModel { bundle_json: bundle.to_json(), manifest, root_digest })
+    Ok(SignedModel {
+        bundle_json: bundle.to_json(),
+        manifest,
+        root_digest,
+    })
 }

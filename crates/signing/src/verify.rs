@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use hallmark_crypto::{Certificate, ChainPolicy, DigestAlg, PublicKey, sha256, verify_certificate_chain};
+use hallmark_crypto::{
+    Certificate, ChainPolicy, DigestAlg, PublicKey, sha256, verify_certificate_chain,
+};
 use hallmark_format::bundle::{Bundle, VerificationMaterial};
 use hallmark_format::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, compat_pae_v020, pae};
 use hallmark_format::limits::Limits;
@@ -87,31 +89,58 @@ pub trait EnvelopeVerifier {
     /// `key`, `certificate` or `sigstore`.
     fn method(&self) -> &'static str;
     /// Checks the verification material and the signature over the exact payload.
-    fn authenticate(&self, bundle: &Bundle, bundle_bytes: &[u8]) -> Result<Authenticated, VerifyError>;
+    fn authenticate(
+        &self,
+        bundle: &Bundle,
+        bundle_bytes: &[u8],
+    ) -> Result<Authenticated, VerifyError>;
 }
 
 fn check(name: &str, detail: impl Into<String>) -> Check {
-    Check { name: name.to_owned(), passed: true, detail: detail.into() }
+    Check {
+        name: name.to_owned(),
+        passed: true,
+        detail: detail.into(),
+    }
 }
 
 fn wrong_method(bundle: &Bundle, expected: &'static str) -> VerifyError {
-    VerifyError::WrongMethod { found: bundle.material.method(), expected }
+    VerifyError::WrongMethod {
+        found: bundle.material.method(),
+        expected,
+    }
 }
 
 /// Verifies the first DSSE signature with `key`: standard PAE with the curve's hash,
 /// then (only for the 0.2.0 layout, checked later) the compatibility PAE with SHA-256.
-fn verify_envelope_signature(key: &PublicKey, env: &Envelope, who: &str) -> Result<bool, VerifyError> {
+fn verify_envelope_signature(
+    key: &PublicKey,
+    env: &Envelope,
+    who: &str,
+) -> Result<bool, VerifyError> {
     let Some(sig) = env.signatures.first() else {
-        return Err(VerifyError::Bundle(FormatError::MissingField { what: "signature bundle", field: "dsseEnvelope.signatures[0]".into() }));
+        return Err(VerifyError::Bundle(FormatError::MissingField {
+            what: "signature bundle",
+            field: "dsseEnvelope.signatures[0]".into(),
+        }));
     };
-    if key.verify(&pae(&env.payload_type, &env.payload), &sig.sig).is_ok() {
+    if key
+        .verify(&pae(&env.payload_type, &env.payload), &sig.sig)
+        .is_ok()
+    {
         return Ok(false);
     }
     let compat = compat_pae_v020(&env.payload_type, &env.payload);
-    if key.verify_with_digest(&compat, &sig.sig, DigestAlg::Sha256).is_ok() || key.verify(&compat, &sig.sig).is_ok() {
+    if key
+        .verify_with_digest(&compat, &sig.sig, DigestAlg::Sha256)
+        .is_ok()
+        || key.verify(&compat, &sig.sig).is_ok()
+    {
         return Ok(true);
     }
-    Err(VerifyError::BadSignature { signer: who.to_owned() })
+    Err(VerifyError::BadSignature {
+        signer: who.to_owned(),
+    })
 }
 
 /// The `key` method.
@@ -144,9 +173,19 @@ impl EnvelopeVerifier for KeyVerifier {
         }
         let who = format!("public key {}", self.key.fingerprint());
         let compat = verify_envelope_signature(&self.key, &bundle.envelope, &who)?;
-        checks.push(check("dsse-signature", format!("ECDSA {} signature over the DSSE payload verified", self.key.curve().name())));
+        checks.push(check(
+            "dsse-signature",
+            format!(
+                "ECDSA {} signature over the DSSE payload verified",
+                self.key.curve().name()
+            ),
+        ));
         Ok(Authenticated {
-            signer: SignerInfo::Key { hint: given, fingerprint: self.key.fingerprint(), curve: self.key.curve().name().to_owned() },
+            signer: SignerInfo::Key {
+                hint: given,
+                fingerprint: self.key.fingerprint(),
+                curve: self.key.curve().name().to_owned(),
+            },
             compat_pae: compat,
             checks,
             warnings,
@@ -177,7 +216,10 @@ impl EnvelopeVerifier for CertificateVerifier {
             certs.push(Certificate::from_der(der)?);
         }
         let (leaf, intermediates) = certs.split_first().ok_or_else(|| {
-            VerifyError::Bundle(FormatError::MissingField { what: "signature bundle", field: "verificationMaterial.x509CertificateChain.certificates[0]".into() })
+            VerifyError::Bundle(FormatError::MissingField {
+                what: "signature bundle",
+                field: "verificationMaterial.x509CertificateChain.certificates[0]".into(),
+            })
         })?;
         let chain = verify_certificate_chain(leaf, intermediates, &self.anchors, &self.policy)?;
         let key = leaf.public_key()?;
@@ -194,8 +236,17 @@ impl EnvelopeVerifier for CertificateVerifier {
             },
             compat_pae: compat,
             checks: vec![
-                check("certificate-chain", format!("chain {} validated", subjects.join(" -> "))),
-                check("dsse-signature", format!("ECDSA {} signature over the DSSE payload verified", key.curve().name())),
+                check(
+                    "certificate-chain",
+                    format!("chain {} validated", subjects.join(" -> ")),
+                ),
+                check(
+                    "dsse-signature",
+                    format!(
+                        "ECDSA {} signature over the DSSE payload verified",
+                        key.curve().name()
+                    ),
+                ),
             ],
             warnings: Vec::new(),
         })
@@ -271,13 +322,19 @@ pub fn verify_model(
     verifier: &dyn EnvelopeVerifier,
     opts: &VerifyOptions,
 ) -> Result<Verified, VerifyError> {
-    let meta = std::fs::metadata(model).map_err(|e| VerifyError::ModelPath { path: model.display().to_string(), reason: e.to_string() })?;
+    let meta = std::fs::metadata(model).map_err(|e| VerifyError::ModelPath {
+        path: model.display().to_string(),
+        reason: e.to_string(),
+    })?;
     let bundle = Bundle::parse(bundle_bytes, &opts.limits)?;
     let auth = verifier.authenticate(&bundle, bundle_bytes)?;
     let mut checks = auth.checks;
     let mut warnings = auth.warnings;
     if bundle.envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(FormatError::PayloadType { found: bundle.envelope.payload_type.clone() }.into());
+        return Err(FormatError::PayloadType {
+            found: bundle.envelope.payload_type.clone(),
+        }
+        .into());
     }
     let statement = parse_statement(&bundle.envelope.payload, &opts.limits)?;
     if auth.compat_pae && statement.version != StatementVersion::LegacyDigestsV01 {
@@ -291,9 +348,19 @@ pub fn verify_model(
         Some(recorded) => {
             let computed = sha256(&manifest.root_digest_input());
             if computed.as_slice() != recorded.as_slice() {
-                return Err(VerifyError::RootDigest { recorded: hex::encode(recorded), computed: hex::encode(computed) });
+                return Err(VerifyError::RootDigest {
+                    recorded: hex::encode(recorded),
+                    computed: hex::encode(computed),
+                });
             }
-            checks.push(check("root-digest", format!("subject digest sha256:{} matches the {} resources", hex::encode(computed), manifest.resources.len())));
+            checks.push(check(
+                "root-digest",
+                format!(
+                    "subject digest sha256:{} matches the {} resources",
+                    hex::encode(computed),
+                    manifest.resources.len()
+                ),
+            ));
             Some(format!("sha256:{}", hex::encode(computed)))
         }
         None => None,
@@ -305,9 +372,21 @@ pub fn verify_model(
     let root = resolve(model, &cwd);
     let single_file = !meta.is_dir();
     let (actual, ignored_paths, git_ignored) = if opts.ignore_unsigned_files {
-        let names: Vec<String> = manifest.resources.iter().map(|r| r.name.path().to_owned()).collect::<BTreeSet<_>>().into_iter().collect();
+        let names: Vec<String> = manifest
+            .resources
+            .iter()
+            .map(|r| r.name.path().to_owned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let files = if single_file {
-            enumerate(model, &WalkOptions { allow_symlinks, ignore: IgnoreSet::new() })?
+            enumerate(
+                model,
+                &WalkOptions {
+                    allow_symlinks,
+                    ignore: IgnoreSet::new(),
+                },
+            )?
         } else {
             // Files named in the manifest but absent have no resources and are
             // reported as missing by the comparison below.
@@ -320,9 +399,18 @@ pub fn verify_model(
         let ignore = if single_file {
             IgnoreSet::new()
         } else {
-            ignore_set(&root, &opts.ignore_paths, opts.ignore_git_paths, opts.signature_path.as_deref(), &params.ignore_paths)
+            ignore_set(
+                &root,
+                &opts.ignore_paths,
+                opts.ignore_git_paths,
+                opts.signature_path.as_deref(),
+                &params.ignore_paths,
+            )
         };
-        let walk = WalkOptions { allow_symlinks, ignore: ignore.clone() };
+        let walk = WalkOptions {
+            allow_symlinks,
+            ignore: ignore.clone(),
+        };
         let files = enumerate(model, &walk)?;
         let mut resources = hash_files(&files, params.method, params.hash, &opts.engine)?;
         rename_single_file(&mut resources, &manifest.resources, single_file);
@@ -337,10 +425,19 @@ pub fn verify_model(
     let mut diffs = compare(&manifest.resources, &actual, opts.ignore_unsigned_files);
     for d in &mut diffs {
         if let Difference::Missing { name, note } = d {
-            let path = manifest.resources.iter().find(|r| r.name.to_string() == *name).map(|r| r.name.path().to_owned()).unwrap_or_default();
+            let path = manifest
+                .resources
+                .iter()
+                .find(|r| r.name.to_string() == *name)
+                .map(|r| r.name.path().to_owned())
+                .unwrap_or_default();
             if git_ignored.is_ignored(&path) && !single_file && root.join(&path).exists() {
                 *note = Some("present, but excluded by the default git-path rules; if the model was signed with --no-ignore-git-paths, verify with --no-ignore-git-paths".into());
-            } else if ignored_paths.iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) && root.join(&path).exists() {
+            } else if ignored_paths
+                .iter()
+                .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+                && root.join(&path).exists()
+            {
                 *note = Some("present, but excluded by an ignore path".into());
             }
         }
@@ -350,7 +447,17 @@ pub fn verify_model(
     }
     checks.push(check(
         "model-contents",
-        format!("{} {} resource{} re-hashed with {} and matched", manifest.resources.len(), params.method.method(), if manifest.resources.len() == 1 { "" } else { "s" }, params.hash),
+        format!(
+            "{} {} resource{} re-hashed with {} and matched",
+            manifest.resources.len(),
+            params.method.method(),
+            if manifest.resources.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            params.hash
+        ),
     ));
     Ok(Verified {
         method: verifier.method(),
@@ -384,14 +491,20 @@ fn rename_single_file(actual: &mut [ResourceDigest], signed: &[ResourceDigest], 
     if signed_paths.len() != 1 || signed_paths.contains(SINGLE_FILE_NAME) {
         return;
     }
-    let Some(base) = signed_paths.into_iter().next() else { return };
+    let Some(base) = signed_paths.into_iter().next() else {
+        return;
+    };
     if base.contains('/') {
         return;
     }
     for r in actual.iter_mut() {
         r.name = match &r.name {
             ResourceName::File(_) => ResourceName::File(base.to_owned()),
-            ResourceName::Shard { start, end, .. } => ResourceName::Shard { path: base.to_owned(), start: *start, end: *end },
+            ResourceName::Shard { start, end, .. } => ResourceName::Shard {
+                path: base.to_owned(),
+                start: *start,
+                end: *end,
+            },
         };
     }
 }
