@@ -3,7 +3,7 @@
 use std::io::{BufRead as _, Write as _};
 use std::path::Path;
 
-use hallmark_crypto::{Certificate, SigningKey, load_certificates_pem};
+use hallmark_crypto::{Certificate, SigningKey, load_certificates_pem_with_source};
 use hallmark_format::{HashAlgorithm, Serialization};
 use hallmark_hash::HashError;
 use hallmark_signing::paths::resolve_ignore_paths;
@@ -64,13 +64,15 @@ fn load_key(args: &KeyMaterialArgs) -> Result<SigningKey, String> {
             .as_ref()
             .map(|p| Zeroizing::new(p.as_bytes().to_vec()))
     };
-    SigningKey::from_pem(&pem, password.as_ref().map(|p| p.as_slice()))
-        .map_err(|e| format!("private key {}: {e}", args.private_key.display()))
+    let source = args.private_key.display().to_string();
+    SigningKey::from_pem_with_source(&pem, password.as_ref().map(|p| p.as_slice()), &source)
+        .map_err(|e| e.to_string())
 }
 
 fn load_certs(what: &str, path: &Path) -> Result<Vec<Certificate>, String> {
     let pem = read_input(what, path)?;
-    load_certificates_pem(&pem).map_err(|e| format!("{what} {}: {e}", path.display()))
+    load_certificates_pem_with_source(&pem, &path.display().to_string())
+        .map_err(|e| format!("{what}: {e}"))
 }
 
 pub(crate) fn hash_of(h: HashArg) -> HashAlgorithm {

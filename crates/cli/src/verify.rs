@@ -1,6 +1,6 @@
 //! `hallmark verify key|certificate`.
 
-use hallmark_crypto::{ChainPolicy, ChainTime, PublicKey, load_certificates_pem};
+use hallmark_crypto::{ChainPolicy, ChainTime, PublicKey, load_certificates_pem_with_source};
 use hallmark_hash::HashError;
 use hallmark_signing::keyless::KeylessVerifier;
 use hallmark_signing::paths::resolve_ignore_paths;
@@ -31,8 +31,8 @@ pub(crate) fn run(method: VerifyMethod) -> u8 {
             let mut anchors = Vec::new();
             for p in &a.certificate_chain {
                 let certs = read_input("certificate chain", p).and_then(|pem| {
-                    load_certificates_pem(&pem)
-                        .map_err(|e| format!("certificate chain {}: {e}", p.display()))
+                    load_certificates_pem_with_source(&pem, &p.display().to_string())
+                        .map_err(|e| format!("certificate chain: {e}"))
                 });
                 match certs {
                     Ok(c) => anchors.extend(c),
