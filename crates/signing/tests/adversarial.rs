@@ -6,6 +6,8 @@
 //! Scenarios whose statement is *properly signed* also assert that the signature really
 //! verifies, so the refusal comes from the check under test and not from the signature.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use hallmark_crypto::{PublicKey, load_certificates_pem};
