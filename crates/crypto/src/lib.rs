@@ -178,6 +178,20 @@ impl DigestAlg {
     }
 }
 
+/// Seeds the process-wide random generator on a background thread.
+///
+/// aws-lc seeds its DRBG from CPU jitter entropy on first use, which takes tens of
+/// milliseconds; a signer calls this before hashing a model so that the first ECDSA
+/// signature does not pay for it afterwards.
+pub fn warm_up_rng() {
+    let _ = std::thread::Builder::new()
+        .name("rng-seed".into())
+        .spawn(|| {
+            let mut buf = [0u8; 16];
+            let _ = aws_lc_rs::rand::fill(&mut buf);
+        });
+}
+
 /// SHA-256 of `data` (aws-lc-rs).
 #[must_use]
 pub fn sha256(data: &[u8]) -> [u8; 32] {

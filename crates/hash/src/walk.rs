@@ -79,6 +79,7 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
     }
 
     let mut out = Vec::new();
+    let mut unsized_files: Vec<usize> = Vec::new();
     // (directory on disk, its model-relative name with a trailing '/' or "")
     let mut stack: Vec<(PathBuf, String)> = vec![(model.to_owned(), String::new())];
     while let Some((dir, prefix)) = stack.pop() {
@@ -101,8 +102,13 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
                 name.push('/');
                 stack.push((path, name));
             } else if ft.is_file() {
-                let size = entry.metadata().map_err(|e| HashError::io(&path, e))?.len();
-                out.push(ModelFile { name, path, size });
+                // Sized below, in parallel: one stat per file dominates small-file trees.
+                unsized_files.push(out.len());
+                out.push(ModelFile {
+                    name,
+                    path,
+                    size: 0,
+                });
             } else if ft.is_symlink() {
                 if !opts.allow_symlinks {
                     return Err(HashError::Symlink { path });
@@ -123,8 +129,63 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
             }
         }
     }
+    fill_sizes(&mut out, &unsized_files)?;
     out.sort_unstable_by(|a, b| compare_paths(&a.name, &b.name));
     Ok(out)
+}
+
+/// Stats the listed entries of `files` and records their sizes, on a few threads
+/// when there are many (a stat per file is most of the cost of enumerating tens of
+/// thousands of small files).
+fn fill_sizes(files: &mut [ModelFile], which: &[usize]) -> Result<(), HashError> {
+    const PER_THREAD_MIN: usize = 512;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(which.len() / PER_THREAD_MIN)
+        .max(1);
+    let stat = |f: &ModelFile| -> Result<u64, HashError> {
+        let meta = fs::symlink_metadata(&f.path).map_err(|e| HashError::io(&f.path, e))?;
+        if !meta.is_file() {
+            // Replaced by something else since the directory was read.
+            return Err(HashError::NotRegular {
+                path: f.path.clone(),
+            });
+        }
+        Ok(meta.len())
+    };
+    let sizes: Vec<Result<u64, HashError>> = if threads == 1 {
+        which.iter().map(|&i| stat(&files[i])).collect()
+    } else {
+        let chunk = which.len().div_ceil(threads);
+        let files_ref: &[ModelFile] = files;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = which
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&i| stat(&files_ref[i]))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        vec![Err(HashError::io(
+                            Path::new("."),
+                            io::Error::other("a stat thread panicked"),
+                        ))]
+                    })
+                })
+                .collect()
+        })
+    };
+    for (&i, size) in which.iter().zip(sizes) {
+        files[i].size = size?;
+    }
+    Ok(())
 }
 
 /// Stats exactly these model-relative files, for verification with

@@ -127,6 +127,7 @@ pub fn sign_model(
     } else {
         IgnoreSet::new()
     };
+    hallmark_crypto::warm_up_rng();
     let walk = WalkOptions {
         allow_symlinks: opts.allow_symlinks,
         ignore: ignore.clone(),
