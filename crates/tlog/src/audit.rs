@@ -1,0 +1,184 @@
+//! Auditing a log from its public tiles, the way a monitor or witness does.
+//!
+//! [`audit`] fetches the checkpoint and verifies its signature (and origin); then, for the
+//! part of the tree not seen before (everything on a first run), it hashes every entry
+//! bundle and compares with the level-0 tiles, recomputes every higher tile hash from the
+//! level below, and recomputes the root from the tiles; finally it checks that the tree
+//! extends the previously seen checkpoint (consistency proof from the tiles, RFC 9162
+//! §2.1.4.2), refusing a smaller tree (rollback) or another tree of the same size (fork).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::merkle::{Hash, consistency_proof, leaf_hash, tree_root, verify_consistency};
+use crate::note::{Checkpoint, LogVerifier, SignedCheckpoint, verify_checkpoint};
+use crate::reader::fetch_sized;
+use crate::sequencer::CHECKPOINT_KEY;
+use crate::tile::{TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, width_in_tree};
+
+/// What an audit established.
+#[derive(Clone, Debug)]
+pub struct AuditReport {
+    /// The new, verified checkpoint (store it for the next run).
+    pub checkpoint: SignedCheckpoint,
+    /// The checkpoint it was checked against, if any.
+    pub previous: Option<Checkpoint>,
+    /// Entries hashed and compared with the level-0 tiles.
+    pub entries_checked: u64,
+    /// Tile hashes recomputed from the level below.
+    pub hashes_checked: u64,
+}
+
+/// Audits the log behind `fetch`.
+///
+/// `previous` is the note text of the last checkpoint this monitor verified.
+///
+/// # Errors
+/// [`Error::BadCheckpoint`], [`Error::Corrupt`] (tiles or bundles disagree),
+/// [`Error::Rollback`], [`Error::Fork`], [`Error::ProofMismatch`], or fetch failures.
+pub fn audit(
+    fetch: Arc<dyn TileFetch>,
+    verifier: &LogVerifier,
+    origin: Option<&str>,
+    previous: Option<&str>,
+) -> Result<AuditReport, Error> {
+    let prev = previous.map(|p| verify_checkpoint(p, verifier, None, origin)).transpose()?;
+    let origin = origin.map(str::to_owned).or_else(|| prev.as_ref().map(|p| p.checkpoint.origin.clone()));
+    let note = fetch
+        .fetch(CHECKPOINT_KEY)?
+        .ok_or_else(|| Error::Missing { key: CHECKPOINT_KEY.into(), context: "the log has no checkpoint".into() })?;
+    let note = String::from_utf8(note).map_err(|_| Error::BadCheckpoint("checkpoint is not UTF-8".into()))?;
+    let cp = verify_checkpoint(&note, verifier, None, origin.as_deref())?;
+    let n = cp.checkpoint.size;
+    let m = prev.as_ref().map_or(0, |p| p.checkpoint.size);
+    if let Some(p) = &prev {
+        if n < m {
+            return Err(Error::Rollback { old: m, new: n });
+        }
+        if n == m && p.checkpoint.root != cp.checkpoint.root {
+            return Err(Error::Fork(format!("two different roots for tree size {n}")));
+        }
+    }
+    let mut tiles = TileReader::new(Arc::clone(&fetch), n);
+    let mut entries_checked = 0u64;
+    let mut hashes_checked = 0u64;
+    // Level 0 against the entry bundles, for the new range [m, n).
+    if n > m {
+        for b in m / TILE_WIDTH..=(n - 1) / TILE_WIDTH {
+            let w = width_in_tree(TileKind::Entries, b, n);
+            let p = TilePath { kind: TileKind::Entries, index: b, width: w };
+            let entries = decode_bundle(&p.key(), &fetch_sized(fetch.as_ref(), p)?, w)?;
+            let tile = tiles.tile(0, b)?;
+            for (i, (e, h)) in entries.iter().zip(tile.hashes()).enumerate() {
+                let index = b * TILE_WIDTH + i as u64;
+                if index >= m {
+                    if &leaf_hash(e) != h {
+                        return Err(Error::Corrupt(format!("entry {index} in {} does not hash to tile 0/{b}", p.key())));
+                    }
+                    entries_checked += 1;
+                }
+            }
+        }
+    }
+    // Every higher tile hash that covers new leaves, from the full tile below it.
+    let mut level = 1u8;
+    while level < 8 && (n >> (8 * u32::from(level))) > 0 {
+        let shift = 8 * u32::from(level);
+        for k in (m >> shift)..(n >> shift) {
+            let above = tiles.tile(level, k / TILE_WIDTH)?;
+            let stored: Option<Hash> = above.hashes().get((k % TILE_WIDTH) as usize).copied();
+            let below = tiles.tile(level - 1, k)?.root();
+            if stored.is_none() || stored != below {
+                return Err(Error::Corrupt(format!("hash {k} of tile level {level} does not match tile {}/{k}", level - 1)));
+            }
+            hashes_checked += 1;
+        }
+        level += 1;
+    }
+    let root = tree_root(&mut tiles, n)?;
+    if root != cp.checkpoint.root {
+        return Err(Error::Corrupt(format!("the tiles hash to {}, the checkpoint says {}", hex::encode(root), hex::encode(cp.checkpoint.root))));
+    }
+    if let Some(p) = &prev
+        && m > 0
+        && n > m
+    {
+        let proof = consistency_proof(&mut tiles, m, n)?;
+        verify_consistency(m, n, &proof, &p.checkpoint.root, &cp.checkpoint.root)
+            .map_err(|_| Error::Fork(format!("tree size {n} does not extend the previously seen tree size {m}")))?;
+    }
+    Ok(AuditReport { checkpoint: cp, previous: prev.map(|p| p.checkpoint), entries_checked, hashes_checked })
+}
+
+/// Reads tiles from a directory laid out like the URL space (e.g. a [`crate::DirStore`]).
+#[derive(Clone, Debug)]
+pub struct DirFetch(pub PathBuf);
+
+impl TileFetch for DirFetch {
+    fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        if key.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+            return Err(Error::Fetch { url: key.into(), reason: "invalid key".into() });
+        }
+        let path = self.0.join(key);
+        match std::fs::read(&path) {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("read", path, e)),
+        }
+    }
+}
+
+/// Reads tiles over HTTP(S) (`{base}/{key}`), TLS by rustls on aws-lc-rs with the
+/// webpki root store.
+#[cfg(feature = "http")]
+#[derive(Debug)]
+pub struct HttpFetch {
+    base: String,
+    agent: ureq::Agent,
+}
+
+#[cfg(feature = "http")]
+impl HttpFetch {
+    /// Most bytes accepted for one object (a full bundle of maximal entries fits).
+    pub const MAX_OBJECT_BYTES: u64 = 256 * 65_537;
+
+    /// A fetcher for the log at `base` (e.g. `https://log.example/`).
+    #[must_use]
+    pub fn new(base: &str) -> Self {
+        use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .root_certs(RootCerts::WebPki)
+            .unversioned_rustls_crypto_provider(provider)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .build()
+            .into();
+        Self { base: base.trim_end_matches('/').to_owned(), agent }
+    }
+}
+
+#[cfg(feature = "http")]
+impl TileFetch for HttpFetch {
+    fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let url = format!("{}/{key}", self.base);
+        let err = |reason: String| Error::Fetch { url: url.clone(), reason };
+        let mut resp = self.agent.get(&url).call().map_err(|e| err(e.to_string()))?;
+        match resp.status().as_u16() {
+            200 => resp
+                .body_mut()
+                .with_config()
+                .limit(Self::MAX_OBJECT_BYTES)
+                .read_to_vec()
+                .map(Some)
+                .map_err(|e| err(e.to_string())),
+            404 => Ok(None),
+            s => Err(err(format!("HTTP status {s}"))),
+        }
+    }
+}

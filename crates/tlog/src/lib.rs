@@ -1,0 +1,83 @@
+//! # hallmark-tlog
+//!
+//! An append-only Merkle transparency log for the model hub's signing events, shaped so
+//! that stock Sigstore verifiers accept its entries inside bundles (Rekor v1 style) and
+//! anyone can audit it from static tiles (C2SP tlog-tiles), sunlight style.
+//!
+//! ## Specs implemented
+//!
+//! * **RFC 6962 §2.1 / RFC 9162 §2.1** — SHA-256 leaf/node hashing, inclusion and
+//!   consistency proofs (generation from tiles, verification per RFC 9162 §2.1.3.2 and
+//!   §2.1.4.2): [`merkle`].
+//! * **C2SP tlog-tiles** (v1.0) — hash tiles of height 8 (`tile/L/N[.p/W]`), entry bundles
+//!   (`tile/entries/N[.p/W]`, `u16` length prefixes), `/checkpoint`: [`tile`].
+//! * **C2SP signed-note** and **C2SP tlog-checkpoint** — checkpoints are notes with one
+//!   ECDSA P-256 signature, key hint = first 4 bytes of `SHA-256(SPKI)`: [`note`].
+//! * **Rekor v1 `dsse` v0.0.1** — canonicalized (RFC 8785) bodies, entry UUIDs, signed entry
+//!   timestamps, the bundle `tlogEntries[]` JSON and the `/api/v1/log…` JSON: [`rekor`],
+//!   [`api`].
+//!
+//! ## Deviations and choices
+//!
+//! * **Origin** is `"<host> - <tree id>"` and the note key name is `<host>`, as Rekor v1
+//!   writes them: sigstore-go takes its Rekor v1 path only for origins matching
+//!   `.* - [0-9]+$`, sigstore-python matches the key hint against the bundle's `logId`.
+//!   Checkpoints carry only the log's signature (sigstore-go's v1 note check refuses any
+//!   other) and no extension lines (Rekor v1's old `Timestamp:` line is omitted).
+//! * **Key type**: ECDSA P-256 only (what Rekor v1 uses; `logId` = SHA-256 of the SPKI, the
+//!   Sigstore convention for ECDSA note keys rather than C2SP's typed key IDs). An Ed25519
+//!   key (C2SP witness network) is not supported yet.
+//! * **Extra resources**: `hallmark/time/N[.p/W]` holds each entry's `integratedTime`
+//!   (Rekor v1 keeps it outside the Merkle leaf, and so do we). SETs are not stored: like
+//!   Rekor v1 the log signs them when it answers (submitters sign theirs in their own
+//!   thread, off the sequencer).
+//! * **Partial tiles are kept** after their full tile exists (the spec allows deleting them);
+//!   readers fall back to the full tile when a partial one is gone.
+//! * **UUID lookup** (`/api/v1/log/entries/{uuid}`) uses an in-memory index built from the
+//!   level-0 tiles on demand; a persistent index belongs to the hub's database.
+//!
+//! ## Storage, and why it is synchronous
+//!
+//! Two narrow traits ([`ObjectStore`]: put-if-absent / get; [`CheckpointLock`]:
+//! compare-and-swap), implemented on a local directory ([`DirStore`], [`DirLock`]: fsync,
+//! hard-link-if-absent, atomic rename) and on SQLite ([`SqliteStore`], [`SqliteLock`]).
+//! The core is **synchronous**: the sequencer is one dedicated thread whose every step is a
+//! durable write it must wait for, so async buys nothing there and a sync core works from
+//! the CLI without a runtime. SQLite therefore goes through **rusqlite 0.38** (bundled
+//! SQLite), not sqlx: rusqlite 0.38 links the same `libsqlite3-sys` 0.36 as sqlx 0.9, so the
+//! hub can use sqlx for its metadata in the same binary. Future S3 / PostgreSQL backends
+//! implement the same object-safe traits by blocking on their own runtime from the
+//! sequencer thread (never a tokio worker); the async edges are [`sequencer::Pending::wait_async`]
+//! and the axum read API, which moves storage reads to the blocking pool.
+//!
+//! ## Crash safety
+//!
+//! See [`sequencer`]: the lock holds only checkpoints whose tiles were durable first, it
+//! never moves backwards, and submitters are answered only after the swap.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+#[cfg(feature = "server")]
+pub mod api;
+pub mod audit;
+mod error;
+pub mod merkle;
+pub mod note;
+pub mod reader;
+pub mod rekor;
+pub mod sequencer;
+mod sqlite;
+mod store;
+pub mod tile;
+
+pub use audit::{AuditReport, DirFetch, audit};
+#[cfg(feature = "http")]
+pub use audit::HttpFetch;
+pub use error::Error;
+pub use merkle::Hash;
+pub use note::{Checkpoint, LogKey, LogVerifier, SignedCheckpoint};
+pub use reader::LogReader;
+pub use sequencer::{Appended, LogConfig, Options, Sequencer};
+pub use sqlite::{SqliteLock, SqliteStore};
+pub use store::{CheckpointLock, DirLock, DirStore, ObjectStore, PutOutcome};
+pub use tile::TileFetch;

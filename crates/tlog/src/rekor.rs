@@ -1,0 +1,241 @@
+//! Rekor v1 compatibility: `dsse` v0.0.1 canonicalized bodies, entry UUIDs, signed entry
+//! timestamps (SETs), and the JSON a Sigstore bundle's `tlogEntries[]` and Rekor's
+//! `GET /api/v1/log/entries/{uuid}` carry.
+//!
+//! Body (sigstore/rekor `pkg/types/dsse/v0.0.1`): RFC 8785 JSON of
+//! `{"apiVersion":"0.0.1","kind":"dsse","spec":{"envelopeHash":{"algorithm":"sha256","value":
+//! hex SHA-256 of the submitted envelope text},"payloadHash":{…of the decoded payload},
+//! "signatures":[{"signature": the envelope's base64 sig,"verifier": base64(PEM)}] sorted by
+//! signature}}`. Like Rekor, every envelope signature must verify with one of the verifiers.
+//! SET: the log key's signature over RFC 8785 JSON of `{"body","integratedTime","logID",
+//! "logIndex"}`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use hallmark_crypto::{DigestAlg, PublicKey, load_certificates_pem};
+use serde_json::{Value, json};
+
+use crate::error::Error;
+use crate::merkle::{Hash, sha256};
+use crate::note::{LogKey, LogVerifier, SignedCheckpoint};
+use crate::tile::MAX_ENTRY_BYTES;
+
+/// Largest envelope accepted.
+pub const MAX_ENVELOPE_BYTES: usize = 16 * 1024 * 1024;
+
+fn canonical(v: &Value) -> Result<Vec<u8>, Error> {
+    serde_json_canonicalizer::to_vec(v).map_err(|e| Error::InvalidEntry(format!("RFC 8785: {e}")))
+}
+
+fn verifier_key(pem: &str) -> Result<PublicKey, Error> {
+    if pem.contains("-----BEGIN CERTIFICATE-----") {
+        let certs = load_certificates_pem(pem.as_bytes()).map_err(|e| Error::InvalidEntry(e.to_string()))?;
+        let cert = certs.first().ok_or_else(|| Error::InvalidEntry("empty certificate PEM".into()))?;
+        cert.public_key().map_err(|e| Error::InvalidEntry(e.to_string()))
+    } else {
+        PublicKey::from_pem_with_source(pem.as_bytes(), "verifier").map_err(|e| Error::InvalidEntry(e.to_string()))
+    }
+}
+
+/// Builds the canonicalized `dsse` v0.0.1 body for a submitted envelope (its exact JSON
+/// text) and the PEM verifiers (certificates or public keys), checking every signature.
+///
+/// # Errors
+/// [`Error::InvalidEntry`] for a malformed envelope, an unverifiable signature, or a body
+/// too large for an entry bundle.
+pub fn dsse_body(envelope_json: &str, verifiers_pem: &[&str]) -> Result<Vec<u8>, Error> {
+    let bad = |m: &str| Error::InvalidEntry(m.to_owned());
+    if envelope_json.len() > MAX_ENVELOPE_BYTES {
+        return Err(bad("envelope is too large"));
+    }
+    let env: Value = serde_json::from_str(envelope_json).map_err(|e| Error::InvalidEntry(format!("envelope JSON: {e}")))?;
+    let payload_type = env.get("payloadType").and_then(Value::as_str).ok_or_else(|| bad("envelope has no payloadType"))?;
+    let payload = env
+        .get("payload")
+        .and_then(Value::as_str)
+        .and_then(|p| B64.decode(p).ok())
+        .ok_or_else(|| bad("envelope payload is not base64"))?;
+    let sigs = env.get("signatures").and_then(Value::as_array).filter(|s| !s.is_empty()).ok_or_else(|| bad("envelope has no signatures"))?;
+    let keys = verifiers_pem
+        .iter()
+        .map(|p| verifier_key(p).map(|k| (k, *p)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(bad("no verifiers"));
+    }
+    let pae = hallmark_format::dsse::pae(payload_type, &payload);
+    let mut out = Vec::with_capacity(sigs.len());
+    for s in sigs {
+        let sig_b64 = s.get("sig").and_then(Value::as_str).ok_or_else(|| bad("signature has no sig"))?;
+        let sig = B64.decode(sig_b64).map_err(|_| bad("sig is not base64"))?;
+        let pem = keys
+            .iter()
+            .find(|(k, _)| k.verify(&pae, &sig).is_ok() || k.verify_with_digest(&pae, &sig, DigestAlg::Sha256).is_ok())
+            .map(|(_, p)| *p)
+            .ok_or_else(|| bad("an envelope signature does not verify with any verifier"))?;
+        out.push((sig_b64.to_owned(), B64.encode(pem.as_bytes())));
+    }
+    out.sort();
+    let signatures: Vec<Value> = out.into_iter().map(|(s, v)| json!({"signature": s, "verifier": v})).collect();
+    let body = json!({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "envelopeHash": {"algorithm": "sha256", "value": hex::encode(sha256(envelope_json.as_bytes()))},
+            "payloadHash": {"algorithm": "sha256", "value": hex::encode(sha256(&payload))},
+            "signatures": signatures,
+        }
+    });
+    let bytes = canonical(&body)?;
+    if bytes.len() > MAX_ENTRY_BYTES {
+        return Err(bad("canonicalized body exceeds 65535 bytes"));
+    }
+    Ok(bytes)
+}
+
+/// `(kind, apiVersion)` of a canonicalized body, e.g. `("dsse", "0.0.1")`.
+#[must_use]
+pub fn kind_version(body: &[u8]) -> Option<(String, String)> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    Some((v.get("kind")?.as_str()?.to_owned(), v.get("apiVersion")?.as_str()?.to_owned()))
+}
+
+/// Rekor v1 entry UUID: 16 hex digits of the tree ID, then the hex leaf hash.
+#[must_use]
+pub fn entry_uuid(tree_id: u64, leaf: &Hash) -> String {
+    format!("{tree_id:016x}{}", hex::encode(leaf))
+}
+
+/// The leaf hash named by a UUID (80 hex digits with tree ID, or 64 without); `None` if
+/// malformed or for another tree.
+#[must_use]
+pub fn parse_uuid(uuid: &str, tree_id: u64) -> Option<Hash> {
+    let hash_hex = match uuid.len() {
+        80 => {
+            let (tid, h) = uuid.split_at(16);
+            if u64::from_str_radix(tid, 16).ok()? != tree_id {
+                return None;
+            }
+            h
+        }
+        64 => uuid,
+        _ => return None,
+    };
+    hex::decode(hash_hex).ok()?.try_into().ok()
+}
+
+/// The bytes a SET signs.
+///
+/// # Errors
+/// Only on a canonicalization failure.
+pub fn set_payload(body: &[u8], integrated_time: i64, log_id: &Hash, log_index: u64) -> Result<Vec<u8>, Error> {
+    canonical(&json!({
+        "body": B64.encode(body),
+        "integratedTime": integrated_time,
+        "logID": hex::encode(log_id),
+        "logIndex": log_index,
+    }))
+}
+
+/// Signs a SET.
+///
+/// # Errors
+/// Key failures.
+pub fn sign_set(key: &LogKey, body: &[u8], integrated_time: i64, log_index: u64) -> Result<Vec<u8>, Error> {
+    key.sign(&set_payload(body, integrated_time, &key.verifier().log_id(), log_index)?)
+}
+
+/// Verifies a SET.
+#[must_use]
+pub fn verify_set(v: &LogVerifier, body: &[u8], integrated_time: i64, log_index: u64, set: &[u8]) -> bool {
+    set_payload(body, integrated_time, &v.log_id(), log_index).is_ok_and(|p| v.verify(&p, set))
+}
+
+/// Everything a log entry needs to be presented to a verifier.
+#[derive(Clone, Debug)]
+pub struct EntryProof<'a> {
+    /// Canonicalized body (the leaf data).
+    pub body: &'a [u8],
+    /// Leaf index.
+    pub index: u64,
+    /// Rekor integrated time (Unix seconds).
+    pub integrated_time: i64,
+    /// Log ID (`SHA-256` of the log key's SPKI).
+    pub log_id: Hash,
+    /// Signed entry timestamp.
+    pub set: &'a [u8],
+    /// Inclusion proof hashes against `checkpoint`.
+    pub proof: &'a [Hash],
+    /// The checkpoint the proof leads to.
+    pub checkpoint: &'a SignedCheckpoint,
+}
+
+impl EntryProof<'_> {
+    /// One element of a Sigstore bundle's `verificationMaterial.tlogEntries[]`
+    /// (proto3 JSON: int64 as strings, bytes as base64).
+    #[must_use]
+    pub fn bundle_tlog_entry(&self) -> Value {
+        let (kind, version) = kind_version(self.body).unwrap_or_else(|| ("dsse".into(), "0.0.1".into()));
+        json!({
+            "logIndex": self.index.to_string(),
+            "logId": {"keyId": B64.encode(self.log_id)},
+            "kindVersion": {"kind": kind, "version": version},
+            "integratedTime": self.integrated_time.to_string(),
+            "inclusionPromise": {"signedEntryTimestamp": B64.encode(self.set)},
+            "inclusionProof": {
+                "logIndex": self.index.to_string(),
+                "rootHash": B64.encode(self.checkpoint.checkpoint.root),
+                "treeSize": self.checkpoint.checkpoint.size.to_string(),
+                "hashes": self.proof.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                "checkpoint": {"envelope": self.checkpoint.text},
+            },
+            "canonicalizedBody": B64.encode(self.body),
+        })
+    }
+
+    /// Rekor v1 `LogEntry` (`{uuid: {body, integratedTime, logID, logIndex, verification}}`).
+    #[must_use]
+    pub fn rekor_v1_entry(&self, tree_id: u64) -> Value {
+        let uuid = entry_uuid(tree_id, &crate::merkle::leaf_hash(self.body));
+        json!({ uuid: {
+            "body": B64.encode(self.body),
+            "integratedTime": self.integrated_time,
+            "logID": hex::encode(self.log_id),
+            "logIndex": self.index,
+            "verification": {
+                "inclusionProof": {
+                    "checkpoint": self.checkpoint.text,
+                    "hashes": self.proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                    "logIndex": self.index,
+                    "rootHash": hex::encode(self.checkpoint.checkpoint.root),
+                    "treeSize": self.checkpoint.checkpoint.size,
+                },
+                "signedEntryTimestamp": B64.encode(self.set),
+            },
+        }})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_round_trip() {
+        let h = [7u8; 32];
+        let u = entry_uuid(42, &h);
+        assert_eq!(u.len(), 80);
+        assert_eq!(parse_uuid(&u, 42), Some(h));
+        assert_eq!(parse_uuid(&u, 43), None);
+        assert_eq!(parse_uuid(&u[16..], 1), Some(h));
+        assert_eq!(parse_uuid("zz", 1), None);
+    }
+
+    #[test]
+    fn set_round_trip() {
+        let k = LogKey::generate().unwrap();
+        let set = sign_set(&k, b"body", 1_700_000_000, 5).unwrap();
+        assert!(verify_set(k.verifier(), b"body", 1_700_000_000, 5, &set));
+        assert!(!verify_set(k.verifier(), b"body", 1_700_000_001, 5, &set));
+    }
+}

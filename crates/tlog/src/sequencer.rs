@@ -1,0 +1,423 @@
+//! The sequencer: one thread that owns the tree, batches concurrent submissions into one
+//! tree update and one checkpoint, and answers each submitter only once its entry is
+//! durable.
+//!
+//! Per batch: append the leaf hashes to the in-memory right edge (frontier and the last,
+//! partial tile of every level); write every new full tile, the new partial tiles, the
+//! entry bundle(s) and integrated-time sidecar(s) (put-if-absent, durable on return); sign
+//! the checkpoint; compare-and-swap it into the [`CheckpointLock`]; publish it as the
+//! `checkpoint` object; compute each entry's inclusion proof from the (cached) tiles; reply.
+//!
+//! **Crash safety.** The lock only ever holds a checkpoint whose tiles were durable before
+//! the swap, so after a crash the lock's checkpoint is backed by tiles and every
+//! acknowledged entry (acknowledged only after the swap) is in it. Objects written for a
+//! batch that never reached the lock cover only leaves beyond the committed size; the next
+//! batch may find them under the same keys with other content and overwrites them — an
+//! object covering only committed leaves is never overwritten (that would be a fork, and
+//! stops the sequencer). Any error after the tree was advanced in memory stops the
+//! sequencer (callers get [`Error::Stopped`]); reopening resumes from the lock.
+
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use crate::error::Error;
+use crate::merkle::{Frontier, Hash, inclusion_proof, leaf_hash};
+use crate::note::{Checkpoint, LogKey, SignedCheckpoint, sign_checkpoint, verify_checkpoint};
+use crate::rekor;
+use crate::store::{CheckpointLock, ObjectStore, PutOutcome};
+use crate::tile::{
+    ExpandedTile, MAX_ENTRY_BYTES, TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader,
+    decode_bundle, encode_bundle, encode_hashes,
+};
+
+/// Key of the public copy of the latest checkpoint.
+pub const CHECKPOINT_KEY: &str = "checkpoint";
+
+/// A source of Unix time in seconds (the Rekor `integratedTime`).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Identity of a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    /// Host name: the checkpoint key name and the first half of the origin.
+    pub host: String,
+    /// Numeric tree ID (Rekor v1 style; part of the origin and of entry UUIDs).
+    pub tree_id: u64,
+}
+
+impl LogConfig {
+    /// The checkpoint origin, `"<host> - <tree_id>"` as Rekor v1 writes it.
+    #[must_use]
+    pub fn origin(&self) -> String {
+        format!("{} - {}", self.host, self.tree_id)
+    }
+}
+
+/// Tuning knobs.
+#[derive(Clone)]
+pub struct Options {
+    /// Most entries per batch.
+    pub max_batch: usize,
+    /// Time source (default: the system clock).
+    pub clock: Clock,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            max_batch: 8192,
+            clock: Arc::new(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            }),
+        }
+    }
+}
+
+/// A durably appended entry.
+#[derive(Clone, Debug)]
+pub struct Appended {
+    /// Leaf index.
+    pub index: u64,
+    /// Leaf hash.
+    pub leaf: Hash,
+    /// Integrated time of the batch.
+    pub integrated_time: i64,
+    /// Inclusion proof against `checkpoint`.
+    pub proof: Vec<Hash>,
+    /// The checkpoint committed with the entry.
+    pub checkpoint: Arc<SignedCheckpoint>,
+}
+
+impl Appended {
+    /// Signs this entry's SET (done by the caller, off the sequencer thread).
+    ///
+    /// # Errors
+    /// Key failures.
+    pub fn sign_set(&self, key: &LogKey, body: &[u8]) -> Result<Vec<u8>, Error> {
+        rekor::sign_set(key, body, self.integrated_time, self.index)
+    }
+}
+
+struct Request {
+    body: Vec<u8>,
+    reply: oneshot::Sender<Result<Appended, Error>>,
+}
+
+/// A submission waiting for its batch.
+#[derive(Debug)]
+pub struct Pending(oneshot::Receiver<Result<Appended, Error>>);
+
+impl Pending {
+    /// Blocks until the entry is durable (do not call on an async runtime thread).
+    ///
+    /// # Errors
+    /// The batch failed or the sequencer stopped.
+    pub fn wait(self) -> Result<Appended, Error> {
+        self.0.blocking_recv().map_err(|_| Error::Stopped("sequencer thread exited".into()))?
+    }
+
+    /// Awaits the entry.
+    ///
+    /// # Errors
+    /// As [`Pending::wait`].
+    pub async fn wait_async(self) -> Result<Appended, Error> {
+        self.0.await.map_err(|_| Error::Stopped("sequencer thread exited".into()))?
+    }
+}
+
+/// Handle to a running sequencer. Dropping it drains the queue and stops the thread.
+pub struct Sequencer {
+    tx: Option<Sender<Request>>,
+    thread: Option<JoinHandle<()>>,
+    latest: Arc<RwLock<Arc<SignedCheckpoint>>>,
+}
+
+impl std::fmt::Debug for Sequencer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequencer").field("latest", &self.latest().checkpoint).finish()
+    }
+}
+
+impl Sequencer {
+    /// Opens (or creates) the log and starts the sequencer thread.
+    ///
+    /// # Errors
+    /// Storage failures, a checkpoint not signed by `key` or for another origin, or a
+    /// checkpoint not backed by the stored tiles.
+    pub fn open(
+        cfg: LogConfig,
+        key: Arc<LogKey>,
+        store: Arc<dyn ObjectStore>,
+        lock: Arc<dyn CheckpointLock>,
+        opts: Options,
+    ) -> Result<Self, Error> {
+        let state = State::open(cfg, key, store, lock, opts.clone())?;
+        let latest = Arc::new(RwLock::new(Arc::new(state.committed.clone())));
+        let (tx, rx) = mpsc::channel();
+        let l2 = Arc::clone(&latest);
+        let thread = std::thread::Builder::new()
+            .name("tlog-sequencer".into())
+            .spawn(move || run(state, &rx, opts.max_batch.max(1), &l2))
+            .map_err(|e| Error::Stopped(format!("cannot start the sequencer thread: {e}")))?;
+        Ok(Self { tx: Some(tx), thread: Some(thread), latest })
+    }
+
+    /// Queues an entry (its leaf bytes, e.g. a canonicalized Rekor body).
+    #[must_use]
+    pub fn submit(&self, body: Vec<u8>) -> Pending {
+        let (reply, rx) = oneshot::channel();
+        if body.len() > MAX_ENTRY_BYTES {
+            let _ = reply.send(Err(Error::InvalidEntry(format!("entry of {} bytes exceeds {MAX_ENTRY_BYTES}", body.len()))));
+        } else if let Some(tx) = &self.tx
+            && let Err(mpsc::SendError(r)) = tx.send(Request { body, reply })
+        {
+            let _ = r.reply.send(Err(Error::Stopped("sequencer thread exited".into())));
+        }
+        Pending(rx)
+    }
+
+    /// Appends and waits until durable.
+    ///
+    /// # Errors
+    /// As [`Pending::wait`].
+    pub fn append(&self, body: Vec<u8>) -> Result<Appended, Error> {
+        self.submit(body).wait()
+    }
+
+    /// The latest committed checkpoint.
+    #[must_use]
+    pub fn latest(&self) -> Arc<SignedCheckpoint> {
+        self.latest.read().map(|g| Arc::clone(&g)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+}
+
+impl Drop for Sequencer {
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(mut state: State, rx: &Receiver<Request>, max_batch: usize, latest: &RwLock<Arc<SignedCheckpoint>>) {
+    let mut stopped: Option<String> = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        if let Some(why) = &stopped {
+            for r in batch {
+                let _ = r.reply.send(Err(Error::Stopped(why.clone())));
+            }
+            continue;
+        }
+        match state.process(&batch) {
+            Ok((cp, results)) => {
+                if let Ok(mut g) = latest.write() {
+                    *g = Arc::clone(&cp);
+                }
+                for (r, res) in batch.into_iter().zip(results) {
+                    let _ = r.reply.send(res);
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                let _ = r_send_all(batch, &e);
+                stopped = Some(why);
+            }
+        }
+    }
+}
+
+fn r_send_all(batch: Vec<Request>, e: &Error) -> usize {
+    let n = batch.len();
+    for r in batch {
+        let _ = r.reply.send(Err(Error::Stopped(format!("batch failed: {e}"))));
+    }
+    n
+}
+
+struct State {
+    cfg: LogConfig,
+    origin: String,
+    key: Arc<LogKey>,
+    store: Arc<dyn ObjectStore>,
+    lock: Arc<dyn CheckpointLock>,
+    clock: Clock,
+    committed: SignedCheckpoint,
+    frontier: Frontier,
+    /// Per tile level, the hashes of the last (partial) tile.
+    edge: Vec<Vec<Hash>>,
+    bundle: Vec<Vec<u8>>,
+    times: Vec<i64>,
+    reader: TileReader,
+    last_time: i64,
+}
+
+impl State {
+    fn open(cfg: LogConfig, key: Arc<LogKey>, store: Arc<dyn ObjectStore>, lock: Arc<dyn CheckpointLock>, opts: Options) -> Result<Self, Error> {
+        let origin = cfg.origin();
+        let committed = match lock.load()? {
+            Some(note) => verify_checkpoint(&note, key.verifier(), Some(&cfg.host), Some(&origin))?,
+            None => {
+                let cp = Checkpoint { origin: origin.clone(), size: 0, root: crate::merkle::empty_root() };
+                let s = sign_checkpoint(&cp, &cfg.host, &key)?;
+                lock.create(&s.text)?;
+                s
+            }
+        };
+        let n = committed.checkpoint.size;
+        let fetch: Arc<dyn TileFetch> = Arc::clone(&store) as Arc<dyn TileFetch>;
+        let mut reader = TileReader::new(fetch, n);
+        let frontier = Frontier::from_source(&mut reader, n)?;
+        if frontier.root() != committed.checkpoint.root {
+            return Err(Error::Corrupt(format!("the tiles do not hash to the checkpoint root at size {n}")));
+        }
+        let mut edge = Vec::new();
+        let mut level = 0u8;
+        while level < 8 && (n >> (8 * u32::from(level))) > 0 {
+            let count = n >> (8 * u32::from(level));
+            let w = count % TILE_WIDTH;
+            edge.push(if w > 0 { reader.tile(level, count / TILE_WIDTH)?.hashes().to_vec() } else { Vec::new() });
+            level += 1;
+        }
+        let (mut bundle, mut times) = (Vec::new(), Vec::new());
+        let w = (n % TILE_WIDTH) as u16;
+        if w > 0 {
+            let p = TilePath { kind: TileKind::Entries, index: n / TILE_WIDTH, width: w };
+            let data = store.fetch(&p.key())?.ok_or_else(|| Error::Missing { key: p.key(), context: format!("tree size {n}") })?;
+            bundle = decode_bundle(&p.key(), &data, w)?;
+            let tp = TilePath { kind: TileKind::Time, ..p };
+            let td = store.fetch(&tp.key())?.ok_or_else(|| Error::Missing { key: tp.key(), context: format!("tree size {n}") })?;
+            times = decode_times(&tp.key(), &td, w)?;
+            let leaves: Vec<Hash> = bundle.iter().map(|b| leaf_hash(b)).collect();
+            if edge.first().map(Vec::as_slice) != Some(leaves.as_slice()) {
+                return Err(Error::Corrupt(format!("entry bundle {} does not match tile 0", p.key())));
+            }
+        }
+        store.overwrite(CHECKPOINT_KEY, committed.text.as_bytes())?;
+        let last_time = times.last().copied().unwrap_or(0);
+        Ok(Self { cfg, origin, key, store, lock, clock: opts.clock, committed, frontier, edge, bundle, times, reader, last_time })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn process(&mut self, batch: &[Request]) -> Result<(Arc<SignedCheckpoint>, Vec<Result<Appended, Error>>), Error> {
+        let old_n = self.frontier.size();
+        let time = (self.clock)().max(self.last_time);
+        let mut objects: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut finished = Vec::new();
+        let mut leaves = Vec::with_capacity(batch.len());
+        for r in batch {
+            let leaf = leaf_hash(&r.body);
+            leaves.push(leaf);
+            finished.clear();
+            self.frontier.push(leaf, &mut finished);
+            for &(lvl, idx, h) in finished.iter().filter(|f| f.0 % 8 == 0) {
+                let t = usize::from(lvl / 8);
+                if self.edge.len() <= t {
+                    self.edge.push(Vec::new());
+                }
+                let e = &mut self.edge[t];
+                e.push(h);
+                if e.len() as u64 == TILE_WIDTH {
+                    let tile = Arc::new(ExpandedTile::new(std::mem::take(e)));
+                    objects.push((TilePath::hash(lvl / 8, idx / TILE_WIDTH, 256).key(), encode_hashes(tile.hashes())));
+                    self.reader.insert(lvl / 8, idx / TILE_WIDTH, tile);
+                }
+            }
+            self.bundle.push(r.body.clone());
+            self.times.push(time);
+            if self.bundle.len() as u64 == TILE_WIDTH {
+                let n = (self.frontier.size() - 1) / TILE_WIDTH;
+                objects.push((TilePath { kind: TileKind::Entries, index: n, width: 256 }.key(), encode_bundle(&self.bundle)));
+                objects.push((TilePath { kind: TileKind::Time, index: n, width: 256 }.key(), encode_times(&self.times)));
+                self.bundle.clear();
+                self.times.clear();
+            }
+        }
+        let n = self.frontier.size();
+        for (t, e) in self.edge.iter().enumerate() {
+            let shift = 8 * t as u32;
+            if e.is_empty() || (n >> shift) == (old_n >> shift) {
+                continue;
+            }
+            let (lvl, idx) = (t as u8, (n >> shift) / TILE_WIDTH);
+            let tile = Arc::new(ExpandedTile::new(e.clone()));
+            objects.push((TilePath::hash(lvl, idx, e.len() as u16).key(), encode_hashes(e)));
+            self.reader.insert(lvl, idx, tile);
+        }
+        if !self.bundle.is_empty() {
+            let p = TilePath { kind: TileKind::Entries, index: n / TILE_WIDTH, width: self.bundle.len() as u16 };
+            objects.push((p.key(), encode_bundle(&self.bundle)));
+            objects.push((TilePath { kind: TileKind::Time, ..p }.key(), encode_times(&self.times)));
+        }
+        let outcomes = self.store.put_many_if_absent(&objects)?;
+        for ((key, data), o) in objects.iter().zip(outcomes) {
+            if o == PutOutcome::Differs {
+                // Only objects covering leaves beyond the committed size may be replaced.
+                let p = TilePath::parse(key).ok_or_else(|| Error::Corrupt(format!("unparseable key {key}")))?;
+                let shift = match p.kind { TileKind::Hash(l) => 8 * u32::from(l), _ => 0 };
+                let covers = (p.index * TILE_WIDTH + u64::from(p.width)) << shift;
+                if covers <= old_n {
+                    return Err(Error::Fork(format!("{key} holds other data for committed leaves (< {old_n})")));
+                }
+                self.store.overwrite(key, data)?;
+            }
+        }
+        let cp = Checkpoint { origin: self.origin.clone(), size: n, root: self.frontier.root() };
+        let signed = sign_checkpoint(&cp, &self.cfg.host, &self.key)?;
+        self.lock.replace(&self.committed.text, &signed.text)?;
+        self.committed = signed;
+        self.last_time = time;
+        // The lock is the truth; this public copy may lag if the write fails.
+        let _ = self.store.overwrite(CHECKPOINT_KEY, self.committed.text.as_bytes());
+        self.reader.set_size(n);
+        let cp = Arc::new(self.committed.clone());
+        let results = leaves
+            .into_iter()
+            .enumerate()
+            .map(|(i, leaf)| {
+                let index = old_n + i as u64;
+                inclusion_proof(&mut self.reader, index, n).map(|proof| Appended {
+                    index,
+                    leaf,
+                    integrated_time: time,
+                    proof,
+                    checkpoint: Arc::clone(&cp),
+                })
+            })
+            .collect();
+        Ok((cp, results))
+    }
+}
+
+/// Encodes integrated times (big-endian `i64` seconds).
+#[must_use]
+pub fn encode_times(times: &[i64]) -> Vec<u8> {
+    times.iter().flat_map(|t| t.to_be_bytes()).collect()
+}
+
+/// Decodes `width` integrated times.
+///
+/// # Errors
+/// [`Error::Corrupt`] on a wrong length.
+pub fn decode_times(key: &str, data: &[u8], width: u16) -> Result<Vec<i64>, Error> {
+    let need = usize::from(width) * 8;
+    if data.len() < need || !data.len().is_multiple_of(8) {
+        return Err(Error::Corrupt(format!("{key} has {} bytes, expected {need}", data.len())));
+    }
+    Ok(data[..need]
+        .chunks_exact(8)
+        .map(|c| i64::from_be_bytes(<[u8; 8]>::try_from(c).unwrap_or_default()))
+        .collect())
+}

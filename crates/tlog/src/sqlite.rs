@@ -1,0 +1,165 @@
+//! [`ObjectStore`] and [`CheckpointLock`] on one SQLite database (rusqlite, bundled SQLite,
+//! WAL with `synchronous=FULL`, so a committed transaction is durable).
+//!
+//! Tables: `objects(key TEXT PRIMARY KEY, data BLOB)` and
+//! `checkpoints(origin TEXT PRIMARY KEY, note TEXT)`; several logs can share a database.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use crate::error::Error;
+use crate::store::{CheckpointLock, ObjectStore, PutOutcome};
+use crate::tile::TileFetch;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (origin TEXT PRIMARY KEY NOT NULL, note TEXT NOT NULL) WITHOUT ROWID;
+";
+
+fn open_conn(path: &Path) -> Result<Connection, Error> {
+    let db = path.display().to_string();
+    let err = |op| {
+        let db = db.clone();
+        move |source| Error::Sqlite { op, db, source }
+    };
+    let conn = Connection::open(path).map_err(err("open"))?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(err("set WAL"))?;
+    conn.pragma_update(None, "synchronous", "FULL").map_err(err("set synchronous"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err("set busy timeout"))?;
+    conn.execute_batch(SCHEMA).map_err(err("create schema"))?;
+    Ok(conn)
+}
+
+/// Objects in a SQLite database.
+#[derive(Debug)]
+pub struct SqliteStore {
+    db: String,
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`.
+    ///
+    /// # Errors
+    /// SQLite failures.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        Ok(Self {
+            db: path.display().to_string(),
+            conn: Mutex::new(open_conn(path)?),
+        })
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>, Error> {
+        self.conn.lock().map_err(|_| Error::Stopped("SQLite connection mutex poisoned".into()))
+    }
+
+    fn err(&self, op: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+        move |source| Error::Sqlite { op, db: self.db.clone(), source }
+    }
+}
+
+fn put_one(conn: &Connection, key: &str, data: &[u8]) -> rusqlite::Result<PutOutcome> {
+    let n = conn.execute(
+        "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+        params![key, data],
+    )?;
+    if n == 1 {
+        return Ok(PutOutcome::Created);
+    }
+    let existing: Vec<u8> = conn.query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| r.get(0))?;
+    Ok(if existing == data { PutOutcome::Identical } else { PutOutcome::Differs })
+}
+
+impl TileFetch for SqliteStore {
+    fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.conn()?
+            .query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.err("get object"))
+    }
+}
+
+impl ObjectStore for SqliteStore {
+    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error> {
+        let conn = self.conn()?;
+        put_one(&conn, key, data).map_err(self.err("put object"))
+    }
+
+    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+        self.conn()?
+            .execute(
+                "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET data = excluded.data",
+                params![key, data],
+            )
+            .map(|_| ())
+            .map_err(self.err("overwrite object"))
+    }
+
+    fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().map_err(self.err("begin"))?;
+        let out = objects
+            .iter()
+            .map(|(k, d)| put_one(&tx, k, d))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.err("put objects"))?;
+        tx.commit().map_err(self.err("commit"))?;
+        Ok(out)
+    }
+}
+
+/// The checkpoint of the log `origin` in a SQLite database.
+#[derive(Debug)]
+pub struct SqliteLock {
+    store: SqliteStore,
+    origin: String,
+}
+
+impl SqliteLock {
+    /// Opens the lock row of `origin` in the database at `path` (its own connection).
+    ///
+    /// # Errors
+    /// SQLite failures.
+    pub fn open(path: &Path, origin: &str) -> Result<Self, Error> {
+        Ok(Self {
+            store: SqliteStore::open(path)?,
+            origin: origin.to_owned(),
+        })
+    }
+}
+
+impl CheckpointLock for SqliteLock {
+    fn load(&self) -> Result<Option<String>, Error> {
+        self.store
+            .conn()?
+            .query_row("SELECT note FROM checkpoints WHERE origin = ?1", [&self.origin], |r| r.get(0))
+            .optional()
+            .map_err(self.store.err("load checkpoint"))
+    }
+
+    fn create(&self, note: &str) -> Result<(), Error> {
+        let n = self
+            .store
+            .conn()?
+            .execute(
+                "INSERT INTO checkpoints (origin, note) VALUES (?1, ?2) ON CONFLICT(origin) DO NOTHING",
+                params![self.origin, note],
+            )
+            .map_err(self.store.err("create checkpoint"))?;
+        if n == 1 { Ok(()) } else { Err(Error::LockConflict { log: self.origin.clone() }) }
+    }
+
+    fn replace(&self, old: &str, new: &str) -> Result<(), Error> {
+        let n = self
+            .store
+            .conn()?
+            .execute(
+                "UPDATE checkpoints SET note = ?1 WHERE origin = ?2 AND note = ?3",
+                params![new, self.origin, old],
+            )
+            .map_err(self.store.err("replace checkpoint"))?;
+        if n == 1 { Ok(()) } else { Err(Error::LockConflict { log: self.origin.clone() }) }
+    }
+}

@@ -1,0 +1,313 @@
+//! Storage: two narrow traits, sunlight style, and their local-directory implementation.
+//!
+//! * [`ObjectStore`]: immutable objects (tiles, entry bundles) with put-if-absent and get,
+//!   plus an atomic overwrite used only for the public `checkpoint` copy and for objects
+//!   that cover leaves beyond the last committed checkpoint (left over by a crash; see
+//!   [`crate::sequencer`]). **Contract:** every put returns only when the object is durable;
+//!   a reader sees the old object or the new one, never a torn one.
+//! * [`CheckpointLock`]: the latest checkpoint of one log with compare-and-swap. It is the
+//!   single source of truth for the tree size: a checkpoint enters the lock only after all
+//!   tiles it covers are durable, and the lock never moves backwards.
+//!
+//! Both are object-safe and synchronous; an S3 implementation maps put-if-absent to
+//! `If-None-Match: *` and the lock to `If-Match` on an ETag, a PostgreSQL one to
+//! `INSERT … ON CONFLICT DO NOTHING` and `UPDATE … WHERE note = $old`.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::Error;
+use crate::tile::TileFetch;
+
+/// What a put-if-absent found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The object was written.
+    Created,
+    /// An identical object was already there.
+    Identical,
+    /// A different object is stored under the key (nothing was written).
+    Differs,
+}
+
+/// Durable object storage for tiles and bundles.
+pub trait ObjectStore: TileFetch {
+    /// Writes `data` under `key` unless the key exists. Durable on return.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error>;
+
+    /// Atomically replaces (or creates) `key`. Durable on return.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error>;
+
+    /// Put-if-absent for several objects at once; implementations may batch syncs.
+    /// Durable on return.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
+        objects.iter().map(|(k, d)| self.put_if_absent(k, d)).collect()
+    }
+}
+
+/// The latest checkpoint of one log, with compare-and-swap.
+pub trait CheckpointLock: Send + Sync {
+    /// The stored checkpoint note, if the log exists.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn load(&self) -> Result<Option<String>, Error>;
+
+    /// Stores the first checkpoint; fails with [`Error::LockConflict`] if one exists.
+    ///
+    /// # Errors
+    /// Conflict or I/O failures.
+    fn create(&self, note: &str) -> Result<(), Error>;
+
+    /// Replaces `old` by `new` iff the stored note is exactly `old`
+    /// ([`Error::LockConflict`] otherwise). Durable on return.
+    ///
+    /// # Errors
+    /// Conflict or I/O failures.
+    fn replace(&self, old: &str, new: &str) -> Result<(), Error>;
+}
+
+fn fsync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("fsync directory", dir, e))
+}
+
+/// Tiles and bundles as files under a directory, laid out exactly as the tlog-tiles URL
+/// space (so the directory can be served statically). Writes go to `.tmp/`, are fsynced,
+/// then hard-linked (put-if-absent) or renamed (overwrite) into place, and the parent
+/// directory is fsynced.
+#[derive(Debug)]
+pub struct DirStore {
+    root: PathBuf,
+    tmp: PathBuf,
+    counter: AtomicU64,
+    durable_dirs: Mutex<HashSet<PathBuf>>,
+}
+
+impl DirStore {
+    /// Opens (creating if needed) a store rooted at `root`.
+    ///
+    /// # Errors
+    /// The directory cannot be created.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, Error> {
+        let root = root.into();
+        let tmp = root.join(".tmp");
+        fs::create_dir_all(&tmp).map_err(|e| Error::io("create directory", &tmp, e))?;
+        // Leftovers of a crash: never linked, safe to drop.
+        if let Ok(rd) = fs::read_dir(&tmp) {
+            for e in rd.flatten() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+        fsync_dir(&root)?;
+        Ok(Self {
+            root,
+            tmp,
+            counter: AtomicU64::new(0),
+            durable_dirs: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// The root directory.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, key: &str) -> Result<PathBuf, Error> {
+        let ok = !key.is_empty()
+            && !key.starts_with('/')
+            && key.split('/').all(|c| !c.is_empty() && c != "." && c != ".." && !c.starts_with(".tmp"));
+        if !ok {
+            return Err(Error::InvalidEntry(format!("invalid object key {key:?}")));
+        }
+        Ok(self.root.join(key))
+    }
+
+    /// Creates the parent directories of `path` and makes their entries durable.
+    fn ensure_parent(&self, path: &Path) -> Result<PathBuf, Error> {
+        let parent = path.parent().unwrap_or(&self.root).to_path_buf();
+        let known = self.durable_dirs.lock().map(|s| s.contains(&parent)).unwrap_or(false);
+        if !known {
+            fs::create_dir_all(&parent).map_err(|e| Error::io("create directory", &parent, e))?;
+            let mut d = parent.as_path();
+            while let Some(up) = d.parent() {
+                fsync_dir(up)?;
+                if up == self.root {
+                    break;
+                }
+                d = up;
+            }
+            if let Ok(mut s) = self.durable_dirs.lock() {
+                s.insert(parent.clone());
+            }
+        }
+        Ok(parent)
+    }
+
+    fn write_temp(&self, data: &[u8]) -> Result<PathBuf, Error> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let path = self.tmp.join(format!("{}-{n}", std::process::id()));
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io("create", &path, e))?;
+        f.write_all(data).map_err(|e| Error::io("write", &path, e))?;
+        f.sync_data().map_err(|e| Error::io("fsync", &path, e))?;
+        Ok(path)
+    }
+
+    /// Links a synced temp file into place; returns the outcome and the parent directory
+    /// to fsync (for `Created`).
+    fn link_in(&self, tmp: &Path, key: &str, data: &[u8]) -> Result<(PutOutcome, Option<PathBuf>), Error> {
+        let path = self.path_of(key)?;
+        let parent = self.ensure_parent(&path)?;
+        let res = fs::hard_link(tmp, &path);
+        let _ = fs::remove_file(tmp);
+        match res {
+            Ok(()) => Ok((PutOutcome::Created, Some(parent))),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                let existing = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+                Ok((if existing == data { PutOutcome::Identical } else { PutOutcome::Differs }, None))
+            }
+            Err(e) => Err(Error::io("link", &path, e)),
+        }
+    }
+}
+
+impl TileFetch for DirStore {
+    fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let path = self.path_of(key)?;
+        match fs::read(&path) {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("read", &path, e)),
+        }
+    }
+}
+
+impl ObjectStore for DirStore {
+    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error> {
+        let tmp = self.write_temp(data)?;
+        let (outcome, dir) = self.link_in(&tmp, key, data)?;
+        if let Some(d) = dir {
+            fsync_dir(&d)?;
+        }
+        Ok(outcome)
+    }
+
+    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+        let path = self.path_of(key)?;
+        let parent = self.ensure_parent(&path)?;
+        let tmp = self.write_temp(data)?;
+        fs::rename(&tmp, &path).map_err(|e| Error::io("rename into", &path, e))?;
+        fsync_dir(&parent)
+    }
+
+    fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
+        // Sync all data first, then link, then sync each touched directory once.
+        let temps = objects.iter().map(|(_, d)| self.write_temp(d)).collect::<Result<Vec<_>, _>>()?;
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut out = Vec::with_capacity(objects.len());
+        for (tmp, (key, data)) in temps.iter().zip(objects) {
+            let (o, dir) = self.link_in(tmp, key, data)?;
+            if let Some(d) = dir
+                && !dirs.contains(&d)
+            {
+                dirs.push(d);
+            }
+            out.push(o);
+        }
+        for d in &dirs {
+            fsync_dir(d)?;
+        }
+        Ok(out)
+    }
+}
+
+/// A [`CheckpointLock`] in a file, guarded by an exclusive `flock` held for the lifetime
+/// of this value (so two processes cannot sequence the same directory).
+#[derive(Debug)]
+pub struct DirLock {
+    dir: PathBuf,
+    path: PathBuf,
+    _guard: File,
+    state: Mutex<()>,
+}
+
+impl DirLock {
+    /// Opens the lock in `dir` (created if needed) and takes the process lock.
+    ///
+    /// # Errors
+    /// I/O failures, or [`Error::LockConflict`] when another process holds it.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, Error> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+        let guard_path = dir.join("LOCK");
+        let guard = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&guard_path)
+            .map_err(|e| Error::io("open", &guard_path, e))?;
+        guard.try_lock().map_err(|_| Error::LockConflict {
+            log: format!("{} is locked by another process", dir.display()),
+        })?;
+        Ok(Self {
+            path: dir.join("checkpoint"),
+            dir,
+            _guard: guard,
+            state: Mutex::new(()),
+        })
+    }
+
+    fn write(&self, note: &str) -> Result<(), Error> {
+        let tmp = self.dir.join("checkpoint.tmp");
+        let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+        f.write_all(note.as_bytes()).map_err(|e| Error::io("write", &tmp, e))?;
+        f.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
+        fs::rename(&tmp, &self.path).map_err(|e| Error::io("rename into", &self.path, e))?;
+        fsync_dir(&self.dir)
+    }
+}
+
+impl CheckpointLock for DirLock {
+    fn load(&self) -> Result<Option<String>, Error> {
+        match fs::read_to_string(&self.path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("read", &self.path, e)),
+        }
+    }
+
+    fn create(&self, note: &str) -> Result<(), Error> {
+        let _g = self.state.lock().map_err(|_| Error::Stopped("lock poisoned".into()))?;
+        if self.load()?.is_some() {
+            return Err(Error::LockConflict { log: self.path.display().to_string() });
+        }
+        self.write(note)
+    }
+
+    fn replace(&self, old: &str, new: &str) -> Result<(), Error> {
+        let _g = self.state.lock().map_err(|_| Error::Stopped("lock poisoned".into()))?;
+        if self.load()?.as_deref() != Some(old) {
+            return Err(Error::LockConflict { log: self.path.display().to_string() });
+        }
+        self.write(new)
+    }
+}
