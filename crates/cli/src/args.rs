@@ -29,6 +29,9 @@ pub(crate) enum Command {
     Verify(VerifyMethod),
     /// Decode a signature and show what it claims, WITHOUT verifying anything.
     Inspect(InspectArgs),
+    /// Scan model files for code-execution payloads, without loading them.
+    #[command(after_help = crate::scan::EXIT_HELP)]
+    Scan(ScanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +240,26 @@ pub(crate) struct VerifyCertArgs {
     /// Accepted for compatibility with model_signing (fingerprints are in --json).
     #[arg(long = "log-fingerprints", alias = "log_fingerprints", hide = true)]
     pub(crate) log_fingerprints: bool,
+}
+
+/// `hallmark scan` options.
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Files or directories (scanned recursively; formats are identified by content).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Print a JSON report on standard output.
+    #[arg(long, conflicts_with = "sarif")]
+    pub(crate) json: bool,
+    /// Print a SARIF 2.1.0 log on standard output.
+    #[arg(long)]
+    pub(crate) sarif: bool,
+    /// Allow an extra global `module.name` in pickles (repeatable; reported as an override).
+    #[arg(long = "allow", value_name = "MODULE.NAME")]
+    pub(crate) allow: Vec<String>,
+    /// Also list clean files and informational notes.
+    #[arg(long, short = 'v')]
+    pub(crate) verbose: bool,
 }
 
 #[derive(Debug, Args)]

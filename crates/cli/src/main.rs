@@ -5,6 +5,7 @@
 mod args;
 mod inspect;
 mod progress;
+mod scan;
 mod sign;
 mod verify;
 
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Sign(m) => sign::run(m),
         Command::Verify(m) => verify::run(m),
         Command::Inspect(a) => inspect::run(&a),
+        Command::Scan(a) => scan::run(&a),
     };
     ExitCode::from(code)
 }

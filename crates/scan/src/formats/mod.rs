@@ -1,0 +1,13 @@
+//! Format scanners.
+
+pub(crate) mod compress;
+pub(crate) mod gguf;
+pub(crate) mod keras;
+pub(crate) mod npy;
+pub(crate) mod onnx;
+pub(crate) mod protobuf;
+pub(crate) mod safetensors;
+pub(crate) mod savedmodel;
+pub(crate) mod tar;
+pub(crate) mod text;
+pub(crate) mod zip;
