@@ -176,6 +176,20 @@ impl SigningKey {
         self.curve
     }
 
+    /// The private key as PKCS#8 v1 DER, for storing it (wiped from memory when dropped).
+    ///
+    /// # Errors
+    /// Only on an internal aws-lc-rs failure.
+    pub fn to_pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+        let doc = self
+            .key_pair
+            .to_pkcs8v1()
+            .map_err(|_| CryptoError::SigningFailed {
+                curve: self.curve.name(),
+            })?;
+        Ok(zeroize::Zeroizing::new(doc.as_ref().to_vec()))
+    }
+
     /// The matching public key.
     #[must_use]
     pub fn public_key(&self) -> PublicKey {

@@ -1,0 +1,244 @@
+//! The CA's keys and certificates, created on first start and reloaded afterwards.
+//!
+//! Layout of the CA directory: `root.pem`, `intermediate.pem` (certificates) and
+//! `root.key`, `intermediate.key`, `ctlog.key` (PKCS#8 DER, mode 0600).
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hallmark_crypto::{Certificate, Curve, SigningKey};
+use x509_cert::ext::pkix::AuthorityKeyIdentifier;
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
+use x509_cert::name::Name;
+
+use crate::error::CaError;
+use crate::tbs::{
+    OID_AUTHORITY_KEY_ID, OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE,
+    OID_KP_CODE_SIGNING, OID_SUBJECT_KEY_ID, TbsParts, ext, key_identifier, random_serial, sign,
+    tbs, validity,
+};
+
+const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Keys and certificates of a CA instance.
+pub struct CaMaterial {
+    /// Root certificate (DER).
+    pub root_der: Vec<u8>,
+    /// Intermediate certificate (DER), which issues leaves.
+    pub intermediate_der: Vec<u8>,
+    /// The intermediate's key.
+    pub intermediate_key: SigningKey,
+    /// The CT log key that signs embedded SCTs.
+    pub ct_key: SigningKey,
+    /// When the intermediate became valid (the trust root's `validFor.start`).
+    pub valid_from: SystemTime,
+}
+
+impl std::fmt::Debug for CaMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaMaterial")
+            .field("intermediate_key", &self.intermediate_key)
+            .field("ct_key", &self.ct_key)
+            .finish_non_exhaustive()
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CaError + '_ {
+    move |source| CaError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// PEM text for a DER blob.
+#[must_use]
+pub fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CaError> {
+    let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+fn load_key(path: &Path) -> Result<SigningKey, CaError> {
+    let der = zeroize::Zeroizing::new(fs::read(path).map_err(io(path))?);
+    SigningKey::from_pkcs8_der(&der, &path.display().to_string()).map_err(|e| {
+        CaError::BadMaterial {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        }
+    })
+}
+
+fn load_cert(path: &Path) -> Result<Vec<u8>, CaError> {
+    let text = fs::read(path).map_err(io(path))?;
+    let certs =
+        hallmark_crypto::load_certificates_pem_with_source(&text, &path.display().to_string())
+            .map_err(|e| CaError::BadMaterial {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+    certs
+        .first()
+        .map(|c| c.der().to_vec())
+        .ok_or_else(|| CaError::BadMaterial {
+            path: path.to_owned(),
+            reason: "no certificate".into(),
+        })
+}
+
+impl CaMaterial {
+    /// Loads the CA from `dir`, or creates it there (named after `org`) on first use.
+    pub fn load_or_create(dir: &Path, org: &str) -> Result<Self, CaError> {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+        let p = |n: &str| -> PathBuf { dir.join(n) };
+        if !p("intermediate.pem").exists() {
+            Self::create(dir, org)?;
+        }
+        let intermediate_der = load_cert(&p("intermediate.pem"))?;
+        let valid_from = Certificate::from_der(&intermediate_der)
+            .map_err(|e| CaError::BadMaterial {
+                path: p("intermediate.pem"),
+                reason: e.to_string(),
+            })?
+            .not_before();
+        Ok(Self {
+            root_der: load_cert(&p("root.pem"))?,
+            intermediate_der,
+            intermediate_key: load_key(&p("intermediate.key"))?,
+            ct_key: load_key(&p("ctlog.key"))?,
+            valid_from,
+        })
+    }
+
+    fn create(dir: &Path, org: &str) -> Result<(), CaError> {
+        let org = org.replace([',', '=', '+', '"', '\\', '<', '>', ';'], " ");
+        let root_key = SigningKey::generate(Curve::P384)?;
+        let inter_key = SigningKey::generate(Curve::P256)?;
+        let ct_key = SigningKey::generate(Curve::P256)?;
+        let now = SystemTime::now();
+        let start = now - Duration::from_secs(60);
+        let root_name = Name::from_str(&format!("CN={org} root,O={org}"))?;
+        let inter_name = Name::from_str(&format!("CN={org} intermediate,O={org}"))?;
+        let root_spki = root_key.public_key().spki_der().to_vec();
+        let inter_spki = inter_key.public_key().spki_der().to_vec();
+        let ca_usage = KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign);
+        let root_ski = key_identifier(&root_spki)?;
+        let root_tbs = tbs(
+            TbsParts {
+                serial: random_serial()?,
+                issuer: root_name.clone(),
+                subject: root_name.clone(),
+                validity: validity(start, now + 10 * YEAR)?,
+                spki_der: root_spki,
+                extensions: vec![
+                    ext(
+                        OID_BASIC_CONSTRAINTS,
+                        true,
+                        &BasicConstraints {
+                            ca: true,
+                            path_len_constraint: Some(1),
+                        },
+                    )?,
+                    ext(OID_KEY_USAGE, true, &ca_usage)?,
+                    ext(
+                        OID_SUBJECT_KEY_ID,
+                        false,
+                        &SubjectKeyIdentifier(der::asn1::OctetString::new(root_ski.clone())?),
+                    )?,
+                ],
+            },
+            Curve::P384,
+        )?;
+        let root_der = sign(root_tbs, &root_key)?;
+        let inter_tbs = tbs(
+            TbsParts {
+                serial: random_serial()?,
+                issuer: root_name,
+                subject: inter_name,
+                validity: validity(start, now + 5 * YEAR)?,
+                spki_der: inter_spki.clone(),
+                extensions: vec![
+                    ext(
+                        OID_BASIC_CONSTRAINTS,
+                        true,
+                        &BasicConstraints {
+                            ca: true,
+                            path_len_constraint: Some(0),
+                        },
+                    )?,
+                    ext(OID_KEY_USAGE, true, &ca_usage)?,
+                    ext(
+                        OID_EXT_KEY_USAGE,
+                        false,
+                        &ExtendedKeyUsage(vec![OID_KP_CODE_SIGNING]),
+                    )?,
+                    ext(
+                        OID_SUBJECT_KEY_ID,
+                        false,
+                        &SubjectKeyIdentifier(der::asn1::OctetString::new(key_identifier(
+                            &inter_spki,
+                        )?)?),
+                    )?,
+                    ext(
+                        OID_AUTHORITY_KEY_ID,
+                        false,
+                        &AuthorityKeyIdentifier {
+                            key_identifier: Some(der::asn1::OctetString::new(root_ski)?),
+                            authority_cert_issuer: None,
+                            authority_cert_serial_number: None,
+                        },
+                    )?,
+                ],
+            },
+            Curve::P384,
+        )?;
+        let inter_der = sign(inter_tbs, &root_key)?;
+        write_new(&dir.join("root.key"), &root_key.to_pkcs8_der()?, 0o600)?;
+        write_new(
+            &dir.join("intermediate.key"),
+            &inter_key.to_pkcs8_der()?,
+            0o600,
+        )?;
+        write_new(&dir.join("ctlog.key"), &ct_key.to_pkcs8_der()?, 0o600)?;
+        write_new(
+            &dir.join("root.pem"),
+            pem("CERTIFICATE", &root_der).as_bytes(),
+            0o644,
+        )?;
+        // Written last: its presence marks a complete CA.
+        write_new(
+            &dir.join("intermediate.pem"),
+            pem("CERTIFICATE", &inter_der).as_bytes(),
+            0o644,
+        )?;
+        Ok(())
+    }
+}
