@@ -1,6 +1,8 @@
 //! Issuance end to end within Rust: the leaf chains to the root, names the identity and
 //! issuer, and carries an SCT; bad proofs of possession are refused.
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, SystemTime};
 
 use hallmark_ca::{Ca, CaMaterial, SanIdentity};

@@ -22,5 +22,5 @@ pub mod sign;
 pub mod verify;
 
 pub use error::{SignError, VerifyError};
-pub use sign::{SignOptions, SignedModel, Signer, sign_model};
+pub use sign::{SignOptions, SignedModel, Signer, sign_manifest, sign_model};
 pub use verify::{EnvelopeVerifier, SignerInfo, Verified, VerifyOptions, verify_model};

@@ -150,6 +150,13 @@ pub fn sign_model(
         params,
         resources,
     };
+    sign_manifest(manifest, signer)
+}
+
+/// Signs an already computed manifest (e.g. digests taken while a model was uploaded,
+/// so that signing needs no second read). The resources must be in reference order
+/// ([`Manifest::sort_reference_order`]).
+pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel, SignError> {
     let root_digest = sha256(&manifest.root_digest_input());
     let payload = build_statement(&manifest, &root_digest);
     let to_sign = pae(IN_TOTO_PAYLOAD_TYPE, &payload);
