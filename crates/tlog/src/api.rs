@@ -42,7 +42,9 @@ pub struct ApiState {
 
 impl std::fmt::Debug for ApiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiState").field("reader", &self.reader).finish_non_exhaustive()
+        f.debug_struct("ApiState")
+            .field("reader", &self.reader)
+            .finish_non_exhaustive()
     }
 }
 
@@ -73,11 +75,17 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({"code": self.0.as_u16(), "message": self.1}))).into_response()
+        (
+            self.0,
+            Json(json!({"code": self.0.as_u16(), "message": self.1})),
+        )
+            .into_response()
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
@@ -87,19 +95,36 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send
 async fn checkpoint(State(s): State<Arc<ApiState>>) -> Result<Response, ApiError> {
     let data = blocking(move || s.fetch.fetch(CHECKPOINT_KEY)).await?;
     let data = data.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "no checkpoint yet".into()))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], data).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        data,
+    )
+        .into_response())
 }
 
-async fn tile(State(s): State<Arc<ApiState>>, Path(path): Path<String>) -> Result<Response, ApiError> {
+async fn tile(
+    State(s): State<Arc<ApiState>>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
     let key = format!("tile/{path}");
     if TilePath::parse(&key).is_none() {
-        return Err(ApiError(StatusCode::NOT_FOUND, format!("not a tile path: /{key}")));
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("not a tile path: /{key}"),
+        ));
     }
     let k2 = key.clone();
     let data = blocking(move || s.fetch.fetch(&k2)).await?;
-    let data = data.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no such tile: /{key}")))?;
+    let data =
+        data.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no such tile: /{key}")))?;
     Ok((
-        [(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
         data,
     )
         .into_response())
@@ -123,12 +148,24 @@ struct ProofQuery {
     last_size: u64,
 }
 
-async fn proof(State(s): State<Arc<ApiState>>, Query(q): Query<ProofQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn proof(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<ProofQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let first = q.first_size.unwrap_or(1);
     if first > q.last_size {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "firstSize must not exceed lastSize".into()));
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "firstSize must not exceed lastSize".into(),
+        ));
     }
-    let (root, hashes) = blocking(move || Ok((s.reader.root_at(q.last_size)?, s.reader.consistency_proof(first, q.last_size)?))).await?;
+    let (root, hashes) = blocking(move || {
+        Ok((
+            s.reader.root_at(q.last_size)?,
+            s.reader.consistency_proof(first, q.last_size)?,
+        ))
+    })
+    .await?;
     Ok(Json(json!({
         "rootHash": hex::encode(root),
         "hashes": hashes.iter().map(hex::encode).collect::<Vec<_>>(),
@@ -146,11 +183,17 @@ struct IndexQuery {
     log_index: u64,
 }
 
-async fn entry_by_index(State(s): State<Arc<ApiState>>, Query(q): Query<IndexQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn entry_by_index(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<IndexQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(blocking(move || entry_json(&s, q.log_index)).await?))
 }
 
-async fn entry_by_uuid(State(s): State<Arc<ApiState>>, Path(uuid): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn entry_by_uuid(
+    State(s): State<Arc<ApiState>>,
+    Path(uuid): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let leaf: Hash = parse_uuid(&uuid, s.reader.config().tree_id)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no entry {uuid}")))?;
     let v = blocking(move || match s.reader.find(&leaf)? {
@@ -158,5 +201,6 @@ async fn entry_by_uuid(State(s): State<Arc<ApiState>>, Path(uuid): Path<String>)
         None => Ok(None),
     })
     .await?;
-    v.map(Json).ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no entry {uuid}")))
+    v.map(Json)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no entry {uuid}")))
 }

@@ -15,7 +15,9 @@ use crate::merkle::{Hash, consistency_proof, leaf_hash, tree_root, verify_consis
 use crate::note::{Checkpoint, LogVerifier, SignedCheckpoint, verify_checkpoint};
 use crate::reader::fetch_sized;
 use crate::sequencer::CHECKPOINT_KEY;
-use crate::tile::{TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, width_in_tree};
+use crate::tile::{
+    TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, width_in_tree,
+};
 
 /// What an audit established.
 #[derive(Clone, Debug)]
@@ -43,12 +45,18 @@ pub fn audit(
     origin: Option<&str>,
     previous: Option<&str>,
 ) -> Result<AuditReport, Error> {
-    let prev = previous.map(|p| verify_checkpoint(p, verifier, None, origin)).transpose()?;
-    let origin = origin.map(str::to_owned).or_else(|| prev.as_ref().map(|p| p.checkpoint.origin.clone()));
-    let note = fetch
-        .fetch(CHECKPOINT_KEY)?
-        .ok_or_else(|| Error::Missing { key: CHECKPOINT_KEY.into(), context: "the log has no checkpoint".into() })?;
-    let note = String::from_utf8(note).map_err(|_| Error::BadCheckpoint("checkpoint is not UTF-8".into()))?;
+    let prev = previous
+        .map(|p| verify_checkpoint(p, verifier, None, origin))
+        .transpose()?;
+    let origin = origin
+        .map(str::to_owned)
+        .or_else(|| prev.as_ref().map(|p| p.checkpoint.origin.clone()));
+    let note = fetch.fetch(CHECKPOINT_KEY)?.ok_or_else(|| Error::Missing {
+        key: CHECKPOINT_KEY.into(),
+        context: "the log has no checkpoint".into(),
+    })?;
+    let note = String::from_utf8(note)
+        .map_err(|_| Error::BadCheckpoint("checkpoint is not UTF-8".into()))?;
     let cp = verify_checkpoint(&note, verifier, None, origin.as_deref())?;
     let n = cp.checkpoint.size;
     let m = prev.as_ref().map_or(0, |p| p.checkpoint.size);
@@ -57,7 +65,9 @@ pub fn audit(
             return Err(Error::Rollback { old: m, new: n });
         }
         if n == m && p.checkpoint.root != cp.checkpoint.root {
-            return Err(Error::Fork(format!("two different roots for tree size {n}")));
+            return Err(Error::Fork(format!(
+                "two different roots for tree size {n}"
+            )));
         }
     }
     let mut tiles = TileReader::new(Arc::clone(&fetch), n);
@@ -67,14 +77,21 @@ pub fn audit(
     if n > m {
         for b in m / TILE_WIDTH..=(n - 1) / TILE_WIDTH {
             let w = width_in_tree(TileKind::Entries, b, n);
-            let p = TilePath { kind: TileKind::Entries, index: b, width: w };
+            let p = TilePath {
+                kind: TileKind::Entries,
+                index: b,
+                width: w,
+            };
             let entries = decode_bundle(&p.key(), &fetch_sized(fetch.as_ref(), p)?, w)?;
             let tile = tiles.tile(0, b)?;
             for (i, (e, h)) in entries.iter().zip(tile.hashes()).enumerate() {
                 let index = b * TILE_WIDTH + i as u64;
                 if index >= m {
                     if &leaf_hash(e) != h {
-                        return Err(Error::Corrupt(format!("entry {index} in {} does not hash to tile 0/{b}", p.key())));
+                        return Err(Error::Corrupt(format!(
+                            "entry {index} in {} does not hash to tile 0/{b}",
+                            p.key()
+                        )));
                     }
                     entries_checked += 1;
                 }
@@ -90,7 +107,10 @@ pub fn audit(
             let stored: Option<Hash> = above.hashes().get((k % TILE_WIDTH) as usize).copied();
             let below = tiles.tile(level - 1, k)?.root();
             if stored.is_none() || stored != below {
-                return Err(Error::Corrupt(format!("hash {k} of tile level {level} does not match tile {}/{k}", level - 1)));
+                return Err(Error::Corrupt(format!(
+                    "hash {k} of tile level {level} does not match tile {}/{k}",
+                    level - 1
+                )));
             }
             hashes_checked += 1;
         }
@@ -98,17 +118,31 @@ pub fn audit(
     }
     let root = tree_root(&mut tiles, n)?;
     if root != cp.checkpoint.root {
-        return Err(Error::Corrupt(format!("the tiles hash to {}, the checkpoint says {}", hex::encode(root), hex::encode(cp.checkpoint.root))));
+        return Err(Error::Corrupt(format!(
+            "the tiles hash to {}, the checkpoint says {}",
+            hex::encode(root),
+            hex::encode(cp.checkpoint.root)
+        )));
     }
     if let Some(p) = &prev
         && m > 0
         && n > m
     {
         let proof = consistency_proof(&mut tiles, m, n)?;
-        verify_consistency(m, n, &proof, &p.checkpoint.root, &cp.checkpoint.root)
-            .map_err(|_| Error::Fork(format!("tree size {n} does not extend the previously seen tree size {m}")))?;
+        verify_consistency(m, n, &proof, &p.checkpoint.root, &cp.checkpoint.root).map_err(
+            |_| {
+                Error::Fork(format!(
+                    "tree size {n} does not extend the previously seen tree size {m}"
+                ))
+            },
+        )?;
     }
-    Ok(AuditReport { checkpoint: cp, previous: prev.map(|p| p.checkpoint), entries_checked, hashes_checked })
+    Ok(AuditReport {
+        checkpoint: cp,
+        previous: prev.map(|p| p.checkpoint),
+        entries_checked,
+        hashes_checked,
+    })
 }
 
 /// Reads tiles from a directory laid out like the URL space (e.g. a [`crate::DirStore`]).
@@ -117,8 +151,14 @@ pub struct DirFetch(pub PathBuf);
 
 impl TileFetch for DirFetch {
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        if key.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
-            return Err(Error::Fetch { url: key.into(), reason: "invalid key".into() });
+        if key
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+        {
+            return Err(Error::Fetch {
+                url: key.into(),
+                reason: "invalid key".into(),
+            });
         }
         let path = self.0.join(key);
         match std::fs::read(&path) {
@@ -159,7 +199,10 @@ impl HttpFetch {
             .timeout_global(Some(std::time::Duration::from_secs(60)))
             .build()
             .into();
-        Self { base: base.trim_end_matches('/').to_owned(), agent }
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            agent,
+        }
     }
 }
 
@@ -167,8 +210,15 @@ impl HttpFetch {
 impl TileFetch for HttpFetch {
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         let url = format!("{}/{key}", self.base);
-        let err = |reason: String| Error::Fetch { url: url.clone(), reason };
-        let mut resp = self.agent.get(&url).call().map_err(|e| err(e.to_string()))?;
+        let err = |reason: String| Error::Fetch {
+            url: url.clone(),
+            reason,
+        };
+        let mut resp = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| err(e.to_string()))?;
         match resp.status().as_u16() {
             200 => resp
                 .body_mut()

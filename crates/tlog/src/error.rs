@@ -81,7 +81,9 @@ pub enum Error {
     #[error("corrupt log data: {0}")]
     Corrupt(String),
     /// The checkpoint lock changed under us (another writer, or a lost update).
-    #[error("checkpoint compare-and-swap failed for {log}: the stored checkpoint is not the one this sequencer wrote")]
+    #[error(
+        "checkpoint compare-and-swap failed for {log}: the stored checkpoint is not the one this sequencer wrote"
+    )]
     LockConflict {
         /// The log origin.
         log: String,

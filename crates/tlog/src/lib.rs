@@ -70,9 +70,9 @@ mod sqlite;
 mod store;
 pub mod tile;
 
-pub use audit::{AuditReport, DirFetch, audit};
 #[cfg(feature = "http")]
 pub use audit::HttpFetch;
+pub use audit::{AuditReport, DirFetch, audit};
 pub use error::Error;
 pub use merkle::Hash;
 pub use note::{Checkpoint, LogKey, LogVerifier, SignedCheckpoint};

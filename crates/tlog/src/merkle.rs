@@ -237,7 +237,9 @@ pub fn verify_inclusion(
     if &computed == root {
         Ok(())
     } else {
-        Err(Error::ProofMismatch("inclusion proof leads to another root"))
+        Err(Error::ProofMismatch(
+            "inclusion proof leads to another root",
+        ))
     }
 }
 
@@ -260,14 +262,18 @@ pub fn verify_consistency(
         return if proof.is_empty() && old_root == new_root {
             Ok(())
         } else {
-            Err(Error::ProofMismatch("same size but different roots or a non-empty proof"))
+            Err(Error::ProofMismatch(
+                "same size but different roots or a non-empty proof",
+            ))
         };
     }
     if old == 0 {
         return if proof.is_empty() {
             Ok(())
         } else {
-            Err(Error::ProofMismatch("a proof from the empty tree must be empty"))
+            Err(Error::ProofMismatch(
+                "a proof from the empty tree must be empty",
+            ))
         };
     }
     let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
@@ -309,10 +315,14 @@ pub fn verify_consistency(
         return Err(Error::ProofMismatch("consistency proof is too short"));
     }
     if &fr != old_root {
-        return Err(Error::ProofMismatch("consistency proof does not lead to the old root"));
+        return Err(Error::ProofMismatch(
+            "consistency proof does not lead to the old root",
+        ));
     }
     if &sr != new_root {
-        return Err(Error::ProofMismatch("consistency proof does not lead to the new root"));
+        return Err(Error::ProofMismatch(
+            "consistency proof does not lead to the new root",
+        ));
     }
     Ok(())
 }
@@ -399,7 +409,8 @@ impl SubtreeHashes for LeafList<'_> {
         }
         let width = 1u64 << level;
         let lo = usize::try_from(index * width).map_err(|_| Error::Corrupt("index".into()))?;
-        let hi = usize::try_from((index + 1) * width).map_err(|_| Error::Corrupt("index".into()))?;
+        let hi =
+            usize::try_from((index + 1) * width).map_err(|_| Error::Corrupt("index".into()))?;
         self.0
             .get(lo..hi)
             .map(mth)

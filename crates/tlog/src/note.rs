@@ -47,10 +47,12 @@ impl LogKey {
     /// # Errors
     /// Only if aws-lc-rs fails.
     pub fn generate() -> Result<Self, Error> {
-        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
-            .map_err(|_| Error::Key("cannot generate a P-256 key".into()))?;
-        let pem = pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, doc.as_ref())
-            .map_err(|e| Error::Key(format!("cannot encode the key: {e}")))?;
+        let doc =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
+                .map_err(|_| Error::Key("cannot generate a P-256 key".into()))?;
+        let pem =
+            pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, doc.as_ref())
+                .map_err(|e| Error::Key(format!("cannot encode the key: {e}")))?;
         let mut key = Self::from_pem(pem.as_bytes())?;
         key.pkcs8_pem = Some(pem);
         Ok(key)
@@ -123,7 +125,10 @@ impl LogVerifier {
     /// # Errors
     /// Unparseable or not P-256.
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        Self::new(PublicKey::from_pem_with_source(pem, "log public key").map_err(|e| Error::Key(e.to_string()))?)
+        Self::new(
+            PublicKey::from_pem_with_source(pem, "log public key")
+                .map_err(|e| Error::Key(e.to_string()))?,
+        )
     }
 
     /// `SHA-256(SPKI DER)`: Rekor's log ID and the trusted root's `logId.keyId`.
@@ -173,7 +178,12 @@ impl Checkpoint {
     /// The note body: three lines, each ending in `\n`.
     #[must_use]
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     /// Parses a note body (extension lines are accepted and ignored).
@@ -182,9 +192,14 @@ impl Checkpoint {
     /// [`Error::BadCheckpoint`] naming the bad line.
     pub fn parse_body(body: &str) -> Result<Self, Error> {
         let bad = |m: &str| Error::BadCheckpoint(m.to_owned());
-        let body = body.strip_suffix('\n').ok_or_else(|| bad("body does not end in a newline"))?;
+        let body = body
+            .strip_suffix('\n')
+            .ok_or_else(|| bad("body does not end in a newline"))?;
         let mut lines = body.split('\n');
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or_else(|| bad("empty origin line"))?;
+        let origin = lines
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| bad("empty origin line"))?;
         let size_s = lines.next().ok_or_else(|| bad("no tree size line"))?;
         if size_s.is_empty()
             || !size_s.bytes().all(|b| b.is_ascii_digit())
@@ -192,7 +207,9 @@ impl Checkpoint {
         {
             return Err(bad("tree size is not a canonical decimal number"));
         }
-        let size = size_s.parse::<u64>().map_err(|_| bad("tree size overflows"))?;
+        let size = size_s
+            .parse::<u64>()
+            .map_err(|_| bad("tree size overflows"))?;
         let root_s = lines.next().ok_or_else(|| bad("no root hash line"))?;
         let root: Hash = B64
             .decode(root_s)
@@ -202,7 +219,11 @@ impl Checkpoint {
         if lines.any(str::is_empty) {
             return Err(bad("empty extension line"));
         }
-        Ok(Self { origin: origin.to_owned(), size, root })
+        Ok(Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+        })
     }
 }
 
@@ -219,9 +240,15 @@ pub struct SignedCheckpoint {
 ///
 /// # Errors
 /// Key failures; [`Error::BadCheckpoint`] for an origin or name that would not parse.
-pub fn sign_checkpoint(cp: &Checkpoint, key_name: &str, key: &LogKey) -> Result<SignedCheckpoint, Error> {
+pub fn sign_checkpoint(
+    cp: &Checkpoint,
+    key_name: &str,
+    key: &LogKey,
+) -> Result<SignedCheckpoint, Error> {
     if cp.origin.is_empty() || cp.origin.contains('\n') {
-        return Err(Error::BadCheckpoint("origin must be one non-empty line".into()));
+        return Err(Error::BadCheckpoint(
+            "origin must be one non-empty line".into(),
+        ));
     }
     check_key_name(key_name)?;
     let body = cp.body();
@@ -230,12 +257,17 @@ pub fn sign_checkpoint(cp: &Checkpoint, key_name: &str, key: &LogKey) -> Result<
     blob.extend_from_slice(&sig);
     let mut text = body;
     let _ = write!(text, "\n\u{2014} {key_name} {}\n", B64.encode(blob));
-    Ok(SignedCheckpoint { checkpoint: cp.clone(), text })
+    Ok(SignedCheckpoint {
+        checkpoint: cp.clone(),
+        text,
+    })
 }
 
 fn check_key_name(name: &str) -> Result<(), Error> {
     if name.is_empty() || name.contains('+') || name.chars().any(char::is_whitespace) {
-        return Err(Error::BadCheckpoint(format!("invalid note key name {name:?}")));
+        return Err(Error::BadCheckpoint(format!(
+            "invalid note key name {name:?}"
+        )));
     }
     Ok(())
 }
@@ -264,20 +296,36 @@ pub fn parse_note(text: &str) -> Result<(&str, Vec<NoteSignature>), Error> {
     if text.matches("\n\n").count() != 1 {
         return Err(bad("note must contain exactly one blank line"));
     }
-    let (body, sigs) = text.split_once("\n\n").ok_or_else(|| bad("no blank line"))?;
+    let (body, sigs) = text
+        .split_once("\n\n")
+        .ok_or_else(|| bad("no blank line"))?;
     let body = &text[..=body.len()];
-    let sigs = sigs.strip_suffix('\n').ok_or_else(|| bad("note does not end in a newline"))?;
+    let sigs = sigs
+        .strip_suffix('\n')
+        .ok_or_else(|| bad("note does not end in a newline"))?;
     let mut out = Vec::new();
     for line in sigs.split('\n') {
-        let rest = line.strip_prefix("\u{2014} ").ok_or_else(|| bad("signature line does not start with an em dash"))?;
-        let (name, b64) = rest.split_once(' ').ok_or_else(|| bad("signature line has no key name"))?;
+        let rest = line
+            .strip_prefix("\u{2014} ")
+            .ok_or_else(|| bad("signature line does not start with an em dash"))?;
+        let (name, b64) = rest
+            .split_once(' ')
+            .ok_or_else(|| bad("signature line has no key name"))?;
         check_key_name(name)?;
-        let blob = B64.decode(b64).map_err(|_| bad("signature is not base64"))?;
-        let (hint, sig) = blob.split_first_chunk::<4>().ok_or_else(|| bad("signature is too short"))?;
+        let blob = B64
+            .decode(b64)
+            .map_err(|_| bad("signature is not base64"))?;
+        let (hint, sig) = blob
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("signature is too short"))?;
         if sig.is_empty() {
             return Err(bad("signature is too short"));
         }
-        out.push(NoteSignature { name: name.to_owned(), hint: *hint, signature: sig.to_vec() });
+        out.push(NoteSignature {
+            name: name.to_owned(),
+            hint: *hint,
+            signature: sig.to_vec(),
+        });
         if out.len() > MAX_NOTE_SIGNATURES {
             return Err(bad("too many signatures"));
         }
@@ -318,7 +366,10 @@ pub fn verify_checkpoint(
             checkpoint.origin
         )));
     }
-    Ok(SignedCheckpoint { checkpoint, text: text.to_owned() })
+    Ok(SignedCheckpoint {
+        checkpoint,
+        text: text.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -328,10 +379,20 @@ mod tests {
     #[test]
     fn sign_verify_and_tamper() {
         let key = LogKey::generate().unwrap();
-        let cp = Checkpoint { origin: "log.example - 42".into(), size: 7, root: [3u8; 32] };
+        let cp = Checkpoint {
+            origin: "log.example - 42".into(),
+            size: 7,
+            root: [3u8; 32],
+        };
         let s = sign_checkpoint(&cp, "log.example", &key).unwrap();
         assert!(s.text.starts_with("log.example - 42\n7\nAwMD"));
-        let v = verify_checkpoint(&s.text, key.verifier(), Some("log.example"), Some("log.example - 42")).unwrap();
+        let v = verify_checkpoint(
+            &s.text,
+            key.verifier(),
+            Some("log.example"),
+            Some("log.example - 42"),
+        )
+        .unwrap();
         assert_eq!(v.checkpoint, cp);
         assert!(verify_checkpoint(&s.text, key.verifier(), None, Some("other - 1")).is_err());
         let other = LogKey::generate().unwrap();
@@ -344,8 +405,15 @@ mod tests {
 
     #[test]
     fn parse_rejects_malformed() {
-        for bad in ["a\n1\nAA==\n", "a\n\n1\n\n\u{2014} k AAAAAAA=\n", "a\n01\nAA==\n"] {
-            assert!(parse_note(bad).is_err() || Checkpoint::parse_body(bad).is_err(), "{bad:?}");
+        for bad in [
+            "a\n1\nAA==\n",
+            "a\n\n1\n\n\u{2014} k AAAAAAA=\n",
+            "a\n01\nAA==\n",
+        ] {
+            assert!(
+                parse_note(bad).is_err() || Checkpoint::parse_body(bad).is_err(),
+                "{bad:?}"
+            );
         }
     }
 }

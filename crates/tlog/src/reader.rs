@@ -9,7 +9,9 @@ use crate::merkle::{Hash, consistency_proof, inclusion_proof, leaf_hash};
 use crate::note::{LogKey, LogVerifier, SignedCheckpoint, verify_checkpoint};
 use crate::rekor::{EntryProof, sign_set};
 use crate::sequencer::{CHECKPOINT_KEY, LogConfig, decode_times};
-use crate::tile::{TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, width_in_tree};
+use crate::tile::{
+    TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, width_in_tree,
+};
 
 /// Fetches `path` at its width in the tree, falling back to the full object (partial
 /// objects may be removed once their full counterpart exists).
@@ -17,7 +19,12 @@ pub(crate) fn fetch_sized(fetch: &dyn TileFetch, path: TilePath) -> Result<Vec<u
     if let Some(d) = fetch.fetch(&path.key())? {
         return Ok(d);
     }
-    fetch.fetch(&path.full().key())?.ok_or_else(|| Error::Missing { key: path.key(), context: String::new() })
+    fetch
+        .fetch(&path.full().key())?
+        .ok_or_else(|| Error::Missing {
+            key: path.key(),
+            context: String::new(),
+        })
 }
 
 struct Inner {
@@ -37,7 +44,9 @@ pub struct LogReader {
 
 impl std::fmt::Debug for LogReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogReader").field("origin", &self.cfg.origin()).finish_non_exhaustive()
+        f.debug_struct("LogReader")
+            .field("origin", &self.cfg.origin())
+            .finish_non_exhaustive()
     }
 }
 
@@ -50,7 +59,12 @@ impl LogReader {
             fetch,
             cfg,
             verifier,
-            inner: Mutex::new(Inner { checkpoint: None, tiles, index: HashMap::new(), indexed: 0 }),
+            inner: Mutex::new(Inner {
+                checkpoint: None,
+                tiles,
+                index: HashMap::new(),
+                indexed: 0,
+            }),
         }
     }
 
@@ -67,7 +81,9 @@ impl LogReader {
     }
 
     fn inner(&self) -> Result<MutexGuard<'_, Inner>, Error> {
-        self.inner.lock().map_err(|_| Error::Stopped("reader mutex poisoned".into()))
+        self.inner
+            .lock()
+            .map_err(|_| Error::Stopped("reader mutex poisoned".into()))
     }
 
     /// Reads and verifies the latest checkpoint; it never moves backwards.
@@ -78,9 +94,17 @@ impl LogReader {
         let note = self
             .fetch
             .fetch(CHECKPOINT_KEY)?
-            .ok_or_else(|| Error::Missing { key: CHECKPOINT_KEY.into(), context: String::new() })?;
+            .ok_or_else(|| Error::Missing {
+                key: CHECKPOINT_KEY.into(),
+                context: String::new(),
+            })?;
         let note = String::from_utf8(note).map_err(|_| Error::BadCheckpoint("not UTF-8".into()))?;
-        let cp = verify_checkpoint(&note, &self.verifier, Some(&self.cfg.host), Some(&self.cfg.origin()))?;
+        let cp = verify_checkpoint(
+            &note,
+            &self.verifier,
+            Some(&self.cfg.host),
+            Some(&self.cfg.origin()),
+        )?;
         let mut inner = self.inner()?;
         if let Some(old) = &inner.checkpoint
             && cp.checkpoint.size < old.checkpoint.size
@@ -109,14 +133,24 @@ impl LogReader {
         }
         let n = index / TILE_WIDTH;
         let w = width_in_tree(TileKind::Entries, n, size);
-        let p = TilePath { kind: TileKind::Entries, index: n, width: w };
+        let p = TilePath {
+            kind: TileKind::Entries,
+            index: n,
+            width: w,
+        };
         let bundle = decode_bundle(&p.key(), &fetch_sized(self.fetch.as_ref(), p)?, w)?;
-        let tp = TilePath { kind: TileKind::Time, ..p };
+        let tp = TilePath {
+            kind: TileKind::Time,
+            ..p
+        };
         let times = decode_times(&tp.key(), &fetch_sized(self.fetch.as_ref(), tp)?, w)?;
         let i = (index % TILE_WIDTH) as usize;
         match (bundle.into_iter().nth(i), times.get(i)) {
             (Some(b), Some(&t)) => Ok((b, t)),
-            _ => Err(Error::Corrupt(format!("entry {index} missing from {}", p.key()))),
+            _ => Err(Error::Corrupt(format!(
+                "entry {index} missing from {}",
+                p.key()
+            ))),
         }
     }
 
@@ -127,7 +161,10 @@ impl LogReader {
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, Error> {
         let (cp, mut g) = self.current()?;
         if size > cp.checkpoint.size {
-            return Err(Error::IndexOutOfRange { index: size, size: cp.checkpoint.size });
+            return Err(Error::IndexOutOfRange {
+                index: size,
+                size: cp.checkpoint.size,
+            });
         }
         inclusion_proof(&mut g.tiles, index, size)
     }
@@ -139,7 +176,10 @@ impl LogReader {
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, Error> {
         let (cp, mut g) = self.current()?;
         if new > cp.checkpoint.size {
-            return Err(Error::IndexOutOfRange { index: new, size: cp.checkpoint.size });
+            return Err(Error::IndexOutOfRange {
+                index: new,
+                size: cp.checkpoint.size,
+            });
         }
         consistency_proof(&mut g.tiles, old, new)
     }
@@ -151,7 +191,10 @@ impl LogReader {
     pub fn root_at(&self, size: u64) -> Result<Hash, Error> {
         let (cp, mut g) = self.current()?;
         if size > cp.checkpoint.size {
-            return Err(Error::IndexOutOfRange { index: size, size: cp.checkpoint.size });
+            return Err(Error::IndexOutOfRange {
+                index: size,
+                size: cp.checkpoint.size,
+            });
         }
         crate::merkle::tree_root(&mut g.tiles, size)
     }
@@ -187,14 +230,24 @@ impl LogReader {
         let (body, integrated_time) = self.entry(index)?;
         let tile = self.inner()?.tiles.tile(0, index / TILE_WIDTH)?;
         if tile.hashes().get((index % TILE_WIDTH) as usize) != Some(&leaf_hash(&body)) {
-            return Err(Error::Corrupt(format!("entry {index} does not match its leaf hash")));
+            return Err(Error::Corrupt(format!(
+                "entry {index} does not match its leaf hash"
+            )));
         }
         let proof = self.inclusion_proof(index, cp.checkpoint.size)?;
         let set = match key {
             Some(k) => sign_set(k, &body, integrated_time, index)?,
             None => Vec::new(),
         };
-        Ok(OwnedEntryProof { body, index, integrated_time, set, proof, checkpoint: cp, log_id: self.verifier.log_id() })
+        Ok(OwnedEntryProof {
+            body,
+            index,
+            integrated_time,
+            set,
+            proof,
+            checkpoint: cp,
+            log_id: self.verifier.log_id(),
+        })
     }
 }
 

@@ -29,11 +29,16 @@ fn canonical(v: &Value) -> Result<Vec<u8>, Error> {
 
 fn verifier_key(pem: &str) -> Result<PublicKey, Error> {
     if pem.contains("-----BEGIN CERTIFICATE-----") {
-        let certs = load_certificates_pem(pem.as_bytes()).map_err(|e| Error::InvalidEntry(e.to_string()))?;
-        let cert = certs.first().ok_or_else(|| Error::InvalidEntry("empty certificate PEM".into()))?;
-        cert.public_key().map_err(|e| Error::InvalidEntry(e.to_string()))
+        let certs = load_certificates_pem(pem.as_bytes())
+            .map_err(|e| Error::InvalidEntry(e.to_string()))?;
+        let cert = certs
+            .first()
+            .ok_or_else(|| Error::InvalidEntry("empty certificate PEM".into()))?;
+        cert.public_key()
+            .map_err(|e| Error::InvalidEntry(e.to_string()))
     } else {
-        PublicKey::from_pem_with_source(pem.as_bytes(), "verifier").map_err(|e| Error::InvalidEntry(e.to_string()))
+        PublicKey::from_pem_with_source(pem.as_bytes(), "verifier")
+            .map_err(|e| Error::InvalidEntry(e.to_string()))
     }
 }
 
@@ -48,14 +53,22 @@ pub fn dsse_body(envelope_json: &str, verifiers_pem: &[&str]) -> Result<Vec<u8>,
     if envelope_json.len() > MAX_ENVELOPE_BYTES {
         return Err(bad("envelope is too large"));
     }
-    let env: Value = serde_json::from_str(envelope_json).map_err(|e| Error::InvalidEntry(format!("envelope JSON: {e}")))?;
-    let payload_type = env.get("payloadType").and_then(Value::as_str).ok_or_else(|| bad("envelope has no payloadType"))?;
+    let env: Value = serde_json::from_str(envelope_json)
+        .map_err(|e| Error::InvalidEntry(format!("envelope JSON: {e}")))?;
+    let payload_type = env
+        .get("payloadType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("envelope has no payloadType"))?;
     let payload = env
         .get("payload")
         .and_then(Value::as_str)
         .and_then(|p| B64.decode(p).ok())
         .ok_or_else(|| bad("envelope payload is not base64"))?;
-    let sigs = env.get("signatures").and_then(Value::as_array).filter(|s| !s.is_empty()).ok_or_else(|| bad("envelope has no signatures"))?;
+    let sigs = env
+        .get("signatures")
+        .and_then(Value::as_array)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("envelope has no signatures"))?;
     let keys = verifiers_pem
         .iter()
         .map(|p| verifier_key(p).map(|k| (k, *p)))
@@ -66,17 +79,26 @@ pub fn dsse_body(envelope_json: &str, verifiers_pem: &[&str]) -> Result<Vec<u8>,
     let pae = hallmark_format::dsse::pae(payload_type, &payload);
     let mut out = Vec::with_capacity(sigs.len());
     for s in sigs {
-        let sig_b64 = s.get("sig").and_then(Value::as_str).ok_or_else(|| bad("signature has no sig"))?;
+        let sig_b64 = s
+            .get("sig")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("signature has no sig"))?;
         let sig = B64.decode(sig_b64).map_err(|_| bad("sig is not base64"))?;
         let pem = keys
             .iter()
-            .find(|(k, _)| k.verify(&pae, &sig).is_ok() || k.verify_with_digest(&pae, &sig, DigestAlg::Sha256).is_ok())
+            .find(|(k, _)| {
+                k.verify(&pae, &sig).is_ok()
+                    || k.verify_with_digest(&pae, &sig, DigestAlg::Sha256).is_ok()
+            })
             .map(|(_, p)| *p)
             .ok_or_else(|| bad("an envelope signature does not verify with any verifier"))?;
         out.push((sig_b64.to_owned(), B64.encode(pem.as_bytes())));
     }
     out.sort();
-    let signatures: Vec<Value> = out.into_iter().map(|(s, v)| json!({"signature": s, "verifier": v})).collect();
+    let signatures: Vec<Value> = out
+        .into_iter()
+        .map(|(s, v)| json!({"signature": s, "verifier": v}))
+        .collect();
     let body = json!({
         "apiVersion": "0.0.1",
         "kind": "dsse",
@@ -97,7 +119,10 @@ pub fn dsse_body(envelope_json: &str, verifiers_pem: &[&str]) -> Result<Vec<u8>,
 #[must_use]
 pub fn kind_version(body: &[u8]) -> Option<(String, String)> {
     let v: Value = serde_json::from_slice(body).ok()?;
-    Some((v.get("kind")?.as_str()?.to_owned(), v.get("apiVersion")?.as_str()?.to_owned()))
+    Some((
+        v.get("kind")?.as_str()?.to_owned(),
+        v.get("apiVersion")?.as_str()?.to_owned(),
+    ))
 }
 
 /// Rekor v1 entry UUID: 16 hex digits of the tree ID, then the hex leaf hash.
@@ -128,7 +153,12 @@ pub fn parse_uuid(uuid: &str, tree_id: u64) -> Option<Hash> {
 ///
 /// # Errors
 /// Only on a canonicalization failure.
-pub fn set_payload(body: &[u8], integrated_time: i64, log_id: &Hash, log_index: u64) -> Result<Vec<u8>, Error> {
+pub fn set_payload(
+    body: &[u8],
+    integrated_time: i64,
+    log_id: &Hash,
+    log_index: u64,
+) -> Result<Vec<u8>, Error> {
     canonical(&json!({
         "body": B64.encode(body),
         "integratedTime": integrated_time,
@@ -141,13 +171,29 @@ pub fn set_payload(body: &[u8], integrated_time: i64, log_id: &Hash, log_index: 
 ///
 /// # Errors
 /// Key failures.
-pub fn sign_set(key: &LogKey, body: &[u8], integrated_time: i64, log_index: u64) -> Result<Vec<u8>, Error> {
-    key.sign(&set_payload(body, integrated_time, &key.verifier().log_id(), log_index)?)
+pub fn sign_set(
+    key: &LogKey,
+    body: &[u8],
+    integrated_time: i64,
+    log_index: u64,
+) -> Result<Vec<u8>, Error> {
+    key.sign(&set_payload(
+        body,
+        integrated_time,
+        &key.verifier().log_id(),
+        log_index,
+    )?)
 }
 
 /// Verifies a SET.
 #[must_use]
-pub fn verify_set(v: &LogVerifier, body: &[u8], integrated_time: i64, log_index: u64, set: &[u8]) -> bool {
+pub fn verify_set(
+    v: &LogVerifier,
+    body: &[u8],
+    integrated_time: i64,
+    log_index: u64,
+    set: &[u8],
+) -> bool {
     set_payload(body, integrated_time, &v.log_id(), log_index).is_ok_and(|p| v.verify(&p, set))
 }
 
@@ -175,7 +221,8 @@ impl EntryProof<'_> {
     /// (proto3 JSON: int64 as strings, bytes as base64).
     #[must_use]
     pub fn bundle_tlog_entry(&self) -> Value {
-        let (kind, version) = kind_version(self.body).unwrap_or_else(|| ("dsse".into(), "0.0.1".into()));
+        let (kind, version) =
+            kind_version(self.body).unwrap_or_else(|| ("dsse".into(), "0.0.1".into()));
         json!({
             "logIndex": self.index.to_string(),
             "logId": {"keyId": B64.encode(self.log_id)},

@@ -118,7 +118,9 @@ impl Pending {
     /// # Errors
     /// The batch failed or the sequencer stopped.
     pub fn wait(self) -> Result<Appended, Error> {
-        self.0.blocking_recv().map_err(|_| Error::Stopped("sequencer thread exited".into()))?
+        self.0
+            .blocking_recv()
+            .map_err(|_| Error::Stopped("sequencer thread exited".into()))?
     }
 
     /// Awaits the entry.
@@ -126,7 +128,9 @@ impl Pending {
     /// # Errors
     /// As [`Pending::wait`].
     pub async fn wait_async(self) -> Result<Appended, Error> {
-        self.0.await.map_err(|_| Error::Stopped("sequencer thread exited".into()))?
+        self.0
+            .await
+            .map_err(|_| Error::Stopped("sequencer thread exited".into()))?
     }
 }
 
@@ -139,7 +143,9 @@ pub struct Sequencer {
 
 impl std::fmt::Debug for Sequencer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sequencer").field("latest", &self.latest().checkpoint).finish()
+        f.debug_struct("Sequencer")
+            .field("latest", &self.latest().checkpoint)
+            .finish()
     }
 }
 
@@ -164,7 +170,11 @@ impl Sequencer {
             .name("tlog-sequencer".into())
             .spawn(move || run(state, &rx, opts.max_batch.max(1), &l2))
             .map_err(|e| Error::Stopped(format!("cannot start the sequencer thread: {e}")))?;
-        Ok(Self { tx: Some(tx), thread: Some(thread), latest })
+        Ok(Self {
+            tx: Some(tx),
+            thread: Some(thread),
+            latest,
+        })
     }
 
     /// Queues an entry (its leaf bytes, e.g. a canonicalized Rekor body).
@@ -172,11 +182,16 @@ impl Sequencer {
     pub fn submit(&self, body: Vec<u8>) -> Pending {
         let (reply, rx) = oneshot::channel();
         if body.len() > MAX_ENTRY_BYTES {
-            let _ = reply.send(Err(Error::InvalidEntry(format!("entry of {} bytes exceeds {MAX_ENTRY_BYTES}", body.len()))));
+            let _ = reply.send(Err(Error::InvalidEntry(format!(
+                "entry of {} bytes exceeds {MAX_ENTRY_BYTES}",
+                body.len()
+            ))));
         } else if let Some(tx) = &self.tx
             && let Err(mpsc::SendError(r)) = tx.send(Request { body, reply })
         {
-            let _ = r.reply.send(Err(Error::Stopped("sequencer thread exited".into())));
+            let _ = r
+                .reply
+                .send(Err(Error::Stopped("sequencer thread exited".into())));
         }
         Pending(rx)
     }
@@ -192,7 +207,10 @@ impl Sequencer {
     /// The latest committed checkpoint.
     #[must_use]
     pub fn latest(&self) -> Arc<SignedCheckpoint> {
-        self.latest.read().map(|g| Arc::clone(&g)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+        self.latest
+            .read()
+            .map(|g| Arc::clone(&g))
+            .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
     }
 }
 
@@ -205,7 +223,12 @@ impl Drop for Sequencer {
     }
 }
 
-fn run(mut state: State, rx: &Receiver<Request>, max_batch: usize, latest: &RwLock<Arc<SignedCheckpoint>>) {
+fn run(
+    mut state: State,
+    rx: &Receiver<Request>,
+    max_batch: usize,
+    latest: &RwLock<Arc<SignedCheckpoint>>,
+) {
     let mut stopped: Option<String> = None;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -242,7 +265,9 @@ fn run(mut state: State, rx: &Receiver<Request>, max_batch: usize, latest: &RwLo
 fn r_send_all(batch: Vec<Request>, e: &Error) -> usize {
     let n = batch.len();
     for r in batch {
-        let _ = r.reply.send(Err(Error::Stopped(format!("batch failed: {e}"))));
+        let _ = r
+            .reply
+            .send(Err(Error::Stopped(format!("batch failed: {e}"))));
     }
     n
 }
@@ -265,12 +290,22 @@ struct State {
 }
 
 impl State {
-    fn open(cfg: LogConfig, key: Arc<LogKey>, store: Arc<dyn ObjectStore>, lock: Arc<dyn CheckpointLock>, opts: Options) -> Result<Self, Error> {
+    fn open(
+        cfg: LogConfig,
+        key: Arc<LogKey>,
+        store: Arc<dyn ObjectStore>,
+        lock: Arc<dyn CheckpointLock>,
+        opts: Options,
+    ) -> Result<Self, Error> {
         let origin = cfg.origin();
         let committed = match lock.load()? {
             Some(note) => verify_checkpoint(&note, key.verifier(), Some(&cfg.host), Some(&origin))?,
             None => {
-                let cp = Checkpoint { origin: origin.clone(), size: 0, root: crate::merkle::empty_root() };
+                let cp = Checkpoint {
+                    origin: origin.clone(),
+                    size: 0,
+                    root: crate::merkle::empty_root(),
+                };
                 let s = sign_checkpoint(&cp, &cfg.host, &key)?;
                 lock.create(&s.text)?;
                 s
@@ -281,37 +316,76 @@ impl State {
         let mut reader = TileReader::new(fetch, n);
         let frontier = Frontier::from_source(&mut reader, n)?;
         if frontier.root() != committed.checkpoint.root {
-            return Err(Error::Corrupt(format!("the tiles do not hash to the checkpoint root at size {n}")));
+            return Err(Error::Corrupt(format!(
+                "the tiles do not hash to the checkpoint root at size {n}"
+            )));
         }
         let mut edge = Vec::new();
         let mut level = 0u8;
         while level < 8 && (n >> (8 * u32::from(level))) > 0 {
             let count = n >> (8 * u32::from(level));
             let w = count % TILE_WIDTH;
-            edge.push(if w > 0 { reader.tile(level, count / TILE_WIDTH)?.hashes().to_vec() } else { Vec::new() });
+            edge.push(if w > 0 {
+                reader.tile(level, count / TILE_WIDTH)?.hashes().to_vec()
+            } else {
+                Vec::new()
+            });
             level += 1;
         }
         let (mut bundle, mut times) = (Vec::new(), Vec::new());
         let w = (n % TILE_WIDTH) as u16;
         if w > 0 {
-            let p = TilePath { kind: TileKind::Entries, index: n / TILE_WIDTH, width: w };
-            let data = store.fetch(&p.key())?.ok_or_else(|| Error::Missing { key: p.key(), context: format!("tree size {n}") })?;
+            let p = TilePath {
+                kind: TileKind::Entries,
+                index: n / TILE_WIDTH,
+                width: w,
+            };
+            let data = store.fetch(&p.key())?.ok_or_else(|| Error::Missing {
+                key: p.key(),
+                context: format!("tree size {n}"),
+            })?;
             bundle = decode_bundle(&p.key(), &data, w)?;
-            let tp = TilePath { kind: TileKind::Time, ..p };
-            let td = store.fetch(&tp.key())?.ok_or_else(|| Error::Missing { key: tp.key(), context: format!("tree size {n}") })?;
+            let tp = TilePath {
+                kind: TileKind::Time,
+                ..p
+            };
+            let td = store.fetch(&tp.key())?.ok_or_else(|| Error::Missing {
+                key: tp.key(),
+                context: format!("tree size {n}"),
+            })?;
             times = decode_times(&tp.key(), &td, w)?;
             let leaves: Vec<Hash> = bundle.iter().map(|b| leaf_hash(b)).collect();
             if edge.first().map(Vec::as_slice) != Some(leaves.as_slice()) {
-                return Err(Error::Corrupt(format!("entry bundle {} does not match tile 0", p.key())));
+                return Err(Error::Corrupt(format!(
+                    "entry bundle {} does not match tile 0",
+                    p.key()
+                )));
             }
         }
         store.overwrite(CHECKPOINT_KEY, committed.text.as_bytes())?;
         let last_time = times.last().copied().unwrap_or(0);
-        Ok(Self { cfg, origin, key, store, lock, clock: opts.clock, committed, frontier, edge, bundle, times, reader, last_time })
+        Ok(Self {
+            cfg,
+            origin,
+            key,
+            store,
+            lock,
+            clock: opts.clock,
+            committed,
+            frontier,
+            edge,
+            bundle,
+            times,
+            reader,
+            last_time,
+        })
     }
 
     #[allow(clippy::type_complexity)]
-    fn process(&mut self, batch: &[Request]) -> Result<(Arc<SignedCheckpoint>, Vec<Result<Appended, Error>>), Error> {
+    fn process(
+        &mut self,
+        batch: &[Request],
+    ) -> Result<(Arc<SignedCheckpoint>, Vec<Result<Appended, Error>>), Error> {
         let old_n = self.frontier.size();
         let time = (self.clock)().max(self.last_time);
         let mut objects: Vec<(String, Vec<u8>)> = Vec::new();
@@ -331,7 +405,10 @@ impl State {
                 e.push(h);
                 if e.len() as u64 == TILE_WIDTH {
                     let tile = Arc::new(ExpandedTile::new(std::mem::take(e)));
-                    objects.push((TilePath::hash(lvl / 8, idx / TILE_WIDTH, 256).key(), encode_hashes(tile.hashes())));
+                    objects.push((
+                        TilePath::hash(lvl / 8, idx / TILE_WIDTH, 256).key(),
+                        encode_hashes(tile.hashes()),
+                    ));
                     self.reader.insert(lvl / 8, idx / TILE_WIDTH, tile);
                 }
             }
@@ -339,8 +416,24 @@ impl State {
             self.times.push(time);
             if self.bundle.len() as u64 == TILE_WIDTH {
                 let n = (self.frontier.size() - 1) / TILE_WIDTH;
-                objects.push((TilePath { kind: TileKind::Entries, index: n, width: 256 }.key(), encode_bundle(&self.bundle)));
-                objects.push((TilePath { kind: TileKind::Time, index: n, width: 256 }.key(), encode_times(&self.times)));
+                objects.push((
+                    TilePath {
+                        kind: TileKind::Entries,
+                        index: n,
+                        width: 256,
+                    }
+                    .key(),
+                    encode_bundle(&self.bundle),
+                ));
+                objects.push((
+                    TilePath {
+                        kind: TileKind::Time,
+                        index: n,
+                        width: 256,
+                    }
+                    .key(),
+                    encode_times(&self.times),
+                ));
                 self.bundle.clear();
                 self.times.clear();
             }
@@ -353,34 +446,60 @@ impl State {
             }
             let (lvl, idx) = (t as u8, (n >> shift) / TILE_WIDTH);
             let tile = Arc::new(ExpandedTile::new(e.clone()));
-            objects.push((TilePath::hash(lvl, idx, e.len() as u16).key(), encode_hashes(e)));
+            objects.push((
+                TilePath::hash(lvl, idx, e.len() as u16).key(),
+                encode_hashes(e),
+            ));
             self.reader.insert(lvl, idx, tile);
         }
         if !self.bundle.is_empty() {
-            let p = TilePath { kind: TileKind::Entries, index: n / TILE_WIDTH, width: self.bundle.len() as u16 };
+            let p = TilePath {
+                kind: TileKind::Entries,
+                index: n / TILE_WIDTH,
+                width: self.bundle.len() as u16,
+            };
             objects.push((p.key(), encode_bundle(&self.bundle)));
-            objects.push((TilePath { kind: TileKind::Time, ..p }.key(), encode_times(&self.times)));
+            objects.push((
+                TilePath {
+                    kind: TileKind::Time,
+                    ..p
+                }
+                .key(),
+                encode_times(&self.times),
+            ));
         }
         let outcomes = self.store.put_many_if_absent(&objects)?;
         for ((key, data), o) in objects.iter().zip(outcomes) {
             if o == PutOutcome::Differs {
                 // Only objects covering leaves beyond the committed size may be replaced.
-                let p = TilePath::parse(key).ok_or_else(|| Error::Corrupt(format!("unparseable key {key}")))?;
-                let shift = match p.kind { TileKind::Hash(l) => 8 * u32::from(l), _ => 0 };
+                let p = TilePath::parse(key)
+                    .ok_or_else(|| Error::Corrupt(format!("unparseable key {key}")))?;
+                let shift = match p.kind {
+                    TileKind::Hash(l) => 8 * u32::from(l),
+                    _ => 0,
+                };
                 let covers = (p.index * TILE_WIDTH + u64::from(p.width)) << shift;
                 if covers <= old_n {
-                    return Err(Error::Fork(format!("{key} holds other data for committed leaves (< {old_n})")));
+                    return Err(Error::Fork(format!(
+                        "{key} holds other data for committed leaves (< {old_n})"
+                    )));
                 }
                 self.store.overwrite(key, data)?;
             }
         }
-        let cp = Checkpoint { origin: self.origin.clone(), size: n, root: self.frontier.root() };
+        let cp = Checkpoint {
+            origin: self.origin.clone(),
+            size: n,
+            root: self.frontier.root(),
+        };
         let signed = sign_checkpoint(&cp, &self.cfg.host, &self.key)?;
         self.lock.replace(&self.committed.text, &signed.text)?;
         self.committed = signed;
         self.last_time = time;
         // The lock is the truth; this public copy may lag if the write fails.
-        let _ = self.store.overwrite(CHECKPOINT_KEY, self.committed.text.as_bytes());
+        let _ = self
+            .store
+            .overwrite(CHECKPOINT_KEY, self.committed.text.as_bytes());
         self.reader.set_size(n);
         let cp = Arc::new(self.committed.clone());
         let results = leaves
@@ -414,7 +533,10 @@ pub fn encode_times(times: &[i64]) -> Vec<u8> {
 pub fn decode_times(key: &str, data: &[u8], width: u16) -> Result<Vec<i64>, Error> {
     let need = usize::from(width) * 8;
     if data.len() < need || !data.len().is_multiple_of(8) {
-        return Err(Error::Corrupt(format!("{key} has {} bytes, expected {need}", data.len())));
+        return Err(Error::Corrupt(format!(
+            "{key} has {} bytes, expected {need}",
+            data.len()
+        )));
     }
     Ok(data[..need]
         .chunks_exact(8)

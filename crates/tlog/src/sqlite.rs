@@ -25,9 +25,12 @@ fn open_conn(path: &Path) -> Result<Connection, Error> {
         move |source| Error::Sqlite { op, db, source }
     };
     let conn = Connection::open(path).map_err(err("open"))?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(err("set WAL"))?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(err("set synchronous"))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err("set busy timeout"))?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(err("set WAL"))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(err("set synchronous"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(err("set busy timeout"))?;
     conn.execute_batch(SCHEMA).map_err(err("create schema"))?;
     Ok(conn)
 }
@@ -52,11 +55,17 @@ impl SqliteStore {
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, Error> {
-        self.conn.lock().map_err(|_| Error::Stopped("SQLite connection mutex poisoned".into()))
+        self.conn
+            .lock()
+            .map_err(|_| Error::Stopped("SQLite connection mutex poisoned".into()))
     }
 
     fn err(&self, op: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
-        move |source| Error::Sqlite { op, db: self.db.clone(), source }
+        move |source| Error::Sqlite {
+            op,
+            db: self.db.clone(),
+            source,
+        }
     }
 }
 
@@ -68,14 +77,23 @@ fn put_one(conn: &Connection, key: &str, data: &[u8]) -> rusqlite::Result<PutOut
     if n == 1 {
         return Ok(PutOutcome::Created);
     }
-    let existing: Vec<u8> = conn.query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| r.get(0))?;
-    Ok(if existing == data { PutOutcome::Identical } else { PutOutcome::Differs })
+    let existing: Vec<u8> =
+        conn.query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })?;
+    Ok(if existing == data {
+        PutOutcome::Identical
+    } else {
+        PutOutcome::Differs
+    })
 }
 
 impl TileFetch for SqliteStore {
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         self.conn()?
-            .query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(self.err("get object"))
     }
@@ -134,7 +152,11 @@ impl CheckpointLock for SqliteLock {
     fn load(&self) -> Result<Option<String>, Error> {
         self.store
             .conn()?
-            .query_row("SELECT note FROM checkpoints WHERE origin = ?1", [&self.origin], |r| r.get(0))
+            .query_row(
+                "SELECT note FROM checkpoints WHERE origin = ?1",
+                [&self.origin],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(self.store.err("load checkpoint"))
     }
@@ -148,7 +170,13 @@ impl CheckpointLock for SqliteLock {
                 params![self.origin, note],
             )
             .map_err(self.store.err("create checkpoint"))?;
-        if n == 1 { Ok(()) } else { Err(Error::LockConflict { log: self.origin.clone() }) }
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::LockConflict {
+                log: self.origin.clone(),
+            })
+        }
     }
 
     fn replace(&self, old: &str, new: &str) -> Result<(), Error> {
@@ -160,6 +188,12 @@ impl CheckpointLock for SqliteLock {
                 params![new, self.origin, old],
             )
             .map_err(self.store.err("replace checkpoint"))?;
-        if n == 1 { Ok(()) } else { Err(Error::LockConflict { log: self.origin.clone() }) }
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::LockConflict {
+                log: self.origin.clone(),
+            })
+        }
     }
 }

@@ -54,7 +54,10 @@ pub trait ObjectStore: TileFetch {
     /// # Errors
     /// I/O failures.
     fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
-        objects.iter().map(|(k, d)| self.put_if_absent(k, d)).collect()
+        objects
+            .iter()
+            .map(|(k, d)| self.put_if_absent(k, d))
+            .collect()
     }
 }
 
@@ -131,7 +134,9 @@ impl DirStore {
     fn path_of(&self, key: &str) -> Result<PathBuf, Error> {
         let ok = !key.is_empty()
             && !key.starts_with('/')
-            && key.split('/').all(|c| !c.is_empty() && c != "." && c != ".." && !c.starts_with(".tmp"));
+            && key
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != ".." && !c.starts_with(".tmp"));
         if !ok {
             return Err(Error::InvalidEntry(format!("invalid object key {key:?}")));
         }
@@ -141,7 +146,11 @@ impl DirStore {
     /// Creates the parent directories of `path` and makes their entries durable.
     fn ensure_parent(&self, path: &Path) -> Result<PathBuf, Error> {
         let parent = path.parent().unwrap_or(&self.root).to_path_buf();
-        let known = self.durable_dirs.lock().map(|s| s.contains(&parent)).unwrap_or(false);
+        let known = self
+            .durable_dirs
+            .lock()
+            .map(|s| s.contains(&parent))
+            .unwrap_or(false);
         if !known {
             fs::create_dir_all(&parent).map_err(|e| Error::io("create directory", &parent, e))?;
             let mut d = parent.as_path();
@@ -167,14 +176,20 @@ impl DirStore {
             .create_new(true)
             .open(&path)
             .map_err(|e| Error::io("create", &path, e))?;
-        f.write_all(data).map_err(|e| Error::io("write", &path, e))?;
+        f.write_all(data)
+            .map_err(|e| Error::io("write", &path, e))?;
         f.sync_data().map_err(|e| Error::io("fsync", &path, e))?;
         Ok(path)
     }
 
     /// Links a synced temp file into place; returns the outcome and the parent directory
     /// to fsync (for `Created`).
-    fn link_in(&self, tmp: &Path, key: &str, data: &[u8]) -> Result<(PutOutcome, Option<PathBuf>), Error> {
+    fn link_in(
+        &self,
+        tmp: &Path,
+        key: &str,
+        data: &[u8],
+    ) -> Result<(PutOutcome, Option<PathBuf>), Error> {
         let path = self.path_of(key)?;
         let parent = self.ensure_parent(&path)?;
         let res = fs::hard_link(tmp, &path);
@@ -183,7 +198,14 @@ impl DirStore {
             Ok(()) => Ok((PutOutcome::Created, Some(parent))),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                 let existing = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-                Ok((if existing == data { PutOutcome::Identical } else { PutOutcome::Differs }, None))
+                Ok((
+                    if existing == data {
+                        PutOutcome::Identical
+                    } else {
+                        PutOutcome::Differs
+                    },
+                    None,
+                ))
             }
             Err(e) => Err(Error::io("link", &path, e)),
         }
@@ -221,7 +243,10 @@ impl ObjectStore for DirStore {
 
     fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
         // Sync all data first, then link, then sync each touched directory once.
-        let temps = objects.iter().map(|(_, d)| self.write_temp(d)).collect::<Result<Vec<_>, _>>()?;
+        let temps = objects
+            .iter()
+            .map(|(_, d)| self.write_temp(d))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut dirs: Vec<PathBuf> = Vec::new();
         let mut out = Vec::with_capacity(objects.len());
         for (tmp, (key, data)) in temps.iter().zip(objects) {
@@ -279,7 +304,8 @@ impl DirLock {
     fn write(&self, note: &str) -> Result<(), Error> {
         let tmp = self.dir.join("checkpoint.tmp");
         let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        f.write_all(note.as_bytes()).map_err(|e| Error::io("write", &tmp, e))?;
+        f.write_all(note.as_bytes())
+            .map_err(|e| Error::io("write", &tmp, e))?;
         f.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
         fs::rename(&tmp, &self.path).map_err(|e| Error::io("rename into", &self.path, e))?;
         fsync_dir(&self.dir)
@@ -296,17 +322,27 @@ impl CheckpointLock for DirLock {
     }
 
     fn create(&self, note: &str) -> Result<(), Error> {
-        let _g = self.state.lock().map_err(|_| Error::Stopped("lock poisoned".into()))?;
+        let _g = self
+            .state
+            .lock()
+            .map_err(|_| Error::Stopped("lock poisoned".into()))?;
         if self.load()?.is_some() {
-            return Err(Error::LockConflict { log: self.path.display().to_string() });
+            return Err(Error::LockConflict {
+                log: self.path.display().to_string(),
+            });
         }
         self.write(note)
     }
 
     fn replace(&self, old: &str, new: &str) -> Result<(), Error> {
-        let _g = self.state.lock().map_err(|_| Error::Stopped("lock poisoned".into()))?;
+        let _g = self
+            .state
+            .lock()
+            .map_err(|_| Error::Stopped("lock poisoned".into()))?;
         if self.load()?.as_deref() != Some(old) {
-            return Err(Error::LockConflict { log: self.path.display().to_string() });
+            return Err(Error::LockConflict {
+                log: self.path.display().to_string(),
+            });
         }
         self.write(new)
     }

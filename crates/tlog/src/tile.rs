@@ -144,7 +144,10 @@ impl TilePath {
     /// The same tile at full width.
     #[must_use]
     pub fn full(&self) -> Self {
-        Self { width: 256, ..*self }
+        Self {
+            width: 256,
+            ..*self
+        }
     }
 }
 
@@ -393,18 +396,38 @@ mod tests {
     #[test]
     fn paths_round_trip() {
         assert_eq!(encode_index(1_234_067), "x001/x234/067");
-        assert_eq!(TilePath::hash(0, 1_234_067, 256).key(), "tile/0/x001/x234/067");
+        assert_eq!(
+            TilePath::hash(0, 1_234_067, 256).key(),
+            "tile/0/x001/x234/067"
+        );
         assert_eq!(TilePath::hash(1, 5, 17).key(), "tile/1/005.p/17");
         for p in [
             TilePath::hash(0, 0, 1),
             TilePath::hash(3, 999_999, 256),
-            TilePath { kind: TileKind::Entries, index: 1000, width: 255 },
-            TilePath { kind: TileKind::Time, index: 7, width: 256 },
+            TilePath {
+                kind: TileKind::Entries,
+                index: 1000,
+                width: 255,
+            },
+            TilePath {
+                kind: TileKind::Time,
+                index: 7,
+                width: 256,
+            },
         ] {
             assert_eq!(TilePath::parse(&p.key()), Some(p));
         }
-        for bad in ["tile/0/1", "tile/0/x000/001", "tile/0/001.p/0", "tile/0/001.p/256",
-            "tile/00/001", "tile/8/001", "tile/0/001.p/017", "tile/0/0011", "tile/entries/x01/000"] {
+        for bad in [
+            "tile/0/1",
+            "tile/0/x000/001",
+            "tile/0/001.p/0",
+            "tile/0/001.p/256",
+            "tile/00/001",
+            "tile/8/001",
+            "tile/0/001.p/017",
+            "tile/0/0011",
+            "tile/entries/x01/000",
+        ] {
             assert_eq!(TilePath::parse(bad), None, "{bad}");
         }
     }
