@@ -88,7 +88,7 @@ fn is_tar(p: &[u8]) -> bool {
     }
     // Old (v7) tar: no magic, but a valid header checksum.
     let Some(h) = p.get(..512) else { return false };
-    let stored = h.get(148..156).and_then(|c| crate::formats::tar::octal(c));
+    let stored = h.get(148..156).and_then(crate::formats::tar::octal);
     let sum: u64 = h
         .iter()
         .enumerate()
@@ -115,14 +115,13 @@ fn is_zlib(p: &[u8]) -> bool {
     // Confirm by inflating a little (text such as "x^" also passes the header check).
     let mut d = flate2::Decompress::new(true);
     let mut out = [0u8; 64];
-    matches!(
-        d.decompress(p, &mut out, flate2::FlushDecompress::None),
-        Ok(_)
-    ) && d.total_out() > 0
+    d.decompress(p, &mut out, flate2::FlushDecompress::None).is_ok() && d.total_out() > 0
 }
 
 fn is_text(p: &[u8]) -> bool {
-    if p.contains(&0) {
+    if p.iter()
+        .any(|&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+    {
         return false;
     }
     match std::str::from_utf8(p) {

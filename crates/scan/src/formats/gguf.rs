@@ -86,7 +86,7 @@ impl G<'_, '_> {
         let fixed = match t {
             0 | 1 | 7 => 1,
             2 | 3 => 2,
-            4 | 5 | 6 => 4,
+            4..=6 => 4,
             10..=12 => 8,
             8 => return self.string(1 << 20).map(|(s, _)| Some(s)),
             9 => {
@@ -222,7 +222,7 @@ pub(crate) fn scan(r: &mut dyn ReadSeek, len: u64, member: &str, ctx: &mut Ctx<'
                 format!("tensor {name:?}: ggml type {ty}"),
             ));
         };
-        if numel % block != 0 {
+        if !numel.is_multiple_of(block) {
             ctx.add(
                 Rule::GgufHeader,
                 Severity::Suspicious,

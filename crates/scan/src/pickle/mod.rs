@@ -76,6 +76,7 @@ pub(crate) fn sniff(prefix: &[u8]) -> bool {
 fn trial(p: &[u8]) -> bool {
     let mut i = 0usize;
     let mut n = 0;
+    let mut marks = 0u32;
     let line = |i: usize| {
         p.get(i..)
             .and_then(|r| r.iter().position(|&c| c == b'\n'))
@@ -84,10 +85,24 @@ fn trial(p: &[u8]) -> bool {
     while let Some(&op) = p.get(i) {
         n += 1;
         i += 1;
+        if matches!(op, b'(') {
+            marks += 1;
+        }
+        if matches!(
+            op,
+            b'l' | b't' | b'd' | b'u' | b'e' | b'o' | b'1' | b'i' | 0x90 | 0x91
+        ) {
+            if marks == 0 {
+                return false;
+            }
+            marks -= 1;
+        }
         let next = match op {
             b'.' => return n > 1,
             b'c' | b'i' => {
-                let Some(a) = line(i) else { return n > 1 };
+                let Some(a) = line(i) else {
+                    return p.len() >= 4096;
+                };
                 let ok = p.get(i..a - 1).is_some_and(|m| {
                     !m.is_empty()
                         && m.iter()

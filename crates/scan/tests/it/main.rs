@@ -1,0 +1,5 @@
+//! Integration tests: the generated corpus (every malicious sample flagged, every benign
+//! one clean), finding details, limits and malformed input.
+
+mod corpus;
+mod details;
