@@ -1,0 +1,32 @@
+//! # hallmark-store
+//!
+//! Storage for the Hallmark model hub (issue 7), shaped for scale-out (issue 10):
+//!
+//! * **Metadata** behind one async repository trait, [`MetaStore`] (accounts, org roles,
+//!   API tokens, sessions, repos, immutable revisions, upload sessions, signature
+//!   states). [`SqliteStore`] implements it with sqlx runtime queries (no compile-time
+//!   query macros, so a PostgreSQL twin can share the trait and tests) and migrations
+//!   embedded from `migrations/sqlite/NNNN_name.sql`; the PostgreSQL backend will add
+//!   `migrations/postgres` with the same numbers and names.
+//! * **Blobs** through [`object_store`] ([`BlobStore`]): content-addressed by SHA-256
+//!   under `blobs/sha256/<2 hex>/<64 hex>`, hashed while they stream in, written to a
+//!   staging key and only then renamed (create-if-absent) to their final key, so no
+//!   partial or unverified blob is ever visible under a digest. Today a local directory
+//!   (`LocalFileSystem`); any S3-compatible store plugs in through the same trait.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod blob;
+mod error;
+mod meta;
+mod model;
+mod sqlite;
+
+pub use blob::{BlobStore, BlobWriter, PART_SIZE, StoredBlob};
+pub use error::{Result, StoreError};
+pub use meta::MetaStore;
+pub use model::{
+    Account, AccountKind, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role,
+    SessionRecord, SigStatus, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+};
+pub use sqlite::{MIGRATOR, SqliteStore};

@@ -1,0 +1,134 @@
+//! The metadata repository trait: everything the hub persists except blob bytes.
+//!
+//! One trait, several backends: [`crate::SqliteStore`] today, a PostgreSQL twin for the
+//! scale-out issue. Implementations must make [`MetaStore::commit_revision`] atomic (the
+//! revision, its files, the `main` ref and the closing of the upload become visible
+//! together or not at all) and must refuse it with [`StoreError::Conflict`] when `main`
+//! no longer points at the revision's parent.
+
+use async_trait::async_trait;
+
+use crate::error::{Result, StoreError};
+use crate::model::{
+    Account, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
+    SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+};
+
+/// Persistent hub metadata.
+#[async_trait]
+pub trait MetaStore: Send + Sync + 'static {
+    // --- accounts -------------------------------------------------------------------
+    /// Creates a user; [`StoreError::Conflict`] if the name is taken.
+    async fn create_user(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        password_hash: Option<&str>,
+        is_admin: bool,
+    ) -> Result<Account>;
+    /// Creates an org with `owner_id` as its first owner.
+    async fn create_org(&self, name: &str, owner_id: i64) -> Result<Account>;
+    /// Looks an account up by name (case-insensitive).
+    async fn account(&self, name: &str) -> Result<Option<Account>>;
+    /// Looks an account up by id.
+    async fn account_by_id(&self, id: i64) -> Result<Option<Account>>;
+    /// Number of user accounts.
+    async fn count_users(&self) -> Result<u64>;
+    /// The stored argon2 hash of a user's password.
+    async fn password_hash(&self, user_id: i64) -> Result<Option<String>>;
+    /// Replaces a user's password hash.
+    async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<()>;
+    /// Adds a member or changes their role.
+    async fn set_membership(&self, org_id: i64, user_id: i64, role: Role) -> Result<()>;
+    /// Removes a member; `false` if they were not one.
+    async fn remove_membership(&self, org_id: i64, user_id: i64) -> Result<bool>;
+    /// The orgs a user belongs to, with roles.
+    async fn memberships_of(&self, user_id: i64) -> Result<Vec<(Account, Role)>>;
+    /// The members of an org, with roles.
+    async fn members_of(&self, org_id: i64) -> Result<Vec<(Account, Role)>>;
+
+    // --- tokens and sessions ----------------------------------------------------------
+    /// Stores a new token by the SHA-256 (hex) of its secret.
+    async fn create_token(
+        &self,
+        user_id: i64,
+        label: &str,
+        scope: TokenScope,
+        secret_hash: &str,
+    ) -> Result<TokenRecord>;
+    /// The live (not revoked) token with this secret hash, and its user; records its use.
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, Account)>>;
+    /// A user's tokens, newest first, revoked ones included.
+    async fn tokens_of(&self, user_id: i64) -> Result<Vec<TokenRecord>>;
+    /// Revokes a token of this user; `false` if there was no such live token.
+    async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<bool>;
+    /// Stores a session by the SHA-256 (hex) of its cookie value.
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// The unexpired session with this id hash, and its user.
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<(SessionRecord, Account)>>;
+    /// Ends a session.
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    // --- repos and revisions -------------------------------------------------------------
+    /// Creates a repo; [`StoreError::Conflict`] if `owner/name` exists.
+    async fn create_repo(&self, owner_id: i64, name: &str, private: bool) -> Result<Repo>;
+    /// Looks a repo up by `owner`, `name` (case-insensitive).
+    async fn repo(&self, owner: &str, name: &str) -> Result<Option<Repo>>;
+    /// Lists repos, most recently updated first.
+    async fn list_repos(&self, query: &RepoQuery) -> Result<Vec<Repo>>;
+    /// Changes visibility.
+    async fn set_repo_private(&self, repo_id: i64, private: bool) -> Result<()>;
+    /// Opens an upload session.
+    async fn create_upload(&self, id: &str, repo_id: i64, user_id: i64) -> Result<Upload>;
+    /// An open upload.
+    async fn upload(&self, id: &str) -> Result<Option<Upload>>;
+    /// Records (or replaces) a file of an upload, once its blob is stored.
+    async fn add_upload_file(&self, upload_id: &str, file: &FileEntry) -> Result<()>;
+    /// The files of an upload, by path.
+    async fn upload_files(&self, upload_id: &str) -> Result<Vec<FileEntry>>;
+    /// Abandons an upload.
+    async fn delete_upload(&self, upload_id: &str) -> Result<()>;
+    /// Deletes uploads opened before `before` (Unix seconds); returns how many.
+    async fn sweep_uploads(&self, before: i64) -> Result<u64>;
+    /// Atomically records a revision, moves `main` to it and closes its upload.
+    async fn commit_revision(&self, rev: &NewRevision, now: i64) -> Result<Revision>;
+    /// Where a ref points.
+    async fn resolve_ref(&self, repo_id: i64, name: &str) -> Result<Option<String>>;
+    /// One revision.
+    async fn revision(&self, repo_id: i64, commit: &str) -> Result<Option<Revision>>;
+    /// Revisions of a repo, newest first.
+    async fn revisions(&self, repo_id: i64, limit: u32) -> Result<Vec<Revision>>;
+    /// Files of a revision, by path.
+    async fn revision_files(&self, repo_id: i64, commit: &str) -> Result<Vec<FileEntry>>;
+    /// One file of a revision.
+    async fn revision_file(
+        &self,
+        repo_id: i64,
+        commit: &str,
+        path: &str,
+    ) -> Result<Option<FileEntry>>;
+    /// Records the result of a signature (re-)check.
+    async fn set_signature_state(
+        &self,
+        repo_id: i64,
+        commit: &str,
+        state: &SignatureState,
+    ) -> Result<()>;
+    /// Signing events across all repos, newest first.
+    async fn signing_events(&self, limit: u32) -> Result<Vec<SigningEvent>>;
+}
+
+/// Maps "no rows changed" to [`StoreError::NotFound`].
+pub(crate) fn expect_changed(rows: u64, what: impl FnOnce() -> String) -> Result<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound(what()))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,358 @@
+//! Rows of the metadata store, as plain data.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::error::StoreError;
+
+/// Whether a namespace belongs to a person or to an organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    /// A person who can log in and hold tokens.
+    User,
+    /// An organisation: owns repos, has members with roles.
+    Org,
+}
+
+impl AccountKind {
+    /// The stored spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Org => "org",
+        }
+    }
+}
+
+impl FromStr for AccountKind {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "user" => Ok(Self::User),
+            "org" => Ok(Self::Org),
+            other => Err(StoreError::Corrupt(format!("account kind {other:?}"))),
+        }
+    }
+}
+
+/// A user or an organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// Database id.
+    pub id: i64,
+    /// The namespace name (case-insensitively unique).
+    pub name: String,
+    /// User or org.
+    pub kind: AccountKind,
+    /// Contact e-mail (users).
+    pub email: Option<String>,
+    /// Hub administrator (users only).
+    pub is_admin: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A member's role in an organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// May read private repos.
+    Reader,
+    /// May also publish (push revisions, create repos).
+    Maintainer,
+    /// May also manage members and settings.
+    Owner,
+}
+
+impl Role {
+    /// The stored spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reader => "reader",
+            Self::Maintainer => "maintainer",
+            Self::Owner => "owner",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "reader" => Ok(Self::Reader),
+            "maintainer" => Ok(Self::Maintainer),
+            "owner" => Ok(Self::Owner),
+            other => Err(StoreError::Corrupt(format!("role {other:?}"))),
+        }
+    }
+}
+
+/// What an API token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Read (download private repos the user can see).
+    Read,
+    /// Read and write (push, create repos, manage).
+    Write,
+}
+
+impl TokenScope {
+    /// The stored spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+}
+
+impl FromStr for TokenScope {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "read" => Ok(Self::Read),
+            "write" => Ok(Self::Write),
+            other => Err(StoreError::Corrupt(format!("token scope {other:?}"))),
+        }
+    }
+}
+
+/// An API token's metadata (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    /// Database id (shown to users so they can revoke it).
+    pub id: i64,
+    /// The owning user.
+    pub user_id: i64,
+    /// A human label.
+    pub label: String,
+    /// Read or write.
+    pub scope: TokenScope,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds, when last presented.
+    pub last_used_at: Option<i64>,
+    /// Unix seconds, when revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// A web session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The user.
+    pub user_id: i64,
+    /// The session's CSRF token (for forms).
+    pub csrf_token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A model repository.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Repo {
+    /// Database id.
+    pub id: i64,
+    /// Owning account id.
+    pub owner_id: i64,
+    /// Owning account name.
+    pub owner: String,
+    /// Owner is a user or an org.
+    pub owner_kind: AccountKind,
+    /// Repo name.
+    pub name: String,
+    /// Visible only to the owner and members.
+    pub private: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds (last revision).
+    pub updated_at: i64,
+    /// Commit `main` points at, if any revision exists.
+    pub head: Option<String>,
+}
+
+impl Repo {
+    /// `owner/name`.
+    #[must_use]
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
+/// One file of a revision or of an upload in progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    /// Repo-relative POSIX path.
+    pub path: String,
+    /// Lower-case hex SHA-256 of the content (also the blob key).
+    pub sha256: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// Signature state of a revision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigStatus {
+    /// No signature.
+    Unsigned,
+    /// The signature verified against the revision's files.
+    Verified,
+    /// A signature is present but did not verify.
+    Failed,
+}
+
+impl SigStatus {
+    /// The stored spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unsigned => "unsigned",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for SigStatus {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "unsigned" => Ok(Self::Unsigned),
+            "verified" => Ok(Self::Verified),
+            "failed" => Ok(Self::Failed),
+            other => Err(StoreError::Corrupt(format!("signature status {other:?}"))),
+        }
+    }
+}
+
+/// The latest verification result of a revision's signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignatureState {
+    /// Unsigned, verified or failed.
+    pub status: SigStatus,
+    /// `key`, `certificate` or `sigstore`.
+    pub method: Option<String>,
+    /// Signer identity (URI of the uploader on the hub).
+    pub identity: Option<String>,
+    /// OIDC issuer of the identity.
+    pub issuer: Option<String>,
+    /// Transparency-log index, when logged.
+    pub log_index: Option<i64>,
+    /// Why verification failed, or what was checked.
+    pub detail: Option<String>,
+    /// Unix seconds of the last check.
+    pub checked_at: Option<i64>,
+}
+
+/// An immutable revision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Revision {
+    /// The repo.
+    pub repo_id: i64,
+    /// 40-hex commit id.
+    pub commit: String,
+    /// The previous head, if any.
+    pub parent: Option<String>,
+    /// Who uploaded it.
+    pub uploader_id: i64,
+    /// Their name.
+    pub uploader: String,
+    /// Commit message.
+    pub summary: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Number of files (including `model.sig`).
+    pub file_count: u64,
+    /// Sum of file sizes.
+    pub total_size: u64,
+    /// Signature state.
+    pub signature: SignatureState,
+    /// Set when this revision's signer differs from the previous revision's.
+    pub identity_changed_from: Option<String>,
+}
+
+/// What is needed to record a new revision.
+#[derive(Clone, Debug)]
+pub struct NewRevision {
+    /// The repo.
+    pub repo_id: i64,
+    /// 40-hex commit id.
+    pub commit: String,
+    /// The head this revision was built on (`None` for the first); the commit fails with
+    /// [`StoreError::Conflict`] if `main` moved meanwhile.
+    pub parent: Option<String>,
+    /// Uploader.
+    pub uploader_id: i64,
+    /// Commit message.
+    pub summary: String,
+    /// Every file, `model.sig` included.
+    pub files: Vec<FileEntry>,
+    /// Initial signature state.
+    pub signature: SignatureState,
+    /// Previous signer, if it differs.
+    pub identity_changed_from: Option<String>,
+    /// The upload session to close in the same transaction.
+    pub upload_id: Option<String>,
+}
+
+/// An upload in progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    /// Random id.
+    pub id: String,
+    /// Target repo.
+    pub repo_id: i64,
+    /// The user who opened it (only they may add files or commit).
+    pub user_id: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One signing event, for the audit page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SigningEvent {
+    /// `owner/name`.
+    pub repo: String,
+    /// Whether the repo is private.
+    pub private: bool,
+    /// Owner account id (for visibility checks).
+    pub owner_id: i64,
+    /// The revision.
+    pub commit: String,
+    /// Uploader name.
+    pub uploader: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Signature state.
+    pub signature: SignatureState,
+}
+
+/// Filters for listing repos.
+#[derive(Clone, Debug, Default)]
+pub struct RepoQuery {
+    /// Substring of `owner/name` (case-insensitive).
+    pub search: Option<String>,
+    /// Only this owner.
+    pub owner: Option<String>,
+    /// Also private repos this user may see (owner or member); `None` = public only.
+    pub viewer: Option<i64>,
+    /// Administrators see everything.
+    pub viewer_is_admin: bool,
+    /// Page size (capped by the store).
+    pub limit: u32,
+    /// Offset.
+    pub offset: u32,
+}
