@@ -88,3 +88,47 @@ pub fn verify_signed_subject(
         })?;
     Ok(key.spki_der().to_vec())
 }
+
+/// Builds a PKCS#10 CSR (PEM) for `key` with an empty subject, self-signed as proof of
+/// possession — what a Sigstore client sends to Fulcio.
+pub fn build_csr(key: &hallmark_crypto::SigningKey) -> Result<String, CaError> {
+    use x509_cert::request::CertReqInfo;
+    let info = CertReqInfo {
+        version: x509_cert::request::Version::V1,
+        subject: x509_cert::name::Name::default(),
+        public_key: spki::SubjectPublicKeyInfoOwned::from_der(key.public_key().spki_der())?,
+        attributes: Default::default(),
+    };
+    let sig = key.sign(&info.to_der()?)?;
+    let req = CertReq {
+        info,
+        algorithm: crate::tbs::signature_algorithm(key.curve()),
+        signature: der::asn1::BitString::from_bytes(&sig)?,
+    };
+    Ok(crate::material::pem("CERTIFICATE REQUEST", &req.to_der()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_csrs_verify_and_tampered_ones_do_not() {
+        let key = hallmark_crypto::SigningKey::generate(hallmark_crypto::Curve::P256).unwrap();
+        let pem = build_csr(&key).unwrap();
+        assert_eq!(
+            verify_csr(pem.as_bytes()).unwrap(),
+            key.public_key().spki_der()
+        );
+        let other = hallmark_crypto::SigningKey::generate(hallmark_crypto::Curve::P256).unwrap();
+        let mut req =
+            CertReq::from_der(&pem_body(&pem, &["CERTIFICATE REQUEST"]).unwrap()).unwrap();
+        req.info.public_key =
+            spki::SubjectPublicKeyInfoOwned::from_der(other.public_key().spki_der()).unwrap();
+        let forged = crate::material::pem("CERTIFICATE REQUEST", &req.to_der().unwrap());
+        assert!(matches!(
+            verify_csr(forged.as_bytes()),
+            Err(CaError::ProofOfPossession(_))
+        ));
+    }
+}

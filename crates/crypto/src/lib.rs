@@ -192,6 +192,16 @@ pub fn warm_up_rng() {
         });
 }
 
+/// Fills `buf` with cryptographically secure random bytes.
+///
+/// # Errors
+/// Only if the system random generator fails.
+pub fn random_fill(buf: &mut [u8]) -> Result<(), CryptoError> {
+    aws_lc_rs::rand::fill(buf).map_err(|_| CryptoError::SigningFailed {
+        curve: "random generator",
+    })
+}
+
 /// SHA-256 of `data` (aws-lc-rs).
 #[must_use]
 pub fn sha256(data: &[u8]) -> [u8; 32] {

@@ -33,6 +33,9 @@ pub enum SignError {
     /// The key or certificate cannot be used.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// Keyless signing (certificate authority, transparency log) failed.
+    #[error("keyless signing: {0}")]
+    Keyless(String),
     /// The signing certificate does not belong to the private key.
     #[error(
         "signing certificate {certificate} does not match the private key (certificate key {cert_key}, private key {private_key})"

@@ -22,5 +22,8 @@ pub mod sign;
 pub mod verify;
 
 pub use error::{SignError, VerifyError};
-pub use sign::{SignOptions, SignedModel, Signer, sign_manifest, sign_model};
+pub use sign::{
+    KeylessSignature, KeylessSigner, SignOptions, SignedModel, Signer, hash_model, sign_manifest,
+    sign_model,
+};
 pub use verify::{EnvelopeVerifier, SignerInfo, Verified, VerifyOptions, verify_model};

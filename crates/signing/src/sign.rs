@@ -28,6 +28,29 @@ pub enum Signer {
         /// Further certificates to embed (intermediates), in order.
         chain: Vec<Certificate>,
     },
+    /// `sigstore` method: a short-lived certificate and a transparency-log entry,
+    /// obtained by the implementation (e.g. from a Fulcio and a Rekor over HTTP).
+    Keyless(Box<dyn KeylessSigner + Send + Sync>),
+}
+
+/// Signs keylessly: obtains a certificate for an ephemeral key, signs, and logs.
+pub trait KeylessSigner: std::fmt::Debug {
+    /// Signs `pae` (the DSSE pre-authentication encoding of `payload`) and returns the
+    /// certificate, signature and log entries for the bundle.
+    fn sign(&self, payload: &[u8], pae: &[u8]) -> Result<KeylessSignature, SignError>;
+}
+
+/// What a keyless signer returns.
+#[derive(Clone, Debug)]
+pub struct KeylessSignature {
+    /// The short-lived leaf certificate (DER).
+    pub certificate_der: Vec<u8>,
+    /// DSSE signature (DER ECDSA) over the PAE.
+    pub signature: Vec<u8>,
+    /// `verificationMaterial.tlogEntries`.
+    pub tlog_entries: Vec<serde_json::Value>,
+    /// `verificationMaterial.timestampVerificationData`.
+    pub timestamp_verification_data: Option<serde_json::Value>,
 }
 
 /// How to hash and what to exclude.
@@ -109,6 +132,11 @@ pub fn sign_model(
     signer: &Signer,
     opts: &SignOptions,
 ) -> Result<SignedModel, SignError> {
+    sign_manifest(hash_model(model, opts)?, signer)
+}
+
+/// Enumerates and hashes the model at `model` into the manifest that signing covers.
+pub fn hash_model(model: &Path, opts: &SignOptions) -> Result<Manifest, SignError> {
     let meta = std::fs::symlink_metadata(model).map_err(|e| SignError::ModelPath {
         path: model.display().to_string(),
         reason: e.to_string(),
@@ -145,12 +173,11 @@ pub fn sign_model(
         allow_symlinks: opts.allow_symlinks,
         ignore_paths: ignore.paths(),
     };
-    let manifest = Manifest {
+    Ok(Manifest {
         model_name: model_name(model),
         params,
         resources,
-    };
-    sign_manifest(manifest, signer)
+    })
 }
 
 /// Signs an already computed manifest (e.g. digests taken while a model was uploaded,
@@ -161,6 +188,28 @@ pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel,
     let payload = build_statement(&manifest, &root_digest);
     let to_sign = pae(IN_TOTO_PAYLOAD_TYPE, &payload);
     let (key, material) = match signer {
+        Signer::Keyless(k) => {
+            let ks = k.sign(&payload, &to_sign)?;
+            let bundle = Bundle {
+                media_type: BUNDLE_MEDIA_TYPE_V03.to_owned(),
+                material: VerificationMaterial::Certificate(ks.certificate_der),
+                tlog_entries: ks.tlog_entries,
+                timestamp_verification_data: ks.timestamp_verification_data,
+                envelope: Envelope {
+                    payload,
+                    payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+                    signatures: vec![EnvelopeSignature {
+                        sig: ks.signature,
+                        keyid: None,
+                    }],
+                },
+            };
+            return Ok(SignedModel {
+                bundle_json: bundle.to_json(),
+                manifest,
+                root_digest,
+            });
+        }
         Signer::Key(key) => (
             key,
             VerificationMaterial::PublicKey {

@@ -1,0 +1,29 @@
+//! # hallmark-instance
+//!
+//! A private Sigstore instance that the stock clients (`model_signing`, sigstore-python)
+//! use with nothing but a ClientTrustConfig file, and that the model hub embeds:
+//!
+//! * OIDC issuer at the instance URL: `/.well-known/openid-configuration`, `/jwks`
+//!   (ES256 keys from [`hallmark_oidc`], rotated with overlap);
+//! * Fulcio API v2: `POST /api/v2/signingCert` — bearer ID token validated (signature,
+//!   issuer, audience `sigstore`, expiry), proof of possession checked, a 10-minute
+//!   certificate with embedded SCT issued ([`hallmark_ca`]);
+//! * Rekor v1 write API: `POST /api/v1/log/entries` for `dsse` v0.0.1 proposed entries,
+//!   answered with the entry, its SET and inclusion proof once durable ([`hallmark_tlog`]),
+//!   plus the log's read API (`/checkpoint`, `/tile/…`, `/api/v1/log…`);
+//! * `GET /trust-config.json`: ClientTrustConfig v0.1 (trusted root v0.1 + signing config
+//!   v0.2 with this instance's URLs).
+//!
+//! Data directory layout: `oidc/` (issuer keys), `ca/` (CA material), `log/` (tiles,
+//! checkpoint lock, log key). Every private key is mode 0600 and never logged.
+//! Not implemented: `hashedrekord` entries (stock clients log DSSE envelopes as `dsse`),
+//! an RFC 3161 timestamp authority, and the interactive OAuth flow (tokens are minted for
+//! authenticated principals by the operator command or the hub).
+
+mod error;
+mod routes;
+mod state;
+
+pub use error::InstanceError;
+pub use routes::router;
+pub use state::{Instance, InstanceConfig};

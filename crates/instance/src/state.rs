@@ -1,0 +1,244 @@
+//! The instance's state: issuer, CA and log opened from a data directory.
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hallmark_ca::{Ca, CaMaterial};
+use hallmark_oidc::{Issuer, KeyRing, SIGSTORE_AUDIENCE, TokenValidator};
+use hallmark_tlog::{
+    DirLock, DirStore, LogConfig, LogKey, LogReader, ObjectStore, Options, Sequencer, TileFetch,
+};
+use serde_json::json;
+
+use crate::error::InstanceError;
+
+/// How to open an instance.
+#[derive(Clone, Debug)]
+pub struct InstanceConfig {
+    /// Data directory (created if missing).
+    pub data_dir: PathBuf,
+    /// The URL clients reach the instance at (no trailing slash); also the OIDC issuer.
+    pub public_url: String,
+    /// Organisation name in certificate subjects and the trust root.
+    pub org: String,
+    /// Lifetime of issued certificates.
+    pub cert_lifetime: Duration,
+    /// Lifetime of minted ID tokens.
+    pub token_lifetime: Duration,
+}
+
+impl InstanceConfig {
+    /// Defaults: Fulcio's 10-minute certificates, 10-minute tokens.
+    #[must_use]
+    pub fn new(data_dir: &Path, public_url: &str) -> Self {
+        Self {
+            data_dir: data_dir.to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            org: "Hallmark".into(),
+            cert_lifetime: Duration::from_secs(600),
+            token_lifetime: Duration::from_secs(600),
+        }
+    }
+}
+
+/// A running instance.
+pub struct Instance {
+    pub(crate) cfg: InstanceConfig,
+    pub(crate) issuer: RwLock<Issuer>,
+    pub(crate) ca: Ca,
+    pub(crate) log: Sequencer,
+    pub(crate) log_key: Arc<LogKey>,
+    pub(crate) log_cfg: LogConfig,
+    pub(crate) store: Arc<DirStore>,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("public_url", &self.cfg.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InstanceError + '_ {
+    move |source| InstanceError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
+    let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+impl Instance {
+    /// Opens the instance in `cfg.data_dir`, creating keys, CA and log on first start.
+    pub fn open(cfg: InstanceConfig) -> Result<Self, InstanceError> {
+        let dir = &cfg.data_dir;
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let keys = KeyRing::load_or_create(&dir.join("oidc"), cfg.token_lifetime * 2)?;
+        let issuer = Issuer::new(&cfg.public_url, keys);
+        let ca = Ca::new(
+            CaMaterial::load_or_create(&dir.join("ca"), &cfg.org)?,
+            cfg.cert_lifetime,
+        );
+        let log_dir = dir.join("log");
+        fs::create_dir_all(&log_dir).map_err(io(&log_dir))?;
+        let key_path = log_dir.join("log.key");
+        let log_key = if key_path.exists() {
+            LogKey::from_pem(&fs::read(&key_path).map_err(io(&key_path))?)?
+        } else {
+            let k = LogKey::generate()?;
+            write_private(&key_path, k.private_pem().unwrap_or_default().as_bytes())?;
+            k
+        };
+        let tree_path = log_dir.join("tree-id");
+        let tree_id: u64 = match fs::read_to_string(&tree_path) {
+            Ok(s) => s.trim().parse().map_err(|_| {
+                InstanceError::BadRequest(format!("{} is not a number", tree_path.display()))
+            })?,
+            Err(_) => {
+                let mut b = [0u8; 8];
+                getrandom(&mut b);
+                let id = u64::from_be_bytes(b) >> 1;
+                write_private(&tree_path, id.to_string().as_bytes())?;
+                id
+            }
+        };
+        let host = cfg
+            .public_url
+            .split("://")
+            .nth(1)
+            .unwrap_or(&cfg.public_url)
+            .split('/')
+            .next()
+            .unwrap_or("hallmark")
+            .to_owned();
+        let log_cfg = LogConfig { host, tree_id };
+        let store = Arc::new(DirStore::open(log_dir.join("public"))?);
+        let lock = Arc::new(DirLock::open(log_dir.join("lock"))?);
+        let log_key = Arc::new(log_key);
+        let log = Sequencer::open(
+            log_cfg.clone(),
+            Arc::clone(&log_key),
+            Arc::clone(&store) as Arc<dyn ObjectStore>,
+            lock,
+            Options::default(),
+        )?;
+        Ok(Self {
+            cfg,
+            issuer: RwLock::new(issuer),
+            ca,
+            log,
+            log_key,
+            log_cfg,
+            store,
+        })
+    }
+
+    /// The instance URL (also the OIDC issuer).
+    #[must_use]
+    pub fn public_url(&self) -> &str {
+        &self.cfg.public_url
+    }
+
+    /// Mints an ID token (audience `sigstore`) for an authenticated principal: an e-mail
+    /// identity, or a URL subject (certified as a URI SAN) when `email` is `None`.
+    pub fn mint_token(&self, subject: &str, email: Option<&str>) -> Result<String, InstanceError> {
+        let issuer = self
+            .issuer
+            .read()
+            .map_err(|_| InstanceError::BadRequest("issuer lock poisoned".into()))?;
+        Ok(issuer.mint(subject, email, SIGSTORE_AUDIENCE, self.cfg.token_lifetime)?)
+    }
+
+    /// A validator for this instance's tokens.
+    pub fn token_validator(&self) -> Result<TokenValidator, InstanceError> {
+        let issuer = self
+            .issuer
+            .read()
+            .map_err(|_| InstanceError::BadRequest("issuer lock poisoned".into()))?;
+        Ok(TokenValidator::from_jwks_json(
+            issuer.url(),
+            SIGSTORE_AUDIENCE,
+            &issuer.jwks(),
+        )?)
+    }
+
+    /// The issuer's discovery document and JWKS.
+    pub(crate) fn oidc_documents(&self) -> (serde_json::Value, serde_json::Value) {
+        match self.issuer.read() {
+            Ok(i) => (i.discovery_document(), i.jwks()),
+            Err(_) => (json!({}), json!({"keys": []})),
+        }
+    }
+
+    /// A reader over the log's tiles.
+    #[must_use]
+    pub fn log_reader(&self) -> LogReader {
+        LogReader::new(
+            Arc::clone(&self.store) as Arc<dyn TileFetch>,
+            self.log_cfg.clone(),
+            self.log_key.verifier().clone(),
+        )
+    }
+
+    /// The ClientTrustConfig (trusted root + signing config) describing this instance.
+    #[must_use]
+    pub fn trust_config(&self) -> serde_json::Value {
+        let url = &self.cfg.public_url;
+        let (ca, ct) = self.ca.trusted_root_entries(url, &self.cfg.org);
+        let start = ca["validFor"]["start"].clone();
+        let verifier = self.log_key.verifier();
+        let service = |u: &str| json!({ "url": u, "majorApiVersion": 1, "validFor": { "start": start }, "operator": self.cfg.org });
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+            "trustedRoot": {
+                "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+                "tlogs": [{
+                    "baseUrl": url,
+                    "hashAlgorithm": "SHA2_256",
+                    "publicKey": { "rawBytes": STANDARD.encode(verifier.spki_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": { "start": start } },
+                    "logId": { "keyId": STANDARD.encode(verifier.log_id()) },
+                }],
+                "certificateAuthorities": [ca],
+                "ctlogs": [ct],
+                "timestampAuthorities": [],
+            },
+            "signingConfig": {
+                "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+                "caUrls": [service(url)],
+                "oidcUrls": [service(url)],
+                "rekorTlogUrls": [service(url)],
+                "rekorTlogConfig": { "selector": "ANY" },
+                "tsaUrls": [],
+                "tsaConfig": { "selector": "ANY" },
+            },
+        })
+    }
+}
+
+fn getrandom(buf: &mut [u8]) {
+    let _ = aws_lc_fill(buf);
+}
+
+fn aws_lc_fill(buf: &mut [u8]) -> Result<(), ()> {
+    hallmark_crypto::random_fill(buf).map_err(|_| ())
+}
