@@ -1,0 +1,63 @@
+//! Errors of describing artifacts and building BOMs.
+
+use hallmark_format::FormatError;
+use hallmark_hash::HashError;
+use thiserror::Error;
+
+/// Why an artifact could not be described or a BOM input could not be read.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BomError {
+    /// Enumerating or hashing an artifact failed.
+    #[error("{what} {path}: {source}")]
+    Hash {
+        /// `model`, `dataset` or `base model`.
+        what: &'static str,
+        /// The path given.
+        path: String,
+        /// The hashing error.
+        #[source]
+        source: HashError,
+    },
+    /// The artifact has no files.
+    #[error("{what} {path} has no files (after the default git-path exclusions)")]
+    Empty {
+        /// `model`, `dataset` or `base model`.
+        what: &'static str,
+        /// The path given.
+        path: String,
+    },
+    /// A package URL is malformed.
+    #[error("package URL {purl:?}: {reason}")]
+    Purl {
+        /// The purl given.
+        purl: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A signature bundle could not be decoded.
+    #[error("signature {path}: {source}")]
+    Signature {
+        /// The signature file.
+        path: String,
+        /// Why.
+        #[source]
+        source: FormatError,
+    },
+    /// A scan report is not the JSON `hallmark scan --json` writes.
+    #[error("scan report {path}: {reason}")]
+    ScanReport {
+        /// The report file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A field value is not acceptable.
+    #[error("{field}: {reason}")]
+    Field {
+        /// Which option or field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
