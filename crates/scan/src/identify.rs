@@ -115,7 +115,9 @@ fn is_zlib(p: &[u8]) -> bool {
     // Confirm by inflating a little (text such as "x^" also passes the header check).
     let mut d = flate2::Decompress::new(true);
     let mut out = [0u8; 64];
-    d.decompress(p, &mut out, flate2::FlushDecompress::None).is_ok() && d.total_out() > 0
+    d.decompress(p, &mut out, flate2::FlushDecompress::None)
+        .is_ok()
+        && d.total_out() > 0
 }
 
 fn is_text(p: &[u8]) -> bool {

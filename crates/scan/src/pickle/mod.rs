@@ -2,6 +2,7 @@
 //! (PyTorch legacy files hold five in a row, then raw storages).
 
 mod decode;
+mod judge;
 mod machine;
 mod value;
 
