@@ -93,10 +93,21 @@ pub(crate) fn random_serial() -> Result<SerialNumber, CaError> {
     Ok(SerialNumber::new(&bytes)?)
 }
 
+/// RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (strict verifiers
+/// such as `cryptography` refuse anything else).
+fn time(t: SystemTime) -> Result<Time, CaError> {
+    match der::asn1::UtcTime::from_system_time(t) {
+        Ok(utc) => Ok(Time::UtcTime(utc)),
+        Err(_) => Ok(Time::GeneralTime(
+            der::asn1::GeneralizedTime::from_system_time(t)?,
+        )),
+    }
+}
+
 pub(crate) fn validity(not_before: SystemTime, not_after: SystemTime) -> Result<Validity, CaError> {
     Ok(Validity {
-        not_before: Time::try_from(not_before)?,
-        not_after: Time::try_from(not_after)?,
+        not_before: time(not_before)?,
+        not_after: time(not_after)?,
     })
 }
 

@@ -29,6 +29,9 @@ pub(crate) enum Command {
     Verify(VerifyMethod),
     /// Decode a signature and show what it claims, WITHOUT verifying anything.
     Inspect(InspectArgs),
+    /// Run a private Sigstore instance (OIDC issuer, CA, transparency log).
+    #[command(subcommand)]
+    Sigstore(SigstoreCommand),
     /// Scan model files for code-execution payloads, without loading them.
     #[command(after_help = crate::scan::EXIT_HELP)]
     Scan(ScanArgs),
@@ -40,6 +43,9 @@ pub(crate) enum SignMethod {
     Key(SignKeyArgs),
     /// Sign with a private key and its X.509 certificate (and chain).
     Certificate(SignCertArgs),
+    /// Sign keylessly: a short-lived certificate for your OIDC identity from the Sigstore
+    /// instance a trust config describes, and a transparency-log entry.
+    Sigstore(SignSigstoreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -302,4 +308,66 @@ pub(crate) struct VerifySigstoreArgs {
         conflicts_with = "trust_config"
     )]
     pub(crate) trusted_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignSigstoreArgs {
+    #[command(flatten)]
+    pub(crate) common: SignCommon,
+    /// ClientTrustConfig of the Sigstore instance to sign with (its signingConfig names
+    /// the certificate authority and the log).
+    #[arg(long = "trust-config", alias = "trust_config", value_name = "FILE")]
+    pub(crate) trust_config: PathBuf,
+    /// OIDC identity token (JWT); default: $SIGSTORE_ID_TOKEN.
+    #[arg(long = "identity-token", alias = "identity_token", value_name = "JWT")]
+    pub(crate) identity_token: Option<String>,
+    /// Read the identity token from a file.
+    #[arg(
+        long = "identity-token-file",
+        value_name = "FILE",
+        conflicts_with = "identity_token"
+    )]
+    pub(crate) identity_token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SigstoreCommand {
+    /// Serve the instance: OIDC discovery/JWKS, Fulcio v2, Rekor v1, /trust-config.json.
+    Serve(SigstoreServeArgs),
+    /// Print an ID token for an identity (operator only: reads the issuer key from the
+    /// data directory). For CI machines and tests.
+    Token(SigstoreTokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigstoreServeArgs {
+    /// Data directory (keys, CA, log); created on first start.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub(crate) data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) listen: String,
+    /// URL clients use to reach the instance (default: http://LISTEN); it is also the
+    /// OIDC issuer named in certificates.
+    #[arg(long = "public-url")]
+    pub(crate) public_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigstoreTokenArgs {
+    /// Data directory of the instance.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub(crate) data_dir: PathBuf,
+    /// E-mail identity to certify.
+    #[arg(long, conflicts_with = "subject")]
+    pub(crate) email: Option<String>,
+    /// URI identity to certify instead of an e-mail (e.g. https://hub.example/alice).
+    #[arg(long)]
+    pub(crate) subject: Option<String>,
+    /// Token lifetime in seconds.
+    #[arg(long = "ttl", default_value_t = 600)]
+    pub(crate) ttl_seconds: u64,
+    /// Issuer URL, if the instance has never been started with this data directory.
+    #[arg(long = "public-url")]
+    pub(crate) public_url: Option<String>,
 }

@@ -7,6 +7,7 @@ mod inspect;
 mod progress;
 mod scan;
 mod sign;
+mod sigstore;
 mod verify;
 
 use std::process::ExitCode;
@@ -23,6 +24,7 @@ pub(crate) const EXIT_INPUT: u8 = 2;
 pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let command = Cli::command().mut_subcommand("verify", |v| {
         v.mut_subcommand("sigstore", |s| {
             s.after_help(format!(
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Sign(m) => sign::run(m),
         Command::Verify(m) => verify::run(m),
         Command::Inspect(a) => inspect::run(&a),
+        Command::Sigstore(c) => sigstore::run(c),
         Command::Scan(a) => scan::run(&a),
     };
     ExitCode::from(code)
@@ -57,5 +60,16 @@ pub(crate) fn report_error(prefix: &str, err: &dyn std::error::Error) {
     while let Some(s) = source {
         eprintln!("  caused by: {s}");
         source = s.source();
+    }
+}
+
+/// Makes a closed stdout (`hallmark … | head`) end the process quietly, as Unix tools do,
+/// instead of a panic in `println!`.
+#[allow(unsafe_code)]
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

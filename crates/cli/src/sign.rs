@@ -39,6 +39,19 @@ pub(crate) fn run(method: SignMethod) -> u8 {
             }
             (a.common, Signer::Certificate { key, leaf, chain })
         }
+        SignMethod::Sigstore(a) => {
+            let signer = crate::sigstore::identity_token(
+                a.identity_token.as_deref(),
+                a.identity_token_file.as_ref(),
+            )
+            .and_then(|token| {
+                crate::sigstore::HttpKeylessSigner::from_trust_config(&a.trust_config, token)
+            });
+            match signer {
+                Ok(s) => (a.common, Signer::Keyless(Box::new(s))),
+                Err(e) => return input_error(&e),
+            }
+        }
     };
     sign(&common, &signer)
 }

@@ -90,8 +90,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
 
 impl Instance {
     /// Opens the instance in `cfg.data_dir`, creating keys, CA and log on first start.
-    pub fn open(cfg: InstanceConfig) -> Result<Self, InstanceError> {
-        let dir = &cfg.data_dir;
+    pub fn open(mut cfg: InstanceConfig) -> Result<Self, InstanceError> {
+        cfg.data_dir = std::path::absolute(&cfg.data_dir).map_err(io(&cfg.data_dir))?;
+        let dir = &cfg.data_dir.clone();
         fs::create_dir_all(dir).map_err(io(dir))?;
         let keys = KeyRing::load_or_create(&dir.join("oidc"), cfg.token_lifetime * 2)?;
         let issuer = Issuer::new(&cfg.public_url, keys);
