@@ -1,0 +1,301 @@
+//! The instance's HTTP API, in process: token and proof-of-possession refusals, and
+//! 200 concurrent keyless signings each logged exactly once with valid proofs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hallmark_crypto::{Curve, SigningKey};
+use hallmark_instance::{Instance, InstanceConfig, router};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+const URL: &str = "http://hub.test";
+
+fn instance(dir: &std::path::Path) -> Arc<Instance> {
+    Arc::new(Instance::open(InstanceConfig::new(dir, URL)).unwrap())
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(t) = bearer {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = if method == "GET" {
+        req.body(Body::empty())
+    } else {
+        req.body(Body::from(body.to_string()))
+    }
+    .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn csr_body(key: &SigningKey) -> Value {
+    json!({ "certificateSigningRequest": STANDARD.encode(hallmark_ca::csr::build_csr(key).unwrap()) })
+}
+
+#[tokio::test]
+async fn discovery_jwks_and_trust_config_are_served() {
+    let d = tempfile::tempdir().unwrap();
+    let app = router(instance(d.path()));
+    let (s, disc) = call(
+        &app,
+        "GET",
+        "/.well-known/openid-configuration",
+        None,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(disc["issuer"], URL);
+    let (_, jwks) = call(&app, "GET", "/jwks", None, Value::Null).await;
+    assert_eq!(jwks["keys"][0]["alg"], "ES256");
+    let (_, tc) = call(&app, "GET", "/trust-config.json", None, Value::Null).await;
+    assert_eq!(
+        tc["mediaType"],
+        "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
+    );
+    assert_eq!(
+        tc["trustedRoot"]["certificateAuthorities"][0]["certChain"]["certificates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(tc["signingConfig"]["caUrls"][0]["url"], URL);
+}
+
+#[tokio::test]
+async fn bad_tokens_and_bad_proofs_get_4xx_and_no_certificate() {
+    let d = tempfile::tempdir().unwrap();
+    let inst = instance(d.path());
+    let app = router(Arc::clone(&inst));
+    let key = SigningKey::generate(Curve::P256).unwrap();
+
+    let (s, _) = call(&app, "POST", "/api/v2/signingCert", None, csr_body(&key)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    let keys =
+        hallmark_oidc::KeyRing::load_or_create(&d.path().join("oidc"), Duration::from_secs(60))
+            .unwrap();
+    let same_keys = hallmark_oidc::Issuer::new(URL, keys);
+    let wrong_aud = same_keys
+        .mint(
+            "alice@example.com",
+            Some("alice@example.com"),
+            "not-sigstore",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let (s, e) = call(
+        &app,
+        "POST",
+        "/api/v2/signingCert",
+        Some(&wrong_aud),
+        csr_body(&key),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(e["message"].as_str().unwrap().contains("audience"), "{e}");
+
+    let other = tempfile::tempdir().unwrap();
+    let foreign = hallmark_oidc::Issuer::new(
+        URL,
+        hallmark_oidc::KeyRing::load_or_create(other.path(), Duration::from_secs(60)).unwrap(),
+    );
+    let unknown = foreign
+        .mint(
+            "alice@example.com",
+            Some("alice@example.com"),
+            "sigstore",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let (s, e) = call(
+        &app,
+        "POST",
+        "/api/v2/signingCert",
+        Some(&unknown),
+        csr_body(&key),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(
+        e["message"].as_str().unwrap().contains("unknown key"),
+        "{e}"
+    );
+
+    let active = same_keys.keys().active().unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(active.kid.clone());
+    let expired = jsonwebtoken::encode(
+        &header,
+        &json!({"iss": URL, "sub": "alice@example.com", "aud": "sigstore", "email": "alice@example.com", "email_verified": true, "iat": 1000, "nbf": 1000, "exp": 2000}),
+        &jsonwebtoken::EncodingKey::from_ec_der(active.pkcs8_der()),
+    )
+    .unwrap();
+    let (s, e) = call(
+        &app,
+        "POST",
+        "/api/v2/signingCert",
+        Some(&expired),
+        csr_body(&key),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(e["message"].as_str().unwrap().contains("expired"), "{e}");
+
+    // A CSR whose signature was made by another key: proof of possession fails.
+    let good = inst
+        .mint_token("alice@example.com", Some("alice@example.com"))
+        .unwrap();
+    let csr_pem = hallmark_ca::csr::build_csr(&key).unwrap();
+    let other_key = SigningKey::generate(Curve::P256).unwrap();
+    let forged = swap_csr_key(&csr_pem, &other_key);
+    let (s, e) = call(
+        &app,
+        "POST",
+        "/api/v2/signingCert",
+        Some(&good),
+        json!({ "certificateSigningRequest": STANDARD.encode(forged) }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("proof of possession"),
+        "{e}"
+    );
+
+    // A log entry whose signature does not verify is refused and nothing is logged.
+    let before = inst.log_reader().checkpoint().unwrap().checkpoint.size;
+    let (_, cert) = call(
+        &app,
+        "POST",
+        "/api/v2/signingCert",
+        Some(&good),
+        csr_body(&key),
+    )
+    .await;
+    let leaf_pem = cert["signedCertificateEmbeddedSct"]["chain"]["certificates"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let env = json!({"payload": STANDARD.encode(b"{}"), "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": STANDARD.encode(other_key.sign(b"x").unwrap())}]});
+    let (s, _) = call(
+        &app,
+        "POST",
+        "/api/v1/log/entries",
+        None,
+        entry_request(&env, &leaf_pem),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        inst.log_reader().checkpoint().unwrap().checkpoint.size,
+        before
+    );
+}
+
+fn swap_csr_key(pem: &str, other: &SigningKey) -> String {
+    use der::{Decode as _, Encode as _};
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut req = x509_cert::request::CertReq::from_der(&STANDARD.decode(body).unwrap()).unwrap();
+    req.info.public_key =
+        spki::SubjectPublicKeyInfoOwned::from_der(other.public_key().spki_der()).unwrap();
+    hallmark_ca::material::pem("CERTIFICATE REQUEST", &req.to_der().unwrap())
+}
+
+fn entry_request(envelope: &Value, leaf_pem: &str) -> Value {
+    json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {"proposedContent": {"envelope": envelope.to_string(), "verifiers": [STANDARD.encode(leaf_pem)]}}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_signings_are_each_logged_once() {
+    let d = tempfile::tempdir().unwrap();
+    let inst = instance(d.path());
+    let app = router(Arc::clone(&inst));
+    let mut clients = Vec::new();
+    for c in 0..16 {
+        let app = app.clone();
+        let inst = Arc::clone(&inst);
+        clients.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for n in 0..(200 / 16 + usize::from(c < 200 % 16)) {
+                let email = format!("user{c}-{n}@example.com");
+                let token = inst.mint_token(&email, Some(&email)).unwrap();
+                let key = SigningKey::generate(Curve::P256).unwrap();
+                let (s, cert) = call(&app, "POST", "/api/v2/signingCert", Some(&token), csr_body(&key)).await;
+                assert_eq!(s, StatusCode::CREATED, "{cert}");
+                let leaf_pem = cert["signedCertificateEmbeddedSct"]["chain"]["certificates"][0].as_str().unwrap().to_owned();
+                let payload = format!("{{\"n\":\"{email}\"}}");
+                let pae = hallmark_format_pae(payload.as_bytes());
+                let env = json!({"payload": STANDARD.encode(&payload), "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": STANDARD.encode(key.sign(&pae).unwrap())}]});
+                let (s, entry) = call(&app, "POST", "/api/v1/log/entries", None, entry_request(&env, &leaf_pem)).await;
+                assert_eq!(s, StatusCode::CREATED, "{entry}");
+                let (_, e) = entry.as_object().unwrap().iter().next().unwrap();
+                out.push((e["logIndex"].as_u64().unwrap(), STANDARD.decode(e["body"].as_str().unwrap()).unwrap()));
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for c in clients {
+        all.extend(c.await.unwrap());
+    }
+    assert_eq!(all.len(), 200);
+    let reader = inst.log_reader();
+    let cp = tokio::task::spawn_blocking(move || {
+        let cp = reader.checkpoint().unwrap();
+        assert_eq!(cp.checkpoint.size, 200, "every signing logged exactly once");
+        let mut seen = std::collections::HashSet::new();
+        for (index, body) in &all {
+            assert!(seen.insert(*index), "index {index} handed out twice");
+            let proof = reader.inclusion_proof(*index, cp.checkpoint.size).unwrap();
+            let leaf = hallmark_tlog::merkle::leaf_hash(body);
+            hallmark_tlog::merkle::verify_inclusion(
+                &leaf,
+                *index,
+                cp.checkpoint.size,
+                &proof,
+                &cp.checkpoint.root,
+            )
+            .unwrap();
+        }
+        cp
+    })
+    .await
+    .unwrap();
+    assert_eq!(cp.checkpoint.size, 200);
+}
+
+fn hallmark_format_pae(payload: &[u8]) -> Vec<u8> {
+    let t = "application/vnd.in-toto+json";
+    let mut v = format!("DSSEv1 {} {t} {} ", t.len(), payload.len()).into_bytes();
+    v.extend_from_slice(payload);
+    v
+}
