@@ -154,7 +154,7 @@ fn first_url(tc: &Value, list: &str) -> Option<String> {
         .or_else(|| tc.get("signing_config"))?;
     let services = sc
         .get(list)
-        .or_else(|| sc.get(&to_snake(list)))?
+        .or_else(|| sc.get(to_snake(list)))?
         .as_array()?;
     services
         .iter()
