@@ -20,10 +20,12 @@
 //! an RFC 3161 timestamp authority, and the interactive OAuth flow (tokens are minted for
 //! authenticated principals by the operator command or the hub).
 
+mod embedded;
 mod error;
 mod routes;
 mod state;
 
+pub use embedded::EmbeddedSigner;
 pub use error::InstanceError;
 pub use routes::router;
 pub use state::{Instance, InstanceConfig};

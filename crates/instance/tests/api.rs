@@ -299,3 +299,57 @@ fn hallmark_format_pae(payload: &[u8]) -> Vec<u8> {
     v.extend_from_slice(payload);
     v
 }
+
+#[test]
+fn embedded_signer_produces_bundles_the_verifier_accepts() {
+    let d = tempfile::tempdir().unwrap();
+    let inst = instance(d.path());
+    let model = d.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(model.join("w.bin"), b"weights").unwrap();
+    let signer = hallmark_signing::Signer::Keyless(Box::new(
+        hallmark_instance::EmbeddedSigner::new(Arc::clone(&inst), "http://hub.test/alice", None),
+    ));
+    let signed =
+        hallmark_signing::sign_model(&model, &signer, &hallmark_signing::SignOptions::default())
+            .unwrap();
+    let trust = hallmark_sigstore::TrustedRoot::from_client_trust_config_json(
+        inst.trust_config().to_string().as_bytes(),
+    )
+    .unwrap();
+    let verifier = hallmark_signing::keyless::KeylessVerifier {
+        trust,
+        policy: hallmark_sigstore::IdentityPolicy {
+            identity: Some("http://hub.test/alice".into()),
+            identity_regex: None,
+            issuer: URL.into(),
+        },
+    };
+    let v = hallmark_signing::verify_model(
+        &model,
+        &signed.bundle_json,
+        &verifier,
+        &hallmark_signing::VerifyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(v.method, "sigstore");
+    let bob = hallmark_signing::keyless::KeylessVerifier {
+        trust: hallmark_sigstore::TrustedRoot::from_client_trust_config_json(
+            inst.trust_config().to_string().as_bytes(),
+        )
+        .unwrap(),
+        policy: hallmark_sigstore::IdentityPolicy {
+            identity: Some("http://hub.test/bob".into()),
+            identity_regex: None,
+            issuer: URL.into(),
+        },
+    };
+    let err = hallmark_signing::verify_model(
+        &model,
+        &signed.bundle_json,
+        &bob,
+        &hallmark_signing::VerifyOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("http://hub.test/alice"), "{err}");
+}

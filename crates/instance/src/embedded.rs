@@ -1,0 +1,91 @@
+//! Keyless signing inside the process that runs the instance (the hub's sign-on-upload):
+//! the same token → certificate → signature → log-entry steps as over HTTP, without the
+//! network hops.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hallmark_ca::SanIdentity;
+use hallmark_crypto::{Curve, SigningKey};
+use hallmark_signing::{KeylessSignature, KeylessSigner, SignError};
+use hallmark_tlog::rekor::{EntryProof, dsse_body};
+use serde_json::json;
+
+use crate::state::Instance;
+
+/// Signs as `subject` (a URL, certified as a URI SAN) or `email`, through the embedded
+/// issuer, CA and log. Blocking: run it on a blocking thread, never an async worker.
+#[derive(Debug)]
+pub struct EmbeddedSigner {
+    instance: Arc<Instance>,
+    subject: String,
+    email: Option<String>,
+}
+
+impl EmbeddedSigner {
+    /// A signer for one principal the caller has authenticated.
+    #[must_use]
+    pub fn new(instance: Arc<Instance>, subject: &str, email: Option<&str>) -> Self {
+        Self {
+            instance,
+            subject: subject.to_owned(),
+            email: email.map(str::to_owned),
+        }
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> SignError {
+    SignError::Keyless(e.to_string())
+}
+
+impl KeylessSigner for EmbeddedSigner {
+    fn sign(&self, payload: &[u8], pae: &[u8]) -> Result<KeylessSignature, SignError> {
+        let i = &self.instance;
+        // Mint and validate a token exactly as an external client's would be.
+        let token = i
+            .mint_token(&self.subject, self.email.as_deref())
+            .map_err(err)?;
+        let claims = i
+            .token_validator()
+            .map_err(err)?
+            .validate(&token)
+            .map_err(err)?;
+        let identity = SanIdentity::from_claims(&claims).map_err(err)?;
+        let key = SigningKey::generate(Curve::P256)?;
+        let issued =
+            i.ca.issue(
+                key.public_key().spki_der(),
+                &identity,
+                &claims.iss,
+                std::time::SystemTime::now(),
+            )
+            .map_err(err)?;
+        let signature = key.sign(pae)?;
+        let envelope = json!({
+            "payload": STANDARD.encode(payload),
+            "payloadType": hallmark_format::dsse::IN_TOTO_PAYLOAD_TYPE,
+            "signatures": [{ "sig": STANDARD.encode(&signature) }],
+        });
+        let leaf_pem = hallmark_ca::material::pem("CERTIFICATE", &issued.leaf_der);
+        let body = dsse_body(&envelope.to_string(), &[leaf_pem.as_str()]).map_err(err)?;
+        let appended = i.log.append(body.clone()).map_err(err)?;
+        let set = appended.sign_set(&i.log_key, &body).map_err(err)?;
+        let entry = EntryProof {
+            body: &body,
+            index: appended.index,
+            integrated_time: appended.integrated_time,
+            log_id: i.log_key.verifier().log_id(),
+            set: &set,
+            proof: &appended.proof,
+            checkpoint: &appended.checkpoint,
+        }
+        .bundle_tlog_entry();
+        Ok(KeylessSignature {
+            certificate_der: issued.leaf_der,
+            signature,
+            tlog_entries: vec![entry],
+            timestamp_verification_data: Some(json!({})),
+        })
+    }
+}
