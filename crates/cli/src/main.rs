@@ -4,6 +4,7 @@
 
 mod args;
 mod inspect;
+mod log;
 mod progress;
 mod scan;
 mod sign;
@@ -42,15 +43,43 @@ fn main() -> ExitCode {
         Command::Sign(m) => sign::run(m),
         Command::Verify(m) => verify::run(m),
         Command::Inspect(a) => inspect::run(&a),
+        Command::Log(c) => log::run(c),
         Command::Sigstore(c) => sigstore::run(c),
         Command::Scan(a) => scan::run(&a),
     };
     ExitCode::from(code)
 }
 
-/// Reads a user-supplied file, naming it in the error.
+/// Largest input file read whole (keys, certificates, trust configs, signatures): the
+/// signature-bundle limit. Anything larger is refused before it is read.
+const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads a user-supplied file, naming it in the error, refusing files over the input
+/// limit without reading them (so `--signature /dev/zero` cannot exhaust memory).
 pub(crate) fn read_input(what: &str, path: &std::path::Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > MAX_INPUT_BYTES)
+    {
+        return Err(format!(
+            "{what} {} is larger than {MAX_INPUT_BYTES} bytes; refusing to read it",
+            path.display()
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(format!(
+            "{what} {} is larger than {MAX_INPUT_BYTES} bytes; refusing to read it",
+            path.display()
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Prints an error for the user: one line, plus an indented cause chain.

@@ -107,8 +107,16 @@ pub fn compare(
             Some(_) => {}
         }
     }
-    if !ignore_extra {
+    // With `ignore_extra`, only files that were not signed at all may be extra: a new
+    // shard of a signed file (bytes appended, or a gap in the signed ranges) is a change
+    // to a signed file, never an "unsigned file".
+    let signed_paths: std::collections::HashSet<&str> =
+        signed.iter().map(|r| r.name.path()).collect();
+    {
         for a in actual {
+            if ignore_extra && !signed_paths.contains(a.name.path()) {
+                continue;
+            }
             if !signed_map.contains_key(&a.name) {
                 out.push((
                     a.name.clone(),
@@ -145,6 +153,20 @@ mod tests {
         assert!(matches!(&diffs[1], Difference::Missing { name, .. } if name == "c"));
         assert!(matches!(&diffs[2], Difference::Extra { name } if name == "d"));
         assert_eq!(compare(&signed, &actual, true).len(), 2);
+    }
+
+    #[test]
+    fn new_shards_of_a_signed_file_are_never_ignored() {
+        let shard = |n: &str, d: u8| ResourceDigest {
+            name: ResourceName::parse_shard(n).unwrap(),
+            algorithm: "sha256-sharded-8".into(),
+            digest: vec![d; 32],
+        };
+        let signed = [shard("w:0:8", 1)];
+        let actual = [shard("w:0:8", 1), shard("w:8:12", 2), shard("other:0:8", 3)];
+        let diffs = compare(&signed, &actual, true);
+        assert_eq!(diffs.len(), 1, "{diffs:?}");
+        assert!(matches!(&diffs[0], Difference::Extra { name } if name == "w:8:12"));
     }
 
     #[test]

@@ -118,6 +118,11 @@ pub enum VerifyError {
     /// Enumerating or hashing the local model failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// `--ignore-unsigned-files` with a signature that lists no file: nothing would be checked.
+    #[error(
+        "the signature lists no files, so --ignore-unsigned-files would check nothing; refusing to call this model verified"
+    )]
+    NothingSigned,
     /// The local model differs from the signed manifest.
     #[error("the model does not match its signature ({} difference{})", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Mismatch(Vec<Difference>),

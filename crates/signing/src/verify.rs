@@ -371,6 +371,9 @@ pub fn verify_model(
     let cwd = std::env::current_dir().unwrap_or_default();
     let root = resolve(model, &cwd);
     let single_file = !meta.is_dir();
+    if opts.ignore_unsigned_files && manifest.resources.is_empty() {
+        return Err(VerifyError::NothingSigned);
+    }
     let (actual, ignored_paths, git_ignored) = if opts.ignore_unsigned_files {
         let names: Vec<String> = manifest
             .resources

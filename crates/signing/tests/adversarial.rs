@@ -448,13 +448,11 @@ fn empty_resources() {
     assert!(matches!(e, VerifyError::Mismatch(ref d) if d.len() == 3));
 }
 
-/// A signed, empty manifest currently verifies ANY model under `--ignore-unsigned-files`
-/// (the reference behaves alike: nothing listed, nothing checked). Reported for a
-/// decision; un-ignore once the verifier refuses an empty manifest there.
+/// A signed, empty manifest would verify ANY model under `--ignore-unsigned-files` (the
+/// reference behaves so: nothing listed, nothing checked); hallmark refuses it.
 #[test]
-#[ignore = "reported: empty signed manifest + --ignore-unsigned-files verifies any model"]
 fn empty_resources_ignore_unsigned_files() {
-    refused_with("empty-resources", &ignore_unsigned(), &["no resources"]);
+    refused_with("empty-resources", &ignore_unsigned(), &["lists no files"]);
 }
 
 #[test]
@@ -462,11 +460,9 @@ fn shards_data_appended() {
     refused("shards-data-appended", &["extra:    weights.bin:2048:3072"]);
 }
 
-/// BUG (reported): with shards and `--ignore-unsigned-files`, bytes appended to a
-/// *signed* file form a new shard that is treated as an unsigned file and ignored, so
-/// the tampered model verifies. Un-ignore once fixed.
+/// With shards and `--ignore-unsigned-files`, bytes appended to a *signed* file form a
+/// new shard; it is a change to a signed file, not an unsigned file, and is refused.
 #[test]
-#[ignore = "BUG reported: appended data in a signed file passes with shards + --ignore-unsigned-files"]
 fn shards_data_appended_ignore_unsigned_files() {
     refused_with(
         "shards-data-appended",
