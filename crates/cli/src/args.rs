@@ -29,6 +29,9 @@ pub(crate) enum Command {
     Verify(VerifyMethod),
     /// Decode a signature and show what it claims, WITHOUT verifying anything.
     Inspect(InspectArgs),
+    /// Transparency-log tools (audit a log like a monitor / witness).
+    #[command(subcommand)]
+    Log(crate::log::LogCommand),
     /// Run a private Sigstore instance (OIDC issuer, CA, transparency log).
     #[command(subcommand)]
     Sigstore(SigstoreCommand),

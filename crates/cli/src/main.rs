@@ -5,6 +5,7 @@
 mod args;
 mod inspect;
 mod log;
+mod log;
 mod progress;
 mod scan;
 mod sign;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Sign(m) => sign::run(m),
         Command::Verify(m) => verify::run(m),
         Command::Inspect(a) => inspect::run(&a),
+        Command::Log(c) => log::run(c),
         Command::Log(c) => log::run(c),
         Command::Sigstore(c) => sigstore::run(c),
         Command::Scan(a) => scan::run(&a),
