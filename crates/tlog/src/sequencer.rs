@@ -499,7 +499,7 @@ impl State {
         // The lock is the truth; this public copy may lag if the write fails.
         let _ = self
             .store
-            .overwrite(CHECKPOINT_KEY, self.committed.text.as_bytes());
+            .publish(CHECKPOINT_KEY, self.committed.text.as_bytes());
         self.reader.set_size(n);
         let cp = Arc::new(self.committed.clone());
         let results = leaves

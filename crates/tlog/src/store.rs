@@ -48,6 +48,16 @@ pub trait ObjectStore: TileFetch {
     /// I/O failures.
     fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error>;
 
+    /// Atomically replaces `key` without the durability promise: for the public copy of
+    /// the checkpoint, which the sequencer republishes from the lock when it opens.
+    /// Defaults to [`ObjectStore::overwrite`].
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn publish(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+        self.overwrite(key, data)
+    }
+
     /// Put-if-absent for several objects at once; implementations may batch syncs.
     /// Durable on return.
     ///
@@ -82,6 +92,9 @@ pub trait CheckpointLock: Send + Sync {
     /// Conflict or I/O failures.
     fn replace(&self, old: &str, new: &str) -> Result<(), Error>;
 }
+
+/// Most threads one batch uses to write and fsync objects in parallel.
+const MAX_SYNC_THREADS: usize = 32;
 
 fn fsync_dir(dir: &Path) -> Result<(), Error> {
     File::open(dir)
@@ -241,12 +254,47 @@ impl ObjectStore for DirStore {
         fsync_dir(&parent)
     }
 
+    fn publish(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+        let path = self.path_of(key)?;
+        self.ensure_parent(&path)?;
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.tmp.join(format!("{}-{n}", std::process::id()));
+        fs::write(&tmp, data).map_err(|e| Error::io("write", &tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| Error::io("rename into", &path, e))
+    }
+
     fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
-        // Sync all data first, then link, then sync each touched directory once.
-        let temps = objects
-            .iter()
-            .map(|(_, d)| self.write_temp(d))
-            .collect::<Result<Vec<_>, _>>()?;
+        // Write and fsync all data in parallel (the file system can then fold the syncs
+        // into few journal commits), then link, then fsync each touched directory once.
+        let temps: Vec<PathBuf> = if objects.len() <= 1 {
+            objects
+                .iter()
+                .map(|(_, d)| self.write_temp(d))
+                .collect::<Result<_, _>>()?
+        } else {
+            let threads = objects.len().min(MAX_SYNC_THREADS);
+            let chunk = objects.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = objects
+                    .chunks(chunk)
+                    .map(|c| {
+                        s.spawn(move || {
+                            c.iter()
+                                .map(|(_, d)| self.write_temp(d))
+                                .collect::<Result<Vec<_>, _>>()
+                        })
+                    })
+                    .collect();
+                let mut all = Vec::with_capacity(objects.len());
+                for h in handles {
+                    all.extend(
+                        h.join()
+                            .map_err(|_| Error::Stopped("a writer thread panicked".into()))??,
+                    );
+                }
+                Ok::<_, Error>(all)
+            })?
+        };
         let mut dirs: Vec<PathBuf> = Vec::new();
         let mut out = Vec::with_capacity(objects.len());
         for (tmp, (key, data)) in temps.iter().zip(objects) {
