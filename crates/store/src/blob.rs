@@ -55,7 +55,9 @@ fn random_hex(bytes: usize) -> Result<String> {
 
 /// Whether `s` is 64 lower-case hex digits.
 fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 async fn hash_on_pool(mut ctx: Context, data: Vec<u8>) -> Result<(Context, Vec<u8>)> {
@@ -158,7 +160,10 @@ impl BlobStore {
             ..GetOptions::default()
         };
         let got = self.store.get_opts(&Self::key(sha256_hex), opts).await?;
-        Ok(got.into_stream().map(|r| r.map_err(StoreError::from)).boxed())
+        Ok(got
+            .into_stream()
+            .map(|r| r.map_err(StoreError::from))
+            .boxed())
     }
 
     /// Reads a whole (small) blob into memory.
@@ -166,7 +171,12 @@ impl BlobStore {
     /// # Errors
     /// The blob is absent or storage fails.
     pub async fn read_all(&self, sha256_hex: &str) -> Result<Bytes> {
-        Ok(self.store.get(&Self::key(sha256_hex)).await?.bytes().await?)
+        Ok(self
+            .store
+            .get(&Self::key(sha256_hex))
+            .await?
+            .bytes()
+            .await?)
     }
 
     /// Re-hashes a stored blob and returns its SHA-256 (detects tampering in storage).
@@ -350,7 +360,11 @@ impl BlobWriter {
                 mode: PutMode::Create,
                 ..PutOptions::default()
             };
-            return match self.store.put_opts(&key, PutPayload::from(tail), opts).await {
+            return match self
+                .store
+                .put_opts(&key, PutPayload::from(tail), opts)
+                .await
+            {
                 Ok(_) => Ok(blob(false)),
                 Err(object_store::Error::AlreadyExists { .. }) => Ok(blob(true)),
                 Err(e) => Err(e.into()),

@@ -26,7 +26,7 @@ pub use blob::{BlobStore, BlobWriter, PART_SIZE, StoredBlob};
 pub use error::{Result, StoreError};
 pub use meta::MetaStore;
 pub use model::{
-    Account, AccountKind, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role,
-    SessionRecord, SigStatus, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    Account, AccountKind, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
+    SigStatus, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
 pub use sqlite::{MIGRATOR, SqliteStore};

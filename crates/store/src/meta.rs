@@ -16,7 +16,7 @@ use crate::model::{
 
 /// Persistent hub metadata.
 #[async_trait]
-pub trait MetaStore: Send + Sync + 'static {
+pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
     // --- accounts -------------------------------------------------------------------
     /// Creates a user; [`StoreError::Conflict`] if the name is taken.
     async fn create_user(

@@ -104,10 +104,12 @@ pub(super) async fn account<T>(pool: &SqlitePool, cond: &str, key: T) -> Result<
 where
     T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
 {
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE {cond}")))
-        .bind(key)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLS} FROM accounts WHERE {cond}"
+    )))
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(account_from_row).transpose()
 }
 
@@ -159,7 +161,11 @@ pub(super) async fn set_membership(
     })
 }
 
-pub(super) async fn remove_membership(pool: &SqlitePool, org_id: i64, user_id: i64) -> Result<bool> {
+pub(super) async fn remove_membership(
+    pool: &SqlitePool,
+    org_id: i64,
+    user_id: i64,
+) -> Result<bool> {
     let r = sqlx::query("DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2")
         .bind(org_id)
         .bind(user_id)
@@ -223,12 +229,10 @@ pub(super) async fn token_by_hash(
     pool: &SqlitePool,
     secret_hash: &str,
 ) -> Result<Option<(TokenRecord, Account)>> {
-    let row = sqlx::query(
-        "SELECT * FROM tokens WHERE secret_hash = ?1 AND revoked_at IS NULL",
-    )
-    .bind(secret_hash)
-    .fetch_optional(pool)
-    .await?;
+    let row = sqlx::query("SELECT * FROM tokens WHERE secret_hash = ?1 AND revoked_at IS NULL")
+        .bind(secret_hash)
+        .fetch_optional(pool)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let token = token_from_row(&row)?;
     let Some(user) = account(pool, "id = ?1", token.user_id).await? else {

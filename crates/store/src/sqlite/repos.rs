@@ -20,8 +20,7 @@ const REVISION_SELECT: &str = "SELECT v.*, a.name AS uploader FROM revisions v \
 
 pub(super) const UPLOAD_FILES: &str =
     "SELECT path, sha256, size FROM upload_files WHERE upload_id = ?1 ORDER BY path";
-const REVISION_FILES: &str =
-    "SELECT path, sha256, size FROM revision_files WHERE repo_id = ?2 AND commit_id = ?1 ORDER BY path";
+const REVISION_FILES: &str = "SELECT path, sha256, size FROM revision_files WHERE repo_id = ?2 AND commit_id = ?1 ORDER BY path";
 
 fn repo_from_row(row: &SqliteRow) -> Result<Repo> {
     let kind: String = row.try_get("owner_kind")?;
@@ -193,7 +192,11 @@ pub(super) async fn upload(pool: &SqlitePool, id: &str) -> Result<Option<Upload>
     .transpose()
 }
 
-pub(super) async fn add_upload_file(pool: &SqlitePool, upload_id: &str, f: &FileEntry) -> Result<()> {
+pub(super) async fn add_upload_file(
+    pool: &SqlitePool,
+    upload_id: &str,
+    f: &FileEntry,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO upload_files (upload_id, path, sha256, size) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (upload_id, path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size",
@@ -268,7 +271,11 @@ pub(super) async fn sweep_uploads(pool: &SqlitePool, before: i64) -> Result<u64>
     Ok(r.rows_affected())
 }
 
-pub(super) async fn commit_revision(pool: &SqlitePool, rev: &NewRevision, t: i64) -> Result<Revision> {
+pub(super) async fn commit_revision(
+    pool: &SqlitePool,
+    rev: &NewRevision,
+    t: i64,
+) -> Result<Revision> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let head: Option<String> =
         sqlx::query_scalar("SELECT commit_id FROM refs WHERE repo_id = ?1 AND name = 'main'")
@@ -346,7 +353,11 @@ pub(super) async fn commit_revision(pool: &SqlitePool, rev: &NewRevision, t: i64
         .ok_or_else(|| StoreError::NotFound(format!("revision {}", rev.commit)))
 }
 
-pub(super) async fn resolve_ref(pool: &SqlitePool, repo_id: i64, name: &str) -> Result<Option<String>> {
+pub(super) async fn resolve_ref(
+    pool: &SqlitePool,
+    repo_id: i64,
+    name: &str,
+) -> Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT commit_id FROM refs WHERE repo_id = ?1 AND name = ?2")
             .bind(repo_id)
@@ -356,7 +367,11 @@ pub(super) async fn resolve_ref(pool: &SqlitePool, repo_id: i64, name: &str) -> 
     )
 }
 
-pub(super) async fn revision(pool: &SqlitePool, repo_id: i64, commit: &str) -> Result<Option<Revision>> {
+pub(super) async fn revision(
+    pool: &SqlitePool,
+    repo_id: i64,
+    commit: &str,
+) -> Result<Option<Revision>> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "{REVISION_SELECT} WHERE v.repo_id = ?1 AND v.commit_id = ?2"
     )))
@@ -367,7 +382,11 @@ pub(super) async fn revision(pool: &SqlitePool, repo_id: i64, commit: &str) -> R
     row.as_ref().map(revision_from_row).transpose()
 }
 
-pub(super) async fn revisions(pool: &SqlitePool, repo_id: i64, limit: u32) -> Result<Vec<Revision>> {
+pub(super) async fn revisions(
+    pool: &SqlitePool,
+    repo_id: i64,
+    limit: u32,
+) -> Result<Vec<Revision>> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "{REVISION_SELECT} WHERE v.repo_id = ?1 ORDER BY v.created_at DESC, v.rowid DESC LIMIT ?2"
     )))

@@ -32,53 +32,102 @@ fn file(path: &str, sha: char, size: u64) -> FileEntry {
 
 /// The conformance suite every backend must pass.
 async fn conformance(s: &dyn MetaStore) {
-    let alice = s.create_user("alice", Some("a@x"), Some("h"), false).await.unwrap();
+    let alice = s
+        .create_user("alice", Some("a@x"), Some("h"), false)
+        .await
+        .unwrap();
     let bob = s.create_user("bob", None, None, false).await.unwrap();
     assert!(matches!(
         s.create_user("ALICE", None, None, false).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(s.count_users().await.unwrap(), 2);
-    assert_eq!(s.password_hash(alice.id).await.unwrap().as_deref(), Some("h"));
+    assert_eq!(
+        s.password_hash(alice.id).await.unwrap().as_deref(),
+        Some("h")
+    );
     let org = s.create_org("acme", alice.id).await.unwrap();
-    assert!(matches!(s.create_org("bob", alice.id).await, Err(StoreError::Conflict(_))));
-    s.set_membership(org.id, bob.id, Role::Reader).await.unwrap();
-    s.set_membership(org.id, bob.id, Role::Maintainer).await.unwrap();
+    assert!(matches!(
+        s.create_org("bob", alice.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.set_membership(org.id, bob.id, Role::Reader)
+        .await
+        .unwrap();
+    s.set_membership(org.id, bob.id, Role::Maintainer)
+        .await
+        .unwrap();
     let members = s.members_of(org.id).await.unwrap();
     assert_eq!(members.len(), 2);
-    assert_eq!(s.memberships_of(bob.id).await.unwrap()[0].1, Role::Maintainer);
+    assert_eq!(
+        s.memberships_of(bob.id).await.unwrap()[0].1,
+        Role::Maintainer
+    );
     assert!(s.remove_membership(org.id, bob.id).await.unwrap());
     assert!(!s.remove_membership(org.id, bob.id).await.unwrap());
 
     // tokens
-    let t = s.create_token(alice.id, "ci", TokenScope::Write, "hash1").await.unwrap();
+    let t = s
+        .create_token(alice.id, "ci", TokenScope::Write, "hash1")
+        .await
+        .unwrap();
     let (found, user) = s.token_by_hash("hash1").await.unwrap().unwrap();
     assert_eq!((found.id, user.id), (t.id, alice.id));
-    assert!(!s.revoke_token(bob.id, t.id).await.unwrap(), "only the owner revokes");
+    assert!(
+        !s.revoke_token(bob.id, t.id).await.unwrap(),
+        "only the owner revokes"
+    );
     assert!(s.revoke_token(alice.id, t.id).await.unwrap());
     assert!(s.token_by_hash("hash1").await.unwrap().is_none());
 
     // sessions
-    s.create_session("sess", alice.id, "csrf", 100).await.unwrap();
-    assert_eq!(s.session("sess", 50).await.unwrap().unwrap().0.csrf_token, "csrf");
+    s.create_session("sess", alice.id, "csrf", 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.session("sess", 50).await.unwrap().unwrap().0.csrf_token,
+        "csrf"
+    );
     assert!(s.session("sess", 100).await.unwrap().is_none(), "expired");
     s.delete_session("sess").await.unwrap();
 
     // repos, uploads, revisions
     let repo = s.create_repo(org.id, "model", true).await.unwrap();
-    assert!(matches!(s.create_repo(org.id, "Model", false).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_repo(org.id, "Model", false).await,
+        Err(StoreError::Conflict(_))
+    ));
     assert_eq!(s.repo("ACME", "model").await.unwrap().unwrap().id, repo.id);
-    let public = RepoQuery { limit: 10, ..RepoQuery::default() };
-    assert!(s.list_repos(&public).await.unwrap().is_empty(), "private hidden");
-    let as_alice = RepoQuery { viewer: Some(alice.id), limit: 10, ..RepoQuery::default() };
+    let public = RepoQuery {
+        limit: 10,
+        ..RepoQuery::default()
+    };
+    assert!(
+        s.list_repos(&public).await.unwrap().is_empty(),
+        "private hidden"
+    );
+    let as_alice = RepoQuery {
+        viewer: Some(alice.id),
+        limit: 10,
+        ..RepoQuery::default()
+    };
     assert_eq!(s.list_repos(&as_alice).await.unwrap().len(), 1);
-    let search = RepoQuery { search: Some("ME/MOD".into()), ..as_alice.clone() };
+    let search = RepoQuery {
+        search: Some("ME/MOD".into()),
+        ..as_alice.clone()
+    };
     assert_eq!(s.list_repos(&search).await.unwrap().len(), 1);
 
     s.create_upload("up1", repo.id, alice.id).await.unwrap();
-    s.add_upload_file("up1", &file("a.bin", 'a', 1)).await.unwrap();
-    s.add_upload_file("up1", &file("a.bin", 'b', 2)).await.unwrap();
-    s.add_upload_file("up1", &file("c/d.bin", 'c', 3)).await.unwrap();
+    s.add_upload_file("up1", &file("a.bin", 'a', 1))
+        .await
+        .unwrap();
+    s.add_upload_file("up1", &file("a.bin", 'b', 2))
+        .await
+        .unwrap();
+    s.add_upload_file("up1", &file("c/d.bin", 'c', 3))
+        .await
+        .unwrap();
     assert!(matches!(
         s.add_upload_file("nope", &file("x", 'a', 1)).await,
         Err(StoreError::NotFound(_))
@@ -97,26 +146,54 @@ async fn conformance(s: &dyn MetaStore) {
         upload_id: Some("up1".into()),
     };
     let r1 = s.commit_revision(&rev, 10).await.unwrap();
-    assert_eq!((r1.file_count, r1.total_size, r1.uploader.as_str()), (2, 5, "alice"));
-    assert!(s.upload("up1").await.unwrap().is_none(), "upload closed with the commit");
-    assert_eq!(s.resolve_ref(repo.id, "main").await.unwrap(), Some("1".repeat(40)));
+    assert_eq!(
+        (r1.file_count, r1.total_size, r1.uploader.as_str()),
+        (2, 5, "alice")
+    );
+    assert!(
+        s.upload("up1").await.unwrap().is_none(),
+        "upload closed with the commit"
+    );
+    assert_eq!(
+        s.resolve_ref(repo.id, "main").await.unwrap(),
+        Some("1".repeat(40))
+    );
     // a stale parent is refused
     rev.commit = "2".repeat(40);
     rev.upload_id = None;
-    assert!(matches!(s.commit_revision(&rev, 11).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.commit_revision(&rev, 11).await,
+        Err(StoreError::Conflict(_))
+    ));
     rev.parent = Some("1".repeat(40));
     s.commit_revision(&rev, 11).await.unwrap();
     assert_eq!(s.revisions(repo.id, 10).await.unwrap().len(), 2);
-    assert_eq!(s.revision_files(repo.id, &"2".repeat(40)).await.unwrap().len(), 2);
-    assert!(s.revision_file(repo.id, &"2".repeat(40), "c/d.bin").await.unwrap().is_some());
+    assert_eq!(
+        s.revision_files(repo.id, &"2".repeat(40))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        s.revision_file(repo.id, &"2".repeat(40), "c/d.bin")
+            .await
+            .unwrap()
+            .is_some()
+    );
     let mut v = unsigned();
     v.status = SigStatus::Failed;
     v.detail = Some("bad".into());
-    s.set_signature_state(repo.id, &"2".repeat(40), &v).await.unwrap();
+    s.set_signature_state(repo.id, &"2".repeat(40), &v)
+        .await
+        .unwrap();
     let got = s.revision(repo.id, &"2".repeat(40)).await.unwrap().unwrap();
     assert_eq!(got.signature, v);
     assert_eq!(s.signing_events(10).await.unwrap().len(), 2);
-    assert_eq!(s.repo("acme", "model").await.unwrap().unwrap().head, Some("2".repeat(40)));
+    assert_eq!(
+        s.repo("acme", "model").await.unwrap().unwrap().head,
+        Some("2".repeat(40))
+    );
 
     s.create_upload("old", repo.id, alice.id).await.unwrap();
     assert_eq!(s.sweep_uploads(i64::MAX).await.unwrap(), 1);
@@ -149,9 +226,16 @@ fn migration_folders_stay_in_step() {
         Some(v)
     };
     let sqlite = names("sqlite").unwrap();
-    assert!(sqlite.iter().all(|n| n.len() > 5 && n[..4].bytes().all(|b| b.is_ascii_digit())));
+    assert!(
+        sqlite
+            .iter()
+            .all(|n| n.len() > 5 && n[..4].bytes().all(|b| b.is_ascii_digit()))
+    );
     if let Some(pg) = names("postgres") {
-        assert_eq!(sqlite, pg, "postgres migrations must mirror sqlite's numbering and names");
+        assert_eq!(
+            sqlite, pg,
+            "postgres migrations must mirror sqlite's numbering and names"
+        );
     }
 }
 
@@ -161,7 +245,10 @@ async fn blobs_are_content_addressed_and_deduplicated() {
     let blobs = BlobStore::local(dir.path(), false).unwrap();
     // small blob: written straight to its key
     let a = blobs.put_bytes("hello".into()).await.unwrap();
-    assert_eq!(a.sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    assert_eq!(
+        a.sha256,
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    );
     assert!(!a.deduplicated);
     assert!(blobs.put_bytes("hello".into()).await.unwrap().deduplicated);
     assert_eq!(blobs.size(&a.sha256).await.unwrap(), Some(5));
@@ -176,13 +263,24 @@ async fn blobs_are_content_addressed_and_deduplicated() {
     assert_eq!(blobs.rehash(&b.sha256).await.unwrap(), b.sha256);
     let range = blobs.read_all(&b.sha256).await.unwrap();
     assert_eq!(range.as_ref(), big.as_slice());
-    assert_eq!(std::fs::read_dir(dir.path().join("staging")).map(|d| d.count()).unwrap_or(0), 0);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("staging"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
     // a wrong announced digest stores nothing
     let mut w = blobs.writer(u64::MAX).unwrap();
     w.write(&big).await.unwrap();
-    assert!(matches!(w.finish(Some(&"0".repeat(64))).await, Err(StoreError::DigestMismatch { .. })));
+    assert!(matches!(
+        w.finish(Some(&"0".repeat(64))).await,
+        Err(StoreError::DigestMismatch { .. })
+    ));
     // the size limit
     let mut w = blobs.writer(3).unwrap();
-    assert!(matches!(w.write(b"abcd").await, Err(StoreError::TooLarge { .. })));
+    assert!(matches!(
+        w.write(b"abcd").await,
+        Err(StoreError::TooLarge { .. })
+    ));
     assert_eq!(blobs.sweep_staging(Duration::ZERO).await.unwrap(), 0);
 }

@@ -1,0 +1,250 @@
+//! Authentication: API tokens (random 256-bit secrets stored as SHA-256), argon2id
+//! passwords, browser sessions with a per-session CSRF token. Hashing of any kind runs
+//! on the blocking pool, never on async workers.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hallmark_store::{Account, MetaStore, TokenRecord, TokenScope};
+
+use crate::authz::{Credential, Principal, Subject};
+use crate::error::HubError;
+
+/// API tokens start with this, so scanners and users can recognise them.
+pub const TOKEN_PREFIX: &str = "hm_";
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "hm_session";
+/// Session lifetime.
+pub const SESSION_SECONDS: i64 = 12 * 3600;
+
+/// `n` random bytes, URL-safe base64 without padding.
+///
+/// # Errors
+/// The system RNG failed.
+pub fn random_b64(n: usize) -> Result<String, HubError> {
+    let mut buf = vec![0u8; n];
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| HubError::Task("random number generator failed".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// Runs CPU work on the blocking pool.
+///
+/// # Errors
+/// The task panicked.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HubError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| HubError::Task(e.to_string()))
+}
+
+/// Hex SHA-256 of a secret (tokens, session ids), computed off the async workers.
+///
+/// # Errors
+/// The blocking task failed.
+pub async fn secret_hash(secret: String) -> Result<String, HubError> {
+    blocking(move || hex::encode(hallmark_crypto::sha256(secret.as_bytes()))).await
+}
+
+/// Creates a token for `user_id`; returns the secret (shown once) and its record.
+///
+/// # Errors
+/// Storage failure.
+pub async fn issue_token(
+    meta: &dyn MetaStore,
+    user_id: i64,
+    label: &str,
+    scope: TokenScope,
+) -> Result<(String, TokenRecord), HubError> {
+    let secret = format!("{TOKEN_PREFIX}{}", random_b64(32)?);
+    let hash = secret_hash(secret.clone()).await?;
+    let record = meta.create_token(user_id, label, scope, &hash).await?;
+    Ok((secret, record))
+}
+
+/// Argon2id hash (PHC string) of a password.
+///
+/// # Errors
+/// Hashing failed.
+pub async fn hash_password(password: String) -> Result<String, HubError> {
+    blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| HubError::Invalid(format!("password hashing failed: {e}")))
+    })
+    .await?
+}
+
+/// Checks a password against a stored PHC string.
+///
+/// # Errors
+/// The blocking task failed.
+pub async fn verify_password(password: String, phc: String) -> Result<bool, HubError> {
+    blocking(move || {
+        PasswordHash::new(&phc)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+}
+
+/// Constant-time equality for secrets of public length.
+#[must_use]
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The bearer token of a request, if any.
+#[must_use]
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// A cookie value by name.
+#[must_use]
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The outcome of authenticating a request.
+#[derive(Clone, Debug, Default)]
+pub struct Authenticated {
+    /// Who.
+    pub subject: Subject,
+    /// The session's CSRF token, for browser sessions.
+    pub csrf: Option<String>,
+    /// The session id hash (for logout).
+    pub session_hash: Option<String>,
+    /// A credential was presented but is invalid or revoked.
+    pub rejected: bool,
+}
+
+async fn principal(
+    meta: &dyn MetaStore,
+    account: &Account,
+    credential: Credential,
+) -> Result<Principal, HubError> {
+    let orgs = meta
+        .memberships_of(account.id)
+        .await?
+        .into_iter()
+        .map(|(org, role)| (org.id, role))
+        .collect();
+    Ok(Principal {
+        id: account.id,
+        name: account.name.clone(),
+        admin: account.is_admin,
+        credential,
+        orgs,
+    })
+}
+
+/// Resolves the request's credential: a bearer token first, then the session cookie.
+///
+/// # Errors
+/// Storage failure.
+pub async fn authenticate(
+    meta: &dyn MetaStore,
+    headers: &HeaderMap,
+) -> Result<Authenticated, HubError> {
+    if let Some(token) = bearer(headers) {
+        if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+            return Ok(Authenticated {
+                rejected: true,
+                ..Authenticated::default()
+            });
+        }
+        let hash = secret_hash(token.to_owned()).await?;
+        return Ok(match meta.token_by_hash(&hash).await? {
+            Some((record, account)) => {
+                let credential = match record.scope {
+                    TokenScope::Read => Credential::ReadToken,
+                    TokenScope::Write => Credential::WriteToken,
+                };
+                Authenticated {
+                    subject: Subject {
+                        principal: Some(principal(meta, &account, credential).await?),
+                    },
+                    ..Authenticated::default()
+                }
+            }
+            None => Authenticated {
+                rejected: true,
+                ..Authenticated::default()
+            },
+        });
+    }
+    if let Some(sid) = cookie(headers, SESSION_COOKIE) {
+        if sid.len() > 100 {
+            return Ok(Authenticated::default());
+        }
+        let hash = secret_hash(sid.to_owned()).await?;
+        if let Some((session, account)) = meta.session(&hash, crate::time::now()).await? {
+            return Ok(Authenticated {
+                subject: Subject {
+                    principal: Some(principal(meta, &account, Credential::Session).await?),
+                },
+                csrf: Some(session.csrf_token),
+                session_hash: Some(hash),
+                rejected: false,
+            });
+        }
+    }
+    Ok(Authenticated::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer hm_abc".parse().unwrap());
+        h.insert("cookie", "a=1; hm_session=xyz; b=2".parse().unwrap());
+        assert_eq!(bearer(&h), Some("hm_abc"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&h, "c"), None);
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+    }
+
+    #[tokio::test]
+    async fn passwords() {
+        let h = hash_password("correct horse".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(
+            verify_password("correct horse".into(), h.clone())
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password("wrong".into(), h).await.unwrap());
+        assert!(
+            !verify_password("x".into(), "not a phc".into())
+                .await
+                .unwrap()
+        );
+    }
+}

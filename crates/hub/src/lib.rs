@@ -1,0 +1,145 @@
+//! # hallmark-hub
+//!
+//! A self-hosted model hub where every upload is signed, verified and shown, and every
+//! download works with stock clients (issue 7).
+//!
+//! * **Compatibility**: the read API follows the Hugging Face hub conventions that
+//!   `huggingface_hub` relies on (repo info with `sha` and `siblings`, `tree` with
+//!   `Link` pagination, `resolve` with `X-Repo-Commit`, `X-Linked-Etag` = SHA-256,
+//!   `X-Linked-Size`, `ETag`, `Range`, and `X-Error-Code` errors) — see [`hfapi`] and
+//!   [`resolve`]. Uploads use the hub's own streaming API ([`upload`]); HF's LFS/Xet
+//!   upload protocol is not implemented.
+//! * **Signing on upload**: files are hashed while they stream to storage; the
+//!   revision's OMS v1.0 manifest is built from those digests and signed by a
+//!   [`signer::RevisionSigner`] — today [`signer::KeySigner`] (hub-held ECDSA P-256
+//!   key, OMS `key` method), later the keyless signer of issue 6 (OIDC identity of the
+//!   uploader, short-lived certificate, transparency log). The bundle is stored as
+//!   `model.sig` in the revision, verified immediately, re-checked on demand
+//!   ([`verify`]), and a change of signer identity between revisions is flagged.
+//! * **Accounts**: users, organisations with owner/maintainer/reader roles, scoped and
+//!   revocable API tokens stored as SHA-256, argon2id passwords and CSRF-protected
+//!   sessions for the web UI ([`auth`]); every decision goes through one pure function,
+//!   [`authz::can`].
+//! * **Storage** through `hallmark-store`: metadata behind `MetaStore` (SQLite now,
+//!   PostgreSQL later), blobs through `object_store` (local directory now, S3 later).
+//! * **UI**: server-rendered askama pages ([`ui`]), no JavaScript beyond a copy button.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod access;
+pub mod admin;
+pub mod auth;
+pub mod authz;
+pub mod error;
+pub mod hfapi;
+pub mod names;
+pub mod resolve;
+pub mod signer;
+pub mod state;
+pub mod time;
+pub mod ui;
+mod ui_account;
+pub mod upload;
+pub mod verify;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post, put};
+
+pub use error::{ApiError, HubError};
+pub use state::{AppState, HubConfig, Opened, open, open_meta, with_parts};
+
+/// Builds the hub's HTTP application.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/models", get(hfapi::list_models))
+        .route("/api/models/{owner}/{name}", get(hfapi::repo_info))
+        .route(
+            "/api/models/{owner}/{name}/revision/{*rev}",
+            get(hfapi::revision_info),
+        )
+        .route("/api/models/{owner}/{name}/tree/{rev}", get(hfapi::tree))
+        .route(
+            "/api/models/{owner}/{name}/tree/{rev}/{*path}",
+            get(hfapi::tree),
+        )
+        .route(
+            "/api/models/{owner}/{name}/verify/{rev}",
+            post(hfapi::verify_now),
+        )
+        .route("/api/models/{owner}/{name}/uploads", post(upload::open))
+        .route(
+            "/api/models/{owner}/{name}/uploads/{id}",
+            axum::routing::delete(upload::abort),
+        )
+        .route(
+            "/api/models/{owner}/{name}/uploads/{id}/commit",
+            post(upload::commit),
+        )
+        .route(
+            "/api/models/{owner}/{name}/uploads/{id}/files/{*path}",
+            put(upload::put_file).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/whoami-v2", get(hfapi::whoami))
+        .route("/api/signing-key.pem", get(hfapi::signing_key))
+        .route("/api/audit", get(hfapi::audit))
+        .route(
+            "/{owner}/{name}/resolve/{rev}/{*path}",
+            get(resolve::resolve),
+        );
+    api.merge(ui::routes())
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(DefaultBodyLimit::max(1 << 20))
+        .with_state(state)
+}
+
+async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ));
+    resp
+}
+
+/// Serves `app` on `listener` until Ctrl-C / SIGTERM.
+///
+/// # Errors
+/// The server failed.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result<(), HubError> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| HubError::Io {
+            what: "serving on",
+            path: "listener".into(),
+            source,
+        })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,369 @@
+//! Signing revisions on upload, behind [`RevisionSigner`].
+//!
+//! The hub computes each revision's OMS manifest from the digests it took while the
+//! files streamed in, so signing needs no second read. [`KeySigner`] signs with a
+//! hub-held ECDSA P-256 key (OMS `key` method; the key is created on first start in the
+//! data directory with mode 0600). The keyless implementation (issue 6: the hub's OIDC
+//! issuer mints a token for the uploader, the CA certifies an ephemeral key, the entry
+//! is logged) plugs in behind the same trait and replaces it.
+
+use std::fmt::Debug;
+use std::path::Path;
+
+use async_trait::async_trait;
+use hallmark_crypto::{PublicKey, SigningKey};
+use hallmark_format::bundle::Bundle;
+use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
+use hallmark_format::{
+    HashAlgorithm, Manifest, ResourceDigest, ResourceName, Serialization, SerializationParams,
+};
+use hallmark_signing::verify::{EnvelopeVerifier, KeyVerifier};
+use hallmark_signing::{Signer, sign_manifest};
+use hallmark_store::{Account, FileEntry};
+
+use crate::auth::blocking;
+use crate::error::HubError;
+use crate::names::SIGNATURE_FILE;
+
+/// A signature made for a revision.
+#[derive(Clone, Debug)]
+pub struct SignedRevision {
+    /// The Sigstore bundle (stored as `model.sig`).
+    pub bundle_json: Vec<u8>,
+    /// The signer identity (`{public-url}/{username}`).
+    pub identity: String,
+    /// The identity's issuer (the hub's OIDC issuer URL, `{public-url}`).
+    pub issuer: String,
+    /// Transparency-log index, when the signing event was logged.
+    pub log_index: Option<u64>,
+}
+
+/// Who a verified bundle was signed by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleSigner {
+    /// Identity.
+    pub identity: String,
+    /// Issuer.
+    pub issuer: String,
+    /// Log index.
+    pub log_index: Option<u64>,
+}
+
+/// Signs revisions and authenticates the bundles it made.
+#[async_trait]
+pub trait RevisionSigner: Send + Sync + Debug + 'static {
+    /// `key` (hub key) or `sigstore` (keyless).
+    fn method(&self) -> &'static str;
+    /// Signs the manifest of a revision on behalf of `uploader`.
+    async fn sign_revision(
+        &self,
+        uploader: &Account,
+        manifest: &Manifest,
+    ) -> Result<SignedRevision, HubError>;
+    /// Authenticates a bundle (signature and, for keyless, certificate, log entry and
+    /// the expected identity). Runs on the blocking pool.
+    fn authenticate(
+        &self,
+        bundle: &Bundle,
+        bundle_bytes: &[u8],
+        expected_identity: &str,
+    ) -> Result<BundleSigner, String>;
+    /// The identity the hub signs for a user.
+    fn identity_of(&self, username: &str) -> String;
+    /// The issuer URL.
+    fn issuer(&self) -> String;
+    /// Where verifiers get the trust configuration (keyless), if any.
+    fn trust_config_url(&self) -> Option<String>;
+    /// The public key verifiers need (key method), PEM.
+    fn public_key_pem(&self) -> Option<String>;
+}
+
+/// The `key` method with a hub-held ECDSA key.
+#[derive(Debug)]
+pub struct KeySigner {
+    signer: std::sync::Arc<Signer>,
+    public: PublicKey,
+    public_url: String,
+}
+
+impl KeySigner {
+    /// Loads `dir/signing.key`, creating a new P-256 key (mode 0600) and `signing.pub`
+    /// on first use.
+    ///
+    /// # Errors
+    /// The key cannot be read, parsed, generated or written.
+    pub fn open_or_create(dir: &Path, public_url: &str) -> Result<Self, HubError> {
+        let key_path = dir.join("signing.key");
+        let io = |what, source| HubError::Io {
+            what,
+            path: key_path.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io("creating the key directory for", e))?;
+        if !key_path.exists() {
+            let pem = generate_p256_pem()?;
+            write_private(&key_path, pem.as_bytes()).map_err(|e| io("writing", e))?;
+        }
+        let pem = std::fs::read(&key_path).map_err(|e| io("reading", e))?;
+        let key = SigningKey::from_pem_with_source(&pem, None, &key_path.display().to_string())
+            .map_err(|e| HubError::Signing(e.to_string()))?;
+        let public = key.public_key();
+        let pub_path = dir.join("signing.pub");
+        std::fs::write(&pub_path, public.to_pem()).map_err(|e| HubError::Io {
+            what: "writing",
+            path: pub_path.display().to_string(),
+            source: e,
+        })?;
+        Ok(Self {
+            signer: std::sync::Arc::new(Signer::Key(key)),
+            public,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+fn generate_p256_pem() -> Result<String, HubError> {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+    let kp = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING)
+        .map_err(|_| HubError::Signing("key generation failed".into()))?;
+    let der = kp
+        .to_pkcs8v1()
+        .map_err(|_| HubError::Signing("key export failed".into()))?;
+    pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, der.as_ref())
+        .map_err(|e| HubError::Signing(e.to_string()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, data)
+}
+
+#[async_trait]
+impl RevisionSigner for KeySigner {
+    fn method(&self) -> &'static str {
+        "key"
+    }
+
+    async fn sign_revision(
+        &self,
+        uploader: &Account,
+        manifest: &Manifest,
+    ) -> Result<SignedRevision, HubError> {
+        let signer = std::sync::Arc::clone(&self.signer);
+        let manifest = manifest.clone();
+        let signed = blocking(move || {
+            sign_manifest(manifest, &signer).map_err(|e| HubError::Signing(e.to_string()))
+        })
+        .await??;
+        Ok(SignedRevision {
+            bundle_json: signed.bundle_json,
+            identity: self.identity_of(&uploader.name),
+            issuer: self.issuer(),
+            log_index: None,
+        })
+    }
+
+    fn authenticate(
+        &self,
+        bundle: &Bundle,
+        bundle_bytes: &[u8],
+        expected_identity: &str,
+    ) -> Result<BundleSigner, String> {
+        let v = KeyVerifier {
+            key: self.public.clone(),
+        };
+        v.authenticate(bundle, bundle_bytes)
+            .map_err(|e| e.to_string())?;
+        // The key method carries no identity: the hub vouches for the uploader it recorded.
+        Ok(BundleSigner {
+            identity: expected_identity.to_owned(),
+            issuer: self.issuer(),
+            log_index: None,
+        })
+    }
+
+    fn identity_of(&self, username: &str) -> String {
+        format!("{}/{username}", self.public_url)
+    }
+
+    fn issuer(&self) -> String {
+        self.public_url.clone()
+    }
+
+    fn trust_config_url(&self) -> Option<String> {
+        None
+    }
+
+    fn public_key_pem(&self) -> Option<String> {
+        Some(self.public.to_pem())
+    }
+}
+
+/// Paths the signature does not cover: the git files the reference ignores by default,
+/// and the signature itself. Recorded in the manifest so verifiers re-apply them.
+#[must_use]
+pub fn ignored_paths() -> Vec<String> {
+    let mut v: Vec<String> = DEFAULT_GIT_IGNORES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    v.push(SIGNATURE_FILE.to_owned());
+    v.sort();
+    v
+}
+
+fn is_ignored(path: &str, ignored: &[String]) -> bool {
+    ignored.iter().any(|p| {
+        path == p
+            || path
+                .strip_prefix(p.as_str())
+                .is_some_and(|r| r.starts_with('/'))
+    })
+}
+
+/// The OMS manifest (files, SHA-256) of a revision's files, as `model_signing` would
+/// compute it over the downloaded directory.
+///
+/// # Errors
+/// A stored digest is not 64 hex digits or a path is not a valid resource name.
+pub fn revision_manifest(model_name: &str, files: &[FileEntry]) -> Result<Manifest, HubError> {
+    let ignored = ignored_paths();
+    let mut resources = Vec::with_capacity(files.len());
+    for f in files.iter().filter(|f| !is_ignored(&f.path, &ignored)) {
+        let digest = hex::decode(&f.sha256)
+            .ok()
+            .filter(|d| d.len() == 32)
+            .ok_or_else(|| HubError::Invalid(format!("bad stored digest for {}", f.path)))?;
+        resources.push(ResourceDigest {
+            name: ResourceName::parse_file(&f.path)
+                .map_err(|e| HubError::Invalid(e.to_string()))?,
+            algorithm: HashAlgorithm::Sha256.name().to_owned(),
+            digest,
+        });
+    }
+    let mut m = Manifest {
+        model_name: model_name.to_owned(),
+        params: SerializationParams {
+            method: Serialization::Files,
+            hash: HashAlgorithm::Sha256,
+            allow_symlinks: false,
+            ignore_paths: ignored,
+        },
+        resources,
+    };
+    m.sort_reference_order();
+    Ok(m)
+}
+
+/// A revision's commit id: the first 20 bytes (40 hex) of SHA-256 over a versioned
+/// header, the parent commit and every content file's path, digest and size in path
+/// order. `model.sig` is excluded: it is made from this content.
+#[must_use]
+pub fn commit_id(parent: Option<&str>, files: &[FileEntry]) -> String {
+    let mut sorted: Vec<&FileEntry> = files.iter().filter(|f| f.path != SIGNATURE_FILE).collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut buf = Vec::with_capacity(64 + sorted.len() * 100);
+    buf.extend_from_slice(b"hallmark-commit-v1\nparent ");
+    buf.extend_from_slice(parent.unwrap_or("-").as_bytes());
+    buf.push(b'\n');
+    for f in sorted {
+        buf.extend_from_slice(f.path.as_bytes());
+        buf.push(0);
+        buf.extend_from_slice(f.sha256.as_bytes());
+        buf.push(0);
+        buf.extend_from_slice(f.size.to_string().as_bytes());
+        buf.push(b'\n');
+    }
+    hex::encode(&hallmark_crypto::sha256(&buf)[..20])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(path: &str, c: char) -> FileEntry {
+        FileEntry {
+            path: path.into(),
+            sha256: c.to_string().repeat(64),
+            size: 1,
+        }
+    }
+
+    #[test]
+    fn manifest_skips_signature_and_git_files() {
+        let files = [
+            f("b.bin", 'b'),
+            f("model.sig", 'c'),
+            f(".gitattributes", 'd'),
+            f("a/x", 'a'),
+            f(".github/w", 'e'),
+        ];
+        let m = revision_manifest("m", &files).unwrap();
+        let names: Vec<String> = m.resources.iter().map(|r| r.name.to_string()).collect();
+        assert_eq!(names, ["a/x", "b.bin"]);
+        assert!(m.params.ignore_paths.contains(&"model.sig".to_owned()));
+    }
+
+    #[test]
+    fn commit_ids_cover_parent_and_content_not_signature() {
+        let a = [f("a", 'a'), f("b", 'b')];
+        let with_sig = [f("b", 'b'), f("a", 'a'), f("model.sig", 'c')];
+        assert_eq!(commit_id(None, &a), commit_id(None, &with_sig));
+        assert_eq!(commit_id(None, &a).len(), 40);
+        assert_ne!(commit_id(None, &a), commit_id(Some("x"), &a));
+        assert_ne!(
+            commit_id(None, &a),
+            commit_id(None, &[f("a", 'a'), f("b", 'c')])
+        );
+    }
+
+    #[tokio::test]
+    async fn key_signer_signs_and_authenticates() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = KeySigner::open_or_create(dir.path(), "http://hub.test/").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("signing.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = KeySigner::open_or_create(dir.path(), "http://hub.test").unwrap();
+        assert_eq!(s.public_key_pem(), again.public_key_pem(), "key persists");
+        let user = Account {
+            id: 1,
+            name: "alice".into(),
+            kind: hallmark_store::AccountKind::User,
+            email: None,
+            is_admin: false,
+            created_at: 0,
+        };
+        let m = revision_manifest("m", &[f("a", 'a')]).unwrap();
+        let signed = s.sign_revision(&user, &m).await.unwrap();
+        assert_eq!(signed.identity, "http://hub.test/alice");
+        let bundle = Bundle::parse(&signed.bundle_json, &Default::default()).unwrap();
+        assert!(s.authenticate(&bundle, &signed.bundle_json, "x").is_ok());
+        let other =
+            KeySigner::open_or_create(&dir.path().join("other"), "http://hub.test").unwrap();
+        assert!(
+            other
+                .authenticate(&bundle, &signed.bundle_json, "x")
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! Server-rendered web UI (askama templates, auto-escaped): model list and search,
+//! model page (files, revisions, signature badge, copyable verify command), owner
+//! (org/user) page, audit page. Account pages (login, tokens) are in `ui_account`.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use hallmark_store::{AccountKind, RepoQuery, Revision};
+use serde::Deserialize;
+
+use crate::access::{Auth, repo_for, repo_resource, revision_for};
+use crate::authz::Action;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::time::human;
+use crate::ui_account;
+
+/// Routes of the UI.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/audit", get(audit))
+        .route("/static/app.js", get(app_js))
+        .route(
+            "/login",
+            get(ui_account::login_form).post(ui_account::login),
+        )
+        .route("/logout", post(ui_account::logout))
+        .route(
+            "/settings/tokens",
+            get(ui_account::tokens).post(ui_account::create_token),
+        )
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(ui_account::revoke_token),
+        )
+        .route("/{owner}", get(owner_page))
+        .route("/{owner}/{name}", get(model_page))
+        .route("/{owner}/{name}/verify", post(ui_account::recheck))
+}
+
+/// Header data every page shows.
+#[derive(Debug, Default)]
+pub struct Nav {
+    /// Logged-in user.
+    pub user: Option<String>,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+impl Nav {
+    /// From the request's authentication.
+    #[must_use]
+    pub fn of(auth: &Auth) -> Self {
+        Self {
+            user: auth.0.subject.principal.as_ref().map(|p| p.name.clone()),
+            csrf: auth.0.csrf.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Renders a template, or a plain 500.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(s) => Html(s).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    nav: Nav,
+    title: String,
+    message: String,
+}
+
+/// A page with a message and a status code.
+pub fn message(auth: &Auth, status: StatusCode, title: &str, msg: &str) -> Response {
+    let mut r = render(&MessagePage {
+        nav: Nav::of(auth),
+        title: title.into(),
+        message: msg.into(),
+    });
+    *r.status_mut() = status;
+    r
+}
+
+fn error_page(auth: &Auth, e: &ApiError) -> Response {
+    message(
+        auth,
+        e.status,
+        e.status.canonical_reason().unwrap_or("Error"),
+        &e.message,
+    )
+}
+
+async fn app_js() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/javascript; charset=utf-8"),
+        )],
+        include_str!("../static/app.js"),
+    )
+        .into_response()
+}
+
+struct RepoRow {
+    full_name: String,
+    private: bool,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage {
+    nav: Nav,
+    query: String,
+    repos: Vec<RepoRow>,
+}
+
+/// `?q=` of the index page.
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+async fn repo_rows(
+    state: &AppState,
+    auth: &Auth,
+    search: Option<String>,
+    owner: Option<String>,
+) -> Result<Vec<RepoRow>, ApiError> {
+    let p = auth.0.subject.principal.as_ref();
+    let repos = state
+        .meta
+        .list_repos(&RepoQuery {
+            search,
+            owner,
+            viewer: p.map(|p| p.id),
+            viewer_is_admin: p.is_some_and(|p| p.admin),
+            limit: 200,
+            offset: 0,
+        })
+        .await?;
+    Ok(repos
+        .into_iter()
+        .filter(|r| auth.can(Action::ReadRepo, &repo_resource(r)))
+        .map(|r| RepoRow {
+            full_name: r.full_name(),
+            private: r.private,
+            updated: human(r.updated_at),
+        })
+        .collect())
+}
+
+async fn index(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let query = q.q.unwrap_or_default();
+    let search = (!query.trim().is_empty()).then(|| query.trim().to_owned());
+    match repo_rows(&state, &auth, search, None).await {
+        Ok(repos) => render(&IndexPage {
+            nav: Nav::of(&auth),
+            query,
+            repos,
+        }),
+        Err(e) => error_page(&auth, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "owner.html")]
+struct OwnerPage {
+    nav: Nav,
+    name: String,
+    kind: &'static str,
+    members: Vec<(String, String)>,
+    repos: Vec<RepoRow>,
+}
+
+async fn owner_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(owner): Path<String>,
+) -> Response {
+    let acct = match state.meta.account(&owner).await {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            return message(
+                &auth,
+                StatusCode::NOT_FOUND,
+                "Not found",
+                &format!("no user or organisation named {owner}"),
+            );
+        }
+        Err(e) => return error_page(&auth, &e.into()),
+    };
+    let members = if acct.kind == AccountKind::Org {
+        state
+            .meta
+            .members_of(acct.id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(u, r)| (u.name, r.to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    match repo_rows(&state, &auth, None, Some(acct.name.clone())).await {
+        Ok(repos) => render(&OwnerPage {
+            nav: Nav::of(&auth),
+            name: acct.name,
+            kind: if acct.kind == AccountKind::Org {
+                "organisation"
+            } else {
+                "user"
+            },
+            members,
+            repos,
+        }),
+        Err(e) => error_page(&auth, &e),
+    }
+}
+
+struct RevView {
+    commit: String,
+    uploader: String,
+    time: String,
+    status: &'static str,
+    identity: Option<String>,
+    issuer: Option<String>,
+    log_index: Option<i64>,
+    checked: Option<String>,
+    detail: Option<String>,
+    identity_changed_from: Option<String>,
+    verify_command: String,
+}
+
+struct FileRow {
+    commit: String,
+    path: String,
+    size: u64,
+    sha256: String,
+    short: String,
+}
+
+struct RevRow {
+    commit: String,
+    short: String,
+    uploader: String,
+    time: String,
+    status: &'static str,
+    changed: bool,
+    summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "model.html")]
+struct ModelPage {
+    nav: Nav,
+    full_name: String,
+    name: String,
+    private: bool,
+    rev: Option<RevView>,
+    files: Vec<FileRow>,
+    revisions: Vec<RevRow>,
+    can_recheck: bool,
+}
+
+/// `?rev=` of the model page.
+#[derive(Debug, Default, Deserialize)]
+pub struct RevQuery {
+    rev: Option<String>,
+}
+
+async fn model_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((owner, name)): Path<(String, String)>,
+    Query(q): Query<RevQuery>,
+) -> Response {
+    match model_page_inner(&state, &auth, &owner, &name, q.rev).await {
+        Ok(r) => r,
+        Err(e) => error_page(&auth, &e),
+    }
+}
+
+async fn model_page_inner(
+    state: &AppState,
+    auth: &Auth,
+    owner: &str,
+    name: &str,
+    rev: Option<String>,
+) -> Result<Response, ApiError> {
+    let repo = repo_for(state, auth, owner, name, Action::ReadRepo).await?;
+    let rev: Option<Revision> = match (rev, &repo.head) {
+        (Some(r), _) => Some(revision_for(state, &repo, &r).await?),
+        (None, Some(h)) => state.meta.revision(repo.id, h).await?,
+        (None, None) => None,
+    };
+    let files = match &rev {
+        Some(r) => state.meta.revision_files(repo.id, &r.commit).await?,
+        None => Vec::new(),
+    };
+    let revisions = state.meta.revisions(repo.id, 100).await?;
+    let view = rev.as_ref().map(|r| RevView {
+        commit: r.commit.clone(),
+        uploader: r.uploader.clone(),
+        time: human(r.created_at),
+        status: r.signature.status.as_str(),
+        identity: r.signature.identity.clone(),
+        issuer: r.signature.issuer.clone(),
+        log_index: r.signature.log_index,
+        checked: r.signature.checked_at.map(human),
+        detail: r.signature.detail.clone(),
+        identity_changed_from: r.identity_changed_from.clone(),
+        verify_command: crate::hfapi::verify_command(state, &repo, r),
+    });
+    Ok(render(&ModelPage {
+        nav: Nav::of(auth),
+        full_name: repo.full_name(),
+        name: repo.name.clone(),
+        private: repo.private,
+        files: files
+            .into_iter()
+            .map(|f| FileRow {
+                commit: rev.as_ref().map(|r| r.commit.clone()).unwrap_or_default(),
+                short: f.sha256.get(..12).unwrap_or_default().to_owned(),
+                path: f.path,
+                size: f.size,
+                sha256: f.sha256,
+            })
+            .collect(),
+        revisions: revisions
+            .into_iter()
+            .map(|r| RevRow {
+                short: r.commit.get(..12).unwrap_or_default().to_owned(),
+                commit: r.commit,
+                uploader: r.uploader,
+                time: human(r.created_at),
+                status: r.signature.status.as_str(),
+                changed: r.identity_changed_from.is_some(),
+                summary: r.summary,
+            })
+            .collect(),
+        rev: view,
+        can_recheck: auth.0.csrf.is_some()
+            && auth.can(Action::VerifyRevision, &repo_resource(&repo)),
+    }))
+}
+
+struct EventRow {
+    time: String,
+    repo: String,
+    short: String,
+    uploader: String,
+    identity: String,
+    log_index: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Nav,
+    events: Vec<EventRow>,
+}
+
+async fn audit(State(state): State<AppState>, auth: Auth) -> Response {
+    match crate::hfapi::audit_events(&state, &auth, 500).await {
+        Ok(events) => render(&AuditPage {
+            nav: Nav::of(&auth),
+            events: events
+                .into_iter()
+                .map(|e| EventRow {
+                    time: human(e.created_at),
+                    short: e.commit.get(..12).unwrap_or_default().to_owned(),
+                    repo: e.repo,
+                    uploader: e.uploader,
+                    identity: e.signature.identity.unwrap_or_default(),
+                    log_index: e
+                        .signature
+                        .log_index
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    status: e.signature.status.as_str(),
+                })
+                .collect(),
+        }),
+        Err(e) => error_page(&auth, &e),
+    }
+}

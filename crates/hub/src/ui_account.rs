@@ -1,0 +1,333 @@
+//! Account pages of the UI: password login (argon2id), logout, the token page, and the
+//! signature re-check button. Every state-changing form carries the session's CSRF
+//! token (checked in constant time); the session cookie is `HttpOnly; SameSite=Lax`,
+//! and the login form checks `Origin` against the hub's public URL.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use hallmark_store::TokenScope;
+use serde::Deserialize;
+
+use crate::access::{Auth, repo_for, revision_for};
+use crate::auth::{
+    SESSION_COOKIE, SESSION_SECONDS, ct_eq, issue_token, random_b64, secret_hash, verify_password,
+};
+use crate::authz::{Action, Resource};
+use crate::state::AppState;
+use crate::time::human;
+use crate::ui::{Nav, message, render};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Nav,
+    error: Option<String>,
+}
+
+pub(crate) async fn login_form(auth: Auth) -> Response {
+    render(&LoginPage {
+        nav: Nav::of(&auth),
+        error: None,
+    })
+}
+
+/// The login form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginForm {
+    username: String,
+    password: String,
+}
+
+fn origin_ok(state: &AppState, headers: &HeaderMap) -> bool {
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true, // non-browser clients; SameSite cookies cover browsers
+        Some(o) => {
+            state.config.public_url.starts_with(o) && {
+                let rest = &state.config.public_url[o.len()..];
+                rest.is_empty() || rest.starts_with('/')
+            }
+        }
+    }
+}
+
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if !origin_ok(&state, &headers) {
+        return message(
+            &auth,
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "cross-site login refused",
+        );
+    }
+    let fail = |auth: &Auth| {
+        let mut r = render(&LoginPage {
+            nav: Nav::of(auth),
+            error: Some("Wrong user name or password.".into()),
+        });
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        r
+    };
+    let user = match state.meta.account(&f.username).await {
+        Ok(Some(u)) if u.kind == hallmark_store::AccountKind::User => u,
+        _ => {
+            // Same cost as a real check, so timing does not reveal which names exist.
+            let _ = verify_password(f.password, DUMMY_PHC.into()).await;
+            return fail(&auth);
+        }
+    };
+    let Ok(Some(phc)) = state.meta.password_hash(user.id).await else {
+        return fail(&auth);
+    };
+    if !verify_password(f.password, phc).await.unwrap_or(false) {
+        return fail(&auth);
+    }
+    let (Ok(sid), Ok(csrf)) = (random_b64(32), random_b64(32)) else {
+        return message(
+            &auth,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error",
+            "no randomness",
+        );
+    };
+    let Ok(hash) = secret_hash(sid.clone()).await else {
+        return message(
+            &auth,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error",
+            "hashing failed",
+        );
+    };
+    if state
+        .meta
+        .create_session(&hash, user.id, &csrf, crate::time::now() + SESSION_SECONDS)
+        .await
+        .is_err()
+    {
+        return message(
+            &auth,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error",
+            "could not create a session",
+        );
+    }
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{secure}"
+    );
+    let mut r = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// An argon2id hash of a random password, checked against when the user is unknown.
+const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3sQVLy3s7yFjW4rfbGJ7ZB8xMcYkn6n3bJ3t7wJg0p0";
+
+/// A form that only carries the CSRF token.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CsrfForm {
+    csrf: String,
+}
+
+fn csrf_ok(auth: &Auth, given: &str) -> bool {
+    auth.0
+        .csrf
+        .as_deref()
+        .is_some_and(|c| ct_eq(c.as_bytes(), given.as_bytes()))
+}
+
+fn csrf_refused(auth: &Auth) -> Response {
+    message(
+        auth,
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        "missing or wrong CSRF token; reload the page and try again",
+    )
+}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&auth, &f.csrf) {
+        return csrf_refused(&auth);
+    }
+    if let Some(h) = &auth.0.session_hash {
+        let _ = state.meta.delete_session(h).await;
+    }
+    let mut r = Redirect::to("/").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("hm_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    r
+}
+
+struct TokenRow {
+    id: i64,
+    label: String,
+    scope: &'static str,
+    created: String,
+    last_used: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    nav: Nav,
+    new_token: Option<String>,
+    tokens: Vec<TokenRow>,
+}
+
+async fn tokens_page(state: &AppState, auth: &Auth, new_token: Option<String>) -> Response {
+    let Some(p) = auth
+        .0
+        .subject
+        .principal
+        .as_ref()
+        .filter(|_| auth.0.csrf.is_some())
+    else {
+        return Redirect::to("/login").into_response();
+    };
+    let tokens = state.meta.tokens_of(p.id).await.unwrap_or_default();
+    render(&TokensPage {
+        nav: Nav::of(auth),
+        new_token,
+        tokens: tokens
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id,
+                label: t.label,
+                scope: t.scope.as_str(),
+                created: human(t.created_at),
+                last_used: t.last_used_at.map(human).unwrap_or_else(|| "never".into()),
+                revoked: t.revoked_at.is_some(),
+            })
+            .collect(),
+    })
+}
+
+pub(crate) async fn tokens(State(state): State<AppState>, auth: Auth) -> Response {
+    tokens_page(&state, &auth, None).await
+}
+
+/// The new-token form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewTokenForm {
+    csrf: String,
+    label: String,
+    scope: String,
+}
+
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<NewTokenForm>,
+) -> Response {
+    if !csrf_ok(&auth, &f.csrf) {
+        return csrf_refused(&auth);
+    }
+    let Some(p) = auth.0.subject.principal.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    if !auth.can(Action::ManageTokens, &Resource::User { id: p.id }) {
+        return message(
+            &auth,
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "you may not manage tokens",
+        );
+    }
+    let scope = if f.scope == "write" {
+        TokenScope::Write
+    } else {
+        TokenScope::Read
+    };
+    let label: String = f
+        .label
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
+    match issue_token(&*state.meta, p.id, &label, scope).await {
+        Ok((secret, _)) => tokens_page(&state, &auth, Some(secret)).await,
+        Err(e) => message(
+            &auth,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error",
+            &e.to_string(),
+        ),
+    }
+}
+
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&auth, &f.csrf) {
+        return csrf_refused(&auth);
+    }
+    let Some(p) = auth.0.subject.principal.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    if !auth.can(Action::ManageTokens, &Resource::User { id: p.id }) {
+        return message(
+            &auth,
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "you may not manage tokens",
+        );
+    }
+    let _ = state.meta.revoke_token(p.id, id).await;
+    Redirect::to("/settings/tokens").into_response()
+}
+
+/// The re-check form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RecheckForm {
+    csrf: String,
+    rev: String,
+}
+
+pub(crate) async fn recheck(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((owner, name)): Path<(String, String)>,
+    Form(f): Form<RecheckForm>,
+) -> Response {
+    if !csrf_ok(&auth, &f.csrf) {
+        return csrf_refused(&auth);
+    }
+    let result = async {
+        let repo = repo_for(&state, &auth, &owner, &name, Action::VerifyRevision).await?;
+        let rev = revision_for(&state, &repo, &f.rev).await?;
+        let st = crate::verify::check_revision(&state, &repo, &rev, true).await?;
+        state
+            .meta
+            .set_signature_state(repo.id, &rev.commit, &st)
+            .await?;
+        Ok::<_, crate::error::ApiError>(rev.commit)
+    }
+    .await;
+    match result {
+        Ok(commit) => Redirect::to(&format!("/{owner}/{name}?rev={commit}")).into_response(),
+        Err(e) => message(&auth, e.status, "Error", &e.message),
+    }
+}

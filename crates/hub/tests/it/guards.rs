@@ -1,0 +1,236 @@
+//! Authorization, privacy and input validation.
+
+use axum::http::{Method, StatusCode};
+
+use crate::harness::hub;
+
+#[tokio::test]
+async fn non_members_and_readers_cannot_publish_and_nothing_is_stored() {
+    let h = hub().await;
+    let before = h.blob_count();
+    for (who, token) in [
+        ("carol", &h.carol),
+        ("bob (reader)", &h.bob),
+        ("alice read token", &h.alice_read),
+    ] {
+        let r = h
+            .post_json(
+                "/api/models/acme/new-model/uploads",
+                Some(token),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.text());
+    }
+    let anon = h
+        .post_json(
+            "/api/models/acme/new-model/uploads",
+            None,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+    // a direct PUT without a session of one's own is refused before the body is read
+    h.push(&h.alice, "acme/existing", &[("a", b"a")], false)
+        .await;
+    let open = h
+        .post_json(
+            "/api/models/acme/existing/uploads",
+            Some(&h.alice),
+            serde_json::json!({}),
+        )
+        .await
+        .json();
+    let id = open["upload_id"].as_str().unwrap();
+    let r = h
+        .send(
+            Method::PUT,
+            &format!("/api/models/acme/existing/uploads/{id}/files/x.bin"),
+            Some(&h.carol),
+            &[],
+            b"evil".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = h
+        .post_json(
+            "/api/models/acme/existing/uploads",
+            Some(&h.carol),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.get("/api/models/acme/new-model", Some(&h.alice))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "no repo created"
+    );
+    assert_eq!(
+        h.blob_count(),
+        before + 2,
+        "only alice's file and signature were stored"
+    );
+}
+
+#[tokio::test]
+async fn private_repos_leak_nothing() {
+    let h = hub().await;
+    let r = h
+        .push(&h.alice, "acme/secret", &[("w.bin", b"secret bytes")], true)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    for uri in [
+        "/api/models/acme/secret",
+        "/acme/secret/resolve/main/w.bin",
+        "/api/models/acme/secret/tree/main",
+    ] {
+        let anon = h.get(uri, None).await;
+        assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(anon.header("x-error-code"), Some("RepoNotFound"));
+        assert!(!anon.text().contains("secret bytes"));
+        let carol = h.get(uri, Some(&h.carol)).await;
+        assert_eq!(carol.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(carol.header("x-error-code"), Some("RepoNotFound"));
+        // indistinguishable from a repo that does not exist
+        let ghost = h.get(&uri.replace("secret", "ghost"), Some(&h.carol)).await;
+        assert_eq!(
+            (ghost.status, ghost.header("x-error-code")),
+            (carol.status, carol.header("x-error-code"))
+        );
+        assert_eq!(
+            h.get(uri, Some(&h.bob)).await.status,
+            StatusCode::OK,
+            "reader member sees it: {uri}"
+        );
+    }
+    assert_eq!(
+        h.get("/acme/secret/resolve/main/w.bin", Some(&h.alice_read))
+            .await
+            .body,
+        b"secret bytes"
+    );
+    let list = h.get("/api/models", None).await.json();
+    assert!(list.as_array().unwrap().is_empty());
+    assert_eq!(
+        h.get("/api/models", Some(&h.bob))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        h.get("/api/audit", None)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!h.get("/", None).await.text().contains("acme/secret"));
+    // a bogus or revoked token is rejected outright
+    assert_eq!(
+        h.get("/api/models/acme/secret", Some("hm_bogus"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (tok, id) = hallmark_hub::admin::new_token(
+        &*h.state.meta,
+        "bob",
+        hallmark_store::TokenScope::Read,
+        "t",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        h.get("/api/models/acme/secret", Some(&tok)).await.status,
+        StatusCode::OK
+    );
+    hallmark_hub::admin::revoke_token(&*h.state.meta, "bob", id)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.get("/api/models/acme/secret", Some(&tok)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn unsafe_paths_and_bad_input_are_refused() {
+    let h = hub().await;
+    let open = h
+        .post_json(
+            "/api/models/alice/m/uploads",
+            Some(&h.alice),
+            serde_json::json!({}),
+        )
+        .await
+        .json();
+    let id = open["upload_id"].as_str().unwrap();
+    for p in [
+        "../evil",
+        "a/../../evil",
+        "%2e%2e/evil",
+        "a//b",
+        "model.sig",
+        ".git/config",
+        "a%5Cb",
+        "%2Fetc%2Fpasswd",
+        "x%00y",
+    ] {
+        let r = h
+            .send(
+                Method::PUT,
+                &format!("/api/models/alice/m/uploads/{id}/files/{p}"),
+                Some(&h.alice),
+                &[],
+                b"x".to_vec(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{p}: {}", r.text());
+    }
+    // announced digest must match
+    let r = h
+        .send(
+            Method::PUT,
+            &format!("/api/models/alice/m/uploads/{id}/files/a.bin"),
+            Some(&h.alice),
+            &[("x-content-sha256", &"0".repeat(64))],
+            b"x".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // nothing uploaded: nothing to commit, and no revision appears
+    let r = h
+        .post_json(
+            &format!("/api/models/alice/m/uploads/{id}/commit"),
+            Some(&h.alice),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(h.get("/api/models/alice/m", Some(&h.alice)).await.json()["sha"].is_null());
+    // bad names
+    let r = h
+        .post_json(
+            "/api/models/alice/..x/uploads",
+            Some(&h.alice),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        h.post_json(
+            "/api/models/nobody/x/uploads",
+            Some(&h.alice),
+            serde_json::json!({})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,0 +1,10 @@
+//! In-process tests of the hub's HTTP application (`tower::ServiceExt::oneshot`, no
+//! sockets): upload → sign → revision → HF-compatible reads → independent verification,
+//! and the authorization, privacy and input-validation bars.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod flow;
+mod guards;
+mod harness;
+mod ui;
