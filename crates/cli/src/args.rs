@@ -38,6 +38,14 @@ pub(crate) enum Command {
     /// Scan model files for code-execution payloads, without loading them.
     #[command(after_help = crate::scan::EXIT_HELP)]
     Scan(ScanArgs),
+    /// Write an AI-BOM for a model: CycloneDX 1.6 ML-BOM or SPDX 3.0.1 AI/Dataset.
+    Bom(crate::bom::BomArgs),
+    /// SLSA provenance for ML training: `train` writes it, `verify` checks it.
+    #[command(subcommand)]
+    Attest(crate::attest::AttestCommand),
+    /// Decide whether a model may be used (signature, scan, provenance, BOM) and score it.
+    #[command(subcommand)]
+    Policy(crate::policy::PolicyCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,8 +3,10 @@
 //! Thin glue over `hallmark-signing`; see `hallmark --help`.
 
 mod args;
+mod attest;
+mod bom;
+mod policy;
 mod inspect;
-mod log;
 mod log;
 mod progress;
 mod scan;
@@ -45,9 +47,11 @@ fn main() -> ExitCode {
         Command::Verify(m) => verify::run(m),
         Command::Inspect(a) => inspect::run(&a),
         Command::Log(c) => log::run(c),
-        Command::Log(c) => log::run(c),
         Command::Sigstore(c) => sigstore::run(c),
         Command::Scan(a) => scan::run(&a),
+        Command::Bom(a) => bom::run(&a),
+        Command::Attest(c) => attest::run(c),
+        Command::Policy(c) => policy::run(c),
     };
     ExitCode::from(code)
 }
