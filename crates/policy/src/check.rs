@@ -172,7 +172,7 @@ fn check_signatures(
         let result = authenticate(trust, &what, &bytes, &mut |v| {
             verify_model(&inputs.model, &bytes, v, &opts)
                 .map(|ok| (ok.clone(), ok.signer))
-                .map_err(|e| e.to_string())
+                .map_err(|e| describe_verify_error(&e))
         });
         match result {
             Ok((verified, signer)) => {
@@ -332,10 +332,10 @@ fn check_provenance(
                 ),
             );
         }
-        if p.require_pinned_lineage && d.sha256().is_none() {
+        if p.require_pinned_lineage && !is_pinned(d) {
             run.refuse(
                 "provenance",
-                format!("{what}: {noun} {uri} is not pinned by digest (pinned lineage required)"),
+                format!("{what}: {noun} {uri} is not pinned (no digest, and its purl has no @version); pinned lineage is required"),
             );
         }
     }
@@ -402,4 +402,34 @@ fn check_bom(
     }
     facts.bom = Some(f);
     Ok(())
+}
+
+/// A verification error with every difference named.
+fn describe_verify_error(e: &hallmark_signing::VerifyError) -> String {
+    match e {
+        hallmark_signing::VerifyError::Mismatch(diffs) => {
+            let shown: Vec<String> = diffs.iter().take(20).map(ToString::to_string).collect();
+            let more = diffs.len().saturating_sub(shown.len());
+            let more = if more > 0 {
+                format!("; … and {more} more")
+            } else {
+                String::new()
+            };
+            format!("{e}: {}{more}", shown.join("; "))
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// Pinned: resolved by digest, or named by a purl with a version (an immutable revision
+/// for hub purls).
+pub(crate) fn is_pinned(d: &hallmark_provenance::statement::ResourceDescriptor) -> bool {
+    d.sha256().is_some()
+        || d.uri.as_deref().is_some_and(|u| {
+            let base = hallmark_bom::purl::without_qualifiers(u);
+            base.starts_with("pkg:")
+                && base
+                    .rsplit_once('@')
+                    .is_some_and(|(_, v)| !v.is_empty() && !v.contains('/'))
+        })
 }

@@ -129,7 +129,7 @@ pub(crate) fn scorecard(facts: &Facts, model: &Artifact) -> Scorecard {
                 .iter()
                 .filter(|d| matches!(d.role(), Some("baseModel" | "trainedOn" | "testedOn")))
                 .collect();
-            let pinned = deps.iter().filter(|d| d.sha256().is_some()).count();
+            let pinned = deps.iter().filter(|d| crate::check::is_pinned(d)).count();
             let builder = &p.statement.predicate.run_details.builder.id;
             (
                 check(
@@ -152,7 +152,10 @@ pub(crate) fn scorecard(facts: &Facts, model: &Artifact) -> Scorecard {
                         "Pinned-Lineage",
                         ratio(pinned, deps.len()),
                         5,
-                        format!("{pinned}/{} inputs pinned by digest", deps.len()),
+                        format!(
+                            "{pinned}/{} inputs pinned (digest or purl version)",
+                            deps.len()
+                        ),
                         "attest datasets and base model from local copies so they are pinned by digest",
                     )
                 },

@@ -12,6 +12,7 @@ mod adversarial;
 mod golden;
 mod oms;
 mod roundtrip;
+mod mlsecops;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
