@@ -5,9 +5,9 @@
 mod args;
 mod attest;
 mod bom;
-mod policy;
 mod inspect;
 mod log;
+mod policy;
 mod progress;
 mod scan;
 mod sign;

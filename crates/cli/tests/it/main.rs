@@ -10,9 +10,9 @@
 
 mod adversarial;
 mod golden;
+mod mlsecops;
 mod oms;
 mod roundtrip;
-mod mlsecops;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
