@@ -7,7 +7,7 @@
 #
 # Environment (passed through to crates/tlog/examples/tlog_bench.rs):
 #   TLOG_BENCH_N=N              entries (default 1000000; e.g. 20000 for a smoke run)
-#   TLOG_BENCH_SUBMITTERS=N     concurrent submitters (default 8000)
+#   TLOG_BENCH_SUBMITTERS=N     concurrent submitters (default 5000)
 #   TLOG_BENCH_ENTRY_BYTES=N    entry size (default 1836, a real dsse body with a certificate)
 #   TLOG_BENCH_DIR=dir          parent directory of the log (default: system temp dir)
 #   TLOG_BENCH_VERIFY=1         audit the whole log afterwards;  TLOG_BENCH_KEEP=1 keep it

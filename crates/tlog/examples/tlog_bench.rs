@@ -5,7 +5,7 @@
 //! production: the sequencer computes the proof, the submitter signs its SET.
 //!
 //! Environment: `TLOG_BENCH_N` (default 1,000,000), `TLOG_BENCH_SUBMITTERS` (concurrent
-//! submitters, default 8,000; by Little's law 20,000 entries/s at ~250 ms per durable batch needs ~5,000 in flight), `TLOG_BENCH_ENTRY_BYTES` (default 1,836, the size of a real
+//! submitters, default 5,000; by Little's law 20,000 entries/s at ~250 ms per durable batch needs ~5,000 in flight), `TLOG_BENCH_ENTRY_BYTES` (default 1,836, the size of a real
 //! `dsse` body with a Fulcio certificate), `TLOG_BENCH_DIR` (parent directory; default the
 //! system temp dir), `TLOG_BENCH_KEEP=1` to keep the log, `TLOG_BENCH_VERIFY=1` to audit it
 //! afterwards.
@@ -49,7 +49,7 @@ fn dir_size(p: &std::path::Path) -> (u64, u64) {
 
 fn main() {
     let n = env_u64("TLOG_BENCH_N", 1_000_000);
-    let submitters = env_u64("TLOG_BENCH_SUBMITTERS", 8_000).max(1);
+    let submitters = env_u64("TLOG_BENCH_SUBMITTERS", 5_000).max(1);
     let entry_bytes = env_u64("TLOG_BENCH_ENTRY_BYTES", 1_836) as usize;
     let with_set = std::env::var("TLOG_BENCH_SET").map_or(true, |v| v != "0");
     let parent = std::env::var_os("TLOG_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
