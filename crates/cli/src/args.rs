@@ -29,6 +29,13 @@ pub(crate) enum Command {
     Verify(VerifyMethod),
     /// Decode a signature and show what it claims, WITHOUT verifying anything.
     Inspect(InspectArgs),
+    /// Run and administer the model hub (`hub serve`, `hub admin ...`).
+    #[command(subcommand)]
+    Hub(crate::hub::HubCommand),
+    /// Upload a model directory to a hub as a new revision (the hub signs it).
+    Push(crate::push::PushArgs),
+    /// Download a model from a hub and verify its signature.
+    Pull(crate::pull::PullArgs),
     /// Transparency-log tools (audit a log like a monitor / witness).
     #[command(subcommand)]
     Log(crate::log::LogCommand),

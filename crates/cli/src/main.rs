@@ -13,6 +13,10 @@ mod scan;
 mod sign;
 mod sigstore;
 mod verify;
+mod hub;
+mod hubclient;
+mod pull;
+mod push;
 
 use std::process::ExitCode;
 
@@ -46,6 +50,9 @@ fn main() -> ExitCode {
         Command::Sign(m) => sign::run(m),
         Command::Verify(m) => verify::run(m),
         Command::Inspect(a) => inspect::run(&a),
+        Command::Hub(c) => hub::run(c),
+        Command::Push(a) => push::run(&a),
+        Command::Pull(a) => pull::run(&a),
         Command::Log(c) => log::run(c),
         Command::Sigstore(c) => sigstore::run(c),
         Command::Scan(a) => scan::run(&a),

@@ -52,7 +52,9 @@ pub fn signature_json(state: &AppState, repo: &Repo, rev: &Revision) -> Value {
     })
 }
 
-/// The shell commands that verify a downloaded revision with the reference CLI.
+/// The shell commands that verify a revision downloaded with `hf download --local-dir
+/// {name}` using the reference CLI (`.cache/` is where `huggingface_hub` keeps its
+/// download metadata inside the directory).
 #[must_use]
 pub fn verify_command(state: &AppState, repo: &Repo, rev: &Revision) -> String {
     let base = &state.config.public_url;
@@ -63,10 +65,10 @@ pub fn verify_command(state: &AppState, repo: &Repo, rev: &Revision) -> String {
         &rev.signature.issuer,
     ) {
         (Some(tc), Some(id), Some(iss)) => format!(
-            "curl -so trust_config.json {tc} && model_signing verify sigstore {dir} --signature {dir}/model.sig --trust_config trust_config.json --identity {id} --identity_provider {iss}"
+            "curl -so trust_config.json {tc} && model_signing verify sigstore {dir} --signature {dir}/model.sig --trust_config trust_config.json --identity {id} --identity_provider {iss} --ignore-paths {dir}/.cache"
         ),
         _ => format!(
-            "curl -so hub.pub {base}/api/signing-key.pem && model_signing verify key {dir} --signature {dir}/model.sig --public_key hub.pub"
+            "curl -so hub.pub {base}/api/signing-key.pem && model_signing verify key {dir} --signature {dir}/model.sig --public_key hub.pub --ignore-paths {dir}/.cache"
         ),
     }
 }

@@ -268,6 +268,7 @@ struct ModelPage {
     nav: Nav,
     full_name: String,
     name: String,
+    hub_url: String,
     private: bool,
     rev: Option<RevView>,
     files: Vec<FileRow>,
@@ -328,6 +329,7 @@ async fn model_page_inner(
         nav: Nav::of(auth),
         full_name: repo.full_name(),
         name: repo.name.clone(),
+        hub_url: state.config.public_url.clone(),
         private: repo.private,
         files: files
             .into_iter()

@@ -1,0 +1,193 @@
+//! The HTTP client side of the hub commands (`push`, `pull`): connection settings,
+//! URL building, error answers.
+
+use std::io::IsTerminal as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+
+/// Where the hub is and how to authenticate.
+#[derive(Debug, Args)]
+pub(crate) struct HubArgs {
+    /// Hub URL.
+    #[arg(long, env = "HALLMARK_HUB", default_value = "http://127.0.0.1:8080")]
+    pub(crate) hub: String,
+    /// API token (hm_…).
+    #[arg(long, env = "HALLMARK_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+    /// Parallel transfers.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) jobs: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+/// A configured client.
+pub(crate) struct Client {
+    pub(crate) base: String,
+    pub(crate) token: Option<String>,
+    pub(crate) agent: ureq::Agent,
+}
+
+/// A failed call: the message to print.
+pub(crate) type CallResult<T> = Result<T, String>;
+
+impl Client {
+    pub(crate) fn new(args: &HubArgs) -> Self {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .root_certs(RootCerts::WebPki)
+            .unversioned_rustls_crypto_provider(provider)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .max_idle_connections_per_host(args.jobs.max(1) * 2)
+            .build()
+            .into();
+        Self {
+            base: args.hub.trim_end_matches('/').to_owned(),
+            token: args.token.clone().filter(|t| !t.is_empty()),
+            agent,
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub(crate) fn auth<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(t) => req.header("Authorization", &format!("Bearer {t}")),
+            None => req,
+        }
+    }
+
+    /// GET returning JSON.
+    pub(crate) fn get_json(&self, path: &str) -> CallResult<Value> {
+        let url = self.url(path);
+        let resp = self
+            .auth(self.agent.get(&url))
+            .call()
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        json_answer("GET", &url, resp)
+    }
+
+    /// POST a JSON body, returning JSON.
+    pub(crate) fn post_json(&self, path: &str, body: &Value) -> CallResult<Value> {
+        let url = self.url(path);
+        let resp = self
+            .auth(
+                self.agent
+                    .post(&url)
+                    .header("Content-Type", "application/json"),
+            )
+            .send(body.to_string())
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        json_answer("POST", &url, resp)
+    }
+}
+
+/// Reads a JSON answer; non-2xx become the server's `error` message.
+pub(crate) fn json_answer(
+    method: &str,
+    url: &str,
+    mut resp: ureq::http::Response<ureq::Body>,
+) -> CallResult<Value> {
+    let status = resp.status();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(256 * 1024 * 1024)
+        .read_to_string()
+        .map_err(|e| format!("{method} {url}: reading the answer: {e}"))?;
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if status.is_success() {
+        return Ok(v);
+    }
+    let msg = v
+        .get("error")
+        .and_then(Value::as_str)
+        .unwrap_or(text.trim());
+    Err(format!("{method} {url}: {status}: {msg}"))
+}
+
+/// Percent-encodes each segment of a repo-relative path (keeps `/`).
+pub(crate) fn encode_path(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Splits `owner/name`.
+pub(crate) fn split_repo(repo: &str) -> CallResult<(&str, &str)> {
+    match repo.split_once('/') {
+        Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => Ok((o, n)),
+        _ => Err(format!("repository must be owner/name, got {repo:?}")),
+    }
+}
+
+/// A byte progress bar on a terminal (hidden otherwise or with `--quiet`).
+pub(crate) fn bar(quiet: bool, total: u64, verb: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() || std::env::var_os("NO_PROGRESS").is_some() {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    b.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {verb} [{{bar:30}}] {{bytes}}/{{total_bytes}} {{binary_bytes_per_sec}} ETA {{eta}} {{msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    b.enable_steady_tick(Duration::from_millis(120));
+    b
+}
+
+/// Runs `work(i)` for `0..n` on `jobs` threads; stops at the first error.
+pub(crate) fn parallel(
+    n: usize,
+    jobs: usize,
+    work: impl Fn(usize) -> CallResult<()> + Sync,
+) -> CallResult<()> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let first_err: Mutex<Option<String>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, 64).min(n.max(1)) {
+            s.spawn(|| {
+                while !failed.load(Ordering::SeqCst) {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    if let Err(e) = work(i) {
+                        failed.store(true, Ordering::SeqCst);
+                        if let Ok(mut g) = first_err.lock() {
+                            g.get_or_insert(e);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    match first_err.into_inner().ok().flatten() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,301 @@
+//! `hallmark pull owner/name [--revision R] DIR`: download a revision (checking every
+//! file's SHA-256 as it arrives) and verify its signature before reporting success.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::digest::{Context, SHA256};
+use clap::Args;
+use hallmark_crypto::PublicKey;
+use hallmark_signing::keyless::KeylessVerifier;
+use hallmark_signing::verify::{EnvelopeVerifier, KeyVerifier};
+use hallmark_signing::{VerifyOptions, verify_model};
+use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
+use indicatif::ProgressBar;
+use serde_json::Value;
+
+use crate::hubclient::{CallResult, Client, HubArgs, bar, encode_path, parallel, split_repo};
+use crate::{EXIT_FAILED, EXIT_INPUT};
+
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// Repository, owner/name.
+    repo: String,
+    /// Destination directory (created; must be empty unless --force).
+    dir: PathBuf,
+    #[command(flatten)]
+    hub: HubArgs,
+    /// Branch or commit.
+    #[arg(long, short, default_value = "main")]
+    revision: String,
+    /// Pin the hub's public key (key-signed hubs) instead of fetching it from the hub.
+    #[arg(long = "public-key", alias = "public_key")]
+    public_key: Option<PathBuf>,
+    /// Require this signer identity (e.g. https://hub.example/alice).
+    #[arg(long)]
+    identity: Option<String>,
+    /// Write into a non-empty directory.
+    #[arg(long)]
+    force: bool,
+    /// Accept a revision without signature (reported, exit 0).
+    #[arg(long = "allow-unsigned")]
+    allow_unsigned: bool,
+}
+
+struct Remote {
+    path: String,
+    size: u64,
+    sha256: String,
+}
+
+fn safe_rel(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && !p.contains('\\')
+        && !p.chars().any(char::is_control)
+        && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+/// What every download shares.
+struct Fetch<'a> {
+    client: &'a Client,
+    /// `/{owner}/{name}/resolve/{commit}`
+    base: String,
+    dir: &'a Path,
+    tmp: &'a Path,
+    pb: &'a ProgressBar,
+}
+
+fn fetch(job: &Fetch<'_>, f: &Remote, i: usize) -> CallResult<()> {
+    let (client, dir, tmp, pb) = (job.client, job.dir, job.tmp, job.pb);
+    let url = client.url(&format!("{}/{}", job.base, encode_path(&f.path)));
+    let mut resp = client
+        .auth(client.agent.get(&url))
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("GET {url}: {}", resp.status()));
+    }
+    let part = tmp.join(i.to_string());
+    let mut out = std::fs::File::create(&part)
+        .map_err(|e| format!("cannot write {}: {e}", part.display()))?;
+    let mut reader = resp.body_mut().as_reader();
+    let mut ctx = Context::new(&SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut got = 0u64;
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| format!("downloading {}: {e}", f.path))?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+        out.write_all(&buf[..n])
+            .map_err(|e| format!("cannot write {}: {e}", part.display()))?;
+        got += n as u64;
+        pb.inc(n as u64);
+    }
+    let digest = hex::encode(ctx.finish());
+    if got != f.size || digest != f.sha256 {
+        return Err(format!(
+            "{} arrived corrupted (sha256:{digest}, {got} bytes; expected sha256:{}, {} bytes)",
+            f.path, f.sha256, f.size
+        ));
+    }
+    let dest = dir.join(&f.path);
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::rename(&part, &dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))
+}
+
+pub(crate) fn run(a: &PullArgs) -> u8 {
+    match pull(a) {
+        Ok(()) => 0,
+        Err((code, msg)) => {
+            eprintln!("Error: {msg}");
+            code
+        }
+    }
+}
+
+fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
+    let input = |m: String| (EXIT_INPUT, m);
+    let failed = |m: String| (EXIT_FAILED, m);
+    let (owner, name) = split_repo(&a.repo).map_err(input)?;
+    if a.dir.exists()
+        && !a.force
+        && std::fs::read_dir(&a.dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(input(format!(
+            "{} is not empty (use --force to write into it)",
+            a.dir.display()
+        )));
+    }
+    let client = Client::new(&a.hub);
+    let rev = encode_path(&a.revision).replace('/', "%2F");
+    let info = client
+        .get_json(&format!("/api/models/{owner}/{name}/revision/{rev}"))
+        .map_err(failed)?;
+    let commit = info
+        .get("sha")
+        .and_then(Value::as_str)
+        .ok_or_else(|| failed("the hub sent no commit id".into()))?
+        .to_owned();
+    let mut files = Vec::new();
+    for s in info
+        .get("siblings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let path = s
+            .get("rfilename")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if !safe_rel(&path) {
+            return Err(failed(format!(
+                "the hub listed an unsafe file name {path:?}"
+            )));
+        }
+        let size = s.get("size").and_then(Value::as_u64).unwrap_or(0);
+        let sha256 = s
+            .pointer("/lfs/sha256")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        files.push(Remote { path, size, sha256 });
+    }
+    std::fs::create_dir_all(&a.dir)
+        .map_err(|e| input(format!("cannot create {}: {e}", a.dir.display())))?;
+    let tmp = a.dir.join(".hallmark-pull");
+    std::fs::create_dir_all(&tmp)
+        .map_err(|e| input(format!("cannot create {}: {e}", tmp.display())))?;
+    let total = files.iter().map(|f| f.size).sum();
+    let pb = bar(a.hub.quiet, total, "downloading");
+    let job = Fetch {
+        client: &client,
+        base: format!("/{owner}/{name}/resolve/{commit}"),
+        dir: &a.dir,
+        tmp: &tmp,
+        pb: &pb,
+    };
+    let res = parallel(files.len(), a.hub.jobs, |i| fetch(&job, &files[i], i));
+    pb.finish_and_clear();
+    let _ = std::fs::remove_dir_all(&tmp);
+    res.map_err(failed)?;
+    println!(
+        "{owner}/{name}: downloaded {} files at revision {commit} into {}",
+        files.len(),
+        a.dir.display()
+    );
+
+    let sig = info
+        .pointer("/hallmark/signature")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let sig_path = a.dir.join("model.sig");
+    if !files.iter().any(|f| f.path == "model.sig") {
+        if a.allow_unsigned {
+            println!("warning: revision {commit} is NOT signed");
+            return Ok(());
+        }
+        return Err(failed(format!(
+            "revision {commit} is not signed (use --allow-unsigned to accept it)"
+        )));
+    }
+    let hub_identity = sig
+        .get("identity")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let issuer = sig
+        .get("issuer")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if let Some(want) = &a.identity
+        && *want != hub_identity
+    {
+        return Err(failed(format!(
+            "signer identity is {hub_identity:?}, not the required {want:?}"
+        )));
+    }
+    let verifier: Box<dyn EnvelopeVerifier> = match sig.get("method").and_then(Value::as_str) {
+        Some("sigstore") => {
+            let url = sig
+                .get("trust_config_url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| failed("no trust_config_url".into()))?;
+            let tc = client
+                .get_json(url.strip_prefix(&client.base).unwrap_or(url))
+                .map_err(failed)?;
+            let trust = TrustedRoot::from_client_trust_config_json(tc.to_string().as_bytes())
+                .map_err(|e| failed(e.to_string()))?;
+            Box::new(KeylessVerifier {
+                trust,
+                policy: IdentityPolicy {
+                    identity: Some(hub_identity.clone()),
+                    identity_regex: None,
+                    issuer: issuer.clone(),
+                },
+            })
+        }
+        _ => {
+            let pem = match &a.public_key {
+                Some(p) => crate::read_input("public key", p).map_err(input)?,
+                None => client_get_bytes(&client, "/api/signing-key.pem").map_err(failed)?,
+            };
+            let key =
+                PublicKey::from_pem(&pem).map_err(|e| failed(format!("hub public key: {e}")))?;
+            if a.public_key.is_none() {
+                eprintln!(
+                    "note: trusting the hub's published key {} (pin it with --public-key)",
+                    key.fingerprint()
+                );
+            }
+            Box::new(KeyVerifier { key })
+        }
+    };
+    let bundle = std::fs::read(&sig_path)
+        .map_err(|e| input(format!("cannot read {}: {e}", sig_path.display())))?;
+    let opts = VerifyOptions {
+        signature_path: Some(sig_path.clone()),
+        ..VerifyOptions::default()
+    };
+    match verify_model(&a.dir, &bundle, verifier.as_ref(), &opts) {
+        Ok(v) => {
+            println!(
+                "Verified: {} files match the signature ({} method), signed by {hub_identity} (issuer {issuer})",
+                v.resources, v.method
+            );
+            Ok(())
+        }
+        Err(e) => Err(failed(format!(
+            "verification FAILED, do not use the files in {}: {e}",
+            a.dir.display()
+        ))),
+    }
+}
+
+fn client_get_bytes(client: &Client, path: &str) -> CallResult<Vec<u8>> {
+    let url = client.url(path);
+    let mut resp = client
+        .agent
+        .get(&url)
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("GET {url}: {}", resp.status()));
+    }
+    resp.body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .map_err(|e| format!("GET {url}: {e}"))
+}

@@ -1,0 +1,219 @@
+//! `hallmark push DIR owner/name`: upload a model directory as a new revision; the hub
+//! signs it on upload. Files stream from disk (hashed on the way, and checked against
+//! the digest the hub computed), in parallel, with a progress bar.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::digest::{Context, SHA256};
+use clap::Args;
+use indicatif::ProgressBar;
+use serde_json::{Value, json};
+
+use crate::hubclient::{
+    CallResult, Client, HubArgs, bar, encode_path, json_answer, parallel, split_repo,
+};
+use crate::{EXIT_FAILED, EXIT_INPUT};
+
+#[derive(Debug, Args)]
+pub(crate) struct PushArgs {
+    /// The model directory.
+    dir: PathBuf,
+    /// Target repository, owner/name (created on first push).
+    repo: String,
+    #[command(flatten)]
+    hub: HubArgs,
+    /// Create the repository private.
+    #[arg(long)]
+    private: bool,
+    /// Commit message.
+    #[arg(long, short, default_value = "")]
+    message: String,
+}
+
+struct LocalFile {
+    rel: String,
+    path: PathBuf,
+    size: u64,
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<LocalFile>,
+    notes: &mut Vec<String>,
+) -> CallResult<()> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let path = entry.path();
+        let rel = path
+            .strip_prefix(root)
+            .ok()
+            .and_then(|p| p.to_str())
+            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+            .ok_or_else(|| format!("file name is not UTF-8: {}", path.display()))?;
+        let ft = entry
+            .file_type()
+            .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+        if rel == ".git" {
+            continue;
+        }
+        if ft.is_symlink() {
+            notes.push(format!("skipped symbolic link {rel}"));
+        } else if ft.is_dir() {
+            walk(root, &path, out, notes)?;
+        } else if rel == "model.sig" {
+            notes.push("skipped model.sig: the hub signs every revision itself".into());
+        } else {
+            let size = entry
+                .metadata()
+                .map_err(|e| format!("cannot stat {}: {e}", path.display()))?
+                .len();
+            out.push(LocalFile { rel, path, size });
+        }
+    }
+    Ok(())
+}
+
+/// Hashes what it reads and advances the progress bar.
+struct Tee<'a> {
+    inner: std::fs::File,
+    ctx: &'a mut Context,
+    bar: &'a ProgressBar,
+}
+
+impl Read for Tee<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.ctx.update(&buf[..n]);
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+fn put_file(client: &Client, base: &str, f: &LocalFile, bar: &ProgressBar) -> CallResult<()> {
+    let url = client.url(&format!("{base}/files/{}", encode_path(&f.rel)));
+    let file = std::fs::File::open(&f.path)
+        .map_err(|e| format!("cannot read {}: {e}", f.path.display()))?;
+    let mut ctx = Context::new(&SHA256);
+    let mut tee = Tee {
+        inner: file,
+        ctx: &mut ctx,
+        bar,
+    };
+    let resp = client
+        .auth(client.agent.put(&url))
+        .header("Content-Type", "application/octet-stream")
+        .header("Content-Length", &f.size.to_string())
+        .send(ureq::SendBody::from_reader(&mut tee))
+        .map_err(|e| format!("uploading {}: {e}", f.rel))?;
+    let answer = json_answer("PUT", &url, resp)?;
+    let local = hex::encode(ctx.finish());
+    if answer.get("sha256").and_then(Value::as_str) != Some(local.as_str()) {
+        return Err(format!(
+            "{} changed while uploading or was corrupted in transit (sent sha256:{local}, hub stored {})",
+            f.rel,
+            answer.get("sha256").and_then(Value::as_str).unwrap_or("?")
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn run(a: &PushArgs) -> u8 {
+    match push(a) {
+        Ok(()) => 0,
+        Err((code, msg)) => {
+            eprintln!("Error: {msg}");
+            code
+        }
+    }
+}
+
+fn push(a: &PushArgs) -> Result<(), (u8, String)> {
+    let input = |m: String| (EXIT_INPUT, m);
+    let failed = |m: String| (EXIT_FAILED, m);
+    let (owner, name) = split_repo(&a.repo).map_err(input)?;
+    if !a.dir.is_dir() {
+        return Err(input(format!("{} is not a directory", a.dir.display())));
+    }
+    let mut files = Vec::new();
+    let mut notes = Vec::new();
+    walk(&a.dir, &a.dir, &mut files, &mut notes).map_err(input)?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    if files.is_empty() {
+        return Err(input(format!("{} has no files to push", a.dir.display())));
+    }
+    if a.hub.token.is_none() {
+        return Err(input(
+            "a write token is needed: --token or HALLMARK_TOKEN".into(),
+        ));
+    }
+    let client = Client::new(&a.hub);
+    let open = client
+        .post_json(
+            &format!("/api/models/{owner}/{name}/uploads"),
+            &json!({ "private": a.private }),
+        )
+        .map_err(failed)?;
+    let id = open
+        .get("upload_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| failed("the hub sent no upload id".into()))?;
+    let base = format!("/api/models/{owner}/{name}/uploads/{id}");
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    let pb = bar(a.hub.quiet, total, "uploading");
+    // Big files first so the parallel tail is short.
+    files.sort_by_key(|f| std::cmp::Reverse(f.size));
+    let uploaded = parallel(files.len(), a.hub.jobs, |i| {
+        put_file(&client, &base, &files[i], &pb)
+    });
+    pb.finish_and_clear();
+    if let Err(e) = uploaded {
+        let _ = client.auth(client.agent.delete(&client.url(&base))).call();
+        return Err(failed(e));
+    }
+    let c = client
+        .post_json(&format!("{base}/commit"), &json!({ "summary": a.message }))
+        .map_err(failed)?;
+    let commit = c.get("commit").and_then(Value::as_str).unwrap_or("?");
+    let sig = c.get("signature").cloned().unwrap_or(Value::Null);
+    let status = sig
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    if c.get("unchanged").and_then(Value::as_bool) == Some(true) {
+        println!("{owner}/{name}: unchanged, still at {commit}");
+    } else {
+        println!(
+            "{owner}/{name}: pushed {} files ({total} bytes) as revision {commit}",
+            files.len()
+        );
+    }
+    println!(
+        "signature: {status}, signed by {} (issuer {}){}",
+        sig.get("identity").and_then(Value::as_str).unwrap_or("-"),
+        sig.get("issuer").and_then(Value::as_str).unwrap_or("-"),
+        sig.get("log_index")
+            .and_then(Value::as_i64)
+            .map(|i| format!(", log index {i}"))
+            .unwrap_or_default()
+    );
+    if let Some(prev) = sig.get("identity_changed_from").and_then(Value::as_str) {
+        eprintln!(
+            "warning: the signer identity changed; the previous revision was signed by {prev}"
+        );
+    }
+    if status != "verified" {
+        return Err(failed(format!(
+            "the hub could not verify the revision's signature: {}",
+            sig.get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or("no detail")
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# End to end test of the model hub (issue 7) with real processes and stock clients:
+#   hallmark hub serve on 127.0.0.1 (temp data dir) → users/org via `hub admin` while it runs →
+#   `hallmark push` → huggingface_hub.snapshot_download (real PyPI client, HF_ENDPOINT) →
+#   `model_signing verify key` (reference 1.1.1) with the hub's published key → flip a byte → refused;
+#   non-member upload → 403 and nothing stored; private repo without token → 401, no bytes;
+#   SIGKILL mid-upload → no partial revision, restart works, upload retried; path traversal and
+#   oversized headers refused; a 10,000-file model pushed, pulled and verified.
+#   usage: tests/hub/e2e.sh path/to/hallmark
+set -euo pipefail
+HM=$(realpath "${1:?usage: e2e.sh path/to/hallmark}")
+HF_VENV=${HF_VENV:-$HOME/.cache/hallmark-hf-venv}
+REF_VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
+if ! "$HF_VENV/bin/python" -c "import huggingface_hub" 2>/dev/null; then
+  echo "creating huggingface_hub venv in $HF_VENV"
+  python3 -m venv "$HF_VENV"
+  "$HF_VENV/bin/pip" install -q --disable-pip-version-check huggingface_hub
+fi
+if ! "$REF_VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
+  echo "creating reference venv in $REF_VENV"
+  python3 -m venv "$REF_VENV"
+  "$REF_VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
+fi
+PY="$HF_VENV/bin/python"
+MS="$REF_VENV/bin/model_signing"
+W=$(mktemp -d)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+cd "$W"
+export HALLMARK_HUB_DATA="$W/data" NO_PROGRESS=1 HF_HUB_DISABLE_TELEMETRY=1 HF_HOME="$W/hf-home"
+pass=0; fail=0
+ok() { pass=$((pass+1)); echo "PASS $*"; }
+bad() { fail=$((fail+1)); echo "FAIL $*"; }
+check() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then ok "$what"; else bad "$what"; tail -8 "$W/out.txt" | sed 's/^/    /'; fi; }
+refuse() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then bad "$what (accepted)"; tail -5 "$W/out.txt" | sed 's/^/    /'; else ok "$what"; fi; }
+
+start_hub() {
+  "$HM" hub serve --data-dir "$W/data" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do grep -q 'listening on' "$W/serve.log" && break; sleep 0.1; done
+  PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$')
+  HUB=http://127.0.0.1:$PORT
+  export HALLMARK_HUB=$HUB
+}
+blobs() { find "$W/data/blobs/blobs" -type f 2>/dev/null | wc -l; }
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+start_hub
+check "first start prints a one-time admin bootstrap token" grep -q 'bootstrap token' "$W/serve.log"
+echo "hub at $HUB"
+"$HM" hub admin user add alice --email alice@example.com >/dev/null
+echo 'alice-password-1' | "$HM" hub admin user add bob --password-stdin >/dev/null
+"$HM" hub admin user add carol >/dev/null
+"$HM" hub admin org add acme --owner alice >/dev/null
+"$HM" hub admin org member acme bob --role reader >/dev/null
+ALICE=$("$HM" hub admin token alice --scope write 2>/dev/null)
+CAROL=$("$HM" hub admin token carol --scope write 2>/dev/null)
+BOB_READ=$("$HM" hub admin token bob --scope read 2>/dev/null)
+ok "admin commands run against the live server's database"
+
+# --- the vertical slice -------------------------------------------------------------
+mkdir -p model/weights "model/sub dir"
+echo '{"hidden_size": 64}' > model/config.json
+: > model/empty.bin
+echo '*.safetensors filter=lfs' > model/.gitattributes
+head -c 3000000 /dev/urandom > model/weights/model.safetensors
+head -c 70000 /dev/urandom > "model/sub dir/naïve ü.bin"
+check "hallmark push (org maintainer)" "$HM" push model acme/demo --token "$ALICE" -m "first"
+COMMIT=$(curl -s "$HUB/api/models/acme/demo" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["sha"])')
+check "repo info: hallmark.signature verified, identity = {public-url}/alice" "$PY" - "$HUB" <<'PYEOF'
+import json, sys, urllib.request
+hub = sys.argv[1]
+d = json.load(urllib.request.urlopen(f"{hub}/api/models/acme/demo"))
+s = d["hallmark"]["signature"]
+assert s["status"] == "verified", s
+assert s["identity"] == f"{hub}/alice" and s["issuer"] == hub, s
+assert {x["rfilename"] for x in d["siblings"]} >= {"model.sig", "config.json", "weights/model.safetensors"}
+PYEOF
+check "snapshot_download (huggingface_hub, HF_ENDPOINT)" env HF_ENDPOINT="$HUB" "$PY" -c "
+from huggingface_hub import snapshot_download
+snapshot_download('acme/demo', local_dir='dl')
+p = snapshot_download('acme/demo')
+open('snap.txt','w').write(p)
+import huggingface_hub; print(huggingface_hub.__version__)"
+check "downloaded bytes identical" cmp model/weights/model.safetensors dl/weights/model.safetensors
+curl -s -o hub.pub "$HUB/api/signing-key.pem"
+check "model_signing verify key accepts the hub's signature (local dir)" "$MS" verify key dl --signature dl/model.sig --public_key hub.pub --ignore-paths dl/.cache
+SNAP=$(cat snap.txt)
+check "model_signing verify key accepts it (HF cache snapshot, symlinks)" "$MS" verify key "$SNAP" --signature "$SNAP/model.sig" --public_key hub.pub --allow_symlinks
+check "hallmark verify key accepts it" "$HM" verify key dl --signature dl/model.sig --public-key hub.pub --ignore-paths dl/.cache
+printf 'Z' | dd of=dl/weights/model.safetensors bs=1 seek=1234567 conv=notrunc status=none
+refuse "flipped byte: model_signing verify key refuses" "$MS" verify key dl --signature dl/model.sig --public_key hub.pub --ignore-paths dl/.cache
+refuse "flipped byte: hallmark verify key refuses" "$HM" verify key dl --signature dl/model.sig --public-key hub.pub --ignore-paths dl/.cache
+check "hallmark pull verifies before reporting success" "$HM" pull acme/demo pulled
+cp "$W/out.txt" "$W/pull.txt"
+check "pull reported verification" grep -q '^Verified:' "$W/pull.txt"
+check "hallmark pull --revision <commit> --public-key (pinned)" "$HM" pull acme/demo pulled2 --revision "$COMMIT" --public-key hub.pub
+
+# --- authorization --------------------------------------------------------------------
+before=$(blobs)
+echo "not yours" > model/extra.txt
+refuse "non-member push to the org is refused" "$HM" push model acme/demo --token "$CAROL"
+cp "$W/out.txt" "$W/carol.txt"
+check "… with 403" grep -q '403' "$W/carol.txt"
+refuse "read-only member push is refused" "$HM" push model acme/other --token "$BOB_READ"
+check "nothing stored by refused uploads" test "$(blobs)" = "$before"
+check "no repo created by a refused upload" test "$(status -H "Authorization: Bearer $ALICE" "$HUB/api/models/acme/other")" = 404
+
+# --- private repos --------------------------------------------------------------------
+mkdir -p secret && echo "top secret weights" > secret/w.bin
+check "push a private repo" "$HM" push secret acme/secret --private --token "$ALICE"
+check "private info without token → 401" test "$(status "$HUB/api/models/acme/secret")" = 401
+check "private resolve without token → 401" test "$(status "$HUB/acme/secret/resolve/main/w.bin")" = 401
+refuse "no bytes leaked without token" grep -rq "top secret" <(curl -s "$HUB/acme/secret/resolve/main/w.bin"; curl -s "$HUB/api/models/acme/secret/tree/main")
+check "private resolve for a non-member → 404 RepoNotFound" test "$(curl -s -D - -o /dev/null -H "Authorization: Bearer $CAROL" "$HUB/acme/secret/resolve/main/w.bin" | tr -d '\r' | grep -ci '^x-error-code: RepoNotFound')" = 1
+check "snapshot_download without token: RepositoryNotFoundError" env HF_ENDPOINT="$HUB" "$PY" -c "
+from huggingface_hub import snapshot_download
+from huggingface_hub.errors import RepositoryNotFoundError
+try:
+    snapshot_download('acme/secret', local_dir='nope', token=False)
+except RepositoryNotFoundError:
+    pass
+else:
+    raise SystemExit('downloaded a private repo without a token')"
+check "snapshot_download with a reader's token" env HF_ENDPOINT="$HUB" HF_TOKEN="$BOB_READ" "$PY" -c "
+from huggingface_hub import snapshot_download
+p = snapshot_download('acme/secret', local_dir='sec')
+assert open(p + '/w.bin').read() == 'top secret weights\n'"
+
+# --- hostile input --------------------------------------------------------------------
+UP=$(curl -s -X POST -H "Authorization: Bearer $ALICE" -H 'content-type: application/json' -d '{}' "$HUB/api/models/alice/paths/uploads" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["upload_id"])')
+for p in '../evil' '..%2Fevil' 'a/../../evil' '%2Fetc%2Fpasswd' 'model.sig' '.git/config' 'a%5Cb'; do
+  check "path traversal refused: $p" test "$(status --path-as-is -X PUT -H "Authorization: Bearer $ALICE" --data-binary x "$HUB/api/models/alice/paths/uploads/$UP/files/$p")" = 400
+done
+check "nothing escaped the blob store" test -z "$(find "$W" -name evil)"
+{ printf 'X-Big: '; head -c 200000 /dev/zero | tr '\0' a; echo; } > big-header.txt
+code=$(status -H @big-header.txt "$HUB/api/models/acme/demo" || true)
+check "oversized header refused ($code)" test "$code" = 431 -o "$code" = 400 -o "$code" = 000
+check "server alive after oversized header" test "$(status "$HUB/api/models/acme/demo")" = 200
+
+# --- SIGKILL in the middle of an upload ------------------------------------------------
+mkdir -p crash && head -c 40000000 /dev/urandom > crash/big.bin && echo '{}' > crash/config.json
+UP=$(curl -s -X POST -H "Authorization: Bearer $ALICE" -H 'content-type: application/json' -d '{}' "$HUB/api/models/acme/crash/uploads" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["upload_id"])')
+curl -s -X PUT -H "Authorization: Bearer $ALICE" --data-binary @crash/config.json "$HUB/api/models/acme/crash/uploads/$UP/files/config.json" >/dev/null
+curl -s --limit-rate 4M -X PUT -H "Authorization: Bearer $ALICE" -T crash/big.bin "$HUB/api/models/acme/crash/uploads/$UP/files/big.bin" >/dev/null 2>&1 &
+CURL_PID=$!
+sleep 3
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+wait "$CURL_PID" 2>/dev/null || true
+check "a half-written blob was in staging at the kill" test -n "$(ls -A "$W/data/blobs/staging" 2>/dev/null)"
+start_hub
+check "restart after SIGKILL" test "$(status "$HUB/api/models/acme/demo")" = 200
+check "no partial revision visible after the kill" "$PY" - "$HUB" "$ALICE" <<'PYEOF'
+import json, sys, urllib.request
+hub, tok = sys.argv[1:]
+req = urllib.request.Request(f"{hub}/api/models/acme/crash", headers={"Authorization": f"Bearer {tok}"})
+d = json.load(urllib.request.urlopen(req))
+assert d["sha"] is None and d["siblings"] == [], d
+PYEOF
+check "staging swept on restart" test -z "$(ls -A "$W/data/blobs/staging" 2>/dev/null)"
+check "the earlier revision is intact after the kill" "$HM" pull acme/demo after-crash
+check "the interrupted upload can be retried" "$HM" push crash acme/crash --token "$ALICE"
+check "retried upload verifies" "$HM" pull acme/crash crash-dl
+
+# --- 10,000 files ----------------------------------------------------------------------
+"$PY" - <<'PYEOF'
+import os
+for i in range(10000):
+    d = f"many/shard{i // 500:02d}"
+    os.makedirs(d, exist_ok=True)
+    with open(f"{d}/part{i:05d}.bin", "w") as f:
+        f.write(f"file {i}\n")
+PYEOF
+t0=$(date +%s)
+check "push a 10,000-file model" "$HM" push many acme/many --token "$ALICE" --jobs 8
+t1=$(date +%s)
+check "pull and verify the 10,000-file model" "$HM" pull acme/many many-dl --jobs 8
+t2=$(date +%s)
+echo "    10,000 files: push $((t1-t0)) s, pull+verify $((t2-t1)) s"
+check "tree pagination lists all 10,001 files (huggingface_hub list_repo_files)" env HF_ENDPOINT="$HUB" "$PY" -c "
+from huggingface_hub import list_repo_files
+n = len(list_repo_files('acme/many'))
+assert n == 10001, n"
+
+echo
+echo "hub e2e: $pass passed, $fail failed"
+[ "$fail" = 0 ]
