@@ -175,3 +175,38 @@ fn sarif(reports: &[FileReport], overrides: &[String]) -> Value {
         }],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sarif_log_shape() {
+        let pickle = b"cos\nsystem\n(S'id'\ntR.";
+        let report = Scanner::default().scan_bytes("evil.pkl", pickle);
+        let log = sarif(&[report], &[]);
+        assert_eq!(log["version"], "2.1.0");
+        let run = &log["runs"][0];
+        assert_eq!(
+            run["tool"]["driver"]["properties"]["policyVersion"],
+            POLICY_VERSION
+        );
+        let results = run["results"].as_array().unwrap();
+        assert!(
+            results
+                .iter()
+                .any(|r| r["ruleId"] == "HM-PKL-001" && r["level"] == "error")
+        );
+        assert_eq!(
+            results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "evil.pkl"
+        );
+        let ids: Vec<&str> = run["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        assert!(ids.contains(&"HM-ONNX-001"));
+    }
+}
