@@ -90,6 +90,20 @@ fn input_error(common: &VerifyCommon, msg: &str) -> u8 {
 }
 
 pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> u8 {
+    // A signature larger than any bundle we accept is a bad signature (exit 1), refused
+    // before a byte of it is read.
+    let limit = hallmark_format::limits::Limits::default().max_bundle_bytes;
+    if let Ok(m) = std::fs::metadata(&common.signature)
+        && m.is_file()
+        && m.len() > limit as u64
+    {
+        let size = usize::try_from(m.len()).unwrap_or(usize::MAX);
+        print_failure(
+            common,
+            &VerifyError::Bundle(hallmark_format::FormatError::TooLarge { size, limit }),
+        );
+        return EXIT_FAILED;
+    }
     let bundle = match read_input("signature", &common.signature) {
         Ok(b) => b,
         Err(e) => return input_error(common, &e),
