@@ -9,6 +9,7 @@
 #   usage: tests/hub/e2e.sh path/to/hallmark
 set -euo pipefail
 HM=$(realpath "${1:?usage: e2e.sh path/to/hallmark}")
+HERE=$(cd "$(dirname "$0")" && pwd)
 HF_VENV=${HF_VENV:-$HOME/.cache/hallmark-hf-venv}
 REF_VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
 if ! "$HF_VENV/bin/python" -c "import huggingface_hub" 2>/dev/null; then
@@ -49,7 +50,7 @@ status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 start_hub
 check "first start prints a one-time admin bootstrap token" grep -q 'bootstrap token' "$W/serve.log"
 echo "hub at $HUB"
-"$HM" hub admin user add alice --email alice@example.com >/dev/null
+echo 'alice-password-1' | "$HM" hub admin user add alice --email alice@example.com --password-stdin >/dev/null
 echo 'alice-password-1' | "$HM" hub admin user add bob --password-stdin >/dev/null
 "$HM" hub admin user add carol >/dev/null
 "$HM" hub admin org add acme --owner alice >/dev/null
@@ -92,10 +93,33 @@ check "hallmark verify key accepts it" "$HM" verify key dl --signature dl/model.
 printf 'Z' | dd of=dl/weights/model.safetensors bs=1 seek=1234567 conv=notrunc status=none
 refuse "flipped byte: model_signing verify key refuses" "$MS" verify key dl --signature dl/model.sig --public_key hub.pub --ignore-paths dl/.cache
 refuse "flipped byte: hallmark verify key refuses" "$HM" verify key dl --signature dl/model.sig --public-key hub.pub --ignore-paths dl/.cache
+CMD=$(curl -s "$HUB/api/models/acme/demo" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["hallmark"]["signature"]["verify_command"])')
+mkdir -p cmd
+check "hf download --local-dir (the CLI)" env HF_ENDPOINT="$HUB" "$HF_VENV/bin/hf" download acme/demo --local-dir cmd/demo
+check "the verify command the hub publishes works as printed" bash -c "cd cmd && ${CMD//model_signing/$MS}"
 check "hallmark pull verifies before reporting success" "$HM" pull acme/demo pulled
 cp "$W/out.txt" "$W/pull.txt"
 check "pull reported verification" grep -q '^Verified:' "$W/pull.txt"
 check "hallmark pull --revision <commit> --public-key (pinned)" "$HM" pull acme/demo pulled2 --revision "$COMMIT" --public-key hub.pub
+
+# --- web UI in headless Chromium (Debian's chromium; DevTools protocol from plain node) ---
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium for the UI test"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || true
+  CHROMIUM=$(command -v chromium || true)
+fi
+if [ -n "$CHROMIUM" ] && command -v node >/dev/null; then
+  NODE_FLAGS=$(node -e 'process.stdout.write(typeof WebSocket === "undefined" ? "--experimental-websocket" : "")')
+  if node $NODE_FLAGS "$HERE/ui.mjs" "$HUB" "$CHROMIUM" alice alice-password-1 acme/demo "$W/model-page.png" >"$W/ui.txt" 2>&1; then
+    ok "web UI in headless Chromium ($(grep -c '^PASS' "$W/ui.txt") DOM checks, screenshot)"
+    if [ -n "${HUB_E2E_ARTIFACTS:-}" ]; then mkdir -p "$HUB_E2E_ARTIFACTS" && cp "$W/model-page.png" "$HUB_E2E_ARTIFACTS/"; fi
+  else
+    bad "web UI in headless Chromium"; sed 's/^/    /' "$W/ui.txt"
+  fi
+else
+  echo "SKIP web UI test: no chromium or node"
+fi
 
 # --- authorization --------------------------------------------------------------------
 before=$(blobs)
@@ -136,7 +160,10 @@ done
 check "nothing escaped the blob store" test -z "$(find "$W" -name evil)"
 { printf 'X-Big: '; head -c 200000 /dev/zero | tr '\0' a; echo; } > big-header.txt
 code=$(status -H @big-header.txt "$HUB/api/models/acme/demo" || true)
-check "oversized header refused ($code)" test "$code" = 431 -o "$code" = 400 -o "$code" = 000
+check "oversized header (200 KB) refused with 431 ($code)" test "$code" = 431
+{ printf 'X-Huge: '; head -c 2000000 /dev/zero | tr '\0' a; echo; } > huge-header.txt
+code=$(status -H @huge-header.txt "$HUB/api/models/acme/demo" || true)
+check "huge header (2 MB) refused by the HTTP layer ($code)" test "$code" = 431 -o "$code" = 000
 check "server alive after oversized header" test "$(status "$HUB/api/models/acme/demo")" = 200
 
 # --- SIGKILL in the middle of an upload ------------------------------------------------

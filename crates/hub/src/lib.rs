@@ -90,8 +90,31 @@ pub fn app(state: AppState) -> Router {
         );
     api.merge(ui::routes())
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(limit_headers))
         .layer(DefaultBodyLimit::max(1 << 20))
         .with_state(state)
+}
+
+/// Largest total size of request headers accepted (hyper's own cap is ~400 KiB).
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+async fn limit_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let total: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + req.uri().to_string().len();
+    if total > MAX_HEADER_BYTES {
+        return axum::response::IntoResponse::into_response(ApiError::new(
+            axum::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("request headers larger than {MAX_HEADER_BYTES} bytes"),
+        ));
+    }
+    next.run(req).await
 }
 
 async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
