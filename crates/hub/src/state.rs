@@ -77,6 +77,12 @@ pub async fn open_meta(config: &HubConfig) -> Result<SqliteStore, HubError> {
         path: config.data_dir.display().to_string(),
         source,
     })?;
+    #[cfg(unix)]
+    {
+        // Password and token hashes, keys: keep the data directory private.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
+    }
     Ok(SqliteStore::open(&config.db_path()).await?)
 }
 

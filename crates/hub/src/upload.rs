@@ -242,7 +242,8 @@ pub async fn commit(
         sha256: sig_blob.sha256,
         size: sig_blob.size,
     });
-    let commit = commit_id(repo.head.as_deref(), &files);
+    let (parent, listing) = (repo.head.clone(), files.clone());
+    let commit = crate::auth::blocking(move || commit_id(parent.as_deref(), &listing)).await?;
     // Verify what we just made, exactly as a re-check would.
     let signer = std::sync::Arc::clone(&state.signer);
     let (bundle, name2, files2, ident) = (

@@ -239,7 +239,9 @@ async fn unsafe_paths_and_bad_input_are_refused() {
 async fn oversized_headers_are_refused() {
     let h = hub().await;
     let big = "a".repeat(100_000);
-    let r = h.send(Method::GET, "/api/models", None, &[("x-big", &big)], vec![]).await;
+    let r = h
+        .send(Method::GET, "/api/models", None, &[("x-big", &big)], vec![])
+        .await;
     assert_eq!(r.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     assert_eq!(h.get("/api/models", None).await.status, StatusCode::OK);
 }
