@@ -7,8 +7,8 @@
 # here for these commands only (docs: ../../shared/docs/rust-stack.md §2.10).
 set -euo pipefail
 cd "$(dirname "$0")"
-SECS=${FUZZ_SECONDS:-20}
-TARGETS=(bundle_parse statement_parse resource_name pem_keys)
+SECS=${FUZZ_SECONDS:-10}
+TARGETS=(bundle_parse statement_parse resource_name pem_keys scan_any scan_pickle scan_zip scan_safetensors scan_gguf scan_npy tlog_note)
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked

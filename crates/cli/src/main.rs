@@ -5,18 +5,18 @@
 mod args;
 mod attest;
 mod bom;
+mod hub;
+mod hubclient;
 mod inspect;
 mod log;
 mod policy;
 mod progress;
+mod pull;
+mod push;
 mod scan;
 mod sign;
 mod sigstore;
 mod verify;
-mod hub;
-mod hubclient;
-mod pull;
-mod push;
 
 use std::process::ExitCode;
 
