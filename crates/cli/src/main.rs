@@ -17,6 +17,10 @@ mod scan;
 mod sign;
 mod sigstore;
 mod verify;
+mod hub;
+mod hubclient;
+mod pull;
+mod push;
 
 use std::process::ExitCode;
 
