@@ -17,10 +17,6 @@ mod scan;
 mod sign;
 mod sigstore;
 mod verify;
-mod hub;
-mod hubclient;
-mod pull;
-mod push;
 
 use std::process::ExitCode;
 
