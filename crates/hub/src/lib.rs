@@ -139,6 +139,12 @@ async fn security_headers(mut resp: axum::response::Response) -> axum::response:
 /// # Errors
 /// The server failed.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result<(), HubError> {
+    use axum::serve::ListenerExt as _;
+    // Small responses are written as headers + body; without TCP_NODELAY Nagle's algorithm
+    // meets the client's delayed ACK and every small download waits ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
