@@ -2,7 +2,8 @@
 # End to end test of the model hub (issue 7) with real processes and stock clients:
 #   hallmark hub serve on 127.0.0.1 (temp data dir) → users/org via `hub admin` while it runs →
 #   `hallmark push` → huggingface_hub.snapshot_download (real PyPI client, HF_ENDPOINT) →
-#   `model_signing verify key` (reference 1.1.1) with the hub's published key → flip a byte → refused;
+#   `model_signing verify sigstore` (reference 1.1.1, offline) with the hub's trust config, the
+#   uploader's identity and the hub's issuer → flip a byte → refused;
 #   non-member upload → 403 and nothing stored; private repo without token → 401, no bytes;
 #   SIGKILL mid-upload → no partial revision, restart works, upload retried; path traversal and
 #   oversized headers refused; a 10,000-file model pushed, pulled and verified.
@@ -85,14 +86,17 @@ p = snapshot_download('acme/demo')
 open('snap.txt','w').write(p)
 import huggingface_hub; print(huggingface_hub.__version__)"
 check "downloaded bytes identical" cmp model/weights/model.safetensors dl/weights/model.safetensors
-curl -s -o hub.pub "$HUB/api/signing-key.pem"
-check "model_signing verify key accepts the hub's signature (local dir)" "$MS" verify key dl --signature dl/model.sig --public_key hub.pub --ignore-paths dl/.cache
+curl -s -o tc.json "$HUB/trust-config.json"
+OFFLINE=(); if unshare -n true 2>/dev/null; then OFFLINE=(unshare -n); fi
+KL=(--trust_config tc.json --identity "$HUB/alice" --identity_provider "$HUB")
+check "model_signing verify sigstore accepts the hub's keyless signature (local dir, offline)" "${OFFLINE[@]}" "$MS" verify sigstore dl --signature dl/model.sig "${KL[@]}" --ignore-paths dl/.cache
 SNAP=$(cat snap.txt)
-check "model_signing verify key accepts it (HF cache snapshot, symlinks)" "$MS" verify key "$SNAP" --signature "$SNAP/model.sig" --public_key hub.pub --allow_symlinks
-check "hallmark verify key accepts it" "$HM" verify key dl --signature dl/model.sig --public-key hub.pub --ignore-paths dl/.cache
+check "model_signing verify sigstore accepts it (HF cache snapshot, symlinks)" "$MS" verify sigstore "$SNAP" --signature "$SNAP/model.sig" "${KL[@]}" --allow_symlinks
+check "hallmark verify sigstore accepts it" "$HM" verify sigstore dl --signature dl/model.sig --trust-config tc.json --identity "$HUB/alice" --identity-provider "$HUB" --ignore-paths dl/.cache
+refuse "model_signing refuses another identity" "$MS" verify sigstore dl --signature dl/model.sig --trust_config tc.json --identity "$HUB/bob" --identity_provider "$HUB" --ignore-paths dl/.cache
 printf 'Z' | dd of=dl/weights/model.safetensors bs=1 seek=1234567 conv=notrunc status=none
-refuse "flipped byte: model_signing verify key refuses" "$MS" verify key dl --signature dl/model.sig --public_key hub.pub --ignore-paths dl/.cache
-refuse "flipped byte: hallmark verify key refuses" "$HM" verify key dl --signature dl/model.sig --public-key hub.pub --ignore-paths dl/.cache
+refuse "flipped byte: model_signing verify sigstore refuses" "$MS" verify sigstore dl --signature dl/model.sig "${KL[@]}" --ignore-paths dl/.cache
+refuse "flipped byte: hallmark verify sigstore refuses" "$HM" verify sigstore dl --signature dl/model.sig --trust-config tc.json --identity "$HUB/alice" --identity-provider "$HUB" --ignore-paths dl/.cache
 CMD=$(curl -s "$HUB/api/models/acme/demo" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["hallmark"]["signature"]["verify_command"])')
 mkdir -p cmd
 check "hf download --local-dir (the CLI)" env HF_ENDPOINT="$HUB" "$HF_VENV/bin/hf" download acme/demo --local-dir cmd/demo
@@ -100,7 +104,7 @@ check "the verify command the hub publishes works as printed" bash -c "cd cmd &&
 check "hallmark pull verifies before reporting success" "$HM" pull acme/demo pulled
 cp "$W/out.txt" "$W/pull.txt"
 check "pull reported verification" grep -q '^Verified:' "$W/pull.txt"
-check "hallmark pull --revision <commit> --public-key (pinned)" "$HM" pull acme/demo pulled2 --revision "$COMMIT" --public-key hub.pub
+check "hallmark pull --revision <commit> --identity (pinned)" "$HM" pull acme/demo pulled2 --revision "$COMMIT" --identity "$HUB/alice"
 
 # --- web UI in headless Chromium (Debian's chromium; DevTools protocol from plain node) ---
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)

@@ -66,7 +66,7 @@ async function main() {
   const ident = await evaluate(`document.querySelector("#sig-identity")?.innerText`);
   check("badge names the signer identity", (ident || "").endsWith("/" + user), ident);
   const cmd = await evaluate(`document.querySelector("#verify-cmd")?.innerText`);
-  check("copyable verify command", (cmd || "").includes("model_signing verify key") && !!(await evaluate(`!!document.querySelector("[data-copy=verify-cmd]")`)), cmd);
+  check("copyable verify command", (cmd || "").includes("model_signing verify sigstore") && !!(await evaluate(`!!document.querySelector("[data-copy=verify-cmd]")`)), cmd);
   check("files table lists model.sig", (await evaluate(`document.querySelector("#files").innerText`)).includes("model.sig"));
   check("revision history present", (await evaluate(`document.querySelectorAll("#revisions tr").length`)) >= 2);
   const png = await send("Page.captureScreenshot", { format: "png" });

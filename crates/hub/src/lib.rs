@@ -32,6 +32,7 @@ pub mod auth;
 pub mod authz;
 pub mod error;
 pub mod hfapi;
+pub mod keyless;
 pub mod names;
 pub mod resolve;
 pub mod signer;
@@ -88,8 +89,14 @@ pub fn app(state: AppState) -> Router {
             "/{owner}/{name}/resolve/{rev}/{*path}",
             get(resolve::resolve),
         );
-    api.merge(ui::routes())
-        .layer(axum::middleware::map_response(security_headers))
+    let signer_routes = state.signer.routes();
+    let app = api.merge(ui::routes());
+    let app = match signer_routes {
+        // The embedded Sigstore instance: OIDC issuer, CA, log, trust config.
+        Some(r) => app.merge(r.with_state(())),
+        None => app,
+    };
+    app.layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(limit_headers))
         .layer(DefaultBodyLimit::max(1 << 20))
         .with_state(state)

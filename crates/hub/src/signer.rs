@@ -76,6 +76,11 @@ pub trait RevisionSigner: Send + Sync + Debug + 'static {
     fn trust_config_url(&self) -> Option<String>;
     /// The public key verifiers need (key method), PEM.
     fn public_key_pem(&self) -> Option<String>;
+    /// Extra routes the signer serves (the embedded Sigstore instance: OIDC discovery,
+    /// JWKS, CA, transparency log, trust config).
+    fn routes(&self) -> Option<axum::Router> {
+        None
+    }
 }
 
 /// The `key` method with a hub-held ECDSA key.

@@ -21,6 +21,9 @@ pub struct HubConfig {
     pub max_file_size: u64,
     /// Make blobs durable (fsync) before acknowledging them.
     pub fsync: bool,
+    /// Sign uploads keylessly with the uploader's identity through the embedded Sigstore
+    /// instance (default); `false` signs with a hub-held key instead.
+    pub keyless: bool,
 }
 
 impl HubConfig {
@@ -32,6 +35,7 @@ impl HubConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             max_file_size: 1 << 40,
             fsync: true,
+            keyless: true,
         }
     }
 
@@ -103,7 +107,22 @@ pub struct Opened {
 pub async fn open(config: HubConfig) -> Result<Opened, HubError> {
     let meta = open_meta(&config).await?;
     let blobs = BlobStore::local(&config.data_dir.join("blobs"), config.fsync)?;
-    let signer = KeySigner::open_or_create(&config.data_dir.join("keys"), &config.public_url)?;
+    let signer: Arc<dyn RevisionSigner> = if config.keyless {
+        let instance_cfg = hallmark_instance::InstanceConfig::new(
+            &config.data_dir.join("sigstore"),
+            &config.public_url,
+        );
+        let instance = hallmark_instance::Instance::open(instance_cfg)
+            .map_err(|e| HubError::Signing(e.to_string()))?;
+        Arc::new(crate::keyless::KeylessRevisionSigner::new(Arc::new(
+            instance,
+        )))
+    } else {
+        Arc::new(KeySigner::open_or_create(
+            &config.data_dir.join("keys"),
+            &config.public_url,
+        )?)
+    };
     // One server per data directory: nothing is streaming in yet, so every staging
     // object is a leftover of a crash. Upload sessions older than a day are abandoned.
     blobs.sweep_staging(Duration::ZERO).await?;
@@ -115,7 +134,7 @@ pub async fn open(config: HubConfig) -> Result<Opened, HubError> {
         bootstrap_token = Some(secret);
     }
     Ok(Opened {
-        state: with_parts(Arc::new(meta), blobs, Arc::new(signer), config),
+        state: with_parts(Arc::new(meta), blobs, signer, config),
         bootstrap_token,
     })
 }

@@ -123,15 +123,25 @@ impl Instance {
                 id
             }
         };
-        let host = cfg
-            .public_url
-            .split("://")
-            .nth(1)
-            .unwrap_or(&cfg.public_url)
-            .split('/')
-            .next()
-            .unwrap_or("hallmark")
-            .to_owned();
+        // The log's origin is fixed when the log is created: a later change of public URL
+        // (a new port, a proxy) must not make the existing log look like another log.
+        let host_path = log_dir.join("origin-host");
+        let host = match fs::read_to_string(&host_path) {
+            Ok(h) if !h.trim().is_empty() => h.trim().to_owned(),
+            _ => {
+                let h = cfg
+                    .public_url
+                    .split("://")
+                    .nth(1)
+                    .unwrap_or(&cfg.public_url)
+                    .split('/')
+                    .next()
+                    .unwrap_or("hallmark")
+                    .to_owned();
+                write_private(&host_path, h.as_bytes())?;
+                h
+            }
+        };
         let log_cfg = LogConfig { host, tree_id };
         let store = Arc::new(DirStore::open(log_dir.join("public"))?);
         let lock = Arc::new(DirLock::open(log_dir.join("lock"))?);

@@ -1,9 +1,9 @@
 //! The vertical slice: push → signed revision → HF-style reads → independent verify.
 
 use axum::http::{Method, StatusCode};
-use hallmark_crypto::PublicKey;
-use hallmark_signing::verify::KeyVerifier;
+use hallmark_signing::keyless::KeylessVerifier;
 use hallmark_signing::{VerifyOptions, verify_model};
+use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
 
 use crate::harness::{URL, hub};
 
@@ -59,7 +59,7 @@ async fn push_sign_download_verify() {
         info["hallmark"]["signature"]["verify_command"]
             .as_str()
             .unwrap()
-            .contains("model_signing verify key")
+            .contains("model_signing verify sigstore")
     );
     let by_rev = h
         .get(&format!("/api/models/acme/bert/revision/{commit}"), None)
@@ -195,10 +195,19 @@ async fn push_sign_download_verify() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, r.body).unwrap();
     }
-    let pem = h.get("/api/signing-key.pem", None).await.body;
-    let verifier = KeyVerifier {
-        key: PublicKey::from_pem(&pem).unwrap(),
+    // Independent verification: keyless, with nothing but the hub's trust config, the
+    // uploader's identity and the hub's issuer.
+    let tc = h.get("/trust-config.json", None).await.body;
+    let verifier = KeylessVerifier {
+        trust: TrustedRoot::from_client_trust_config_json(&tc).unwrap(),
+        policy: IdentityPolicy {
+            identity: Some(format!("{URL}/alice")),
+            identity_regex: None,
+            issuer: URL.into(),
+        },
     };
+    let log_index = info["hallmark"]["signature"]["log_index"].as_u64();
+    assert!(log_index.is_some(), "the signing event is logged: {info}");
     let sig = std::fs::read(out.path().join("model.sig")).unwrap();
     let opts = VerifyOptions {
         signature_path: Some(out.path().join("model.sig")),

@@ -34,7 +34,7 @@ async fn pages_login_tokens_and_csrf() {
     let page = h.get("/acme/bert", None).await.text();
     assert!(page.contains("id=\"sig-status\">verified<"), "{page}");
     assert!(page.contains("http://hub.test/alice"));
-    assert!(page.contains("model_signing verify key"));
+    assert!(page.contains("model_signing verify sigstore"));
     assert!(page.contains("config.json"));
     let org = h.get("/acme", None).await.text();
     assert!(org.contains("alice") && org.contains("owner") && org.contains("acme/bert"));
