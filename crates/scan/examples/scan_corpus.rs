@@ -13,12 +13,24 @@ fn bench(dir: &std::path::Path, mib: usize) -> std::io::Result<()> {
     let chunk = 4usize << 20;
     for i in 0..files {
         if i % 2 == 0 {
-            let names: Vec<String> = (0..per_file / 4).map(|t| format!("layers.{t}.weight")).collect();
-            let tensors: Vec<(&str, &str, &[u64], usize)> = names.iter().map(|n| (n.as_str(), "F32", &[1024u64, 1024][..], chunk)).collect();
-            std::fs::write(dir.join(format!("model-{i:05}.safetensors")), corpus::safetensors(&tensors, r#"{"format":"pt"}"#))?;
+            let names: Vec<String> = (0..per_file / 4)
+                .map(|t| format!("layers.{t}.weight"))
+                .collect();
+            let tensors: Vec<(&str, &str, &[u64], usize)> = names
+                .iter()
+                .map(|n| (n.as_str(), "F32", &[1024u64, 1024][..], chunk))
+                .collect();
+            std::fs::write(
+                dir.join(format!("model-{i:05}.safetensors")),
+                corpus::safetensors(&tensors, r#"{"format":"pt"}"#),
+            )?;
         } else {
             let mut z = corpus::Zip::default();
-            z.add("archive/data.pkl", &corpus::torch_state_dict("archive"), false);
+            z.add(
+                "archive/data.pkl",
+                &corpus::torch_state_dict("archive"),
+                false,
+            );
             let blob = vec![0x3cu8; chunk];
             for t in 0..per_file / 4 {
                 z.add(&format!("archive/data/{t}"), &blob, false);
@@ -33,7 +45,8 @@ fn bench(dir: &std::path::Path, mib: usize) -> std::io::Result<()> {
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--bench") {
-        let dir = std::path::PathBuf::from(args.get(2).cloned().unwrap_or_else(|| "scan-bench".into()));
+        let dir =
+            std::path::PathBuf::from(args.get(2).cloned().unwrap_or_else(|| "scan-bench".into()));
         let mib = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2048);
         return bench(&dir, mib);
     }
