@@ -376,6 +376,27 @@ impl PublicKey {
                 algorithm: format!("ECDSA {} with {}", self.curve.name(), alg.name()),
             })
     }
+
+    /// Verifies a DER ECDSA signature over a message whose SHA-256 `digest` is given
+    /// (Rekor `hashedrekord` entries carry only the digest).
+    ///
+    /// # Errors
+    /// [`CryptoError::BadSignature`] when it does not verify.
+    pub fn verify_sha256_prehashed(
+        &self,
+        digest: &[u8; 32],
+        der_sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        let bad = || CryptoError::BadSignature {
+            key: format!("{} key {}", self.curve.name(), self.fingerprint()),
+            algorithm: format!("ECDSA {} over a SHA-256 digest", self.curve.name()),
+        };
+        let d = aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256)
+            .map_err(|_| bad())?;
+        UnparsedPublicKey::new(self.curve.verification_alg(DigestAlg::Sha256), &self.point)
+            .verify_digest(&d, der_sig)
+            .map_err(|_| bad())
+    }
 }
 
 /// Maps an SPKI/PKCS#8 algorithm identifier to a supported curve.

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hallmark_tlog::api::{ApiState, router as log_router};
-use hallmark_tlog::rekor::{EntryProof, dsse_body};
+use hallmark_tlog::rekor::{EntryProof, dsse_body, hashedrekord_body};
 use serde_json::{Value, json};
 
 use crate::state::Instance;
@@ -122,19 +122,59 @@ fn proposed_dsse(req: &Value) -> Result<(String, Vec<String>), String> {
     Ok((envelope, verifiers))
 }
 
+/// `{"kind":"hashedrekord","apiVersion":"0.0.1","spec":{"data":{"hash":{"algorithm":"sha256",
+/// "value":HEX}},"signature":{"content":B64,"publicKey":{"content":B64(PEM)}}}}`.
+fn proposed_hashedrekord(req: &Value) -> Result<(String, String, String), String> {
+    let spec = req.get("spec").ok_or("missing spec")?;
+    let alg = spec
+        .pointer("/data/hash/algorithm")
+        .and_then(Value::as_str)
+        .ok_or("missing spec.data.hash.algorithm")?;
+    if alg != "sha256" {
+        return Err(format!(
+            "hash algorithm {alg:?} is not supported (sha256 only)"
+        ));
+    }
+    let digest = spec
+        .pointer("/data/hash/value")
+        .and_then(Value::as_str)
+        .ok_or("missing spec.data.hash.value")?
+        .to_owned();
+    let sig = spec
+        .pointer("/signature/content")
+        .and_then(Value::as_str)
+        .ok_or("missing spec.signature.content")?
+        .to_owned();
+    let pem_b64 = spec
+        .pointer("/signature/publicKey/content")
+        .and_then(Value::as_str)
+        .ok_or("missing spec.signature.publicKey.content")?;
+    let pem = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, pem_b64)
+        .map_err(|_| "publicKey.content is not base64")?;
+    Ok((
+        digest,
+        sig,
+        String::from_utf8(pem).map_err(|_| "publicKey.content is not PEM text")?,
+    ))
+}
+
 async fn create_entry(State(i): State<Arc<Instance>>, body: Bytes) -> Response {
     let req: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("request body: {e}")),
     };
-    let (envelope, verifiers) = match proposed_dsse(&req) {
-        Ok(x) => x,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    let built = if req.get("kind").and_then(Value::as_str) == Some("hashedrekord") {
+        proposed_hashedrekord(&req)
+            .and_then(|(d, sig, pem)| hashedrekord_body(&d, &sig, &pem).map_err(|e| e.to_string()))
+    } else {
+        proposed_dsse(&req).and_then(|(envelope, verifiers)| {
+            let refs: Vec<&str> = verifiers.iter().map(String::as_str).collect();
+            dsse_body(&envelope, &refs).map_err(|e| e.to_string())
+        })
     };
-    let refs: Vec<&str> = verifiers.iter().map(String::as_str).collect();
-    let entry_body = match dsse_body(&envelope, &refs) {
+    let entry_body = match built {
         Ok(b) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let appended = match i.log.submit(entry_body.clone()).wait_async().await {
         Ok(a) => a,

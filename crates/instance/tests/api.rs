@@ -353,3 +353,61 @@ fn embedded_signer_produces_bundles_the_verifier_accepts() {
     .unwrap_err();
     assert!(err.to_string().contains("http://hub.test/alice"), "{err}");
 }
+
+#[tokio::test]
+async fn hashedrekord_entries_are_logged_and_bad_ones_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let inst = instance(d.path());
+    let app = router(Arc::clone(&inst));
+    let key = SigningKey::generate(Curve::P256).unwrap();
+    let token = inst
+        .mint_token("carol@example.com", Some("carol@example.com"))
+        .unwrap();
+    let (_, cert) = call(
+        &app,
+        "POST",
+        "/api/v2/signingCert",
+        Some(&token),
+        csr_body(&key),
+    )
+    .await;
+    let leaf_pem = cert["signedCertificateEmbeddedSct"]["chain"]["certificates"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let artifact = b"model weights";
+    let digest = hallmark_crypto::sha256(artifact);
+    let entry = |sig: &[u8]| {
+        json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": digest.iter().map(|b| format!("{b:02x}")).collect::<String>()}},
+            "signature": {"content": STANDARD.encode(sig), "publicKey": {"content": STANDARD.encode(&leaf_pem)}}}})
+    };
+    let (s, e) = call(
+        &app,
+        "POST",
+        "/api/v1/log/entries",
+        None,
+        entry(&key.sign(artifact).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let (_, body) = e.as_object().unwrap().iter().next().unwrap();
+    let kind: Value =
+        serde_json::from_slice(&STANDARD.decode(body["body"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(kind["kind"], "hashedrekord");
+    let other = SigningKey::generate(Curve::P256).unwrap();
+    let (s, e) = call(
+        &app,
+        "POST",
+        "/api/v1/log/entries",
+        None,
+        entry(&other.sign(artifact).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(
+        inst.log_reader().checkpoint().unwrap().checkpoint.size,
+        1,
+        "the refused entry was not logged"
+    );
+}

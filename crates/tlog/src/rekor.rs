@@ -197,6 +197,40 @@ pub fn verify_set(
     set_payload(body, integrated_time, &v.log_id(), log_index).is_ok_and(|p| v.verify(&p, set))
 }
 
+/// Builds the canonicalized `hashedrekord` v0.0.1 body (sigstore/rekor
+/// `pkg/types/hashedrekord/v0.0.1`) for a SHA-256 `digest_hex` of an artifact, its
+/// base64 signature and the PEM verifier (certificate or public key), checking the
+/// signature over the digest as Rekor does.
+///
+/// # Errors
+/// [`Error::InvalidEntry`] for a malformed digest, signature or verifier, or a signature
+/// that does not verify.
+pub fn hashedrekord_body(
+    digest_hex: &str,
+    signature_b64: &str,
+    verifier_pem: &str,
+) -> Result<Vec<u8>, Error> {
+    let bad = |m: &str| Error::InvalidEntry(m.to_owned());
+    let digest: [u8; 32] = hex::decode(digest_hex)
+        .ok()
+        .and_then(|d| d.try_into().ok())
+        .ok_or_else(|| bad("data.hash.value is not a hex SHA-256 digest"))?;
+    let sig = B64
+        .decode(signature_b64)
+        .map_err(|_| bad("signature.content is not base64"))?;
+    verifier_key(verifier_pem)?
+        .verify_sha256_prehashed(&digest, &sig)
+        .map_err(|_| bad("the signature does not verify over data.hash with the verifier"))?;
+    canonical(&json!({
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+            "signature": {"content": signature_b64, "publicKey": {"content": B64.encode(verifier_pem.as_bytes())}},
+        },
+    }))
+}
+
 /// Everything a log entry needs to be presented to a verifier.
 #[derive(Clone, Debug)]
 pub struct EntryProof<'a> {
