@@ -8,7 +8,7 @@
 //! * Fulcio API v2: `POST /api/v2/signingCert` — bearer ID token validated (signature,
 //!   issuer, audience `sigstore`, expiry), proof of possession checked, a 10-minute
 //!   certificate with embedded SCT issued ([`hallmark_ca`]);
-//! * Rekor v1 write API: `POST /api/v1/log/entries` for `dsse` v0.0.1 proposed entries,
+//! * Rekor v1 write API: `POST /api/v1/log/entries` for `dsse` and `hashedrekord` v0.0.1 proposed entries,
 //!   answered with the entry, its SET and inclusion proof once durable ([`hallmark_tlog`]),
 //!   plus the log's read API (`/checkpoint`, `/tile/…`, `/api/v1/log…`);
 //! * `GET /trust-config.json`: ClientTrustConfig v0.1 (trusted root v0.1 + signing config
@@ -16,8 +16,7 @@
 //!
 //! Data directory layout: `oidc/` (issuer keys), `ca/` (CA material), `log/` (tiles,
 //! checkpoint lock, log key). Every private key is mode 0600 and never logged.
-//! Not implemented: `hashedrekord` entries (stock clients log DSSE envelopes as `dsse`),
-//! an RFC 3161 timestamp authority, and the interactive OAuth flow (tokens are minted for
+//! Not implemented: an RFC 3161 timestamp authority, and the interactive OAuth flow (tokens are minted for
 //! authenticated principals by the operator command or the hub).
 
 mod embedded;
