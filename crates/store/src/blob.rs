@@ -413,7 +413,26 @@ impl BlobWriter {
             up.put_part(PutPayload::from(tail)).await?;
         }
         up.complete().await?;
-        match self.store.rename_if_not_exists(&self.staging, &key).await {
+        let renamed = match self.store.rename_if_not_exists(&self.staging, &key).await {
+            // S3 has no create-if-absent copy without vendor extensions. The key is the
+            // content's digest, so an unconditional copy can only ever write the same
+            // bytes: check for an existing blob (dedupe), else copy over.
+            Err(
+                object_store::Error::NotSupported { .. }
+                | object_store::Error::NotImplemented { .. },
+            ) => match self.store.head(&key).await {
+                Ok(_) => Err(object_store::Error::AlreadyExists {
+                    path: key.to_string(),
+                    source: "content already stored".into(),
+                }),
+                Err(object_store::Error::NotFound { .. }) => {
+                    self.store.rename(&self.staging, &key).await
+                }
+                Err(e) => Err(e),
+            },
+            other => other,
+        };
+        match renamed {
             Ok(()) => Ok(blob(false)),
             Err(object_store::Error::AlreadyExists { .. }) => {
                 let _ = self.store.delete(&self.staging).await;

@@ -46,6 +46,9 @@ pub enum StoreError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A storage URL or setting is unusable.
+    #[error("storage configuration: {0}")]
+    Config(String),
     /// A background hashing task failed.
     #[error("background task failed: {0}")]
     Task(String),

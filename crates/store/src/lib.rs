@@ -6,13 +6,14 @@
 //!   API tokens, sessions, repos, immutable revisions, upload sessions, signature
 //!   states). [`SqliteStore`] implements it with sqlx runtime queries (no compile-time
 //!   query macros, so a PostgreSQL twin can share the trait and tests) and migrations
-//!   embedded from `migrations/sqlite/NNNN_name.sql`; the PostgreSQL backend will add
-//!   `migrations/postgres` with the same numbers and names.
+//!   embedded from `migrations/sqlite/NNNN_name.sql`; [`PgStore`] implements it on
+//!   PostgreSQL (several hub replicas share one database) with `migrations/postgres`,
+//!   which carries the same numbers and names (a test checks).
 //! * **Blobs** through [`object_store`] ([`BlobStore`]): content-addressed by SHA-256
 //!   under `blobs/sha256/<2 hex>/<64 hex>`, hashed while they stream in, written to a
 //!   staging key and only then renamed (create-if-absent) to their final key, so no
 //!   partial or unverified blob is ever visible under a digest. Today a local directory
-//!   (`LocalFileSystem`); any S3-compatible store plugs in through the same trait.
+//!   (`LocalFileSystem`) or any S3-compatible store ([`s3_store`], `s3://bucket?endpoint=…`).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -20,6 +21,8 @@ mod blob;
 mod error;
 mod meta;
 mod model;
+mod pg;
+mod s3;
 mod sqlite;
 
 pub use blob::{BlobStore, BlobWriter, PART_SIZE, StoredBlob};
@@ -29,4 +32,6 @@ pub use model::{
     Account, AccountKind, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
     SigStatus, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
+pub use pg::{PG_MIGRATOR, PgStore};
+pub use s3::{S3Url, s3_store};
 pub use sqlite::{MIGRATOR, SqliteStore};

@@ -284,3 +284,6 @@ async fn blobs_are_content_addressed_and_deduplicated() {
     ));
     assert_eq!(blobs.sweep_staging(Duration::ZERO).await.unwrap(), 0);
 }
+
+mod pg;
+mod s3;
