@@ -44,6 +44,18 @@ pub(crate) struct ServeArgs {
     /// Do not fsync blobs before acknowledging them (faster, not crash-durable).
     #[arg(long = "no-fsync")]
     no_fsync: bool,
+    /// Metadata database: postgres://user[:pass]@host[:port]/db (shared by replicas).
+    /// Default: SQLite hub.db in the data directory.
+    #[arg(long, env = "HALLMARK_HUB_DATABASE")]
+    database: Option<String>,
+    /// Blob store: s3://bucket[/prefix]?endpoint=URL&region=R (credentials from
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). Default: blobs/ in the data directory.
+    #[arg(
+        long = "blob-store",
+        alias = "blob_store",
+        env = "HALLMARK_HUB_BLOB_STORE"
+    )]
+    blob_store: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +69,9 @@ pub(crate) struct AdminArgs {
         global = true
     )]
     data_dir: PathBuf,
+    /// Metadata database of the hub (as for `hub serve --database`).
+    #[arg(long, env = "HALLMARK_HUB_DATABASE", global = true)]
+    database: Option<String>,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -183,6 +198,8 @@ async fn serve(a: ServeArgs) -> CmdResult {
     let mut config = HubConfig::new(a.data_dir.clone(), &public_url);
     config.max_file_size = a.max_file_size;
     config.fsync = !a.no_fsync;
+    config.database = a.database;
+    config.blob_store = a.blob_store;
     let opened = hallmark_hub::open(config).await.map_err(input)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "hallmark hub: listening on http://{addr}");
@@ -205,8 +222,10 @@ async fn serve(a: ServeArgs) -> CmdResult {
 }
 
 async fn admin_cmd(a: AdminArgs) -> CmdResult {
-    let config = HubConfig::new(a.data_dir.clone(), "http://localhost");
+    let mut config = HubConfig::new(a.data_dir.clone(), "http://localhost");
+    config.database = a.database;
     let meta = hallmark_hub::open_meta(&config).await.map_err(input)?;
+    let meta = &*meta;
     match a.command {
         AdminCommand::User(UserCommand::Add {
             name,
@@ -221,13 +240,13 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
             } else {
                 None
             };
-            admin::add_user(&meta, &name, email.as_deref(), password, is_admin)
+            admin::add_user(meta, &name, email.as_deref(), password, is_admin)
                 .await
                 .map_err(input)?;
             println!("user {name} added");
         }
         AdminCommand::Org(OrgCommand::Add { org, owner }) => {
-            admin::add_org(&meta, &org, &owner).await.map_err(input)?;
+            admin::add_org(meta, &org, &owner).await.map_err(input)?;
             println!("organisation {org} added, owned by {owner}");
         }
         AdminCommand::Org(OrgCommand::Member { org, name, role }) => {
@@ -237,7 +256,7 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
                 RoleArg::Reader => Some(Role::Reader),
                 RoleArg::None => None,
             };
-            admin::set_member(&meta, &org, &name, role)
+            admin::set_member(meta, &org, &name, role)
                 .await
                 .map_err(input)?;
             match role {
@@ -247,7 +266,7 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
         }
         AdminCommand::Token(t) => {
             if let Some(id) = t.revoke {
-                admin::revoke_token(&meta, &t.name, id)
+                admin::revoke_token(meta, &t.name, id)
                     .await
                     .map_err(input)?;
                 println!("token #{id} of {} revoked", t.name);
@@ -256,7 +275,7 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
                     ScopeArg::Read => TokenScope::Read,
                     ScopeArg::Write => TokenScope::Write,
                 };
-                let (secret, id) = admin::new_token(&meta, &t.name, scope, &t.label)
+                let (secret, id) = admin::new_token(meta, &t.name, scope, &t.label)
                     .await
                     .map_err(input)?;
                 eprintln!(

@@ -49,7 +49,7 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{get, post, put};
 
 pub use error::{ApiError, HubError};
-pub use state::{AppState, HubConfig, Opened, open, open_meta, with_parts};
+pub use state::{AppState, HubConfig, Opened, open, open_blobs, open_meta, with_parts};
 
 /// Builds the hub's HTTP application.
 pub fn app(state: AppState) -> Router {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hallmark_store::{BlobStore, MetaStore, SqliteStore, TokenScope};
+use hallmark_store::{BlobStore, MetaStore, PgStore, SqliteStore, TokenScope};
 
 use crate::auth::issue_token;
 use crate::error::HubError;
@@ -24,6 +24,13 @@ pub struct HubConfig {
     /// Sign uploads keylessly with the uploader's identity through the embedded Sigstore
     /// instance (default); `false` signs with a hub-held key instead.
     pub keyless: bool,
+    /// Metadata database: `postgres://…` (shared by replicas); `None` = SQLite `hub.db`
+    /// in the data directory.
+    pub database: Option<String>,
+    /// Blob store: `s3://bucket?endpoint=…&region=…` (shared by replicas, credentials
+    /// from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); `None` = `blobs/` in the data
+    /// directory.
+    pub blob_store: Option<String>,
 }
 
 impl HubConfig {
@@ -36,6 +43,8 @@ impl HubConfig {
             max_file_size: 1 << 40,
             fsync: true,
             keyless: true,
+            database: None,
+            blob_store: None,
         }
     }
 
@@ -70,12 +79,12 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// Opens the metadata store of a data directory (also used by `hub admin` commands
-/// while the server runs).
+/// Opens the metadata store: PostgreSQL when [`HubConfig::database`] is set, else the
+/// data directory's SQLite file (also used by `hub admin` commands while the server runs).
 ///
 /// # Errors
 /// The directory or database cannot be opened.
-pub async fn open_meta(config: &HubConfig) -> Result<SqliteStore, HubError> {
+pub async fn open_meta(config: &HubConfig) -> Result<Arc<dyn MetaStore>, HubError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| HubError::Io {
         what: "creating the data directory",
         path: config.data_dir.display().to_string(),
@@ -87,7 +96,32 @@ pub async fn open_meta(config: &HubConfig) -> Result<SqliteStore, HubError> {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
     }
-    Ok(SqliteStore::open(&config.db_path()).await?)
+    Ok(match config.database.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(PgStore::connect(url, 16).await?)
+        }
+        Some(other) => {
+            return Err(HubError::Store(hallmark_store::StoreError::Config(
+                format!(
+                    "unsupported database URL {:?} (expected postgres://…)",
+                    other.split('@').next_back().unwrap_or("")
+                ),
+            )));
+        }
+        None => Arc::new(SqliteStore::open(&config.db_path()).await?),
+    })
+}
+
+/// Opens the blob store: S3 when [`HubConfig::blob_store`] is set, else `blobs/` in the
+/// data directory.
+///
+/// # Errors
+/// A malformed URL or an unusable directory.
+pub fn open_blobs(config: &HubConfig) -> Result<BlobStore, HubError> {
+    Ok(match config.blob_store.as_deref() {
+        Some(url) => BlobStore::new(hallmark_store::s3_store(url)?),
+        None => BlobStore::local(&config.data_dir.join("blobs"), config.fsync)?,
+    })
 }
 
 /// What [`open`] found or made.
@@ -106,7 +140,7 @@ pub struct Opened {
 /// Storage or key failures.
 pub async fn open(config: HubConfig) -> Result<Opened, HubError> {
     let meta = open_meta(&config).await?;
-    let blobs = BlobStore::local(&config.data_dir.join("blobs"), config.fsync)?;
+    let blobs = open_blobs(&config)?;
     let signer: Arc<dyn RevisionSigner> = if config.keyless {
         let instance_cfg = hallmark_instance::InstanceConfig::new(
             &config.data_dir.join("sigstore"),
@@ -123,18 +157,25 @@ pub async fn open(config: HubConfig) -> Result<Opened, HubError> {
             &config.public_url,
         )?)
     };
-    // One server per data directory: nothing is streaming in yet, so every staging
-    // object is a leftover of a crash. Upload sessions older than a day are abandoned.
-    blobs.sweep_staging(Duration::ZERO).await?;
+    // One server per local data directory: nothing is streaming in yet, so every staging
+    // object is a leftover of a crash. Shared storage (other replicas may be streaming):
+    // only day-old leftovers. Upload sessions older than a day are abandoned.
+    let shared = config.database.is_some() || config.blob_store.is_some();
+    let age = if shared {
+        Duration::from_secs(86_400)
+    } else {
+        Duration::ZERO
+    };
+    blobs.sweep_staging(age).await?;
     meta.sweep_uploads(crate::time::now() - 86_400).await?;
     let mut bootstrap_token = None;
     if meta.count_users().await? == 0 {
         let admin = meta.create_user("admin", None, None, true).await?;
-        let (secret, _) = issue_token(&meta, admin.id, "bootstrap", TokenScope::Write).await?;
+        let (secret, _) = issue_token(&*meta, admin.id, "bootstrap", TokenScope::Write).await?;
         bootstrap_token = Some(secret);
     }
     Ok(Opened {
-        state: with_parts(Arc::new(meta), blobs, signer, config),
+        state: with_parts(meta, blobs, signer, config),
         bootstrap_token,
     })
 }
