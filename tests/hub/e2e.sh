@@ -45,7 +45,10 @@ start_hub() {
   HUB=http://127.0.0.1:$PORT
   export HALLMARK_HUB=$HUB
 }
-blobs() { find "$W/data/blobs/blobs" -type f 2>/dev/null | wc -l; }
+blobs() { { find "$W/data/blobs/blobs" -type f 2>/dev/null || true; } | wc -l; }
+# With HALLMARK_HUB_BLOB_STORE (s3://…, and usually HALLMARK_HUB_DATABASE=postgres://…,
+# both read by `hallmark hub serve/admin`) the checks that look into data/blobs are skipped.
+local_blobs() { if [ -n "${HALLMARK_HUB_BLOB_STORE:-}" ]; then echo "SKIP $1 (blobs in $HALLMARK_HUB_BLOB_STORE)"; return 1; fi; }
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 start_hub
@@ -132,7 +135,7 @@ refuse "non-member push to the org is refused" "$HM" push model acme/demo --toke
 cp "$W/out.txt" "$W/carol.txt"
 check "… with 403" grep -q '403' "$W/carol.txt"
 refuse "read-only member push is refused" "$HM" push model acme/other --token "$BOB_READ"
-check "nothing stored by refused uploads" test "$(blobs)" = "$before"
+local_blobs "nothing stored by refused uploads" && check "nothing stored by refused uploads" test "$(blobs)" = "$before"
 check "no repo created by a refused upload" test "$(status -H "Authorization: Bearer $ALICE" "$HUB/api/models/acme/other")" = 404
 
 # --- private repos --------------------------------------------------------------------
@@ -179,7 +182,7 @@ CURL_PID=$!
 sleep 3
 kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 wait "$CURL_PID" 2>/dev/null || true
-check "a half-written blob was in staging at the kill" test -n "$(ls -A "$W/data/blobs/staging" 2>/dev/null)"
+local_blobs "half-written blob in staging" && check "a half-written blob was in staging at the kill" test -n "$(ls -A "$W/data/blobs/staging" 2>/dev/null)"
 start_hub
 check "restart after SIGKILL" test "$(status "$HUB/api/models/acme/demo")" = 200
 check "no partial revision visible after the kill" "$PY" - "$HUB" "$ALICE" <<'PYEOF'
@@ -189,7 +192,7 @@ req = urllib.request.Request(f"{hub}/api/models/acme/crash", headers={"Authoriza
 d = json.load(urllib.request.urlopen(req))
 assert d["sha"] is None and d["siblings"] == [], d
 PYEOF
-check "staging swept on restart" test -z "$(ls -A "$W/data/blobs/staging" 2>/dev/null)"
+local_blobs "staging swept" && check "staging swept on restart" test -z "$(ls -A "$W/data/blobs/staging" 2>/dev/null)"
 check "the earlier revision is intact after the kill" "$HM" pull acme/demo after-crash
 check "the interrupted upload can be retried" "$HM" push crash acme/crash --token "$ALICE"
 check "retried upload verifies" "$HM" pull acme/crash crash-dl
