@@ -343,10 +343,18 @@ fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
         let result = if s.opts.mmap {
             crate::mmap::hash_mapped::<H>(file, unit.start, unit.end, s, &mut pending)
         } else {
-            if buf.is_empty() {
-                buf = vec![0; s.buffer_size];
+            let cores = s.opts.effective_threads();
+            let units_left = s.schedule.len().saturating_sub(k);
+            if cores > 1 && units_left < cores && unit.end - unit.start >= PIPELINE_MIN_BYTES {
+                // A core would sit idle: let it do the reads (the copy out of the page
+                // cache) while this thread only hashes.
+                hash_pread_pipelined::<H>(file, unit.start, unit.end, s, &mut pending)
+            } else {
+                if buf.is_empty() {
+                    buf = vec![0; s.buffer_size];
+                }
+                hash_pread::<H>(file, unit.start, unit.end, &mut buf, s, &mut pending)
             }
-            hash_pread::<H>(file, unit.start, unit.end, &mut buf, s, &mut pending)
         };
         match result {
             Ok(d) => done.push((ui, d)),
@@ -389,6 +397,103 @@ pub(crate) fn changed(path: &Path, expected: u64, found: String) -> HashError {
         expected,
         found,
     }
+}
+
+/// Units at least this large are read on a helper thread when a core would otherwise idle.
+const PIPELINE_MIN_BYTES: u64 = 64 << 20;
+
+/// Buffer size of the pipelined path: small enough to stay in the shared cache between
+/// the reading and the hashing core.
+const PIPELINE_BUFFER: usize = 256 << 10;
+
+/// Like [`hash_pread`], but a reader thread `pread`s into a small ring of buffers while
+/// this thread hashes, so one stream uses two cores: one copies, one hashes. Same
+/// checks: a file shorter or longer than enumerated is an error naming it.
+fn hash_pread_pipelined<H: ContentHasher>(
+    file: &ModelFile,
+    start: u64,
+    end: u64,
+    s: &Shared<'_>,
+    pending: &mut u64,
+) -> Result<Vec<u8>, HashError> {
+    use std::sync::mpsc::sync_channel;
+    const RING: usize = 3;
+    let f = open(file)?;
+    let probe_eof = end == file.size;
+    let (full_tx, full_rx) = sync_channel::<(Vec<u8>, usize)>(RING);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(RING);
+    for _ in 0..RING {
+        let _ = empty_tx.send(vec![0; PIPELINE_BUFFER]);
+    }
+    std::thread::scope(|scope| {
+        let f = &f;
+        let reader = scope.spawn(move || -> Result<(), HashError> {
+            let mut off = start;
+            while off < end {
+                s.should_stop()?;
+                // The hasher hung up (it failed or stopped): nothing more to do.
+                let Ok(mut b) = empty_rx.recv() else {
+                    return Ok(());
+                };
+                let want = usize::try_from(end - off)
+                    .unwrap_or(usize::MAX)
+                    .min(b.len());
+                let n = loop {
+                    match f.read_at(b.get_mut(..want).unwrap_or_default(), off) {
+                        Ok(0) => {
+                            return Err(changed(&file.path, file.size, format!("{off} bytes")));
+                        }
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(HashError::io(&file.path, e)),
+                    }
+                };
+                off += n as u64;
+                if full_tx.send((b, n)).is_err() {
+                    return Ok(());
+                }
+            }
+            if probe_eof {
+                let mut one = [0u8; 1];
+                if matches!(f.read_at(&mut one, end), Ok(n) if n > 0) {
+                    return Err(changed(
+                        &file.path,
+                        file.size,
+                        format!("more than {} bytes", file.size),
+                    ));
+                }
+            }
+            Ok(())
+        });
+        let mut h = H::start();
+        let mut hashed = 0u64;
+        let mut stopped = Ok(());
+        while let Ok((b, n)) = full_rx.recv() {
+            h.update(b.get(..n).unwrap_or_default());
+            hashed += n as u64;
+            report(s, pending, n as u64, false);
+            if let Err(e) = s.should_stop() {
+                stopped = Err(e);
+                break;
+            }
+            // The reader may have finished and dropped its receiver.
+            let _ = empty_tx.send(b);
+        }
+        drop(full_rx);
+        drop(empty_tx);
+        let read = reader.join().unwrap_or(Err(HashError::Cancelled));
+        read?;
+        stopped?;
+        if hashed != end - start {
+            return Err(changed(
+                &file.path,
+                file.size,
+                format!("{} bytes", start + hashed),
+            ));
+        }
+        report(s, pending, 0, true);
+        Ok(h.finish())
+    })
 }
 
 /// Hashes `[start, end)` of `file` with `pread` into `buf`. When `end` is the

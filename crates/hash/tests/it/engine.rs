@@ -339,3 +339,61 @@ fn unreadable_file_error_names_it() {
     .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/dir/gone"), "{err}");
 }
+
+/// A lone large file on several cores is read on a helper thread while another hashes
+/// (the pipelined path): the digest, and the shard digests, must be exactly those of the
+/// bytes, whatever the thread count.
+#[test]
+fn pipelined_large_file_matches_the_plain_digest() {
+    let d = tempfile::tempdir().unwrap();
+    let len = (64 << 20) + 12_345;
+    write(d.path(), "big.bin", len);
+    let bytes = fs::read(d.path().join("big.bin")).unwrap();
+    let files = enumerate(d.path(), &WalkOptions::default()).unwrap();
+    for threads in [1, 2, 4] {
+        let opts = EngineOptions {
+            threads,
+            ..EngineOptions::default()
+        };
+        let out = hash_files(&files, Serialization::Files, HashAlgorithm::Sha256, &opts).unwrap();
+        assert_eq!(out[0].digest, sha256(&bytes), "threads={threads}");
+        let shard = 40 << 20;
+        let out = hash_files(
+            &files,
+            Serialization::Shards { shard_size: shard },
+            HashAlgorithm::Sha256,
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out[0].digest,
+            sha256(&bytes[..shard as usize]),
+            "threads={threads}"
+        );
+        assert_eq!(
+            out[1].digest,
+            sha256(&bytes[shard as usize..]),
+            "threads={threads}"
+        );
+    }
+}
+
+/// The pipelined path still notices a file that grew after it was enumerated.
+#[test]
+fn pipelined_path_notices_a_grown_file() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "big.bin", 64 << 20);
+    let files = enumerate(d.path(), &WalkOptions::default()).unwrap();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(d.path().join("big.bin"))
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"more").unwrap();
+    let opts = EngineOptions {
+        threads: 2,
+        ..EngineOptions::default()
+    };
+    let err = hash_files(&files, Serialization::Files, HashAlgorithm::Sha256, &opts).unwrap_err();
+    assert!(matches!(err, HashError::FileChanged { .. }), "{err}");
+}
