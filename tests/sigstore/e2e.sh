@@ -49,7 +49,8 @@ expect 1 "hallmark refuses the wrong identity" "$HM" verify sigstore model --sig
 expect 1 "model_signing refuses the wrong issuer" "$MS" verify sigstore model --signature hm.sig --trust_config tc.json --identity bob@example.com --identity_provider https://accounts.example.com
 expect 1 "hallmark refuses the wrong issuer" "$HM" verify sigstore model --signature hm.sig --trust-config tc.json --identity bob@example.com --identity-provider https://accounts.example.com
 expect 1 "hallmark refuses the signature under the public-good trust root" "$HM" verify sigstore model --signature hm.sig --identity bob@example.com --identity-provider "$URL"
-printf 'Z' | dd of=model/weights/w.bin bs=1 seek=777 conv=notrunc status=none
+# flip one bit (a fixed byte written into random data is a no-op 1 time in 256)
+python3 -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); f = open(p, "r+b"); f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 1]))' model/weights/w.bin 777
 expect 1 "model_signing refuses a tampered model" "$MS" verify sigstore model --signature hm.sig --trust_config tc.json --identity bob@example.com --identity_provider "$URL"
 expect 1 "hallmark refuses a tampered model" "$HM" verify sigstore model --signature hm.sig --trust-config tc.json --identity bob@example.com --identity-provider "$URL"
 python3 - <<'PYEOF'
