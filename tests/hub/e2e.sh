@@ -97,8 +97,7 @@ SNAP=$(cat snap.txt)
 check "model_signing verify sigstore accepts it (HF cache snapshot, symlinks)" "$MS" verify sigstore "$SNAP" --signature "$SNAP/model.sig" "${KL[@]}" --allow_symlinks
 check "hallmark verify sigstore accepts it" "$HM" verify sigstore dl --signature dl/model.sig --trust-config tc.json --identity "$HUB/alice" --identity-provider "$HUB" --ignore-paths dl/.cache
 refuse "model_signing refuses another identity" "$MS" verify sigstore dl --signature dl/model.sig --trust_config tc.json --identity "$HUB/bob" --identity_provider "$HUB" --ignore-paths dl/.cache
-# flip one bit (a fixed byte written into random data is a no-op 1 time in 256)
-python3 -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); f = open(p, "r+b"); f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 1]))' dl/weights/model.safetensors 1234567
+python3 "$HERE/../flip-bit.py" dl/weights/model.safetensors 1234567
 refuse "flipped byte: model_signing verify sigstore refuses" "$MS" verify sigstore dl --signature dl/model.sig "${KL[@]}" --ignore-paths dl/.cache
 refuse "flipped byte: hallmark verify sigstore refuses" "$HM" verify sigstore dl --signature dl/model.sig --trust-config tc.json --identity "$HUB/alice" --identity-provider "$HUB" --ignore-paths dl/.cache
 CMD=$(curl -s "$HUB/api/models/acme/demo" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["hallmark"]["signature"]["verify_command"])')

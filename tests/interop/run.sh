@@ -51,8 +51,7 @@ mkmodel() {
   head -c 3000000 /dev/urandom > "$1/weights/model.safetensors"
   head -c 70000 /dev/urandom > "$1/weights/sub dir/naïve ü.bin"
 }
-# Flip one bit (writing a fixed byte into random data would be a no-op 1 time in 256).
-tamper() { python3 -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); f = open(p, "r+b"); f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 1]))' "$1/weights/model.safetensors" 1234567; }
+tamper() { python3 "$HERE/../flip-bit.py" "$1/weights/model.safetensors" 1234567; }
 
 key_sign_args=(--private-key key.pem)
 cert_sign_args=(--private-key leaf.key --signing-certificate leaf.pem --certificate-chain int.pem)

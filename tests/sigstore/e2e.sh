@@ -7,6 +7,7 @@
 #   usage: tests/sigstore/e2e.sh path/to/hallmark
 set -euo pipefail
 HM=$(realpath "${1:?usage: e2e.sh path/to/hallmark}")
+HERE=$(cd "$(dirname "$0")" && pwd)
 VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
 if ! "$VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
   python3 -m venv "$VENV"
@@ -49,8 +50,7 @@ expect 1 "hallmark refuses the wrong identity" "$HM" verify sigstore model --sig
 expect 1 "model_signing refuses the wrong issuer" "$MS" verify sigstore model --signature hm.sig --trust_config tc.json --identity bob@example.com --identity_provider https://accounts.example.com
 expect 1 "hallmark refuses the wrong issuer" "$HM" verify sigstore model --signature hm.sig --trust-config tc.json --identity bob@example.com --identity-provider https://accounts.example.com
 expect 1 "hallmark refuses the signature under the public-good trust root" "$HM" verify sigstore model --signature hm.sig --identity bob@example.com --identity-provider "$URL"
-# flip one bit (a fixed byte written into random data is a no-op 1 time in 256)
-python3 -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); f = open(p, "r+b"); f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 1]))' model/weights/w.bin 777
+python3 "$HERE/../flip-bit.py" model/weights/w.bin 777
 expect 1 "model_signing refuses a tampered model" "$MS" verify sigstore model --signature hm.sig --trust_config tc.json --identity bob@example.com --identity_provider "$URL"
 expect 1 "hallmark refuses a tampered model" "$HM" verify sigstore model --signature hm.sig --trust-config tc.json --identity bob@example.com --identity-provider "$URL"
 python3 - <<'PYEOF'
