@@ -67,6 +67,7 @@ pub mod reader;
 pub mod rekor;
 pub mod sequencer;
 mod sqlite;
+mod state;
 mod store;
 pub mod tile;
 

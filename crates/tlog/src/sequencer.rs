@@ -24,14 +24,12 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::error::Error;
-use crate::merkle::{Frontier, Hash, inclusion_proof, leaf_hash};
+use crate::merkle::Hash;
 use crate::note::{Checkpoint, LogKey, SignedCheckpoint, sign_checkpoint, verify_checkpoint};
 use crate::rekor;
+use crate::state::State;
 use crate::store::{CheckpointLock, ObjectStore, PutOutcome};
-use crate::tile::{
-    ExpandedTile, MAX_ENTRY_BYTES, TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader,
-    decode_bundle, encode_bundle, encode_hashes,
-};
+use crate::tile::{MAX_ENTRY_BYTES, TILE_WIDTH, TileKind, TilePath};
 
 /// Key of the public copy of the latest checkpoint.
 pub const CHECKPOINT_KEY: &str = "checkpoint";
@@ -162,13 +160,14 @@ impl Sequencer {
         lock: Arc<dyn CheckpointLock>,
         opts: Options,
     ) -> Result<Self, Error> {
-        let state = State::open(cfg, key, store, lock, opts.clone())?;
+        let committed = open_or_create(&cfg, &key, &*lock)?;
+        let state = State::open(cfg, key, store, committed, opts.clock.clone())?;
         let latest = Arc::new(RwLock::new(Arc::new(state.committed.clone())));
         let (tx, rx) = mpsc::channel();
         let l2 = Arc::clone(&latest);
         let thread = std::thread::Builder::new()
             .name("tlog-sequencer".into())
-            .spawn(move || run(state, &rx, opts.max_batch.max(1), &l2))
+            .spawn(move || run(state, &*lock, &rx, opts.max_batch.max(1), &l2))
             .map_err(|e| Error::Stopped(format!("cannot start the sequencer thread: {e}")))?;
         Ok(Self {
             tx: Some(tx),
@@ -223,8 +222,36 @@ impl Drop for Sequencer {
     }
 }
 
+/// The checkpoint in `lock`, verified; or a new empty log's, created in it.
+pub(crate) fn open_or_create(
+    cfg: &LogConfig,
+    key: &LogKey,
+    lock: &dyn CheckpointLock,
+) -> Result<SignedCheckpoint, Error> {
+    let origin = cfg.origin();
+    match lock.load()? {
+        Some(note) => verify_checkpoint(&note, key.verifier(), Some(&cfg.host), Some(&origin)),
+        None => {
+            let s = empty_checkpoint(cfg, key)?;
+            lock.create(&s.text)?;
+            Ok(s)
+        }
+    }
+}
+
+/// The signed checkpoint of an empty log.
+pub(crate) fn empty_checkpoint(cfg: &LogConfig, key: &LogKey) -> Result<SignedCheckpoint, Error> {
+    let cp = Checkpoint {
+        origin: cfg.origin(),
+        size: 0,
+        root: crate::merkle::empty_root(),
+    };
+    sign_checkpoint(&cp, &cfg.host, key)
+}
+
 fn run(
     mut state: State,
+    lock: &dyn CheckpointLock,
     rx: &Receiver<Request>,
     max_batch: usize,
     latest: &RwLock<Arc<SignedCheckpoint>>,
@@ -244,7 +271,7 @@ fn run(
             }
             continue;
         }
-        match state.process(&batch) {
+        match process(&mut state, lock, &batch) {
             Ok((cp, results)) => {
                 if let Ok(mut g) = latest.write() {
                     *g = Arc::clone(&cp);
@@ -272,252 +299,38 @@ fn r_send_all(batch: Vec<Request>, e: &Error) -> usize {
     n
 }
 
-struct State {
-    cfg: LogConfig,
-    origin: String,
-    key: Arc<LogKey>,
-    store: Arc<dyn ObjectStore>,
-    lock: Arc<dyn CheckpointLock>,
-    clock: Clock,
-    committed: SignedCheckpoint,
-    frontier: Frontier,
-    /// Per tile level, the hashes of the last (partial) tile.
-    edge: Vec<Vec<Hash>>,
-    bundle: Vec<Vec<u8>>,
-    times: Vec<i64>,
-    reader: TileReader,
-    last_time: i64,
-}
-
-impl State {
-    fn open(
-        cfg: LogConfig,
-        key: Arc<LogKey>,
-        store: Arc<dyn ObjectStore>,
-        lock: Arc<dyn CheckpointLock>,
-        opts: Options,
-    ) -> Result<Self, Error> {
-        let origin = cfg.origin();
-        let committed = match lock.load()? {
-            Some(note) => verify_checkpoint(&note, key.verifier(), Some(&cfg.host), Some(&origin))?,
-            None => {
-                let cp = Checkpoint {
-                    origin: origin.clone(),
-                    size: 0,
-                    root: crate::merkle::empty_root(),
-                };
-                let s = sign_checkpoint(&cp, &cfg.host, &key)?;
-                lock.create(&s.text)?;
-                s
-            }
-        };
-        let n = committed.checkpoint.size;
-        let fetch: Arc<dyn TileFetch> = Arc::clone(&store) as Arc<dyn TileFetch>;
-        let mut reader = TileReader::new(fetch, n);
-        let frontier = Frontier::from_source(&mut reader, n)?;
-        if frontier.root() != committed.checkpoint.root {
-            return Err(Error::Corrupt(format!(
-                "the tiles do not hash to the checkpoint root at size {n}"
-            )));
-        }
-        let mut edge = Vec::new();
-        let mut level = 0u8;
-        while level < 8 && (n >> (8 * u32::from(level))) > 0 {
-            let count = n >> (8 * u32::from(level));
-            let w = count % TILE_WIDTH;
-            edge.push(if w > 0 {
-                reader.tile(level, count / TILE_WIDTH)?.hashes().to_vec()
-            } else {
-                Vec::new()
-            });
-            level += 1;
-        }
-        let (mut bundle, mut times) = (Vec::new(), Vec::new());
-        let w = (n % TILE_WIDTH) as u16;
-        if w > 0 {
-            let p = TilePath {
-                kind: TileKind::Entries,
-                index: n / TILE_WIDTH,
-                width: w,
+/// One local batch: objects put-if-absent (durable), then the compare-and-swap.
+fn process(
+    state: &mut State,
+    lock: &dyn CheckpointLock,
+    batch: &[Request],
+) -> Result<(Arc<SignedCheckpoint>, Vec<Result<Appended, Error>>), Error> {
+    let bodies: Vec<&[u8]> = batch.iter().map(|r| r.body.as_slice()).collect();
+    let staged = state.stage(&bodies)?;
+    let old_n = staged.old_size;
+    let outcomes = state.store.put_many_if_absent(&staged.objects)?;
+    for ((key, data), o) in staged.objects.iter().zip(outcomes) {
+        if o == PutOutcome::Differs {
+            // Only objects covering leaves beyond the committed size may be replaced.
+            let p = TilePath::parse(key)
+                .ok_or_else(|| Error::Corrupt(format!("unparseable key {key}")))?;
+            let shift = match p.kind {
+                TileKind::Hash(l) => 8 * u32::from(l),
+                _ => 0,
             };
-            let data = store.fetch(&p.key())?.ok_or_else(|| Error::Missing {
-                key: p.key(),
-                context: format!("tree size {n}"),
-            })?;
-            bundle = decode_bundle(&p.key(), &data, w)?;
-            let tp = TilePath {
-                kind: TileKind::Time,
-                ..p
-            };
-            let td = store.fetch(&tp.key())?.ok_or_else(|| Error::Missing {
-                key: tp.key(),
-                context: format!("tree size {n}"),
-            })?;
-            times = decode_times(&tp.key(), &td, w)?;
-            let leaves: Vec<Hash> = bundle.iter().map(|b| leaf_hash(b)).collect();
-            if edge.first().map(Vec::as_slice) != Some(leaves.as_slice()) {
-                return Err(Error::Corrupt(format!(
-                    "entry bundle {} does not match tile 0",
-                    p.key()
+            let covers = (p.index * TILE_WIDTH + u64::from(p.width)) << shift;
+            if covers <= old_n {
+                return Err(Error::Fork(format!(
+                    "{key} holds other data for committed leaves (< {old_n})"
                 )));
             }
+            state.store.overwrite(key, data)?;
         }
-        store.overwrite(CHECKPOINT_KEY, committed.text.as_bytes())?;
-        let last_time = times.last().copied().unwrap_or(0);
-        Ok(Self {
-            cfg,
-            origin,
-            key,
-            store,
-            lock,
-            clock: opts.clock,
-            committed,
-            frontier,
-            edge,
-            bundle,
-            times,
-            reader,
-            last_time,
-        })
     }
-
-    #[allow(clippy::type_complexity)]
-    fn process(
-        &mut self,
-        batch: &[Request],
-    ) -> Result<(Arc<SignedCheckpoint>, Vec<Result<Appended, Error>>), Error> {
-        let old_n = self.frontier.size();
-        let time = (self.clock)().max(self.last_time);
-        let mut objects: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut finished = Vec::new();
-        let mut leaves = Vec::with_capacity(batch.len());
-        for r in batch {
-            let leaf = leaf_hash(&r.body);
-            leaves.push(leaf);
-            finished.clear();
-            self.frontier.push(leaf, &mut finished);
-            for &(lvl, idx, h) in finished.iter().filter(|f| f.0 % 8 == 0) {
-                let t = usize::from(lvl / 8);
-                if self.edge.len() <= t {
-                    self.edge.push(Vec::new());
-                }
-                let e = &mut self.edge[t];
-                e.push(h);
-                if e.len() as u64 == TILE_WIDTH {
-                    let tile = Arc::new(ExpandedTile::new(std::mem::take(e)));
-                    objects.push((
-                        TilePath::hash(lvl / 8, idx / TILE_WIDTH, 256).key(),
-                        encode_hashes(tile.hashes()),
-                    ));
-                    self.reader.insert(lvl / 8, idx / TILE_WIDTH, tile);
-                }
-            }
-            self.bundle.push(r.body.clone());
-            self.times.push(time);
-            if self.bundle.len() as u64 == TILE_WIDTH {
-                let n = (self.frontier.size() - 1) / TILE_WIDTH;
-                objects.push((
-                    TilePath {
-                        kind: TileKind::Entries,
-                        index: n,
-                        width: 256,
-                    }
-                    .key(),
-                    encode_bundle(&self.bundle),
-                ));
-                objects.push((
-                    TilePath {
-                        kind: TileKind::Time,
-                        index: n,
-                        width: 256,
-                    }
-                    .key(),
-                    encode_times(&self.times),
-                ));
-                self.bundle.clear();
-                self.times.clear();
-            }
-        }
-        let n = self.frontier.size();
-        for (t, e) in self.edge.iter().enumerate() {
-            let shift = 8 * t as u32;
-            if e.is_empty() || (n >> shift) == (old_n >> shift) {
-                continue;
-            }
-            let (lvl, idx) = (t as u8, (n >> shift) / TILE_WIDTH);
-            let tile = Arc::new(ExpandedTile::new(e.clone()));
-            objects.push((
-                TilePath::hash(lvl, idx, e.len() as u16).key(),
-                encode_hashes(e),
-            ));
-            self.reader.insert(lvl, idx, tile);
-        }
-        if !self.bundle.is_empty() {
-            let p = TilePath {
-                kind: TileKind::Entries,
-                index: n / TILE_WIDTH,
-                width: self.bundle.len() as u16,
-            };
-            objects.push((p.key(), encode_bundle(&self.bundle)));
-            objects.push((
-                TilePath {
-                    kind: TileKind::Time,
-                    ..p
-                }
-                .key(),
-                encode_times(&self.times),
-            ));
-        }
-        let outcomes = self.store.put_many_if_absent(&objects)?;
-        for ((key, data), o) in objects.iter().zip(outcomes) {
-            if o == PutOutcome::Differs {
-                // Only objects covering leaves beyond the committed size may be replaced.
-                let p = TilePath::parse(key)
-                    .ok_or_else(|| Error::Corrupt(format!("unparseable key {key}")))?;
-                let shift = match p.kind {
-                    TileKind::Hash(l) => 8 * u32::from(l),
-                    _ => 0,
-                };
-                let covers = (p.index * TILE_WIDTH + u64::from(p.width)) << shift;
-                if covers <= old_n {
-                    return Err(Error::Fork(format!(
-                        "{key} holds other data for committed leaves (< {old_n})"
-                    )));
-                }
-                self.store.overwrite(key, data)?;
-            }
-        }
-        let cp = Checkpoint {
-            origin: self.origin.clone(),
-            size: n,
-            root: self.frontier.root(),
-        };
-        let signed = sign_checkpoint(&cp, &self.cfg.host, &self.key)?;
-        self.lock.replace(&self.committed.text, &signed.text)?;
-        self.committed = signed;
-        self.last_time = time;
-        // The lock is the truth; this public copy may lag if the write fails.
-        let _ = self
-            .store
-            .publish(CHECKPOINT_KEY, self.committed.text.as_bytes());
-        self.reader.set_size(n);
-        let cp = Arc::new(self.committed.clone());
-        let results = leaves
-            .into_iter()
-            .enumerate()
-            .map(|(i, leaf)| {
-                let index = old_n + i as u64;
-                inclusion_proof(&mut self.reader, index, n).map(|proof| Appended {
-                    index,
-                    leaf,
-                    integrated_time: time,
-                    proof,
-                    checkpoint: Arc::clone(&cp),
-                })
-            })
-            .collect();
-        Ok((cp, results))
-    }
+    lock.replace(&state.committed.text, &staged.signed.text)?;
+    let cp = state.committed(&staged);
+    let results = state.appended(staged, &cp);
+    Ok((cp, results))
 }
 
 /// Encodes integrated times (big-endian `i64` seconds).

@@ -1,0 +1,259 @@
+//! The tree's in-memory right edge, shared by both sequencers ([`crate::Sequencer`] on one
+//! node, [`crate::SharedSequencer`] across replicas): opened from a committed checkpoint
+//! and its tiles, advanced one batch at a time into the objects the batch adds (full and
+//! partial hash tiles, entry bundles, integrated-time sidecars) and a signed checkpoint.
+//!
+//! How the objects become durable and the checkpoint committed is the caller's business:
+//! the local sequencer writes them put-if-absent before a compare-and-swap, the shared one
+//! stages them in one object before a fenced commit and writes them after it.
+
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::merkle::{Frontier, Hash, inclusion_proof, leaf_hash};
+use crate::note::{Checkpoint, LogKey, SignedCheckpoint, sign_checkpoint};
+use crate::sequencer::{Appended, CHECKPOINT_KEY, Clock, LogConfig, decode_times, encode_times};
+use crate::store::ObjectStore;
+use crate::tile::{
+    ExpandedTile, TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle,
+    encode_bundle, encode_hashes,
+};
+
+/// One batch, advanced in memory but not yet committed.
+pub(crate) struct Staged {
+    /// Objects the batch adds or replaces (keys in the tlog-tiles URL space).
+    pub objects: Vec<(String, Vec<u8>)>,
+    /// The checkpoint after the batch.
+    pub signed: SignedCheckpoint,
+    /// Leaf hashes of the batch, in order.
+    pub leaves: Vec<Hash>,
+    /// Tree size before the batch.
+    pub old_size: u64,
+    /// Integrated time of the batch.
+    pub time: i64,
+}
+
+pub(crate) struct State {
+    cfg: LogConfig,
+    origin: String,
+    key: Arc<LogKey>,
+    pub(crate) store: Arc<dyn ObjectStore>,
+    clock: Clock,
+    pub(crate) committed: SignedCheckpoint,
+    frontier: Frontier,
+    /// Per tile level, the hashes of the last (partial) tile.
+    edge: Vec<Vec<Hash>>,
+    bundle: Vec<Vec<u8>>,
+    times: Vec<i64>,
+    reader: TileReader,
+    last_time: i64,
+}
+
+impl State {
+    /// Opens the right edge of the tree committed as `committed` from the stored tiles,
+    /// checking that they hash to its root, and republishes it as the public checkpoint.
+    pub(crate) fn open(
+        cfg: LogConfig,
+        key: Arc<LogKey>,
+        store: Arc<dyn ObjectStore>,
+        committed: SignedCheckpoint,
+        clock: Clock,
+    ) -> Result<Self, Error> {
+        let origin = cfg.origin();
+        let n = committed.checkpoint.size;
+        let fetch: Arc<dyn TileFetch> = Arc::clone(&store) as Arc<dyn TileFetch>;
+        let mut reader = TileReader::new(fetch, n);
+        let frontier = Frontier::from_source(&mut reader, n)?;
+        if frontier.root() != committed.checkpoint.root {
+            return Err(Error::Corrupt(format!(
+                "the tiles do not hash to the checkpoint root at size {n}"
+            )));
+        }
+        let mut edge = Vec::new();
+        let mut level = 0u8;
+        while level < 8 && (n >> (8 * u32::from(level))) > 0 {
+            let count = n >> (8 * u32::from(level));
+            let w = count % TILE_WIDTH;
+            edge.push(if w > 0 {
+                reader.tile(level, count / TILE_WIDTH)?.hashes().to_vec()
+            } else {
+                Vec::new()
+            });
+            level += 1;
+        }
+        let (mut bundle, mut times) = (Vec::new(), Vec::new());
+        let w = (n % TILE_WIDTH) as u16;
+        if w > 0 {
+            let p = TilePath {
+                kind: TileKind::Entries,
+                index: n / TILE_WIDTH,
+                width: w,
+            };
+            bundle = decode_bundle(&p.key(), &fetch_required(&*store, &p, n)?, w)?;
+            let tp = TilePath {
+                kind: TileKind::Time,
+                ..p
+            };
+            times = decode_times(&tp.key(), &fetch_required(&*store, &tp, n)?, w)?;
+            let leaves: Vec<Hash> = bundle.iter().map(|b| leaf_hash(b)).collect();
+            if edge.first().map(Vec::as_slice) != Some(leaves.as_slice()) {
+                return Err(Error::Corrupt(format!(
+                    "entry bundle {} does not match tile 0",
+                    p.key()
+                )));
+            }
+        }
+        store.overwrite(CHECKPOINT_KEY, committed.text.as_bytes())?;
+        let last_time = times.last().copied().unwrap_or(0);
+        Ok(Self {
+            cfg,
+            origin,
+            key,
+            store,
+            clock,
+            committed,
+            frontier,
+            edge,
+            bundle,
+            times,
+            reader,
+            last_time,
+        })
+    }
+
+    /// The committed tree size.
+    pub(crate) fn size(&self) -> u64 {
+        self.committed.checkpoint.size
+    }
+
+    /// Appends `bodies` to the in-memory tree and signs the resulting checkpoint. After an
+    /// error, or if the batch is not committed, this state must be discarded.
+    pub(crate) fn stage<B: AsRef<[u8]>>(&mut self, bodies: &[B]) -> Result<Staged, Error> {
+        let old_n = self.frontier.size();
+        let time = (self.clock)().max(self.last_time);
+        let mut objects: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut finished = Vec::new();
+        let mut leaves = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let body = body.as_ref();
+            let leaf = leaf_hash(body);
+            leaves.push(leaf);
+            finished.clear();
+            self.frontier.push(leaf, &mut finished);
+            for &(lvl, idx, h) in finished.iter().filter(|f| f.0 % 8 == 0) {
+                let t = usize::from(lvl / 8);
+                if self.edge.len() <= t {
+                    self.edge.push(Vec::new());
+                }
+                let e = &mut self.edge[t];
+                e.push(h);
+                if e.len() as u64 == TILE_WIDTH {
+                    let tile = Arc::new(ExpandedTile::new(std::mem::take(e)));
+                    objects.push((
+                        TilePath::hash(lvl / 8, idx / TILE_WIDTH, 256).key(),
+                        encode_hashes(tile.hashes()),
+                    ));
+                    self.reader.insert(lvl / 8, idx / TILE_WIDTH, tile);
+                }
+            }
+            self.bundle.push(body.to_vec());
+            self.times.push(time);
+            if self.bundle.len() as u64 == TILE_WIDTH {
+                let n = (self.frontier.size() - 1) / TILE_WIDTH;
+                self.push_bundle(&mut objects, n);
+                self.bundle.clear();
+                self.times.clear();
+            }
+        }
+        let n = self.frontier.size();
+        for (t, e) in self.edge.iter().enumerate() {
+            let shift = 8 * t as u32;
+            if e.is_empty() || (n >> shift) == (old_n >> shift) {
+                continue;
+            }
+            let (lvl, idx) = (t as u8, (n >> shift) / TILE_WIDTH);
+            let tile = Arc::new(ExpandedTile::new(e.clone()));
+            objects.push((
+                TilePath::hash(lvl, idx, e.len() as u16).key(),
+                encode_hashes(e),
+            ));
+            self.reader.insert(lvl, idx, tile);
+        }
+        if !self.bundle.is_empty() {
+            self.push_bundle(&mut objects, n / TILE_WIDTH);
+        }
+        let cp = Checkpoint {
+            origin: self.origin.clone(),
+            size: n,
+            root: self.frontier.root(),
+        };
+        let signed = sign_checkpoint(&cp, &self.cfg.host, &self.key)?;
+        Ok(Staged {
+            objects,
+            signed,
+            leaves,
+            old_size: old_n,
+            time,
+        })
+    }
+
+    fn push_bundle(&self, objects: &mut Vec<(String, Vec<u8>)>, index: u64) {
+        let p = TilePath {
+            kind: TileKind::Entries,
+            index,
+            width: self.bundle.len() as u16,
+        };
+        objects.push((p.key(), encode_bundle(&self.bundle)));
+        objects.push((
+            TilePath {
+                kind: TileKind::Time,
+                ..p
+            }
+            .key(),
+            encode_times(&self.times),
+        ));
+    }
+
+    /// Records that `staged` was committed (its checkpoint is now the truth) and publishes
+    /// the public checkpoint copy (best effort: the lock is the truth).
+    pub(crate) fn committed(&mut self, staged: &Staged) -> Arc<SignedCheckpoint> {
+        self.committed = staged.signed.clone();
+        self.last_time = staged.time;
+        let _ = self
+            .store
+            .publish(CHECKPOINT_KEY, self.committed.text.as_bytes());
+        self.reader.set_size(self.size());
+        Arc::new(self.committed.clone())
+    }
+
+    /// Each entry of a committed batch with its inclusion proof against `cp`.
+    pub(crate) fn appended(
+        &mut self,
+        staged: Staged,
+        cp: &Arc<SignedCheckpoint>,
+    ) -> Vec<Result<Appended, Error>> {
+        let n = cp.checkpoint.size;
+        staged
+            .leaves
+            .into_iter()
+            .enumerate()
+            .map(|(i, leaf)| {
+                let index = staged.old_size + i as u64;
+                inclusion_proof(&mut self.reader, index, n).map(|proof| Appended {
+                    index,
+                    leaf,
+                    integrated_time: staged.time,
+                    proof,
+                    checkpoint: Arc::clone(cp),
+                })
+            })
+            .collect()
+    }
+}
+
+fn fetch_required(store: &dyn ObjectStore, p: &TilePath, n: u64) -> Result<Vec<u8>, Error> {
+    store.fetch(&p.key())?.ok_or_else(|| Error::Missing {
+        key: p.key(),
+        context: format!("tree size {n}"),
+    })
+}
