@@ -299,12 +299,15 @@ fn r_send_all(batch: Vec<Request>, e: &Error) -> usize {
     n
 }
 
+/// A committed batch: its checkpoint and each entry's outcome.
+type BatchResult = (Arc<SignedCheckpoint>, Vec<Result<Appended, Error>>);
+
 /// One local batch: objects put-if-absent (durable), then the compare-and-swap.
 fn process(
     state: &mut State,
     lock: &dyn CheckpointLock,
     batch: &[Request],
-) -> Result<(Arc<SignedCheckpoint>, Vec<Result<Appended, Error>>), Error> {
+) -> Result<BatchResult, Error> {
     let bodies: Vec<&[u8]> = batch.iter().map(|r| r.body.as_slice()).collect();
     let staged = state.stage(&bodies)?;
     let old_n = staged.old_size;
