@@ -115,6 +115,13 @@ impl ObjectStore for SqliteStore {
             .map_err(self.err("overwrite object"))
     }
 
+    fn delete(&self, key: &str) -> Result<(), Error> {
+        self.conn()?
+            .execute("DELETE FROM objects WHERE key = ?1", params![key])
+            .map(|_| ())
+            .map_err(self.err("delete object"))
+    }
+
     fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
         let mut conn = self.conn()?;
         let tx = conn.transaction().map_err(self.err("begin"))?;

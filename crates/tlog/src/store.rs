@@ -58,6 +58,13 @@ pub trait ObjectStore: TileFetch {
         self.overwrite(key, data)
     }
 
+    /// Deletes `key` (absent is fine). Used only for staging objects of the shared
+    /// sequencer, never for tiles.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn delete(&self, key: &str) -> Result<(), Error>;
+
     /// Put-if-absent for several objects at once; implementations may batch syncs.
     /// Durable on return.
     ///
@@ -237,6 +244,15 @@ impl TileFetch for DirStore {
 }
 
 impl ObjectStore for DirStore {
+    fn delete(&self, key: &str) -> Result<(), Error> {
+        let path = self.path_of(key)?;
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("delete", &path, e)),
+        }
+    }
+
     fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error> {
         let tmp = self.write_temp(data)?;
         let (outcome, dir) = self.link_in(&tmp, key, data)?;

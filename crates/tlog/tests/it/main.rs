@@ -12,6 +12,7 @@ mod audit;
 mod crash;
 mod log;
 mod proofs;
+mod shared;
 mod sigstore_e2e;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,573 @@
+//! Several replicas, one log: the [`SharedSequencer`].
+//!
+//! Every replica runs one; at any time at most one of them — the holder of a lease kept in
+//! the [`Coordinator`] (a PostgreSQL row in production) — sequences. Submitters on any
+//! replica put their entry into the coordinator's queue and wait until a commit assigns it
+//! an index; the holder drains the queue in batches.
+//!
+//! ## Protocol, per batch
+//!
+//! 1. **Stage**: the holder advances its in-memory tree and writes every object the batch
+//!    adds (tiles, entry bundles, time sidecars) into **one staging object**, keyed by tree
+//!    size, root and lease epoch. Nothing under a public tile key is written yet.
+//! 2. **Commit** (one coordinator transaction): swap the checkpoint `old → new` *only if*
+//!    the lease is still this holder's with the same epoch (fencing: a holder that stalled
+//!    past its lease cannot commit after a successor took over), record the staging key,
+//!    and assign each queued entry its index and integrated time.
+//! 3. **Publish**: write the staged objects under their tile keys, publish the checkpoint,
+//!    delete the previous batch's staging object.
+//!
+//! Why this never forks or rolls back: committed checkpoints form one chain (the fenced
+//! compare-and-swap), an entry is sequenced exactly once (its index is assigned in the
+//! same transaction as the checkpoint that contains it), and an object is written under a
+//! tile key only *after* the checkpoint that determines its content was committed — so a
+//! tile key has one possible content, and a late write by a deposed holder rewrites the
+//! same bytes. A holder killed between commit and publish leaves its staging object
+//! behind; whoever takes the lease next rewrites it before sequencing.
+//!
+//! The lease only keeps replicas from racing each other for nothing; safety rests on the
+//! fenced commit, not on clocks. A deposed holder may still overwrite the public
+//! `checkpoint` copy with an older (consistent) checkpoint after a multi-second stall; the
+//! coordinator's note is the truth ([`SharedSequencer::latest`]).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::merkle::{inclusion_proof, leaf_hash};
+use crate::note::{LogKey, SignedCheckpoint, verify_checkpoint};
+use crate::sequencer::{Appended, Clock, LogConfig, Options, empty_checkpoint};
+use crate::state::State;
+use crate::store::ObjectStore;
+use crate::tile::{MAX_ENTRY_BYTES, TileFetch, TilePath, TileReader};
+
+/// Key prefix of staging objects.
+pub const STAGING_PREFIX: &str = "hallmark/staging/";
+
+/// Largest staging object accepted when taking over (a batch of 8,192 entries of 64 KiB
+/// with their tiles fits comfortably).
+const MAX_STAGING_BYTES: usize = 1 << 30;
+
+/// The sequencer lease as granted by the coordinator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// Who holds it (unique per process).
+    pub holder: String,
+    /// Fencing token: grows by one every time the lease is (re)acquired.
+    pub epoch: i64,
+}
+
+/// What the coordinator holds for the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The latest checkpoint note.
+    pub note: String,
+    /// Staging object of the batch that produced it (`None` for the empty log).
+    pub staging: Option<String>,
+}
+
+/// One batch to commit.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchCommit<'a> {
+    /// The lease under which the batch was sequenced.
+    pub lease: &'a Lease,
+    /// The checkpoint the batch extends.
+    pub old_note: &'a str,
+    /// The checkpoint after the batch.
+    pub new_note: &'a str,
+    /// Its staging object.
+    pub staging: &'a str,
+    /// Queue ids of the batch's entries, in leaf order.
+    pub ids: &'a [i64],
+    /// Index of the first entry.
+    pub first_index: u64,
+    /// Integrated time of every entry of the batch.
+    pub integrated_time: i64,
+}
+
+/// Shared state of one log across replicas: the committed checkpoint, the sequencer lease
+/// and the queue of submitted entries. Implementations must make
+/// [`Coordinator::commit`] one atomic transaction.
+pub trait Coordinator: Send + Sync {
+    /// Creates the log with `empty_note` unless it exists (idempotent).
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn init(&self, empty_note: &str) -> Result<(), Error>;
+
+    /// Takes the lease for `ttl` if it is free or expired (or already `holder`'s),
+    /// bumping the epoch; `None` while another holder's lease runs.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn acquire(&self, holder: &str, ttl: Duration) -> Result<Option<(Lease, Committed)>, Error>;
+
+    /// Extends the lease; `false` if it is no longer held with that epoch.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, Error>;
+
+    /// Gives the lease up (a clean shutdown), so another replica takes over at once.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn release(&self, lease: &Lease) -> Result<(), Error>;
+
+    /// Queues an entry; returns its queue id.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn enqueue(&self, body: &[u8]) -> Result<i64, Error>;
+
+    /// Up to `max` queued, unsequenced entries, oldest first.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn pending(&self, max: usize) -> Result<Vec<(i64, Vec<u8>)>, Error>;
+
+    /// Atomically: checkpoint `old → new` iff the lease is still held with its epoch
+    /// ([`Error::LockConflict`] otherwise, nothing changed), and index assignment.
+    ///
+    /// # Errors
+    /// Conflict or storage failures.
+    fn commit(&self, batch: &BatchCommit<'_>) -> Result<(), Error>;
+
+    /// `(index, integrated time)` of a queued entry once sequenced.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn status(&self, id: i64) -> Result<Option<(u64, i64)>, Error>;
+
+    /// The committed checkpoint note.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn latest(&self) -> Result<Option<String>, Error>;
+
+    /// Blocks until something may have changed (a commit, a new entry) or `timeout`.
+    fn wait_for_change(&self, timeout: Duration) {
+        std::thread::sleep(timeout.min(Duration::from_millis(20)));
+    }
+}
+
+/// Settings of a [`SharedSequencer`].
+#[derive(Clone)]
+pub struct SharedOptions {
+    /// Unique name of this replica's sequencer (host, process, random suffix).
+    pub holder: String,
+    /// Lease time-to-live; a dead holder is replaced after at most this long.
+    pub lease_ttl: Duration,
+    /// How long a submitter waits for its entry to be sequenced and provable.
+    pub append_timeout: Duration,
+    /// Batch size and clock.
+    pub base: Options,
+}
+
+impl std::fmt::Debug for SharedOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedOptions")
+            .field("holder", &self.holder)
+            .field("lease_ttl", &self.lease_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedOptions {
+    /// Defaults: 5-second lease, 60-second append timeout.
+    #[must_use]
+    pub fn new(holder: impl Into<String>) -> Self {
+        Self {
+            holder: holder.into(),
+            lease_ttl: Duration::from_secs(5),
+            append_timeout: Duration::from_secs(60),
+            base: Options::default(),
+        }
+    }
+}
+
+struct Inner {
+    cfg: LogConfig,
+    key: Arc<LogKey>,
+    store: Arc<dyn ObjectStore>,
+    coord: Arc<dyn Coordinator>,
+    opts: SharedOptions,
+    stop: AtomicBool,
+    sequencing: AtomicBool,
+    reader: Mutex<TileReader>,
+}
+
+/// One replica's handle on a log shared with other replicas (see the module docs).
+/// Dropping it releases the lease if held and stops its thread.
+pub struct SharedSequencer {
+    inner: Arc<Inner>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SharedSequencer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedSequencer")
+            .field("holder", &self.inner.opts.holder)
+            .field("sequencing", &self.is_sequencing())
+            .finish()
+    }
+}
+
+impl SharedSequencer {
+    /// Joins (creating if needed) the log kept by `coord` and `store`, and starts this
+    /// replica's sequencer thread, which competes for the lease.
+    ///
+    /// # Errors
+    /// Storage failures, or a stored checkpoint not signed by `key` for this origin (the
+    /// replicas do not share the same log key and configuration).
+    pub fn open(
+        cfg: LogConfig,
+        key: Arc<LogKey>,
+        store: Arc<dyn ObjectStore>,
+        coord: Arc<dyn Coordinator>,
+        opts: SharedOptions,
+    ) -> Result<Self, Error> {
+        coord.init(&empty_checkpoint(&cfg, &key)?.text)?;
+        let note = coord
+            .latest()?
+            .ok_or_else(|| Error::Corrupt("the coordinator has no checkpoint after init".into()))?;
+        verify_checkpoint(&note, key.verifier(), Some(&cfg.host), Some(&cfg.origin()))?;
+        let reader = TileReader::new(Arc::clone(&store) as Arc<dyn TileFetch>, 0);
+        let inner = Arc::new(Inner {
+            cfg,
+            key,
+            store,
+            coord,
+            opts,
+            stop: AtomicBool::new(false),
+            sequencing: AtomicBool::new(false),
+            reader: Mutex::new(reader),
+        });
+        let i2 = Arc::clone(&inner);
+        let thread = std::thread::Builder::new()
+            .name("tlog-shared-sequencer".into())
+            .spawn(move || run(&i2))
+            .map_err(|e| Error::Stopped(format!("cannot start the sequencer thread: {e}")))?;
+        Ok(Self {
+            inner,
+            thread: Some(thread),
+        })
+    }
+
+    /// Whether this replica currently holds the lease.
+    #[must_use]
+    pub fn is_sequencing(&self) -> bool {
+        self.inner.sequencing.load(Ordering::Relaxed)
+    }
+
+    /// The committed checkpoint, verified.
+    ///
+    /// # Errors
+    /// Storage failures or a bad note.
+    pub fn latest(&self) -> Result<SignedCheckpoint, Error> {
+        let i = &self.inner;
+        let note = i
+            .coord
+            .latest()?
+            .ok_or_else(|| Error::Corrupt("the log has no checkpoint".into()))?;
+        verify_checkpoint(
+            &note,
+            i.key.verifier(),
+            Some(&i.cfg.host),
+            Some(&i.cfg.origin()),
+        )
+    }
+
+    /// Queues `body`, waits until some replica sequenced it, and returns it with an
+    /// inclusion proof against a committed checkpoint. Blocking: never call it on an
+    /// async runtime thread.
+    ///
+    /// # Errors
+    /// An oversized entry, storage failures, or no replica sequencing within the timeout.
+    pub fn append(&self, body: &[u8]) -> Result<Appended, Error> {
+        if body.len() > MAX_ENTRY_BYTES {
+            return Err(Error::InvalidEntry(format!(
+                "entry of {} bytes exceeds {MAX_ENTRY_BYTES}",
+                body.len()
+            )));
+        }
+        let i = &self.inner;
+        let deadline = Instant::now() + i.opts.append_timeout;
+        let id = i.coord.enqueue(body)?;
+        let (index, integrated_time) = loop {
+            if let Some(s) = i.coord.status(id)? {
+                break s;
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Stopped(format!(
+                    "entry {id} was not sequenced within {:?}: is any replica holding the log's sequencer lease?",
+                    i.opts.append_timeout
+                )));
+            }
+            i.coord.wait_for_change(Duration::from_millis(200));
+        };
+        loop {
+            let cp = Arc::new(self.latest()?);
+            match self.proof(index, cp.checkpoint.size) {
+                Ok(proof) => {
+                    return Ok(Appended {
+                        index,
+                        leaf: leaf_hash(body),
+                        integrated_time,
+                        proof,
+                        checkpoint: cp,
+                    });
+                }
+                // The holder writes tiles just after its commit (or its successor does).
+                Err(Error::Missing { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn proof(&self, index: u64, size: u64) -> Result<Vec<crate::Hash>, Error> {
+        let mut r = self
+            .inner
+            .reader
+            .lock()
+            .map_err(|_| Error::Stopped("tile reader lock poisoned".into()))?;
+        r.set_size(size);
+        inclusion_proof(&mut *r, index, size)
+    }
+}
+
+impl Drop for SharedSequencer {
+    fn drop(&mut self) {
+        self.inner.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Held {
+    lease: Lease,
+    state: State,
+    renewed: Instant,
+    staging: Option<String>,
+}
+
+fn run(i: &Inner) {
+    let ttl = i.opts.lease_ttl;
+    let mut held: Option<Held> = None;
+    while !i.stop.load(Ordering::Relaxed) {
+        i.sequencing.store(held.is_some(), Ordering::Relaxed);
+        held = match held.take() {
+            None => match try_take_over(i) {
+                Ok(Some(h)) => {
+                    eprintln!(
+                        "hallmark log: {} sequences {} from tree size {} (lease epoch {})",
+                        i.opts.holder,
+                        i.cfg.origin(),
+                        h.state.size(),
+                        h.lease.epoch
+                    );
+                    Some(h)
+                }
+                Ok(None) => {
+                    sleep_unless_stopped(i, ttl / 5);
+                    None
+                }
+                Err(e) => {
+                    eprintln!("hallmark log: {} cannot take over: {e}", i.opts.holder);
+                    sleep_unless_stopped(i, ttl / 5);
+                    None
+                }
+            },
+            Some(h) => match step(i, h) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    eprintln!("hallmark log: {} stops sequencing: {e}", i.opts.holder);
+                    sleep_unless_stopped(i, Duration::from_millis(100));
+                    None
+                }
+            },
+        };
+    }
+    i.sequencing.store(false, Ordering::Relaxed);
+    if let Some(h) = held {
+        let _ = i.coord.release(&h.lease);
+    }
+}
+
+fn sleep_unless_stopped(i: &Inner, d: Duration) {
+    let end = Instant::now() + d;
+    while !i.stop.load(Ordering::Relaxed) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20).min(d));
+    }
+}
+
+/// Takes the lease if free, rewrites the committed batch's staged objects (a predecessor
+/// may have died before writing them), and opens the tree.
+fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
+    let Some((lease, committed)) = i.coord.acquire(&i.opts.holder, i.opts.lease_ttl)? else {
+        return Ok(None);
+    };
+    let renewed = Instant::now();
+    let cp = verify_checkpoint(
+        &committed.note,
+        i.key.verifier(),
+        Some(&i.cfg.host),
+        Some(&i.cfg.origin()),
+    )?;
+    if let Some(key) = &committed.staging {
+        match i.store.fetch(key)? {
+            Some(data) => {
+                for (k, d) in decode_staging(key, &data)? {
+                    i.store.overwrite(&k, &d)?;
+                }
+            }
+            None => {
+                return Err(Error::Missing {
+                    key: key.clone(),
+                    context: format!(
+                        "staging object of the committed tree size {}",
+                        cp.checkpoint.size
+                    ),
+                });
+            }
+        }
+    }
+    let state = State::open(
+        i.cfg.clone(),
+        Arc::clone(&i.key),
+        Arc::clone(&i.store),
+        cp,
+        Arc::clone(&i.opts.base.clock) as Clock,
+    )?;
+    Ok(Some(Held {
+        lease,
+        state,
+        renewed,
+        staging: committed.staging,
+    }))
+}
+
+/// One turn of the holder: renew the lease when due, sequence one batch if any.
+fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
+    let ttl = i.opts.lease_ttl;
+    if h.renewed.elapsed() >= ttl / 3 {
+        if !i.coord.renew(&h.lease, ttl)? {
+            return Err(Error::LockConflict {
+                log: format!("{}: the lease passed to another replica", i.cfg.origin()),
+            });
+        }
+        h.renewed = Instant::now();
+    }
+    let batch = i.coord.pending(i.opts.base.max_batch.max(1))?;
+    if batch.is_empty() {
+        i.coord.wait_for_change(ttl / 10);
+        return Ok(h);
+    }
+    let bodies: Vec<&[u8]> = batch.iter().map(|(_, b)| b.as_slice()).collect();
+    let staged = h.state.stage(&bodies)?;
+    let staging = format!(
+        "{STAGING_PREFIX}{}-{}-{}",
+        staged.signed.checkpoint.size,
+        hex::encode(&staged.signed.checkpoint.root[..8]),
+        h.lease.epoch
+    );
+    i.store
+        .overwrite(&staging, &encode_staging(&staged.objects))?;
+    let ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+    i.coord.commit(&BatchCommit {
+        lease: &h.lease,
+        old_note: &h.state.committed.text,
+        new_note: &staged.signed.text,
+        staging: &staging,
+        ids: &ids,
+        first_index: staged.old_size,
+        integrated_time: staged.time,
+    })?;
+    h.renewed = Instant::now();
+    for (k, d) in &staged.objects {
+        i.store.overwrite(k, d)?;
+    }
+    h.state.committed(&staged);
+    if let Some(old) = h.staging.replace(staging) {
+        let _ = i.store.delete(&old);
+    }
+    Ok(h)
+}
+
+/// Encodes staged objects: for each, `u32` key length, key, `u32` data length, data
+/// (big-endian lengths).
+#[must_use]
+pub fn encode_staging(objects: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let len: usize = objects.iter().map(|(k, d)| 8 + k.len() + d.len()).sum();
+    let mut out = Vec::with_capacity(len);
+    for (k, d) in objects {
+        out.extend_from_slice(&(k.len() as u32).to_be_bytes());
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(&(d.len() as u32).to_be_bytes());
+        out.extend_from_slice(d);
+    }
+    out
+}
+
+/// Decodes a staging object; only tile keys are accepted.
+///
+/// # Errors
+/// [`Error::Corrupt`] naming `key` on truncation, an oversized object or a non-tile key.
+pub fn decode_staging(key: &str, mut data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let bad = |why: String| Error::Corrupt(format!("staging object {key}: {why}"));
+    if data.len() > MAX_STAGING_BYTES {
+        return Err(bad(format!(
+            "{} bytes exceeds {MAX_STAGING_BYTES}",
+            data.len()
+        )));
+    }
+    let mut out = Vec::new();
+    let take = |data: &mut &[u8]| -> Result<Vec<u8>, Error> {
+        let (len, rest) = data
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("truncated length".into()))?;
+        let len = u32::from_be_bytes(*len) as usize;
+        if rest.len() < len {
+            return Err(bad(format!("a {len}-byte field runs past the end")));
+        }
+        let (field, rest) = rest.split_at(len);
+        *data = rest;
+        Ok(field.to_vec())
+    };
+    while !data.is_empty() {
+        let k = String::from_utf8(take(&mut data)?).map_err(|_| bad("non-UTF-8 key".into()))?;
+        if TilePath::parse(&k).is_none() {
+            return Err(bad(format!("{k:?} is not a tile key")));
+        }
+        let d = take(&mut data)?;
+        out.push((k, d));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_round_trips_and_refuses_what_is_not_a_tile() {
+        let objects = vec![
+            ("tile/0/000.p/3".to_owned(), vec![1u8; 96]),
+            ("tile/entries/000.p/3".to_owned(), b"abc".to_vec()),
+            ("hallmark/time/000.p/3".to_owned(), vec![0u8; 24]),
+        ];
+        let enc = encode_staging(&objects);
+        assert_eq!(decode_staging("s", &enc).unwrap(), objects);
+        assert!(decode_staging("s", &enc[..enc.len() - 1]).is_err());
+        let evil = encode_staging(&[("checkpoint".to_owned(), b"x".to_vec())]);
+        let e = decode_staging("hallmark/staging/3-ab-1", &evil).unwrap_err();
+        assert!(e.to_string().contains("hallmark/staging/3-ab-1"), "{e}");
+        assert!(decode_staging("s", &[0, 0, 0, 9, b'a']).is_err());
+        assert!(decode_staging("s", &[]).unwrap().is_empty());
+    }
+}
