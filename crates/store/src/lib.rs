@@ -14,11 +14,15 @@
 //!   staging key and only then renamed (create-if-absent) to their final key, so no
 //!   partial or unverified blob is ever visible under a digest. Today a local directory
 //!   (`LocalFileSystem`) or any S3-compatible store ([`s3_store`], `s3://bucket?endpoint=…`).
+//! * **The transparency log on shared storage** ([`log`]): its tiles through
+//!   `object_store` and its checkpoint, sequencer lease and entry queue on PostgreSQL, so
+//!   several hub replicas append to one log.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod blob;
 mod error;
+pub mod log;
 mod meta;
 mod model;
 mod pg;

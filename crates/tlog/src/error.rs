@@ -28,6 +28,14 @@ pub enum Error {
         /// The driver error.
         source: rusqlite::Error,
     },
+    /// A storage backend (object store, database) failed.
+    #[error("log storage: {op}: {reason}")]
+    Storage {
+        /// What was being done.
+        op: &'static str,
+        /// The backend's message.
+        reason: String,
+    },
     /// Fetching a tile or checkpoint from a remote log failed.
     #[error("fetch {url}: {reason}")]
     Fetch {

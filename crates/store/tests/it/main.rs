@@ -286,4 +286,5 @@ async fn blobs_are_content_addressed_and_deduplicated() {
 }
 
 mod pg;
+mod pg_log;
 mod s3;

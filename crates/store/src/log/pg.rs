@@ -1,0 +1,380 @@
+//! [`Coordinator`] on PostgreSQL: one row per log in `tlog_state` (checkpoint note, staging
+//! key, lease holder, fencing epoch, lease expiry by the database's clock) and the queue
+//! `tlog_queue`. Commits and queue inserts `NOTIFY hallmark_tlog`; every replica keeps one
+//! `LISTEN` connection to wake its waiters instead of polling.
+//!
+//! The tables belong to the log, not to the hub's metadata schema (the log could live in
+//! another database): [`PgCoordinator::connect`] creates them idempotently under an
+//! advisory lock rather than through the hub's migrations.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use hallmark_tlog::shared::{BatchCommit, Committed, Lease};
+use hallmark_tlog::{Coordinator, Error};
+use sqlx::postgres::PgListener;
+use sqlx::{PgPool, Row as _};
+use tokio::runtime::Handle;
+
+use super::storage_error;
+
+const CHANNEL: &str = "hallmark_tlog";
+
+/// Advisory lock key serialising the DDL of concurrently starting replicas.
+const DDL_LOCK: i64 = 0x686d_746c_6f67; // "hmtlog"
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS tlog_state (
+        origin TEXT PRIMARY KEY,
+        note TEXT NOT NULL,
+        staging TEXT,
+        holder TEXT,
+        epoch BIGINT NOT NULL DEFAULT 0,
+        lease_until TIMESTAMPTZ
+    )",
+    "CREATE TABLE IF NOT EXISTS tlog_queue (
+        id BIGSERIAL PRIMARY KEY,
+        origin TEXT NOT NULL,
+        body BYTEA NOT NULL,
+        seq BIGINT,
+        integrated_time BIGINT,
+        queued_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )",
+    "CREATE INDEX IF NOT EXISTS tlog_queue_pending ON tlog_queue (origin, id) WHERE seq IS NULL",
+];
+
+/// Wakes local waiters when the listener hears a notification.
+#[derive(Default)]
+struct Bell {
+    ring: Mutex<u64>,
+    cv: Condvar,
+}
+
+/// The log's shared state in PostgreSQL (see the module docs).
+pub struct PgCoordinator {
+    pool: PgPool,
+    origin: String,
+    rt: Handle,
+    bell: Arc<Bell>,
+    last_sweep: Mutex<Option<Instant>>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for PgCoordinator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgCoordinator")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgCoordinator {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+fn db(op: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| storage_error(op, e)
+}
+
+impl PgCoordinator {
+    /// The log `origin` in the database behind `pool`: creates its tables if needed and
+    /// starts the `LISTEN` task on `rt`.
+    ///
+    /// # Errors
+    /// The database refuses the schema or the listener connection.
+    pub async fn connect(pool: PgPool, origin: &str, rt: Handle) -> Result<Self, Error> {
+        let mut tx = pool.begin().await.map_err(db("begin schema"))?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(DDL_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("lock schema"))?;
+        for ddl in SCHEMA {
+            sqlx::query(*ddl)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("create log tables"))?;
+        }
+        tx.commit().await.map_err(db("commit schema"))?;
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .map_err(db("listen"))?;
+        listener.listen(CHANNEL).await.map_err(db("listen"))?;
+        let bell = Arc::new(Bell::default());
+        let b2 = Arc::clone(&bell);
+        let listener = rt.spawn(async move {
+            loop {
+                // Errors (a dropped connection) are retried by PgListener; waiters also
+                // time out, so a missed notification only costs latency.
+                let res = listener.recv().await;
+                if let Ok(mut n) = b2.ring.lock() {
+                    *n = n.wrapping_add(1);
+                }
+                b2.cv.notify_all();
+                if res.is_err() {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        });
+        Ok(Self {
+            pool,
+            origin: origin.to_owned(),
+            rt,
+            bell,
+            last_sweep: Mutex::new(None),
+            listener,
+        })
+    }
+
+    fn notify_sql() -> &'static str {
+        "SELECT pg_notify('hallmark_tlog', $1)"
+    }
+
+    /// Deletes sequenced entries older than an hour (their submitters read them once), at most once a minute.
+    async fn sweep(&self) -> Result<(), Error> {
+        {
+            let mut last = self
+                .last_sweep
+                .lock()
+                .map_err(|_| Error::Stopped("sweep lock poisoned".into()))?;
+            if last.is_some_and(|t| t.elapsed() < Duration::from_secs(60)) {
+                return Ok(());
+            }
+            *last = Some(Instant::now());
+        }
+        sqlx::query(
+            "DELETE FROM tlog_queue WHERE origin = $1 AND seq IS NOT NULL AND queued_at < now() - interval '1 hour'",
+        )
+        .bind(&self.origin)
+        .execute(&self.pool)
+        .await
+        .map_err(db("sweep the queue"))?;
+        Ok(())
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn u64_of(v: i64, what: &str) -> Result<u64, Error> {
+    u64::try_from(v).map_err(|_| Error::Corrupt(format!("negative {what} {v} in tlog_queue")))
+}
+
+impl Coordinator for PgCoordinator {
+    fn init(&self, empty_note: &str) -> Result<(), Error> {
+        self.rt.block_on(async {
+            sqlx::query(
+                "INSERT INTO tlog_state (origin, note) VALUES ($1, $2) ON CONFLICT (origin) DO NOTHING",
+            )
+            .bind(&self.origin)
+            .bind(empty_note)
+            .execute(&self.pool)
+            .await
+            .map_err(db("create the log row"))?;
+            Ok(())
+        })
+    }
+
+    fn acquire(&self, holder: &str, ttl: Duration) -> Result<Option<(Lease, Committed)>, Error> {
+        self.rt.block_on(async {
+            let row = sqlx::query(
+                "UPDATE tlog_state SET holder = $2, epoch = epoch + 1,
+                     lease_until = now() + make_interval(secs => $3)
+                 WHERE origin = $1
+                   AND (holder IS NULL OR holder = $2 OR lease_until IS NULL OR lease_until < now())
+                 RETURNING epoch, note, staging",
+            )
+            .bind(&self.origin)
+            .bind(holder)
+            .bind(secs(ttl))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("acquire the sequencer lease"))?;
+            Ok(row.map(|r| {
+                (
+                    Lease {
+                        holder: holder.to_owned(),
+                        epoch: r.get(0),
+                    },
+                    Committed {
+                        note: r.get(1),
+                        staging: r.get(2),
+                    },
+                )
+            }))
+        })
+    }
+
+    fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, Error> {
+        self.rt.block_on(async {
+            let n = sqlx::query(
+                "UPDATE tlog_state SET lease_until = now() + make_interval(secs => $4)
+                 WHERE origin = $1 AND holder = $2 AND epoch = $3",
+            )
+            .bind(&self.origin)
+            .bind(&lease.holder)
+            .bind(lease.epoch)
+            .bind(secs(ttl))
+            .execute(&self.pool)
+            .await
+            .map_err(db("renew the sequencer lease"))?
+            .rows_affected();
+            if n == 1 {
+                self.sweep().await?;
+            }
+            Ok(n == 1)
+        })
+    }
+
+    fn release(&self, lease: &Lease) -> Result<(), Error> {
+        self.rt.block_on(async {
+            sqlx::query(
+                "UPDATE tlog_state SET lease_until = NULL
+                 WHERE origin = $1 AND holder = $2 AND epoch = $3",
+            )
+            .bind(&self.origin)
+            .bind(&lease.holder)
+            .bind(lease.epoch)
+            .execute(&self.pool)
+            .await
+            .map_err(db("release the sequencer lease"))?;
+            sqlx::query(Self::notify_sql())
+                .bind(&self.origin)
+                .execute(&self.pool)
+                .await
+                .map_err(db("notify"))?;
+            Ok(())
+        })
+    }
+
+    fn enqueue(&self, body: &[u8]) -> Result<i64, Error> {
+        self.rt.block_on(async {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO tlog_queue (origin, body) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(&self.origin)
+            .bind(body)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("queue a log entry"))?;
+            sqlx::query(Self::notify_sql())
+                .bind(&self.origin)
+                .execute(&self.pool)
+                .await
+                .map_err(db("notify"))?;
+            Ok(id)
+        })
+    }
+
+    fn pending(&self, max: usize) -> Result<Vec<(i64, Vec<u8>)>, Error> {
+        self.rt.block_on(async {
+            let rows = sqlx::query(
+                "SELECT id, body FROM tlog_queue WHERE origin = $1 AND seq IS NULL ORDER BY id LIMIT $2",
+            )
+            .bind(&self.origin)
+            .bind(i64::try_from(max).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("read the log queue"))?;
+            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    fn commit(&self, b: &BatchCommit<'_>) -> Result<(), Error> {
+        let first = i64::try_from(b.first_index)
+            .map_err(|_| Error::Corrupt(format!("index {} too large", b.first_index)))?;
+        let seqs: Vec<i64> = (0..b.ids.len() as i64).map(|k| first + k).collect();
+        self.rt.block_on(async {
+            let mut tx = self.pool.begin().await.map_err(db("begin commit"))?;
+            let n = sqlx::query(
+                "UPDATE tlog_state SET note = $5, staging = $6
+                 WHERE origin = $1 AND note = $2 AND holder = $3 AND epoch = $4",
+            )
+            .bind(&self.origin)
+            .bind(b.old_note)
+            .bind(&b.lease.holder)
+            .bind(b.lease.epoch)
+            .bind(b.new_note)
+            .bind(b.staging)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("swap the checkpoint"))?
+            .rows_affected();
+            if n != 1 {
+                // Dropping the transaction rolls it back.
+                return Err(Error::LockConflict {
+                    log: format!(
+                        "{} (lease epoch {} of {} no longer current)",
+                        self.origin, b.lease.epoch, b.lease.holder
+                    ),
+                });
+            }
+            let assigned = sqlx::query(
+                "UPDATE tlog_queue AS q SET seq = v.seq, integrated_time = $2
+                 FROM unnest($3::bigint[], $4::bigint[]) AS v(id, seq)
+                 WHERE q.id = v.id AND q.origin = $1 AND q.seq IS NULL",
+            )
+            .bind(&self.origin)
+            .bind(b.integrated_time)
+            .bind(b.ids)
+            .bind(&seqs)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("assign log indexes"))?
+            .rows_affected();
+            if assigned != b.ids.len() as u64 {
+                return Err(Error::Corrupt(format!(
+                    "{} of {} queued entries were still unsequenced at commit",
+                    assigned,
+                    b.ids.len()
+                )));
+            }
+            sqlx::query(Self::notify_sql())
+                .bind(&self.origin)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("notify"))?;
+            tx.commit().await.map_err(db("commit the batch"))?;
+            Ok(())
+        })
+    }
+
+    fn status(&self, id: i64) -> Result<Option<(u64, i64)>, Error> {
+        self.rt.block_on(async {
+            let row = sqlx::query("SELECT seq, integrated_time FROM tlog_queue WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("read an entry's status"))?;
+            let Some(r) = row else {
+                return Err(Error::Corrupt(format!("queued log entry {id} vanished")));
+            };
+            match (r.get::<Option<i64>, _>(0), r.get::<Option<i64>, _>(1)) {
+                (Some(seq), Some(t)) => Ok(Some((u64_of(seq, "index")?, t))),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn latest(&self) -> Result<Option<String>, Error> {
+        self.rt.block_on(async {
+            sqlx::query_scalar("SELECT note FROM tlog_state WHERE origin = $1")
+                .bind(&self.origin)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("read the checkpoint"))
+        })
+    }
+
+    fn wait_for_change(&self, timeout: Duration) {
+        let Ok(g) = self.bell.ring.lock() else {
+            std::thread::sleep(timeout);
+            return;
+        };
+        let start = *g;
+        let _ = self.bell.cv.wait_timeout_while(g, timeout, |n| *n == start);
+    }
+}

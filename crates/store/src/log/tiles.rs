@@ -1,0 +1,140 @@
+//! [`hallmark_tlog::ObjectStore`] through [`object_store`].
+
+use std::sync::Arc;
+
+use hallmark_tlog::{Error, ObjectStore as LogObjects, PutOutcome, TileFetch};
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
+use tokio::runtime::Handle;
+
+use super::storage_error;
+
+/// Key prefix of the log inside the hub's blob store.
+pub const LOG_PREFIX: &str = "log";
+
+/// The log's objects in an [`object_store`] (local directory or S3), under `log/`.
+///
+/// Writes are plain PUTs: S3-compatible stores differ in their support for conditional
+/// writes (Garage 2.x ignores `If-None-Match`), and the shared sequencer does not need
+/// them — it writes a tile key only after the commit that fixes its content. So
+/// [`LogObjects::put_if_absent`] here is a read-compare-write, correct only for a single
+/// writer; [`hallmark_tlog::Sequencer`] (one node) should use a local `DirStore`.
+pub struct TileStore {
+    store: Arc<dyn ObjectStore>,
+    rt: Handle,
+}
+
+impl std::fmt::Debug for TileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TileStore").finish_non_exhaustive()
+    }
+}
+
+impl TileStore {
+    /// The log inside the blob store `store` (its `log/` prefix); blocking calls run on
+    /// `rt`.
+    #[must_use]
+    pub fn new(store: Arc<dyn ObjectStore>, rt: Handle) -> Self {
+        Self {
+            store: Arc::new(PrefixStore::new(store, LOG_PREFIX)),
+            rt,
+        }
+    }
+
+    fn path(key: &str) -> Result<Path, Error> {
+        let ok = !key.is_empty()
+            && key
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        if !ok {
+            return Err(Error::InvalidEntry(format!("invalid object key {key:?}")));
+        }
+        Path::parse(key).map_err(|e| Error::InvalidEntry(format!("object key {key:?}: {e}")))
+    }
+
+    fn put(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+        let path = Self::path(key)?;
+        let payload = PutPayload::from(data.to_vec());
+        self.rt
+            .block_on(self.store.put(&path, payload))
+            .map(|_| ())
+            .map_err(|e| storage_error("put log object", format!("{key}: {e}")))
+    }
+}
+
+impl TileFetch for TileStore {
+    fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let path = Self::path(key)?;
+        self.rt.block_on(async {
+            match self.store.get(&path).await {
+                Ok(r) => r
+                    .bytes()
+                    .await
+                    .map(|b| Some(b.to_vec()))
+                    .map_err(|e| storage_error("read log object", format!("{key}: {e}"))),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(storage_error("get log object", format!("{key}: {e}"))),
+            }
+        })
+    }
+}
+
+impl LogObjects for TileStore {
+    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error> {
+        match self.fetch(key)? {
+            Some(existing) if existing == data => Ok(PutOutcome::Identical),
+            Some(_) => Ok(PutOutcome::Differs),
+            None => self.put(key, data).map(|()| PutOutcome::Created),
+        }
+    }
+
+    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+        self.put(key, data)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), Error> {
+        let path = Self::path(key)?;
+        match self.rt.block_on(self.store.delete(&path)) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(storage_error("delete log object", format!("{key}: {e}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::local::LocalFileSystem;
+
+    #[test]
+    fn objects_round_trip_under_the_log_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let fs: Arc<dyn ObjectStore> =
+            Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+        let s = TileStore::new(fs, rt.handle().clone());
+        assert_eq!(s.fetch("tile/0/000").unwrap(), None);
+        assert_eq!(
+            s.put_if_absent("tile/0/000", b"a").unwrap(),
+            PutOutcome::Created
+        );
+        assert_eq!(
+            s.put_if_absent("tile/0/000", b"a").unwrap(),
+            PutOutcome::Identical
+        );
+        assert_eq!(
+            s.put_if_absent("tile/0/000", b"b").unwrap(),
+            PutOutcome::Differs
+        );
+        s.overwrite("tile/0/000", b"c").unwrap();
+        assert_eq!(s.fetch("tile/0/000").unwrap().as_deref(), Some(&b"c"[..]));
+        assert!(dir.path().join("log/tile/0/000").is_file());
+        s.delete("tile/0/000").unwrap();
+        s.delete("tile/0/000").unwrap();
+        assert!(s.fetch("../x").is_err());
+    }
+}
