@@ -44,3 +44,6 @@ export HALLMARK_HUB_DATABASE="${PG_URL%/*}/$DB"
 HALLMARK_HUB_BLOB_STORE="s3://$(echo "$HALLMARK_TEST_S3" | sed -e 's|^s3://||' -e "s|?|/e2e-$$?|")"
 export HALLMARK_HUB_BLOB_STORE
 bash "$ROOT/tests/hub/e2e.sh" "$HM"
+
+echo "--- three hub replicas, one log: 16 clients, 300 pushes, SIGKILL of the sequencer"
+bash "$ROOT/tests/scaleout/replicas.sh" "$HM"
