@@ -85,6 +85,13 @@ impl std::ops::Deref for AppState {
 /// # Errors
 /// The directory or database cannot be opened.
 pub async fn open_meta(config: &HubConfig) -> Result<Arc<dyn MetaStore>, HubError> {
+    Ok(open_meta_and_pool(config).await?.0)
+}
+
+/// [`open_meta`], with the PostgreSQL pool when there is one (the shared log uses it).
+async fn open_meta_and_pool(
+    config: &HubConfig,
+) -> Result<(Arc<dyn MetaStore>, Option<PgStore>), HubError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| HubError::Io {
         what: "creating the data directory",
         path: config.data_dir.display().to_string(),
@@ -98,7 +105,8 @@ pub async fn open_meta(config: &HubConfig) -> Result<Arc<dyn MetaStore>, HubErro
     }
     Ok(match config.database.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Arc::new(PgStore::connect(url, 16).await?)
+            let pg = PgStore::connect(url, 16).await?;
+            (Arc::new(pg.clone()), Some(pg))
         }
         Some(other) => {
             return Err(HubError::Store(hallmark_store::StoreError::Config(
@@ -108,7 +116,7 @@ pub async fn open_meta(config: &HubConfig) -> Result<Arc<dyn MetaStore>, HubErro
                 ),
             )));
         }
-        None => Arc::new(SqliteStore::open(&config.db_path()).await?),
+        None => (Arc::new(SqliteStore::open(&config.db_path()).await?), None),
     })
 }
 
@@ -139,15 +147,10 @@ pub struct Opened {
 /// # Errors
 /// Storage or key failures.
 pub async fn open(config: HubConfig) -> Result<Opened, HubError> {
-    let meta = open_meta(&config).await?;
+    let (meta, pg_pool) = open_meta_and_pool(&config).await?;
     let blobs = open_blobs(&config)?;
     let signer: Arc<dyn RevisionSigner> = if config.keyless {
-        let instance_cfg = hallmark_instance::InstanceConfig::new(
-            &config.data_dir.join("sigstore"),
-            &config.public_url,
-        );
-        let instance = hallmark_instance::Instance::open(instance_cfg)
-            .map_err(|e| HubError::Signing(e.to_string()))?;
+        let instance = open_instance(&config, pg_pool, &blobs).await?;
         Arc::new(crate::keyless::KeylessRevisionSigner::new(Arc::new(
             instance,
         )))
@@ -178,6 +181,55 @@ pub async fn open(config: HubConfig) -> Result<Opened, HubError> {
         state: with_parts(meta, blobs, signer, config),
         bootstrap_token,
     })
+}
+
+/// Opens the embedded Sigstore instance in `sigstore/`. With a PostgreSQL database its log
+/// is shared by every replica on that database: checkpoint, lease and queue in
+/// PostgreSQL, tiles under `log/` in the blob store.
+async fn open_instance(
+    config: &HubConfig,
+    pg_pool: Option<PgStore>,
+    blobs: &BlobStore,
+) -> Result<hallmark_instance::Instance, HubError> {
+    use hallmark_instance::{Instance, InstanceConfig, LogBackend};
+    let signing = |e: &dyn std::fmt::Display| HubError::Signing(e.to_string());
+    let dir = config.data_dir.join("sigstore");
+    let instance_cfg = InstanceConfig::new(&dir, &config.public_url);
+    let backend = match pg_pool {
+        Some(pg) => {
+            let log_cfg =
+                hallmark_instance::log_config(&dir, &config.public_url).map_err(|e| signing(&e))?;
+            let rt = tokio::runtime::Handle::current();
+            let coordinator = pg
+                .log_coordinator(&log_cfg.origin(), rt.clone())
+                .await
+                .map_err(|e| signing(&e))?;
+            LogBackend::Shared {
+                store: Arc::new(hallmark_store::log::TileStore::new(
+                    blobs.object_store(),
+                    rt,
+                )),
+                coordinator: Arc::new(coordinator),
+                holder: replica_name(),
+            }
+        }
+        None => LogBackend::Local,
+    };
+    // Opening a shared log talks to PostgreSQL synchronously: off the async workers.
+    tokio::task::spawn_blocking(move || Instance::open_with_log(instance_cfg, backend))
+        .await
+        .map_err(|e| HubError::Task(e.to_string()))?
+        .map_err(|e| signing(&e))
+}
+
+/// `<hostname>:<pid>:<random>`: this process's name as the log's sequencer.
+fn replica_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".into());
+    let mut r = [0u8; 4];
+    let _ = hallmark_crypto::random_fill(&mut r);
+    format!("{host}:{}:{}", std::process::id(), hex::encode(r))
 }
 
 /// Assembles state from parts (tests, other backends, another signer).

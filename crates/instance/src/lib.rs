@@ -27,4 +27,4 @@ mod state;
 pub use embedded::EmbeddedSigner;
 pub use error::InstanceError;
 pub use routes::router;
-pub use state::{Instance, InstanceConfig};
+pub use state::{Instance, InstanceConfig, LogBackend, log_config};

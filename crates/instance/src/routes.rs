@@ -176,7 +176,7 @@ async fn create_entry(State(i): State<Arc<Instance>>, body: Bytes) -> Response {
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let appended = match i.log.submit(entry_body.clone()).wait_async().await {
+    let appended = match i.append_async(entry_body.clone()).await {
         Ok(a) => a,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };

@@ -12,7 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use hallmark_ca::{Ca, CaMaterial};
 use hallmark_oidc::{Issuer, KeyRing, SIGSTORE_AUDIENCE, TokenValidator};
 use hallmark_tlog::{
-    DirLock, DirStore, LogConfig, LogKey, LogReader, ObjectStore, Options, Sequencer, TileFetch,
+    Appended, Coordinator, DirLock, DirStore, LogConfig, LogKey, LogReader, ObjectStore, Options,
+    Sequencer, SharedOptions, SharedSequencer, TileFetch,
 };
 use serde_json::json;
 
@@ -47,15 +48,62 @@ impl InstanceConfig {
     }
 }
 
+/// Where the instance's transparency log lives.
+#[derive(Clone, Default)]
+pub enum LogBackend {
+    /// One node: tiles under `log/public`, the checkpoint lock in `log/lock` (a file lock
+    /// keeps a second process out).
+    #[default]
+    Local,
+    /// Shared by several replicas (see [`hallmark_tlog::shared`]): tiles in `store`, the
+    /// checkpoint, sequencer lease and entry queue in `coordinator`; `holder` names this
+    /// replica. Every replica must have the same `log/` key material in its data directory.
+    Shared {
+        /// Tiles and staging objects.
+        store: Arc<dyn ObjectStore>,
+        /// Checkpoint, lease, queue.
+        coordinator: Arc<dyn Coordinator>,
+        /// This replica's unique name.
+        holder: String,
+    },
+}
+
+impl std::fmt::Debug for LogBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local => f.write_str("Local"),
+            Self::Shared { holder, .. } => {
+                f.debug_struct("Shared").field("holder", holder).finish()
+            }
+        }
+    }
+}
+
+/// The running log, on one node or shared.
+pub(crate) enum Log {
+    Local(Sequencer),
+    Shared(SharedSequencer),
+}
+
+impl Log {
+    /// Appends and waits until the entry is committed. Blocking.
+    pub(crate) fn append(&self, body: Vec<u8>) -> Result<Appended, hallmark_tlog::Error> {
+        match self {
+            Self::Local(s) => s.append(body),
+            Self::Shared(s) => s.append(&body),
+        }
+    }
+}
+
 /// A running instance.
 pub struct Instance {
     pub(crate) cfg: InstanceConfig,
     pub(crate) issuer: RwLock<Issuer>,
     pub(crate) ca: Ca,
-    pub(crate) log: Sequencer,
+    pub(crate) log: Log,
     pub(crate) log_key: Arc<LogKey>,
     pub(crate) log_cfg: LogConfig,
-    pub(crate) store: Arc<DirStore>,
+    pub(crate) store: Arc<dyn ObjectStore>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -88,9 +136,60 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
     fs::rename(&tmp, path).map_err(io(path))
 }
 
+/// The identity of the instance's log in `data_dir` (tree ID and origin host, fixed when
+/// the log is created; created now if missing) — what a shared log's coordinator is keyed by.
+///
+/// # Errors
+/// The files cannot be read or written.
+pub fn log_config(data_dir: &Path, public_url: &str) -> Result<LogConfig, InstanceError> {
+    let log_dir = data_dir.join("log");
+    fs::create_dir_all(&log_dir).map_err(io(&log_dir))?;
+    let tree_path = log_dir.join("tree-id");
+    let tree_id: u64 = match fs::read_to_string(&tree_path) {
+        Ok(s) => s.trim().parse().map_err(|_| {
+            InstanceError::BadRequest(format!("{} is not a number", tree_path.display()))
+        })?,
+        Err(_) => {
+            let mut b = [0u8; 8];
+            getrandom(&mut b);
+            let id = u64::from_be_bytes(b) >> 1;
+            write_private(&tree_path, id.to_string().as_bytes())?;
+            id
+        }
+    };
+    // The log's origin is fixed when the log is created: a later change of public URL
+    // (a new port, a proxy) must not make the existing log look like another log.
+    let host_path = log_dir.join("origin-host");
+    let host = match fs::read_to_string(&host_path) {
+        Ok(h) if !h.trim().is_empty() => h.trim().to_owned(),
+        _ => {
+            let h = public_url
+                .split("://")
+                .nth(1)
+                .unwrap_or(public_url)
+                .split('/')
+                .next()
+                .unwrap_or("hallmark")
+                .to_owned();
+            write_private(&host_path, h.as_bytes())?;
+            h
+        }
+    };
+    Ok(LogConfig { host, tree_id })
+}
+
 impl Instance {
-    /// Opens the instance in `cfg.data_dir`, creating keys, CA and log on first start.
-    pub fn open(mut cfg: InstanceConfig) -> Result<Self, InstanceError> {
+    /// Opens the instance in `cfg.data_dir` with a local log, creating keys, CA and log on
+    /// first start.
+    pub fn open(cfg: InstanceConfig) -> Result<Self, InstanceError> {
+        Self::open_with_log(cfg, LogBackend::Local)
+    }
+
+    /// Opens the instance with its log on `backend`.
+    pub fn open_with_log(
+        mut cfg: InstanceConfig,
+        backend: LogBackend,
+    ) -> Result<Self, InstanceError> {
         cfg.data_dir = std::path::absolute(&cfg.data_dir).map_err(io(&cfg.data_dir))?;
         let dir = &cfg.data_dir.clone();
         fs::create_dir_all(dir).map_err(io(dir))?;
@@ -100,8 +199,8 @@ impl Instance {
             CaMaterial::load_or_create(&dir.join("ca"), &cfg.org)?,
             cfg.cert_lifetime,
         );
+        let log_cfg = log_config(dir, &cfg.public_url)?;
         let log_dir = dir.join("log");
-        fs::create_dir_all(&log_dir).map_err(io(&log_dir))?;
         let key_path = log_dir.join("log.key");
         let log_key = if key_path.exists() {
             LogKey::from_pem(&fs::read(&key_path).map_err(io(&key_path))?)?
@@ -110,49 +209,35 @@ impl Instance {
             write_private(&key_path, k.private_pem().unwrap_or_default().as_bytes())?;
             k
         };
-        let tree_path = log_dir.join("tree-id");
-        let tree_id: u64 = match fs::read_to_string(&tree_path) {
-            Ok(s) => s.trim().parse().map_err(|_| {
-                InstanceError::BadRequest(format!("{} is not a number", tree_path.display()))
-            })?,
-            Err(_) => {
-                let mut b = [0u8; 8];
-                getrandom(&mut b);
-                let id = u64::from_be_bytes(b) >> 1;
-                write_private(&tree_path, id.to_string().as_bytes())?;
-                id
-            }
-        };
-        // The log's origin is fixed when the log is created: a later change of public URL
-        // (a new port, a proxy) must not make the existing log look like another log.
-        let host_path = log_dir.join("origin-host");
-        let host = match fs::read_to_string(&host_path) {
-            Ok(h) if !h.trim().is_empty() => h.trim().to_owned(),
-            _ => {
-                let h = cfg
-                    .public_url
-                    .split("://")
-                    .nth(1)
-                    .unwrap_or(&cfg.public_url)
-                    .split('/')
-                    .next()
-                    .unwrap_or("hallmark")
-                    .to_owned();
-                write_private(&host_path, h.as_bytes())?;
-                h
-            }
-        };
-        let log_cfg = LogConfig { host, tree_id };
-        let store = Arc::new(DirStore::open(log_dir.join("public"))?);
-        let lock = Arc::new(DirLock::open(log_dir.join("lock"))?);
         let log_key = Arc::new(log_key);
-        let log = Sequencer::open(
-            log_cfg.clone(),
-            Arc::clone(&log_key),
-            Arc::clone(&store) as Arc<dyn ObjectStore>,
-            lock,
-            Options::default(),
-        )?;
+        let (log, store) = match backend {
+            LogBackend::Local => {
+                let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(log_dir.join("public"))?);
+                let lock = Arc::new(DirLock::open(log_dir.join("lock"))?);
+                let seq = Sequencer::open(
+                    log_cfg.clone(),
+                    Arc::clone(&log_key),
+                    Arc::clone(&store),
+                    lock,
+                    Options::default(),
+                )?;
+                (Log::Local(seq), store)
+            }
+            LogBackend::Shared {
+                store,
+                coordinator,
+                holder,
+            } => {
+                let seq = SharedSequencer::open(
+                    log_cfg.clone(),
+                    Arc::clone(&log_key),
+                    Arc::clone(&store),
+                    coordinator,
+                    SharedOptions::new(holder),
+                )?;
+                (Log::Shared(seq), store)
+            }
+        };
         Ok(Self {
             cfg,
             issuer: RwLock::new(issuer),
@@ -162,6 +247,32 @@ impl Instance {
             log_cfg,
             store,
         })
+    }
+
+    /// Appends a log entry from an async handler: a local log is awaited, a shared one
+    /// waited for on the blocking pool.
+    pub(crate) async fn append_async(
+        self: &Arc<Self>,
+        body: Vec<u8>,
+    ) -> Result<Appended, hallmark_tlog::Error> {
+        match &self.log {
+            Log::Local(s) => s.submit(body).wait_async().await,
+            Log::Shared(_) => {
+                let me = Arc::clone(self);
+                tokio::task::spawn_blocking(move || me.log.append(body))
+                    .await
+                    .map_err(|e| hallmark_tlog::Error::Stopped(e.to_string()))?
+            }
+        }
+    }
+
+    /// Whether this process sequences the log now (always, for a local log).
+    #[must_use]
+    pub fn is_sequencing(&self) -> bool {
+        match &self.log {
+            Log::Local(_) => true,
+            Log::Shared(s) => s.is_sequencing(),
+        }
     }
 
     /// The instance URL (also the OIDC issuer).

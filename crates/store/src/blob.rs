@@ -89,6 +89,12 @@ impl BlobStore {
         })
     }
 
+    /// The object store underneath (the shared log keeps its tiles under `log/` in it).
+    #[must_use]
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        Arc::clone(&self.store)
+    }
+
     /// Blobs in any object store (S3-compatible, in-memory for tests, …).
     #[must_use]
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {

@@ -155,6 +155,16 @@ impl PgCoordinator {
     }
 }
 
+impl crate::PgStore {
+    /// The coordinator of log `origin` in this store's database (same pool).
+    ///
+    /// # Errors
+    /// As [`PgCoordinator::connect`].
+    pub async fn log_coordinator(&self, origin: &str, rt: Handle) -> Result<PgCoordinator, Error> {
+        PgCoordinator::connect(self.pool().clone(), origin, rt).await
+    }
+}
+
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
