@@ -38,22 +38,30 @@
 //!
 //! ## Storage, and why it is synchronous
 //!
-//! Two narrow traits ([`ObjectStore`]: put-if-absent / get; [`CheckpointLock`]:
+//! Two narrow traits ([`ObjectStore`]: put-if-absent / overwrite / get; [`CheckpointLock`]:
 //! compare-and-swap), implemented on a local directory ([`DirStore`], [`DirLock`]: fsync,
 //! hard-link-if-absent, atomic rename) and on SQLite ([`SqliteStore`], [`SqliteLock`]).
 //! The core is **synchronous**: the sequencer is one dedicated thread whose every step is a
 //! durable write it must wait for, so async buys nothing there and a sync core works from
 //! the CLI without a runtime. SQLite therefore goes through **rusqlite 0.38** (bundled
 //! SQLite), not sqlx: rusqlite 0.38 links the same `libsqlite3-sys` 0.36 as sqlx 0.9, so the
-//! hub can use sqlx for its metadata in the same binary. Future S3 / PostgreSQL backends
-//! implement the same object-safe traits by blocking on their own runtime from the
-//! sequencer thread (never a tokio worker); the async edges are [`sequencer::Pending::wait_async`]
-//! and the axum read API, which moves storage reads to the blocking pool.
+//! hub can use sqlx for its metadata in the same binary.
 //!
+//! ## Several replicas, one log
+//!
+//! [`SharedSequencer`] (module [`shared`]) lets every replica of a hub append to one log:
+//! a third narrow trait, [`Coordinator`] (checkpoint + fenced sequencer lease + entry
+//! queue, one transaction per batch), decides who sequences; tiles are written only after
+//! the commit that fixes their content. `hallmark-store` implements it on PostgreSQL and
+//! [`ObjectStore`] on `object_store` (S3), blocking on the hub's runtime from the
+//! sequencer thread or the blocking pool (never a tokio worker).
+
 //! ## Crash safety
 //!
 //! See [`sequencer`]: the lock holds only checkpoints whose tiles were durable first, it
-//! never moves backwards, and submitters are answered only after the swap.
+//! never moves backwards, and submitters are answered only after the swap. For the shared
+//! log see [`shared`]: a batch is staged in one object, committed with its index
+//! assignment, and only then written under tile keys (a successor rewrites it).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
