@@ -147,8 +147,16 @@ pub trait Coordinator: Send + Sync {
     /// Storage failures.
     fn latest(&self) -> Result<Option<String>, Error>;
 
-    /// Blocks until something may have changed (a commit, a new entry) or `timeout`.
-    fn wait_for_change(&self, timeout: Duration) {
+    /// A counter of changes heard (commits, new entries); read it *before* looking, then
+    /// [`Coordinator::wait_for_change`] from it, so a change in between is not missed.
+    /// The default (no notifications) is constant: waits are short sleeps.
+    fn changes(&self) -> u64 {
+        0
+    }
+
+    /// Blocks until [`Coordinator::changes`] moves past `since`, or `timeout`.
+    fn wait_for_change(&self, since: u64, timeout: Duration) {
+        let _ = since;
         std::thread::sleep(timeout.min(Duration::from_millis(20)));
     }
 }
@@ -297,6 +305,7 @@ impl SharedSequencer {
         let deadline = Instant::now() + i.opts.append_timeout;
         let id = i.coord.enqueue(body)?;
         let (index, integrated_time) = loop {
+            let seen = i.coord.changes();
             if let Some(s) = i.coord.status(id)? {
                 break s;
             }
@@ -306,7 +315,7 @@ impl SharedSequencer {
                     i.opts.append_timeout
                 )));
             }
-            i.coord.wait_for_change(Duration::from_millis(200));
+            i.coord.wait_for_change(seen, Duration::from_millis(200));
         };
         loop {
             let cp = Arc::new(self.latest()?);
@@ -463,9 +472,10 @@ fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
         }
         h.renewed = Instant::now();
     }
+    let seen = i.coord.changes();
     let batch = i.coord.pending(i.opts.base.max_batch.max(1))?;
     if batch.is_empty() {
-        i.coord.wait_for_change(ttl / 10);
+        i.coord.wait_for_change(seen, ttl / 10);
         return Ok(h);
     }
     let bodies: Vec<&[u8]> = batch.iter().map(|(_, b)| b.as_slice()).collect();

@@ -379,12 +379,15 @@ impl Coordinator for PgCoordinator {
         })
     }
 
-    fn wait_for_change(&self, timeout: Duration) {
+    fn changes(&self) -> u64 {
+        self.bell.ring.lock().map_or(0, |g| *g)
+    }
+
+    fn wait_for_change(&self, since: u64, timeout: Duration) {
         let Ok(g) = self.bell.ring.lock() else {
             std::thread::sleep(timeout);
             return;
         };
-        let start = *g;
-        let _ = self.bell.cv.wait_timeout_while(g, timeout, |n| *n == start);
+        let _ = self.bell.cv.wait_timeout_while(g, timeout, |n| *n == since);
     }
 }
