@@ -498,7 +498,6 @@ fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
         first_index: staged.old_size,
         integrated_time: staged.time,
     })?;
-    h.renewed = Instant::now();
     for (k, d) in &staged.objects {
         i.store.overwrite(k, d)?;
     }

@@ -38,6 +38,10 @@ impl MemCoordinator {
         self.0.lock().unwrap().until = Some(Instant::now());
     }
 
+    fn epoch(&self) -> i64 {
+        self.0.lock().unwrap().epoch
+    }
+
     fn holder(&self) -> Option<String> {
         self.0.lock().unwrap().holder.clone()
     }
@@ -340,4 +344,31 @@ fn a_replica_with_another_log_key_is_refused() {
         opts("b"),
     );
     assert!(matches!(other, Err(Error::BadCheckpoint(_))), "{other:?}");
+}
+
+#[test]
+fn a_busy_holder_keeps_its_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Arc::new(LogKey::generate().unwrap());
+    let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(dir.path()).unwrap());
+    let coord = Arc::new(MemCoordinator::default());
+    let a = replica(&key, &store, &coord, "a");
+    a.append(b"first").unwrap();
+    let b = replica(&key, &store, &coord, "b");
+    // Commits every few milliseconds for five lease lifetimes: the holder must renew
+    // between them, or "b" would take over (and bump the epoch) when the lease runs out.
+    let end = Instant::now() + Duration::from_secs(2);
+    std::thread::scope(|s| {
+        for r in [&a, &b, &a] {
+            s.spawn(move || {
+                let mut i = 0;
+                while Instant::now() < end {
+                    r.append(format!("{i}").as_bytes()).unwrap();
+                    i += 1;
+                }
+            });
+        }
+    });
+    assert_eq!(coord.epoch(), 1, "the lease changed hands under load");
+    assert!(a.is_sequencing() && !b.is_sequencing());
 }
