@@ -84,8 +84,24 @@ def push_one(hm, hub, workdir, i, users):
 
 def cmd_push(a):
     users = load_tokens(a.tokens)
-    hubs = a.hubs.split(",")
     lock = threading.Lock()
+    inflight = {}
+
+    def hubs_now():
+        # --hubs, or the comma-separated list in --hubs-file, re-read for every push (the
+        # kill phase routes the clients away from the replica it is about to kill).
+        if a.hubs_file:
+            with open(a.hubs_file) as f:
+                return f.read().strip().split(",")
+        return a.hubs.split(",")
+
+    def mark(hub, d):
+        # Pushes in flight per hub, for the caller (--inflight FILE, JSON, atomically replaced).
+        inflight[hub] = inflight.get(hub, 0) + d
+        if a.inflight:
+            with open(a.inflight + ".tmp", "w") as f:
+                json.dump(inflight, f)
+            os.replace(a.inflight + ".tmp", a.inflight)
     counter = iter(range(a.first, a.first + a.count) if a.until is None else
                    __import__("itertools").count(a.first))
     out = open(a.out, "a")
@@ -97,10 +113,14 @@ def cmd_push(a):
                 return
             with lock:
                 i = next(counter, None)
-            if i is None:
-                return
-            r = push_one(a.hm, hubs[i % len(hubs)], a.workdir, i, users)
+                if i is None:
+                    return
+                hubs = hubs_now()
+                hub = hubs[i % len(hubs)]
+                mark(hub, 1)
+            r = push_one(a.hm, hub, a.workdir, i, users)
             with lock:
+                mark(hub, -1)
                 out.write(json.dumps(r) + "\n")
                 out.flush()
                 stats["ok" if r["rc"] == 0 else "fail"] += 1
@@ -113,8 +133,10 @@ def cmd_push(a):
         list(ex.map(worker, range(a.jobs)))
     dt = time.time() - t0
     out.close()
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"pushed {stats['ok']} ok, {stats['fail']} failed in {dt:.2f} s "
-          f"({stats['ok'] / dt:.1f} pushes/s)")
+          f"({stats['ok'] / dt:.1f} pushes/s; client processes used {ru.ru_utime + ru.ru_stime:.2f} CPU s)")
     return 0
 
 
@@ -463,7 +485,9 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("push")
     p.add_argument("--hm", required=True)
-    p.add_argument("--hubs", required=True)
+    p.add_argument("--hubs")
+    p.add_argument("--hubs-file")
+    p.add_argument("--inflight")
     p.add_argument("--tokens", required=True)
     p.add_argument("--workdir", required=True)
     p.add_argument("--out", required=True)

@@ -5,7 +5,8 @@
 #   1. replica 1 starts on a fresh database and bucket prefix; its sigstore/ key material is
 #      copied to replicas 2 and 3 before they start;
 #   2. 16 clients push 300 small distinct models (`hallmark push`), round-robin over the
-#      three replicas directly;
+#      three replicas and the load balancer (which sends each request of a push to the next
+#      replica: upload session, file PUTs and commit on different replicas);
 #   3. the replica holding the log's sequencer lease (tlog_state.holder in PostgreSQL) is
 #      SIGKILLed while the clients keep pushing through the other two; takeover time is the
 #      first acknowledged push started after the kill, and the lease holder's change;
@@ -110,40 +111,63 @@ for u in u0 u1 u2 u3; do echo "$u $(adm token "$u" --scope write 2>/dev/null)" >
 ok "users, org and tokens created with hub admin on PostgreSQL while $N replicas run"
 
 # --- 1. 16 clients, 300 models, round-robin over all replicas ---------------------------
-echo "--- $CLIENTS clients push $MODELS models through $N replicas"
-python3 "$HERE/replicas.py" push --hm "$HM" --hubs "$REPS" --tokens "$W/tokens" --workdir "$W" \
+# Round-robin over the replicas and the load balancer: a push through the balancer has its
+# upload session opened, its files PUT and its commit made on different replicas.
+echo "--- $CLIENTS clients push $MODELS models through $N replicas (and the load balancer)"
+python3 "$HERE/replicas.py" push --hm "$HM" --hubs "$REPS,$PUBLIC" --tokens "$W/tokens" --workdir "$W" \
   --out "$W/push1.jsonl" --count "$MODELS" --jobs "$CLIENTS" | tee "$W/push1.txt"
 R1=$(python3 -c 'import json,sys; print(sum(json.loads(l)["rc"]==0 for l in open(sys.argv[1])))' "$W/push1.jsonl")
 if [ "$R1" = "$MODELS" ]; then ok "all $MODELS concurrent pushes acknowledged"; else bad "only $R1 of $MODELS pushes acknowledged"; fi
 for k in $(seq 1 "$N"); do
   c=$(grep -c "\"hub\": \"http://127.0.0.1:${PORT[$k]}\"" "$W/push1.jsonl" || true)
-  echo "    replica $k (pid ${PID[$k]}) took $c pushes"
+  echo "    replica $k (pid ${PID[$k]}) took $c pushes directly"
 done
+c=$(grep -c "\"hub\": \"$PUBLIC\"" "$W/push1.jsonl" || true)
+echo "    the load balancer took $c pushes (each request to the next replica)"
 
 # --- 2. SIGKILL the sequencer while clients keep pushing through the others --------------
+# The clients push through all replicas; then, repeatedly until the lease holder is stable:
+# read the holder, route the clients away from it, wait until no push to it is in flight,
+# and kill it if it still holds the lease.
 RESULTS=("$W/push1.jsonl")
+holder_replica() { local p k; p=$(echo "$1" | cut -d: -f2); for k in "${!PID[@]}"; do [ "${PID[$k]}" = "$p" ] && echo "$k"; done; return 0; }
+inflight_to() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], 0))' "$W/inflight" "$1" 2>/dev/null || echo 0; }
 HOLDER=$(q "select holder from tlog_state" || true)
 if [ "$N" -lt 2 ]; then
   echo "SKIP sequencer kill: a single replica"
 elif [ -z "$HOLDER" ]; then
   bad "no sequencer lease in PostgreSQL (tlog_state.holder empty or missing): the replicas do not share one log"
 else
-  VPID=$(echo "$HOLDER" | cut -d: -f2)
-  V=""
-  for k in $(seq 1 "$N"); do [ "${PID[$k]}" = "$VPID" ] && V=$k; done
-  if [ -z "$V" ]; then
-    bad "lease holder $HOLDER is none of the replicas (pids ${PID[*]})"
+  echo "$REPS" >"$W/hubs"
+  python3 "$HERE/replicas.py" push --hm "$HM" --hubs-file "$W/hubs" --inflight "$W/inflight" --tokens "$W/tokens" \
+    --workdir "$W" --out "$W/push2.jsonl" --first "$MODELS" --until "$W/stop" --jobs "$CLIENTS" >"$W/push2.txt" &
+  PUSHER=$!
+  sleep 2
+  V="" T_KILL=""
+  for _ in 1 2 3 4 5; do
+    HOLDER=$(q "select holder from tlog_state" || true)
+    V=$(holder_replica "$HOLDER")
+    [ -n "$V" ] || break
+    VURL=http://127.0.0.1:${PORT[$V]}
+    SURV=(); for k in $(seq 1 "$N"); do [ "$k" != "$V" ] && SURV+=("http://127.0.0.1:${PORT[$k]}"); done
+    (IFS=,; echo "${SURV[*]}") >"$W/hubs"
+    for _ in $(seq 300); do [ "$(inflight_to "$VURL")" = 0 ] && break; sleep 0.1; done
+    sleep 0.5
+    if [ "$(q "select holder from tlog_state")" = "$HOLDER" ] && [ "$(inflight_to "$VURL")" = 0 ]; then
+      LEASE_LEFT=$(q "select round(extract(epoch from lease_until - now())::numeric, 2) from tlog_state")
+      T_KILL=$(now)
+      kill -9 "${PID[$V]}"
+      break
+    fi
+    echo "    the lease moved while routing away from replica $V; again"
+    echo "$REPS" >"$W/hubs"
+  done
+  if [ -z "$T_KILL" ]; then
+    bad "could not catch the sequencer (holder ${HOLDER:-none} is ${V:+replica $V}${V:-none of the replicas})"
+    touch "$W/stop"; wait "$PUSHER" || true; PUSHER=""
   else
-    echo "--- sequencer: replica $V (holder $HOLDER); SIGKILL it while $CLIENTS clients push through the others"
-    SURV=()
-    for k in $(seq 1 "$N"); do [ "$k" != "$V" ] && SURV+=("http://127.0.0.1:${PORT[$k]}"); done
-    python3 "$HERE/replicas.py" push --hm "$HM" --hubs "$(IFS=,; echo "${SURV[*]}")" --tokens "$W/tokens" \
-      --workdir "$W" --out "$W/push2.jsonl" --first "$MODELS" --until "$W/stop" --jobs "$CLIENTS" >"$W/push2.txt" &
-    PUSHER=$!
-    sleep 3
-    T_KILL=$(now)
-    kill -9 "$VPID"
-    wait "$VPID" 2>/dev/null || true
+    echo "--- SIGKILLed the sequencer, replica $V (holder $HOLDER; its lease had ${LEASE_LEFT:-?} s left), while $CLIENTS clients push through the others"
+    wait "${PID[$V]}" 2>/dev/null || true
     unset "PID[$V]"
     NEW=""
     for _ in $(seq 300); do
