@@ -14,8 +14,12 @@
 //!    the lease is still this holder's with the same epoch (fencing: a holder that stalled
 //!    past its lease cannot commit after a successor took over), record the staging key,
 //!    and assign each queued entry its index and integrated time.
-//! 3. **Publish**: write the staged objects under their tile keys, publish the checkpoint,
-//!    delete the previous batch's staging object.
+//! 3. **Publish**: write the staged objects under their tile keys (concurrently, with the
+//!    deletion of the previous batch's staging object), then publish the checkpoint.
+//!
+//! Each entry's inclusion proof is computed by the holder from its in-memory tiles and
+//! committed with its index, so a submitter on any replica gets its proof from the
+//! coordinator without reading the object store (and checks it before answering).
 //!
 //! Why this never forks or rolls back: committed checkpoints form one chain (the fenced
 //! compare-and-swap), an entry is sequenced exactly once (its index is assigned in the
@@ -30,18 +34,18 @@
 //! `checkpoint` copy with an older (consistent) checkpoint after a multi-second stall; the
 //! coordinator's note is the truth ([`SharedSequencer::latest`]).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::merkle::{inclusion_proof, leaf_hash};
+use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{LogKey, SignedCheckpoint, verify_checkpoint};
 use crate::sequencer::{Appended, Clock, LogConfig, Options, empty_checkpoint};
 use crate::state::State;
 use crate::store::ObjectStore;
-use crate::tile::{MAX_ENTRY_BYTES, TileFetch, TilePath, TileReader};
+use crate::tile::{MAX_ENTRY_BYTES, TilePath};
 
 /// Key prefix of staging objects.
 pub const STAGING_PREFIX: &str = "hallmark/staging/";
@@ -68,6 +72,19 @@ pub struct Committed {
     pub staging: Option<String>,
 }
 
+/// A sequenced entry as the coordinator reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sequenced {
+    /// Leaf index.
+    pub index: u64,
+    /// Integrated time of its batch.
+    pub integrated_time: i64,
+    /// Inclusion proof against `note`.
+    pub proof: Vec<Hash>,
+    /// The checkpoint committed with the entry.
+    pub note: String,
+}
+
 /// One batch to commit.
 #[derive(Clone, Copy, Debug)]
 pub struct BatchCommit<'a> {
@@ -85,6 +102,8 @@ pub struct BatchCommit<'a> {
     pub first_index: u64,
     /// Integrated time of every entry of the batch.
     pub integrated_time: i64,
+    /// Each entry's inclusion proof against `new_note`.
+    pub proofs: &'a [Vec<Hash>],
 }
 
 /// Shared state of one log across replicas: the committed checkpoint, the sequencer lease
@@ -129,17 +148,18 @@ pub trait Coordinator: Send + Sync {
     fn pending(&self, max: usize) -> Result<Vec<(i64, Vec<u8>)>, Error>;
 
     /// Atomically: checkpoint `old → new` iff the lease is still held with its epoch
-    /// ([`Error::LockConflict`] otherwise, nothing changed), and index assignment.
+    /// ([`Error::LockConflict`] otherwise, nothing changed), and each entry's index,
+    /// time, proof and checkpoint.
     ///
     /// # Errors
     /// Conflict or storage failures.
     fn commit(&self, batch: &BatchCommit<'_>) -> Result<(), Error>;
 
-    /// `(index, integrated time)` of a queued entry once sequenced.
+    /// A queued entry once sequenced.
     ///
     /// # Errors
     /// Storage failures.
-    fn status(&self, id: i64) -> Result<Option<(u64, i64)>, Error>;
+    fn status(&self, id: i64) -> Result<Option<Sequenced>, Error>;
 
     /// The committed checkpoint note.
     ///
@@ -204,7 +224,6 @@ struct Inner {
     opts: SharedOptions,
     stop: AtomicBool,
     sequencing: AtomicBool,
-    reader: Mutex<TileReader>,
 }
 
 /// One replica's handle on a log shared with other replicas (see the module docs).
@@ -242,7 +261,6 @@ impl SharedSequencer {
             .latest()?
             .ok_or_else(|| Error::Corrupt("the coordinator has no checkpoint after init".into()))?;
         verify_checkpoint(&note, key.verifier(), Some(&cfg.host), Some(&cfg.origin()))?;
-        let reader = TileReader::new(Arc::clone(&store) as Arc<dyn TileFetch>, 0);
         let inner = Arc::new(Inner {
             cfg,
             key,
@@ -251,7 +269,6 @@ impl SharedSequencer {
             opts,
             stop: AtomicBool::new(false),
             sequencing: AtomicBool::new(false),
-            reader: Mutex::new(reader),
         });
         let i2 = Arc::clone(&inner);
         let thread = std::thread::Builder::new()
@@ -304,7 +321,7 @@ impl SharedSequencer {
         let i = &self.inner;
         let deadline = Instant::now() + i.opts.append_timeout;
         let id = i.coord.enqueue(body)?;
-        let (index, integrated_time) = loop {
+        let seq = loop {
             let seen = i.coord.changes();
             if let Some(s) = i.coord.status(id)? {
                 break s;
@@ -317,35 +334,29 @@ impl SharedSequencer {
             }
             i.coord.wait_for_change(seen, Duration::from_millis(200));
         };
-        loop {
-            let cp = Arc::new(self.latest()?);
-            match self.proof(index, cp.checkpoint.size) {
-                Ok(proof) => {
-                    return Ok(Appended {
-                        index,
-                        leaf: leaf_hash(body),
-                        integrated_time,
-                        proof,
-                        checkpoint: cp,
-                    });
-                }
-                // The holder writes tiles just after its commit (or its successor does).
-                Err(Error::Missing { .. }) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn proof(&self, index: u64, size: u64) -> Result<Vec<crate::Hash>, Error> {
-        let mut r = self
-            .inner
-            .reader
-            .lock()
-            .map_err(|_| Error::Stopped("tile reader lock poisoned".into()))?;
-        r.set_size(size);
-        inclusion_proof(&mut *r, index, size)
+        // The coordinator's word is checked, not trusted: the note must be this log's and
+        // the proof must lead from this entry to its root.
+        let cp = verify_checkpoint(
+            &seq.note,
+            i.key.verifier(),
+            Some(&i.cfg.host),
+            Some(&i.cfg.origin()),
+        )?;
+        let leaf = leaf_hash(body);
+        verify_inclusion(
+            &leaf,
+            seq.index,
+            cp.checkpoint.size,
+            &seq.proof,
+            &cp.checkpoint.root,
+        )?;
+        Ok(Appended {
+            index: seq.index,
+            leaf,
+            integrated_time: seq.integrated_time,
+            proof: seq.proof,
+            checkpoint: Arc::new(cp),
+        })
     }
 }
 
@@ -480,6 +491,7 @@ fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
     }
     let bodies: Vec<&[u8]> = batch.iter().map(|(_, b)| b.as_slice()).collect();
     let staged = h.state.stage(&bodies)?;
+    let proofs = h.state.staged_proofs(&staged)?;
     let staging = format!(
         "{STAGING_PREFIX}{}-{}-{}",
         staged.signed.checkpoint.size,
@@ -497,14 +509,12 @@ fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
         ids: &ids,
         first_index: staged.old_size,
         integrated_time: staged.time,
+        proofs: &proofs,
     })?;
-    for (k, d) in &staged.objects {
-        i.store.overwrite(k, d)?;
-    }
+    // The previous batch's objects are all in place: its staging object can go.
+    let old = h.staging.replace(staging);
+    i.store.overwrite_many(&staged.objects, old.as_deref())?;
     h.state.committed(&staged);
-    if let Some(old) = h.staging.replace(staging) {
-        let _ = i.store.delete(&old);
-    }
     Ok(h)
 }
 

@@ -226,6 +226,16 @@ impl State {
         Arc::new(self.committed.clone())
     }
 
+    /// Inclusion proofs of a staged batch's entries against its own checkpoint, computed
+    /// from the in-memory tiles before the commit (the shared log stores them with it).
+    pub(crate) fn staged_proofs(&mut self, staged: &Staged) -> Result<Vec<Vec<Hash>>, Error> {
+        let n = staged.signed.checkpoint.size;
+        self.reader.set_size(n);
+        (0..staged.leaves.len() as u64)
+            .map(|i| inclusion_proof(&mut self.reader, staged.old_size + i, n))
+            .collect()
+    }
+
     /// Each entry of a committed batch with its inclusion proof against `cp`.
     pub(crate) fn appended(
         &mut self,

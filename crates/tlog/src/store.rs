@@ -65,6 +65,25 @@ pub trait ObjectStore: TileFetch {
     /// I/O failures.
     fn delete(&self, key: &str) -> Result<(), Error>;
 
+    /// Overwrites several objects and deletes `delete` (if any), in any order or
+    /// concurrently; all durable on return. Defaults to one at a time.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn overwrite_many(
+        &self,
+        objects: &[(String, Vec<u8>)],
+        delete: Option<&str>,
+    ) -> Result<(), Error> {
+        for (k, d) in objects {
+            self.overwrite(k, d)?;
+        }
+        if let Some(k) = delete {
+            self.delete(k)?;
+        }
+        Ok(())
+    }
+
     /// Put-if-absent for several objects at once; implementations may batch syncs.
     /// Durable on return.
     ///

@@ -10,7 +10,7 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use hallmark_tlog::shared::{BatchCommit, Committed, Lease};
+use hallmark_tlog::shared::{BatchCommit, Committed, Lease, Sequenced};
 use hallmark_tlog::{Coordinator, Error};
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Row as _};
@@ -41,6 +41,10 @@ const SCHEMA: &[&str] = &[
         queued_at TIMESTAMPTZ NOT NULL DEFAULT now()
     )",
     "CREATE INDEX IF NOT EXISTS tlog_queue_pending ON tlog_queue (origin, id) WHERE seq IS NULL",
+    // Each entry's inclusion proof (concatenated SHA-256 hashes) and the checkpoint note it
+    // is against, written by the commit that sequenced it.
+    "ALTER TABLE tlog_queue ADD COLUMN IF NOT EXISTS proof BYTEA",
+    "ALTER TABLE tlog_queue ADD COLUMN IF NOT EXISTS note TEXT",
 ];
 
 /// Wakes local waiters when the listener hears a notification.
@@ -297,6 +301,14 @@ impl Coordinator for PgCoordinator {
         let first = i64::try_from(b.first_index)
             .map_err(|_| Error::Corrupt(format!("index {} too large", b.first_index)))?;
         let seqs: Vec<i64> = (0..b.ids.len() as i64).map(|k| first + k).collect();
+        let proofs: Vec<Vec<u8>> = b.proofs.iter().map(|p| p.concat()).collect();
+        if proofs.len() != b.ids.len() {
+            return Err(Error::InvalidEntry(format!(
+                "{} proofs for {} entries",
+                proofs.len(),
+                b.ids.len()
+            )));
+        }
         self.rt.block_on(async {
             let mut tx = self.pool.begin().await.map_err(db("begin commit"))?;
             let n = sqlx::query(
@@ -323,14 +335,17 @@ impl Coordinator for PgCoordinator {
                 });
             }
             let assigned = sqlx::query(
-                "UPDATE tlog_queue AS q SET seq = v.seq, integrated_time = $2
-                 FROM unnest($3::bigint[], $4::bigint[]) AS v(id, seq)
+                "UPDATE tlog_queue AS q
+                 SET seq = v.seq, integrated_time = $2, note = $3, proof = v.proof
+                 FROM unnest($4::bigint[], $5::bigint[], $6::bytea[]) AS v(id, seq, proof)
                  WHERE q.id = v.id AND q.origin = $1 AND q.seq IS NULL",
             )
             .bind(&self.origin)
             .bind(b.integrated_time)
+            .bind(b.new_note)
             .bind(b.ids)
             .bind(&seqs)
+            .bind(&proofs)
             .execute(&mut *tx)
             .await
             .map_err(db("assign log indexes"))?
@@ -352,20 +367,41 @@ impl Coordinator for PgCoordinator {
         })
     }
 
-    fn status(&self, id: i64) -> Result<Option<(u64, i64)>, Error> {
+    fn status(&self, id: i64) -> Result<Option<Sequenced>, Error> {
         self.rt.block_on(async {
-            let row = sqlx::query("SELECT seq, integrated_time FROM tlog_queue WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db("read an entry's status"))?;
+            let row = sqlx::query(
+                "SELECT seq, integrated_time, proof, note FROM tlog_queue WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("read an entry's status"))?;
             let Some(r) = row else {
                 return Err(Error::Corrupt(format!("queued log entry {id} vanished")));
             };
-            match (r.get::<Option<i64>, _>(0), r.get::<Option<i64>, _>(1)) {
-                (Some(seq), Some(t)) => Ok(Some((u64_of(seq, "index")?, t))),
-                _ => Ok(None),
+            let (Some(seq), Some(t), Some(proof), Some(note)) = (
+                r.get::<Option<i64>, _>(0),
+                r.get::<Option<i64>, _>(1),
+                r.get::<Option<Vec<u8>>, _>(2),
+                r.get::<Option<String>, _>(3),
+            ) else {
+                return Ok(None);
+            };
+            if proof.len() % 32 != 0 || proof.len() > 64 * 32 {
+                return Err(Error::Corrupt(format!(
+                    "queued log entry {id}: a {}-byte proof",
+                    proof.len()
+                )));
             }
+            Ok(Some(Sequenced {
+                index: u64_of(seq, "index")?,
+                integrated_time: t,
+                proof: proof
+                    .chunks_exact(32)
+                    .map(|c| <[u8; 32]>::try_from(c).unwrap_or_default())
+                    .collect(),
+                note,
+            }))
         })
     }
 

@@ -63,6 +63,15 @@ impl TileStore {
     }
 }
 
+impl TileStore {
+    async fn delete_at(&self, key: &str, path: &Path) -> Result<(), Error> {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(storage_error("delete log object", format!("{key}: {e}"))),
+        }
+    }
+}
+
 impl TileFetch for TileStore {
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         let path = Self::path(key)?;
@@ -95,10 +104,41 @@ impl LogObjects for TileStore {
 
     fn delete(&self, key: &str) -> Result<(), Error> {
         let path = Self::path(key)?;
-        match self.rt.block_on(self.store.delete(&path)) {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(storage_error("delete log object", format!("{key}: {e}"))),
-        }
+        self.rt.block_on(self.delete_at(key, &path))
+    }
+
+    fn overwrite_many(
+        &self,
+        objects: &[(String, Vec<u8>)],
+        delete: Option<&str>,
+    ) -> Result<(), Error> {
+        let puts = objects
+            .iter()
+            .map(|(k, d)| Ok((k.as_str(), Self::path(k)?, PutPayload::from(d.clone()))))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let del = delete
+            .map(|k| Ok::<_, Error>((k, Self::path(k)?)))
+            .transpose()?;
+        self.rt.block_on(async {
+            let writes = puts.iter().map(|(k, p, d)| async move {
+                self.store
+                    .put(p, d.clone())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| storage_error("put log object", format!("{k}: {e}")))
+            });
+            let removal = async {
+                match &del {
+                    Some((k, p)) => self.delete_at(k, p).await,
+                    None => Ok(()),
+                }
+            };
+            let (w, r) =
+                futures_util::future::join(futures_util::future::try_join_all(writes), removal)
+                    .await;
+            w?;
+            r
+        })
     }
 }
 

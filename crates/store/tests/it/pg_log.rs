@@ -60,8 +60,10 @@ fn pg_log_coordinator_fences_a_deposed_holder() {
     );
     let ids: Vec<i64> = (0..3).map(|i| c.enqueue(&[i]).unwrap()).collect();
     assert_eq!(c.pending(10).unwrap().len(), 3);
+    let proofs = [vec![[7u8; 32]], vec![[8u8; 32], [9u8; 32]]];
     let commit = |lease, old, new, ids: &[i64], first| {
         c.commit(&BatchCommit {
+            proofs: &proofs[..ids.len().min(2)],
             lease,
             old_note: old,
             new_note: new,
@@ -72,7 +74,12 @@ fn pg_log_coordinator_fences_a_deposed_holder() {
         })
     };
     commit(&a, "note-0", "note-2", &ids[..2], 0).unwrap();
-    assert_eq!(c.status(ids[1]).unwrap(), Some((1, 7)));
+    let s1 = c.status(ids[1]).unwrap().unwrap();
+    assert_eq!((s1.index, s1.integrated_time), (1, 7));
+    assert_eq!(
+        (s1.proof, s1.note.as_str()),
+        (vec![[8u8; 32], [9u8; 32]], "note-2")
+    );
     assert_eq!(c.status(ids[2]).unwrap(), None);
     // A stale "old" checkpoint is refused.
     assert!(matches!(
@@ -102,7 +109,7 @@ fn pg_log_coordinator_fences_a_deposed_holder() {
         "a fenced commit assigned an index"
     );
     commit(&b, "note-2", "note-3", &ids[2..], 2).unwrap();
-    assert_eq!(c.status(ids[2]).unwrap(), Some((2, 7)));
+    assert_eq!(c.status(ids[2]).unwrap().unwrap().index, 2);
     assert!(c.pending(10).unwrap().is_empty());
     // A clean release hands the lease over at once.
     c.release(&b).unwrap();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hallmark_tlog::merkle::{leaf_hash, verify_inclusion};
-use hallmark_tlog::shared::{BatchCommit, Committed, Lease};
+use hallmark_tlog::shared::{BatchCommit, Committed, Lease, Sequenced};
 use hallmark_tlog::{
     Coordinator, DirStore, Error, LogKey, ObjectStore, PutOutcome, SharedOptions, SharedSequencer,
     TileFetch, audit,
@@ -15,8 +15,8 @@ use hallmark_tlog::{
 
 use crate::cfg;
 
-/// A queued entry and, once sequenced, its (index, integrated time).
-type Queued = (Vec<u8>, Option<(u64, i64)>);
+/// A queued entry and, once sequenced, its status.
+type Queued = (Vec<u8>, Option<Sequenced>);
 
 #[derive(Default)]
 struct MemState {
@@ -123,13 +123,20 @@ impl Coordinator for MemCoordinator {
         for (k, id) in b.ids.iter().enumerate() {
             let e = &mut s.queue[usize::try_from(*id).unwrap()];
             assert!(e.1.is_none(), "entry {id} sequenced twice");
-            e.1 = Some((b.first_index + k as u64, b.integrated_time));
+            e.1 = Some(Sequenced {
+                index: b.first_index + k as u64,
+                integrated_time: b.integrated_time,
+                proof: b.proofs[k].clone(),
+                note: b.new_note.to_owned(),
+            });
         }
         Ok(())
     }
 
-    fn status(&self, id: i64) -> Result<Option<(u64, i64)>, Error> {
-        Ok(self.0.lock().unwrap().queue[usize::try_from(id).unwrap()].1)
+    fn status(&self, id: i64) -> Result<Option<Sequenced>, Error> {
+        Ok(self.0.lock().unwrap().queue[usize::try_from(id).unwrap()]
+            .1
+            .clone())
     }
 
     fn latest(&self) -> Result<Option<String>, Error> {
@@ -272,6 +279,8 @@ fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
         "a",
     );
     a.append(b"first").unwrap();
+    // Acknowledged at commit; its tiles follow at once.
+    check_log(&store, &key, 1);
     *flaky.broken.lock().unwrap() = true;
     let id = coord.enqueue(b"second").unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
