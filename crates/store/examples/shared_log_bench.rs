@@ -119,7 +119,14 @@ fn main() {
         let store: Arc<dyn ObjectStore> = Arc::new(TileStore::new(blobs, rt.handle().clone()));
         let replicas: Vec<SharedSequencer> = (0..n)
             .map(|r| {
-                let pool = rt.block_on(sqlx::PgPool::connect(pg)).unwrap();
+                // As many connections as the hub gives its PgStore.
+                let pool = rt
+                    .block_on(
+                        sqlx::postgres::PgPoolOptions::new()
+                            .max_connections(16)
+                            .connect(pg),
+                    )
+                    .unwrap();
                 let coord = rt
                     .block_on(PgCoordinator::connect(
                         pool,
