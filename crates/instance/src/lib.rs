@@ -14,8 +14,11 @@
 //! * `GET /trust-config.json`: ClientTrustConfig v0.1 (trusted root v0.1 + signing config
 //!   v0.2 with this instance's URLs).
 //!
-//! Data directory layout: `oidc/` (issuer keys), `ca/` (CA material), `log/` (tiles,
-//! checkpoint lock, log key). Every private key is mode 0600 and never logged.
+//! Data directory layout: `oidc/` (issuer keys), `ca/` (CA material), `log/` (log key,
+//! `tree-id`, `origin-host`; with the default [`LogBackend::Local`] also the tiles and the
+//! checkpoint lock). With [`LogBackend::Shared`] the log is one history shared by several
+//! replicas ([`hallmark_tlog::SharedSequencer`]); every replica then needs the same
+//! `oidc/`, `ca/` and `log/` key material. Every private key is mode 0600 and never logged.
 //! Not implemented: an RFC 3161 timestamp authority, and the interactive OAuth flow (tokens are minted for
 //! authenticated principals by the operator command or the hub).
 
