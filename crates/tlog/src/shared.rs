@@ -441,11 +441,7 @@ fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
     )?;
     if let Some(key) = &committed.staging {
         match i.store.fetch(key)? {
-            Some(data) => {
-                for (k, d) in decode_staging(key, &data)? {
-                    i.store.overwrite(&k, &d)?;
-                }
-            }
+            Some(data) => i.store.overwrite_many(&decode_staging(key, &data)?, None)?,
             None => {
                 return Err(Error::Missing {
                     key: key.clone(),
@@ -455,6 +451,13 @@ fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
                     ),
                 });
             }
+        }
+    }
+    // Batches staged by holders that died before their commit: never to be committed
+    // (the epoch moved on), so their staging objects can go.
+    for orphan in i.store.list(STAGING_PREFIX)? {
+        if Some(&orphan) != committed.staging.as_ref() {
+            i.store.delete(&orphan)?;
         }
     }
     let state = State::open(

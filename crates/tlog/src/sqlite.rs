@@ -115,6 +115,16 @@ impl ObjectStore for SqliteStore {
             .map_err(self.err("overwrite object"))
     }
 
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let conn = self.conn()?;
+        let mut st = conn
+            .prepare("SELECT key FROM objects WHERE substr(key, 1, length(?1)) = ?1")
+            .map_err(self.err("list objects"))?;
+        st.query_map(params![prefix], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(self.err("list objects"))
+    }
+
     fn delete(&self, key: &str) -> Result<(), Error> {
         self.conn()?
             .execute("DELETE FROM objects WHERE key = ?1", params![key])

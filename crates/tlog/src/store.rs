@@ -65,6 +65,12 @@ pub trait ObjectStore: TileFetch {
     /// I/O failures.
     fn delete(&self, key: &str) -> Result<(), Error>;
 
+    /// Keys under `prefix` (which ends with `/`), for cleaning up staging objects.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error>;
+
     /// Overwrites several objects and deletes `delete` (if any), in any order or
     /// concurrently; all durable on return. Defaults to one at a time.
     ///
@@ -263,6 +269,25 @@ impl TileFetch for DirStore {
 }
 
 impl ObjectStore for DirStore {
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let dir = self.path_of(prefix.trim_end_matches('/'))?;
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        let mut out = Vec::new();
+        for e in rd {
+            let e = e.map_err(|e| Error::io("list", &dir, e))?;
+            if let Some(name) = e.file_name().to_str()
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                out.push(format!("{prefix}{name}"));
+            }
+        }
+        Ok(out)
+    }
+
     fn delete(&self, key: &str) -> Result<(), Error> {
         let path = self.path_of(key)?;
         match fs::remove_file(&path) {

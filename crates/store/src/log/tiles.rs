@@ -102,6 +102,16 @@ impl LogObjects for TileStore {
         self.put(key, data)
     }
 
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        use futures_util::TryStreamExt as _;
+        let path = Self::path(prefix.trim_end_matches('/'))?;
+        let metas: Vec<object_store::ObjectMeta> = self
+            .rt
+            .block_on(self.store.list(Some(&path)).try_collect())
+            .map_err(|e| storage_error("list log objects", format!("{prefix}: {e}")))?;
+        Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
+    }
+
     fn delete(&self, key: &str) -> Result<(), Error> {
         let path = Self::path(key)?;
         self.rt.block_on(self.delete_at(key, &path))
@@ -173,6 +183,12 @@ mod tests {
         s.overwrite("tile/0/000", b"c").unwrap();
         assert_eq!(s.fetch("tile/0/000").unwrap().as_deref(), Some(&b"c"[..]));
         assert!(dir.path().join("log/tile/0/000").is_file());
+        s.overwrite("hallmark/staging/1-aa-1", b"s").unwrap();
+        assert_eq!(
+            s.list("hallmark/staging/").unwrap(),
+            ["hallmark/staging/1-aa-1"]
+        );
+        assert!(s.list("nothing/").unwrap().is_empty());
         s.delete("tile/0/000").unwrap();
         s.delete("tile/0/000").unwrap();
         assert!(s.fetch("../x").is_err());

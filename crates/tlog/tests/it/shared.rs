@@ -171,6 +171,10 @@ impl ObjectStore for FlakyStore {
     fn delete(&self, key: &str) -> Result<(), Error> {
         self.inner.delete(key)
     }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        self.inner.list(prefix)
+    }
 }
 
 fn opts(holder: &str) -> SharedOptions {
@@ -291,10 +295,16 @@ fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
     // Committed at size 2, but its tiles never reached their keys.
     assert!(store.fetch("tile/0/000.p/2").unwrap().is_none());
     drop(a);
+    // And a batch some holder staged but never committed.
+    store
+        .overwrite("hallmark/staging/9-0011223344556677-1", b"")
+        .unwrap();
     let b = replica(&key, &store, &coord, "b");
     let third = b.append(b"third").unwrap();
     assert_eq!(third.index, 2);
     check_log(&store, &key, 3);
+    let staged = store.list("hallmark/staging/").unwrap();
+    assert_eq!(staged.len(), 1, "orphaned staging objects left: {staged:?}");
 }
 
 #[test]
