@@ -65,7 +65,7 @@ start_hubs() {
     if [ "$k" -gt 1 ]; then mkdir -p "$d/data$k"; cp -a "$d/data1/sigstore" "$d/data$k/"; fi
     "$HM" hub serve --data-dir "$d/data$k" --listen 127.0.0.1:0 ${public:+--public-url "$public"} "${args[@]}" >"$d/r$k.log" 2>&1 &
     PIDS+=($!)
-    for _ in $(seq 300); do grep -q 'listening on' "$d/r$k.log" && break; sleep 0.1; done
+    for _ in $(seq 300); do grep -q 'listening on' "$d/r$k.log" 2>/dev/null && break; sleep 0.1; done
     HUBS+=("$(grep -o 'listening on http://[0-9.:]*' "$d/r$k.log" | cut -d' ' -f3)")
     [ -n "$public" ] || public=${HUBS[0]}
   done
@@ -79,6 +79,16 @@ start_hubs() {
 size() { curl -sf "$1/checkpoint" | sed -n 2p; }
 # CPU seconds: of the given pids (utime + stime), and of the whole machine (busy, all cores).
 pid_cpu() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "scale=2; $t / $(getconf CLK_TCK)" | bc; }
+# PostgreSQL (postmaster with its reaped children + live backends) and Garage, when started here.
+pg_cpu() {
+  [ -n "$OWN_PG" ] || { echo 0; return; }
+  local pm t
+  pm=$(head -1 "$W/pg/data/postmaster.pid")
+  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+  for c in $(pgrep -P "$pm"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0))); done
+  echo "scale=2; $t / $(getconf CLK_TCK)" | bc
+}
+s3_cpu() { if [ -n "$OWN_S3" ]; then pid_cpu "$(cat "$W/garage/pid")"; else echo 0; fi; }
 box_cpu() { awk '/^cpu / {print ($2 + $3 + $4 + $7 + $8) / '"$(getconf CLK_TCK)"'}' /proc/stat; }
 
 # run NAME: warm-up, then MODELS pushes; prints "pushes/s entries/s acked".
@@ -89,15 +99,15 @@ run() {
     --count 32 --first 100000 --jobs "$CLIENTS" >/dev/null
   local s0 s1 t0 t1 h0 h1 b0 b1 cl
   s0=$(size "${HUBS[0]}")
-  h0=$(pid_cpu "${PIDS[@]}"); b0=$(box_cpu)
+  h0=$(pid_cpu "${PIDS[@]}"); b0=$(box_cpu); p0=$(pg_cpu); g0=$(s3_cpu)
   t0=$(date +%s.%N)
   python3 "$PY" push --hm "$HM" --hubs "$hubs" --tokens "$d/tokens" --workdir "$d" --out "$d/run.jsonl" \
     --count "$MODELS" --first 0 --jobs "$CLIENTS" >"$d/run.txt"
   t1=$(date +%s.%N)
-  h1=$(pid_cpu "${PIDS[@]}"); b1=$(box_cpu)
+  h1=$(pid_cpu "${PIDS[@]}"); b1=$(box_cpu); p1=$(pg_cpu); g1=$(s3_cpu)
   s1=$(size "${HUBS[0]}")
   cl=$(grep -o 'used [0-9.]* CPU' "$d/run.txt" | cut -d' ' -f2)
-  echo "$name: CPU s per push: hub processes $(echo "scale=4; ($h1 - $h0) / $MODELS" | bc), clients $(echo "scale=4; $cl / $MODELS" | bc), whole machine $(echo "scale=4; ($b1 - $b0) / $MODELS" | bc) (machine busy $(echo "scale=0; 100 * ($b1 - $b0) / ($(nproc) * ($t1 - $t0))" | bc) %); sequencer takeovers: $(cat "$d"/r*.log | grep -c ' sequences ' || true)" >&2
+  echo "$name: CPU s per push: hub processes $(echo "scale=4; ($h1 - $h0) / $MODELS" | bc), clients $(echo "scale=4; $cl / $MODELS" | bc), PostgreSQL $(echo "scale=4; ($p1 - $p0) / $MODELS" | bc), Garage $(echo "scale=4; ($g1 - $g0) / $MODELS" | bc), whole machine $(echo "scale=4; ($b1 - $b0) / $MODELS" | bc) (machine busy $(echo "scale=0; 100 * ($b1 - $b0) / ($(nproc) * ($t1 - $t0))" | bc) %); sequencer lease acquisitions: $(cat "$d"/r*.log | grep -c ' sequences ' || true)" >&2
   local ok
   ok=$(python3 -c 'import json,sys; print(sum(json.loads(l)["rc"]==0 for l in open(sys.argv[1])))' "$d/run.jsonl")
   python3 -c "import sys; ok,dt,ds=int(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]); print(f'{ok/dt:.1f} {ds/dt:.1f} {ok} {ds} {dt:.2f}')" \
