@@ -204,6 +204,21 @@ async fn open_instance(
                 .log_coordinator(&log_cfg.origin(), rt.clone())
                 .await
                 .map_err(|e| signing(&e))?;
+            // A replica started without the shared key material would make itself a second
+            // log (own keys, own origin) writing into the same bucket prefix.
+            let origins = coordinator
+                .existing_origins()
+                .await
+                .map_err(|e| signing(&e))?;
+            if !origins.is_empty() && !origins.contains(&log_cfg.origin()) {
+                return Err(HubError::Signing(format!(
+                    "the database already holds the transparency log {:?}, but this replica's key material ({}) is for the log {:?}: copy the sigstore/ directory of a running replica into {} before starting this one (docs/deploy.md)",
+                    origins.join(", "),
+                    dir.join("log").display(),
+                    log_cfg.origin(),
+                    config.data_dir.display()
+                )));
+            }
             LogBackend::Shared {
                 store: Arc::new(hallmark_store::log::TileStore::new(
                     blobs.object_store(),

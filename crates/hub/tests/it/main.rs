@@ -7,4 +7,5 @@
 mod flow;
 mod guards;
 mod harness;
+mod scaleout;
 mod ui;

@@ -132,6 +132,17 @@ impl PgCoordinator {
         })
     }
 
+    /// Origins of the logs already in this database (whether or not this one's is).
+    ///
+    /// # Errors
+    /// The query fails.
+    pub async fn existing_origins(&self) -> Result<Vec<String>, Error> {
+        sqlx::query_scalar("SELECT origin FROM tlog_state ORDER BY origin")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list logs"))
+    }
+
     fn notify_sql() -> &'static str {
         "SELECT pg_notify('hallmark_tlog', $1)"
     }
