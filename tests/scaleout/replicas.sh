@@ -85,7 +85,8 @@ start_replica() {
     --database "$DB_URL" --blob-store "$BLOB" >>"$W/r$k.log" 2>&1 &
   PID[$k]=$!
   for _ in $(seq 300); do
-    [ "$(grep -c 'listening on' "$W/r$k.log" 2>/dev/null || true)" -ge "${2:-1}" ] && return 0
+    local n; n=$(grep -c 'listening on' "$W/r$k.log" 2>/dev/null || true)
+    [ "${n:-0}" -ge "${2:-1}" ] && return 0
     kill -0 "${PID[$k]}" 2>/dev/null || break
     sleep 0.1
   done
