@@ -144,4 +144,8 @@ impl RevisionSigner for KeylessRevisionSigner {
     fn routes(&self) -> Option<axum::Router> {
         Some(hallmark_instance::router(Arc::clone(&self.instance)))
     }
+
+    fn shutdown(&self) {
+        self.instance.shutdown();
+    }
 }

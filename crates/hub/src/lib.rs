@@ -141,7 +141,12 @@ async fn security_headers(mut resp: axum::response::Response) -> axum::response:
     resp
 }
 
-/// Serves `app` on `listener` until Ctrl-C / SIGTERM.
+/// How long requests in flight may finish after Ctrl-C / SIGTERM.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves `app` on `listener` until Ctrl-C / SIGTERM, then lets requests in flight finish
+/// (at most [`SHUTDOWN_GRACE`]) and stops the signer's background work (a shared log's
+/// sequencer hands its lease over).
 ///
 /// # Errors
 /// The server failed.
@@ -152,14 +157,31 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|source| HubError::Io {
+    use std::sync::Arc;
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = Arc::clone(&stopping);
+    let server = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        signalled.notify_one();
+    });
+    let grace = async {
+        stopping.notified().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let served = tokio::select! {
+        r = server.into_future() => r.map_err(|source| HubError::Io {
             what: "serving on",
             path: "listener".into(),
             source,
-        })
+        }),
+        () = grace => {
+            eprintln!("hallmark hub: requests still running {} s after the stop signal; stopping anyway", SHUTDOWN_GRACE.as_secs());
+            Ok(())
+        }
+    };
+    let signer = Arc::clone(&state.signer);
+    let _ = tokio::task::spawn_blocking(move || signer.shutdown()).await;
+    served
 }
 
 async fn shutdown_signal() {

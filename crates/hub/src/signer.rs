@@ -81,6 +81,9 @@ pub trait RevisionSigner: Send + Sync + Debug + 'static {
     fn routes(&self) -> Option<axum::Router> {
         None
     }
+    /// Stops background work (the embedded log's sequencer gives its lease back).
+    /// Blocking: call it off the async workers.
+    fn shutdown(&self) {}
 }
 
 /// The `key` method with a hub-held ECDSA key.

@@ -266,6 +266,14 @@ impl Instance {
         }
     }
 
+    /// Stops a shared log's sequencer, giving its lease back at once (a local log stops
+    /// when the instance is dropped). Blocking.
+    pub fn shutdown(&self) {
+        if let Log::Shared(s) = &self.log {
+            s.stop();
+        }
+    }
+
     /// Whether this process sequences the log now (always, for a local log).
     #[must_use]
     pub fn is_sequencing(&self) -> bool {

@@ -230,7 +230,7 @@ struct Inner {
 /// Dropping it releases the lease if held and stops its thread.
 pub struct SharedSequencer {
     inner: Arc<Inner>,
-    thread: Option<JoinHandle<()>>,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for SharedSequencer {
@@ -277,7 +277,7 @@ impl SharedSequencer {
             .map_err(|e| Error::Stopped(format!("cannot start the sequencer thread: {e}")))?;
         Ok(Self {
             inner,
-            thread: Some(thread),
+            thread: std::sync::Mutex::new(Some(thread)),
         })
     }
 
@@ -360,12 +360,22 @@ impl SharedSequencer {
     }
 }
 
-impl Drop for SharedSequencer {
-    fn drop(&mut self) {
+impl SharedSequencer {
+    /// Stops this replica's sequencer thread, releasing the lease if held (another
+    /// replica takes over at once). Appends through this handle still work while another
+    /// replica sequences. Blocking; idempotent.
+    pub fn stop(&self) {
         self.inner.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = thread {
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for SharedSequencer {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
