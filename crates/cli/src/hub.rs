@@ -200,6 +200,12 @@ async fn serve(a: ServeArgs) -> CmdResult {
     config.fsync = !a.no_fsync;
     config.database = a.database;
     config.blob_store = a.blob_store;
+    if config.database.is_some() && config.blob_store.is_none() {
+        eprintln!(
+            "hallmark hub: warning: --database without --blob-store keeps model files and the log's tiles in {}: run one replica only, or give every replica the same --blob-store",
+            a.data_dir.display()
+        );
+    }
     let opened = hallmark_hub::open(config).await.map_err(input)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "hallmark hub: listening on http://{addr}");

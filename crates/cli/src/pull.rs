@@ -232,9 +232,12 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
                 .get("trust_config_url")
                 .and_then(Value::as_str)
                 .ok_or_else(|| failed("no trust_config_url".into()))?;
-            let tc = client
-                .get_json(url.strip_prefix(&client.base).unwrap_or(url))
-                .map_err(failed)?;
+            // Published as `{public URL}/trust-config.json`; a replica reached at its own
+            // address (not the load balancer's) serves the same document at the same path.
+            let path = url
+                .strip_prefix(&client.base)
+                .unwrap_or_else(|| url_path(url));
+            let tc = client.get_json(path).map_err(failed)?;
             let trust = TrustedRoot::from_client_trust_config_json(tc.to_string().as_bytes())
                 .map_err(|e| failed(e.to_string()))?;
             Box::new(KeylessVerifier {
@@ -298,4 +301,27 @@ fn client_get_bytes(client: &Client, path: &str) -> CallResult<Vec<u8>> {
         .limit(1 << 20)
         .read_to_vec()
         .map_err(|e| format!("GET {url}: {e}"))
+}
+
+/// The path (and query) of an absolute `http(s)://host/path` URL; a relative one as is.
+fn url_path(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::url_path;
+
+    #[test]
+    fn trust_config_path_of_a_public_url() {
+        assert_eq!(
+            url_path("https://hub.example.com/trust-config.json"),
+            "/trust-config.json"
+        );
+        assert_eq!(url_path("http://127.0.0.1:8080"), "/");
+        assert_eq!(url_path("/trust-config.json"), "/trust-config.json");
+    }
 }

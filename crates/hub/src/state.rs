@@ -185,7 +185,7 @@ pub async fn open(config: HubConfig) -> Result<Opened, HubError> {
 
 /// Opens the embedded Sigstore instance in `sigstore/`. With a PostgreSQL database its log
 /// is shared by every replica on that database: checkpoint, lease and queue in
-/// PostgreSQL, tiles under `log/` in the blob store.
+/// PostgreSQL, tiles under `log/<tree id>/` in the blob store.
 async fn open_instance(
     config: &HubConfig,
     pg_pool: Option<PgStore>,
@@ -222,6 +222,7 @@ async fn open_instance(
             LogBackend::Shared {
                 store: Arc::new(hallmark_store::log::TileStore::new(
                     blobs.object_store(),
+                    log_cfg.tree_id,
                     rt,
                 )),
                 coordinator: Arc::new(coordinator),

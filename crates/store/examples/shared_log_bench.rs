@@ -116,7 +116,8 @@ fn main() {
                 .unwrap(),
             ),
         };
-        let store: Arc<dyn ObjectStore> = Arc::new(TileStore::new(blobs, rt.handle().clone()));
+        let store: Arc<dyn ObjectStore> =
+            Arc::new(TileStore::new(blobs, tree, rt.handle().clone()));
         let replicas: Vec<SharedSequencer> = (0..n)
             .map(|r| {
                 // As many connections as the hub gives its PgStore.

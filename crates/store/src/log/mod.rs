@@ -3,7 +3,7 @@
 //! uses.
 //!
 //! * [`TileStore`] — tiles, entry bundles and staging objects through [`object_store`]
-//!   (a local directory or any S3-compatible endpoint), under the `log/` prefix of the
+//!   (a local directory or any S3-compatible endpoint), under `log/<tree id>/` in the
 //!   hub's blob store.
 //! * [`PgCoordinator`] — the log's [`hallmark_tlog::Coordinator`] on PostgreSQL: the
 //!   checkpoint row with its fenced sequencer lease, and the queue of submitted entries

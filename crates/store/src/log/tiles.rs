@@ -10,10 +10,11 @@ use tokio::runtime::Handle;
 
 use super::storage_error;
 
-/// Key prefix of the log inside the hub's blob store.
+/// Key prefix of the logs inside the hub's blob store (each log under `log/<tree id>/`).
 pub const LOG_PREFIX: &str = "log";
 
-/// The log's objects in an [`object_store`] (local directory or S3), under `log/`.
+/// One log's objects in an [`object_store`] (local directory or S3), under
+/// `log/<tree id>/` — so two hubs that share a bucket prefix by mistake keep apart logs.
 ///
 /// Writes are plain PUTs: S3-compatible stores differ in their support for conditional
 /// writes (Garage 2.x ignores `If-None-Match`), and the shared sequencer does not need
@@ -32,12 +33,12 @@ impl std::fmt::Debug for TileStore {
 }
 
 impl TileStore {
-    /// The log inside the blob store `store` (its `log/` prefix); blocking calls run on
-    /// `rt`.
+    /// Log `tree_id` inside the blob store `store` (under `log/<tree_id>/`); blocking
+    /// calls run on `rt`.
     #[must_use]
-    pub fn new(store: Arc<dyn ObjectStore>, rt: Handle) -> Self {
+    pub fn new(store: Arc<dyn ObjectStore>, tree_id: u64, rt: Handle) -> Self {
         Self {
-            store: Arc::new(PrefixStore::new(store, LOG_PREFIX)),
+            store: Arc::new(PrefixStore::new(store, format!("{LOG_PREFIX}/{tree_id}"))),
             rt,
         }
     }
@@ -166,7 +167,7 @@ mod tests {
             .unwrap();
         let fs: Arc<dyn ObjectStore> =
             Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
-        let s = TileStore::new(fs, rt.handle().clone());
+        let s = TileStore::new(fs, 7, rt.handle().clone());
         assert_eq!(s.fetch("tile/0/000").unwrap(), None);
         assert_eq!(
             s.put_if_absent("tile/0/000", b"a").unwrap(),
@@ -182,7 +183,7 @@ mod tests {
         );
         s.overwrite("tile/0/000", b"c").unwrap();
         assert_eq!(s.fetch("tile/0/000").unwrap().as_deref(), Some(&b"c"[..]));
-        assert!(dir.path().join("log/tile/0/000").is_file());
+        assert!(dir.path().join("log/7/tile/0/000").is_file());
         s.overwrite("hallmark/staging/1-aa-1", b"s").unwrap();
         assert_eq!(
             s.list("hallmark/staging/").unwrap(),

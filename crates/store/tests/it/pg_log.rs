@@ -128,7 +128,8 @@ fn pg_s3_log_three_replicas_one_history() {
         None => Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap()) as _,
     };
     let key = Arc::new(LogKey::generate().unwrap());
-    let store: Arc<dyn ObjectStore> = Arc::new(TileStore::new(blobs, rt.handle().clone()));
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(TileStore::new(blobs, cfg().tree_id, rt.handle().clone()));
     let replicas: Vec<SharedSequencer> = ["r1", "r2", "r3"]
         .iter()
         .map(|h| {
