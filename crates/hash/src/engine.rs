@@ -222,6 +222,9 @@ pub(crate) struct Shared<'a> {
     error: Mutex<Option<HashError>>,
     opts: &'a EngineOptions,
     buffer_size: usize,
+    /// `opts.effective_threads()`, resolved once: on Linux each resolution reads
+    /// several cgroup files, which cost more than hashing a 16 KiB file.
+    cores: usize,
 }
 
 impl Shared<'_> {
@@ -280,8 +283,9 @@ fn run(
         error: Mutex::new(None),
         opts,
         buffer_size,
+        cores: opts.effective_threads(),
     };
-    let workers = opts.effective_threads().clamp(1, units.len().max(1));
+    let workers = shared.cores.clamp(1, units.len().max(1));
     let worker = |s: &Shared<'_>| match hash {
         HashAlgorithm::Sha256 => work::<Sha256>(s),
         HashAlgorithm::Blake2b => work::<Blake2b>(s),
@@ -343,7 +347,7 @@ fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
         let result = if s.opts.mmap {
             crate::mmap::hash_mapped::<H>(file, unit.start, unit.end, s, &mut pending)
         } else {
-            let cores = s.opts.effective_threads();
+            let cores = s.cores;
             let units_left = s.schedule.len().saturating_sub(k);
             if cores > 1 && units_left < cores && unit.end - unit.start >= PIPELINE_MIN_BYTES {
                 // A core would sit idle: let it do the reads (the copy out of the page
