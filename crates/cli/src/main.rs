@@ -33,6 +33,7 @@ pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    hallmark_hash::timing::mark("start");
     let command = Cli::command().mut_subcommand("verify", |v| {
         v.mut_subcommand("sigstore", |s| {
             s.after_help(format!(
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
+    hallmark_hash::timing::mark("parse arguments");
     let code = match cli.command {
         Command::Sign(m) => sign::run(m),
         Command::Verify(m) => verify::run(m),
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Attest(c) => attest::run(c),
         Command::Policy(c) => policy::run(c),
     };
+    hallmark_hash::timing::mark("done");
     ExitCode::from(code)
 }
 

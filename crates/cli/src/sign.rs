@@ -5,7 +5,7 @@ use std::path::Path;
 
 use hallmark_crypto::{Certificate, SigningKey, load_certificates_pem_with_source};
 use hallmark_format::{HashAlgorithm, Serialization};
-use hallmark_hash::HashError;
+use hallmark_hash::{HashError, timing};
 use hallmark_signing::paths::resolve_ignore_paths;
 use hallmark_signing::{SignError, SignOptions, Signer, sign_model};
 use zeroize::Zeroizing;
@@ -127,6 +127,7 @@ fn sign(common: &SignCommon, signer: &Signer) -> u8 {
         );
     }
     let engine = Engine::new(&common.engine, false);
+    timing::mark("sign: load key, set up");
     let opts = SignOptions {
         serialization,
         hash,
@@ -169,6 +170,7 @@ fn sign(common: &SignCommon, signer: &Signer) -> u8 {
         );
         return EXIT_INPUT;
     }
+    timing::mark("sign: write signature");
     let m = &signed.manifest;
     println!("Signing succeeded");
     println!(

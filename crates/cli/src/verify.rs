@@ -1,7 +1,7 @@
 //! `hallmark verify key|certificate`.
 
 use hallmark_crypto::{ChainPolicy, ChainTime, PublicKey, load_certificates_pem_with_source};
-use hallmark_hash::HashError;
+use hallmark_hash::{HashError, timing};
 use hallmark_signing::keyless::KeylessVerifier;
 use hallmark_signing::paths::resolve_ignore_paths;
 use hallmark_signing::verify::{CertificateVerifier, KeyVerifier};
@@ -126,6 +126,7 @@ pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> 
         );
     }
     let engine = Engine::new(&common.engine, common.json);
+    timing::mark("verify: load key and signature, set up");
     let opts = VerifyOptions {
         ignore_paths,
         ignore_git_paths: !common.selection.no_ignore_git_paths,

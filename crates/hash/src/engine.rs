@@ -151,8 +151,10 @@ pub fn hash_files_with_buffer(
     if let Some(p) = &opts.progress {
         p.start(total, units.len());
     }
+    crate::timing::mark("hash: plan");
     let digests = run(files, &units, hash, opts, buffer_size.max(4096))?;
-    Ok(units
+    crate::timing::mark("hash: read and hash");
+    let out = units
         .iter()
         .zip(digests)
         .filter_map(|(u, d)| {
@@ -171,7 +173,9 @@ pub fn hash_files_with_buffer(
                 digest: d,
             })
         })
-        .collect())
+        .collect();
+    crate::timing::mark("hash: collect digests");
+    Ok(out)
 }
 
 /// Work units in reference order.

@@ -36,6 +36,7 @@ mod error;
 mod hasher;
 mod ignore;
 mod mmap;
+pub mod timing;
 mod walk;
 
 pub use engine::{

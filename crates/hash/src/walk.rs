@@ -129,8 +129,11 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
             }
         }
     }
+    crate::timing::mark("enumerate: read directories");
     fill_sizes(&mut out, &unsized_files)?;
+    crate::timing::mark("enumerate: stat files");
     out.sort_unstable_by(|a, b| compare_paths(&a.name, &b.name));
+    crate::timing::mark("enumerate: sort");
     Ok(out)
 }
 

@@ -8,7 +8,7 @@ use hallmark_format::dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, p
 use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
 use hallmark_format::statement::build_statement;
 use hallmark_format::{HashAlgorithm, Manifest, Serialization, SerializationParams};
-use hallmark_hash::{EngineOptions, IgnoreSet, WalkOptions, enumerate, hash_files};
+use hallmark_hash::{EngineOptions, IgnoreSet, WalkOptions, enumerate, hash_files, timing};
 
 use crate::error::SignError;
 use crate::paths::{model_name, relative_inside, resolve};
@@ -156,6 +156,7 @@ pub fn hash_model(model: &Path, opts: &SignOptions) -> Result<Manifest, SignErro
         IgnoreSet::new()
     };
     hallmark_crypto::warm_up_rng();
+    timing::mark("sign: options");
     let walk = WalkOptions {
         allow_symlinks: opts.allow_symlinks,
         ignore: ignore.clone(),
@@ -187,6 +188,7 @@ pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel,
     let root_digest = sha256(&manifest.root_digest_input());
     let payload = build_statement(&manifest, &root_digest);
     let to_sign = pae(IN_TOTO_PAYLOAD_TYPE, &payload);
+    timing::mark("sign: statement");
     let (key, material) = match signer {
         Signer::Keyless(k) => {
             let ks = k.sign(&payload, &to_sign)?;
@@ -232,6 +234,7 @@ pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel,
         }
     };
     let sig = key.sign(&to_sign)?;
+    timing::mark("sign: signature");
     let bundle = Bundle {
         media_type: BUNDLE_MEDIA_TYPE_V03.to_owned(),
         material,
@@ -246,8 +249,10 @@ pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel,
             }],
         },
     };
+    let bundle_json = bundle.to_json();
+    timing::mark("sign: bundle json");
     Ok(SignedModel {
-        bundle_json: bundle.to_json(),
+        bundle_json,
         manifest,
         root_digest,
     })

@@ -13,7 +13,9 @@ use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
 use hallmark_format::resource::SINGLE_FILE_NAME;
 use hallmark_format::statement::{StatementVersion, parse_statement};
 use hallmark_format::{FormatError, ResourceDigest, ResourceName, Serialization};
-use hallmark_hash::{EngineOptions, IgnoreSet, WalkOptions, enumerate, hash_files, stat_files};
+use hallmark_hash::{
+    EngineOptions, IgnoreSet, WalkOptions, enumerate, hash_files, stat_files, timing,
+};
 use serde::Serialize;
 
 use crate::compare::{Difference, compare};
@@ -327,7 +329,9 @@ pub fn verify_model(
         reason: e.to_string(),
     })?;
     let bundle = Bundle::parse(bundle_bytes, &opts.limits)?;
+    timing::mark("verify: parse bundle");
     let auth = verifier.authenticate(&bundle, bundle_bytes)?;
+    timing::mark("verify: authenticate");
     let mut checks = auth.checks;
     let mut warnings = auth.warnings;
     if bundle.envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
@@ -343,6 +347,7 @@ pub fn verify_model(
     if auth.compat_pae {
         warnings.push("signature made by model_signing 0.2.0 (legacy Digests/v0.1 statement, non-standard DSSE encoding)".into());
     }
+    timing::mark("verify: parse statement");
     let manifest = statement.manifest;
     let model_digest = match &statement.root_digest {
         Some(recorded) => {
@@ -426,6 +431,7 @@ pub fn verify_model(
         (resources, ignore.paths(), git)
     };
     let mut diffs = compare(&manifest.resources, &actual, opts.ignore_unsigned_files);
+    timing::mark("verify: compare");
     for d in &mut diffs {
         if let Difference::Missing { name, note } = d {
             let path = manifest
