@@ -5,7 +5,7 @@
 //! Parsing always starts from the exact payload bytes that were signed; nothing is
 //! re-serialized before it is checked.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::digest::HashAlgorithm;
 use crate::error::FormatError;
@@ -265,46 +265,44 @@ fn parse_legacy(
 /// JSON with a fixed key order, `shard_size` as an integer, no trailing newline.
 ///
 /// `root_digest` is SHA-256 over [`Manifest::root_digest_input`].
+///
+/// Written straight from borrowed views of the manifest through serde_json's pretty
+/// printer (no intermediate `Value` tree: with tens of thousands of resources that
+/// tree, its maps and its strings cost more than hashing the files).
 #[must_use]
 pub fn build_statement(manifest: &Manifest, root_digest: &[u8; 32]) -> Vec<u8> {
     let p = &manifest.params;
-    let mut ser = Map::new();
-    ser.insert("method".into(), json!(p.method.method()));
-    ser.insert("hash_type".into(), json!(p.hash.name()));
-    if let Serialization::Shards { shard_size } = p.method {
-        ser.insert("shard_size".into(), json!(shard_size));
-    }
-    ser.insert("allow_symlinks".into(), json!(p.allow_symlinks));
-    if !p.ignore_paths.is_empty() {
-        ser.insert("ignore_paths".into(), json!(p.ignore_paths));
-    }
-    let resources: Vec<Value> = manifest
-        .resources
-        .iter()
-        .map(|r| {
-            let mut m = Map::new();
-            m.insert("name".into(), json!(r.name.to_string()));
-            m.insert("algorithm".into(), json!(r.algorithm));
-            m.insert("digest".into(), json!(hex::encode(&r.digest)));
-            Value::Object(m)
-        })
-        .collect();
-    let mut predicate = Map::new();
-    predicate.insert("serialization".into(), Value::Object(ser));
-    predicate.insert("resources".into(), Value::Array(resources));
-    let mut digest = Map::new();
-    digest.insert("sha256".into(), json!(hex::encode(root_digest)));
-    let mut subject = Map::new();
-    subject.insert("name".into(), json!(manifest.model_name));
-    subject.insert("digest".into(), Value::Object(digest));
-    let mut st = Map::new();
-    st.insert("_type".into(), json!(STATEMENT_TYPE));
-    st.insert("subject".into(), Value::Array(vec![Value::Object(subject)]));
-    st.insert("predicateType".into(), json!(PREDICATE_TYPE_V1));
-    st.insert("predicate".into(), Value::Object(predicate));
-    // Serializing a Value built from strings, bools and integers cannot fail.
-    serde_json::to_vec_pretty(&Value::Object(st)).unwrap_or_default()
+    let statement = out::Statement {
+        ty: STATEMENT_TYPE,
+        subject: [out::Subject {
+            name: &manifest.model_name,
+            digest: out::RootDigest {
+                sha256: out::Hex(root_digest),
+            },
+        }],
+        predicate_type: PREDICATE_TYPE_V1,
+        predicate: out::Predicate {
+            serialization: out::Serialization {
+                method: p.method.method(),
+                hash_type: p.hash.name(),
+                shard_size: match p.method {
+                    Serialization::Shards { shard_size } => Some(shard_size),
+                    Serialization::Files => None,
+                },
+                allow_symlinks: p.allow_symlinks,
+                ignore_paths: &p.ignore_paths,
+            },
+            resources: out::Resources(&manifest.resources),
+        },
+    };
+    // ~120 bytes per resource; one allocation for typical manifests.
+    let mut buf = Vec::with_capacity(512 + 160 * manifest.resources.len());
+    // Serializing strings, booleans and integers into a Vec cannot fail.
+    let _ = serde_json::to_writer_pretty(&mut buf, &statement);
+    buf
 }
+
+mod out;
 
 #[cfg(test)]
 mod tests {
@@ -337,6 +335,113 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("\"shard_size\": 8,"), "{text}");
         assert!(!text.ends_with('\n'));
+    }
+
+    /// The builder before it wrote directly: a `serde_json::Value` tree printed pretty.
+    fn build_statement_via_value(manifest: &Manifest, root_digest: &[u8; 32]) -> Vec<u8> {
+        use serde_json::{Map, json};
+        let p = &manifest.params;
+        let mut ser = Map::new();
+        ser.insert("method".into(), json!(p.method.method()));
+        ser.insert("hash_type".into(), json!(p.hash.name()));
+        if let Serialization::Shards { shard_size } = p.method {
+            ser.insert("shard_size".into(), json!(shard_size));
+        }
+        ser.insert("allow_symlinks".into(), json!(p.allow_symlinks));
+        if !p.ignore_paths.is_empty() {
+            ser.insert("ignore_paths".into(), json!(p.ignore_paths));
+        }
+        let resources: Vec<Value> = manifest
+            .resources
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.name.to_string(),
+                    "algorithm": r.algorithm,
+                    "digest": hex::encode(&r.digest),
+                })
+            })
+            .collect();
+        let st = json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [{ "name": manifest.model_name, "digest": { "sha256": hex::encode(root_digest) } }],
+            "predicateType": PREDICATE_TYPE_V1,
+            "predicate": { "serialization": Value::Object(ser), "resources": resources },
+        });
+        serde_json::to_vec_pretty(&st).unwrap()
+    }
+
+    #[test]
+    fn direct_writer_is_byte_identical_to_the_value_tree() {
+        let names = [
+            "a.bin",
+            "dir/sub/w.safetensors",
+            "quote\"and\\backslash",
+            "ctl\u{1}\n\t\u{7f}",
+            "ünïcödé/日本語/😀.bin",
+            "</script>&<>",
+        ];
+        let mut cases = Vec::new();
+        for (method, hash) in [
+            (Serialization::Files, HashAlgorithm::Sha256),
+            (Serialization::Files, HashAlgorithm::Blake2b),
+            (
+                Serialization::Shards {
+                    shard_size: 1_000_000_000,
+                },
+                HashAlgorithm::Sha256,
+            ),
+            (
+                Serialization::Shards { shard_size: 8 },
+                HashAlgorithm::Blake3,
+            ),
+        ] {
+            for (ignore, symlinks) in [
+                (vec![], false),
+                (vec![".git".to_owned(), "x \"y\"".to_owned()], true),
+            ] {
+                let params = SerializationParams {
+                    method,
+                    hash,
+                    allow_symlinks: symlinks,
+                    ignore_paths: ignore,
+                };
+                let algorithm = params.resource_algorithm();
+                let resources = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| ResourceDigest {
+                        name: match method {
+                            Serialization::Files => ResourceName::File((*n).to_owned()),
+                            Serialization::Shards { .. } => ResourceName::Shard {
+                                path: (*n).to_owned(),
+                                start: 8 * i as u64,
+                                end: 8 * i as u64 + 8,
+                            },
+                        },
+                        algorithm: algorithm.clone(),
+                        digest: (0..hash.digest_len()).map(|b| (b * 37 + i) as u8).collect(),
+                    })
+                    .collect();
+                cases.push(Manifest {
+                    model_name: "model \"name\" ü".into(),
+                    params,
+                    resources,
+                });
+            }
+        }
+        let mut empty = manifest();
+        empty.resources.clear();
+        cases.push(empty);
+        for m in &cases {
+            let root = [0xa5; 32];
+            let direct = build_statement(m, &root);
+            let tree = build_statement_via_value(m, &root);
+            assert_eq!(
+                String::from_utf8(direct).unwrap(),
+                String::from_utf8(tree).unwrap()
+            );
+        }
     }
 
     #[test]
