@@ -7,17 +7,19 @@
 //! string, and unknown fields are refused, as the reference verifier refuses them.
 //! Writing produces exactly the reference 1.1.x shape, compact, in its key order.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::dsse::{Envelope, EnvelopeSignature};
 use crate::error::FormatError;
-use crate::json::{Obj, b64_decode, b64_encode};
+use crate::json::{Obj, b64_decode};
 use crate::limits::Limits;
 
 /// The only bundle media type OMS producers write.
 pub const BUNDLE_MEDIA_TYPE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
 const DOC: &str = "signature bundle";
+
+mod out;
 
 /// `verificationMaterial`'s key/certificate content.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,63 +127,20 @@ impl Bundle {
     /// `dsseEnvelope{payload, payloadType, signatures[{sig, keyid}]}`.
     #[must_use]
     pub fn to_json(&self) -> Vec<u8> {
-        let mut vm = Map::new();
-        match &self.material {
+        let b64_len = |n: usize| n.div_ceil(3) * 4;
+        let material = match &self.material {
             VerificationMaterial::PublicKey {
-                hint,
-                legacy_raw_bytes,
-            } => {
-                let mut pk = Map::new();
-                if let Some(h) = hint {
-                    pk.insert("hint".into(), json!(h));
-                }
-                if let Some(raw) = legacy_raw_bytes {
-                    pk.insert("rawBytes".into(), json!(b64_encode(raw)));
-                }
-                vm.insert("publicKey".into(), Value::Object(pk));
-            }
+                legacy_raw_bytes, ..
+            } => legacy_raw_bytes.as_ref().map_or(0, |r| b64_len(r.len())),
             VerificationMaterial::X509CertificateChain(certs) => {
-                let certs: Vec<Value> = certs
-                    .iter()
-                    .map(|c| json!({ "rawBytes": b64_encode(c) }))
-                    .collect();
-                vm.insert(
-                    "x509CertificateChain".into(),
-                    json!({ "certificates": certs }),
-                );
+                certs.iter().map(|c| b64_len(c.len()) + 16).sum()
             }
-            VerificationMaterial::Certificate(c) => {
-                vm.insert("certificate".into(), json!({ "rawBytes": b64_encode(c) }));
-            }
-        }
-        vm.insert(
-            "tlogEntries".into(),
-            Value::Array(self.tlog_entries.clone()),
-        );
-        if let Some(t) = &self.timestamp_verification_data {
-            vm.insert("timestampVerificationData".into(), t.clone());
-        }
-        let sigs: Vec<Value> = self
-            .envelope
-            .signatures
-            .iter()
-            .map(|s| {
-                let mut m = Map::new();
-                m.insert("sig".into(), json!(b64_encode(&s.sig)));
-                m.insert("keyid".into(), json!(s.keyid.clone().unwrap_or_default()));
-                Value::Object(m)
-            })
-            .collect();
-        let mut env = Map::new();
-        env.insert("payload".into(), json!(b64_encode(&self.envelope.payload)));
-        env.insert("payloadType".into(), json!(self.envelope.payload_type));
-        env.insert("signatures".into(), Value::Array(sigs));
-        let mut top = Map::new();
-        top.insert("mediaType".into(), json!(self.media_type));
-        top.insert("verificationMaterial".into(), Value::Object(vm));
-        top.insert("dsseEnvelope".into(), Value::Object(env));
-        // A Value of strings, arrays and objects always serializes.
-        serde_json::to_vec(&Value::Object(top)).unwrap_or_default()
+            VerificationMaterial::Certificate(c) => b64_len(c.len()),
+        };
+        let mut out = Vec::with_capacity(1024 + material + b64_len(self.envelope.payload.len()));
+        // Strings, byte arrays and JSON values always serialize into a Vec.
+        let _ = serde_json::to_writer(&mut out, &out::BundleOut(self));
+        out
     }
 }
 
@@ -370,6 +329,125 @@ mod tests {
             Bundle::parse(text.as_bytes(), &Limits::default()).unwrap(),
             sample()
         );
+    }
+
+    /// The writer before it wrote directly: a `serde_json::Value` tree, printed compact.
+    fn to_json_via_value(b: &Bundle) -> Vec<u8> {
+        use crate::json::b64_encode;
+        use serde_json::{Map, json};
+        let mut vm = Map::new();
+        match &b.material {
+            VerificationMaterial::PublicKey {
+                hint,
+                legacy_raw_bytes,
+            } => {
+                let mut pk = Map::new();
+                if let Some(h) = hint {
+                    pk.insert("hint".into(), json!(h));
+                }
+                if let Some(raw) = legacy_raw_bytes {
+                    pk.insert("rawBytes".into(), json!(b64_encode(raw)));
+                }
+                vm.insert("publicKey".into(), Value::Object(pk));
+            }
+            VerificationMaterial::X509CertificateChain(certs) => {
+                let certs: Vec<Value> = certs
+                    .iter()
+                    .map(|c| json!({ "rawBytes": b64_encode(c) }))
+                    .collect();
+                vm.insert(
+                    "x509CertificateChain".into(),
+                    json!({ "certificates": certs }),
+                );
+            }
+            VerificationMaterial::Certificate(c) => {
+                vm.insert("certificate".into(), json!({ "rawBytes": b64_encode(c) }));
+            }
+        }
+        vm.insert("tlogEntries".into(), Value::Array(b.tlog_entries.clone()));
+        if let Some(t) = &b.timestamp_verification_data {
+            vm.insert("timestampVerificationData".into(), t.clone());
+        }
+        let sigs: Vec<Value> = b
+            .envelope
+            .signatures
+            .iter()
+            .map(|s| json!({ "sig": b64_encode(&s.sig), "keyid": s.keyid.clone().unwrap_or_default() }))
+            .collect();
+        let top = json!({
+            "mediaType": b.media_type,
+            "verificationMaterial": Value::Object(vm),
+            "dsseEnvelope": {
+                "payload": b64_encode(&b.envelope.payload),
+                "payloadType": b.envelope.payload_type,
+                "signatures": sigs,
+            },
+        });
+        serde_json::to_vec(&top).unwrap()
+    }
+
+    #[test]
+    fn direct_writer_is_byte_identical_to_the_value_tree() {
+        let bytes = |n: usize, seed: u8| -> Vec<u8> {
+            (0..n)
+                .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+                .collect()
+        };
+        let materials = [
+            VerificationMaterial::PublicKey {
+                hint: Some("ab".repeat(32)),
+                legacy_raw_bytes: None,
+            },
+            VerificationMaterial::PublicKey {
+                hint: None,
+                legacy_raw_bytes: Some(bytes(91, 1)),
+            },
+            VerificationMaterial::PublicKey {
+                hint: Some("h\"\\\u{1}é".into()),
+                legacy_raw_bytes: Some(bytes(2, 2)),
+            },
+            VerificationMaterial::PublicKey {
+                hint: None,
+                legacy_raw_bytes: None,
+            },
+            VerificationMaterial::X509CertificateChain(vec![]),
+            VerificationMaterial::X509CertificateChain(vec![
+                bytes(700, 3),
+                bytes(1, 4),
+                bytes(0, 5),
+            ]),
+            VerificationMaterial::Certificate(bytes(500, 6)),
+        ];
+        let tlog = serde_json::json!({ "logIndex": "7", "kindVersion": { "kind": "dsse", "version": "0.0.1" }, "n": 1.5, "z": null });
+        for (i, material) in materials.into_iter().enumerate() {
+            for payload_len in [0, 1, 2, 3, 4, 100_001] {
+                let mut b = sample();
+                b.material = material.clone();
+                b.envelope.payload = bytes(payload_len, 7);
+                if i % 2 == 1 {
+                    b.tlog_entries = vec![tlog.clone(), serde_json::json!([1, "x"])];
+                    b.timestamp_verification_data =
+                        Some(serde_json::json!({ "rfc3161Timestamps": [] }));
+                    b.envelope.payload_type = "type/\"quoted\"".into();
+                    b.envelope.signatures = vec![
+                        EnvelopeSignature {
+                            sig: bytes(71, 8),
+                            keyid: None,
+                        },
+                        EnvelopeSignature {
+                            sig: vec![],
+                            keyid: Some("k\u{7f}".into()),
+                        },
+                    ];
+                }
+                let direct = b.to_json();
+                assert_eq!(
+                    String::from_utf8(direct).unwrap(),
+                    String::from_utf8(to_json_via_value(&b)).unwrap(),
+                    "material {i}, payload {payload_len} bytes"
+                );
+            }
+        }
     }
 
     #[test]
