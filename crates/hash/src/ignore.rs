@@ -47,6 +47,12 @@ impl IgnoreSet {
             || self.paths.contains(p.as_ref())
     }
 
+    /// Whether `name` is exactly an entry. Enough for a walk that never enters an
+    /// ignored directory, given names that are already normal (as a walk builds them).
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        !self.paths.is_empty() && self.paths.contains(name)
+    }
+
     /// The entries, sorted, as recorded in `serialization.ignore_paths`.
     #[must_use]
     pub fn paths(&self) -> Vec<String> {

@@ -36,6 +36,7 @@ mod error;
 mod hasher;
 mod ignore;
 mod mmap;
+mod parwalk;
 pub mod timing;
 mod walk;
 

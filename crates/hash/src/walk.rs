@@ -78,117 +78,11 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
         });
     }
 
-    let mut out = Vec::new();
-    let mut unsized_files: Vec<usize> = Vec::new();
-    // (directory on disk, its model-relative name with a trailing '/' or "")
-    let mut stack: Vec<(PathBuf, String)> = vec![(model.to_owned(), String::new())];
-    while let Some((dir, prefix)) = stack.pop() {
-        let rd = fs::read_dir(&dir).map_err(|e| HashError::io(&dir, e))?;
-        for entry in rd {
-            let entry = entry.map_err(|e| HashError::io(&dir, e))?;
-            let path = entry.path();
-            let file_name = entry.file_name();
-            let Some(comp) = file_name.to_str() else {
-                return Err(HashError::NonUtf8Name { path });
-            };
-            let mut name = String::with_capacity(prefix.len() + comp.len());
-            name.push_str(&prefix);
-            name.push_str(comp);
-            if opts.ignore.is_ignored(&name) {
-                continue;
-            }
-            let ft = entry.file_type().map_err(|e| HashError::io(&path, e))?;
-            if ft.is_dir() {
-                name.push('/');
-                stack.push((path, name));
-            } else if ft.is_file() {
-                // Sized below, in parallel: one stat per file dominates small-file trees.
-                unsized_files.push(out.len());
-                out.push(ModelFile {
-                    name,
-                    path,
-                    size: 0,
-                });
-            } else if ft.is_symlink() {
-                if !opts.allow_symlinks {
-                    return Err(HashError::Symlink { path });
-                }
-                let target = follow(&path)?;
-                if target.is_file() {
-                    out.push(ModelFile {
-                        name,
-                        path,
-                        size: target.len(),
-                    });
-                } else if !target.is_dir() {
-                    return Err(HashError::NotRegular { path });
-                }
-                // A link to a directory: skipped, like the reference's glob.
-            } else {
-                return Err(HashError::NotRegular { path });
-            }
-        }
-    }
-    crate::timing::mark("enumerate: read directories");
-    fill_sizes(&mut out, &unsized_files)?;
-    crate::timing::mark("enumerate: stat files");
+    let mut out = crate::parwalk::walk(model, opts)?;
+    crate::timing::mark("enumerate: list and stat");
     out.sort_unstable_by(|a, b| compare_paths(&a.name, &b.name));
     crate::timing::mark("enumerate: sort");
     Ok(out)
-}
-
-/// Stats the listed entries of `files` and records their sizes, on a few threads
-/// when there are many (a stat per file is most of the cost of enumerating tens of
-/// thousands of small files).
-fn fill_sizes(files: &mut [ModelFile], which: &[usize]) -> Result<(), HashError> {
-    const PER_THREAD_MIN: usize = 512;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(which.len() / PER_THREAD_MIN)
-        .max(1);
-    let stat = |f: &ModelFile| -> Result<u64, HashError> {
-        let meta = fs::symlink_metadata(&f.path).map_err(|e| HashError::io(&f.path, e))?;
-        if !meta.is_file() {
-            // Replaced by something else since the directory was read.
-            return Err(HashError::NotRegular {
-                path: f.path.clone(),
-            });
-        }
-        Ok(meta.len())
-    };
-    let sizes: Vec<Result<u64, HashError>> = if threads == 1 {
-        which.iter().map(|&i| stat(&files[i])).collect()
-    } else {
-        let chunk = which.len().div_ceil(threads);
-        let files_ref: &[ModelFile] = files;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = which
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|&i| stat(&files_ref[i]))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        vec![Err(HashError::io(
-                            Path::new("."),
-                            io::Error::other("a stat thread panicked"),
-                        ))]
-                    })
-                })
-                .collect()
-        })
-    };
-    for (&i, size) in which.iter().zip(sizes) {
-        files[i].size = size?;
-    }
-    Ok(())
 }
 
 /// Stats exactly these model-relative files, for verification with
@@ -326,7 +220,7 @@ fn is_absent(e: &io::Error) -> bool {
 }
 
 /// Metadata of a symlink's final target; a dangling link or a loop is an error.
-fn follow(link: &Path) -> Result<Metadata, HashError> {
+pub(crate) fn follow(link: &Path) -> Result<Metadata, HashError> {
     fs::metadata(link).map_err(|source| HashError::BrokenSymlink {
         path: link.to_owned(),
         source,
