@@ -141,6 +141,10 @@ pub fn normalize_path(name: &str) -> Result<String, FormatError> {
     if name.contains('\\') {
         return Err(bad("contains a backslash"));
     }
+    if name.split('/').all(|c| !matches!(c, "" | "." | "..")) {
+        // Already normal (the usual case): nothing to drop.
+        return Ok(name.to_owned());
+    }
     let mut out: Vec<&str> = Vec::new();
     for comp in name.split('/') {
         match comp {

@@ -98,7 +98,13 @@ fn parse_v1(
         });
     }
     let mut resources = Vec::with_capacity(list.len());
+    let expected = Expected::new(&params);
     for (i, r) in list.iter().enumerate() {
+        if let Some(parsed) = expected.resource(r) {
+            resources.push(parsed);
+            continue;
+        }
+        // Something is wrong with this resource: the checks below name it.
         let r = Obj::new(DOC, &format!("predicate.resources[{i}]"), r)?;
         let raw_name = r.req_str("name")?;
         let name = match params.method {
@@ -144,6 +150,68 @@ fn parse_v1(
         root_digest: Some(root),
         manifest,
     })
+}
+
+/// What every resource of a statement must look like, for the common case of a
+/// well-formed resource: checked without building the field paths that errors name.
+struct Expected<'p> {
+    params: &'p SerializationParams,
+    algorithm: String,
+    digest_len: usize,
+}
+
+impl<'p> Expected<'p> {
+    fn new(params: &'p SerializationParams) -> Self {
+        Self {
+            params,
+            algorithm: params.resource_algorithm(),
+            digest_len: params.hash.digest_len(),
+        }
+    }
+
+    /// The resource, if it passes every check of [`parse_v1`]'s loop; `None` sends it
+    /// through those checks to find out what is wrong.
+    fn resource(&self, r: &Value) -> Option<ResourceDigest> {
+        let m = r.as_object()?;
+        let field = |k: &str| m.get(k).filter(|v| !v.is_null())?.as_str();
+        let raw_name = field("name")?;
+        let name = match self.params.method {
+            Serialization::Files => ResourceName::parse_file(raw_name).ok()?,
+            Serialization::Shards { .. } => ResourceName::parse_shard(raw_name).ok()?,
+        };
+        let algorithm = field("algorithm")?;
+        if algorithm != self.algorithm && !self.params.accepts_algorithm(algorithm) {
+            return None;
+        }
+        let digest = decode_hex(field("digest")?)?;
+        if digest.len() != self.digest_len {
+            return None;
+        }
+        Some(ResourceDigest {
+            name,
+            algorithm: algorithm.to_owned(),
+            digest,
+        })
+    }
+}
+
+/// Hex (either case) to bytes, or `None` if it is not hex.
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let s = s.as_bytes();
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    s.chunks_exact(2)
+        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
+        .collect()
 }
 
 fn parse_serialization(ser: &Obj<'_>) -> Result<SerializationParams, FormatError> {
@@ -441,6 +509,15 @@ mod tests {
                 String::from_utf8(direct).unwrap(),
                 String::from_utf8(tree).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn hex_decoding_matches_the_hex_crate() {
+        for s in [
+            "", "00", "0aFf", "abc", "0g", "zz", "ÿÿ", "12 4", "DEADbeef",
+        ] {
+            assert_eq!(decode_hex(s), hex::decode(s).ok(), "{s:?}");
         }
     }
 
