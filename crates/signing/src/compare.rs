@@ -82,6 +82,11 @@ pub fn compare(
     actual: &[ResourceDigest],
     ignore_extra: bool,
 ) -> Vec<Difference> {
+    // The usual outcome, in the usual order (both lists in reference order): equal
+    // entry by entry means no resource is missing, extra or modified.
+    if signed.len() == actual.len() && signed.iter().zip(actual).all(|(s, a)| s == a) {
+        return Vec::new();
+    }
     let actual_map: HashMap<&ResourceName, &ResourceDigest> =
         actual.iter().map(|r| (&r.name, r)).collect();
     let signed_map: HashMap<&ResourceName, &ResourceDigest> =
