@@ -50,6 +50,11 @@ pub struct ParsedStatement {
 /// right length, algorithm consistent with the serialization, no duplicates). Unknown
 /// predicate keys are ignored, as OMS v1.0 reserves them for extensions.
 pub fn parse_statement(payload: &[u8], limits: &Limits) -> Result<ParsedStatement, FormatError> {
+    // A well-formed v1 statement (what verification nearly always sees) is read without
+    // a `Value` per resource; anything else, including every error, takes the path below.
+    if let Some(parsed) = fast::parse(payload, limits) {
+        return Ok(parsed);
+    }
     let value: Value = serde_json::from_slice(payload)
         .map_err(|source| FormatError::Json { what: DOC, source })?;
     let st = Obj::new(DOC, "", &value)?;
@@ -62,7 +67,7 @@ pub fn parse_statement(payload: &[u8], limits: &Limits) -> Result<ParsedStatemen
     let predicate_type = st.req_str("predicateType")?;
     let subjects = st.req_array("subject")?;
     match predicate_type {
-        PREDICATE_TYPE_V1 => parse_v1(&st, subjects, limits),
+        PREDICATE_TYPE_V1 => parse_v1(&st, subjects, limits, None),
         PREDICATE_TYPE_LEGACY => parse_legacy(&st, subjects, limits),
         other => Err(FormatError::PredicateType {
             found: other.to_owned(),
@@ -70,10 +75,13 @@ pub fn parse_statement(payload: &[u8], limits: &Limits) -> Result<ParsedStatemen
     }
 }
 
+/// Checks a v1 statement. `raw` carries the resources when [`fast::parse`] read them
+/// (then `predicate` holds no `resources` and any error only means "take the slow path").
 fn parse_v1(
     st: &Obj<'_>,
     subjects: &[Value],
     limits: &Limits,
+    raw: Option<&[fast::RawResource<'_>]>,
 ) -> Result<ParsedStatement, FormatError> {
     if subjects.len() != 1 {
         return Err(st.bad(
@@ -90,6 +98,53 @@ fn parse_v1(
     }
     let predicate = st.req_obj("predicate")?;
     let params = parse_serialization(&predicate.req_obj("serialization")?)?;
+    let resources = match raw {
+        Some(raw) => raw_resources(raw, &params, limits)?,
+        None => value_resources(&predicate, &params, limits)?,
+    };
+    let manifest = Manifest {
+        model_name,
+        params,
+        resources,
+    };
+    manifest.by_name()?;
+    Ok(ParsedStatement {
+        version: StatementVersion::V1,
+        root_digest: Some(root),
+        manifest,
+    })
+}
+
+/// Resources read by [`fast::parse`], if every one passes the checks.
+fn raw_resources(
+    raw: &[fast::RawResource<'_>],
+    params: &SerializationParams,
+    limits: &Limits,
+) -> Result<Vec<ResourceDigest>, FormatError> {
+    let not_fast = || FormatError::BadField {
+        what: DOC,
+        field: "predicate.resources".into(),
+        reason: "needs the detailed checks".into(),
+    };
+    if raw.len() > limits.max_resources {
+        return Err(not_fast());
+    }
+    let expected = Expected::new(params);
+    raw.iter()
+        .map(|r| {
+            expected
+                .check(&r.name, &r.algorithm, &r.digest)
+                .ok_or_else(not_fast)
+        })
+        .collect()
+}
+
+/// Resources from the `Value` tree, each checked with errors naming the field.
+fn value_resources(
+    predicate: &Obj<'_>,
+    params: &SerializationParams,
+    limits: &Limits,
+) -> Result<Vec<ResourceDigest>, FormatError> {
     let list = predicate.req_array("resources")?;
     if list.len() > limits.max_resources {
         return Err(FormatError::TooManyResources {
@@ -98,7 +153,7 @@ fn parse_v1(
         });
     }
     let mut resources = Vec::with_capacity(list.len());
-    let expected = Expected::new(&params);
+    let expected = Expected::new(params);
     for (i, r) in list.iter().enumerate() {
         if let Some(parsed) = expected.resource(r) {
             resources.push(parsed);
@@ -139,17 +194,7 @@ fn parse_v1(
             digest,
         });
     }
-    let manifest = Manifest {
-        model_name,
-        params,
-        resources,
-    };
-    manifest.by_name()?;
-    Ok(ParsedStatement {
-        version: StatementVersion::V1,
-        root_digest: Some(root),
-        manifest,
-    })
+    Ok(resources)
 }
 
 /// What every resource of a statement must look like, for the common case of a
@@ -169,21 +214,24 @@ impl<'p> Expected<'p> {
         }
     }
 
-    /// The resource, if it passes every check of [`parse_v1`]'s loop; `None` sends it
-    /// through those checks to find out what is wrong.
+    /// The resource, if it passes every check of [`value_resources`]'s loop; `None`
+    /// sends it through those checks to find out what is wrong.
     fn resource(&self, r: &Value) -> Option<ResourceDigest> {
         let m = r.as_object()?;
         let field = |k: &str| m.get(k).filter(|v| !v.is_null())?.as_str();
-        let raw_name = field("name")?;
+        self.check(field("name")?, field("algorithm")?, field("digest")?)
+    }
+
+    /// The resource with these fields, if it passes every check.
+    fn check(&self, raw_name: &str, algorithm: &str, digest: &str) -> Option<ResourceDigest> {
         let name = match self.params.method {
             Serialization::Files => ResourceName::parse_file(raw_name).ok()?,
             Serialization::Shards { .. } => ResourceName::parse_shard(raw_name).ok()?,
         };
-        let algorithm = field("algorithm")?;
         if algorithm != self.algorithm && !self.params.accepts_algorithm(algorithm) {
             return None;
         }
-        let digest = decode_hex(field("digest")?)?;
+        let digest = decode_hex(digest)?;
         if digest.len() != self.digest_len {
             return None;
         }
@@ -209,9 +257,11 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
-    s.chunks_exact(2)
-        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
-        .collect()
+    let mut out = Vec::with_capacity(s.len() / 2);
+    for p in s.chunks_exact(2) {
+        out.push(nibble(p[0])? << 4 | nibble(p[1])?);
+    }
+    Some(out)
 }
 
 fn parse_serialization(ser: &Obj<'_>) -> Result<SerializationParams, FormatError> {
@@ -370,6 +420,7 @@ pub fn build_statement(manifest: &Manifest, root_digest: &[u8; 32]) -> Vec<u8> {
     buf
 }
 
+mod fast;
 mod out;
 
 #[cfg(test)]
@@ -403,113 +454,6 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("\"shard_size\": 8,"), "{text}");
         assert!(!text.ends_with('\n'));
-    }
-
-    /// The builder before it wrote directly: a `serde_json::Value` tree printed pretty.
-    fn build_statement_via_value(manifest: &Manifest, root_digest: &[u8; 32]) -> Vec<u8> {
-        use serde_json::{Map, json};
-        let p = &manifest.params;
-        let mut ser = Map::new();
-        ser.insert("method".into(), json!(p.method.method()));
-        ser.insert("hash_type".into(), json!(p.hash.name()));
-        if let Serialization::Shards { shard_size } = p.method {
-            ser.insert("shard_size".into(), json!(shard_size));
-        }
-        ser.insert("allow_symlinks".into(), json!(p.allow_symlinks));
-        if !p.ignore_paths.is_empty() {
-            ser.insert("ignore_paths".into(), json!(p.ignore_paths));
-        }
-        let resources: Vec<Value> = manifest
-            .resources
-            .iter()
-            .map(|r| {
-                json!({
-                    "name": r.name.to_string(),
-                    "algorithm": r.algorithm,
-                    "digest": hex::encode(&r.digest),
-                })
-            })
-            .collect();
-        let st = json!({
-            "_type": STATEMENT_TYPE,
-            "subject": [{ "name": manifest.model_name, "digest": { "sha256": hex::encode(root_digest) } }],
-            "predicateType": PREDICATE_TYPE_V1,
-            "predicate": { "serialization": Value::Object(ser), "resources": resources },
-        });
-        serde_json::to_vec_pretty(&st).unwrap()
-    }
-
-    #[test]
-    fn direct_writer_is_byte_identical_to_the_value_tree() {
-        let names = [
-            "a.bin",
-            "dir/sub/w.safetensors",
-            "quote\"and\\backslash",
-            "ctl\u{1}\n\t\u{7f}",
-            "ünïcödé/日本語/😀.bin",
-            "</script>&<>",
-        ];
-        let mut cases = Vec::new();
-        for (method, hash) in [
-            (Serialization::Files, HashAlgorithm::Sha256),
-            (Serialization::Files, HashAlgorithm::Blake2b),
-            (
-                Serialization::Shards {
-                    shard_size: 1_000_000_000,
-                },
-                HashAlgorithm::Sha256,
-            ),
-            (
-                Serialization::Shards { shard_size: 8 },
-                HashAlgorithm::Blake3,
-            ),
-        ] {
-            for (ignore, symlinks) in [
-                (vec![], false),
-                (vec![".git".to_owned(), "x \"y\"".to_owned()], true),
-            ] {
-                let params = SerializationParams {
-                    method,
-                    hash,
-                    allow_symlinks: symlinks,
-                    ignore_paths: ignore,
-                };
-                let algorithm = params.resource_algorithm();
-                let resources = names
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| ResourceDigest {
-                        name: match method {
-                            Serialization::Files => ResourceName::File((*n).to_owned()),
-                            Serialization::Shards { .. } => ResourceName::Shard {
-                                path: (*n).to_owned(),
-                                start: 8 * i as u64,
-                                end: 8 * i as u64 + 8,
-                            },
-                        },
-                        algorithm: algorithm.clone(),
-                        digest: (0..hash.digest_len()).map(|b| (b * 37 + i) as u8).collect(),
-                    })
-                    .collect();
-                cases.push(Manifest {
-                    model_name: "model \"name\" ü".into(),
-                    params,
-                    resources,
-                });
-            }
-        }
-        let mut empty = manifest();
-        empty.resources.clear();
-        cases.push(empty);
-        for m in &cases {
-            let root = [0xa5; 32];
-            let direct = build_statement(m, &root);
-            let tree = build_statement_via_value(m, &root);
-            assert_eq!(
-                String::from_utf8(direct).unwrap(),
-                String::from_utf8(tree).unwrap()
-            );
-        }
     }
 
     #[test]

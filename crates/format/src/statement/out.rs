@@ -100,3 +100,127 @@ impl Serialize for Hex<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::digest::HashAlgorithm;
+    use crate::manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
+    use crate::resource::ResourceName;
+    use crate::statement::{PREDICATE_TYPE_V1, STATEMENT_TYPE, build_statement};
+
+    /// The builder before it wrote directly: a `serde_json::Value` tree printed pretty.
+    fn build_statement_via_value(manifest: &Manifest, root_digest: &[u8; 32]) -> Vec<u8> {
+        use serde_json::{Map, json};
+        let p = &manifest.params;
+        let mut ser = Map::new();
+        ser.insert("method".into(), json!(p.method.method()));
+        ser.insert("hash_type".into(), json!(p.hash.name()));
+        if let Serialization::Shards { shard_size } = p.method {
+            ser.insert("shard_size".into(), json!(shard_size));
+        }
+        ser.insert("allow_symlinks".into(), json!(p.allow_symlinks));
+        if !p.ignore_paths.is_empty() {
+            ser.insert("ignore_paths".into(), json!(p.ignore_paths));
+        }
+        let resources: Vec<Value> = manifest
+            .resources
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.name.to_string(),
+                    "algorithm": r.algorithm,
+                    "digest": hex::encode(&r.digest),
+                })
+            })
+            .collect();
+        let st = json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [{ "name": manifest.model_name, "digest": { "sha256": hex::encode(root_digest) } }],
+            "predicateType": PREDICATE_TYPE_V1,
+            "predicate": { "serialization": Value::Object(ser), "resources": resources },
+        });
+        serde_json::to_vec_pretty(&st).unwrap()
+    }
+
+    #[test]
+    fn direct_writer_is_byte_identical_to_the_value_tree() {
+        let names = [
+            "a.bin",
+            "dir/sub/w.safetensors",
+            "quote\"and\\backslash",
+            "ctl\u{1}\n\t\u{7f}",
+            "ünïcödé/日本語/😀.bin",
+            "</script>&<>",
+        ];
+        let mut cases = Vec::new();
+        for (method, hash) in [
+            (Serialization::Files, HashAlgorithm::Sha256),
+            (Serialization::Files, HashAlgorithm::Blake2b),
+            (
+                Serialization::Shards {
+                    shard_size: 1_000_000_000,
+                },
+                HashAlgorithm::Sha256,
+            ),
+            (
+                Serialization::Shards { shard_size: 8 },
+                HashAlgorithm::Blake3,
+            ),
+        ] {
+            for (ignore, symlinks) in [
+                (vec![], false),
+                (vec![".git".to_owned(), "x \"y\"".to_owned()], true),
+            ] {
+                let params = SerializationParams {
+                    method,
+                    hash,
+                    allow_symlinks: symlinks,
+                    ignore_paths: ignore,
+                };
+                let algorithm = params.resource_algorithm();
+                let resources = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| ResourceDigest {
+                        name: match method {
+                            Serialization::Files => ResourceName::File((*n).to_owned()),
+                            Serialization::Shards { .. } => ResourceName::Shard {
+                                path: (*n).to_owned(),
+                                start: 8 * i as u64,
+                                end: 8 * i as u64 + 8,
+                            },
+                        },
+                        algorithm: algorithm.clone(),
+                        digest: (0..hash.digest_len()).map(|b| (b * 37 + i) as u8).collect(),
+                    })
+                    .collect();
+                cases.push(Manifest {
+                    model_name: "model \"name\" ü".into(),
+                    params,
+                    resources,
+                });
+            }
+        }
+        cases.push(Manifest {
+            model_name: String::new(),
+            params: SerializationParams {
+                method: Serialization::Files,
+                hash: HashAlgorithm::Sha256,
+                allow_symlinks: false,
+                ignore_paths: Vec::new(),
+            },
+            resources: Vec::new(),
+        });
+        for m in &cases {
+            let root = [0xa5; 32];
+            let direct = build_statement(m, &root);
+            let tree = build_statement_via_value(m, &root);
+            assert_eq!(
+                String::from_utf8(direct).unwrap(),
+                String::from_utf8(tree).unwrap()
+            );
+        }
+    }
+}
