@@ -8,6 +8,7 @@ use serde::ser::{SerializeSeq as _, SerializeStruct as _};
 use serde::{Serialize, Serializer};
 
 use crate::manifest::ResourceDigest;
+use crate::resource::ResourceName;
 
 #[derive(Serialize)]
 pub(super) struct Statement<'a> {
@@ -64,7 +65,10 @@ struct Resource<'a>(&'a ResourceDigest);
 impl Serialize for Resource<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_struct("Resource", 3)?;
-        m.serialize_field("name", &Display(&self.0.name))?;
+        match &self.0.name {
+            ResourceName::File(path) => m.serialize_field("name", path)?,
+            shard @ ResourceName::Shard { .. } => m.serialize_field("name", &Display(shard))?,
+        }
         m.serialize_field("algorithm", &self.0.algorithm)?;
         m.serialize_field("digest", &Hex(&self.0.digest))?;
         m.end()
