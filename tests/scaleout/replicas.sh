@@ -229,6 +229,24 @@ if python3 "$HERE/replicas.py" check --hm "$HM" --replicas "$(IFS=,; echo "${LIV
 pass=$((pass + $(grep -c '^PASS' "$W/check.txt" || true)))
 fail=$((fail + $(grep -c '^FAIL' "$W/check.txt" || true)))
 grep -q '^checks: ' "$W/check.txt" || bad "replicas.py check did not finish"
+# Readiness: every live replica is ready and reports the same log size; exactly one says it
+# holds the sequencer lease (the holder may have just renewed: retry for a lease lifetime).
+for _ in $(seq 30); do
+  READY=0; SEQ=0; SIZES=""
+  for u in "${LIVE[@]}"; do
+    body=$(curl -s -w ' %{http_code}' "$u/readyz" || true)
+    case "$body" in *' 200') READY=$((READY + 1)) ;; esac
+    case "$body" in *'"sequencing":true'*) SEQ=$((SEQ + 1)) ;; esac
+    SIZES="$SIZES $(echo "$body" | grep -o '"size":[0-9]*' || true)"
+  done
+  [ "$READY" = "${#LIVE[@]}" ] && [ "$SEQ" = 1 ] && [ "$(echo $SIZES | tr ' ' '\n' | sort -u | wc -l)" = 1 ] && break
+  sleep 0.2
+done
+if [ "$READY" = "${#LIVE[@]}" ] && [ "$SEQ" = 1 ]; then
+  ok "/readyz: all ${#LIVE[@]} replicas ready, exactly one sequencing, log sizes:$SIZES"
+else
+  bad "/readyz: $READY of ${#LIVE[@]} ready, $SEQ sequencing (sizes:$SIZES)"
+fi
 for k in $(seq 1 "$N"); do
   if grep -qi 'panic' "$W/r$k.log"; then bad "replica $k log shows a panic"; grep -i -m3 panic "$W/r$k.log" | sed 's/^/    /'; fi
 done

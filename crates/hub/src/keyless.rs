@@ -148,4 +148,17 @@ impl RevisionSigner for KeylessRevisionSigner {
     fn shutdown(&self) {
         self.instance.shutdown();
     }
+
+    fn log_health(&self) -> Option<Result<crate::signer::LogHealth, String>> {
+        Some(
+            self.instance
+                .log_reader()
+                .checkpoint()
+                .map(|cp| crate::signer::LogHealth {
+                    size: cp.checkpoint.size,
+                    sequencing: self.instance.is_sequencing(),
+                })
+                .map_err(|e| e.to_string()),
+        )
+    }
 }

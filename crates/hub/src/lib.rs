@@ -31,6 +31,7 @@ pub mod admin;
 pub mod auth;
 pub mod authz;
 pub mod error;
+pub mod health;
 pub mod hfapi;
 pub mod keyless;
 pub mod names;
@@ -83,6 +84,8 @@ pub fn app(state: AppState) -> Router {
             put(upload::put_file).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/whoami-v2", get(hfapi::whoami))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/api/signing-key.pem", get(hfapi::signing_key))
         .route("/api/audit", get(hfapi::audit))
         .route(

@@ -245,3 +245,37 @@ async fn oversized_headers_are_refused() {
     assert_eq!(r.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     assert_eq!(h.get("/api/models", None).await.status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_names_the_failing_dependency_and_nothing_more() {
+    let h = hub().await;
+    assert_eq!(h.get("/healthz", None).await.status, StatusCode::OK);
+    let r = h.get("/readyz", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["status"], "ready");
+    assert_eq!(
+        (v["database"].as_str(), v["blob_store"].as_str()),
+        (Some("ok"), Some("ok"))
+    );
+    assert_eq!(v["log"]["size"], 0);
+    assert_eq!(v["log"]["sequencing"], true);
+    let r = h
+        .push(&h.alice, "alice/m", &[("w.bin", b"weights")], false)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(h.get("/readyz", None).await.json()["log"]["size"], 1);
+    // The log's public checkpoint disappears: not ready, and the answer says which part
+    // failed without paths or error text.
+    let cp = h.dir.path().join("sigstore/log/public/checkpoint");
+    std::fs::remove_file(&cp).unwrap();
+    let r = h.get("/readyz", None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    let v = r.json();
+    assert_eq!(
+        (v["status"].as_str(), v["log"].as_str()),
+        (Some("unready"), Some("failed"))
+    );
+    assert_eq!(v["database"], "ok");
+    assert!(!r.text().contains("sigstore"), "{}", r.text());
+}
