@@ -197,6 +197,8 @@ async fn open_instance(
     let instance_cfg = InstanceConfig::new(&dir, &config.public_url);
     let backend = match pg_pool {
         Some(pg) => {
+            // Whether this start creates the log's identity (and must undo that if refused).
+            let fresh = !dir.join("log/tree-id").exists();
             let log_cfg =
                 hallmark_instance::log_config(&dir, &config.public_url).map_err(|e| signing(&e))?;
             let rt = tokio::runtime::Handle::current();
@@ -211,6 +213,10 @@ async fn open_instance(
                 .await
                 .map_err(|e| signing(&e))?;
             if !origins.is_empty() && !origins.contains(&log_cfg.origin()) {
+                if fresh {
+                    let _ = std::fs::remove_file(dir.join("log/tree-id"));
+                    let _ = std::fs::remove_file(dir.join("log/origin-host"));
+                }
                 return Err(HubError::Signing(format!(
                     "the database already holds the transparency log {:?}, but this replica's key material ({}) is for the log {:?}: copy the sigstore/ directory of a running replica into {} before starting this one (docs/deploy.md)",
                     origins.join(", "),

@@ -41,6 +41,9 @@ async fn pg_replica_without_the_key_material_refuses_to_start() {
         .to_string();
     assert!(err.contains("copy the sigstore/ directory"), "{err}");
     assert!(err.contains("hub.test - "), "{err}");
+    // …and leaves no log identity of its own behind to be mistaken for the real one.
+    assert!(!stranger.path().join("sigstore/log/tree-id").exists());
+    assert!(!stranger.path().join("sigstore/log/origin-host").exists());
     // With the first replica's sigstore/ copied in, it joins the same log.
     let copy = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("cp")
