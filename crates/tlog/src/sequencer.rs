@@ -180,11 +180,8 @@ impl Sequencer {
     #[must_use]
     pub fn submit(&self, body: Vec<u8>) -> Pending {
         let (reply, rx) = oneshot::channel();
-        if body.len() > MAX_ENTRY_BYTES {
-            let _ = reply.send(Err(Error::InvalidEntry(format!(
-                "entry of {} bytes exceeds {MAX_ENTRY_BYTES}",
-                body.len()
-            ))));
+        if let Err(e) = check_entry_size(&body) {
+            let _ = reply.send(Err(e));
         } else if let Some(tx) = &self.tx
             && let Err(mpsc::SendError(r)) = tx.send(Request { body, reply })
         {
@@ -222,15 +219,35 @@ impl Drop for Sequencer {
     }
 }
 
+/// Refuses an entry larger than a tile's entry bundle can hold.
+pub(crate) fn check_entry_size(body: &[u8]) -> Result<(), Error> {
+    if body.len() > MAX_ENTRY_BYTES {
+        return Err(Error::InvalidEntry(format!(
+            "entry of {} bytes exceeds {MAX_ENTRY_BYTES}",
+            body.len()
+        )));
+    }
+    Ok(())
+}
+
+/// `note` parsed and verified as a checkpoint of this log: signed by `key`, for its host
+/// and origin.
+pub(crate) fn verify_own(
+    cfg: &LogConfig,
+    key: &LogKey,
+    note: &str,
+) -> Result<SignedCheckpoint, Error> {
+    verify_checkpoint(note, key.verifier(), Some(&cfg.host), Some(&cfg.origin()))
+}
+
 /// The checkpoint in `lock`, verified; or a new empty log's, created in it.
 pub(crate) fn open_or_create(
     cfg: &LogConfig,
     key: &LogKey,
     lock: &dyn CheckpointLock,
 ) -> Result<SignedCheckpoint, Error> {
-    let origin = cfg.origin();
     match lock.load()? {
-        Some(note) => verify_checkpoint(&note, key.verifier(), Some(&cfg.host), Some(&origin)),
+        Some(note) => verify_own(cfg, key, &note),
         None => {
             let s = empty_checkpoint(cfg, key)?;
             lock.create(&s.text)?;

@@ -41,11 +41,13 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
-use crate::note::{LogKey, SignedCheckpoint, verify_checkpoint};
-use crate::sequencer::{Appended, Clock, LogConfig, Options, empty_checkpoint};
+use crate::note::{LogKey, SignedCheckpoint};
+use crate::sequencer::{
+    Appended, Clock, LogConfig, Options, check_entry_size, empty_checkpoint, verify_own,
+};
 use crate::state::State;
 use crate::store::ObjectStore;
-use crate::tile::{MAX_ENTRY_BYTES, TilePath};
+use crate::tile::TilePath;
 
 /// Key prefix of staging objects.
 pub const STAGING_PREFIX: &str = "hallmark/staging/";
@@ -260,7 +262,7 @@ impl SharedSequencer {
         let note = coord
             .latest()?
             .ok_or_else(|| Error::Corrupt("the coordinator has no checkpoint after init".into()))?;
-        verify_checkpoint(&note, key.verifier(), Some(&cfg.host), Some(&cfg.origin()))?;
+        verify_own(&cfg, &key, &note)?;
         let inner = Arc::new(Inner {
             cfg,
             key,
@@ -297,12 +299,7 @@ impl SharedSequencer {
             .coord
             .latest()?
             .ok_or_else(|| Error::Corrupt("the log has no checkpoint".into()))?;
-        verify_checkpoint(
-            &note,
-            i.key.verifier(),
-            Some(&i.cfg.host),
-            Some(&i.cfg.origin()),
-        )
+        verify_own(&i.cfg, &i.key, &note)
     }
 
     /// Queues `body`, waits until some replica sequenced it, and returns it with an
@@ -312,12 +309,7 @@ impl SharedSequencer {
     /// # Errors
     /// An oversized entry, storage failures, or no replica sequencing within the timeout.
     pub fn append(&self, body: &[u8]) -> Result<Appended, Error> {
-        if body.len() > MAX_ENTRY_BYTES {
-            return Err(Error::InvalidEntry(format!(
-                "entry of {} bytes exceeds {MAX_ENTRY_BYTES}",
-                body.len()
-            )));
-        }
+        check_entry_size(body)?;
         let i = &self.inner;
         let deadline = Instant::now() + i.opts.append_timeout;
         let id = i.coord.enqueue(body)?;
@@ -336,12 +328,7 @@ impl SharedSequencer {
         };
         // The coordinator's word is checked, not trusted: the note must be this log's and
         // the proof must lead from this entry to its root.
-        let cp = verify_checkpoint(
-            &seq.note,
-            i.key.verifier(),
-            Some(&i.cfg.host),
-            Some(&i.cfg.origin()),
-        )?;
+        let cp = verify_own(&i.cfg, &i.key, &seq.note)?;
         let leaf = leaf_hash(body);
         verify_inclusion(
             &leaf,
@@ -443,12 +430,7 @@ fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
         return Ok(None);
     };
     let renewed = Instant::now();
-    let cp = verify_checkpoint(
-        &committed.note,
-        i.key.verifier(),
-        Some(&i.cfg.host),
-        Some(&i.cfg.origin()),
-    )?;
+    let cp = verify_own(&i.cfg, &i.key, &committed.note)?;
     if let Some(key) = &committed.staging {
         match i.store.fetch(key)? {
             Some(data) => i.store.overwrite_many(&decode_staging(key, &data)?, None)?,

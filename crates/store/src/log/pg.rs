@@ -143,8 +143,15 @@ impl PgCoordinator {
             .map_err(db("list logs"))
     }
 
-    fn notify_sql() -> &'static str {
-        "SELECT pg_notify('hallmark_tlog', $1)"
+    /// Wakes every replica's waiters (delivered at commit when `ex` is a transaction).
+    async fn notify<'e>(&self, ex: impl sqlx::PgExecutor<'e>) -> Result<(), Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(&self.origin)
+            .execute(ex)
+            .await
+            .map_err(db("notify"))?;
+        Ok(())
     }
 
     /// Deletes sequenced entries older than an hour (their submitters read them once), at most once a minute.
@@ -266,11 +273,7 @@ impl Coordinator for PgCoordinator {
             .execute(&self.pool)
             .await
             .map_err(db("release the sequencer lease"))?;
-            sqlx::query(Self::notify_sql())
-                .bind(&self.origin)
-                .execute(&self.pool)
-                .await
-                .map_err(db("notify"))?;
+            self.notify(&self.pool).await?;
             Ok(())
         })
     }
@@ -285,11 +288,7 @@ impl Coordinator for PgCoordinator {
             .fetch_one(&self.pool)
             .await
             .map_err(db("queue a log entry"))?;
-            sqlx::query(Self::notify_sql())
-                .bind(&self.origin)
-                .execute(&self.pool)
-                .await
-                .map_err(db("notify"))?;
+            self.notify(&self.pool).await?;
             Ok(id)
         })
     }
@@ -368,11 +367,7 @@ impl Coordinator for PgCoordinator {
                     b.ids.len()
                 )));
             }
-            sqlx::query(Self::notify_sql())
-                .bind(&self.origin)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("notify"))?;
+            self.notify(&mut *tx).await?;
             tx.commit().await.map_err(db("commit the batch"))?;
             Ok(())
         })

@@ -54,19 +54,18 @@ impl TileStore {
         Path::parse(key).map_err(|e| Error::InvalidEntry(format!("object key {key:?}: {e}")))
     }
 
-    fn put(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+    async fn put_at(&self, key: &str, data: &[u8]) -> Result<(), Error> {
         let path = Self::path(key)?;
-        let payload = PutPayload::from(data.to_vec());
-        self.rt
-            .block_on(self.store.put(&path, payload))
+        self.store
+            .put(&path, PutPayload::from(data.to_vec()))
+            .await
             .map(|_| ())
             .map_err(|e| storage_error("put log object", format!("{key}: {e}")))
     }
-}
 
-impl TileStore {
-    async fn delete_at(&self, key: &str, path: &Path) -> Result<(), Error> {
-        match self.store.delete(path).await {
+    async fn delete_at(&self, key: &str) -> Result<(), Error> {
+        let path = Self::path(key)?;
+        match self.store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(storage_error("delete log object", format!("{key}: {e}"))),
         }
@@ -95,12 +94,15 @@ impl LogObjects for TileStore {
         match self.fetch(key)? {
             Some(existing) if existing == data => Ok(PutOutcome::Identical),
             Some(_) => Ok(PutOutcome::Differs),
-            None => self.put(key, data).map(|()| PutOutcome::Created),
+            None => self
+                .rt
+                .block_on(self.put_at(key, data))
+                .map(|()| PutOutcome::Created),
         }
     }
 
     fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error> {
-        self.put(key, data)
+        self.rt.block_on(self.put_at(key, data))
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
@@ -114,8 +116,7 @@ impl LogObjects for TileStore {
     }
 
     fn delete(&self, key: &str) -> Result<(), Error> {
-        let path = Self::path(key)?;
-        self.rt.block_on(self.delete_at(key, &path))
+        self.rt.block_on(self.delete_at(key))
     }
 
     fn overwrite_many(
@@ -123,24 +124,15 @@ impl LogObjects for TileStore {
         objects: &[(String, Vec<u8>)],
         delete: Option<&str>,
     ) -> Result<(), Error> {
-        let puts = objects
-            .iter()
-            .map(|(k, d)| Ok((k.as_str(), Self::path(k)?, PutPayload::from(d.clone()))))
-            .collect::<Result<Vec<_>, Error>>()?;
-        let del = delete
-            .map(|k| Ok::<_, Error>((k, Self::path(k)?)))
-            .transpose()?;
+        // Refuse a bad key before writing anything.
+        for k in objects.iter().map(|(k, _)| k.as_str()).chain(delete) {
+            Self::path(k)?;
+        }
         self.rt.block_on(async {
-            let writes = puts.iter().map(|(k, p, d)| async move {
-                self.store
-                    .put(p, d.clone())
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| storage_error("put log object", format!("{k}: {e}")))
-            });
+            let writes = objects.iter().map(|(k, d)| self.put_at(k, d));
             let removal = async {
-                match &del {
-                    Some((k, p)) => self.delete_at(k, p).await,
+                match delete {
+                    Some(k) => self.delete_at(k).await,
                     None => Ok(()),
                 }
             };
