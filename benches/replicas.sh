@@ -20,9 +20,10 @@ MODELS=${MODELS:-300}
 CLIENTS=${CLIENTS:-16}
 NREP=${REPLICAS:-3}
 RUNS=${RUNS:-1}
+# shellcheck source=../scripts/test-servers.sh
+source "$ROOT/scripts/test-servers.sh"
 W=$(mktemp -d)
 [ "$(id -u)" = 0 ] && chmod 755 "$W"
-OWN_PG="" OWN_S3=""
 PIDS=()
 DBS=()
 stop_all() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; PIDS=(); }
@@ -30,20 +31,11 @@ cleanup() {
   set +e
   stop_all
   if [ -z "$OWN_PG" ]; then for d in "${DBS[@]}"; do psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1; done; fi
-  [ -n "$OWN_S3" ] && bash "$ROOT/scripts/garage-stop.sh" "$W/garage" 2>/dev/null
-  [ -n "$OWN_PG" ] && bash "$ROOT/scripts/pg-stop.sh" "$W/pg" 2>/dev/null
+  servers_down "$W"
   rm -rf "$W"
 }
 trap cleanup EXIT
-if [ -z "${HALLMARK_TEST_PG_URL:-}" ]; then
-  OWN_PG=1
-  HALLMARK_TEST_PG_URL=$(bash "$ROOT/scripts/pg-start.sh" "$W/pg" "$((56000 + RANDOM % 1000))")
-fi
-if [ -z "${HALLMARK_TEST_S3:-}" ]; then
-  OWN_S3=1
-  eval "$(bash "$ROOT/scripts/garage-start.sh" "$W/garage" "$((39000 + RANDOM % 500 * 4))")"
-  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-fi
+servers_up "$W"
 PG_URL=$HALLMARK_TEST_PG_URL
 
 # start_hubs NAME COUNT [pg]: starts COUNT replicas (SQLite + files without pg), sets HUBS.

@@ -15,24 +15,15 @@ cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 cargo build --release --locked -q -p hallmark-store --example shared_log_bench
 BIN=$CARGO_TARGET_DIR/release/examples/shared_log_bench
+source "$ROOT/scripts/test-servers.sh"
 W=$(mktemp -d)
 [ "$(id -u)" = 0 ] && chmod 755 "$W"
 cleanup() {
-  [ -n "${OWN_S3:-}" ] && bash "$ROOT/scripts/garage-stop.sh" "$W/garage" 2>/dev/null
-  [ -n "${OWN_PG:-}" ] && bash "$ROOT/scripts/pg-stop.sh" "$W/pg" 2>/dev/null
+  servers_down "$W"
   rm -rf "$W"
 }
 trap cleanup EXIT
-if [ -z "${HALLMARK_TEST_PG_URL:-}" ]; then
-  OWN_PG=1
-  HALLMARK_TEST_PG_URL=$(bash scripts/pg-start.sh "$W/pg" $((56000 + RANDOM % 1000)))
-fi
-if [ -z "${HALLMARK_TEST_S3:-}" ]; then
-  OWN_S3=1
-  export GARAGE=${GARAGE:-$HOME/.cache/hallmark-tools/bin/garage}
-  eval "$(bash scripts/garage-start.sh "$W/garage" $((39000 + RANDOM % 500 * 4)))"
-fi
-export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+servers_up "$W"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for clients in "${@:-16 256}"; do
   for c in $clients; do

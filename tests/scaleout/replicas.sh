@@ -31,9 +31,11 @@ N=${REPLICAS:-3}
 MODELS=${MODELS:-300}
 CLIENTS=${CLIENTS:-16}
 TAKEOVER_MAX=${TAKEOVER_MAX:-10}
+# shellcheck source=../../scripts/test-servers.sh
+source "$ROOT/scripts/test-servers.sh"
 W=$(mktemp -d)
 [ "$(id -u)" = 0 ] && chmod 755 "$W"
-OWN_PG="" OWN_S3="" DB_URL="" LB_PID="" PUSHER=""
+DB_URL="" LB_PID="" PUSHER=""
 declare -a PID PORT
 cleanup() {
   set +e
@@ -42,8 +44,7 @@ cleanup() {
   [ -n "$LB_PID" ] && kill "$LB_PID" 2>/dev/null
   wait 2>/dev/null
   if [ -n "$DB_URL" ] && [ -z "$OWN_PG" ]; then psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1; fi
-  [ -n "$OWN_S3" ] && bash "$ROOT/scripts/garage-stop.sh" "$W/garage" 2>/dev/null
-  [ -n "$OWN_PG" ] && bash "$ROOT/scripts/pg-stop.sh" "$W/pg" 2>/dev/null
+  servers_down "$W"
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -53,15 +54,7 @@ bad() { fail=$((fail+1)); echo "FAIL $*"; }
 now() { date +%s.%N; }
 T_START=$(date +%s)
 
-if [ -z "${HALLMARK_TEST_PG_URL:-}" ]; then
-  OWN_PG=1
-  HALLMARK_TEST_PG_URL=$(bash "$ROOT/scripts/pg-start.sh" "$W/pg" "$((56000 + RANDOM % 1000))")
-fi
-if [ -z "${HALLMARK_TEST_S3:-}" ]; then
-  OWN_S3=1
-  eval "$(bash "$ROOT/scripts/garage-start.sh" "$W/garage" "$((39000 + RANDOM % 500 * 4))")"
-  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-fi
+servers_up "$W"
 PG_URL=$HALLMARK_TEST_PG_URL
 DB=replicas_$$
 psql -q "$PG_URL" -c "CREATE DATABASE $DB" >/dev/null
