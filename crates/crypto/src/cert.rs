@@ -11,7 +11,7 @@ use x509_cert::ext::pkix::{
     SubjectKeyIdentifier,
 };
 
-use crate::error::CryptoError;
+use crate::error::{CertSignatureRefusal, CryptoError, Malformation};
 use crate::keys::der_err;
 use crate::{PublicKey, oids, pem, sha256};
 
@@ -62,13 +62,13 @@ impl Certificate {
     /// Malformed DER, or a malformed or duplicated known extension.
     pub fn from_der(der: &[u8]) -> Result<Self, CryptoError> {
         let inner = x509_cert::Certificate::from_der(der)
-            .map_err(|e| der_err("certificate", "X.509 certificate", &e))?;
+            .map_err(|e| der_err("certificate", "X.509 certificate", e))?;
         let subject = inner.tbs_certificate.subject.to_string();
         let source = format!("certificate '{subject}'");
-        let tbs = tbs_bytes(der).ok_or_else(|| CryptoError::Der {
+        let tbs = tbs_bytes(der).ok_or_else(|| CryptoError::Malformed {
             source_name: source.clone(),
             what: "tbsCertificate".to_owned(),
-            reason: "cannot locate the tbsCertificate encoding".to_owned(),
+            reason: Malformation::TbsNotFound,
         })?;
         let ext = parse_extensions(&inner, &source)?;
         Ok(Self {
@@ -134,7 +134,7 @@ impl Certificate {
             .tbs_certificate
             .subject_public_key_info
             .to_der()
-            .map_err(|e| der_err(&source, "SubjectPublicKeyInfo", &e))?;
+            .map_err(|e| der_err(&source, "SubjectPublicKeyInfo", e))?;
         PublicKey::from_spki_der_with_source(&spki, &source)
     }
 
@@ -208,15 +208,18 @@ impl Certificate {
     }
 
     /// Checks this certificate's signature with `issuer`'s public key.
-    pub(crate) fn verify_signed_by(&self, issuer: &Certificate) -> Result<(), String> {
+    pub(crate) fn verify_signed_by(
+        &self,
+        issuer: &Certificate,
+    ) -> Result<(), CertSignatureRefusal> {
         if self.inner.signature_algorithm != self.inner.tbs_certificate.signature {
-            return Err("signatureAlgorithm differs from tbsCertificate.signature".to_owned());
+            return Err(CertSignatureRefusal::AlgorithmMismatch);
         }
         let sig = self
             .inner
             .signature
             .as_bytes()
-            .ok_or_else(|| "signature BIT STRING has unused bits".to_owned())?;
+            .ok_or(CertSignatureRefusal::SignatureUnusedBits)?;
         let spki = &issuer.inner.tbs_certificate.subject_public_key_info;
         crate::certsig::verify(&self.inner.signature_algorithm, spki, &self.tbs, sig)
     }
@@ -269,16 +272,16 @@ fn parse_extensions(
     for ext in exts {
         let oid = ext.extn_id;
         if seen.contains(&oid) {
-            return Err(CryptoError::Der {
+            return Err(CryptoError::Malformed {
                 source_name: source.to_owned(),
                 what: format!("extension {oid}"),
-                reason: "extension appears more than once".to_owned(),
+                reason: Malformation::DuplicateExtension,
             });
         }
         seen.push(oid);
         let value = ext.extn_value.as_bytes();
         let what = || format!("{} extension ({oid})", oids::extension_name(&oid));
-        let bad = |e: der::Error| der_err(source, &what(), &e);
+        let bad = |e: der::Error| der_err(source, &what(), e);
         match oid {
             oids::CE_BASIC_CONSTRAINTS => {
                 out.basic_constraints = Some(BasicConstraints::from_der(value).map_err(bad)?);
@@ -357,9 +360,15 @@ pub fn load_certificates_pem_with_source(
         .filter(|b| b.label == "CERTIFICATE")
         .enumerate()
     {
+        let name = || format!("{source} (certificate #{})", i + 1);
         let cert = Certificate::from_der(&block.der).map_err(|e| match e {
-            CryptoError::Der { what, reason, .. } => CryptoError::Der {
-                source_name: format!("{source} (certificate #{})", i + 1),
+            CryptoError::Der { what, source, .. } => CryptoError::Der {
+                source_name: name(),
+                what,
+                source,
+            },
+            CryptoError::Malformed { what, reason, .. } => CryptoError::Malformed {
+                source_name: name(),
                 what,
                 reason,
             },

@@ -19,7 +19,7 @@
 use std::time::SystemTime;
 
 use crate::cert::Certificate;
-use crate::error::ChainError;
+use crate::error::{CaRefusal, ChainError, PathStop};
 use crate::oids;
 
 /// Maximum number of certificates in a path, leaf and anchor included.
@@ -119,8 +119,8 @@ struct Search<'a> {
     /// The highest-ranked failure so far (rank, error).
     best: Option<(u8, ChainError)>,
     /// The deepest certificate whose issuer was not found:
-    /// (depth, subject, issuer, detail).
-    stuck: Option<(usize, String, String, String)>,
+    /// (depth, subject, issuer, why).
+    stuck: Option<(usize, String, String, PathStop)>,
     /// Remaining number of path-extension steps (bounds the search on
     /// adversarial inputs with many same-named issuers).
     budget: usize,
@@ -144,17 +144,13 @@ impl Search<'_> {
             return false;
         };
         if self.budget == 0 {
-            self.note_stuck(path.len(), &last, "; path search budget exhausted");
+            self.note_stuck(path.len(), &last, PathStop::SearchBudget);
             return false;
         }
         self.budget -= 1;
         if last.is_self_issued() {
             if !self.is_anchor(&last) {
-                self.note_stuck(
-                    path.len(),
-                    &last,
-                    "; it is self-signed but not among the trust anchors",
-                );
+                self.note_stuck(path.len(), &last, PathStop::SelfSignedNotTrusted);
                 return false;
             }
             return match validate_path(path, self.at) {
@@ -166,7 +162,7 @@ impl Search<'_> {
             };
         }
         if path.len() >= MAX_DEPTH {
-            self.note_stuck(path.len(), &last, "; maximum path length reached");
+            self.note_stuck(path.len(), &last, PathStop::MaxDepth);
             return false;
         }
         let issuers: Vec<Certificate> = self
@@ -176,7 +172,7 @@ impl Search<'_> {
             .map(|(c, _)| (*c).clone())
             .collect();
         if issuers.is_empty() {
-            self.note_stuck(path.len(), &last, "");
+            self.note_stuck(path.len(), &last, PathStop::IssuerNotFound);
             return false;
         }
         for issuer in issuers {
@@ -200,9 +196,9 @@ impl Search<'_> {
         false
     }
 
-    fn note_stuck(&mut self, depth: usize, cert: &Certificate, why: &str) {
+    fn note_stuck(&mut self, depth: usize, cert: &Certificate, why: PathStop) {
         if self.stuck.as_ref().is_none_or(|(d, ..)| depth > *d) {
-            self.stuck = Some((depth, cert.subject(), cert.issuer(), why.to_owned()));
+            self.stuck = Some((depth, cert.subject(), cert.issuer(), why));
         }
     }
 
@@ -210,32 +206,32 @@ impl Search<'_> {
         if let Some((_, err)) = self.best {
             return err;
         }
-        let (stuck_at, issuer, detail) = self.stuck.map_or_else(
-            || (leaf.subject(), leaf.issuer(), String::new()),
+        let (stuck_at, issuer, stop) = self.stuck.map_or_else(
+            || (leaf.subject(), leaf.issuer(), PathStop::IssuerNotFound),
             |(_, s, i, d)| (s, i, d),
         );
         ChainError::NoPath {
             leaf: leaf.subject(),
             stuck_at,
             issuer,
-            detail,
+            stop,
         }
     }
 }
 
-/// OpenSSL `X509_check_ca`: 0 = not a CA, 1 = basicConstraints CA:TRUE,
+/// OpenSSL `X509_check_ca`: `Err` = not a CA, 1 = basicConstraints CA:TRUE,
 /// 3 = v1 self-signed, 4 = keyUsage keyCertSign without basicConstraints.
-fn check_ca(cert: &Certificate) -> (u8, &'static str) {
+fn check_ca(cert: &Certificate) -> Result<u8, CaRefusal> {
     let ext = cert.extensions();
     if ext.key_usage.as_ref().is_some_and(|ku| !ku.key_cert_sign()) {
-        return (0, "keyUsage lacks keyCertSign");
+        return Err(CaRefusal::NoKeyCertSign);
     }
     match &ext.basic_constraints {
-        Some(bc) if bc.ca => (1, ""),
-        Some(_) => (0, "basicConstraints has CA:FALSE"),
-        None if cert.version_is_v1() && cert.is_self_issued() => (3, ""),
-        None if ext.key_usage.is_some() => (4, ""),
-        None => (0, "it has no basicConstraints extension"),
+        Some(bc) if bc.ca => Ok(1),
+        Some(_) => Err(CaRefusal::NotCa),
+        None if cert.version_is_v1() && cert.is_self_issued() => Ok(3),
+        None if ext.key_usage.is_some() => Ok(4),
+        None => Err(CaRefusal::NoBasicConstraints),
     }
 }
 
@@ -263,21 +259,19 @@ fn validate_path(path: &[Certificate], at: SystemTime) -> Result<(), ChainError>
         }
         if i > 0 {
             if ext.has_name_constraints {
-                return Err(ChainError::Unsupported {
+                return Err(ChainError::NameConstraints {
                     subject: cert.subject(),
-                    reason: "nameConstraints are not supported".to_owned(),
                 });
             }
-            let (kind, why) = check_ca(cert);
-            if kind == 0 || (i + 1 < n && kind != 1) {
-                let reason = if kind == 0 {
-                    why
-                } else {
-                    "it has no basicConstraints CA:TRUE"
-                };
+            let refusal = match check_ca(cert) {
+                Err(refusal) => Some(refusal),
+                Ok(kind) if i + 1 < n && kind != 1 => Some(CaRefusal::IntermediateNotCa),
+                Ok(_) => None,
+            };
+            if let Some(reason) = refusal {
                 return Err(ChainError::InvalidCa {
                     subject: cert.subject(),
-                    reason: reason.to_owned(),
+                    reason,
                 });
             }
             let path_len = ext

@@ -15,25 +15,54 @@ pub enum CryptoError {
         /// The PEM labels that would have been accepted.
         expected: String,
     },
-    /// A PEM block was found but could not be decoded.
-    #[error("{source_name}: malformed PEM block '{label}': {reason}")]
-    PemMalformed {
+    /// A PEM block has no END line.
+    #[error("{source_name}: malformed PEM block '{label}': missing '-----END {label}-----' line")]
+    PemMissingEnd {
         /// Label of the input.
         source_name: String,
         /// The PEM label of the block.
         label: String,
-        /// What is wrong with it.
-        reason: String,
+    },
+    /// A PEM block's body is not valid base64.
+    #[error("{source_name}: malformed PEM block '{label}': invalid base64: {source}")]
+    PemBase64 {
+        /// Label of the input.
+        source_name: String,
+        /// The PEM label of the block.
+        label: String,
+        /// The decoder's error.
+        #[source]
+        source: base64::DecodeError,
     },
     /// DER structure could not be parsed.
-    #[error("{source_name}: cannot parse {what}: {reason}")]
+    #[error("{source_name}: cannot parse {what}: {source}")]
     Der {
         /// Label of the input.
         source_name: String,
         /// The structure being parsed (for example "PKCS#8 private key").
         what: String,
-        /// Parser message.
-        reason: String,
+        /// The parser's error.
+        #[source]
+        source: DerError,
+    },
+    /// DER structure parsed but is not acceptable.
+    #[error("{source_name}: cannot parse {what}: {reason}")]
+    Malformed {
+        /// Label of the input.
+        source_name: String,
+        /// The structure being parsed.
+        what: String,
+        /// What is wrong with it.
+        reason: Malformation,
+    },
+    /// The private key is in OpenSSH's own format.
+    #[error(
+        "{source_name}: cannot parse private key: the OpenSSH key format is not supported; \
+         convert it with `ssh-keygen -p -m PKCS8 -f <file>`"
+    )]
+    OpenSshKey {
+        /// Label of the input.
+        source_name: String,
     },
     /// The key is not an elliptic-curve key on P-256, P-384 or P-521.
     #[error(
@@ -51,15 +80,27 @@ pub enum CryptoError {
         /// Label of the input.
         source_name: String,
         /// What went wrong.
-        reason: String,
+        reason: PasswordRefusal,
     },
-    /// aws-lc-rs rejected the key material.
-    #[error("{source_name}: key rejected: {reason}")]
+    /// aws-lc-rs rejected the private key.
+    #[error("{source_name}: key rejected: {source}")]
     KeyRejected {
         /// Label of the input.
         source_name: String,
         /// Reason given by aws-lc-rs.
-        reason: String,
+        #[source]
+        source: aws_lc_rs::error::KeyRejected,
+    },
+    /// aws-lc-rs rejected the public key point.
+    #[error("{source_name}: key rejected: invalid {curve} public key: {source}")]
+    PublicKeyRejected {
+        /// Label of the input.
+        source_name: String,
+        /// Curve name of the key.
+        curve: &'static str,
+        /// Reason given by aws-lc-rs.
+        #[source]
+        source: aws_lc_rs::error::KeyRejected,
     },
     /// Signing failed inside aws-lc-rs.
     #[error("signing with the {curve} key failed")]
@@ -67,6 +108,9 @@ pub enum CryptoError {
         /// Curve name of the key.
         curve: &'static str,
     },
+    /// Another operation failed inside aws-lc-rs.
+    #[error("{0} failed inside aws-lc-rs")]
+    Internal(&'static str),
     /// A signature did not verify.
     #[error("signature verification failed with {key} ({algorithm})")]
     BadSignature {
@@ -75,9 +119,57 @@ pub enum CryptoError {
         /// The verification algorithm used.
         algorithm: String,
     },
-    /// The requested combination of key and algorithm is not supported.
-    #[error("unsupported algorithm: {0}")]
-    UnsupportedAlgorithm(String),
+}
+
+/// The parser error behind [`CryptoError::Der`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DerError {
+    /// ASN.1 DER decoding or encoding.
+    #[error(transparent)]
+    Asn1(#[from] der::Error),
+    /// PKCS#8 (plain or encrypted) structure.
+    #[error(transparent)]
+    Pkcs8(#[from] pkcs8::Error),
+    /// SEC1 EC private key structure.
+    #[error(transparent)]
+    Sec1(#[from] sec1::Error),
+}
+
+/// What is wrong with a structure that parsed ([`CryptoError::Malformed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Malformation {
+    /// The certificate's tbsCertificate bytes cannot be located.
+    #[error("cannot locate the tbsCertificate encoding")]
+    TbsNotFound,
+    /// An extension appears twice in one certificate.
+    #[error("extension appears more than once")]
+    DuplicateExtension,
+    /// An EC private key does not name its curve.
+    #[error("the key does not name its curve (explicit or missing parameters)")]
+    CurveNotNamed,
+    /// The public key BIT STRING has unused bits.
+    #[error("public key BIT STRING has unused bits")]
+    UnusedBits,
+}
+
+/// Why an encrypted private key could not be opened ([`CryptoError::Password`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordRefusal {
+    /// The key is encrypted and no password was given.
+    #[error("the private key is encrypted; a password is required")]
+    Required,
+    /// The key uses the legacy OpenSSL PEM encryption.
+    #[error(
+        "legacy OpenSSL-encrypted PEM (Proc-Type: 4,ENCRYPTED) is not supported; \
+         convert the key with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+    )]
+    LegacyEncryption,
+    /// Decryption failed (usually a wrong password).
+    #[error("cannot decrypt the private key (wrong password?): {0}")]
+    Decrypt(#[source] pkcs8::Error),
 }
 
 /// Errors from certificate path building and validation.
@@ -92,7 +184,8 @@ pub enum ChainError {
     },
     /// No path from the leaf to a self-signed trust anchor could be built.
     #[error(
-        "cannot build a certificate path from '{leaf}' to a self-signed trust anchor: unable to get local issuer certificate for '{stuck_at}' (issuer '{issuer}'){detail}"
+        "cannot build a certificate path from '{leaf}' to a self-signed trust anchor: unable to get local issuer certificate for '{stuck_at}' (issuer '{issuer}'){}",
+        .stop.suffix()
     )]
     NoPath {
         /// Subject of the leaf.
@@ -101,8 +194,8 @@ pub enum ChainError {
         stuck_at: String,
         /// The issuer name that was looked for.
         issuer: String,
-        /// Extra explanation (formatted as "; ..." or empty).
-        detail: String,
+        /// Why the search stopped there.
+        stop: PathStop,
     },
     /// A certificate in the path is not valid at the validation time.
     #[error("certificate '{subject}' is not yet valid at {at} (notBefore {not_before})")]
@@ -134,15 +227,15 @@ pub enum ChainError {
         /// Subject of the issuer certificate.
         issuer: String,
         /// Why.
-        reason: String,
+        reason: CertSignatureRefusal,
     },
     /// An issuer in the path is not allowed to act as a CA.
     #[error("certificate '{subject}' cannot issue certificates: {reason}")]
     InvalidCa {
         /// Subject of the would-be CA.
         subject: String,
-        /// Why (missing basicConstraints CA:TRUE, keyUsage lacks keyCertSign, ...).
-        reason: String,
+        /// Why.
+        reason: CaRefusal,
     },
     /// A pathLenConstraint was exceeded.
     #[error(
@@ -166,13 +259,11 @@ pub enum ChainError {
         /// Human name in parentheses, or empty.
         name: String,
     },
-    /// A certificate uses a feature this implementation does not support.
-    #[error("certificate '{subject}': {reason}")]
-    Unsupported {
+    /// A CA in the path carries nameConstraints, which this implementation does not process.
+    #[error("certificate '{subject}': nameConstraints are not supported")]
+    NameConstraints {
         /// Subject of the certificate.
         subject: String,
-        /// What is unsupported.
-        reason: String,
     },
     /// The leaf may not be used for signing.
     #[error(
@@ -185,4 +276,137 @@ pub enum ChainError {
     /// A certificate or extension could not be parsed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+}
+
+/// Why an issuer in the path may not act as a CA ([`ChainError::InvalidCa`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaRefusal {
+    /// keyUsage is present without keyCertSign.
+    #[error("keyUsage lacks keyCertSign")]
+    NoKeyCertSign,
+    /// basicConstraints says CA:FALSE.
+    #[error("basicConstraints has CA:FALSE")]
+    NotCa,
+    /// No basicConstraints and nothing else makes it a CA.
+    #[error("it has no basicConstraints extension")]
+    NoBasicConstraints,
+    /// An intermediate (not the anchor) without basicConstraints CA:TRUE.
+    #[error("it has no basicConstraints CA:TRUE")]
+    IntermediateNotCa,
+}
+
+/// Why a certificate's signature does not verify under its issuer's key
+/// ([`ChainError::BadCertSignature`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertSignatureRefusal {
+    /// The outer signatureAlgorithm differs from the signed one.
+    #[error("signatureAlgorithm differs from tbsCertificate.signature")]
+    AlgorithmMismatch,
+    /// The signature BIT STRING has unused bits.
+    #[error("signature BIT STRING has unused bits")]
+    SignatureUnusedBits,
+    /// The issuer's public key BIT STRING has unused bits.
+    #[error("issuer public key BIT STRING has unused bits")]
+    IssuerKeyUnusedBits,
+    /// SHA-1 signatures are refused.
+    #[error("SHA-1 certificate signatures are not accepted")]
+    Sha1,
+    /// A signature algorithm this implementation does not accept.
+    #[error("unsupported signature algorithm {oid}")]
+    UnsupportedAlgorithm {
+        /// Dotted OID of the algorithm.
+        oid: String,
+    },
+    /// The signature algorithm does not fit the issuer's key type.
+    #[error("{signature} signature but the issuer key is {key_type}")]
+    KeyTypeMismatch {
+        /// Signature family (RSA, ECDSA, Ed25519).
+        signature: &'static str,
+        /// Human name of the issuer's key type.
+        key_type: String,
+    },
+    /// The issuer's RSA key is shorter than 2048 bits.
+    #[error("the issuer's RSA key has {bits} bits; at least 2048 are required")]
+    RsaKeyTooSmall {
+        /// Modulus length.
+        bits: usize,
+    },
+    /// The issuer's RSA key is longer than 8192 bits.
+    #[error("the issuer's RSA key has {bits} bits; at most 8192 are supported")]
+    RsaKeyTooLarge {
+        /// Modulus length.
+        bits: usize,
+    },
+    /// The issuer's RSA key does not parse.
+    #[error("cannot parse the issuer's RSA public key: {0}")]
+    RsaKey(#[source] der::Error),
+    /// The issuer's EC key does not name its curve.
+    #[error("the issuer's EC key does not name its curve")]
+    CurveNotNamed,
+    /// The issuer's EC key is on an unsupported curve.
+    #[error("the issuer's key is {curve}, which is not supported")]
+    UnsupportedCurve {
+        /// Human name of the curve.
+        curve: String,
+    },
+    /// RSASSA-PSS without parameters.
+    #[error("RSASSA-PSS signature without parameters")]
+    PssNoParameters,
+    /// RSASSA-PSS parameters do not parse.
+    #[error("cannot parse RSASSA-PSS parameters: {0}")]
+    PssParameters(#[source] der::Error),
+    /// RSASSA-PSS with the default (SHA-1) hash.
+    #[error("RSASSA-PSS with the default SHA-1 hash is not accepted")]
+    PssDefaultHash,
+    /// RSASSA-PSS with the default (MGF1-SHA-1) mask generation.
+    #[error("RSASSA-PSS with the default MGF1-SHA-1 is not accepted")]
+    PssDefaultMgf,
+    /// RSASSA-PSS with a hash other than SHA-256/384/512.
+    #[error("RSASSA-PSS with hash {oid} is not accepted (SHA-256/384/512 only)")]
+    PssHash {
+        /// Dotted OID of the hash.
+        oid: String,
+    },
+    /// RSASSA-PSS mask generation other than MGF1 with the signature hash.
+    #[error("RSASSA-PSS mask generation must be MGF1 with the signature hash")]
+    PssMgf,
+    /// RSASSA-PSS salt length other than the hash length.
+    #[error("RSASSA-PSS salt length {salt} is not supported (must equal the hash length {want})")]
+    PssSaltLength {
+        /// Salt length in the parameters.
+        salt: u32,
+        /// The hash length.
+        want: u32,
+    },
+    /// The signature does not verify.
+    #[error("the signature is invalid")]
+    Invalid,
+}
+
+/// Why path building stopped at a certificate ([`ChainError::NoPath`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathStop {
+    /// No candidate issuer has the certificate's issuer name.
+    IssuerNotFound,
+    /// The certificate is self-signed but not a trust anchor.
+    SelfSignedNotTrusted,
+    /// The path reached [`crate::MAX_DEPTH`] certificates.
+    MaxDepth,
+    /// The search ran out of steps (many same-named issuers).
+    SearchBudget,
+}
+
+impl PathStop {
+    /// The explanation appended to the [`ChainError::NoPath`] message.
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::IssuerNotFound => "",
+            Self::SelfSignedNotTrusted => "; it is self-signed but not among the trust anchors",
+            Self::MaxDepth => "; maximum path length reached",
+            Self::SearchBudget => "; path search budget exhausted",
+        }
+    }
 }

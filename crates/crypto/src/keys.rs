@@ -9,7 +9,7 @@ use der::Decode as _;
 use der::oid::ObjectIdentifier;
 use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
-use crate::error::CryptoError;
+use crate::error::{CryptoError, DerError, Malformation, PasswordRefusal};
 use crate::{Curve, DigestAlg, oids, pem, sha256};
 
 const PRIVATE_KEY_LABELS: &str = "PRIVATE KEY, EC PRIVATE KEY or ENCRYPTED PRIVATE KEY";
@@ -65,9 +65,7 @@ impl SigningKey {
         if block.headers.iter().any(|h| h.contains("ENCRYPTED")) {
             return Err(CryptoError::Password {
                 source_name: source.to_owned(),
-                reason: "legacy OpenSSL-encrypted PEM (Proc-Type: 4,ENCRYPTED) is not supported; \
-                         convert the key with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
-                    .to_owned(),
+                reason: PasswordRefusal::LegacyEncryption,
             });
         }
         match block.label.as_str() {
@@ -77,25 +75,21 @@ impl SigningKey {
                 let Some(password) = password else {
                     return Err(CryptoError::Password {
                         source_name: source.to_owned(),
-                        reason: "the private key is encrypted; a password is required".to_owned(),
+                        reason: PasswordRefusal::Required,
                     });
                 };
                 let info = pkcs8::EncryptedPrivateKeyInfo::try_from(&block.der[..])
-                    .map_err(|e| der_err(source, "encrypted PKCS#8 private key", &e))?;
+                    .map_err(|e| der_err(source, "encrypted PKCS#8 private key", e))?;
                 let doc = info.decrypt(password).map_err(|e| CryptoError::Password {
                     source_name: source.to_owned(),
-                    reason: format!("cannot decrypt the private key (wrong password?): {e}"),
+                    reason: PasswordRefusal::Decrypt(e),
                 })?;
                 Self::from_pkcs8_der(doc.as_bytes(), source)
             }
             "RSA PRIVATE KEY" => Err(unsupported(source, "RSA")),
             "DSA PRIVATE KEY" => Err(unsupported(source, "DSA")),
-            "OPENSSH PRIVATE KEY" => Err(CryptoError::Der {
+            "OPENSSH PRIVATE KEY" => Err(CryptoError::OpenSshKey {
                 source_name: source.to_owned(),
-                what: "private key".to_owned(),
-                reason: "the OpenSSH key format is not supported; convert it with \
-                         `ssh-keygen -p -m PKCS8 -f <file>`"
-                    .to_owned(),
             }),
             other => Err(CryptoError::PemNotFound {
                 source_name: source.to_owned(),
@@ -110,7 +104,7 @@ impl SigningKey {
     /// Malformed DER or a key that is not EC on P-256/P-384/P-521.
     pub fn from_pkcs8_der(der: &[u8], source: &str) -> Result<Self, CryptoError> {
         let info = pkcs8::PrivateKeyInfo::try_from(der)
-            .map_err(|e| der_err(source, "PKCS#8 private key", &e))?;
+            .map_err(|e| der_err(source, "PKCS#8 private key", e))?;
         let curve = curve_of_algorithm(&info.algorithm, source)?;
         Self::from_aws_der(curve, der, source)
     }
@@ -121,15 +115,14 @@ impl SigningKey {
     /// Malformed DER, missing curve parameters, or an unsupported curve.
     pub fn from_sec1_der(der: &[u8], source: &str) -> Result<Self, CryptoError> {
         let key = sec1::EcPrivateKey::try_from(der)
-            .map_err(|e| der_err(source, "SEC1 EC private key", &e))?;
+            .map_err(|e| der_err(source, "SEC1 EC private key", e))?;
         let oid = key
             .parameters
             .and_then(sec1::EcParameters::named_curve)
-            .ok_or_else(|| CryptoError::Der {
+            .ok_or_else(|| CryptoError::Malformed {
                 source_name: source.to_owned(),
                 what: "SEC1 EC private key".to_owned(),
-                reason: "the key does not name its curve (explicit or missing parameters)"
-                    .to_owned(),
+                reason: Malformation::CurveNotNamed,
             })?;
         let curve =
             Curve::from_oid(&oid).ok_or_else(|| unsupported(source, &oids::curve_name(&oid)))?;
@@ -141,7 +134,7 @@ impl SigningKey {
             EcdsaKeyPair::from_private_key_der(curve.signing_alg(), der).map_err(|e| {
                 CryptoError::KeyRejected {
                     source_name: source.to_owned(),
-                    reason: e.to_string(),
+                    source: e,
                 }
             })?;
         let public = PublicKey::from_point(curve, key_pair.public_key().as_ref(), source)?;
@@ -269,15 +262,15 @@ impl PublicKey {
     /// As [`PublicKey::from_spki_der`].
     pub fn from_spki_der_with_source(der: &[u8], source: &str) -> Result<Self, CryptoError> {
         let spki = SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|e| der_err(source, "SubjectPublicKeyInfo", &e))?;
+            .map_err(|e| der_err(source, "SubjectPublicKeyInfo", e))?;
         let curve = curve_of_algorithm(&spki.algorithm, source)?;
         let point = spki
             .subject_public_key
             .as_bytes()
-            .ok_or_else(|| CryptoError::Der {
+            .ok_or_else(|| CryptoError::Malformed {
                 source_name: source.to_owned(),
                 what: "SubjectPublicKeyInfo".to_owned(),
-                reason: "public key BIT STRING has unused bits".to_owned(),
+                reason: Malformation::UnusedBits,
             })?;
         Self::from_point(curve, point, source)
     }
@@ -291,21 +284,19 @@ impl PublicKey {
     ) -> Result<Self, CryptoError> {
         let parsed =
             ParsedPublicKey::new(curve.verification_alg(curve.digest()), point).map_err(|e| {
-                CryptoError::KeyRejected {
+                CryptoError::PublicKeyRejected {
                     source_name: source.to_owned(),
-                    reason: format!("invalid {} public key: {e}", curve.name()),
+                    curve: curve.name(),
+                    source: e,
                 }
             })?;
         let spki_der = parsed
             .as_der()
-            .map_err(|_| CryptoError::KeyRejected {
-                source_name: source.to_owned(),
-                reason: "cannot encode the public key".to_owned(),
-            })?
+            .map_err(|_| CryptoError::Internal("encoding the public key"))?
             .as_ref()
             .to_vec();
         let spki = SubjectPublicKeyInfoRef::from_der(&spki_der)
-            .map_err(|e| der_err(source, "SubjectPublicKeyInfo", &e))?;
+            .map_err(|e| der_err(source, "SubjectPublicKeyInfo", e))?;
         let point = spki
             .subject_public_key
             .as_bytes()
@@ -420,11 +411,11 @@ fn unsupported(source: &str, key_type: &str) -> CryptoError {
     }
 }
 
-pub(crate) fn der_err(source: &str, what: &str, e: &dyn fmt::Display) -> CryptoError {
+pub(crate) fn der_err(source: &str, what: &str, e: impl Into<DerError>) -> CryptoError {
     CryptoError::Der {
         source_name: source.to_owned(),
         what: what.to_owned(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 

@@ -57,7 +57,10 @@ mod pem;
 
 pub use cert::{Certificate, load_certificates_pem, load_certificates_pem_with_source};
 pub use chain::{ChainPolicy, ChainTime, MAX_DEPTH, ValidatedChain, verify_certificate_chain};
-pub use error::{ChainError, CryptoError};
+pub use error::{
+    CaRefusal, CertSignatureRefusal, ChainError, CryptoError, DerError, Malformation,
+    PasswordRefusal, PathStop,
+};
 pub use keys::{PublicKey, SigningKey};
 
 use aws_lc_rs::signature::{self, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm};
@@ -197,9 +200,7 @@ pub fn warm_up_rng() {
 /// # Errors
 /// Only if the system random generator fails.
 pub fn random_fill(buf: &mut [u8]) -> Result<(), CryptoError> {
-    aws_lc_rs::rand::fill(buf).map_err(|_| CryptoError::SigningFailed {
-        curve: "random generator",
-    })
+    aws_lc_rs::rand::fill(buf).map_err(|_| CryptoError::Internal("the random generator"))
 }
 
 /// SHA-256 of `data` (aws-lc-rs).

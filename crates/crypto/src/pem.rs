@@ -41,21 +41,18 @@ pub(crate) fn parse_blocks(input: &[u8], source: &str) -> Result<Vec<PemBlock>, 
             .unwrap_or_default();
         let end_marker = format!("-----END {label}-----");
         let Some(end) = find(body_and_more, end_marker.as_bytes()) else {
-            return Err(CryptoError::PemMalformed {
+            return Err(CryptoError::PemMissingEnd {
                 source_name: source.to_owned(),
                 label,
-                reason: format!("missing '{end_marker}' line"),
             });
         };
         let body = body_and_more.get(..end).unwrap_or_default();
         let (headers, b64) = split_headers(body);
-        let der = STANDARD
-            .decode(&b64)
-            .map_err(|e| CryptoError::PemMalformed {
-                source_name: source.to_owned(),
-                label: label.clone(),
-                reason: format!("invalid base64: {e}"),
-            })?;
+        let der = STANDARD.decode(&b64).map_err(|e| CryptoError::PemBase64 {
+            source_name: source.to_owned(),
+            label: label.clone(),
+            source: e,
+        })?;
         blocks.push(PemBlock {
             label,
             headers,
@@ -134,7 +131,11 @@ mod tests {
         let err = parse_blocks(b"-----BEGIN X-----\nAAAA\n", "f.pem")
             .err()
             .unwrap();
-        assert!(err.to_string().contains("f.pem"));
+        assert!(
+            matches!(&err, CryptoError::PemMissingEnd { source_name, label }
+                if source_name == "f.pem" && label == "X"),
+            "{err}"
+        );
     }
 
     #[test]
