@@ -43,7 +43,7 @@ pub enum CryptoError {
         what: String,
         /// The parser's error.
         #[source]
-        source: DerError,
+        source: Box<DerError>,
     },
     /// DER structure parsed but is not acceptable.
     #[error("{source_name}: cannot parse {what}: {reason}")]

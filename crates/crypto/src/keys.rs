@@ -415,7 +415,7 @@ pub(crate) fn der_err(source: &str, what: &str, e: impl Into<DerError>) -> Crypt
     CryptoError::Der {
         source_name: source.to_owned(),
         what: what.to_owned(),
-        source: e.into(),
+        source: Box::new(e.into()),
     }
 }
 
