@@ -3,6 +3,7 @@
 use hallmark_crypto::{ChainError, CryptoError};
 use hallmark_format::FormatError;
 use hallmark_hash::HashError;
+use hallmark_sigstore::SigstoreError;
 use thiserror::Error;
 
 use crate::compare::Difference;
@@ -12,12 +13,13 @@ use crate::compare::Difference;
 #[non_exhaustive]
 pub enum SignError {
     /// The model path does not exist or cannot be read.
-    #[error("model path {path}: {reason}")]
+    #[error("model path {path}: {source}")]
     ModelPath {
         /// The path given.
         path: String,
-        /// What is wrong.
-        reason: String,
+        /// Why it cannot be read.
+        #[source]
+        source: std::io::Error,
     },
     /// After exclusions there is nothing to sign.
     #[error(
@@ -58,12 +60,13 @@ pub enum SignError {
 #[non_exhaustive]
 pub enum VerifyError {
     /// The model path does not exist or cannot be read.
-    #[error("model path {path}: {reason}")]
+    #[error("model path {path}: {source}")]
     ModelPath {
         /// The path given.
         path: String,
-        /// What is wrong.
-        reason: String,
+        /// Why it cannot be read.
+        #[source]
+        source: std::io::Error,
     },
     /// The bundle is malformed or uses an unsupported format.
     #[error("signature is malformed: {0}")]
@@ -103,8 +106,11 @@ pub enum VerifyError {
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     /// A keyless (Sigstore) verifier refused the bundle.
-    #[error("{0}")]
-    Keyless(String),
+    #[error(transparent)]
+    Keyless(#[from] SigstoreError),
+    /// The Sigstore verifier and the OMS bundle parser read different payloads.
+    #[error("the verified DSSE payload differs from the bundle's envelope")]
+    PayloadDiffers,
     /// The statement's subject digest is not the digest of its resources.
     #[error(
         "manifest is inconsistent: subject digest is {recorded} but the resources hash to {computed}"

@@ -33,13 +33,10 @@ impl EnvelopeVerifier for KeylessVerifier {
                 expected: "sigstore",
             });
         }
-        let v = verify_dsse_bundle(bundle_bytes, &self.trust, &self.policy)
-            .map_err(|e| VerifyError::Keyless(e.to_string()))?;
+        let v = verify_dsse_bundle(bundle_bytes, &self.trust, &self.policy)?;
         // Both parsers must agree on what was signed; anything else is a parser differential.
         if v.payload != bundle.envelope.payload || v.payload_type != bundle.envelope.payload_type {
-            return Err(VerifyError::Keyless(
-                "the verified DSSE payload differs from the bundle's envelope".into(),
-            ));
+            return Err(VerifyError::PayloadDiffers);
         }
         let signed_at = v
             .signed_at
@@ -57,7 +54,7 @@ impl EnvelopeVerifier for KeylessVerifier {
                 .checks
                 .iter()
                 .map(|c| Check {
-                    name: c.name.to_owned(),
+                    name: c.check.to_string(),
                     passed: c.passed,
                     detail: c.detail.clone(),
                 })

@@ -137,9 +137,9 @@ pub fn sign_model(
 
 /// Enumerates and hashes the model at `model` into the manifest that signing covers.
 pub fn hash_model(model: &Path, opts: &SignOptions) -> Result<Manifest, SignError> {
-    let meta = std::fs::symlink_metadata(model).map_err(|e| SignError::ModelPath {
+    let meta = std::fs::symlink_metadata(model).map_err(|source| SignError::ModelPath {
         path: model.display().to_string(),
-        reason: e.to_string(),
+        source,
     })?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let root = resolve(model, &cwd);

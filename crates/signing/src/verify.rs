@@ -324,9 +324,9 @@ pub fn verify_model(
     verifier: &dyn EnvelopeVerifier,
     opts: &VerifyOptions,
 ) -> Result<Verified, VerifyError> {
-    let meta = std::fs::metadata(model).map_err(|e| VerifyError::ModelPath {
+    let meta = std::fs::metadata(model).map_err(|source| VerifyError::ModelPath {
         path: model.display().to_string(),
-        reason: e.to_string(),
+        source,
     })?;
     let bundle = Bundle::parse(bundle_bytes, &opts.limits)?;
     timing::mark("verify: parse bundle");

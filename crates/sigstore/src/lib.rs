@@ -29,7 +29,7 @@
 //!   sigstore-python. The log entry body must bind this envelope and certificate
 //!   (CVE-2022-36056 class).
 //!
-//! Checks run in this order and are reported by name ([`check`]): signing time, certificate
+//! Checks run in this order and are reported by name ([`Check`]): signing time, certificate
 //! chain, certificate transparency, transparency log, DSSE signature, log entry binding,
 //! identity, issuer. A refusal is [`SigstoreError::CheckFailed`] naming the check, e.g.
 //! `identity check failed: certificate identity is alice@example.com, expected bob@example.com`.
@@ -88,11 +88,11 @@ mod error;
 mod trust;
 mod verify;
 
-pub use error::SigstoreError;
+pub use error::{BundleRefusal, PolicyRefusal, SigstoreError};
 pub use trust::{
     CLIENT_TRUST_CONFIG_MEDIA_TYPE, PUBLIC_GOOD_SNAPSHOT_DATE, PUBLIC_GOOD_SNAPSHOT_SOURCE,
     TRUSTED_ROOT_MEDIA_TYPE, TrustedRoot,
 };
 pub use verify::{
-    Check, IdentityPolicy, MAX_BUNDLE_BYTES, SigstoreVerified, check, verify_dsse_bundle,
+    Check, CheckOutcome, IdentityPolicy, MAX_BUNDLE_BYTES, SigstoreVerified, verify_dsse_bundle,
 };

@@ -9,33 +9,62 @@ use sigstore_verify::{
     VerificationPolicy,
 };
 
-use crate::{SigstoreError, TrustedRoot};
+use crate::{BundleRefusal, PolicyRefusal, SigstoreError, TrustedRoot};
 
 /// Largest signature bundle accepted, in bytes (the same default as `hallmark-format`).
 pub const MAX_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
 
-/// Check names, in the order they are reported.
-pub mod check {
+/// The verification checks, in the order they are reported.
+///
+/// `Display` gives the check's name as users see it ("signing time", "DSSE signature", ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Check {
     /// The bundle parses as a Sigstore bundle holding one DSSE envelope and one log entry.
-    pub const BUNDLE: &str = "bundle";
+    Bundle,
     /// A signing time authenticated by the transparency log or a trusted timestamp authority.
-    pub const SIGNING_TIME: &str = "signing time";
+    SigningTime,
     /// The signing certificate chains to a Fulcio CA of the trust root, valid at the signing time.
-    pub const CERTIFICATE_CHAIN: &str = "certificate chain";
+    CertificateChain,
     /// The certificate's embedded SCT is signed by a CT log of the trust root.
-    pub const SCT: &str = "certificate transparency";
+    Sct,
     /// The transparency-log entry: inclusion proof, signed checkpoint, signed entry timestamp.
-    pub const TRANSPARENCY_LOG: &str = "transparency log";
+    TransparencyLog,
     /// The DSSE signature over the pre-authentication encoding verifies with the leaf key.
-    pub const DSSE_SIGNATURE: &str = "DSSE signature";
+    DsseSignature,
     /// The log entry body records this envelope and this certificate.
-    pub const LOG_ENTRY_BINDING: &str = "log entry binding";
+    LogEntryBinding,
     /// The certificate identity (SAN) matches the policy.
-    pub const IDENTITY: &str = "identity";
+    Identity,
     /// The certificate's OIDC issuer matches the policy.
-    pub const ISSUER: &str = "issuer";
+    Issuer,
     /// The trust root could be used.
-    pub const TRUST_ROOT: &str = "trust root";
+    TrustRoot,
+}
+
+impl Check {
+    /// The check's name as users see it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Bundle => "bundle",
+            Self::SigningTime => "signing time",
+            Self::CertificateChain => "certificate chain",
+            Self::Sct => "certificate transparency",
+            Self::TransparencyLog => "transparency log",
+            Self::DsseSignature => "DSSE signature",
+            Self::LogEntryBinding => "log entry binding",
+            Self::Identity => "identity",
+            Self::Issuer => "issuer",
+            Self::TrustRoot => "trust root",
+        }
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Who must have signed: the certificate identity and OIDC issuer expected.
@@ -52,9 +81,9 @@ pub struct IdentityPolicy {
 
 /// One verification check and its outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Check {
-    /// Short name of the check (see [`check`]).
-    pub name: &'static str,
+pub struct CheckOutcome {
+    /// Which check.
+    pub check: Check,
     /// Whether it passed.
     pub passed: bool,
     /// What was checked, with the values involved.
@@ -78,7 +107,7 @@ pub struct SigstoreVerified {
     /// Index of the transparency-log entry, when the bundle records one.
     pub log_index: Option<u64>,
     /// Every check that ran, in order; all passed.
-    pub checks: Vec<Check>,
+    pub checks: Vec<CheckOutcome>,
 }
 
 /// Verify a keyless Sigstore bundle carrying a DSSE envelope, offline, against `trust`, and
@@ -96,39 +125,30 @@ pub fn verify_dsse_bundle(
     let verifier = trust.verifier()?;
 
     if bundle_json.len() > MAX_BUNDLE_BYTES {
-        return Err(SigstoreError::Bundle(format!(
-            "signature bundle is {} bytes, over the {MAX_BUNDLE_BYTES}-byte limit",
-            bundle_json.len()
-        )));
+        return Err(SigstoreError::Bundle(BundleRefusal::TooLarge {
+            size: bundle_json.len(),
+        }));
     }
     let text = std::str::from_utf8(bundle_json)
-        .map_err(|e| SigstoreError::Bundle(format!("signature bundle is not UTF-8: {e}")))?;
-    let bundle = Bundle::from_json(text).map_err(|e| {
-        SigstoreError::Bundle(format!("signature file is not a Sigstore bundle: {e}"))
-    })?;
+        .map_err(|e| SigstoreError::Bundle(BundleRefusal::NotUtf8(e)))?;
+    let bundle = Bundle::from_json(text)
+        .map_err(|e| SigstoreError::Bundle(BundleRefusal::NotSigstore(e)))?;
 
     let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
-        return Err(SigstoreError::Bundle(
-            "the bundle holds a message signature, not a DSSE envelope (OMS signatures are DSSE)"
-                .into(),
-        ));
+        return Err(SigstoreError::Bundle(BundleRefusal::MessageSignature));
     };
     if bundle.signing_certificate().is_none() {
-        return Err(SigstoreError::Bundle(
-            "the bundle has no signing certificate: it was signed with a key, not keylessly \
-             (verify it with the key or certificate method)"
-                .into(),
-        ));
+        return Err(SigstoreError::Bundle(BundleRefusal::NoCertificate));
     }
     let entries = &bundle.verification_material.tlog_entries;
     let [entry] = entries.as_slice() else {
-        return Err(SigstoreError::CheckFailed {
-            check: check::BUNDLE,
-            reason: format!(
+        return Err(SigstoreError::check_failed(
+            Check::Bundle,
+            format!(
                 "the bundle must record exactly one transparency-log entry, it has {}",
                 entries.len()
             ),
-        });
+        ));
     };
     let payload = envelope.payload.as_bytes().to_vec();
     let payload_type = envelope.payload_type.clone();
@@ -146,8 +166,8 @@ pub fn verify_dsse_bundle(
 
     let mut checks = Vec::new();
     let kind = entry.kind_version;
-    checks.push(Check {
-        name: check::BUNDLE,
+    checks.push(CheckOutcome {
+        check: Check::Bundle,
         passed: true,
         detail: format!(
             "{}, DSSE envelope of type {payload_type}, one {} {} log entry",
@@ -159,10 +179,10 @@ pub fn verify_dsse_bundle(
 
     let times = result.verified_timestamps();
     let Some(signed_at) = times.iter().min().copied() else {
-        return Err(SigstoreError::CheckFailed {
-            check: check::SIGNING_TIME,
-            reason: "no authenticated signing time".into(),
-        });
+        return Err(SigstoreError::check_failed(
+            Check::SigningTime,
+            "no authenticated signing time",
+        ));
     };
     let tsa_count = times
         .len()
@@ -178,15 +198,15 @@ pub fn verify_dsse_bundle(
             "{tsa_count} RFC 3161 timestamp(s) from a timestamp authority in the trust root"
         ));
     }
-    checks.push(Check {
-        name: check::SIGNING_TIME,
+    checks.push(CheckOutcome {
+        check: Check::SigningTime,
         passed: true,
         detail: format!("signed at {signed_at}; from {}", sources.join(" and ")),
     });
 
     let cert = result.certificate();
-    checks.push(Check {
-        name: check::CERTIFICATE_CHAIN,
+    checks.push(CheckOutcome {
+        check: Check::CertificateChain,
         passed: result.certificate_verified(),
         detail: match cert {
             Some(c) => format!(
@@ -197,26 +217,26 @@ pub fn verify_dsse_bundle(
             None => "chains to a Fulcio certificate authority in the trust root".into(),
         },
     });
-    checks.push(Check {
-        name: check::SCT,
+    checks.push(CheckOutcome {
+        check: Check::Sct,
         passed: result.sct_verified(),
         detail: "embedded signed certificate timestamp is signed by a CT log in the trust root"
             .into(),
     });
-    checks.push(Check {
-        name: check::TRANSPARENCY_LOG,
+    checks.push(CheckOutcome {
+        check: Check::TransparencyLog,
         passed: result.tlog_verified(),
         detail: tlog_detail(entry),
     });
-    checks.push(Check {
-        name: check::DSSE_SIGNATURE,
+    checks.push(CheckOutcome {
+        check: Check::DsseSignature,
         passed: true,
         detail: "signature over the DSSE pre-authentication encoding verifies with the \
                  certificate's key"
             .into(),
     });
-    checks.push(Check {
-        name: check::LOG_ENTRY_BINDING,
+    checks.push(CheckOutcome {
+        check: Check::LogEntryBinding,
         passed: true,
         detail: format!(
             "the {} entry records this envelope's signature and this certificate",
@@ -227,32 +247,33 @@ pub fn verify_dsse_bundle(
     let identity = result
         .identity()
         .map(|san| san.as_str().to_owned())
-        .ok_or_else(|| SigstoreError::CheckFailed {
-            check: check::IDENTITY,
-            reason: "the certificate has no email or URI identity".into(),
+        .ok_or_else(|| {
+            SigstoreError::check_failed(
+                Check::Identity,
+                "the certificate has no email or URI identity",
+            )
         })?;
     matcher.check_identity(&identity)?;
-    checks.push(Check {
-        name: check::IDENTITY,
+    checks.push(CheckOutcome {
+        check: Check::Identity,
         passed: true,
         detail: format!("certificate identity is {identity}, {}", matcher.describe()),
     });
 
-    let issuer = result
-        .issuer()
-        .map(str::to_owned)
-        .ok_or_else(|| SigstoreError::CheckFailed {
-            check: check::ISSUER,
-            reason: "the certificate has no OIDC issuer extension".into(),
-        })?;
+    let issuer = result.issuer().map(str::to_owned).ok_or_else(|| {
+        SigstoreError::check_failed(
+            Check::Issuer,
+            "the certificate has no OIDC issuer extension",
+        )
+    })?;
     if issuer != policy.issuer {
-        return Err(SigstoreError::CheckFailed {
-            check: check::ISSUER,
-            reason: format!("issuer is {issuer}, expected {}", policy.issuer),
-        });
+        return Err(SigstoreError::check_failed(
+            Check::Issuer,
+            format!("issuer is {issuer}, expected {}", policy.issuer),
+        ));
     }
-    checks.push(Check {
-        name: check::ISSUER,
+    checks.push(CheckOutcome {
+        check: Check::Issuer,
         passed: true,
         detail: format!("issuer is {issuer}, as expected"),
     });
@@ -294,17 +315,16 @@ fn tlog_detail(entry: &sigstore_verify::types::bundle::TransparencyLogEntry) -> 
 
 /// The `subject[0].digest.sha256` of an in-toto statement.
 fn subject_sha256(payload: &[u8]) -> Result<Sha256Hash, SigstoreError> {
-    let bad = |why: &str| SigstoreError::Bundle(format!("DSSE payload: {why}"));
-    let doc: serde_json::Value =
-        serde_json::from_slice(payload).map_err(|e| bad(&format!("not JSON: {e}")))?;
+    let doc: serde_json::Value = serde_json::from_slice(payload)
+        .map_err(|e| SigstoreError::Bundle(BundleRefusal::PayloadNotJson(e)))?;
     let hex = doc
         .get("subject")
         .and_then(|s| s.get(0))
         .and_then(|s| s.get("digest"))
         .and_then(|d| d.get("sha256"))
         .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| bad("the in-toto statement has no subject with a sha256 digest"))?;
-    Sha256Hash::from_hex(hex).map_err(|e| bad(&format!("subject sha256 digest: {e}")))
+        .ok_or(SigstoreError::Bundle(BundleRefusal::NoSubjectDigest))?;
+    Sha256Hash::from_hex(hex).map_err(|e| SigstoreError::Bundle(BundleRefusal::BadSubjectDigest(e)))
 }
 
 struct IdentityMatcher<'a> {
@@ -315,16 +335,15 @@ struct IdentityMatcher<'a> {
 impl<'a> IdentityMatcher<'a> {
     fn new(policy: &'a IdentityPolicy) -> Result<Self, SigstoreError> {
         if policy.issuer.is_empty() {
-            return Err(SigstoreError::Policy(
-                "an expected OIDC issuer is required".into(),
-            ));
+            return Err(SigstoreError::Policy(PolicyRefusal::NoIssuer));
         }
         let regex = match &policy.identity_regex {
             Some(re) => {
-                let anchored = Regex::new(&format!("^(?:{re})$")).map_err(|e| {
-                    SigstoreError::Policy(format!(
-                        "invalid identity regular expression {re:?}: {e}"
-                    ))
+                let anchored = Regex::new(&format!("^(?:{re})$")).map_err(|source| {
+                    SigstoreError::Policy(PolicyRefusal::InvalidRegex {
+                        regex: re.clone(),
+                        source,
+                    })
                 })?;
                 Some((anchored, re.as_str()))
             }
@@ -332,9 +351,7 @@ impl<'a> IdentityMatcher<'a> {
         };
         let exact = policy.identity.as_deref();
         if exact.is_none() && regex.is_none() {
-            return Err(SigstoreError::Policy(
-                "an expected identity or identity regular expression is required".into(),
-            ));
+            return Err(SigstoreError::Policy(PolicyRefusal::NoIdentity));
         }
         Ok(Self { exact, regex })
     }
@@ -343,20 +360,20 @@ impl<'a> IdentityMatcher<'a> {
         if let Some(expected) = self.exact
             && actual != expected
         {
-            return Err(SigstoreError::CheckFailed {
-                check: check::IDENTITY,
-                reason: format!("certificate identity is {actual}, expected {expected}"),
-            });
+            return Err(SigstoreError::check_failed(
+                Check::Identity,
+                format!("certificate identity is {actual}, expected {expected}"),
+            ));
         }
         if let Some((re, source)) = &self.regex
             && !re.is_match(actual)
         {
-            return Err(SigstoreError::CheckFailed {
-                check: check::IDENTITY,
-                reason: format!(
+            return Err(SigstoreError::check_failed(
+                Check::Identity,
+                format!(
                     "certificate identity is {actual}, which does not match the regular expression {source}"
                 ),
-            });
+            ));
         }
         Ok(())
     }
@@ -375,39 +392,39 @@ fn refusal(err: VerifyError) -> SigstoreError {
     let (check, reason) = match &err {
         VerifyError::Certificate(c) => match c {
             CertificateError::Sct(d) => (
-                check::SCT,
+                Check::Sct,
                 format!(
                     "the certificate's signed certificate timestamp is not from a CT log in the trust root, or is invalid ({d})"
                 ),
             ),
             CertificateError::Expired { time, not_after } => (
-                check::CERTIFICATE_CHAIN,
+                Check::CertificateChain,
                 format!(
                     "the signing certificate had expired at the signing time {time} (valid until {not_after})"
                 ),
             ),
             CertificateError::NotYetValid { time, not_before } => (
-                check::CERTIFICATE_CHAIN,
+                Check::CertificateChain,
                 format!(
                     "the signing certificate was not yet valid at the signing time {time} (valid from {not_before})"
                 ),
             ),
             CertificateError::NoValidAuthority { time } => (
-                check::CERTIFICATE_CHAIN,
+                Check::CertificateChain,
                 format!(
                     "no certificate authority in the trust root was valid at the signing time {time}"
                 ),
             ),
             CertificateError::ChainInvalid(d) if d.contains("CertExpired") => (
-                check::CERTIFICATE_CHAIN,
+                Check::CertificateChain,
                 format!("the signing certificate had expired at the signing time ({d})"),
             ),
             CertificateError::ChainInvalid(d) if d.contains("CertNotValidYet") => (
-                check::CERTIFICATE_CHAIN,
+                Check::CertificateChain,
                 format!("the signing certificate was not yet valid at the signing time ({d})"),
             ),
             other => (
-                check::CERTIFICATE_CHAIN,
+                Check::CertificateChain,
                 format!(
                     "the signing certificate does not chain to a certificate authority in the trust root ({other})"
                 ),
@@ -415,57 +432,61 @@ fn refusal(err: VerifyError) -> SigstoreError {
         },
         VerifyError::TransparencyLog(t) => match t {
             TransparencyLogError::EntryMismatch(d) => (
-                check::LOG_ENTRY_BINDING,
+                Check::LogEntryBinding,
                 format!(
                     "the transparency-log entry does not record this envelope and certificate ({d})"
                 ),
             ),
             TransparencyLogError::UnknownLog { log_id } => (
-                check::TRANSPARENCY_LOG,
+                Check::TransparencyLog,
                 format!(
                     "the entry was logged by {log_id}, a transparency log not in the trust root"
                 ),
             ),
             TransparencyLogError::InclusionProof(d) => (
-                check::TRANSPARENCY_LOG,
+                Check::TransparencyLog,
                 format!("the inclusion proof does not prove this entry is in the log ({d})"),
             ),
             TransparencyLogError::Checkpoint(d) => (
-                check::TRANSPARENCY_LOG,
+                Check::TransparencyLog,
                 format!(
                     "the checkpoint is not signed by a transparency log in the trust root, or does not match the proof ({d})"
                 ),
             ),
             TransparencyLogError::InclusionPromise(d) => (
-                check::TRANSPARENCY_LOG,
+                Check::TransparencyLog,
                 format!(
                     "the signed entry timestamp does not verify with a transparency log in the trust root ({d})"
                 ),
             ),
-            other => (check::TRANSPARENCY_LOG, other.to_string()),
+            other => (Check::TransparencyLog, other.to_string()),
         },
         VerifyError::Timestamp(t) => match t {
             TimestampError::NoVerifiedTimestamp(d) => (
-                check::SIGNING_TIME,
+                Check::SigningTime,
                 format!(
                     "no signing time is authenticated by the transparency log or a timestamp authority in the trust root ({d})"
                 ),
             ),
             other => (
-                check::SIGNING_TIME,
+                Check::SigningTime,
                 format!(
                     "the RFC 3161 timestamp does not verify against a timestamp authority in the trust root ({other})"
                 ),
             ),
         },
         VerifyError::SignatureInvalid(d) => (
-            check::DSSE_SIGNATURE,
+            Check::DsseSignature,
             format!("the envelope signature does not verify with the certificate's key ({d})"),
         ),
         VerifyError::InvalidTrustRoot(_)
         | VerifyError::TrustRoot(_)
-        | VerifyError::TrustedCertificate(_) => (check::TRUST_ROOT, err.to_string()),
-        _ => (check::BUNDLE, err.to_string()),
+        | VerifyError::TrustedCertificate(_) => (Check::TrustRoot, err.to_string()),
+        _ => (Check::Bundle, err.to_string()),
     };
-    SigstoreError::CheckFailed { check, reason }
+    SigstoreError::CheckFailed {
+        check,
+        reason,
+        source: Some(Box::new(err)),
+    }
 }

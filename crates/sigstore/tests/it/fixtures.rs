@@ -2,7 +2,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use hallmark_sigstore::{IdentityPolicy, TrustedRoot, check, verify_dsse_bundle};
+use hallmark_sigstore::{
+    Check, IdentityPolicy, PolicyRefusal, SigstoreError, TrustedRoot, verify_dsse_bundle,
+};
 
 use crate::*;
 
@@ -46,19 +48,19 @@ fn golden_bundles_verify_with_public_good_trust_config() {
         for c in &v.checks {
             assert!(c.passed, "{name}: {c:?}");
         }
-        let names: Vec<_> = v.checks.iter().map(|c| c.name).collect();
+        let names: Vec<_> = v.checks.iter().map(|c| c.check).collect();
         assert_eq!(
             names,
             [
-                check::BUNDLE,
-                check::SIGNING_TIME,
-                check::CERTIFICATE_CHAIN,
-                check::SCT,
-                check::TRANSPARENCY_LOG,
-                check::DSSE_SIGNATURE,
-                check::LOG_ENTRY_BINDING,
-                check::IDENTITY,
-                check::ISSUER
+                Check::Bundle,
+                Check::SigningTime,
+                Check::CertificateChain,
+                Check::Sct,
+                Check::TransparencyLog,
+                Check::DsseSignature,
+                Check::LogEntryBinding,
+                Check::Identity,
+                Check::Issuer
             ]
         );
     }
@@ -88,7 +90,7 @@ fn golden_v1_1_0_uses_the_rfc3161_timestamp_too() {
     let time = v
         .checks
         .iter()
-        .find(|c| c.name == check::SIGNING_TIME)
+        .find(|c| c.check == Check::SigningTime)
         .expect("time check");
     assert!(time.detail.contains("RFC 3161"), "{}", time.detail);
     assert!(
@@ -108,7 +110,7 @@ fn golden_wrong_identity_fails() {
                 &trust,
                 &policy("bob@example.com", GOLDEN_ISSUER),
             ),
-            check::IDENTITY,
+            Check::Identity,
             "certificate identity is stefanb@us.ibm.com, expected bob@example.com",
         );
     }
@@ -124,7 +126,7 @@ fn golden_wrong_issuer_fails() {
                 &trust,
                 &policy(GOLDEN_IDENTITY, "https://accounts.google.com"),
             ),
-            check::ISSUER,
+            Check::Issuer,
             "issuer is https://sigstore.verify.ibm.com/oauth2, expected https://accounts.google.com",
         );
     }
@@ -142,15 +144,19 @@ fn identity_regex_is_fully_anchored() {
     verify_dsse_bundle(&bundle, &trust, &with_re(r".*@us\.ibm\.com")).expect("regex matches");
     assert_refused(
         verify_dsse_bundle(&bundle, &trust, &with_re("stefanb")),
-        check::IDENTITY,
+        Check::Identity,
         "does not match the regular expression stefanb",
     );
     assert_refused(
         verify_dsse_bundle(&bundle, &trust, &with_re("us.ibm.com")),
-        check::IDENTITY,
+        Check::Identity,
         "certificate identity is stefanb@us.ibm.com",
     );
     let err = verify_dsse_bundle(&bundle, &trust, &with_re("(")).expect_err("bad regex");
+    assert!(
+        matches!(&err, SigstoreError::Policy(PolicyRefusal::InvalidRegex { regex, .. }) if regex == "("),
+        "{err}"
+    );
     assert!(
         err.to_string()
             .contains("invalid identity regular expression"),
@@ -170,7 +176,10 @@ fn policy_needs_an_identity() {
         },
     )
     .expect_err("no identity");
-    assert!(err.to_string().contains("identity"), "{err}");
+    assert!(
+        matches!(err, SigstoreError::Policy(PolicyRefusal::NoIdentity)),
+        "{err}"
+    );
 }
 
 fn case(name: &str) -> Vec<u8> {
@@ -214,7 +223,7 @@ fn private_instance_bundle_fails_against_public_good() {
                 &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
             ),
             // The private Rekor is unknown to the public-good root; its SET is the first thing checked.
-            check::TRANSPARENCY_LOG,
+            Check::TransparencyLog,
             "",
         );
     }
@@ -244,7 +253,7 @@ fn case41_wrong_identity_fails() {
             &trust,
             &policy("someone-else@example.com", PRIVATE_ISSUER),
         ),
-        check::IDENTITY,
+        Check::Identity,
         "certificate identity is model-signer@example.com, expected someone-else@example.com",
     );
     // The same bundle is otherwise sound.

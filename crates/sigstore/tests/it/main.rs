@@ -7,7 +7,7 @@ mod fixtures;
 
 use std::path::PathBuf;
 
-use hallmark_sigstore::{IdentityPolicy, SigstoreError, TrustedRoot};
+use hallmark_sigstore::{Check, IdentityPolicy, SigstoreError, TrustedRoot};
 
 pub(crate) const GOLDEN_IDENTITY: &str = "stefanb@us.ibm.com";
 pub(crate) const GOLDEN_ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
@@ -56,7 +56,7 @@ pub(crate) fn policy(identity: &str, issuer: &str) -> IdentityPolicy {
 #[track_caller]
 pub(crate) fn assert_refused(
     result: Result<impl std::fmt::Debug, SigstoreError>,
-    check: &str,
+    check: Check,
     words: &str,
 ) {
     let err = result.expect_err("verification must fail");
