@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use crate::dsse::{Envelope, EnvelopeSignature};
-use crate::error::FormatError;
+use crate::error::{FieldRefusal, FormatError};
 use crate::json::{Obj, b64_decode};
 use crate::limits::Limits;
 
@@ -92,7 +92,7 @@ impl Bundle {
                 field: "mediaType".into(),
             })?
             .as_str()
-            .ok_or_else(|| top.bad("mediaType", "must be a string"))?;
+            .ok_or_else(|| top.bad("mediaType", FieldRefusal::NotString))?;
         if media_type != BUNDLE_MEDIA_TYPE_V03 {
             return Err(FormatError::MediaType {
                 found: media_type.to_owned(),
@@ -167,9 +167,7 @@ fn parse_material(vm: &Obj<'_>, limits: &Limits) -> Result<Material, FormatError
         return Err(FormatError::BadField {
             what: DOC,
             field: "verificationMaterial".into(),
-            reason: format!(
-                "must hold exactly one of publicKey, x509CertificateChain, certificate (found {present})"
-            ),
+            reason: FieldRefusal::MaterialCount { found: present },
         });
     }
     let material = if let Some(pk) = pk {
@@ -181,7 +179,7 @@ fn parse_material(vm: &Obj<'_>, limits: &Limits) -> Result<Material, FormatError
             Some(v) => Some(b64_decode(
                 "verificationMaterial.publicKey.rawBytes",
                 v.as_str()
-                    .ok_or_else(|| pk.bad("rawBytes", "must be a string"))?,
+                    .ok_or_else(|| pk.bad("rawBytes", FieldRefusal::NotString))?,
             )?),
         };
         VerificationMaterial::PublicKey {
@@ -193,16 +191,15 @@ fn parse_material(vm: &Obj<'_>, limits: &Limits) -> Result<Material, FormatError
         chain.deny_unknown(&["certificates"])?;
         let list = chain.req_array("certificates")?;
         if list.is_empty() {
-            return Err(chain.bad("certificates", "is empty"));
+            return Err(chain.bad("certificates", FieldRefusal::Empty));
         }
         if list.len() > limits.max_certificates {
             return Err(chain.bad(
                 "certificates",
-                format!(
-                    "holds {} certificates, over the limit of {}",
-                    list.len(),
-                    limits.max_certificates
-                ),
+                FieldRefusal::TooManyCertificates {
+                    count: list.len(),
+                    limit: limits.max_certificates,
+                },
             ));
         }
         let mut certs = Vec::with_capacity(list.len());
@@ -227,7 +224,7 @@ fn parse_material(vm: &Obj<'_>, limits: &Limits) -> Result<Material, FormatError
         Some(v) => v
             .as_array()
             .cloned()
-            .ok_or_else(|| vm.bad("tlogEntries", "must be an array"))?,
+            .ok_or_else(|| vm.bad("tlogEntries", FieldRefusal::NotArray))?,
     };
     let tsv = vm
         .get_either("timestampVerificationData", "timestamp_verification_data")
@@ -235,7 +232,7 @@ fn parse_material(vm: &Obj<'_>, limits: &Limits) -> Result<Material, FormatError
     if let Some(t) = &tsv
         && !t.is_object()
     {
-        return Err(vm.bad("timestampVerificationData", "must be an object"));
+        return Err(vm.bad("timestampVerificationData", FieldRefusal::NotMessage));
     }
     Ok((material, tlog_entries, tsv))
 }
@@ -249,10 +246,10 @@ fn raw_bytes(o: &Obj<'_>) -> Result<Vec<u8>, FormatError> {
             field: o.field_path("rawBytes"),
         })?
         .as_str()
-        .ok_or_else(|| o.bad("rawBytes", "must be a string"))?;
+        .ok_or_else(|| o.bad("rawBytes", FieldRefusal::NotString))?;
     let der = b64_decode(&o.field_path("rawBytes"), s)?;
     if der.is_empty() {
-        return Err(o.bad("rawBytes", "is empty"));
+        return Err(o.bad("rawBytes", FieldRefusal::Empty));
     }
     Ok(der)
 }
@@ -267,11 +264,11 @@ fn parse_envelope(env: &Obj<'_>) -> Result<Envelope, FormatError> {
             field: "dsseEnvelope.payloadType".into(),
         })?
         .as_str()
-        .ok_or_else(|| env.bad("payloadType", "must be a string"))?
+        .ok_or_else(|| env.bad("payloadType", FieldRefusal::NotString))?
         .to_owned();
     let list = env.req_array("signatures")?;
     if list.is_empty() {
-        return Err(env.bad("signatures", "is empty: the envelope carries no signature"));
+        return Err(env.bad("signatures", FieldRefusal::NoSignature));
     }
     let mut signatures = Vec::with_capacity(list.len().min(16));
     for (i, s) in list.iter().take(16).enumerate() {
@@ -279,7 +276,7 @@ fn parse_envelope(env: &Obj<'_>) -> Result<Envelope, FormatError> {
         s.deny_unknown(&["sig", "keyid"])?;
         let sig = b64_decode(&s.field_path("sig"), s.req_str("sig")?)?;
         if sig.is_empty() {
-            return Err(s.bad("sig", "is empty"));
+            return Err(s.bad("sig", FieldRefusal::Empty));
         }
         let keyid = s.opt_str("keyid")?.map(str::to_owned);
         signatures.push(EnvelopeSignature { sig, keyid });
@@ -465,30 +462,49 @@ mod tests {
     #[test]
     fn strict_where_meaning_changes() {
         let text = String::from_utf8(sample().to_json()).unwrap();
-        let cases = [
+        /// A broken document, a word its message must contain, and the expected variant.
+        type Case = (String, &'static str, fn(&FormatError) -> bool);
+        let cases: [Case; 5] = [
             (
                 text.replace("bundle.v0.3+json", "bundle+json;version=0.3"),
                 "mediaType",
+                |e| matches!(e, FormatError::MediaType { found } if found.ends_with("version=0.3")),
             ),
             (
                 text.replacen('{', "{\"extra\":1,", 1),
                 "unknown field `extra`",
+                |e| matches!(e, FormatError::UnknownField { field, .. } if field == "extra"),
             ),
             (
                 text.replace("\"sig\":\"AQID\"", "\"sig\":\"A-_D\""),
                 "base64",
+                |e| matches!(e, FormatError::Base64 { field, .. } if field.ends_with(".sig")),
             ),
             (
                 text.replace("[{\"sig\":\"AQID\",\"keyid\":\"\"}]", "[]"),
                 "no signature",
+                |e| {
+                    matches!(
+                        e,
+                        FormatError::BadField {
+                            reason: FieldRefusal::NoSignature,
+                            ..
+                        }
+                    )
+                },
             ),
-            (text[..text.len() / 2].to_owned(), "not valid JSON"),
+            (text[..text.len() / 2].to_owned(), "not valid JSON", |e| {
+                matches!(e, FormatError::Json { .. })
+            }),
         ];
-        for (bad, needle) in cases {
-            let err = Bundle::parse(bad.as_bytes(), &Limits::default())
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+        for (bad, needle, is_expected) in cases {
+            let err = Bundle::parse(bad.as_bytes(), &Limits::default()).unwrap_err();
+            assert!(is_expected(&err), "unexpected error: {err:?}");
+            // The message names the field for the user.
+            assert!(
+                err.to_string().contains(needle),
+                "{err:?} should mention {needle:?}"
+            );
         }
         let limits = Limits {
             max_bundle_bytes: 10,

@@ -41,7 +41,7 @@ pub enum FormatError {
         /// Field path.
         field: String,
         /// What is wrong with it.
-        reason: String,
+        reason: FieldRefusal,
     },
     /// A field the format does not define.
     #[error(
@@ -84,12 +84,13 @@ pub enum FormatError {
         found: String,
     },
     /// Base64 that does not decode.
-    #[error("{field} is not valid standard base64: {reason}")]
+    #[error("{field} is not valid standard base64: {source}")]
     Base64 {
         /// Field path.
         field: String,
         /// Decoder error.
-        reason: String,
+        #[source]
+        source: base64::DecodeError,
     },
     /// A resource identifier that is malformed or unsafe.
     #[error("resource name {name:?} is not allowed: {reason}")]
@@ -97,7 +98,7 @@ pub enum FormatError {
         /// The name as recorded.
         name: String,
         /// Why it was refused.
-        reason: String,
+        reason: NameRefusal,
     },
     /// The same resource appears twice.
     #[error("resource {name:?} is listed more than once in the manifest")]
@@ -113,4 +114,154 @@ pub enum FormatError {
         /// Limit.
         limit: usize,
     },
+}
+
+/// What is wrong with a field ([`FormatError::BadField`]); the message follows the field name.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum FieldRefusal {
+    /// Not a JSON object.
+    #[error("must be a JSON object")]
+    NotObject,
+    /// Not a string.
+    #[error("must be a string")]
+    NotString,
+    /// Not an array.
+    #[error("must be an array")]
+    NotArray,
+    /// Not a boolean.
+    #[error("must be a boolean")]
+    NotBoolean,
+    /// Not an array of strings.
+    #[error("must be an array of strings")]
+    NotStringArray,
+    /// An object was expected (protobuf JSON message).
+    #[error("must be an object")]
+    NotMessage,
+    /// Empty where a value is required.
+    #[error("is empty")]
+    Empty,
+    /// The DSSE envelope has no signature.
+    #[error("is empty: the envelope carries no signature")]
+    NoSignature,
+    /// Not hexadecimal.
+    #[error("is not a hex digest ({0})")]
+    NotHex(#[source] hex::FromHexError),
+    /// A list that must have exactly one entry.
+    #[error("must have exactly one entry, found {found}")]
+    NotExactlyOne {
+        /// Entries found.
+        found: usize,
+    },
+    /// A digest of the wrong length.
+    #[error("must be {expected} bytes, found {found}")]
+    DigestLength {
+        /// Required length in bytes.
+        expected: usize,
+        /// Length found.
+        found: usize,
+    },
+    /// A resource digest of the wrong length for the hash.
+    #[error("of {resource:?} is {found} bytes, {hash} needs {expected}")]
+    ResourceDigestLength {
+        /// The resource name.
+        resource: String,
+        /// Length found.
+        found: usize,
+        /// The hash algorithm.
+        hash: String,
+        /// Its digest length.
+        expected: usize,
+    },
+    /// A resource algorithm other than the serialization's.
+    #[error("is {found:?} but the serialization says {expected:?} (resource {resource:?})")]
+    AlgorithmMismatch {
+        /// The algorithm recorded.
+        found: String,
+        /// The serialization's algorithm.
+        expected: String,
+        /// The resource name.
+        resource: String,
+    },
+    /// An unknown hash algorithm.
+    #[error("{found:?} is not one of sha256, blake2b, blake3")]
+    UnknownHash {
+        /// The name found.
+        found: String,
+    },
+    /// An unknown serialization method.
+    #[error("{found:?} is not \"files\" or \"shards\"")]
+    UnknownMethod {
+        /// The name found.
+        found: String,
+    },
+    /// Not a positive integer.
+    #[error("must be a positive integer, found {found}")]
+    NotPositiveInteger {
+        /// The JSON value found.
+        found: String,
+    },
+    /// An unsafe or malformed path.
+    #[error("resource name {name:?} is not allowed: {reason}")]
+    UnsafePath {
+        /// The path as recorded.
+        name: String,
+        /// Why it was refused.
+        reason: NameRefusal,
+    },
+    /// Not exactly one kind of verification material.
+    #[error(
+        "must hold exactly one of publicKey, x509CertificateChain, certificate (found {found})"
+    )]
+    MaterialCount {
+        /// Kinds present.
+        found: usize,
+    },
+    /// More certificates than the configured limit.
+    #[error("holds {count} certificates, over the limit of {limit}")]
+    TooManyCertificates {
+        /// Count found.
+        count: usize,
+        /// Limit.
+        limit: usize,
+    },
+    /// The fast statement parser hands over to the detailed one.
+    #[error("needs the detailed checks")]
+    NeedsDetailedChecks,
+}
+
+/// Why a resource name was refused ([`FormatError::BadResourceName`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum NameRefusal {
+    /// A shard name that is not `path:start:end`.
+    #[error("expected path:start:end")]
+    ShardSyntax,
+    /// A shard start offset that is not a decimal integer.
+    #[error("start offset is not a decimal integer")]
+    StartOffset,
+    /// A shard end offset that is not a decimal integer.
+    #[error("end offset is not a decimal integer")]
+    EndOffset,
+    /// A shard whose end is not after its start.
+    #[error("shard end must be greater than its start")]
+    EmptyShard,
+    /// An empty name.
+    #[error("empty name")]
+    Empty,
+    /// An absolute path.
+    #[error("absolute path")]
+    Absolute,
+    /// A NUL byte.
+    #[error("contains a NUL byte")]
+    Nul,
+    /// A backslash.
+    #[error("contains a backslash")]
+    Backslash,
+    /// A `..` component.
+    #[error("contains a `..` component")]
+    DotDot,
+    /// Only `.` and empty components.
+    #[error("names no file")]
+    NoFile,
 }

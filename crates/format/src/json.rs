@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use crate::error::FormatError;
+use crate::error::{FieldRefusal, FormatError};
 
 /// Standard alphabet; emits padding, accepts input with or without it.
 const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
@@ -21,9 +21,9 @@ pub fn b64_encode(bytes: &[u8]) -> String {
 pub(crate) fn b64_decode(what: &str, s: &str) -> Result<Vec<u8>, FormatError> {
     STANDARD_LENIENT
         .decode(s.trim_end_matches('\n'))
-        .map_err(|e| FormatError::Base64 {
+        .map_err(|source| FormatError::Base64 {
             field: what.to_owned(),
-            reason: e.to_string(),
+            source,
         })
 }
 
@@ -44,7 +44,7 @@ impl<'a> Obj<'a> {
             _ => Err(FormatError::BadField {
                 what: doc,
                 field: path.to_owned(),
-                reason: "must be a JSON object".to_owned(),
+                reason: FieldRefusal::NotObject,
             }),
         }
     }
@@ -68,18 +68,18 @@ impl<'a> Obj<'a> {
         })
     }
 
-    pub(crate) fn bad(&self, key: &str, reason: impl Into<String>) -> FormatError {
+    pub(crate) fn bad(&self, key: &str, reason: FieldRefusal) -> FormatError {
         FormatError::BadField {
             what: self.doc,
             field: self.field_path(key),
-            reason: reason.into(),
+            reason,
         }
     }
 
     pub(crate) fn req_str(&self, key: &str) -> Result<&'a str, FormatError> {
         self.req(key)?
             .as_str()
-            .ok_or_else(|| self.bad(key, "must be a string"))
+            .ok_or_else(|| self.bad(key, FieldRefusal::NotString))
     }
 
     pub(crate) fn opt_str(&self, key: &str) -> Result<Option<&'a str>, FormatError> {
@@ -88,7 +88,7 @@ impl<'a> Obj<'a> {
             Some(v) => v
                 .as_str()
                 .map(Some)
-                .ok_or_else(|| self.bad(key, "must be a string")),
+                .ok_or_else(|| self.bad(key, FieldRefusal::NotString)),
         }
     }
 
@@ -99,7 +99,7 @@ impl<'a> Obj<'a> {
     pub(crate) fn req_array(&self, key: &str) -> Result<&'a Vec<Value>, FormatError> {
         self.req(key)?
             .as_array()
-            .ok_or_else(|| self.bad(key, "must be an array"))
+            .ok_or_else(|| self.bad(key, FieldRefusal::NotArray))
     }
 
     /// Refuses keys outside `allowed` (camelCase or snake_case spellings may both be listed).
@@ -125,6 +125,6 @@ pub(crate) fn parse_hex(what: &'static str, field: &str, s: &str) -> Result<Vec<
     hex::decode(s).map_err(|e| FormatError::BadField {
         what,
         field: field.to_owned(),
-        reason: format!("is not a hex digest ({e})"),
+        reason: FieldRefusal::NotHex(e),
     })
 }

@@ -34,7 +34,7 @@ pub mod resource;
 pub mod statement;
 
 pub use digest::HashAlgorithm;
-pub use error::FormatError;
+pub use error::{FieldRefusal, FormatError, NameRefusal};
 pub use json::b64_encode;
 pub use manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
 pub use resource::ResourceName;

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::error::FormatError;
+use crate::error::{FormatError, NameRefusal};
 
 /// The identifier a single-file model's only resource carries in reference bundles.
 pub const SINGLE_FILE_NAME: &str = ".";
@@ -44,20 +44,18 @@ impl ResourceName {
     /// Parses a `shards` identifier `path:start:end`. The last two `:`-separated
     /// fields are the offsets, so a path may itself contain `:`.
     pub fn parse_shard(name: &str) -> Result<Self, FormatError> {
-        let bad = |why: &str| FormatError::BadResourceName {
+        let bad = |reason| FormatError::BadResourceName {
             name: name.to_owned(),
-            reason: why.to_owned(),
+            reason,
         };
         let mut parts = name.rsplitn(3, ':');
-        let end = parts.next().ok_or_else(|| bad("expected path:start:end"))?;
-        let start = parts.next().ok_or_else(|| bad("expected path:start:end"))?;
-        let path = parts.next().ok_or_else(|| bad("expected path:start:end"))?;
-        let start: u64 =
-            parse_offset(start).ok_or_else(|| bad("start offset is not a decimal integer"))?;
-        let end: u64 =
-            parse_offset(end).ok_or_else(|| bad("end offset is not a decimal integer"))?;
+        let end = parts.next().ok_or_else(|| bad(NameRefusal::ShardSyntax))?;
+        let start = parts.next().ok_or_else(|| bad(NameRefusal::ShardSyntax))?;
+        let path = parts.next().ok_or_else(|| bad(NameRefusal::ShardSyntax))?;
+        let start: u64 = parse_offset(start).ok_or_else(|| bad(NameRefusal::StartOffset))?;
+        let end: u64 = parse_offset(end).ok_or_else(|| bad(NameRefusal::EndOffset))?;
         if end <= start {
-            return Err(bad("shard end must be greater than its start"));
+            return Err(bad(NameRefusal::EmptyShard));
         }
         Ok(Self::Shard {
             path: normalize_path(path)?,
@@ -122,24 +120,28 @@ fn separator_lowest(b: u8) -> u16 {
 /// Normalises a model-relative POSIX path as `PurePosixPath` would and rejects
 /// paths that are unsafe to join to a model root.
 pub fn normalize_path(name: &str) -> Result<String, FormatError> {
-    let bad = |why: &str| FormatError::BadResourceName {
+    check_path(name).map_err(|reason| FormatError::BadResourceName {
         name: name.to_owned(),
-        reason: why.to_owned(),
-    };
+        reason,
+    })
+}
+
+/// [`normalize_path`], returning only why a path is refused.
+pub(crate) fn check_path(name: &str) -> Result<String, NameRefusal> {
     if name == SINGLE_FILE_NAME {
         return Ok(name.to_owned());
     }
     if name.is_empty() {
-        return Err(bad("empty name"));
+        return Err(NameRefusal::Empty);
     }
     if name.starts_with('/') {
-        return Err(bad("absolute path"));
+        return Err(NameRefusal::Absolute);
     }
     if name.contains('\0') {
-        return Err(bad("contains a NUL byte"));
+        return Err(NameRefusal::Nul);
     }
     if name.contains('\\') {
-        return Err(bad("contains a backslash"));
+        return Err(NameRefusal::Backslash);
     }
     if name.split('/').all(|c| !matches!(c, "" | "." | "..")) {
         // Already normal (the usual case): nothing to drop.
@@ -149,12 +151,12 @@ pub fn normalize_path(name: &str) -> Result<String, FormatError> {
     for comp in name.split('/') {
         match comp {
             "" | "." => {}
-            ".." => return Err(bad("contains a `..` component")),
+            ".." => return Err(NameRefusal::DotDot),
             c => out.push(c),
         }
     }
     if out.is_empty() {
-        return Err(bad("names no file"));
+        return Err(NameRefusal::NoFile);
     }
     Ok(out.join("/"))
 }

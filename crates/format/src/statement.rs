@@ -8,11 +8,11 @@
 use serde_json::Value;
 
 use crate::digest::HashAlgorithm;
-use crate::error::FormatError;
+use crate::error::{FieldRefusal, FormatError};
 use crate::json::{Obj, parse_hex};
 use crate::limits::Limits;
 use crate::manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
-use crate::resource::{ResourceName, normalize_path};
+use crate::resource::{ResourceName, check_path};
 
 /// `_type` of an in-toto Statement v1.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
@@ -86,7 +86,9 @@ fn parse_v1(
     if subjects.len() != 1 {
         return Err(st.bad(
             "subject",
-            format!("must have exactly one entry, found {}", subjects.len()),
+            FieldRefusal::NotExactlyOne {
+                found: subjects.len(),
+            },
         ));
     }
     let subject = Obj::new(DOC, "subject[0]", &subjects[0])?;
@@ -94,7 +96,13 @@ fn parse_v1(
     let digest = subject.req_obj("digest")?;
     let root = parse_hex(DOC, &digest.field_path("sha256"), digest.req_str("sha256")?)?;
     if root.len() != 32 {
-        return Err(digest.bad("sha256", format!("must be 32 bytes, found {}", root.len())));
+        return Err(digest.bad(
+            "sha256",
+            FieldRefusal::DigestLength {
+                expected: 32,
+                found: root.len(),
+            },
+        ));
     }
     let predicate = st.req_obj("predicate")?;
     let params = parse_serialization(&predicate.req_obj("serialization")?)?;
@@ -124,7 +132,7 @@ fn raw_resources(
     let not_fast = || FormatError::BadField {
         what: DOC,
         field: "predicate.resources".into(),
-        reason: "needs the detailed checks".into(),
+        reason: FieldRefusal::NeedsDetailedChecks,
     };
     if raw.len() > limits.max_resources {
         return Err(not_fast());
@@ -170,22 +178,23 @@ fn value_resources(
         if !params.accepts_algorithm(algorithm) {
             return Err(r.bad(
                 "algorithm",
-                format!(
-                    "is {algorithm:?} but the serialization says {:?} (resource {raw_name:?})",
-                    params.resource_algorithm()
-                ),
+                FieldRefusal::AlgorithmMismatch {
+                    found: algorithm.to_owned(),
+                    expected: params.resource_algorithm(),
+                    resource: raw_name.to_owned(),
+                },
             ));
         }
         let digest = parse_hex(DOC, &r.field_path("digest"), r.req_str("digest")?)?;
         if digest.len() != params.hash.digest_len() {
             return Err(r.bad(
                 "digest",
-                format!(
-                    "of {raw_name:?} is {} bytes, {} needs {}",
-                    digest.len(),
-                    params.hash,
-                    params.hash.digest_len()
-                ),
+                FieldRefusal::ResourceDigestLength {
+                    resource: raw_name.to_owned(),
+                    found: digest.len(),
+                    hash: params.hash.to_string(),
+                    expected: params.hash.digest_len(),
+                },
             ));
         }
         resources.push(ResourceDigest {
@@ -269,7 +278,9 @@ fn parse_serialization(ser: &Obj<'_>) -> Result<SerializationParams, FormatError
     let hash = HashAlgorithm::from_name(hash_name).ok_or_else(|| {
         ser.bad(
             "hash_type",
-            format!("{hash_name:?} is not one of sha256, blake2b, blake3"),
+            FieldRefusal::UnknownHash {
+                found: hash_name.to_owned(),
+            },
         )
     })?;
     let method = match ser.req_str("method")? {
@@ -287,7 +298,9 @@ fn parse_serialization(ser: &Obj<'_>) -> Result<SerializationParams, FormatError
                 .ok_or_else(|| {
                     ser.bad(
                         "shard_size",
-                        format!("must be a positive integer, found {n}"),
+                        FieldRefusal::NotPositiveInteger {
+                            found: n.to_string(),
+                        },
                     )
                 })?;
             Serialization::Shards { shard_size }
@@ -295,7 +308,9 @@ fn parse_serialization(ser: &Obj<'_>) -> Result<SerializationParams, FormatError
         other => {
             return Err(ser.bad(
                 "method",
-                format!("{other:?} is not \"files\" or \"shards\""),
+                FieldRefusal::UnknownMethod {
+                    found: other.to_owned(),
+                },
             ));
         }
     };
@@ -303,21 +318,28 @@ fn parse_serialization(ser: &Obj<'_>) -> Result<SerializationParams, FormatError
         None => false,
         Some(v) => v
             .as_bool()
-            .ok_or_else(|| ser.bad("allow_symlinks", "must be a boolean"))?,
+            .ok_or_else(|| ser.bad("allow_symlinks", FieldRefusal::NotBoolean))?,
     };
     let mut ignore_paths = Vec::new();
     if let Some(v) = ser.get("ignore_paths") {
         let list = v
             .as_array()
-            .ok_or_else(|| ser.bad("ignore_paths", "must be an array of strings"))?;
+            .ok_or_else(|| ser.bad("ignore_paths", FieldRefusal::NotStringArray))?;
         for (i, p) in list.iter().enumerate() {
             let p = p
                 .as_str()
-                .ok_or_else(|| ser.bad(&format!("ignore_paths[{i}]"), "must be a string"))?;
+                .ok_or_else(|| ser.bad(&format!("ignore_paths[{i}]"), FieldRefusal::NotString))?;
             // Windows-made reference bundles carry `\` separators here.
             let p = p.replace('\\', "/");
-            let norm = normalize_path(&p)
-                .map_err(|e| ser.bad(&format!("ignore_paths[{i}]"), e.to_string()))?;
+            let norm = check_path(&p).map_err(|reason| {
+                ser.bad(
+                    &format!("ignore_paths[{i}]"),
+                    FieldRefusal::UnsafePath {
+                        name: p.clone(),
+                        reason,
+                    },
+                )
+            })?;
             ignore_paths.push(norm);
         }
     }
@@ -351,7 +373,10 @@ fn parse_legacy(
         if digest.len() != 32 {
             return Err(d.bad(
                 "sha256",
-                format!("must be 32 bytes, found {}", digest.len()),
+                FieldRefusal::DigestLength {
+                    expected: 32,
+                    found: digest.len(),
+                },
             ));
         }
         resources.push(ResourceDigest {
@@ -426,6 +451,7 @@ mod out;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::NameRefusal;
 
     fn manifest() -> Manifest {
         Manifest {
@@ -484,23 +510,45 @@ mod tests {
     fn structural_errors_name_the_field() {
         let m = manifest();
         let text = String::from_utf8(build_statement(&m, &[1; 32])).unwrap();
-        let cases = [
-            (text.replace("Statement/v1", "Statement/v0.1"), "_type"),
+        /// A broken document, a word its message must contain, and the expected variant.
+        type Case = (String, &'static str, fn(&FormatError) -> bool);
+        let cases: [Case; 4] = [
+            (
+                text.replace("Statement/v1", "Statement/v0.1"),
+                "_type",
+                |e| matches!(e, FormatError::StatementType { found } if found.ends_with("v0.1")),
+            ),
             (
                 text.replace("signature/v1.0", "signature/v2.0"),
                 "predicateType",
+                |e| matches!(e, FormatError::PredicateType { .. }),
             ),
-            (text.replace("w.bin:0:8", "../w.bin:0:8"), "`..`"),
+            (text.replace("w.bin:0:8", "../w.bin:0:8"), "`..`", |e| {
+                matches!(
+                    e,
+                    FormatError::BadResourceName {
+                        reason: NameRefusal::DotDot,
+                        ..
+                    }
+                )
+            }),
             (
                 text.replace("\"sha256-sharded-8\"", "\"SHA256\""),
                 "algorithm",
+                |e| {
+                    matches!(e, FormatError::BadField { field, reason: FieldRefusal::AlgorithmMismatch { .. }, .. }
+                        if field.ends_with(".algorithm"))
+                },
             ),
         ];
-        for (bad, needle) in cases {
-            let err = parse_statement(bad.as_bytes(), &Limits::default())
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(needle), "{err} should mention {needle}");
+        for (bad, needle, is_expected) in cases {
+            let err = parse_statement(bad.as_bytes(), &Limits::default()).unwrap_err();
+            assert!(is_expected(&err), "unexpected error: {err:?}");
+            // The message names the field for the user.
+            assert!(
+                err.to_string().contains(needle),
+                "{err} should mention {needle}"
+            );
         }
     }
 
