@@ -11,9 +11,11 @@ use x509_cert::ext::pkix::{
     SubjectKeyIdentifier,
 };
 
+use crate::digest::sha256;
 use crate::error::{CertSignatureRefusal, CryptoError, Malformation};
+use crate::keys::PublicKey;
 use crate::keys::der_err;
-use crate::{PublicKey, oids, pem, sha256};
+use crate::{oids, pem};
 
 /// The extensions of a certificate that path validation looks at.
 #[derive(Clone, Debug, Default)]

@@ -10,7 +10,10 @@ use der::oid::ObjectIdentifier;
 use der::{Decode as _, Reader as _, SliceReader, TagNumber};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use crate::{CertSignatureRefusal as Refusal, Curve, DigestAlg, oids};
+use crate::curve::Curve;
+use crate::digest::DigestAlg;
+use crate::error::CertSignatureRefusal as Refusal;
+use crate::oids;
 
 /// Verifies `sig` over `tbs` with the issuer key `spki`, for the
 /// certificate's `sig_alg`. The error says why it failed.

@@ -9,8 +9,10 @@ use der::Decode as _;
 use der::oid::ObjectIdentifier;
 use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
+use crate::curve::Curve;
+use crate::digest::{DigestAlg, sha256};
 use crate::error::{CryptoError, DerError, Malformation, PasswordRefusal};
-use crate::{Curve, DigestAlg, oids, pem, sha256};
+use crate::{oids, pem};
 
 const PRIVATE_KEY_LABELS: &str = "PRIVATE KEY, EC PRIVATE KEY or ENCRYPTED PRIVATE KEY";
 
