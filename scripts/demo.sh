@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The main job, on the embedded defaults: build hallmark, make a fresh P-256 key with
 # openssl, sign the sample model, verify it, then show that a tampered copy fails.
+# HALLMARK_BIN=path runs an already built binary (CI: the verify-only build) instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -q -p hallmark-cli
-BIN=${CARGO_TARGET_DIR:-target}/release/hallmark
+BIN=${HALLMARK_BIN:-}
+if [ -z "$BIN" ]; then
+  cargo build --release --locked -q -p hallmark-cli
+  BIN=${CARGO_TARGET_DIR:-target}/release/hallmark
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

@@ -4,159 +4,67 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use anyhow::{Context as _, anyhow};
 use hallmark_bom::time::{now_or_source_date_epoch, parse_rfc3339};
 use hallmark_bom::{Component, describe};
 use hallmark_crypto::{PublicKey, SigningKey, load_certificates_pem_with_source};
 use hallmark_hash::EngineOptions;
 use hallmark_provenance::{
-    LOCAL_BUILDER_ID, TrainingRun, build_statement, parse_code_ref, parse_param, sign_statement,
-    verify_attestation,
+    TrainingRun, build_statement, parse_code_ref, parse_param, sign_statement, verify_attestation,
 };
 use hallmark_signing::Signer;
-use hallmark_signing::verify::{CertificateVerifier, KeyVerifier};
+use hallmark_signing::verify::{CertificateVerifier, EnvelopeVerifier, KeyVerifier};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::bom::LineageArgs;
-use crate::{EXIT_FAILED, EXIT_INPUT, read_input};
+use crate::args::attest::{AttestCommand, AttestVerifyArgs, TrainArgs};
+use crate::util::{Failure, OrExit as _, Outcome, read_input, write_atomically};
+use crate::{keyless, lineage};
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum AttestCommand {
-    /// Record how a model was trained: in-toto statement with SLSA provenance v1 (ML
-    /// training buildType), datasets and base model by digest, signed as a DSSE bundle.
-    Train(Box<TrainArgs>),
-    /// Verify a training provenance bundle, and that it names the model (and datasets) on disk.
-    Verify(AttestVerifyArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct TrainArgs {
-    /// The trained model (directory or file).
-    #[arg(long)]
-    pub(crate) model: PathBuf,
-    #[command(flatten)]
-    pub(crate) lineage: LineageArgs,
-    /// Training code: [REPOSITORY@]COMMIT (full git commit id).
-    #[arg(long, value_name = "[REPO@]COMMIT")]
-    pub(crate) code: String,
-    /// Entry point of the training code (script, module or command).
-    #[arg(long = "entry-point")]
-    pub(crate) entry_point: Option<String>,
-    /// Hyperparameter or configuration value KEY=VALUE (repeatable).
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub(crate) param: Vec<String>,
-    /// Requested hardware class, e.g. 1xA100-80GB.
-    #[arg(long)]
-    pub(crate) hardware: Option<String>,
-    /// builder.id: the trainer's identity URI.
-    #[arg(long = "builder-id", default_value = LOCAL_BUILDER_ID)]
-    pub(crate) builder_id: String,
-    /// Identifier of the training run.
-    #[arg(long = "invocation-id")]
-    pub(crate) invocation_id: Option<String>,
-    /// When training started (RFC 3339 UTC, e.g. 2026-11-25T10:00:00Z).
-    #[arg(long = "started-on", value_name = "TIME")]
-    pub(crate) started_on: Option<String>,
-    /// Private key (PEM) that signs the provenance.
-    #[arg(
-        long = "key",
-        alias = "private-key",
-        value_name = "KEY.pem",
-        required_unless_present = "trust_config"
-    )]
-    pub(crate) key: Option<PathBuf>,
-    /// Certificate of --key (certificate method); intermediates with --certificate-chain.
-    #[arg(
-        long = "signing-certificate",
-        value_name = "CERT.pem",
-        requires = "key"
-    )]
-    pub(crate) signing_certificate: Option<PathBuf>,
-    /// Intermediate certificates to embed (repeatable).
-    #[arg(
-        long = "certificate-chain",
-        value_name = "CHAIN.pem",
-        requires = "signing_certificate"
-    )]
-    pub(crate) certificate_chain: Vec<PathBuf>,
-    /// Sign keylessly with the Sigstore instance this ClientTrustConfig names.
-    #[arg(long = "trust-config", value_name = "FILE", conflicts_with = "key")]
-    pub(crate) trust_config: Option<PathBuf>,
-    /// OIDC identity token for keyless signing (default: $SIGSTORE_ID_TOKEN).
-    #[arg(long = "identity-token", value_name = "JWT", requires = "trust_config")]
-    pub(crate) identity_token: Option<String>,
-    /// Where to write the bundle.
-    #[arg(long, short = 'o', default_value = "provenance.json")]
-    pub(crate) output: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct AttestVerifyArgs {
-    /// The provenance bundle.
-    pub(crate) attestation: PathBuf,
-    /// The model it must name (re-hashed and compared with the subject).
-    #[arg(long)]
-    pub(crate) model: Option<PathBuf>,
-    /// Datasets or base models on disk that must be among the resolved dependencies (repeatable).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) input: Vec<PathBuf>,
-    /// Public key the provenance must be signed with.
-    #[arg(
-        long = "public-key",
-        value_name = "PUB.pem",
-        required_unless_present = "certificate_roots"
-    )]
-    pub(crate) public_key: Option<PathBuf>,
-    /// Trusted root certificates (certificate method; repeatable).
-    #[arg(
-        long = "certificate-roots",
-        value_name = "ROOTS.pem",
-        conflicts_with = "public_key"
-    )]
-    pub(crate) certificate_roots: Vec<PathBuf>,
-    /// Print the verified statement and checks as JSON.
-    #[arg(long)]
-    pub(crate) json: bool,
-}
-
-pub(crate) fn run(c: AttestCommand) -> u8 {
+pub(crate) fn run(c: AttestCommand) -> Outcome {
     match c {
-        AttestCommand::Train(a) => match train(&a) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("hallmark attest train: {e}");
-                EXIT_INPUT
+        AttestCommand::Train(a) => train(&a)
+            .map(|()| 0)
+            .map_err(|e| Failure::input(e).with_prefix("hallmark attest train")),
+        AttestCommand::Verify(a) => {
+            let outcome = verify(&a);
+            if let Err(f) = &outcome
+                && a.json
+            {
+                println!(
+                    "{}",
+                    json!({ "verified": false, "error": f.message(), "input_error": f.is_input() })
+                );
             }
-        },
-        AttestCommand::Verify(a) => verify(&a),
+            outcome.map_err(|f| f.with_prefix("Provenance verification failed"))
+        }
     }
 }
 
-fn signer(a: &TrainArgs) -> Result<Signer, String> {
+fn signer(a: &TrainArgs) -> anyhow::Result<Signer> {
     if let Some(tc) = &a.trust_config {
-        let token = crate::sigstore::identity_token(a.identity_token.as_deref(), None)?;
-        let s = crate::sigstore::HttpKeylessSigner::from_trust_config(tc, token)?;
+        let token = keyless::identity_token(a.identity_token.as_deref(), None)?;
+        let s = keyless::HttpKeylessSigner::from_trust_config(tc, token)?;
         return Ok(Signer::Keyless(Box::new(s)));
     }
     let Some(kp) = &a.key else {
-        return Err("--key or --trust-config is required".into());
+        return Err(anyhow!("--key or --trust-config is required"));
     };
     let pem = Zeroizing::new(read_input("private key", kp)?);
-    let key = SigningKey::from_pem_with_source(&pem, None, &kp.display().to_string())
-        .map_err(|e| e.to_string())?;
+    let key = SigningKey::from_pem_with_source(&pem, None, &kp.display().to_string())?;
     let Some(cp) = &a.signing_certificate else {
         return Ok(Signer::Key(key));
     };
-    let load = |p: &PathBuf| {
-        read_input("certificate", p).and_then(|b| {
-            load_certificates_pem_with_source(&b, &p.display().to_string())
-                .map_err(|e| e.to_string())
-        })
+    let load = |p: &PathBuf| -> anyhow::Result<_> {
+        let pem = read_input("certificate", p)?;
+        Ok(load_certificates_pem_with_source(
+            &pem,
+            &p.display().to_string(),
+        )?)
     };
     let mut leaf = load(cp)?;
     if leaf.is_empty() {
-        return Err(format!(
+        return Err(anyhow!(
             "signing certificate {} holds no certificate",
             cp.display()
         ));
@@ -169,33 +77,28 @@ fn signer(a: &TrainArgs) -> Result<Signer, String> {
     Ok(Signer::Certificate { key, leaf, chain })
 }
 
-fn train(a: &TrainArgs) -> Result<(), String> {
+fn train(a: &TrainArgs) -> anyhow::Result<()> {
     let engine = EngineOptions::default();
     let signer = signer(a)?;
-    let model = Component::local(
-        describe(&a.model, "model", &engine).map_err(|e| e.to_string())?,
-        None,
-        None,
-    )
-    .map_err(|e| e.to_string())?;
-    let mut code = parse_code_ref(&a.code).map_err(|e| e.to_string())?;
+    let model = Component::local(describe(&a.model, "model", &engine)?, None, None)?;
+    let mut code = parse_code_ref(&a.code)?;
     code.entry_point.clone_from(&a.entry_point);
     let mut parameters = BTreeMap::new();
     for p in &a.param {
-        let (k, v) = parse_param(p).map_err(|e| e.to_string())?;
+        let (k, v) = parse_param(p)?;
         parameters.insert(k, v);
     }
     let started_on = match &a.started_on {
         Some(s) => Some(
             parse_rfc3339(s)
-                .ok_or_else(|| format!("--started-on {s:?}: expected YYYY-MM-DDTHH:MM:SSZ"))?,
+                .with_context(|| format!("--started-on {s:?}: expected YYYY-MM-DDTHH:MM:SSZ"))?,
         ),
         None => None,
     };
     let run = TrainingRun {
         model,
-        datasets: a.lineage.datasets(&engine)?,
-        base_model: a.lineage.base_model(&engine)?,
+        datasets: lineage::datasets(&a.lineage, &engine)?,
+        base_model: lineage::base_model(&a.lineage, &engine)?,
         code,
         parameters,
         hardware: a.hardware.clone(),
@@ -204,10 +107,9 @@ fn train(a: &TrainArgs) -> Result<(), String> {
         started_on,
         finished_on: now_or_source_date_epoch(),
     };
-    let statement = build_statement(&run).map_err(|e| e.to_string())?;
-    let bundle = sign_statement(&statement, &signer).map_err(|e| e.to_string())?;
-    crate::sign::write_atomically(&a.output, &bundle)
-        .map_err(|e| format!("cannot write {}: {e}", a.output.display()))?;
+    let statement = build_statement(&run)?;
+    let bundle = sign_statement(&statement, &signer)?;
+    write_atomically(&a.output, &bundle)?;
     println!("Provenance written");
     println!(
         "  model:     {} (sha256:{})",
@@ -230,86 +132,52 @@ fn train(a: &TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn verify(a: &AttestVerifyArgs) -> u8 {
-    let fail = |code: u8, msg: String| {
-        if a.json {
-            println!(
-                "{}",
-                json!({ "verified": false, "error": msg, "input_error": code == EXIT_INPUT })
-            );
+fn verifier(a: &AttestVerifyArgs) -> anyhow::Result<Box<dyn EnvelopeVerifier>> {
+    if let Some(p) = &a.public_key {
+        let pem = read_input("public key", p)?;
+        let key = PublicKey::from_pem_with_source(&pem, &p.display().to_string())?;
+        return Ok(Box::new(KeyVerifier { key }));
+    }
+    let mut anchors = Vec::new();
+    for p in &a.certificate_roots {
+        let pem = read_input("certificate roots", p)?;
+        anchors.extend(load_certificates_pem_with_source(
+            &pem,
+            &p.display().to_string(),
+        )?);
+    }
+    Ok(Box::new(CertificateVerifier {
+        anchors,
+        policy: hallmark_crypto::ChainPolicy::default(),
+    }))
+}
+
+fn verify(a: &AttestVerifyArgs) -> Outcome {
+    let bytes = read_input("attestation", &a.attestation).or_input()?;
+    let verifier = verifier(a).or_input()?;
+    let mut v = verify_attestation(&bytes, verifier.as_ref()).map_err(|e| {
+        let input = e.is_input_error();
+        let e = anyhow::Error::new(e).context(a.attestation.display().to_string());
+        if input {
+            Failure::input(e)
+        } else {
+            Failure::failed(e)
         }
-        eprintln!("Provenance verification failed: {msg}");
-        code
-    };
-    let bytes = match read_input("attestation", &a.attestation) {
-        Ok(b) => b,
-        Err(e) => return fail(EXIT_INPUT, e),
-    };
-    let result = if let Some(p) = &a.public_key {
-        match read_input("public key", p).and_then(|b| {
-            PublicKey::from_pem_with_source(&b, &p.display().to_string()).map_err(|e| e.to_string())
-        }) {
-            Ok(key) => verify_attestation(&bytes, &KeyVerifier { key }),
-            Err(e) => return fail(EXIT_INPUT, e),
-        }
-    } else {
-        let mut anchors = Vec::new();
-        for p in &a.certificate_roots {
-            match read_input("certificate roots", p).and_then(|b| {
-                load_certificates_pem_with_source(&b, &p.display().to_string())
-                    .map_err(|e| e.to_string())
-            }) {
-                Ok(c) => anchors.extend(c),
-                Err(e) => return fail(EXIT_INPUT, e),
-            }
-        }
-        verify_attestation(
-            &bytes,
-            &CertificateVerifier {
-                anchors,
-                policy: hallmark_crypto::ChainPolicy::default(),
-            },
-        )
-    };
-    let mut v = match result {
-        Ok(v) => v,
-        Err(e) => {
-            let code = if e.is_input_error() {
-                EXIT_INPUT
-            } else {
-                EXIT_FAILED
-            };
-            return fail(code, format!("{}: {e}", a.attestation.display()));
-        }
-    };
+    })?;
     let engine = EngineOptions::default();
     if let Some(m) = &a.model {
-        let checked = describe(m, "model", &engine)
-            .map_err(|e| (EXIT_INPUT, e.to_string()))
-            .and_then(|art| {
-                v.check_model(&art)
-                    .map_err(|e| (EXIT_FAILED, e.to_string()))
-            });
-        if let Err((code, e)) = checked {
-            return fail(code, e);
-        }
+        let art = describe(m, "model", &engine).or_input()?;
+        v.check_model(&art).or_failed()?;
     }
     for i in &a.input {
-        let checked = describe(i, "input", &engine)
-            .map_err(|e| (EXIT_INPUT, e.to_string()))
-            .and_then(|art| {
-                v.check_dependency("input", &art)
-                    .map_err(|e| (EXIT_FAILED, e.to_string()))
-            });
-        if let Err((code, e)) = checked {
-            return fail(code, e);
-        }
+        let art = describe(i, "input", &engine).or_input()?;
+        v.check_dependency("input", &art).or_failed()?;
     }
     if a.json {
         let mut out = serde_json::to_value(&v).unwrap_or_default();
         out["verified"] = json!(true);
         println!("{out}");
-        return 0;
+        return Ok(0);
     }
     println!("Provenance verified");
     println!("  model digest: sha256:{}", v.model_sha256());
@@ -343,5 +211,5 @@ fn verify(a: &AttestVerifyArgs) -> u8 {
     for c in &v.checks {
         println!("  ok            {c}");
     }
-    0
+    Ok(0)
 }

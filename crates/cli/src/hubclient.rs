@@ -5,27 +5,12 @@ use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Args;
+use anyhow::{Context as _, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
-/// Where the hub is and how to authenticate.
-#[derive(Debug, Args)]
-pub(crate) struct HubArgs {
-    /// Hub URL.
-    #[arg(long, env = "HALLMARK_HUB", default_value = "http://127.0.0.1:8080")]
-    pub(crate) hub: String,
-    /// API token (hm_…).
-    #[arg(long, env = "HALLMARK_TOKEN", hide_env_values = true)]
-    pub(crate) token: Option<String>,
-    /// Parallel transfers.
-    #[arg(long, default_value_t = 4)]
-    pub(crate) jobs: usize,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub(crate) quiet: bool,
-}
+use crate::args::remote::HubArgs;
 
 /// A configured client.
 pub(crate) struct Client {
@@ -33,9 +18,6 @@ pub(crate) struct Client {
     pub(crate) token: Option<String>,
     pub(crate) agent: ureq::Agent,
 }
-
-/// A failed call: the message to print.
-pub(crate) type CallResult<T> = Result<T, String>;
 
 impl Client {
     pub(crate) fn new(args: &HubArgs) -> Self {
@@ -71,17 +53,17 @@ impl Client {
     }
 
     /// GET returning JSON.
-    pub(crate) fn get_json(&self, path: &str) -> CallResult<Value> {
+    pub(crate) fn get_json(&self, path: &str) -> anyhow::Result<Value> {
         let url = self.url(path);
         let resp = self
             .auth(self.agent.get(&url))
             .call()
-            .map_err(|e| format!("GET {url}: {e}"))?;
+            .with_context(|| format!("GET {url}"))?;
         json_answer("GET", &url, resp)
     }
 
     /// POST a JSON body, returning JSON.
-    pub(crate) fn post_json(&self, path: &str, body: &Value) -> CallResult<Value> {
+    pub(crate) fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         let url = self.url(path);
         let resp = self
             .auth(
@@ -90,7 +72,7 @@ impl Client {
                     .header("Content-Type", "application/json"),
             )
             .send(body.to_string())
-            .map_err(|e| format!("POST {url}: {e}"))?;
+            .with_context(|| format!("POST {url}"))?;
         json_answer("POST", &url, resp)
     }
 }
@@ -100,14 +82,14 @@ pub(crate) fn json_answer(
     method: &str,
     url: &str,
     mut resp: ureq::http::Response<ureq::Body>,
-) -> CallResult<Value> {
+) -> anyhow::Result<Value> {
     let status = resp.status();
     let text = resp
         .body_mut()
         .with_config()
         .limit(256 * 1024 * 1024)
         .read_to_string()
-        .map_err(|e| format!("{method} {url}: reading the answer: {e}"))?;
+        .with_context(|| format!("{method} {url}: reading the answer"))?;
     let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if status.is_success() {
         return Ok(v);
@@ -116,7 +98,7 @@ pub(crate) fn json_answer(
         .get("error")
         .and_then(Value::as_str)
         .unwrap_or(text.trim());
-    Err(format!("{method} {url}: {status}: {msg}"))
+    bail!("{method} {url}: {status}: {msg}")
 }
 
 /// Percent-encodes each segment of a repo-relative path (keeps `/`).
@@ -133,10 +115,10 @@ pub(crate) fn encode_path(p: &str) -> String {
 }
 
 /// Splits `owner/name`.
-pub(crate) fn split_repo(repo: &str) -> CallResult<(&str, &str)> {
+pub(crate) fn split_repo(repo: &str) -> anyhow::Result<(&str, &str)> {
     match repo.split_once('/') {
         Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => Ok((o, n)),
-        _ => Err(format!("repository must be owner/name, got {repo:?}")),
+        _ => Err(anyhow!("repository must be owner/name, got {repo:?}")),
     }
 }
 
@@ -161,13 +143,13 @@ pub(crate) fn bar(quiet: bool, total: u64, verb: &str) -> ProgressBar {
 pub(crate) fn parallel(
     n: usize,
     jobs: usize,
-    work: impl Fn(usize) -> CallResult<()> + Sync,
-) -> CallResult<()> {
+    work: impl Fn(usize) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<()> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let first_err: Mutex<Option<String>> = Mutex::new(None);
+    let first_err: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..jobs.clamp(1, 64).min(n.max(1)) {
             s.spawn(|| {

@@ -6,26 +6,19 @@ use hallmark_format::limits::Limits;
 use hallmark_format::statement::{StatementVersion, parse_statement};
 use serde_json::json;
 
-use crate::args::InspectArgs;
-use crate::{EXIT_FAILED, EXIT_INPUT, read_input};
+use anyhow::Context as _;
+
+use crate::args::verify::InspectArgs;
+use crate::util::{OrExit as _, Outcome, read_input};
 
 const BANNER: &str = "NOT VERIFIED: this shows what the signature CLAIMS. Nothing has been checked; use `hallmark verify` before trusting any of it.";
 
-pub(crate) fn run(args: &InspectArgs) -> u8 {
-    let bytes = match read_input("signature", &args.signature) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_INPUT;
-        }
-    };
-    let bundle = match Bundle::parse(&bytes, &Limits::default()) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("{}: signature is malformed: {e}", args.signature.display());
-            return EXIT_FAILED;
-        }
-    };
+/// Exit status 0, or 1 when the signature or its statement cannot be decoded.
+pub(crate) fn run(args: &InspectArgs) -> Outcome {
+    let bytes = read_input("signature", &args.signature).or_input()?;
+    let bundle = Bundle::parse(&bytes, &Limits::default())
+        .with_context(|| format!("{}: signature is malformed", args.signature.display()))
+        .or_failed()?;
     let statement = parse_statement(&bundle.envelope.payload, &Limits::default());
     let signer = match &bundle.material {
         VerificationMaterial::PublicKey {
@@ -87,7 +80,7 @@ pub(crate) fn run(args: &InspectArgs) -> u8 {
         print_human(&out);
     }
     eprintln!("{BANNER}");
-    u8::from(statement.is_err())
+    Ok(u8::from(statement.is_err()))
 }
 
 fn describe_cert(der: &[u8]) -> serde_json::Value {

@@ -3,47 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clap::{Args, Subcommand};
+use anyhow::Context as _;
 use hallmark_tlog::{AuditReport, DirFetch, Error, HttpFetch, LogVerifier, TileFetch};
 
-use crate::{EXIT_FAILED, EXIT_INPUT};
+use crate::args::log::{AuditArgs, LogCommand};
+use crate::util::{Failure, OrExit as _, Outcome, read_input};
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum LogCommand {
-    /// Audit a transparency log from its tiles: verify the checkpoint signature, hash every
-    /// new entry into the tiles, recompute the root, and check that the tree extends the
-    /// checkpoint seen last time (no rollback, no fork). With --since-checkpoint the new
-    /// checkpoint is remembered for the next run.
-    Audit(AuditArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct AuditArgs {
-    /// The log: a base URL (http:// or https://, serving /checkpoint and /tile/...) or a
-    /// directory laid out the same way.
-    #[arg(value_name = "URL-or-DIR")]
-    pub(crate) log: String,
-    /// The log's public key (PEM, ECDSA P-256).
-    #[arg(long = "public-key", alias = "public_key", value_name = "PUB.pem")]
-    pub(crate) public_key: PathBuf,
-    /// The checkpoint origin to expect (e.g. "log.example - 1"); default: the origin of
-    /// the previously seen checkpoint, if any.
-    #[arg(long)]
-    pub(crate) origin: Option<String>,
-    /// The checkpoint seen last time. The log must extend it; on success it is replaced
-    /// by the new checkpoint. A missing file means a first, full audit.
-    #[arg(
-        long = "since-checkpoint",
-        alias = "since_checkpoint",
-        value_name = "FILE"
-    )]
-    pub(crate) since_checkpoint: Option<PathBuf>,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub(crate) json: bool,
-}
-
-pub(crate) fn run(cmd: LogCommand) -> u8 {
+pub(crate) fn run(cmd: LogCommand) -> Outcome {
     match cmd {
         LogCommand::Audit(a) => audit(&a),
     }
@@ -62,26 +28,16 @@ fn is_verdict(e: &Error) -> bool {
     !matches!(e, Error::Io { .. } | Error::Fetch { .. } | Error::Key(_))
 }
 
-fn audit(a: &AuditArgs) -> u8 {
-    let key = match crate::read_input("public key", &a.public_key).and_then(|pem| {
-        LogVerifier::from_pem(&pem).map_err(|e| format!("{}: {e}", a.public_key.display()))
-    }) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return EXIT_INPUT;
-        }
-    };
+fn audit(a: &AuditArgs) -> Outcome {
+    let pem = read_input("public key", &a.public_key).or_input()?;
+    let key = LogVerifier::from_pem(&pem)
+        .with_context(|| a.public_key.display().to_string())
+        .or_input()?;
     let previous = match &a.since_checkpoint {
-        Some(p) if p.exists() => match crate::read_input("checkpoint", p)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-        {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprintln!("Error: {e}");
-                return EXIT_INPUT;
-            }
-        },
+        Some(p) if p.exists() => {
+            let text = read_input("checkpoint", p).or_input()?;
+            Some(String::from_utf8_lossy(&text).into_owned())
+        }
         _ => None,
     };
     let report = hallmark_tlog::audit(
@@ -92,17 +48,13 @@ fn audit(a: &AuditArgs) -> u8 {
     );
     match report {
         Ok(r) => {
-            if let Some(p) = &a.since_checkpoint
-                && let Err(e) = save(p, &r.checkpoint.text)
-            {
-                eprintln!(
-                    "Error: cannot remember the checkpoint in {}: {e}",
-                    p.display()
-                );
-                return EXIT_INPUT;
+            if let Some(p) = &a.since_checkpoint {
+                save(p, &r.checkpoint.text)
+                    .with_context(|| format!("cannot remember the checkpoint in {}", p.display()))
+                    .or_input()?;
             }
             print_ok(a, &r);
-            0
+            Ok(0)
         }
         Err(e) => {
             if a.json {
@@ -111,13 +63,11 @@ fn audit(a: &AuditArgs) -> u8 {
                     serde_json::json!({"verified": false, "log": a.log, "error": e.to_string()})
                 );
             }
-            if is_verdict(&e) {
-                crate::report_error("Log audit FAILED", &e);
-                EXIT_FAILED
+            Err(if is_verdict(&e) {
+                Failure::failed(e).with_prefix("Log audit FAILED")
             } else {
-                crate::report_error("Error: could not audit the log", &e);
-                EXIT_INPUT
-            }
+                Failure::input(e).with_prefix("Error: could not audit the log")
+            })
         }
     }
 }
@@ -168,6 +118,7 @@ fn print_ok(a: &AuditArgs, r: &AuditReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::{EXIT_FAILED, EXIT_INPUT};
     use hallmark_tlog::{DirLock, DirStore, LogConfig, LogKey, ObjectStore, Options, Sequencer};
 
     #[test]
@@ -197,21 +148,24 @@ mod tests {
         let pubkey = dir.path().join("log.pub");
         std::fs::write(&pubkey, key.verifier().to_pem()).unwrap();
         let seen = dir.path().join("seen.checkpoint");
-        let args = |json| AuditArgs {
-            log: dir.path().join("public").display().to_string(),
-            public_key: pubkey.clone(),
-            origin: Some("log.test - 3".into()),
-            since_checkpoint: Some(seen.clone()),
-            json,
+        let status = |json| {
+            audit(&AuditArgs {
+                log: dir.path().join("public").display().to_string(),
+                public_key: pubkey.clone(),
+                origin: Some("log.test - 3".into()),
+                since_checkpoint: Some(seen.clone()),
+                json,
+            })
+            .unwrap_or_else(|f| f.code)
         };
-        assert_eq!(audit(&args(false)), 0);
+        assert_eq!(status(false), 0);
         assert!(
             std::fs::read_to_string(&seen)
                 .unwrap()
                 .starts_with("log.test - 3\n300\n")
         );
         seq.append(b"one more".to_vec()).unwrap();
-        assert_eq!(audit(&args(true)), 0);
+        assert_eq!(status(true), 0);
         assert!(
             std::fs::read_to_string(&seen)
                 .unwrap()
@@ -220,8 +174,8 @@ mod tests {
         // Another key: the checkpoint is not the log's (exit 1); an unreadable key is exit 2.
         let other = Arc::new(LogKey::generate().unwrap());
         std::fs::write(&pubkey, other.verifier().to_pem()).unwrap();
-        assert_eq!(audit(&args(false)), EXIT_FAILED);
+        assert_eq!(status(false), EXIT_FAILED);
         std::fs::write(&pubkey, "not a key").unwrap();
-        assert_eq!(audit(&args(false)), EXIT_INPUT);
+        assert_eq!(status(false), EXIT_INPUT);
     }
 }

@@ -1,21 +1,44 @@
 //! `hallmark`: sign and verify ML models in the OpenSSF Model Signing format.
 //!
-//! Thin glue over `hallmark-signing`; see `hallmark --help`.
+//! Thin glue over `hallmark-signing`; see `hallmark --help`. The commands beyond signing
+//! and verifying are behind Cargo features (`client`, `server`; both by default).
+//!
+//! Modules: `util` (exit statuses, errors, file helpers) is a leaf, `args` holds the clap
+//! structs, and each command module depends on those two (plus the helpers `progress`,
+//! `keyless`, `lineage` and `hubclient`), never on `main` or on another command.
+
+#[cfg(not(feature = "verify"))]
+compile_error!("hallmark-cli needs at least the `verify` feature");
 
 mod args;
+#[cfg(feature = "client")]
 mod attest;
+#[cfg(feature = "client")]
 mod bom;
+#[cfg(feature = "server")]
 mod hub;
+#[cfg(feature = "client")]
 mod hubclient;
 mod inspect;
+#[cfg(feature = "client")]
+mod keyless;
+#[cfg(feature = "client")]
+mod lineage;
+#[cfg(feature = "client")]
 mod log;
+#[cfg(feature = "client")]
 mod policy;
 mod progress;
+#[cfg(feature = "client")]
 mod pull;
+#[cfg(feature = "client")]
 mod push;
+#[cfg(feature = "client")]
 mod scan;
 mod sign;
+#[cfg(feature = "server")]
 mod sigstore;
+mod util;
 mod verify;
 
 use std::process::ExitCode;
@@ -23,13 +46,6 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::args::{Cli, Command};
-
-/// Exit status for a verification that ran and failed.
-pub(crate) const EXIT_FAILED: u8 = 1;
-/// Exit status for bad usage or unreadable inputs.
-pub(crate) const EXIT_INPUT: u8 = 2;
-/// Exit status after Ctrl-C.
-pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     restore_sigpipe();
@@ -48,64 +64,34 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     hallmark_hash::timing::mark("parse arguments");
-    let code = match cli.command {
-        Command::Sign(m) => sign::run(m),
-        Command::Verify(m) => verify::run(m),
-        Command::Inspect(a) => inspect::run(&a),
-        Command::Hub(c) => hub::run(c),
-        Command::Push(a) => push::run(&a),
-        Command::Pull(a) => pull::run(&a),
-        Command::Log(c) => log::run(c),
-        Command::Sigstore(c) => sigstore::run(c),
-        Command::Scan(a) => scan::run(&a),
-        Command::Bom(a) => bom::run(&a),
-        Command::Attest(c) => attest::run(c),
-        Command::Policy(c) => policy::run(c),
+    // Each command prints its own result; an error it returns is printed here, under the
+    // command's prefix, with its cause chain.
+    let (prefix, outcome) = match cli.command {
+        Command::Sign(m) => ("Signing failed", sign::run(m)),
+        Command::Verify(m) => ("Verification failed", verify::run(m)),
+        Command::Inspect(a) => ("Inspect failed", inspect::run(&a)),
+        #[cfg(feature = "server")]
+        Command::Hub(c) => ("Error", hub::run(c)),
+        #[cfg(feature = "client")]
+        Command::Push(a) => ("Error", push::run(&a)),
+        #[cfg(feature = "client")]
+        Command::Pull(a) => ("Error", pull::run(&a)),
+        #[cfg(feature = "client")]
+        Command::Log(c) => ("Error", log::run(c)),
+        #[cfg(feature = "server")]
+        Command::Sigstore(c) => ("Error", sigstore::run(c)),
+        #[cfg(feature = "client")]
+        Command::Scan(a) => ("hallmark scan", scan::run(&a)),
+        #[cfg(feature = "client")]
+        Command::Bom(a) => ("hallmark bom", bom::run(&a)),
+        #[cfg(feature = "client")]
+        Command::Attest(c) => ("hallmark attest", attest::run(c)),
+        #[cfg(feature = "client")]
+        Command::Policy(c) => ("Policy check failed", policy::run(c)),
     };
+    let code = outcome.unwrap_or_else(|failure| failure.report(prefix));
     hallmark_hash::timing::mark("done");
     ExitCode::from(code)
-}
-
-/// Largest input file read whole (keys, certificates, trust configs, signatures): the
-/// signature-bundle limit. Anything larger is refused before it is read.
-const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
-
-/// Reads a user-supplied file, naming it in the error, refusing files over the input
-/// limit without reading them (so `--signature /dev/zero` cannot exhaust memory).
-pub(crate) fn read_input(what: &str, path: &std::path::Path) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
-    if file
-        .metadata()
-        .is_ok_and(|m| m.is_file() && m.len() > MAX_INPUT_BYTES)
-    {
-        return Err(format!(
-            "{what} {} is larger than {MAX_INPUT_BYTES} bytes; refusing to read it",
-            path.display()
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(format!(
-            "{what} {} is larger than {MAX_INPUT_BYTES} bytes; refusing to read it",
-            path.display()
-        ));
-    }
-    Ok(bytes)
-}
-
-/// Prints an error for the user: one line, plus an indented cause chain.
-pub(crate) fn report_error(prefix: &str, err: &dyn std::error::Error) {
-    eprintln!("{prefix}: {err}");
-    let mut source = err.source();
-    while let Some(s) = source {
-        eprintln!("  caused by: {s}");
-        source = s.source();
-    }
 }
 
 /// Makes a closed stdout (`hallmark … | head`) end the process quietly, as Unix tools do,

@@ -1,46 +1,15 @@
 //! `hallmark policy check`: one verdict from signature, scan, provenance and AI-BOM, and
 //! the model scorecard (hallmark-policy).
 
-use std::path::PathBuf;
-
-use clap::{Args, Subcommand};
 use hallmark_hash::EngineOptions;
 use hallmark_policy::{Inputs, Policy, check};
 use serde_json::json;
 
-use crate::{EXIT_FAILED, EXIT_INPUT};
+use crate::args::policy::PolicyCommand;
+use crate::util::{EXIT_FAILED, OrExit as _, Outcome};
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum PolicyCommand {
-    /// Decide whether a model may be used: exit 0 allowed, 1 denied, 2 input error.
-    Check(PolicyCheckArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct PolicyCheckArgs {
-    /// The model: a directory or a single file.
-    pub(crate) model: PathBuf,
-    /// The policy (TOML; see `hallmark-policy` docs for the fields).
-    #[arg(long)]
-    pub(crate) policy: PathBuf,
-    /// OMS signature (repeatable; every one given must verify).
-    #[arg(long, value_name = "SIG")]
-    pub(crate) signature: Vec<PathBuf>,
-    /// `hallmark scan --json` report of the model.
-    #[arg(long = "scan-report", value_name = "REPORT")]
-    pub(crate) scan_report: Option<PathBuf>,
-    /// Provenance bundle from `hallmark attest train`.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) provenance: Option<PathBuf>,
-    /// AI-BOM from `hallmark bom` (CycloneDX or SPDX).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) bom: Option<PathBuf>,
-    /// Print the verdict and scorecard as JSON.
-    #[arg(long)]
-    pub(crate) json: bool,
-}
-
-pub(crate) fn run(c: PolicyCommand) -> u8 {
+/// Exit status 0 when the model is allowed, [`EXIT_FAILED`] when it is denied.
+pub(crate) fn run(c: PolicyCommand) -> Outcome {
     let PolicyCommand::Check(a) = c;
     let result = Policy::load(&a.policy).and_then(|p| {
         let inputs = Inputs {
@@ -52,17 +21,16 @@ pub(crate) fn run(c: PolicyCommand) -> u8 {
         };
         check(&p, &inputs, &EngineOptions::default())
     });
-    let d = match result {
+    let d = match result.or_input() {
         Ok(d) => d,
-        Err(e) => {
+        Err(f) => {
             if a.json {
                 println!(
                     "{}",
-                    json!({ "allowed": false, "error": e.to_string(), "input_error": true })
+                    json!({ "allowed": false, "error": f.message(), "input_error": true })
                 );
             }
-            eprintln!("Policy check failed: {e}");
-            return EXIT_INPUT;
+            return Err(f);
         }
     };
     if a.json {
@@ -96,5 +64,5 @@ pub(crate) fn run(c: PolicyCommand) -> u8 {
     for o in d.refusals() {
         eprintln!("refused: {}: {}", o.check, o.detail);
     }
-    if d.allowed { 0 } else { EXIT_FAILED }
+    Ok(if d.allowed { 0 } else { EXIT_FAILED })
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use hallmark_hash::{EngineOptions, Progress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::args::EngineArgs;
+use crate::args::common::EngineArgs;
+use crate::util::EXIT_INTERRUPTED;
 
 struct Bar(ProgressBar);
 
@@ -38,7 +39,7 @@ impl Engine {
         // partial is on disk because signatures are written with a rename.
         let _ = ctrlc::set_handler(move || {
             if flag.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
             }
         });
         let show = !args.quiet

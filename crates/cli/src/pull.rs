@@ -2,10 +2,10 @@
 //! file's SHA-256 as it arrives) and verify its signature before reporting success.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use anyhow::{Context as _, anyhow, bail};
 use aws_lc_rs::digest::{Context, SHA256};
-use clap::Args;
 use hallmark_crypto::PublicKey;
 use hallmark_signing::keyless::KeylessVerifier;
 use hallmark_signing::verify::{EnvelopeVerifier, KeyVerifier};
@@ -14,33 +14,9 @@ use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
 use indicatif::ProgressBar;
 use serde_json::Value;
 
-use crate::hubclient::{CallResult, Client, HubArgs, bar, encode_path, parallel, split_repo};
-use crate::{EXIT_FAILED, EXIT_INPUT};
-
-#[derive(Debug, Args)]
-pub(crate) struct PullArgs {
-    /// Repository, owner/name.
-    repo: String,
-    /// Destination directory (created; must be empty unless --force).
-    dir: PathBuf,
-    #[command(flatten)]
-    hub: HubArgs,
-    /// Branch or commit.
-    #[arg(long, short, default_value = "main")]
-    revision: String,
-    /// Pin the hub's public key (key-signed hubs) instead of fetching it from the hub.
-    #[arg(long = "public-key", alias = "public_key")]
-    public_key: Option<PathBuf>,
-    /// Require this signer identity (e.g. https://hub.example/alice).
-    #[arg(long)]
-    identity: Option<String>,
-    /// Write into a non-empty directory.
-    #[arg(long)]
-    force: bool,
-    /// Accept a revision without signature (reported, exit 0).
-    #[arg(long = "allow-unsigned")]
-    allow_unsigned: bool,
-}
+use crate::args::remote::PullArgs;
+use crate::hubclient::{Client, bar, encode_path, parallel, split_repo};
+use crate::util::{Failure, OrExit as _, Outcome, read_input};
 
 struct Remote {
     path: String,
@@ -66,19 +42,19 @@ struct Fetch<'a> {
     pb: &'a ProgressBar,
 }
 
-fn fetch(job: &Fetch<'_>, f: &Remote, i: usize) -> CallResult<()> {
+fn fetch(job: &Fetch<'_>, f: &Remote, i: usize) -> anyhow::Result<()> {
     let (client, dir, tmp, pb) = (job.client, job.dir, job.tmp, job.pb);
     let url = client.url(&format!("{}/{}", job.base, encode_path(&f.path)));
     let mut resp = client
         .auth(client.agent.get(&url))
         .call()
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .with_context(|| format!("GET {url}"))?;
     if !resp.status().is_success() {
-        return Err(format!("GET {url}: {}", resp.status()));
+        bail!("GET {url}: {}", resp.status());
     }
     let part = tmp.join(i.to_string());
-    let mut out = std::fs::File::create(&part)
-        .map_err(|e| format!("cannot write {}: {e}", part.display()))?;
+    let mut out =
+        std::fs::File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
     let mut reader = resp.body_mut().as_reader();
     let mut ctx = Context::new(&SHA256);
     let mut buf = vec![0u8; 1 << 20];
@@ -86,52 +62,42 @@ fn fetch(job: &Fetch<'_>, f: &Remote, i: usize) -> CallResult<()> {
     loop {
         let n = reader
             .read(&mut buf)
-            .map_err(|e| format!("downloading {}: {e}", f.path))?;
+            .with_context(|| format!("downloading {}", f.path))?;
         if n == 0 {
             break;
         }
         ctx.update(&buf[..n]);
         out.write_all(&buf[..n])
-            .map_err(|e| format!("cannot write {}: {e}", part.display()))?;
+            .with_context(|| format!("cannot write {}", part.display()))?;
         got += n as u64;
         pb.inc(n as u64);
     }
     let digest = hex::encode(ctx.finish());
     if got != f.size || digest != f.sha256 {
-        return Err(format!(
+        bail!(
             "{} arrived corrupted (sha256:{digest}, {got} bytes; expected sha256:{}, {} bytes)",
-            f.path, f.sha256, f.size
-        ));
+            f.path,
+            f.sha256,
+            f.size
+        );
     }
     let dest = dir.join(&f.path);
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::rename(&part, &dest).map_err(|e| format!("cannot write {}: {e}", dest.display()))
+    std::fs::rename(&part, &dest).with_context(|| format!("cannot write {}", dest.display()))
 }
 
-pub(crate) fn run(a: &PullArgs) -> u8 {
-    match pull(a) {
-        Ok(()) => 0,
-        Err((code, msg)) => {
-            eprintln!("Error: {msg}");
-            code
-        }
-    }
-}
-
-fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
-    let input = |m: String| (EXIT_INPUT, m);
-    let failed = |m: String| (EXIT_FAILED, m);
-    let (owner, name) = split_repo(&a.repo).map_err(input)?;
+pub(crate) fn run(a: &PullArgs) -> Outcome {
+    let (owner, name) = split_repo(&a.repo).or_input()?;
     if a.dir.exists()
         && !a.force
         && std::fs::read_dir(&a.dir)
             .map(|mut d| d.next().is_some())
             .unwrap_or(true)
     {
-        return Err(input(format!(
+        return Err(Failure::input(anyhow!(
             "{} is not empty (use --force to write into it)",
             a.dir.display()
         )));
@@ -140,11 +106,12 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
     let rev = encode_path(&a.revision).replace('/', "%2F");
     let info = client
         .get_json(&format!("/api/models/{owner}/{name}/revision/{rev}"))
-        .map_err(failed)?;
+        .or_failed()?;
     let commit = info
         .get("sha")
         .and_then(Value::as_str)
-        .ok_or_else(|| failed("the hub sent no commit id".into()))?
+        .context("the hub sent no commit id")
+        .or_failed()?
         .to_owned();
     let mut files = Vec::new();
     for s in info
@@ -159,7 +126,7 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
             .unwrap_or_default()
             .to_owned();
         if !safe_rel(&path) {
-            return Err(failed(format!(
+            return Err(Failure::failed(anyhow!(
                 "the hub listed an unsafe file name {path:?}"
             )));
         }
@@ -172,10 +139,12 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
         files.push(Remote { path, size, sha256 });
     }
     std::fs::create_dir_all(&a.dir)
-        .map_err(|e| input(format!("cannot create {}: {e}", a.dir.display())))?;
+        .with_context(|| format!("cannot create {}", a.dir.display()))
+        .or_input()?;
     let tmp = a.dir.join(".hallmark-pull");
     std::fs::create_dir_all(&tmp)
-        .map_err(|e| input(format!("cannot create {}: {e}", tmp.display())))?;
+        .with_context(|| format!("cannot create {}", tmp.display()))
+        .or_input()?;
     let total = files.iter().map(|f| f.size).sum();
     let pb = bar(a.hub.quiet, total, "downloading");
     let job = Fetch {
@@ -188,7 +157,7 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
     let res = parallel(files.len(), a.hub.jobs, |i| fetch(&job, &files[i], i));
     pb.finish_and_clear();
     let _ = std::fs::remove_dir_all(&tmp);
-    res.map_err(failed)?;
+    res.or_failed()?;
     println!(
         "{owner}/{name}: downloaded {} files at revision {commit} into {}",
         files.len(),
@@ -203,9 +172,9 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
     if !files.iter().any(|f| f.path == "model.sig") {
         if a.allow_unsigned {
             println!("warning: revision {commit} is NOT signed");
-            return Ok(());
+            return Ok(0);
         }
-        return Err(failed(format!(
+        return Err(Failure::failed(anyhow!(
             "revision {commit} is not signed (use --allow-unsigned to accept it)"
         )));
     }
@@ -222,7 +191,7 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
     if let Some(want) = &a.identity
         && *want != hub_identity
     {
-        return Err(failed(format!(
+        return Err(Failure::failed(anyhow!(
             "signer identity is {hub_identity:?}, not the required {want:?}"
         )));
     }
@@ -231,15 +200,16 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
             let url = sig
                 .get("trust_config_url")
                 .and_then(Value::as_str)
-                .ok_or_else(|| failed("no trust_config_url".into()))?;
+                .context("no trust_config_url")
+                .or_failed()?;
             // Published as `{public URL}/trust-config.json`; a replica reached at its own
             // address (not the load balancer's) serves the same document at the same path.
             let path = url
                 .strip_prefix(&client.base)
                 .unwrap_or_else(|| url_path(url));
-            let tc = client.get_json(path).map_err(failed)?;
+            let tc = client.get_json(path).or_failed()?;
             let trust = TrustedRoot::from_client_trust_config_json(tc.to_string().as_bytes())
-                .map_err(|e| failed(e.to_string()))?;
+                .or_failed()?;
             Box::new(KeylessVerifier {
                 trust,
                 policy: IdentityPolicy {
@@ -251,11 +221,12 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
         }
         _ => {
             let pem = match &a.public_key {
-                Some(p) => crate::read_input("public key", p).map_err(input)?,
-                None => client_get_bytes(&client, "/api/signing-key.pem").map_err(failed)?,
+                Some(p) => read_input("public key", p).or_input()?,
+                None => client_get_bytes(&client, "/api/signing-key.pem").or_failed()?,
             };
-            let key =
-                PublicKey::from_pem(&pem).map_err(|e| failed(format!("hub public key: {e}")))?;
+            let key = PublicKey::from_pem(&pem)
+                .context("hub public key")
+                .or_failed()?;
             if a.public_key.is_none() {
                 eprintln!(
                     "note: trusting the hub's published key {} (pin it with --public-key)",
@@ -266,7 +237,8 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
         }
     };
     let bundle = std::fs::read(&sig_path)
-        .map_err(|e| input(format!("cannot read {}: {e}", sig_path.display())))?;
+        .with_context(|| format!("cannot read {}", sig_path.display()))
+        .or_input()?;
     let opts = VerifyOptions {
         signature_path: Some(sig_path.clone()),
         ..VerifyOptions::default()
@@ -277,30 +249,30 @@ fn pull(a: &PullArgs) -> Result<(), (u8, String)> {
                 "Verified: {} files match the signature ({} method), signed by {hub_identity} (issuer {issuer})",
                 v.resources, v.method
             );
-            Ok(())
+            Ok(0)
         }
-        Err(e) => Err(failed(format!(
-            "verification FAILED, do not use the files in {}: {e}",
+        Err(e) => Err(Failure::failed(anyhow::Error::new(e).context(format!(
+            "verification FAILED, do not use the files in {}",
             a.dir.display()
-        ))),
+        )))),
     }
 }
 
-fn client_get_bytes(client: &Client, path: &str) -> CallResult<Vec<u8>> {
+fn client_get_bytes(client: &Client, path: &str) -> anyhow::Result<Vec<u8>> {
     let url = client.url(path);
     let mut resp = client
         .agent
         .get(&url)
         .call()
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .with_context(|| format!("GET {url}"))?;
     if !resp.status().is_success() {
-        return Err(format!("GET {url}: {}", resp.status()));
+        bail!("GET {url}: {}", resp.status());
     }
     resp.body_mut()
         .with_config()
         .limit(1 << 20)
         .read_to_vec()
-        .map_err(|e| format!("GET {url}: {e}"))
+        .with_context(|| format!("GET {url}"))
 }
 
 /// The path (and query) of an absolute `http(s)://host/path` URL; a relative one as is.

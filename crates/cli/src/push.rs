@@ -5,31 +5,14 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context as _, anyhow, bail};
 use aws_lc_rs::digest::{Context, SHA256};
-use clap::Args;
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 
-use crate::hubclient::{
-    CallResult, Client, HubArgs, bar, encode_path, json_answer, parallel, split_repo,
-};
-use crate::{EXIT_FAILED, EXIT_INPUT};
-
-#[derive(Debug, Args)]
-pub(crate) struct PushArgs {
-    /// The model directory.
-    dir: PathBuf,
-    /// Target repository, owner/name (created on first push).
-    repo: String,
-    #[command(flatten)]
-    hub: HubArgs,
-    /// Create the repository private.
-    #[arg(long)]
-    private: bool,
-    /// Commit message.
-    #[arg(long, short, default_value = "")]
-    message: String,
-}
+use crate::args::remote::PushArgs;
+use crate::hubclient::{Client, bar, encode_path, json_answer, parallel, split_repo};
+use crate::util::{Failure, OrExit as _, Outcome};
 
 struct LocalFile {
     rel: String,
@@ -42,21 +25,20 @@ fn walk(
     dir: &Path,
     out: &mut Vec<LocalFile>,
     notes: &mut Vec<String>,
-) -> CallResult<()> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+) -> anyhow::Result<()> {
+    let cannot_read = || format!("cannot read {}", dir.display());
+    for entry in std::fs::read_dir(dir).with_context(cannot_read)? {
+        let entry = entry.with_context(cannot_read)?;
         let path = entry.path();
         let rel = path
             .strip_prefix(root)
             .ok()
             .and_then(|p| p.to_str())
             .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
-            .ok_or_else(|| format!("file name is not UTF-8: {}", path.display()))?;
+            .with_context(|| format!("file name is not UTF-8: {}", path.display()))?;
         let ft = entry
             .file_type()
-            .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+            .with_context(|| format!("cannot stat {}", path.display()))?;
         if rel == ".git" {
             continue;
         }
@@ -69,7 +51,7 @@ fn walk(
         } else {
             let size = entry
                 .metadata()
-                .map_err(|e| format!("cannot stat {}: {e}", path.display()))?
+                .with_context(|| format!("cannot stat {}", path.display()))?
                 .len();
             out.push(LocalFile { rel, path, size });
         }
@@ -93,10 +75,10 @@ impl Read for Tee<'_> {
     }
 }
 
-fn put_file(client: &Client, base: &str, f: &LocalFile, bar: &ProgressBar) -> CallResult<()> {
+fn put_file(client: &Client, base: &str, f: &LocalFile, bar: &ProgressBar) -> anyhow::Result<()> {
     let url = client.url(&format!("{base}/files/{}", encode_path(&f.rel)));
     let file = std::fs::File::open(&f.path)
-        .map_err(|e| format!("cannot read {}: {e}", f.path.display()))?;
+        .with_context(|| format!("cannot read {}", f.path.display()))?;
     let mut ctx = Context::new(&SHA256);
     let mut tee = Tee {
         inner: file,
@@ -108,49 +90,43 @@ fn put_file(client: &Client, base: &str, f: &LocalFile, bar: &ProgressBar) -> Ca
         .header("Content-Type", "application/octet-stream")
         .header("Content-Length", &f.size.to_string())
         .send(ureq::SendBody::from_reader(&mut tee))
-        .map_err(|e| format!("uploading {}: {e}", f.rel))?;
+        .with_context(|| format!("uploading {}", f.rel))?;
     let answer = json_answer("PUT", &url, resp)?;
     let local = hex::encode(ctx.finish());
     if answer.get("sha256").and_then(Value::as_str) != Some(local.as_str()) {
-        return Err(format!(
+        bail!(
             "{} changed while uploading or was corrupted in transit (sent sha256:{local}, hub stored {})",
             f.rel,
             answer.get("sha256").and_then(Value::as_str).unwrap_or("?")
-        ));
+        );
     }
     Ok(())
 }
 
-pub(crate) fn run(a: &PushArgs) -> u8 {
-    match push(a) {
-        Ok(()) => 0,
-        Err((code, msg)) => {
-            eprintln!("Error: {msg}");
-            code
-        }
-    }
-}
-
-fn push(a: &PushArgs) -> Result<(), (u8, String)> {
-    let input = |m: String| (EXIT_INPUT, m);
-    let failed = |m: String| (EXIT_FAILED, m);
-    let (owner, name) = split_repo(&a.repo).map_err(input)?;
+pub(crate) fn run(a: &PushArgs) -> Outcome {
+    let (owner, name) = split_repo(&a.repo).or_input()?;
     if !a.dir.is_dir() {
-        return Err(input(format!("{} is not a directory", a.dir.display())));
+        return Err(Failure::input(anyhow!(
+            "{} is not a directory",
+            a.dir.display()
+        )));
     }
     let mut files = Vec::new();
     let mut notes = Vec::new();
-    walk(&a.dir, &a.dir, &mut files, &mut notes).map_err(input)?;
+    walk(&a.dir, &a.dir, &mut files, &mut notes).or_input()?;
     for n in &notes {
         eprintln!("note: {n}");
     }
     if files.is_empty() {
-        return Err(input(format!("{} has no files to push", a.dir.display())));
+        return Err(Failure::input(anyhow!(
+            "{} has no files to push",
+            a.dir.display()
+        )));
     }
     if a.hub.token.is_none() {
-        return Err(input(
-            "a write token is needed: --token or HALLMARK_TOKEN".into(),
-        ));
+        return Err(Failure::input(anyhow!(
+            "a write token is needed: --token or HALLMARK_TOKEN"
+        )));
     }
     let client = Client::new(&a.hub);
     let open = client
@@ -158,11 +134,12 @@ fn push(a: &PushArgs) -> Result<(), (u8, String)> {
             &format!("/api/models/{owner}/{name}/uploads"),
             &json!({ "private": a.private }),
         )
-        .map_err(failed)?;
+        .or_failed()?;
     let id = open
         .get("upload_id")
         .and_then(Value::as_str)
-        .ok_or_else(|| failed("the hub sent no upload id".into()))?;
+        .context("the hub sent no upload id")
+        .or_failed()?;
     let base = format!("/api/models/{owner}/{name}/uploads/{id}");
     let total: u64 = files.iter().map(|f| f.size).sum();
     let pb = bar(a.hub.quiet, total, "uploading");
@@ -174,11 +151,11 @@ fn push(a: &PushArgs) -> Result<(), (u8, String)> {
     pb.finish_and_clear();
     if let Err(e) = uploaded {
         let _ = client.auth(client.agent.delete(&client.url(&base))).call();
-        return Err(failed(e));
+        return Err(Failure::failed(e));
     }
     let c = client
         .post_json(&format!("{base}/commit"), &json!({ "summary": a.message }))
-        .map_err(failed)?;
+        .or_failed()?;
     let commit = c.get("commit").and_then(Value::as_str).unwrap_or("?");
     let sig = c.get("signature").cloned().unwrap_or(Value::Null);
     let status = sig
@@ -208,12 +185,12 @@ fn push(a: &PushArgs) -> Result<(), (u8, String)> {
         );
     }
     if status != "verified" {
-        return Err(failed(format!(
+        return Err(Failure::failed(anyhow!(
             "the hub could not verify the revision's signature: {}",
             sig.get("detail")
                 .and_then(Value::as_str)
                 .unwrap_or("no detail")
         )));
     }
-    Ok(())
+    Ok(0)
 }

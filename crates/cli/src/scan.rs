@@ -3,19 +3,12 @@
 use hallmark_scan::{FileReport, POLICY_VERSION, Policy, Rule, Scanner, Severity, Verdict};
 use serde_json::{Value, json};
 
-use crate::args::ScanArgs;
-use crate::{EXIT_FAILED, EXIT_INPUT};
+use crate::args::scan::ScanArgs;
+use crate::util::{EXIT_FAILED, EXIT_INPUT, EXIT_UNVERIFIED, Outcome, report};
 
-/// Exit status when some file could not be checked completely and none was flagged.
-pub(crate) const EXIT_UNVERIFIED: u8 = 3;
-
-/// Exit codes, shown by `hallmark scan --help`.
-pub(crate) const EXIT_HELP: &str = "Exit status: 0 = every file clean; 1 = at least one file dangerous or suspicious \
-(blocked by policy); 2 = usage or input error (a path cannot be read); 3 = nothing flagged, but at least one file \
-unverified (parse error, unsupported variant or limit: never treated as clean); 130 = interrupted. \
-Precedence: 1, then 2, then 3.";
-
-pub(crate) fn run(args: &ScanArgs) -> u8 {
+/// The exit status is the verdict (see `scan::EXIT_HELP` in `args`); unreadable paths
+/// are reported and the others still scanned.
+pub(crate) fn run(args: &ScanArgs) -> Outcome {
     let policy = Policy::with_overrides(&args.allow);
     let scanner = Scanner::new(hallmark_scan::Limits::default(), policy);
     let mut reports = Vec::new();
@@ -24,7 +17,7 @@ pub(crate) fn run(args: &ScanArgs) -> u8 {
         match scanner.scan_path(p) {
             Ok(mut r) => reports.append(&mut r),
             Err(e) => {
-                crate::report_error("hallmark scan", &e);
+                report("hallmark scan", &e);
                 input_error = true;
             }
         }
@@ -60,7 +53,7 @@ pub(crate) fn run(args: &ScanArgs) -> u8 {
     } else {
         human(&reports, args.verbose, &overrides);
     }
-    code
+    Ok(code)
 }
 
 fn summary(reports: &[FileReport]) -> Value {

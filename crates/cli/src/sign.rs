@@ -1,8 +1,9 @@
-//! `hallmark sign key|certificate`.
+//! `hallmark sign key|certificate|sigstore`.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::BufRead as _;
 use std::path::Path;
 
+use anyhow::{Context as _, anyhow};
 use hallmark_crypto::{Certificate, SigningKey, load_certificates_pem_with_source};
 use hallmark_format::{HashAlgorithm, Serialization};
 use hallmark_hash::{HashError, timing};
@@ -10,65 +11,55 @@ use hallmark_signing::paths::resolve_ignore_paths;
 use hallmark_signing::{SignError, SignOptions, Signer, sign_model};
 use zeroize::Zeroizing;
 
-use crate::args::{HashArg, KeyMaterialArgs, SerializationArg, SignCommon, SignMethod};
+use crate::args::common::{HashArg, SerializationArg};
+use crate::args::sign::{KeyMaterialArgs, SignCommon, SignMethod};
+#[cfg(feature = "client")]
+use crate::keyless;
 use crate::progress::Engine;
-use crate::{EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, read_input, report_error};
+use crate::util::{EXIT_INTERRUPTED, Failure, OrExit as _, Outcome, read_input, write_atomically};
 
-pub(crate) fn run(method: SignMethod) -> u8 {
+pub(crate) fn run(method: SignMethod) -> Outcome {
     let (common, signer) = match method {
-        SignMethod::Key(a) => match load_key(&a.key) {
-            Ok(k) => (a.common, Signer::Key(k)),
-            Err(e) => return input_error(&e),
-        },
+        SignMethod::Key(a) => (a.common, Signer::Key(load_key(&a.key).or_input()?)),
         SignMethod::Certificate(a) => {
-            let key = match load_key(&a.key) {
-                Ok(k) => k,
-                Err(e) => return input_error(&e),
-            };
-            let leaf = match load_certs("signing certificate", &a.signing_certificate) {
-                Ok(mut c) if !c.is_empty() => c.remove(0),
-                Ok(_) => return input_error("signing certificate file holds no certificate"),
-                Err(e) => return input_error(&e),
-            };
+            let key = load_key(&a.key).or_input()?;
+            let mut leaf = load_certs("signing certificate", &a.signing_certificate).or_input()?;
+            if leaf.is_empty() {
+                return Err(Failure::input(anyhow!(
+                    "signing certificate file {} holds no certificate",
+                    a.signing_certificate.display()
+                )));
+            }
+            let leaf = leaf.remove(0);
             let mut chain = Vec::new();
             for p in &a.certificate_chain {
-                match load_certs("certificate chain", p) {
-                    Ok(c) => chain.extend(c),
-                    Err(e) => return input_error(&e),
-                }
+                chain.extend(load_certs("certificate chain", p).or_input()?);
             }
             (a.common, Signer::Certificate { key, leaf, chain })
         }
+        #[cfg(feature = "client")]
         SignMethod::Sigstore(a) => {
-            let signer = crate::sigstore::identity_token(
+            let token = keyless::identity_token(
                 a.identity_token.as_deref(),
-                a.identity_token_file.as_ref(),
+                a.identity_token_file.as_deref(),
             )
-            .and_then(|token| {
-                crate::sigstore::HttpKeylessSigner::from_trust_config(&a.trust_config, token)
-            });
-            match signer {
-                Ok(s) => (a.common, Signer::Keyless(Box::new(s))),
-                Err(e) => return input_error(&e),
-            }
+            .or_input()?;
+            let signer =
+                keyless::HttpKeylessSigner::from_trust_config(&a.trust_config, token).or_input()?;
+            (a.common, Signer::Keyless(Box::new(signer)))
         }
     };
     sign(&common, &signer)
 }
 
-fn input_error(msg: &str) -> u8 {
-    eprintln!("Signing failed: {msg}");
-    EXIT_INPUT
-}
-
-fn load_key(args: &KeyMaterialArgs) -> Result<SigningKey, String> {
+fn load_key(args: &KeyMaterialArgs) -> anyhow::Result<SigningKey> {
     let pem = Zeroizing::new(read_input("private key", &args.private_key)?);
     let password = if args.password_stdin {
         let mut line = Zeroizing::new(String::new());
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            .context("cannot read the password from standard input")?;
         Some(Zeroizing::new(
             line.trim_end_matches(['\r', '\n']).as_bytes().to_vec(),
         ))
@@ -78,17 +69,20 @@ fn load_key(args: &KeyMaterialArgs) -> Result<SigningKey, String> {
             .map(|p| Zeroizing::new(p.as_bytes().to_vec()))
     };
     let source = args.private_key.display().to_string();
-    SigningKey::from_pem_with_source(&pem, password.as_ref().map(|p| p.as_slice()), &source)
-        .map_err(|e| e.to_string())
+    Ok(SigningKey::from_pem_with_source(
+        &pem,
+        password.as_ref().map(|p| p.as_slice()),
+        &source,
+    )?)
 }
 
-fn load_certs(what: &str, path: &Path) -> Result<Vec<Certificate>, String> {
+fn load_certs(what: &str, path: &Path) -> anyhow::Result<Vec<Certificate>> {
     let pem = read_input(what, path)?;
     load_certificates_pem_with_source(&pem, &path.display().to_string())
-        .map_err(|e| format!("{what}: {e}"))
+        .with_context(|| format!("{what} {}", path.display()))
 }
 
-pub(crate) fn hash_of(h: HashArg) -> HashAlgorithm {
+fn hash_of(h: HashArg) -> HashAlgorithm {
     match h {
         HashArg::Sha256 => HashAlgorithm::Sha256,
         HashArg::Blake2b => HashAlgorithm::Blake2b,
@@ -96,11 +90,13 @@ pub(crate) fn hash_of(h: HashArg) -> HashAlgorithm {
     }
 }
 
-fn sign(common: &SignCommon, signer: &Signer) -> u8 {
+fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
     let serialization = match common.serialization {
         SerializationArg::Files => Serialization::Files,
         SerializationArg::Shards if common.shard_size == 0 => {
-            return input_error("--shard-size must be greater than 0");
+            return Err(Failure::input(anyhow!(
+                "--shard-size must be greater than 0"
+            )));
         }
         SerializationArg::Shards => Serialization::Shards {
             shard_size: common.shard_size,
@@ -114,10 +110,9 @@ fn sign(common: &SignCommon, signer: &Signer) -> u8 {
             hash
         );
     }
-    let cwd = match std::env::current_dir() {
-        Ok(c) => c,
-        Err(e) => return input_error(&format!("cannot determine the current directory: {e}")),
-    };
+    let cwd = std::env::current_dir()
+        .context("cannot determine the current directory")
+        .or_input()?;
     let (ignore_paths, outside) =
         resolve_ignore_paths(&common.model, &cwd, &common.selection.ignore_paths);
     for p in outside {
@@ -142,34 +137,18 @@ fn sign(common: &SignCommon, signer: &Signer) -> u8 {
     engine.finish();
     let signed = match result {
         Ok(s) => s,
-        Err(SignError::Hash(HashError::Cancelled)) => {
-            eprintln!("Signing interrupted; no signature was written");
-            return EXIT_INTERRUPTED;
-        }
+        Err(SignError::Hash(HashError::Cancelled)) => return Ok(interrupted()),
         Err(
             e @ (SignError::ModelPath { .. }
             | SignError::Crypto(_)
             | SignError::CertificateKeyMismatch { .. }),
-        ) => {
-            report_error("Signing failed", &e);
-            return EXIT_INPUT;
-        }
-        Err(e) => {
-            report_error("Signing failed", &e);
-            return EXIT_FAILED;
-        }
+        ) => return Err(Failure::input(e)),
+        Err(e) => return Err(Failure::failed(e)),
     };
     if engine.cancelled() {
-        eprintln!("Signing interrupted; no signature was written");
-        return EXIT_INTERRUPTED;
+        return Ok(interrupted());
     }
-    if let Err(e) = write_atomically(&common.signature, &signed.bundle_json) {
-        eprintln!(
-            "Signing failed: cannot write {}: {e}",
-            common.signature.display()
-        );
-        return EXIT_INPUT;
-    }
+    write_atomically(&common.signature, &signed.bundle_json).or_input()?;
     timing::mark("sign: write signature");
     let m = &signed.manifest;
     println!("Signing succeeded");
@@ -183,21 +162,10 @@ fn sign(common: &SignCommon, signer: &Signer) -> u8 {
     );
     println!("  digest:    sha256:{}", hex::encode(signed.root_digest));
     println!("  signature: {}", common.signature.display());
-    0
+    Ok(0)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a
-/// rename, so an interrupted run never leaves a partial signature behind.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hallmark-sig-")
-        .tempfile_in(&dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+fn interrupted() -> u8 {
+    eprintln!("Signing interrupted; no signature was written");
+    EXIT_INTERRUPTED
 }

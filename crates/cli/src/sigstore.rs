@@ -1,69 +1,51 @@
-//! `hallmark sigstore serve|token` (a private Sigstore instance) and the HTTP client side
-//! of `hallmark sign sigstore` (Fulcio v2 + Rekor v1 against any instance that a
-//! ClientTrustConfig describes).
+//! `hallmark sigstore serve|token`: a private Sigstore instance (OIDC issuer, CA,
+//! transparency log). The client side of keyless signing is in `keyless`.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use hallmark_crypto::{Curve, SigningKey, load_certificates_pem};
-use hallmark_signing::{KeylessSignature, KeylessSigner, SignError};
-use serde_json::{Value, json};
+use anyhow::{Context as _, anyhow};
 
-use crate::args::{SigstoreCommand, SigstoreServeArgs, SigstoreTokenArgs};
-use crate::{EXIT_INPUT, read_input};
+use crate::args::sigstore::{SigstoreCommand, SigstoreServeArgs, SigstoreTokenArgs};
+use crate::util::{Failure, OrExit as _, Outcome};
 
 const PUBLIC_URL_FILE: &str = "public-url";
 
-pub(crate) fn run(cmd: SigstoreCommand) -> u8 {
+pub(crate) fn run(cmd: SigstoreCommand) -> Outcome {
     match cmd {
         SigstoreCommand::Serve(a) => serve(&a),
         SigstoreCommand::Token(a) => token(&a),
     }
 }
 
-fn serve(a: &SigstoreServeArgs) -> u8 {
+fn serve(a: &SigstoreServeArgs) -> Outcome {
     let public_url = a
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", a.listen));
     let cfg = hallmark_instance::InstanceConfig::new(&a.data_dir, &public_url);
-    let instance = match hallmark_instance::Instance::open(cfg) {
-        Ok(i) => Arc::new(i),
-        Err(e) => {
-            eprintln!("cannot open the instance in {}: {e}", a.data_dir.display());
-            return EXIT_INPUT;
-        }
-    };
+    let instance = hallmark_instance::Instance::open(cfg)
+        .with_context(|| format!("cannot open the instance in {}", a.data_dir.display()))
+        .or_input()?;
+    let instance = Arc::new(instance);
     let _ = std::fs::write(a.data_dir.join(PUBLIC_URL_FILE), instance.public_url());
     let tc_path = a.data_dir.join("trust-config.json");
-    if let Err(e) = std::fs::write(
+    std::fs::write(
         &tc_path,
         serde_json::to_vec_pretty(&instance.trust_config()).unwrap_or_default(),
-    ) {
-        eprintln!("cannot write {}: {e}", tc_path.display());
-        return EXIT_INPUT;
-    }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+    )
+    .with_context(|| format!("cannot write {}", tc_path.display()))
+    .or_input()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return EXIT_INPUT;
-        }
-    };
+        .context("cannot start the runtime")
+        .or_input()?;
     rt.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(&a.listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("cannot listen on {}: {e}", a.listen);
-                return EXIT_INPUT;
-            }
-        };
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", a.listen))
+            .or_input()?;
         eprintln!(
             "hallmark sigstore instance at {} (OIDC issuer, Fulcio v2, Rekor v1)",
             instance.public_url()
@@ -77,256 +59,49 @@ fn serve(a: &SigstoreServeArgs) -> u8 {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match axum::serve(listener, app)
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
-        {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("server error: {e}");
-                1
-            }
-        }
+            .context("server error")
+            .or_failed()?;
+        Ok(0)
     })
 }
 
-fn token(a: &SigstoreTokenArgs) -> u8 {
+fn token(a: &SigstoreTokenArgs) -> Outcome {
     let public_url = match &a.public_url {
         Some(u) => u.clone(),
-        None => match std::fs::read_to_string(a.data_dir.join(PUBLIC_URL_FILE)) {
-            Ok(u) => u.trim().to_owned(),
-            Err(_) => {
-                eprintln!(
+        None => std::fs::read_to_string(a.data_dir.join(PUBLIC_URL_FILE))
+            .map(|u| u.trim().to_owned())
+            .map_err(|_| {
+                anyhow!(
                     "{} has no {PUBLIC_URL_FILE}: start `hallmark sigstore serve` once, or pass --public-url",
                     a.data_dir.display()
-                );
-                return EXIT_INPUT;
-            }
-        },
+                )
+            })
+            .or_input()?,
     };
-    let keys = match hallmark_oidc::KeyRing::load_or_create(
-        &a.data_dir.join("oidc"),
-        Duration::from_secs(1200),
-    ) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_INPUT;
-        }
-    };
+    let keys =
+        hallmark_oidc::KeyRing::load_or_create(&a.data_dir.join("oidc"), Duration::from_secs(1200))
+            .or_input()?;
     let issuer = hallmark_oidc::Issuer::new(&public_url, keys);
     let (subject, email) = match (&a.email, &a.subject) {
         (Some(e), _) => (e.clone(), Some(e.as_str())),
         (None, Some(s)) => (s.clone(), None),
         (None, None) => {
-            eprintln!("give --email E (an e-mail identity) or --subject URL (a URI identity)");
-            return EXIT_INPUT;
+            return Err(Failure::input(anyhow!(
+                "give --email E (an e-mail identity) or --subject URL (a URI identity)"
+            )));
         }
     };
-    match issuer.mint(
-        &subject,
-        email,
-        hallmark_oidc::SIGSTORE_AUDIENCE,
-        Duration::from_secs(a.ttl_seconds),
-    ) {
-        Ok(t) => {
-            println!("{t}");
-            0
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            EXIT_INPUT
-        }
-    }
-}
-
-/// Signs against the Fulcio and Rekor that a ClientTrustConfig names.
-#[derive(Debug)]
-pub(crate) struct HttpKeylessSigner {
-    fulcio: String,
-    rekor: String,
-    token: String,
-}
-
-fn first_url(tc: &Value, list: &str) -> Option<String> {
-    let sc = tc
-        .get("signingConfig")
-        .or_else(|| tc.get("signing_config"))?;
-    let services = sc
-        .get(list)
-        .or_else(|| sc.get(to_snake(list)))?
-        .as_array()?;
-    services
-        .iter()
-        .find(|s| {
-            s.get("majorApiVersion")
-                .or_else(|| s.get("major_api_version"))
-                .and_then(Value::as_u64)
-                .is_none_or(|v| v == 1)
-        })
-        .and_then(|s| s.get("url")?.as_str())
-        .map(|u| u.trim_end_matches('/').to_owned())
-}
-
-fn to_snake(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-impl HttpKeylessSigner {
-    pub(crate) fn from_trust_config(path: &Path, token: String) -> Result<Self, String> {
-        let tc: Value = serde_json::from_slice(&read_input("trust config", path)?)
-            .map_err(|e| format!("trust config {}: {e}", path.display()))?;
-        let fulcio = first_url(&tc, "caUrls").ok_or_else(|| {
-            format!(
-                "trust config {} lists no certificate authority (signingConfig.caUrls)",
-                path.display()
-            )
-        })?;
-        let rekor = first_url(&tc, "rekorTlogUrls").ok_or_else(|| {
-            format!(
-                "trust config {} lists no Rekor v1 log (signingConfig.rekorTlogUrls)",
-                path.display()
-            )
-        })?;
-        Ok(Self {
-            fulcio,
-            rekor,
-            token,
-        })
-    }
-
-    fn post(&self, url: &str, body: &Value, bearer: bool) -> Result<Value, SignError> {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .new_agent();
-        let mut req = agent.post(url).header("Content-Type", "application/json");
-        if bearer {
-            req = req.header("Authorization", &format!("Bearer {}", self.token));
-        }
-        let mut resp = req
-            .send(body.to_string())
-            .map_err(|e| SignError::Keyless(format!("POST {url}: {e}")))?;
-        let status = resp.status();
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_string()
-            .map_err(|e| SignError::Keyless(format!("POST {url}: reading the answer: {e}")))?;
-        if !status.is_success() {
-            let msg = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or(text);
-            return Err(SignError::Keyless(format!("POST {url}: {status}: {msg}")));
-        }
-        serde_json::from_str(&text)
-            .map_err(|e| SignError::Keyless(format!("POST {url}: answer is not JSON: {e}")))
-    }
-}
-
-fn hex_to_b64(h: &Value) -> Option<String> {
-    hex::decode(h.as_str()?).ok().map(|b| STANDARD.encode(b))
-}
-
-/// Converts a Rekor v1 `LogEntry` answer into a bundle `tlogEntries[]` element.
-fn bundle_entry(answer: &Value) -> Option<Value> {
-    let (_, e) = answer.as_object()?.iter().next()?;
-    let proof = e.pointer("/verification/inclusionProof")?;
-    let body = e.get("body")?.as_str()?;
-    let kind: Value = serde_json::from_slice(&STANDARD.decode(body).ok()?).ok()?;
-    Some(json!({
-        "logIndex": e.get("logIndex")?.as_u64()?.to_string(),
-        "logId": { "keyId": hex_to_b64(e.get("logID")?)? },
-        "kindVersion": { "kind": kind.get("kind")?.as_str()?, "version": kind.get("apiVersion")?.as_str()? },
-        "integratedTime": e.get("integratedTime")?.as_i64()?.to_string(),
-        "inclusionPromise": { "signedEntryTimestamp": e.pointer("/verification/signedEntryTimestamp")?.as_str()? },
-        "inclusionProof": {
-            "logIndex": proof.get("logIndex")?.as_u64()?.to_string(),
-            "rootHash": hex_to_b64(proof.get("rootHash")?)?,
-            "treeSize": proof.get("treeSize")?.as_u64()?.to_string(),
-            "hashes": proof.get("hashes")?.as_array()?.iter().map(hex_to_b64).collect::<Option<Vec<_>>>()?,
-            "checkpoint": { "envelope": proof.get("checkpoint")?.as_str()? },
-        },
-        "canonicalizedBody": body,
-    }))
-}
-
-impl KeylessSigner for HttpKeylessSigner {
-    fn sign(&self, payload: &[u8], pae: &[u8]) -> Result<KeylessSignature, SignError> {
-        let key = SigningKey::generate(Curve::P256)?;
-        let csr =
-            hallmark_ca::csr::build_csr(&key).map_err(|e| SignError::Keyless(e.to_string()))?;
-        let answer = self.post(
-            &format!("{}/api/v2/signingCert", self.fulcio),
-            &json!({ "certificateSigningRequest": STANDARD.encode(csr) }),
-            true,
-        )?;
-        let chain = answer
-            .pointer("/signedCertificateEmbeddedSct/chain/certificates")
-            .and_then(Value::as_array)
-            .and_then(|c| c.first())
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                SignError::Keyless(
-                    "the certificate authority answered without signedCertificateEmbeddedSct.chain"
-                        .into(),
-                )
-            })?;
-        let leaf = load_certificates_pem(chain.as_bytes())?
-            .into_iter()
-            .next()
-            .ok_or_else(|| SignError::Keyless("empty certificate chain".into()))?;
-        if leaf.public_key()? != key.public_key() {
-            return Err(SignError::Keyless(
-                "the certificate authority certified another key".into(),
-            ));
-        }
-        let signature = key.sign(pae)?;
-        let envelope = json!({
-            "payload": STANDARD.encode(payload),
-            "payloadType": hallmark_format::dsse::IN_TOTO_PAYLOAD_TYPE,
-            "signatures": [{ "sig": STANDARD.encode(&signature) }],
-        });
-        let leaf_pem = hallmark_ca::material::pem("CERTIFICATE", leaf.der());
-        let entry = self.post(
-            &format!("{}/api/v1/log/entries", self.rekor),
-            &json!({ "apiVersion": "0.0.1", "kind": "dsse", "spec": { "proposedContent": { "envelope": envelope.to_string(), "verifiers": [STANDARD.encode(leaf_pem)] } } }),
-            false,
-        )?;
-        let tlog = bundle_entry(&entry).ok_or_else(|| {
-            SignError::Keyless("the transparency log's answer is not a Rekor v1 log entry".into())
-        })?;
-        Ok(KeylessSignature {
-            certificate_der: leaf.der().to_vec(),
-            signature,
-            tlog_entries: vec![tlog],
-            timestamp_verification_data: Some(json!({})),
-        })
-    }
-}
-
-/// The identity token for `sign sigstore`: `--identity-token`, else `SIGSTORE_ID_TOKEN`.
-pub(crate) fn identity_token(arg: Option<&str>, file: Option<&PathBuf>) -> Result<String, String> {
-    if let Some(t) = arg {
-        return Ok(t.trim().to_owned());
-    }
-    if let Some(p) = file {
-        return read_input("identity token", p)
-            .map(|b| String::from_utf8_lossy(&b).trim().to_owned());
-    }
-    std::env::var("SIGSTORE_ID_TOKEN").map(|t| t.trim().to_owned()).map_err(|_| {
-        "no identity token: pass --identity-token JWT (or set SIGSTORE_ID_TOKEN); the interactive browser flow is not supported".to_owned()
-    })
+    let token = issuer
+        .mint(
+            &subject,
+            email,
+            hallmark_oidc::SIGSTORE_AUDIENCE,
+            Duration::from_secs(a.ttl_seconds),
+        )
+        .or_input()?;
+    println!("{token}");
+    Ok(0)
 }

@@ -1,5 +1,8 @@
-//! `hallmark verify key|certificate`.
+//! `hallmark verify key|certificate|sigstore`.
 
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 use hallmark_crypto::{ChainPolicy, ChainTime, PublicKey, load_certificates_pem_with_source};
 use hallmark_hash::{HashError, timing};
 use hallmark_signing::keyless::KeylessVerifier;
@@ -11,85 +14,88 @@ use hallmark_signing::{
 use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
 use serde_json::json;
 
-use crate::args::{VerifyCommon, VerifyMethod};
+use crate::args::verify::{VerifyCommon, VerifyMethod, VerifySigstoreArgs};
 use crate::progress::Engine;
-use crate::{EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, read_input};
+use crate::util::{EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, OrExit as _, Outcome, read_input};
 
-pub(crate) fn run(method: VerifyMethod) -> u8 {
-    match method {
+pub(crate) fn run(method: VerifyMethod) -> Outcome {
+    let (common, verifier) = match method {
         VerifyMethod::Key(a) => {
-            let key = read_input("public key", &a.public_key).and_then(|pem| {
-                PublicKey::from_pem(&pem)
-                    .map_err(|e| format!("public key {}: {e}", a.public_key.display()))
-            });
-            match key {
-                Ok(key) => verify(&a.common, &KeyVerifier { key }),
-                Err(e) => input_error(&a.common, &e),
-            }
+            let verifier = key_verifier(&a.public_key);
+            (a.common, verifier)
         }
         VerifyMethod::Certificate(a) => {
-            let mut anchors = Vec::new();
-            for p in &a.certificate_chain {
-                let certs = read_input("certificate chain", p).and_then(|pem| {
-                    load_certificates_pem_with_source(&pem, &p.display().to_string())
-                        .map_err(|e| format!("certificate chain: {e}"))
-                });
-                match certs {
-                    Ok(c) => anchors.extend(c),
-                    Err(e) => return input_error(&a.common, &e),
-                }
-            }
-            let time = if a.strict_validity {
-                ChainTime::Now
-            } else {
-                ChainTime::LeafNotBefore
-            };
-            verify(
-                &a.common,
-                &CertificateVerifier {
-                    anchors,
-                    policy: ChainPolicy { time },
-                },
-            )
+            let verifier = certificate_verifier(&a.certificate_chain, a.strict_validity);
+            (a.common, verifier)
         }
         VerifyMethod::Sigstore(a) => {
-            let trust = match (&a.trust_config, &a.trusted_root) {
-                (Some(p), _) => read_input("trust config", p).and_then(|b| {
-                    TrustedRoot::from_client_trust_config_json(&b)
-                        .map_err(|e| format!("trust config {}: {e}", p.display()))
-                }),
-                (None, Some(p)) => read_input("trusted root", p).and_then(|b| {
-                    TrustedRoot::from_trusted_root_json(&b)
-                        .map_err(|e| format!("trusted root {}: {e}", p.display()))
-                }),
-                (None, None) => Ok(TrustedRoot::public_good()),
-            };
-            let trust = match trust {
-                Ok(t) => t,
-                Err(e) => return input_error(&a.common, &e),
-            };
-            let policy = IdentityPolicy {
-                identity: a.identity.clone(),
-                identity_regex: a.identity_regex.clone(),
-                issuer: a.identity_provider.clone(),
-            };
-            verify(&a.common, &KeylessVerifier { trust, policy })
+            let verifier = keyless_verifier(&a);
+            (a.common, verifier)
         }
-    }
-}
-
-fn input_error(common: &VerifyCommon, msg: &str) -> u8 {
-    if common.json {
+    };
+    let outcome = verifier
+        .or_input()
+        .and_then(|v| verify(&common, v.as_ref()));
+    if let Err(f) = &outcome
+        && common.json
+    {
         println!(
             "{}",
-            json!({ "verified": false, "error": msg, "input_error": true })
+            json!({ "verified": false, "error": f.message(), "input_error": f.is_input() })
         );
     }
-    eprintln!("Verification failed: {msg}");
-    EXIT_INPUT
+    outcome
 }
 
-pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> u8 {
+fn key_verifier(path: &Path) -> anyhow::Result<Box<dyn EnvelopeVerifier>> {
+    let pem = read_input("public key", path)?;
+    let key =
+        PublicKey::from_pem(&pem).with_context(|| format!("public key {}", path.display()))?;
+    Ok(Box::new(KeyVerifier { key }))
+}
+
+fn certificate_verifier(
+    roots: &[PathBuf],
+    strict_validity: bool,
+) -> anyhow::Result<Box<dyn EnvelopeVerifier>> {
+    let mut anchors = Vec::new();
+    for p in roots {
+        let pem = read_input("certificate chain", p)?;
+        anchors.extend(
+            load_certificates_pem_with_source(&pem, &p.display().to_string())
+                .with_context(|| format!("certificate chain {}", p.display()))?,
+        );
+    }
+    let time = if strict_validity {
+        ChainTime::Now
+    } else {
+        ChainTime::LeafNotBefore
+    };
+    Ok(Box::new(CertificateVerifier {
+        anchors,
+        policy: ChainPolicy { time },
+    }))
+}
+
+fn keyless_verifier(a: &VerifySigstoreArgs) -> anyhow::Result<Box<dyn EnvelopeVerifier>> {
+    let trust = match (&a.trust_config, &a.trusted_root) {
+        (Some(p), _) => TrustedRoot::from_client_trust_config_json(&read_input("trust config", p)?)
+            .with_context(|| format!("trust config {}", p.display()))?,
+        (None, Some(p)) => TrustedRoot::from_trusted_root_json(&read_input("trusted root", p)?)
+            .with_context(|| format!("trusted root {}", p.display()))?,
+        (None, None) => TrustedRoot::public_good(),
+    };
+    let policy = IdentityPolicy {
+        identity: a.identity.clone(),
+        identity_regex: a.identity_regex.clone(),
+        issuer: a.identity_provider.clone(),
+    };
+    Ok(Box::new(KeylessVerifier { trust, policy }))
+}
+
+/// Verifies the model; input errors before the verification starts are returned, the
+/// verdict is printed and returned as the exit status.
+fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
     // A signature larger than any bundle we accept is a bad signature (exit 1), refused
     // before a byte of it is read.
     let limit = hallmark_format::limits::Limits::default().max_bundle_bytes;
@@ -102,21 +108,12 @@ pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> 
             common,
             &VerifyError::Bundle(hallmark_format::FormatError::TooLarge { size, limit }),
         );
-        return EXIT_FAILED;
+        return Ok(EXIT_FAILED);
     }
-    let bundle = match read_input("signature", &common.signature) {
-        Ok(b) => b,
-        Err(e) => return input_error(common, &e),
-    };
-    let cwd = match std::env::current_dir() {
-        Ok(c) => c,
-        Err(e) => {
-            return input_error(
-                common,
-                &format!("cannot determine the current directory: {e}"),
-            );
-        }
-    };
+    let bundle = read_input("signature", &common.signature).or_input()?;
+    let cwd = std::env::current_dir()
+        .context("cannot determine the current directory")
+        .or_input()?;
     let (ignore_paths, outside) =
         resolve_ignore_paths(&common.model, &cwd, &common.selection.ignore_paths);
     for p in outside {
@@ -138,7 +135,7 @@ pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> 
     };
     let result = verify_model(&common.model, &bundle, verifier, &opts);
     engine.finish();
-    match result {
+    Ok(match result {
         Ok(v) => {
             print_success(common, &v);
             0
@@ -155,7 +152,7 @@ pub(crate) fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> 
                 EXIT_FAILED
             }
         }
-    }
+    })
 }
 
 fn signer_line(s: &SignerInfo) -> String {

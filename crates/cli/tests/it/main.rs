@@ -10,6 +10,7 @@
 
 mod adversarial;
 mod golden;
+#[cfg(feature = "client")]
 mod mlsecops;
 mod oms;
 mod roundtrip;

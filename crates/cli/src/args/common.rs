@@ -1,0 +1,60 @@
+//! Options shared by `sign` and `verify`: hashing engine and what is part of the model.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SerializationArg {
+    /// One digest per file (the reference default; the only one its CLI verifies).
+    Files,
+    /// One digest per byte range of each file: hashes one big file on every core.
+    Shards,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HashArg {
+    /// SHA-256 (default).
+    Sha256,
+    /// BLAKE2b-512.
+    #[value(alias = "blake2")]
+    Blake2b,
+    /// BLAKE3.
+    Blake3,
+}
+
+/// Hashing-engine options shared by sign and verify.
+#[derive(Debug, Args)]
+pub(crate) struct EngineArgs {
+    /// Hashing threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+    /// Memory-map files instead of reading them (faster on some systems; only for
+    /// trusted local trees: a file truncated while mapped kills the process).
+    #[arg(long)]
+    pub(crate) mmap: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+/// Options that select what is part of the model.
+#[derive(Debug, Args)]
+pub(crate) struct SelectionArgs {
+    /// Path to exclude, relative to the current directory (repeatable).
+    #[arg(long = "ignore-paths", alias = "ignore_paths", value_name = "PATH")]
+    pub(crate) ignore_paths: Vec<PathBuf>,
+    /// Exclude the top-level .git, .gitattributes, .github and .gitignore (default).
+    #[arg(
+        long = "ignore-git-paths",
+        alias = "ignore_git_paths",
+        overrides_with = "no_ignore_git_paths"
+    )]
+    pub(crate) ignore_git_paths: bool,
+    /// Include git paths in the model.
+    #[arg(long = "no-ignore-git-paths", alias = "no_ignore_git_paths")]
+    pub(crate) no_ignore_git_paths: bool,
+    /// Follow symbolic links to files (links to directories are skipped).
+    #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
+    pub(crate) allow_symlinks: bool,
+}

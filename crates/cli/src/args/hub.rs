@@ -1,0 +1,151 @@
+//! `hallmark hub serve|admin` options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+/// `hallmark hub …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum HubCommand {
+    /// Run the hub: HF-compatible API, signed uploads, web UI. The first start creates
+    /// the database, blob store and signing key and prints a one-time admin token.
+    Serve(ServeArgs),
+    /// Operator commands on the hub's data directory.
+    Admin(AdminArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Data directory (database, blobs, keys).
+    #[arg(
+        long = "data-dir",
+        alias = "data_dir",
+        env = "HALLMARK_HUB_DATA",
+        default_value = "hallmark-hub"
+    )]
+    pub(crate) data_dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) listen: String,
+    /// URL users reach the hub at; signer identities are {public-url}/{username}.
+    /// Default: http://{listen address}.
+    #[arg(long = "public-url", alias = "public_url")]
+    pub(crate) public_url: Option<String>,
+    /// Largest accepted file in bytes.
+    #[arg(long = "max-file-size", default_value_t = 1 << 40)]
+    pub(crate) max_file_size: u64,
+    /// Do not fsync blobs before acknowledging them (faster, not crash-durable).
+    #[arg(long = "no-fsync")]
+    pub(crate) no_fsync: bool,
+    /// Metadata database: postgres://user[:pass]@host[:port]/db (shared by replicas).
+    /// Default: SQLite hub.db in the data directory.
+    #[arg(long, env = "HALLMARK_HUB_DATABASE")]
+    pub(crate) database: Option<String>,
+    /// Blob store: s3://bucket[/prefix]?endpoint=URL&region=R (credentials from
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). Default: blobs/ in the data directory.
+    #[arg(
+        long = "blob-store",
+        alias = "blob_store",
+        env = "HALLMARK_HUB_BLOB_STORE"
+    )]
+    pub(crate) blob_store: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminArgs {
+    /// Data directory of the hub.
+    #[arg(
+        long = "data-dir",
+        alias = "data_dir",
+        env = "HALLMARK_HUB_DATA",
+        default_value = "hallmark-hub",
+        global = true
+    )]
+    pub(crate) data_dir: PathBuf,
+    /// Metadata database of the hub (as for `hub serve --database`).
+    #[arg(long, env = "HALLMARK_HUB_DATABASE", global = true)]
+    pub(crate) database: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Print a new API token for a user (shown once), or revoke one.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Add a user.
+    Add {
+        /// User name.
+        name: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Read a web-UI password from standard input.
+        #[arg(long = "password-stdin")]
+        password_stdin: bool,
+        /// Make the user a hub administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Organisation name.
+        org: String,
+        /// Its first owner (an existing user).
+        #[arg(long)]
+        owner: String,
+    },
+    /// Set a member's role (or remove them with --role none).
+    Member {
+        /// Organisation.
+        org: String,
+        /// User.
+        name: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum RoleArg {
+    Owner,
+    Maintainer,
+    Reader,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum ScopeArg {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    /// User the token is for.
+    pub(crate) name: String,
+    /// What the token may do.
+    #[arg(long, value_enum, default_value = "read")]
+    pub(crate) scope: ScopeArg,
+    /// A label shown in the token list.
+    #[arg(long, default_value = "cli")]
+    pub(crate) label: String,
+    /// Revoke token number ID of this user instead of creating one.
+    #[arg(long, value_name = "ID")]
+    pub(crate) revoke: Option<i64>,
+}

@@ -1,0 +1,84 @@
+//! Command-line surface: the clap structs, one file per command group. Every flag also
+//! accepts model_signing 1.1.1's `--snake_case` spelling, so `hallmark` is a drop-in
+//! replacement for `model_signing`. Commands outside the enabled Cargo features are absent.
+
+#[cfg(feature = "client")]
+pub(crate) mod attest;
+#[cfg(feature = "client")]
+pub(crate) mod bom;
+pub(crate) mod common;
+#[cfg(feature = "server")]
+pub(crate) mod hub;
+#[cfg(feature = "client")]
+pub(crate) mod log;
+#[cfg(feature = "client")]
+pub(crate) mod policy;
+#[cfg(feature = "client")]
+pub(crate) mod remote;
+#[cfg(feature = "client")]
+pub(crate) mod scan;
+pub(crate) mod sign;
+#[cfg(feature = "server")]
+pub(crate) mod sigstore;
+pub(crate) mod verify;
+
+use clap::{Parser, Subcommand};
+
+/// Sign and verify ML models in the OpenSSF Model Signing (OMS) format.
+///
+/// Exit status: 0 = success (verified), 1 = verification failed, 2 = usage or input
+/// error, 130 = interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "hallmark", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Accepted for compatibility with model_signing; hallmark prints warnings and errors only.
+    #[arg(long = "log-level", alias = "log_level", global = true, hide = true)]
+    pub(crate) log_level: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Sign a model (a directory or a single file).
+    #[command(subcommand)]
+    Sign(sign::SignMethod),
+    /// Verify a model against its signature.
+    #[command(subcommand)]
+    Verify(verify::VerifyMethod),
+    /// Decode a signature and show what it claims, WITHOUT verifying anything.
+    Inspect(verify::InspectArgs),
+    /// Run and administer the model hub (`hub serve`, `hub admin ...`).
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Hub(hub::HubCommand),
+    /// Upload a model directory to a hub as a new revision (the hub signs it).
+    #[cfg(feature = "client")]
+    Push(remote::PushArgs),
+    /// Download a model from a hub and verify its signature.
+    #[cfg(feature = "client")]
+    Pull(remote::PullArgs),
+    /// Transparency-log tools (audit a log like a monitor / witness).
+    #[cfg(feature = "client")]
+    #[command(subcommand)]
+    Log(log::LogCommand),
+    /// Run a private Sigstore instance (OIDC issuer, CA, transparency log).
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Sigstore(sigstore::SigstoreCommand),
+    /// Scan model files for code-execution payloads, without loading them.
+    #[cfg(feature = "client")]
+    #[command(after_help = scan::EXIT_HELP)]
+    Scan(scan::ScanArgs),
+    /// Write an AI-BOM for a model: CycloneDX 1.6 ML-BOM or SPDX 3.0.1 AI/Dataset.
+    #[cfg(feature = "client")]
+    Bom(bom::BomArgs),
+    /// SLSA provenance for ML training: `train` writes it, `verify` checks it.
+    #[cfg(feature = "client")]
+    #[command(subcommand)]
+    Attest(attest::AttestCommand),
+    /// Decide whether a model may be used (signature, scan, provenance, BOM) and score it.
+    #[cfg(feature = "client")]
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+}

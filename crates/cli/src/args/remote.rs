@@ -1,0 +1,63 @@
+//! `hallmark push` and `hallmark pull` options, and where the hub is.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub(crate) struct PushArgs {
+    /// The model directory.
+    pub(crate) dir: PathBuf,
+    /// Target repository, owner/name (created on first push).
+    pub(crate) repo: String,
+    #[command(flatten)]
+    pub(crate) hub: HubArgs,
+    /// Create the repository private.
+    #[arg(long)]
+    pub(crate) private: bool,
+    /// Commit message.
+    #[arg(long, short, default_value = "")]
+    pub(crate) message: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// Repository, owner/name.
+    pub(crate) repo: String,
+    /// Destination directory (created; must be empty unless --force).
+    pub(crate) dir: PathBuf,
+    #[command(flatten)]
+    pub(crate) hub: HubArgs,
+    /// Branch or commit.
+    #[arg(long, short, default_value = "main")]
+    pub(crate) revision: String,
+    /// Pin the hub's public key (key-signed hubs) instead of fetching it from the hub.
+    #[arg(long = "public-key", alias = "public_key")]
+    pub(crate) public_key: Option<PathBuf>,
+    /// Require this signer identity (e.g. https://hub.example/alice).
+    #[arg(long)]
+    pub(crate) identity: Option<String>,
+    /// Write into a non-empty directory.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Accept a revision without signature (reported, exit 0).
+    #[arg(long = "allow-unsigned")]
+    pub(crate) allow_unsigned: bool,
+}
+
+/// Where the hub is and how to authenticate.
+#[derive(Debug, Args)]
+pub(crate) struct HubArgs {
+    /// Hub URL.
+    #[arg(long, env = "HALLMARK_HUB", default_value = "http://127.0.0.1:8080")]
+    pub(crate) hub: String,
+    /// API token (hm_…).
+    #[arg(long, env = "HALLMARK_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+    /// Parallel transfers.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) jobs: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}

@@ -1,0 +1,121 @@
+//! `hallmark verify key|certificate|sigstore` and `hallmark inspect` options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::common::{EngineArgs, SelectionArgs};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VerifyMethod {
+    /// Verify a signature made with a key, given the public key.
+    Key(VerifyKeyArgs),
+    /// Verify a signature made with a certificate, given trusted root certificates.
+    Certificate(VerifyCertArgs),
+    /// Verify a keyless (Sigstore) signature offline: identity, issuer, certificate,
+    /// transparency log. Without a trust option the Sigstore public-good trusted root
+    /// compiled into hallmark is used (see --help for its date).
+    Sigstore(VerifySigstoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyCommon {
+    /// The model: a directory or a single file.
+    pub(crate) model: PathBuf,
+    /// The signature to verify.
+    #[arg(long)]
+    pub(crate) signature: PathBuf,
+    /// Check only the files the signature names; accept other files.
+    #[arg(
+        long = "ignore-unsigned-files",
+        alias = "ignore_unsigned_files",
+        overrides_with = "no_ignore_unsigned_files"
+    )]
+    pub(crate) ignore_unsigned_files: bool,
+    /// Check every file (default).
+    #[arg(
+        long = "no-ignore-unsigned-files",
+        alias = "no_ignore_unsigned_files",
+        hide = true
+    )]
+    pub(crate) no_ignore_unsigned_files: bool,
+    /// Print a machine-readable JSON result on standard output.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) selection: SelectionArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyKeyArgs {
+    #[command(flatten)]
+    pub(crate) common: VerifyCommon,
+    /// PEM public key (SubjectPublicKeyInfo).
+    #[arg(long = "public-key", alias = "public_key", value_name = "PUB.pem")]
+    pub(crate) public_key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyCertArgs {
+    #[command(flatten)]
+    pub(crate) common: VerifyCommon,
+    /// PEM file(s) with the trusted root certificate(s) (repeatable, required).
+    #[arg(
+        long = "certificate-chain",
+        alias = "certificate_chain",
+        value_name = "ROOTS.pem",
+        required = true
+    )]
+    pub(crate) certificate_chain: Vec<PathBuf>,
+    /// Validate the chain now instead of at the leaf's notBefore (the reference's rule,
+    /// which accepts expired leaves).
+    #[arg(long = "strict-validity")]
+    pub(crate) strict_validity: bool,
+    /// Accepted for compatibility with model_signing (fingerprints are in --json).
+    #[arg(long = "log-fingerprints", alias = "log_fingerprints", hide = true)]
+    pub(crate) log_fingerprints: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifySigstoreArgs {
+    #[command(flatten)]
+    pub(crate) common: VerifyCommon,
+    /// The signer's identity (certificate SAN: an email or URI), matched exactly.
+    #[arg(long, required_unless_present = "identity_regex")]
+    pub(crate) identity: Option<String>,
+    /// A regular expression the signer's identity must match in full.
+    #[arg(
+        long = "identity-regex",
+        alias = "identity_regex",
+        conflicts_with = "identity"
+    )]
+    pub(crate) identity_regex: Option<String>,
+    /// The OIDC issuer of the identity (e.g. https://accounts.google.com), matched exactly.
+    #[arg(long = "identity-provider", alias = "identity_provider")]
+    pub(crate) identity_provider: String,
+    /// ClientTrustConfig JSON (as model_signing takes) for a private Sigstore instance.
+    #[arg(long = "trust-config", alias = "trust_config", value_name = "FILE")]
+    pub(crate) trust_config: Option<PathBuf>,
+    /// A trusted_root.json instead of a ClientTrustConfig.
+    #[arg(
+        long = "trusted-root",
+        alias = "trusted_root",
+        value_name = "FILE",
+        conflicts_with = "trust_config"
+    )]
+    pub(crate) trusted_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// The signature file.
+    pub(crate) signature: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// List every resource.
+    #[arg(long)]
+    pub(crate) resources: bool,
+}

@@ -1,0 +1,160 @@
+//! What every command shares: exit statuses, the error a failed command ends with,
+//! reading inputs and writing outputs. A leaf: it imports nothing from this crate.
+
+use std::fmt;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+/// Exit status for a verification that ran and failed (a verdict).
+pub(crate) const EXIT_FAILED: u8 = 1;
+/// Exit status for bad usage or unreadable inputs.
+pub(crate) const EXIT_INPUT: u8 = 2;
+/// Exit status of `scan` when some file could not be checked completely and none was flagged.
+#[cfg(feature = "client")]
+pub(crate) const EXIT_UNVERIFIED: u8 = 3;
+/// Exit status after Ctrl-C.
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
+
+/// How a command ends: `Ok(status)` once it has printed its result (0, or a verdict such
+/// as [`EXIT_FAILED`]), or a [`Failure`] that `main` prints under the command's prefix.
+pub(crate) type Outcome = Result<u8, Failure>;
+
+/// An error with the exit status it ends the process with.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    /// The exit status.
+    pub(crate) code: u8,
+    /// What went wrong, with its context chain.
+    pub(crate) error: anyhow::Error,
+    /// Printed before the error instead of the command's usual prefix.
+    prefix: Option<&'static str>,
+}
+
+impl Failure {
+    /// Bad usage or an unreadable input: exit status [`EXIT_INPUT`].
+    pub(crate) fn input(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: EXIT_INPUT,
+            error: error.into(),
+            prefix: None,
+        }
+    }
+
+    /// A check that ran and failed: exit status [`EXIT_FAILED`].
+    pub(crate) fn failed(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: EXIT_FAILED,
+            error: error.into(),
+            prefix: None,
+        }
+    }
+
+    /// Prints `prefix` before the error instead of the command's usual one.
+    #[cfg(feature = "client")]
+    pub(crate) fn with_prefix(mut self, prefix: &'static str) -> Self {
+        self.prefix = Some(prefix);
+        self
+    }
+
+    /// Whether this is an input error (for `--json` output).
+    pub(crate) fn is_input(&self) -> bool {
+        self.code == EXIT_INPUT
+    }
+
+    /// The error and its causes on one line, for `--json` output.
+    pub(crate) fn message(&self) -> String {
+        format!("{:#}", self.error)
+    }
+
+    /// Prints the error (under its own prefix, else `prefix`) and returns its exit status.
+    pub(crate) fn report(&self, prefix: &str) -> u8 {
+        report(self.prefix.unwrap_or(prefix), &*self.error);
+        self.code
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+/// Turns any error into a [`Failure`] with the given exit status.
+pub(crate) trait OrExit<T> {
+    /// The error is an input error ([`EXIT_INPUT`]).
+    fn or_input(self) -> Result<T, Failure>;
+    /// The error is a failed check ([`EXIT_FAILED`]).
+    fn or_failed(self) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<anyhow::Error>> OrExit<T> for Result<T, E> {
+    fn or_input(self) -> Result<T, Failure> {
+        self.map_err(Failure::input)
+    }
+
+    fn or_failed(self) -> Result<T, Failure> {
+        self.map_err(Failure::failed)
+    }
+}
+
+/// Prints an error for the user: one line, plus an indented cause chain.
+pub(crate) fn report(prefix: &str, err: &(dyn std::error::Error + 'static)) {
+    eprintln!("{prefix}: {err}");
+    let mut source = err.source();
+    while let Some(s) = source {
+        eprintln!("  caused by: {s}");
+        source = s.source();
+    }
+}
+
+/// Largest input file read whole (keys, certificates, trust configs, signatures): the
+/// signature-bundle limit. Anything larger is refused before it is read.
+const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads a user-supplied file, naming it in the error, refusing files over the input
+/// limit without reading them (so `--signature /dev/zero` cannot exhaust memory).
+pub(crate) fn read_input(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+    let cannot_read = || format!("cannot read {what} {}", path.display());
+    let too_large = || {
+        anyhow::anyhow!(
+            "{what} {} is larger than {MAX_INPUT_BYTES} bytes; refusing to read it",
+            path.display()
+        )
+    };
+    let file = std::fs::File::open(path).with_context(cannot_read)?;
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > MAX_INPUT_BYTES)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(cannot_read)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a
+/// rename, so an interrupted run never leaves a partial file behind.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let write = || -> std::io::Result<()> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".hallmark-sig-")
+            .tempfile_in(&dir)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
+}
