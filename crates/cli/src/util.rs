@@ -1,7 +1,6 @@
 //! What every command shares: exit statuses, the error a failed command ends with,
 //! reading inputs and writing outputs. A leaf: it imports nothing from this crate.
 
-use std::fmt;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -65,19 +64,13 @@ impl Failure {
 
     /// The error and its causes on one line, for `--json` output.
     pub(crate) fn message(&self) -> String {
-        format!("{:#}", self.error)
+        chain(&*self.error).join(": ")
     }
 
     /// Prints the error (under its own prefix, else `prefix`) and returns its exit status.
     pub(crate) fn report(&self, prefix: &str) -> u8 {
         report(self.prefix.unwrap_or(prefix), &*self.error);
         self.code
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#}", self.error)
     }
 }
 
@@ -101,12 +94,29 @@ impl<T, E: Into<anyhow::Error>> OrExit<T> for Result<T, E> {
 
 /// Prints an error for the user: one line, plus an indented cause chain.
 pub(crate) fn report(prefix: &str, err: &(dyn std::error::Error + 'static)) {
-    eprintln!("{prefix}: {err}");
+    let chain = chain(err);
+    let mut lines = chain.iter();
+    if let Some(first) = lines.next() {
+        eprintln!("{prefix}: {first}");
+    }
+    for cause in lines {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+/// The messages of an error and its sources, leaving out a source whose message the one
+/// before it already quotes (many errors print their cause inline).
+fn chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out: Vec<String> = vec![err.to_string()];
     let mut source = err.source();
     while let Some(s) = source {
-        eprintln!("  caused by: {s}");
+        let text = s.to_string();
+        if !out.last().is_some_and(|last| last.contains(&text)) {
+            out.push(text);
+        }
         source = s.source();
     }
+    out
 }
 
 /// Largest input file read whole (keys, certificates, trust configs, signatures): the
