@@ -14,7 +14,7 @@ use crate::Check;
 pub enum SigstoreError {
     /// The trust root (ClientTrustConfig or trusted_root.json) is unreadable or unusable.
     #[error("trust root: {0}")]
-    TrustRoot(String),
+    TrustRoot(TrustRootRefusal),
     /// The signature file is not a Sigstore bundle this verifier can read.
     #[error("signature bundle: {0}")]
     Bundle(BundleRefusal),
@@ -32,6 +32,95 @@ pub enum SigstoreError {
         #[source]
         source: Option<Box<sigstore_verify::Error>>,
     },
+}
+
+/// Why a trust root is unusable ([`SigstoreError::TrustRoot`]). `what` names the document
+/// ("trust config" or "trusted root").
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TrustRootRefusal {
+    /// Over the size limit.
+    #[error("{what} is {size} bytes, over the {limit}-byte limit")]
+    TooLarge {
+        /// Which document.
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Not JSON.
+    #[error("{what} is not valid JSON: {source}")]
+    Json {
+        /// Which document.
+        what: &'static str,
+        /// Parser error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The ClientTrustConfig is not a JSON object.
+    #[error("trust config is not a JSON object")]
+    ConfigNotObject,
+    /// The ClientTrustConfig has no `trustedRoot`.
+    #[error("trust config has no `trustedRoot`")]
+    NoTrustedRoot,
+    /// The trusted root is not a JSON object.
+    #[error("{what}: trusted root is not a JSON object")]
+    RootNotObject {
+        /// Which document.
+        what: &'static str,
+    },
+    /// The wrong media type.
+    #[error("{what} has media type {found:?}, expected {expected:?}")]
+    MediaType {
+        /// Which document.
+        what: &'static str,
+        /// The media type found.
+        found: String,
+        /// The one accepted.
+        expected: &'static str,
+    },
+    /// No media type.
+    #[error("{what} has no mediaType (expected {expected:?})")]
+    NoMediaType {
+        /// Which document.
+        what: &'static str,
+        /// The one accepted.
+        expected: &'static str,
+    },
+    /// The trusted root does not have the expected shape.
+    #[error("{what}: invalid trusted root: {source}")]
+    Invalid {
+        /// Which document.
+        what: &'static str,
+        /// Parser error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// No Fulcio certificate authority.
+    #[error("{what}: the trusted root lists no Fulcio certificate authorities")]
+    NoCertificateAuthorities {
+        /// Which document.
+        what: &'static str,
+    },
+    /// No transparency log.
+    #[error("{what}: the trusted root lists no transparency logs")]
+    NoTransparencyLogs {
+        /// Which document.
+        what: &'static str,
+    },
+    /// `sigstore-verify` cannot build a verifier from it.
+    #[error("{what}: unusable trusted root: {source}")]
+    Unusable {
+        /// Which document.
+        what: &'static str,
+        /// Its refusal.
+        #[source]
+        source: Box<sigstore_verify::Error>,
+    },
+    /// The compiled-in public-good snapshot did not load (a build defect).
+    #[error("the built-in public-good trust root could not be loaded: {0}")]
+    BuiltIn(#[source] std::sync::Arc<SigstoreError>),
 }
 
 /// Why a signature file is not a keyless DSSE bundle this verifier reads

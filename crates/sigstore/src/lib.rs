@@ -88,7 +88,7 @@ mod error;
 mod trust;
 mod verify;
 
-pub use error::{BundleRefusal, PolicyRefusal, SigstoreError};
+pub use error::{BundleRefusal, PolicyRefusal, SigstoreError, TrustRootRefusal};
 pub use trust::{
     CLIENT_TRUST_CONFIG_MEDIA_TYPE, PUBLIC_GOOD_SNAPSHOT_DATE, PUBLIC_GOOD_SNAPSHOT_SOURCE,
     TRUSTED_ROOT_MEDIA_TYPE, TrustedRoot,

@@ -1,12 +1,13 @@
 //! Trust roots: ClientTrustConfig, bare `trusted_root.json`, and the built-in public-good snapshot.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use sigstore_verify::Verifier;
 use sigstore_verify::trust_root::TrustedRoot as InnerRoot;
 
-use crate::SigstoreError;
+use crate::{SigstoreError, TrustRootRefusal};
 
 /// Media type of a Sigstore ClientTrustConfig (what `model_signing --trust_config` takes).
 pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str =
@@ -41,7 +42,7 @@ pub struct TrustedRoot {
 enum State {
     Ready(Box<Verifier>),
     /// Only reachable if the compiled-in snapshot failed to load (a build defect, caught by tests).
-    Broken(String),
+    Broken(Arc<SigstoreError>),
 }
 
 impl fmt::Debug for TrustedRoot {
@@ -61,14 +62,12 @@ impl TrustedRoot {
     pub fn from_client_trust_config_json(bytes: &[u8]) -> Result<Self, SigstoreError> {
         let doc = camel_case_keys(parse_json(bytes, "trust config")?);
         let Value::Object(mut map) = doc else {
-            return Err(SigstoreError::TrustRoot(
-                "trust config is not a JSON object".into(),
-            ));
+            return Err(SigstoreError::TrustRoot(TrustRootRefusal::ConfigNotObject));
         };
         check_media_type(&map, CLIENT_TRUST_CONFIG_MEDIA_TYPE, "trust config")?;
         let root = map
             .remove("trustedRoot")
-            .ok_or_else(|| SigstoreError::TrustRoot("trust config has no `trustedRoot`".into()))?;
+            .ok_or(SigstoreError::TrustRoot(TrustRootRefusal::NoTrustedRoot))?;
         Self::from_value(root, "trust config")
     }
 
@@ -90,9 +89,7 @@ impl TrustedRoot {
                 root
             }
             Err(e) => Self {
-                state: State::Broken(format!(
-                    "the built-in public-good trust root could not be loaded: {e}"
-                )),
+                state: State::Broken(Arc::new(e)),
                 description: "built-in Sigstore public-good trust root (unusable)".into(),
             },
         }
@@ -106,20 +103,23 @@ impl TrustedRoot {
     pub(crate) fn verifier(&self) -> Result<&Verifier, SigstoreError> {
         match &self.state {
             State::Ready(v) => Ok(v),
-            State::Broken(msg) => Err(SigstoreError::TrustRoot(msg.clone())),
+            State::Broken(e) => Err(SigstoreError::TrustRoot(TrustRootRefusal::BuiltIn(
+                Arc::clone(e),
+            ))),
         }
     }
 
-    fn from_value(doc: Value, what: &str) -> Result<Self, SigstoreError> {
+    fn from_value(doc: Value, what: &'static str) -> Result<Self, SigstoreError> {
         let doc = camel_case_keys(doc);
         let Value::Object(map) = &doc else {
-            return Err(SigstoreError::TrustRoot(format!(
-                "{what}: trusted root is not a JSON object"
-            )));
+            return Err(SigstoreError::TrustRoot(TrustRootRefusal::RootNotObject {
+                what,
+            }));
         };
         check_media_type(map, TRUSTED_ROOT_MEDIA_TYPE, "trusted root")?;
-        let inner: InnerRoot = serde_json::from_value(doc)
-            .map_err(|e| SigstoreError::TrustRoot(format!("{what}: invalid trusted root: {e}")))?;
+        let inner: InnerRoot = serde_json::from_value(doc).map_err(|source| {
+            SigstoreError::TrustRoot(TrustRootRefusal::Invalid { what, source })
+        })?;
         let description = format!(
             "{what} with {} certificate authorit{}, {} CT log(s), {} transparency log(s), {} timestamp authorit{}",
             inner.certificate_authorities.len(),
@@ -130,17 +130,21 @@ impl TrustedRoot {
             plural_y(inner.timestamp_authorities.len()),
         );
         if inner.certificate_authorities.is_empty() {
-            return Err(SigstoreError::TrustRoot(format!(
-                "{what}: the trusted root lists no Fulcio certificate authorities"
-            )));
+            return Err(SigstoreError::TrustRoot(
+                TrustRootRefusal::NoCertificateAuthorities { what },
+            ));
         }
         if inner.tlogs.is_empty() {
-            return Err(SigstoreError::TrustRoot(format!(
-                "{what}: the trusted root lists no transparency logs"
-            )));
+            return Err(SigstoreError::TrustRoot(
+                TrustRootRefusal::NoTransparencyLogs { what },
+            ));
         }
-        let verifier = Verifier::new(&inner)
-            .map_err(|e| SigstoreError::TrustRoot(format!("{what}: unusable trusted root: {e}")))?;
+        let verifier = Verifier::new(&inner).map_err(|e| {
+            SigstoreError::TrustRoot(TrustRootRefusal::Unusable {
+                what,
+                source: Box::new(e),
+            })
+        })?;
         Ok(Self {
             state: State::Ready(Box::new(verifier)),
             description,
@@ -152,21 +156,22 @@ fn plural_y(n: usize) -> &'static str {
     if n == 1 { "y" } else { "ies" }
 }
 
-fn parse_json(bytes: &[u8], what: &str) -> Result<Value, SigstoreError> {
+fn parse_json(bytes: &[u8], what: &'static str) -> Result<Value, SigstoreError> {
     if bytes.len() > MAX_TRUST_ROOT_BYTES {
-        return Err(SigstoreError::TrustRoot(format!(
-            "{what} is {} bytes, over the {MAX_TRUST_ROOT_BYTES}-byte limit",
-            bytes.len()
-        )));
+        return Err(SigstoreError::TrustRoot(TrustRootRefusal::TooLarge {
+            what,
+            size: bytes.len(),
+            limit: MAX_TRUST_ROOT_BYTES,
+        }));
     }
     serde_json::from_slice(bytes)
-        .map_err(|e| SigstoreError::TrustRoot(format!("{what} is not valid JSON: {e}")))
+        .map_err(|source| SigstoreError::TrustRoot(TrustRootRefusal::Json { what, source }))
 }
 
 fn check_media_type(
     map: &Map<String, Value>,
-    expected: &str,
-    what: &str,
+    expected: &'static str,
+    what: &'static str,
 ) -> Result<(), SigstoreError> {
     let found = map
         .get("mediaType")
@@ -174,12 +179,15 @@ fn check_media_type(
         .and_then(Value::as_str);
     match found {
         Some(m) if m == expected => Ok(()),
-        Some(m) => Err(SigstoreError::TrustRoot(format!(
-            "{what} has media type {m:?}, expected {expected:?}"
-        ))),
-        None => Err(SigstoreError::TrustRoot(format!(
-            "{what} has no mediaType (expected {expected:?})"
-        ))),
+        Some(m) => Err(SigstoreError::TrustRoot(TrustRootRefusal::MediaType {
+            what,
+            found: m.to_owned(),
+            expected,
+        })),
+        None => Err(SigstoreError::TrustRoot(TrustRootRefusal::NoMediaType {
+            what,
+            expected,
+        })),
     }
 }
 

@@ -3,7 +3,8 @@
 use std::time::{Duration, SystemTime};
 
 use hallmark_sigstore::{
-    Check, IdentityPolicy, PolicyRefusal, SigstoreError, TrustedRoot, verify_dsse_bundle,
+    CLIENT_TRUST_CONFIG_MEDIA_TYPE, Check, IdentityPolicy, PolicyRefusal, SigstoreError,
+    TrustRootRefusal, TrustedRoot, verify_dsse_bundle,
 };
 
 use crate::*;
@@ -293,5 +294,15 @@ fn bare_trusted_root_is_not_a_client_trust_config() {
         shared().join("fixtures/oms/case40-sigstore-private-offline/sigstore/trusted_root.json"),
     ))
     .expect_err("wrong media type");
+    assert!(
+        matches!(
+            err,
+            SigstoreError::TrustRoot(TrustRootRefusal::MediaType {
+                expected: CLIENT_TRUST_CONFIG_MEDIA_TYPE,
+                ..
+            })
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("clienttrustconfig"), "{err}");
 }
