@@ -40,7 +40,6 @@ pub mod signer;
 pub mod state;
 pub mod time;
 pub mod ui;
-mod ui_account;
 pub mod upload;
 pub mod verify;
 

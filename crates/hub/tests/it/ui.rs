@@ -143,6 +143,57 @@ async fn pages_login_tokens_and_csrf() {
         ),
         (Some("alice"), Some("read"))
     );
+    // every form goes through the same guard: a forged token is refused before anything changes
+    let listed = h
+        .send(Method::GET, "/settings/tokens", None, &hdrs, vec![])
+        .await
+        .text();
+    let ids: Vec<&str> = listed
+        .split("/settings/tokens/")
+        .skip(1)
+        .filter_map(|s| s.split_once("/revoke").map(|(id, _)| id))
+        .collect();
+    assert!(!ids.is_empty(), "{listed}");
+    for id in ids {
+        let r = h
+            .send(
+                Method::POST,
+                &format!("/settings/tokens/{id}/revoke"),
+                None,
+                &post_hdrs,
+                form(&[("csrf", "forged")]),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.text().contains("CSRF"), "{}", r.text());
+    }
+    assert_eq!(
+        h.get("/api/whoami-v2", Some(&secret)).await.status,
+        StatusCode::OK,
+        "the token survives a forged revoke"
+    );
+    let r = h
+        .send(
+            Method::POST,
+            "/acme/bert/verify",
+            None,
+            &post_hdrs,
+            form(&[("csrf", "forged"), ("rev", "main")]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // an API token has no session, so no CSRF token: it cannot drive the forms
+    let ct_only = [("content-type", "application/x-www-form-urlencoded")];
+    let r = h
+        .send(
+            Method::POST,
+            "/settings/tokens",
+            Some(&h.alice),
+            &ct_only,
+            form(&[("csrf", ""), ("label", "x"), ("scope", "write")]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     // the session cannot be used from another site without the CSRF token: logout needs it too
     let r = h
         .send(

@@ -1,13 +1,10 @@
-//! Server-rendered web UI (askama templates, auto-escaped): model list and search,
-//! model page (files, revisions, signature badge, copyable verify command), owner
-//! (org/user) page, audit page. Account pages (login, tokens) are in `ui_account`.
+//! The read-only UI pages: model list and search, model page (files, revisions, signature
+//! badge, copyable verify command), owner (org/user) page, audit page.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
 use hallmark_store::{AccountKind, RepoQuery, Revision};
 use serde::Deserialize;
 
@@ -16,95 +13,15 @@ use crate::authz::Action;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::time::human;
-use crate::ui_account;
+use crate::ui::page::{Nav, error_page, message, render};
 
-/// Routes of the UI.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/audit", get(audit))
-        .route("/static/app.js", get(app_js))
-        .route(
-            "/login",
-            get(ui_account::login_form).post(ui_account::login),
-        )
-        .route("/logout", post(ui_account::logout))
-        .route(
-            "/settings/tokens",
-            get(ui_account::tokens).post(ui_account::create_token),
-        )
-        .route(
-            "/settings/tokens/{id}/revoke",
-            post(ui_account::revoke_token),
-        )
-        .route("/{owner}", get(owner_page))
-        .route("/{owner}/{name}", get(model_page))
-        .route("/{owner}/{name}/verify", post(ui_account::recheck))
-}
-
-/// Header data every page shows.
-#[derive(Debug, Default)]
-pub struct Nav {
-    /// Logged-in user.
-    pub user: Option<String>,
-    /// The session's CSRF token.
-    pub csrf: String,
-}
-
-impl Nav {
-    /// From the request's authentication.
-    #[must_use]
-    pub fn of(auth: &Auth) -> Self {
-        Self {
-            user: auth.0.subject.principal.as_ref().map(|p| p.name.clone()),
-            csrf: auth.0.csrf.clone().unwrap_or_default(),
-        }
-    }
-}
-
-/// Renders a template, or a plain 500.
-pub fn render<T: Template>(t: &T) -> Response {
-    match t.render() {
-        Ok(s) => Html(s).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage {
-    nav: Nav,
-    title: String,
-    message: String,
-}
-
-/// A page with a message and a status code.
-pub fn message(auth: &Auth, status: StatusCode, title: &str, msg: &str) -> Response {
-    let mut r = render(&MessagePage {
-        nav: Nav::of(auth),
-        title: title.into(),
-        message: msg.into(),
-    });
-    *r.status_mut() = status;
-    r
-}
-
-fn error_page(auth: &Auth, e: &ApiError) -> Response {
-    message(
-        auth,
-        e.status,
-        e.status.canonical_reason().unwrap_or("Error"),
-        &e.message,
-    )
-}
-
-async fn app_js() -> Response {
+pub(crate) async fn app_js() -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/javascript; charset=utf-8"),
         )],
-        include_str!("../static/app.js"),
+        include_str!("../../static/app.js"),
     )
         .into_response()
 }
@@ -158,7 +75,7 @@ async fn repo_rows(
         .collect())
 }
 
-async fn index(
+pub(crate) async fn index(
     State(state): State<AppState>,
     auth: Auth,
     Query(q): Query<SearchQuery>,
@@ -185,7 +102,7 @@ struct OwnerPage {
     repos: Vec<RepoRow>,
 }
 
-async fn owner_page(
+pub(crate) async fn owner_page(
     State(state): State<AppState>,
     auth: Auth,
     Path(owner): Path<String>,
@@ -282,7 +199,7 @@ pub struct RevQuery {
     rev: Option<String>,
 }
 
-async fn model_page(
+pub(crate) async fn model_page(
     State(state): State<AppState>,
     auth: Auth,
     Path((owner, name)): Path<(String, String)>,
@@ -376,7 +293,7 @@ struct AuditPage {
     events: Vec<EventRow>,
 }
 
-async fn audit(State(state): State<AppState>, auth: Auth) -> Response {
+pub(crate) async fn audit(State(state): State<AppState>, auth: Auth) -> Response {
     match crate::hfapi::audit_events(&state, &auth, 500).await {
         Ok(events) => render(&AuditPage {
             nav: Nav::of(&auth),

@@ -1,7 +1,7 @@
 //! Account pages of the UI: password login (argon2id), logout, the token page, and the
-//! signature re-check button. Every state-changing form carries the session's CSRF
-//! token (checked in constant time); the session cookie is `HttpOnly; SameSite=Lax`,
-//! and the login form checks `Origin` against the hub's public URL.
+//! signature re-check button. Every state-changing form after login goes through the
+//! [`Authorized`] guard (CSRF token, then authorization); the session cookie is
+//! `HttpOnly; SameSite=Lax`, and the login form checks `Origin` against the hub's public URL.
 
 use askama::Template;
 use axum::Form;
@@ -11,14 +11,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hallmark_store::TokenScope;
 use serde::Deserialize;
 
-use crate::access::{Auth, repo_for, revision_for};
+use crate::access::{Auth, revision_for};
 use crate::auth::{
-    SESSION_COOKIE, SESSION_SECONDS, ct_eq, issue_token, random_b64, secret_hash, verify_password,
+    SESSION_COOKIE, SESSION_SECONDS, issue_token, random_b64, secret_hash, verify_password,
 };
-use crate::authz::{Action, Resource};
 use crate::state::AppState;
 use crate::time::human;
-use crate::ui::{Nav, message, render};
+use crate::ui::guard::{Authorized, CsrfForm, OwnSession, OwnTokens, VerifiableRepo};
+use crate::ui::page::{Nav, message, render};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -138,35 +138,21 @@ const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3
 
 /// A form that only carries the CSRF token.
 #[derive(Debug, Deserialize)]
-pub(crate) struct CsrfForm {
+pub(crate) struct CsrfOnly {
     csrf: String,
 }
 
-fn csrf_ok(auth: &Auth, given: &str) -> bool {
-    auth.0
-        .csrf
-        .as_deref()
-        .is_some_and(|c| ct_eq(c.as_bytes(), given.as_bytes()))
-}
-
-fn csrf_refused(auth: &Auth) -> Response {
-    message(
-        auth,
-        StatusCode::FORBIDDEN,
-        "Forbidden",
-        "missing or wrong CSRF token; reload the page and try again",
-    )
+impl CsrfForm for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 pub(crate) async fn logout(
     State(state): State<AppState>,
-    auth: Auth,
-    Form(f): Form<CsrfForm>,
+    g: Authorized<OwnSession, CsrfOnly>,
 ) -> Response {
-    if !csrf_ok(&auth, &f.csrf) {
-        return csrf_refused(&auth);
-    }
-    if let Some(h) = &auth.0.session_hash {
+    if let Some(h) = &g.auth.0.session_hash {
         let _ = state.meta.delete_session(h).await;
     }
     let mut r = Redirect::to("/").into_response();
@@ -234,25 +220,21 @@ pub(crate) struct NewTokenForm {
     scope: String,
 }
 
+impl CsrfForm for NewTokenForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub(crate) async fn create_token(
     State(state): State<AppState>,
-    auth: Auth,
-    Form(f): Form<NewTokenForm>,
+    g: Authorized<OwnTokens, NewTokenForm>,
 ) -> Response {
-    if !csrf_ok(&auth, &f.csrf) {
-        return csrf_refused(&auth);
-    }
-    let Some(p) = auth.0.subject.principal.clone() else {
-        return Redirect::to("/login").into_response();
-    };
-    if !auth.can(Action::ManageTokens, &Resource::User { id: p.id }) {
-        return message(
-            &auth,
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "you may not manage tokens",
-        );
-    }
+    let Authorized {
+        auth,
+        target: OwnTokens(p),
+        form: f,
+    } = g;
     let scope = if f.scope == "write" {
         TokenScope::Write
     } else {
@@ -277,25 +259,10 @@ pub(crate) async fn create_token(
 
 pub(crate) async fn revoke_token(
     State(state): State<AppState>,
-    auth: Auth,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    g: Authorized<OwnTokens, CsrfOnly>,
 ) -> Response {
-    if !csrf_ok(&auth, &f.csrf) {
-        return csrf_refused(&auth);
-    }
-    let Some(p) = auth.0.subject.principal.clone() else {
-        return Redirect::to("/login").into_response();
-    };
-    if !auth.can(Action::ManageTokens, &Resource::User { id: p.id }) {
-        return message(
-            &auth,
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "you may not manage tokens",
-        );
-    }
-    let _ = state.meta.revoke_token(p.id, id).await;
+    let _ = state.meta.revoke_token(g.target.0.id, id).await;
     Redirect::to("/settings/tokens").into_response()
 }
 
@@ -306,17 +273,22 @@ pub(crate) struct RecheckForm {
     rev: String,
 }
 
+impl CsrfForm for RecheckForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub(crate) async fn recheck(
     State(state): State<AppState>,
-    auth: Auth,
-    Path((owner, name)): Path<(String, String)>,
-    Form(f): Form<RecheckForm>,
+    g: Authorized<VerifiableRepo, RecheckForm>,
 ) -> Response {
-    if !csrf_ok(&auth, &f.csrf) {
-        return csrf_refused(&auth);
-    }
+    let Authorized {
+        auth,
+        target: VerifiableRepo { owner, name, repo },
+        form: f,
+    } = g;
     let result = async {
-        let repo = repo_for(&state, &auth, &owner, &name, Action::VerifyRevision).await?;
         let rev = revision_for(&state, &repo, &f.rev).await?;
         let st = crate::verify::check_revision(&state, &repo, &rev, true).await?;
         state
