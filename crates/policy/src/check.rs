@@ -3,15 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use hallmark_bom::{Artifact, ScanSummary, describe, parse_scan_report};
+use hallmark_bom::{Artifact, describe, parse_scan_report};
 use hallmark_hash::EngineOptions;
-use hallmark_provenance::{VerifiedProvenance, verify_attestation};
+use hallmark_provenance::verify_attestation;
 use hallmark_signing::{VerifyOptions, verify_model};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::PolicyError;
-use crate::evidence::{BomFacts, read_bom};
+use crate::evidence::read_bom;
+use crate::facts::{Facts, is_pinned};
 use crate::policy::{Policy, purl_matches};
 use crate::scorecard::Scorecard;
 use crate::trust::{Trust, authenticate, load_keys, signature_trust};
@@ -60,15 +61,6 @@ impl Decision {
     pub fn refusals(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes.iter().filter(|o| !o.passed)
     }
-}
-
-/// What the checks found, for the scorecard.
-#[derive(Debug, Default)]
-pub(crate) struct Facts {
-    pub(crate) signed_by: Option<String>,
-    pub(crate) scan: Option<ScanSummary>,
-    pub(crate) provenance: Option<VerifiedProvenance>,
-    pub(crate) bom: Option<BomFacts>,
 }
 
 struct Run<'a> {
@@ -419,17 +411,4 @@ fn describe_verify_error(e: &hallmark_signing::VerifyError) -> String {
         }
         _ => e.to_string(),
     }
-}
-
-/// Pinned: resolved by digest, or named by a purl with a version (an immutable revision
-/// for hub purls).
-pub(crate) fn is_pinned(d: &hallmark_provenance::statement::ResourceDescriptor) -> bool {
-    d.sha256().is_some()
-        || d.uri.as_deref().is_some_and(|u| {
-            let base = hallmark_bom::purl::without_qualifiers(u);
-            base.starts_with("pkg:")
-                && base
-                    .rsplit_once('@')
-                    .is_some_and(|(_, v)| !v.is_empty() && !v.contains('/'))
-        })
 }

@@ -1,9 +1,20 @@
-//! Scoring what the checks found (MLSecOps notes §5 mapping of Scorecard checks).
+//! What the checks found ([`Facts`]) and its scoring (MLSecOps notes §5 mapping of
+//! Scorecard checks).
 
-use hallmark_bom::{Artifact, ScanVerdict};
+use hallmark_bom::{Artifact, ScanSummary, ScanVerdict};
+use hallmark_provenance::VerifiedProvenance;
 
-use crate::check::Facts;
+use crate::evidence::BomFacts;
 use crate::scorecard::{Scorecard, check, ratio};
+
+/// What the checks found, for the scorecard.
+#[derive(Debug, Default)]
+pub(crate) struct Facts {
+    pub(crate) signed_by: Option<String>,
+    pub(crate) scan: Option<ScanSummary>,
+    pub(crate) provenance: Option<VerifiedProvenance>,
+    pub(crate) bom: Option<BomFacts>,
+}
 
 /// Extensions of formats that run code when loaded (pickle and pickle-in-zip).
 const UNSAFE_EXTENSIONS: [&str; 8] = [
@@ -129,7 +140,7 @@ pub(crate) fn scorecard(facts: &Facts, model: &Artifact) -> Scorecard {
                 .iter()
                 .filter(|d| matches!(d.role(), Some("baseModel" | "trainedOn" | "testedOn")))
                 .collect();
-            let pinned = deps.iter().filter(|d| crate::check::is_pinned(d)).count();
+            let pinned = deps.iter().filter(|d| is_pinned(d)).count();
             let builder = &p.statement.predicate.run_details.builder.id;
             (
                 check(
@@ -235,4 +246,17 @@ pub(crate) fn scorecard(facts: &Facts, model: &Artifact) -> Scorecard {
         )
     });
     Scorecard::new(checks)
+}
+
+/// Pinned: resolved by digest, or named by a purl with a version (an immutable revision
+/// for hub purls).
+pub(crate) fn is_pinned(d: &hallmark_provenance::statement::ResourceDescriptor) -> bool {
+    d.sha256().is_some()
+        || d.uri.as_deref().is_some_and(|u| {
+            let base = hallmark_bom::purl::without_qualifiers(u);
+            base.starts_with("pkg:")
+                && base
+                    .rsplit_once('@')
+                    .is_some_and(|(_, v)| !v.is_empty() && !v.contains('/'))
+        })
 }

@@ -182,7 +182,10 @@ fn scan_policy(max: &str) -> String {
     format!("[signature]\npublic_keys = [\"signer.pub\"]\n[scan]\nmax_verdict = \"{max}\"\n")
 }
 
-fn report(files: &[(&str, &str, &str, Option<(&str, &str)>)]) -> String {
+/// One file of a scan report: path, format, verdict, and an optional (rule, message) finding.
+type Scanned<'a> = (&'a str, &'a str, &'a str, Option<(&'a str, &'a str)>);
+
+fn report(files: &[Scanned<'_>]) -> String {
     let files: Vec<serde_json::Value> = files
         .iter()
         .map(|(path, format, verdict, finding)| {
