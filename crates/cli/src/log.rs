@@ -119,7 +119,7 @@ fn print_ok(a: &AuditArgs, r: &AuditReport) {
 mod tests {
     use super::*;
     use crate::util::{EXIT_FAILED, EXIT_INPUT};
-    use hallmark_tlog::{DirLock, DirStore, LogConfig, LogKey, ObjectStore, Options, Sequencer};
+    use hallmark_tlog::{DirLock, DirStore, LogConfig, LogKey, Options, Sequencer, TileStorage};
 
     #[test]
     fn audits_a_directory_and_remembers_the_checkpoint() {
@@ -134,7 +134,7 @@ mod tests {
         let seq = Sequencer::open(
             cfg,
             Arc::clone(&key),
-            store as Arc<dyn ObjectStore>,
+            store as Arc<dyn TileStorage>,
             lock,
             Options::default(),
         )

@@ -226,7 +226,7 @@ async fn open_instance(
                 )));
             }
             LogBackend::Shared {
-                store: Arc::new(hallmark_store::log::TileStore::new(
+                store: Arc::new(hallmark_store::log::ObjectStoreTiles::new(
                     blobs.object_store(),
                     log_cfg.tree_id,
                     rt,

@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use hallmark_ca::{Ca, CaMaterial};
 use hallmark_oidc::{Issuer, KeyRing, SIGSTORE_AUDIENCE, TokenValidator};
 use hallmark_tlog::{
-    Appended, Coordinator, DirLock, DirStore, LogConfig, LogKey, LogReader, ObjectStore, Options,
-    Sequencer, SharedOptions, SharedSequencer, TileFetch,
+    Appended, Coordinator, DirLock, DirStore, LogConfig, LogKey, LogReader, Options, Sequencer,
+    SharedOptions, SharedSequencer, TileFetch, TileStorage,
 };
 use serde_json::json;
 
@@ -60,7 +60,7 @@ pub enum LogBackend {
     /// replica. Every replica must have the same `log/` key material in its data directory.
     Shared {
         /// Tiles and staging objects.
-        store: Arc<dyn ObjectStore>,
+        store: Arc<dyn TileStorage>,
         /// Checkpoint, lease, queue.
         coordinator: Arc<dyn Coordinator>,
         /// This replica's unique name.
@@ -103,7 +103,7 @@ pub struct Instance {
     pub(crate) log: Log,
     pub(crate) log_key: Arc<LogKey>,
     pub(crate) log_cfg: LogConfig,
-    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) store: Arc<dyn TileStorage>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -212,7 +212,7 @@ impl Instance {
         let log_key = Arc::new(log_key);
         let (log, store) = match backend {
             LogBackend::Local => {
-                let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(log_dir.join("public"))?);
+                let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(log_dir.join("public"))?);
                 let lock = Arc::new(DirLock::open(log_dir.join("lock"))?);
                 let seq = Sequencer::open(
                     log_cfg.clone(),

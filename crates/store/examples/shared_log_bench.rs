@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use hallmark_store::log::{PgCoordinator, TileStore};
+use hallmark_store::log::{ObjectStoreTiles, PgCoordinator};
 use hallmark_tlog::{
-    Appended, DirLock, DirStore, LogConfig, LogKey, ObjectStore, Options, Sequencer, SharedOptions,
-    SharedSequencer,
+    Appended, DirLock, DirStore, LogConfig, LogKey, Options, Sequencer, SharedOptions,
+    SharedSequencer, TileStorage,
 };
 
 fn cfg(tree_id: u64) -> LogConfig {
@@ -116,8 +116,8 @@ fn main() {
                 .unwrap(),
             ),
         };
-        let store: Arc<dyn ObjectStore> =
-            Arc::new(TileStore::new(blobs, tree, rt.handle().clone()));
+        let store: Arc<dyn TileStorage> =
+            Arc::new(ObjectStoreTiles::new(blobs, tree, rt.handle().clone()));
         let replicas: Vec<SharedSequencer> = (0..n)
             .map(|r| {
                 // As many connections as the hub gives its PgStore.

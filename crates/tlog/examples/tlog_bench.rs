@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hallmark_tlog::{
-    DirFetch, DirLock, DirStore, LogConfig, LogKey, ObjectStore, Options, Sequencer,
+    DirFetch, DirLock, DirStore, LogConfig, LogKey, Options, Sequencer, TileStorage,
 };
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -73,7 +73,7 @@ fn main() {
         Sequencer::open(
             cfg.clone(),
             Arc::clone(&key),
-            Arc::clone(&store) as Arc<dyn ObjectStore>,
+            Arc::clone(&store) as Arc<dyn TileStorage>,
             lock,
             Options::default(),
         )

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in the log. Verification failures ([`Error::ProofMismatch`],
 /// [`Error::BadCheckpoint`], [`Error::Rollback`], [`Error::Fork`], [`Error::Corrupt`]) are
-/// distinct from I/O failures ([`Error::Io`], [`Error::Sqlite`], [`Error::Fetch`]).
+/// distinct from I/O failures ([`Error::Io`], [`Error::Storage`], [`Error::Fetch`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -17,16 +17,6 @@ pub enum Error {
         path: PathBuf,
         /// The OS error.
         source: std::io::Error,
-    },
-    /// A SQLite operation failed.
-    #[error("SQLite {op} ({db}): {source}")]
-    Sqlite {
-        /// What was being done.
-        op: &'static str,
-        /// The database file.
-        db: String,
-        /// The driver error.
-        source: rusqlite::Error,
     },
     /// A storage backend (object store, database) failed.
     #[error("log storage: {op}: {reason}")]

@@ -38,14 +38,15 @@
 //!
 //! ## Storage, and why it is synchronous
 //!
-//! Two narrow traits ([`ObjectStore`]: put-if-absent / overwrite / get; [`CheckpointLock`]:
-//! compare-and-swap), implemented on a local directory ([`DirStore`], [`DirLock`]: fsync,
-//! hard-link-if-absent, atomic rename) and on SQLite ([`SqliteStore`], [`SqliteLock`]).
+//! Two narrow traits, sunlight style ([`TileStorage`]: fetch / upload / discard, the
+//! upload's [`Upload`] mode saying whether it may replace; [`CheckpointLock`]: fetch /
+//! create / replace), implemented here on a local directory ([`DirStore`], [`DirLock`]:
+//! fsync, hard-link-if-absent, atomic rename) and in memory for tests ([`mem`]). The
+//! database and object-store backends (SQLite, PostgreSQL, S3) live in `hallmark-store`'s
+//! `log` module, beside the engines the hub already links.
 //! The core is **synchronous**: the sequencer is one dedicated thread whose every step is a
 //! durable write it must wait for, so async buys nothing there and a sync core works from
-//! the CLI without a runtime. SQLite therefore goes through **rusqlite 0.38** (bundled
-//! SQLite), not sqlx: rusqlite 0.38 links the same `libsqlite3-sys` 0.36 as sqlx 0.9, so the
-//! hub can use sqlx for its metadata in the same binary.
+//! the CLI without a runtime.
 //!
 //! ## Several replicas, one log
 //!
@@ -53,8 +54,7 @@
 //! a third narrow trait, [`Coordinator`] (checkpoint + fenced sequencer lease + entry
 //! queue, one transaction per batch), decides who sequences; tiles are written only after
 //! the commit that fixes their content. `hallmark-store` implements it on PostgreSQL and
-//! [`ObjectStore`] on `object_store` (S3), blocking on the hub's runtime from the
-//! sequencer thread or the blocking pool (never a tokio worker).
+//! [`TileStorage`] on `object_store` (S3).
 
 //! ## Crash safety
 //!
@@ -69,13 +69,13 @@
 pub mod api;
 pub mod audit;
 mod error;
+pub mod mem;
 pub mod merkle;
 pub mod note;
 pub mod reader;
 pub mod rekor;
 pub mod sequencer;
 pub mod shared;
-mod sqlite;
 mod state;
 mod store;
 pub mod tile;
@@ -89,6 +89,7 @@ pub use note::{Checkpoint, LogKey, LogVerifier, SignedCheckpoint};
 pub use reader::LogReader;
 pub use sequencer::{Appended, LogConfig, Options, Sequencer};
 pub use shared::{Coordinator, SharedOptions, SharedSequencer};
-pub use sqlite::{SqliteLock, SqliteStore};
-pub use store::{CheckpointLock, DirLock, DirStore, ObjectStore, PutOutcome};
+pub use store::{
+    CheckpointLock, DirLock, DirStore, TileStorage, Upload, Uploaded, compare_existing, upload_each,
+};
 pub use tile::TileFetch;

@@ -28,7 +28,7 @@ use crate::merkle::Hash;
 use crate::note::{Checkpoint, LogKey, SignedCheckpoint, sign_checkpoint, verify_checkpoint};
 use crate::rekor;
 use crate::state::State;
-use crate::store::{CheckpointLock, ObjectStore, PutOutcome};
+use crate::store::{CheckpointLock, TileStorage, Upload, Uploaded};
 use crate::tile::{MAX_ENTRY_BYTES, TILE_WIDTH, TileKind, TilePath};
 
 /// Key of the public copy of the latest checkpoint.
@@ -156,7 +156,7 @@ impl Sequencer {
     pub fn open(
         cfg: LogConfig,
         key: Arc<LogKey>,
-        store: Arc<dyn ObjectStore>,
+        store: Arc<dyn TileStorage>,
         lock: Arc<dyn CheckpointLock>,
         opts: Options,
     ) -> Result<Self, Error> {
@@ -246,7 +246,7 @@ pub(crate) fn open_or_create(
     key: &LogKey,
     lock: &dyn CheckpointLock,
 ) -> Result<SignedCheckpoint, Error> {
-    match lock.load()? {
+    match lock.fetch()? {
         Some(note) => verify_own(cfg, key, &note),
         None => {
             let s = empty_checkpoint(cfg, key)?;
@@ -328,9 +328,9 @@ fn process(
     let bodies: Vec<&[u8]> = batch.iter().map(|r| r.body.as_slice()).collect();
     let staged = state.stage(&bodies)?;
     let old_n = staged.old_size;
-    let outcomes = state.store.put_many_if_absent(&staged.objects)?;
+    let outcomes = state.store.upload_all(&staged.objects, Upload::IfAbsent)?;
     for ((key, data), o) in staged.objects.iter().zip(outcomes) {
-        if o == PutOutcome::Differs {
+        if o == Uploaded::Differs {
             // Only objects covering leaves beyond the committed size may be replaced.
             let p = TilePath::parse(key)
                 .ok_or_else(|| Error::Corrupt(format!("unparseable key {key}")))?;
@@ -344,7 +344,7 @@ fn process(
                     "{key} holds other data for committed leaves (< {old_n})"
                 )));
             }
-            state.store.overwrite(key, data)?;
+            state.store.upload(key, data, Upload::Replace)?;
         }
     }
     lock.replace(&state.committed.text, &staged.signed.text)?;

@@ -46,7 +46,7 @@ use crate::sequencer::{
     Appended, Clock, LogConfig, Options, check_entry_size, empty_checkpoint, verify_own,
 };
 use crate::state::State;
-use crate::store::ObjectStore;
+use crate::store::{TileStorage, Upload};
 use crate::tile::TilePath;
 
 /// Key prefix of staging objects.
@@ -221,7 +221,7 @@ impl SharedOptions {
 struct Inner {
     cfg: LogConfig,
     key: Arc<LogKey>,
-    store: Arc<dyn ObjectStore>,
+    store: Arc<dyn TileStorage>,
     coord: Arc<dyn Coordinator>,
     opts: SharedOptions,
     stop: AtomicBool,
@@ -254,7 +254,7 @@ impl SharedSequencer {
     pub fn open(
         cfg: LogConfig,
         key: Arc<LogKey>,
-        store: Arc<dyn ObjectStore>,
+        store: Arc<dyn TileStorage>,
         coord: Arc<dyn Coordinator>,
         opts: SharedOptions,
     ) -> Result<Self, Error> {
@@ -433,7 +433,10 @@ fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
     let cp = verify_own(&i.cfg, &i.key, &committed.note)?;
     if let Some(key) = &committed.staging {
         match i.store.fetch(key)? {
-            Some(data) => i.store.overwrite_many(&decode_staging(key, &data)?, None)?,
+            Some(data) => {
+                i.store
+                    .upload_all(&decode_staging(key, &data)?, Upload::Replace)?;
+            }
             None => {
                 return Err(Error::Missing {
                     key: key.clone(),
@@ -449,7 +452,7 @@ fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
     // (the epoch moved on), so their staging objects can go.
     for orphan in i.store.list(STAGING_PREFIX)? {
         if Some(&orphan) != committed.staging.as_ref() {
-            i.store.delete(&orphan)?;
+            i.store.discard(&orphan)?;
         }
     }
     let state = State::open(
@@ -494,7 +497,7 @@ fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
         h.lease.epoch
     );
     i.store
-        .overwrite(&staging, &encode_staging(&staged.objects))?;
+        .upload(&staging, &encode_staging(&staged.objects), Upload::Replace)?;
     let ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
     i.coord.commit(&BatchCommit {
         lease: &h.lease,
@@ -507,8 +510,10 @@ fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
         proofs: &proofs,
     })?;
     // The previous batch's objects are all in place: its staging object can go.
-    let old = h.staging.replace(staging);
-    i.store.overwrite_many(&staged.objects, old.as_deref())?;
+    i.store.upload_all(&staged.objects, Upload::Replace)?;
+    if let Some(old) = h.staging.replace(staging) {
+        i.store.discard(&old)?;
+    }
     h.state.committed(&staged);
     Ok(h)
 }

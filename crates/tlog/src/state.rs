@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::merkle::{Frontier, Hash, inclusion_proof, leaf_hash};
 use crate::note::{Checkpoint, LogKey, SignedCheckpoint, sign_checkpoint};
 use crate::sequencer::{Appended, CHECKPOINT_KEY, Clock, LogConfig, decode_times, encode_times};
-use crate::store::ObjectStore;
+use crate::store::{TileStorage, Upload};
 use crate::tile::{
     ExpandedTile, TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle,
     encode_bundle, encode_hashes,
@@ -37,7 +37,7 @@ pub(crate) struct State {
     cfg: LogConfig,
     origin: String,
     key: Arc<LogKey>,
-    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) store: Arc<dyn TileStorage>,
     clock: Clock,
     pub(crate) committed: SignedCheckpoint,
     frontier: Frontier,
@@ -55,7 +55,7 @@ impl State {
     pub(crate) fn open(
         cfg: LogConfig,
         key: Arc<LogKey>,
-        store: Arc<dyn ObjectStore>,
+        store: Arc<dyn TileStorage>,
         committed: SignedCheckpoint,
         clock: Clock,
     ) -> Result<Self, Error> {
@@ -103,7 +103,7 @@ impl State {
                 )));
             }
         }
-        store.overwrite(CHECKPOINT_KEY, committed.text.as_bytes())?;
+        store.upload(CHECKPOINT_KEY, committed.text.as_bytes(), Upload::Replace)?;
         let last_time = times.last().copied().unwrap_or(0);
         Ok(Self {
             cfg,
@@ -219,9 +219,11 @@ impl State {
     pub(crate) fn committed(&mut self, staged: &Staged) -> Arc<SignedCheckpoint> {
         self.committed = staged.signed.clone();
         self.last_time = staged.time;
-        let _ = self
-            .store
-            .publish(CHECKPOINT_KEY, self.committed.text.as_bytes());
+        let _ = self.store.upload(
+            CHECKPOINT_KEY,
+            self.committed.text.as_bytes(),
+            Upload::Publish,
+        );
         self.reader.set_size(self.size());
         Arc::new(self.committed.clone())
     }
@@ -261,7 +263,7 @@ impl State {
     }
 }
 
-fn fetch_required(store: &dyn ObjectStore, p: &TilePath, n: u64) -> Result<Vec<u8>, Error> {
+fn fetch_required(store: &dyn TileStorage, p: &TilePath, n: u64) -> Result<Vec<u8>, Error> {
     store.fetch(&p.key())?.ok_or_else(|| Error::Missing {
         key: p.key(),
         context: format!("tree size {n}"),

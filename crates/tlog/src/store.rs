@@ -1,17 +1,20 @@
 //! Storage: two narrow traits, sunlight style, and their local-directory implementation.
 //!
-//! * [`ObjectStore`]: immutable objects (tiles, entry bundles) with put-if-absent and get,
-//!   plus an atomic overwrite used only for the public `checkpoint` copy and for objects
-//!   that cover leaves beyond the last committed checkpoint (left over by a crash; see
-//!   [`crate::sequencer`]). **Contract:** every put returns only when the object is durable;
-//!   a reader sees the old object or the new one, never a torn one.
-//! * [`CheckpointLock`]: the latest checkpoint of one log with compare-and-swap. It is the
-//!   single source of truth for the tree size: a checkpoint enters the lock only after all
-//!   tiles it covers are durable, and the lock never moves backwards.
+//! * [`TileStorage`]: the log's objects (tiles, entry bundles, the public `checkpoint`
+//!   copy, the shared sequencer's staging objects) with three operations: fetch (from
+//!   [`TileFetch`]), [`TileStorage::upload`] and [`TileStorage::discard`], plus a listing
+//!   of staging objects for the shared sequencer's clean-up. An upload's [`Upload`] mode
+//!   says whether it may replace an object. **Contract:** every upload but
+//!   [`Upload::Publish`] returns only when the object is durable; a reader sees the old
+//!   object or the new one, never a torn one.
+//! * [`CheckpointLock`]: the latest checkpoint of one log with compare-and-swap (fetch,
+//!   create, replace). It is the single source of truth for the tree size: a checkpoint
+//!   enters the lock only after all tiles it covers are durable, and the lock never moves
+//!   backwards.
 //!
-//! Both are object-safe and synchronous; an S3 implementation maps put-if-absent to
-//! `If-None-Match: *` and the lock to `If-Match` on an ETag, a PostgreSQL one to
-//! `INSERT … ON CONFLICT DO NOTHING` and `UPDATE … WHERE note = $old`.
+//! Both are object-safe and synchronous. Implementations: [`DirStore`] and [`DirLock`]
+//! here, an in-memory pair for tests in [`crate::mem`], and the database / object-store
+//! backends in `hallmark-store`'s `log` module.
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
@@ -23,84 +26,82 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::Error;
 use crate::tile::TileFetch;
 
-/// What a put-if-absent found.
+/// How an [`TileStorage::upload`] treats an object already under the key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PutOutcome {
+pub enum Upload {
+    /// Write only if the key is free and report what was there (the one-node
+    /// sequencer's tiles, which must never change once committed). Durable on return.
+    IfAbsent,
+    /// Atomically replace (or create) the object. Durable on return.
+    Replace,
+    /// Atomically replace without the durability promise: for the public copy of the
+    /// checkpoint, which the sequencer republishes from the lock when it opens.
+    Publish,
+}
+
+/// What an upload found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Uploaded {
     /// The object was written.
-    Created,
-    /// An identical object was already there.
+    Written,
+    /// ([`Upload::IfAbsent`]) An identical object was already there.
     Identical,
-    /// A different object is stored under the key (nothing was written).
+    /// ([`Upload::IfAbsent`]) A different object is stored under the key; nothing was
+    /// written.
     Differs,
 }
 
-/// Durable object storage for tiles and bundles.
-pub trait ObjectStore: TileFetch {
-    /// Writes `data` under `key` unless the key exists. Durable on return.
+/// The objects of one log: tiles, entry bundles, checkpoint copy, staging objects.
+pub trait TileStorage: TileFetch {
+    /// Writes `data` under `key` as `mode` says.
     ///
     /// # Errors
-    /// I/O failures.
-    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error>;
-
-    /// Atomically replaces (or creates) `key`. Durable on return.
-    ///
-    /// # Errors
-    /// I/O failures.
-    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error>;
-
-    /// Atomically replaces `key` without the durability promise: for the public copy of
-    /// the checkpoint, which the sequencer republishes from the lock when it opens.
-    /// Defaults to [`ObjectStore::overwrite`].
-    ///
-    /// # Errors
-    /// I/O failures.
-    fn publish(&self, key: &str, data: &[u8]) -> Result<(), Error> {
-        self.overwrite(key, data)
-    }
+    /// An invalid key or backend failures.
+    fn upload(&self, key: &str, data: &[u8], mode: Upload) -> Result<Uploaded, Error>;
 
     /// Deletes `key` (absent is fine). Used only for staging objects of the shared
     /// sequencer, never for tiles.
     ///
     /// # Errors
-    /// I/O failures.
-    fn delete(&self, key: &str) -> Result<(), Error>;
+    /// Backend failures.
+    fn discard(&self, key: &str) -> Result<(), Error>;
 
-    /// Keys under `prefix` (which ends with `/`), for cleaning up staging objects.
+    /// Keys under `prefix` (which ends with `/`): only for finding staging objects left
+    /// by a shared-log holder that died before its commit.
     ///
     /// # Errors
-    /// I/O failures.
+    /// Backend failures.
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error>;
 
-    /// Overwrites several objects and deletes `delete` (if any), in any order or
-    /// concurrently; all durable on return. Defaults to one at a time.
+    /// [`TileStorage::upload`] of several objects, in any order or concurrently; all
+    /// durable on return (unless [`Upload::Publish`]). Outcomes in the order of `objects`.
+    /// Defaults to one at a time; backends override it to batch syncs or requests.
     ///
     /// # Errors
-    /// I/O failures.
-    fn overwrite_many(
+    /// As [`TileStorage::upload`]; some objects may have been written.
+    fn upload_all(
         &self,
         objects: &[(String, Vec<u8>)],
-        delete: Option<&str>,
-    ) -> Result<(), Error> {
-        for (k, d) in objects {
-            self.overwrite(k, d)?;
-        }
-        if let Some(k) = delete {
-            self.delete(k)?;
-        }
-        Ok(())
+        mode: Upload,
+    ) -> Result<Vec<Uploaded>, Error> {
+        upload_each(self, objects, mode)
     }
+}
 
-    /// Put-if-absent for several objects at once; implementations may batch syncs.
-    /// Durable on return.
-    ///
-    /// # Errors
-    /// I/O failures.
-    fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
-        objects
-            .iter()
-            .map(|(k, d)| self.put_if_absent(k, d))
-            .collect()
-    }
+/// [`TileStorage::upload`] of each object in turn (the default of
+/// [`TileStorage::upload_all`], for overrides that batch only some modes).
+///
+/// # Errors
+/// The first failed upload.
+pub fn upload_each<S: TileStorage + ?Sized>(
+    storage: &S,
+    objects: &[(String, Vec<u8>)],
+    mode: Upload,
+) -> Result<Vec<Uploaded>, Error> {
+    objects
+        .iter()
+        .map(|(k, d)| storage.upload(k, d, mode))
+        .collect()
 }
 
 /// The latest checkpoint of one log, with compare-and-swap.
@@ -108,21 +109,31 @@ pub trait CheckpointLock: Send + Sync {
     /// The stored checkpoint note, if the log exists.
     ///
     /// # Errors
-    /// I/O failures.
-    fn load(&self) -> Result<Option<String>, Error>;
+    /// Backend failures.
+    fn fetch(&self) -> Result<Option<String>, Error>;
 
     /// Stores the first checkpoint; fails with [`Error::LockConflict`] if one exists.
     ///
     /// # Errors
-    /// Conflict or I/O failures.
+    /// Conflict or backend failures.
     fn create(&self, note: &str) -> Result<(), Error>;
 
     /// Replaces `old` by `new` iff the stored note is exactly `old`
     /// ([`Error::LockConflict`] otherwise). Durable on return.
     ///
     /// # Errors
-    /// Conflict or I/O failures.
+    /// Conflict or backend failures.
     fn replace(&self, old: &str, new: &str) -> Result<(), Error>;
+}
+
+/// The outcome of an [`Upload::IfAbsent`] that found `existing` under the key.
+#[must_use]
+pub fn compare_existing(existing: &[u8], data: &[u8]) -> Uploaded {
+    if existing == data {
+        Uploaded::Identical
+    } else {
+        Uploaded::Differs
+    }
 }
 
 /// Most threads one batch uses to write and fsync objects in parallel.
@@ -234,23 +245,16 @@ impl DirStore {
         tmp: &Path,
         key: &str,
         data: &[u8],
-    ) -> Result<(PutOutcome, Option<PathBuf>), Error> {
+    ) -> Result<(Uploaded, Option<PathBuf>), Error> {
         let path = self.path_of(key)?;
         let parent = self.ensure_parent(&path)?;
         let res = fs::hard_link(tmp, &path);
         let _ = fs::remove_file(tmp);
         match res {
-            Ok(()) => Ok((PutOutcome::Created, Some(parent))),
+            Ok(()) => Ok((Uploaded::Written, Some(parent))),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                 let existing = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-                Ok((
-                    if existing == data {
-                        PutOutcome::Identical
-                    } else {
-                        PutOutcome::Differs
-                    },
-                    None,
-                ))
+                Ok((compare_existing(&existing, data), None))
             }
             Err(e) => Err(Error::io("link", &path, e)),
         }
@@ -268,36 +272,8 @@ impl TileFetch for DirStore {
     }
 }
 
-impl ObjectStore for DirStore {
-    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
-        let dir = self.path_of(prefix.trim_end_matches('/'))?;
-        let rd = match fs::read_dir(&dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("list", &dir, e)),
-        };
-        let mut out = Vec::new();
-        for e in rd {
-            let e = e.map_err(|e| Error::io("list", &dir, e))?;
-            if let Some(name) = e.file_name().to_str()
-                && e.file_type().is_ok_and(|t| t.is_file())
-            {
-                out.push(format!("{prefix}{name}"));
-            }
-        }
-        Ok(out)
-    }
-
-    fn delete(&self, key: &str) -> Result<(), Error> {
-        let path = self.path_of(key)?;
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io("delete", &path, e)),
-        }
-    }
-
-    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error> {
+impl DirStore {
+    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<Uploaded, Error> {
         let tmp = self.write_temp(data)?;
         let (outcome, dir) = self.link_in(&tmp, key, data)?;
         if let Some(d) = dir {
@@ -306,7 +282,7 @@ impl ObjectStore for DirStore {
         Ok(outcome)
     }
 
-    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+    fn replace(&self, key: &str, data: &[u8]) -> Result<(), Error> {
         let path = self.path_of(key)?;
         let parent = self.ensure_parent(&path)?;
         let tmp = self.write_temp(data)?;
@@ -323,9 +299,10 @@ impl ObjectStore for DirStore {
         fs::rename(&tmp, &path).map_err(|e| Error::io("rename into", &path, e))
     }
 
-    fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
-        // Write and fsync all data in parallel (the file system can then fold the syncs
-        // into few journal commits), then link, then fsync each touched directory once.
+    /// Put-if-absent of a batch: writes and fsyncs all data in parallel (the file system
+    /// can then fold the syncs into few journal commits), then links, then fsyncs each
+    /// touched directory once.
+    fn put_all_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<Uploaded>, Error> {
         let temps: Vec<PathBuf> = if objects.len() <= 1 {
             objects
                 .iter()
@@ -370,6 +347,55 @@ impl ObjectStore for DirStore {
             fsync_dir(d)?;
         }
         Ok(out)
+    }
+}
+
+impl TileStorage for DirStore {
+    fn upload(&self, key: &str, data: &[u8], mode: Upload) -> Result<Uploaded, Error> {
+        match mode {
+            Upload::IfAbsent => self.put_if_absent(key, data),
+            Upload::Replace => self.replace(key, data).map(|()| Uploaded::Written),
+            Upload::Publish => self.publish(key, data).map(|()| Uploaded::Written),
+        }
+    }
+
+    fn discard(&self, key: &str) -> Result<(), Error> {
+        let path = self.path_of(key)?;
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("delete", &path, e)),
+        }
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let dir = self.path_of(prefix.trim_end_matches('/'))?;
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        let mut out = Vec::new();
+        for e in rd {
+            let e = e.map_err(|e| Error::io("list", &dir, e))?;
+            if let Some(name) = e.file_name().to_str()
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                out.push(format!("{prefix}{name}"));
+            }
+        }
+        Ok(out)
+    }
+
+    fn upload_all(
+        &self,
+        objects: &[(String, Vec<u8>)],
+        mode: Upload,
+    ) -> Result<Vec<Uploaded>, Error> {
+        if mode == Upload::IfAbsent {
+            return self.put_all_if_absent(objects);
+        }
+        upload_each(self, objects, mode)
     }
 }
 
@@ -421,7 +447,7 @@ impl DirLock {
 }
 
 impl CheckpointLock for DirLock {
-    fn load(&self) -> Result<Option<String>, Error> {
+    fn fetch(&self) -> Result<Option<String>, Error> {
         match fs::read_to_string(&self.path) {
             Ok(s) => Ok(Some(s)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
@@ -434,7 +460,7 @@ impl CheckpointLock for DirLock {
             .state
             .lock()
             .map_err(|_| Error::Stopped("lock poisoned".into()))?;
-        if self.load()?.is_some() {
+        if self.fetch()?.is_some() {
             return Err(Error::LockConflict {
                 log: self.path.display().to_string(),
             });
@@ -447,7 +473,7 @@ impl CheckpointLock for DirLock {
             .state
             .lock()
             .map_err(|_| Error::Stopped("lock poisoned".into()))?;
-        if self.load()?.as_deref() != Some(old) {
+        if self.fetch()?.as_deref() != Some(old) {
             return Err(Error::LockConflict {
                 log: self.path.display().to_string(),
             });

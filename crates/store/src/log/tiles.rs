@@ -1,8 +1,8 @@
-//! [`hallmark_tlog::ObjectStore`] through [`object_store`].
+//! [`hallmark_tlog::TileStorage`] through [`object_store`].
 
 use std::sync::Arc;
 
-use hallmark_tlog::{Error, ObjectStore as LogObjects, PutOutcome, TileFetch};
+use hallmark_tlog::{Error, TileFetch, TileStorage, Upload, Uploaded, compare_existing};
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
@@ -19,20 +19,20 @@ pub const LOG_PREFIX: &str = "log";
 /// Writes are plain PUTs: S3-compatible stores differ in their support for conditional
 /// writes (Garage 2.x ignores `If-None-Match`), and the shared sequencer does not need
 /// them — it writes a tile key only after the commit that fixes its content. So
-/// [`LogObjects::put_if_absent`] here is a read-compare-write, correct only for a single
-/// writer; [`hallmark_tlog::Sequencer`] (one node) should use a local `DirStore`.
-pub struct TileStore {
+/// [`Upload::IfAbsent`] here is a read-compare-write, correct only for a single writer;
+/// [`hallmark_tlog::Sequencer`] (one node) should use a local `DirStore`.
+pub struct ObjectStoreTiles {
     store: Arc<dyn ObjectStore>,
     rt: Handle,
 }
 
-impl std::fmt::Debug for TileStore {
+impl std::fmt::Debug for ObjectStoreTiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TileStore").finish_non_exhaustive()
+        f.debug_struct("ObjectStoreTiles").finish_non_exhaustive()
     }
 }
 
-impl TileStore {
+impl ObjectStoreTiles {
     /// Log `tree_id` inside the blob store `store` (under `log/<tree_id>/`); blocking
     /// calls run on `rt`.
     #[must_use]
@@ -72,7 +72,7 @@ impl TileStore {
     }
 }
 
-impl TileFetch for TileStore {
+impl TileFetch for ObjectStoreTiles {
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         let path = Self::path(key)?;
         self.rt.block_on(async {
@@ -89,20 +89,20 @@ impl TileFetch for TileStore {
     }
 }
 
-impl LogObjects for TileStore {
-    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error> {
-        match self.fetch(key)? {
-            Some(existing) if existing == data => Ok(PutOutcome::Identical),
-            Some(_) => Ok(PutOutcome::Differs),
-            None => self
-                .rt
-                .block_on(self.put_at(key, data))
-                .map(|()| PutOutcome::Created),
+impl TileStorage for ObjectStoreTiles {
+    fn upload(&self, key: &str, data: &[u8], mode: Upload) -> Result<Uploaded, Error> {
+        if mode == Upload::IfAbsent
+            && let Some(existing) = self.fetch(key)?
+        {
+            return Ok(compare_existing(&existing, data));
         }
+        self.rt
+            .block_on(self.put_at(key, data))
+            .map(|()| Uploaded::Written)
     }
 
-    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error> {
-        self.rt.block_on(self.put_at(key, data))
+    fn discard(&self, key: &str) -> Result<(), Error> {
+        self.rt.block_on(self.delete_at(key))
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
@@ -115,33 +115,23 @@ impl LogObjects for TileStore {
         Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
     }
 
-    fn delete(&self, key: &str) -> Result<(), Error> {
-        self.rt.block_on(self.delete_at(key))
-    }
-
-    fn overwrite_many(
+    /// Replacements go out concurrently (put-if-absent, single-writer only, one at a time).
+    fn upload_all(
         &self,
         objects: &[(String, Vec<u8>)],
-        delete: Option<&str>,
-    ) -> Result<(), Error> {
+        mode: Upload,
+    ) -> Result<Vec<Uploaded>, Error> {
+        if mode == Upload::IfAbsent {
+            return hallmark_tlog::upload_each(self, objects, mode);
+        }
         // Refuse a bad key before writing anything.
-        for k in objects.iter().map(|(k, _)| k.as_str()).chain(delete) {
+        for (k, _) in objects {
             Self::path(k)?;
         }
-        self.rt.block_on(async {
-            let writes = objects.iter().map(|(k, d)| self.put_at(k, d));
-            let removal = async {
-                match delete {
-                    Some(k) => self.delete_at(k).await,
-                    None => Ok(()),
-                }
-            };
-            let (w, r) =
-                futures_util::future::join(futures_util::future::try_join_all(writes), removal)
-                    .await;
-            w?;
-            r
-        })
+        let writes = objects.iter().map(|(k, d)| self.put_at(k, d));
+        self.rt
+            .block_on(futures_util::future::try_join_all(writes))
+            .map(|done| vec![Uploaded::Written; done.len()])
     }
 }
 
@@ -151,7 +141,7 @@ mod tests {
     use object_store::local::LocalFileSystem;
 
     #[test]
-    fn objects_round_trip_under_the_log_prefix() {
+    fn objects_live_under_the_log_prefix() {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -159,31 +149,11 @@ mod tests {
             .unwrap();
         let fs: Arc<dyn ObjectStore> =
             Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
-        let s = TileStore::new(fs, 7, rt.handle().clone());
-        assert_eq!(s.fetch("tile/0/000").unwrap(), None);
-        assert_eq!(
-            s.put_if_absent("tile/0/000", b"a").unwrap(),
-            PutOutcome::Created
-        );
-        assert_eq!(
-            s.put_if_absent("tile/0/000", b"a").unwrap(),
-            PutOutcome::Identical
-        );
-        assert_eq!(
-            s.put_if_absent("tile/0/000", b"b").unwrap(),
-            PutOutcome::Differs
-        );
-        s.overwrite("tile/0/000", b"c").unwrap();
+        let s = ObjectStoreTiles::new(fs, 7, rt.handle().clone());
+        s.upload("tile/0/000", b"c", Upload::Replace).unwrap();
         assert_eq!(s.fetch("tile/0/000").unwrap().as_deref(), Some(&b"c"[..]));
         assert!(dir.path().join("log/7/tile/0/000").is_file());
-        s.overwrite("hallmark/staging/1-aa-1", b"s").unwrap();
-        assert_eq!(
-            s.list("hallmark/staging/").unwrap(),
-            ["hallmark/staging/1-aa-1"]
-        );
-        assert!(s.list("nothing/").unwrap().is_empty());
-        s.delete("tile/0/000").unwrap();
-        s.delete("tile/0/000").unwrap();
         assert!(s.fetch("../x").is_err());
+        assert!(s.upload("a//b", b"x", Upload::Replace).is_err());
     }
 }

@@ -285,6 +285,7 @@ async fn blobs_are_content_addressed_and_deduplicated() {
     assert_eq!(blobs.sweep_staging(Duration::ZERO).await.unwrap(), 0);
 }
 
+mod log_backends;
 mod pg;
 mod pg_log;
 mod s3;

@@ -6,12 +6,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hallmark_store::log::{PgCoordinator, TileStore};
+use hallmark_store::log::{ObjectStoreTiles, PgCoordinator};
 use hallmark_store::s3_store;
 use hallmark_tlog::merkle::{leaf_hash, verify_inclusion};
 use hallmark_tlog::shared::BatchCommit;
 use hallmark_tlog::{
-    Coordinator, Error, LogConfig, LogKey, ObjectStore, SharedOptions, SharedSequencer, TileFetch,
+    Coordinator, Error, LogConfig, LogKey, SharedOptions, SharedSequencer, TileFetch, TileStorage,
     audit,
 };
 use object_store::local::LocalFileSystem;
@@ -128,8 +128,11 @@ fn pg_s3_log_three_replicas_one_history() {
         None => Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap()) as _,
     };
     let key = Arc::new(LogKey::generate().unwrap());
-    let store: Arc<dyn ObjectStore> =
-        Arc::new(TileStore::new(blobs, cfg().tree_id, rt.handle().clone()));
+    let store: Arc<dyn TileStorage> = Arc::new(ObjectStoreTiles::new(
+        blobs,
+        cfg().tree_id,
+        rt.handle().clone(),
+    ));
     let replicas: Vec<SharedSequencer> = ["r1", "r2", "r3"]
         .iter()
         .map(|h| {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use hallmark_tlog::api::{ApiState, router};
 use hallmark_tlog::tile::{TileKind, TilePath};
 use hallmark_tlog::{
-    DirFetch, Error, HttpFetch, LogKey, LogReader, ObjectStore, Options, TileFetch, audit,
+    DirFetch, Error, HttpFetch, LogKey, LogReader, Options, TileFetch, TileStorage, Upload, audit,
 };
 
 use crate::{cfg, dir_log, fill};
@@ -103,13 +103,13 @@ fn tampered_bundles_and_tiles_and_forks_are_caught() {
     let good = store.fetch(&p.key()).unwrap().unwrap();
     let mut bad = good.clone();
     bad[3] ^= 1;
-    store.overwrite(&p.key(), &bad).unwrap();
+    store.upload(&p.key(), &bad, Upload::Replace).unwrap();
     let err = audit(Arc::clone(&fetch), key.verifier(), None, None).unwrap_err();
     assert!(matches!(err, Error::Corrupt(_)), "{err}");
-    store.overwrite(&p.key(), &good).unwrap();
+    store.upload(&p.key(), &good, Upload::Replace).unwrap();
     // A level-1 hash that does not match its level-0 tile.
     let t1 = TilePath::hash(1, 0, 1).key();
-    store.overwrite(&t1, &[0u8; 32]).unwrap();
+    store.upload(&t1, &[0u8; 32], Upload::Replace).unwrap();
     let err = audit(Arc::clone(&fetch), key.verifier(), None, None).unwrap_err();
     assert!(matches!(err, Error::Corrupt(_)), "{err}");
 

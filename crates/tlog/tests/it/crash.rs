@@ -64,7 +64,7 @@ fn child() {
 
 fn lock_checkpoint(dir: &Path, key: &LogKey) -> Option<note::SignedCheckpoint> {
     let lock = DirLock::open(dir.join("lock")).unwrap();
-    let text = lock.load().unwrap()?;
+    let text = lock.fetch().unwrap()?;
     Some(
         note::verify_checkpoint(
             &text,

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
+use hallmark_tlog::mem::{MemLock, MemTiles, check_lock_contract, check_storage_contract};
 use hallmark_tlog::merkle::{leaf_hash, verify_inclusion};
 use hallmark_tlog::tile::{TileKind, TilePath};
 use hallmark_tlog::{
-    CheckpointLock, DirLock, Error, LogKey, ObjectStore, Options, PutOutcome, Sequencer,
-    SqliteLock, SqliteStore, TileFetch,
+    CheckpointLock, DirLock, Error, LogKey, Options, Sequencer, TileFetch, TileStorage, Upload,
 };
 
 use crate::{cfg, dir_log, fill};
@@ -77,14 +77,40 @@ fn restart_resumes_and_keeps_history() {
 }
 
 #[test]
-fn sqlite_backend_builds_the_same_tree() {
+fn storages_upload_if_absent_and_locks_compare_and_swap() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = hallmark_tlog::DirStore::open(dir.path().join("d")).unwrap();
+    let mem = MemTiles::new();
+    for s in [&local as &dyn TileStorage, &mem] {
+        check_storage_contract(s).unwrap();
+    }
+    assert!(local.upload("../escape", b"x", Upload::IfAbsent).is_err());
+    let dl = DirLock::open(dir.path().join("lock")).unwrap();
+    for l in [&dl as &dyn CheckpointLock, &MemLock::default()] {
+        check_lock_contract(l).unwrap();
+    }
+    // A second holder of the directory lock is refused.
+    assert!(matches!(
+        DirLock::open(dir.path().join("lock")),
+        Err(Error::LockConflict { .. })
+    ));
+}
+
+#[test]
+fn in_memory_backends_build_the_same_tree() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
-    let db = dir.path().join("log.db");
+    let store = Arc::new(MemTiles::new());
+    let lock = Arc::new(MemLock::default());
     let open = || {
-        let store = Arc::new(SqliteStore::open(&db).unwrap());
-        let lock = Arc::new(SqliteLock::open(&db, &cfg().origin()).unwrap());
-        Sequencer::open(cfg(), Arc::clone(&key), store, lock, Options::default()).unwrap()
+        Sequencer::open(
+            cfg(),
+            Arc::clone(&key),
+            Arc::clone(&store) as Arc<dyn TileStorage>,
+            Arc::clone(&lock) as Arc<dyn CheckpointLock>,
+            Options::default(),
+        )
+        .unwrap()
     };
     {
         let seq = open();
@@ -92,55 +118,11 @@ fn sqlite_backend_builds_the_same_tree() {
     }
     let seq = open();
     fill(&seq, "y", 100);
-    let (dseq, _) = dir_log(&dir.path().join("d"), &key, Options::default());
+    let (dseq, _) = dir_log(dir.path(), &key, Options::default());
     fill(&dseq, "x", 500);
     fill(&dseq, "y", 100);
     assert_eq!(seq.latest().checkpoint.root, dseq.latest().checkpoint.root);
     assert_eq!(seq.latest().checkpoint.size, 600);
-}
-
-#[test]
-fn stores_put_if_absent_and_locks_compare_and_swap() {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("s.db")).unwrap();
-    let local = hallmark_tlog::DirStore::open(dir.path().join("d")).unwrap();
-    for s in [&sqlite as &dyn ObjectStore, &local] {
-        assert_eq!(
-            s.put_if_absent("tile/0/000", b"one").unwrap(),
-            PutOutcome::Created
-        );
-        assert_eq!(
-            s.put_if_absent("tile/0/000", b"one").unwrap(),
-            PutOutcome::Identical
-        );
-        assert_eq!(
-            s.put_if_absent("tile/0/000", b"two").unwrap(),
-            PutOutcome::Differs
-        );
-        assert_eq!(s.fetch("tile/0/000").unwrap().unwrap(), b"one");
-        s.overwrite("tile/0/000", b"two").unwrap();
-        assert_eq!(s.fetch("tile/0/000").unwrap().unwrap(), b"two");
-        assert_eq!(s.fetch("tile/0/001").unwrap(), None);
-    }
-    assert!(local.put_if_absent("../escape", b"x").is_err());
-    let sl = SqliteLock::open(&dir.path().join("s.db"), "o - 1").unwrap();
-    let dl = DirLock::open(dir.path().join("lock")).unwrap();
-    for l in [&sl as &dyn CheckpointLock, &dl] {
-        assert_eq!(l.load().unwrap(), None);
-        l.create("a").unwrap();
-        assert!(matches!(l.create("b"), Err(Error::LockConflict { .. })));
-        assert!(matches!(
-            l.replace("x", "b"),
-            Err(Error::LockConflict { .. })
-        ));
-        l.replace("a", "b").unwrap();
-        assert_eq!(l.load().unwrap().as_deref(), Some("b"));
-    }
-    // A second holder of the directory lock is refused.
-    assert!(matches!(
-        DirLock::open(dir.path().join("lock")),
-        Err(Error::LockConflict { .. })
-    ));
 }
 
 #[test]
@@ -152,14 +134,20 @@ fn crash_leftovers_beyond_the_checkpoint_are_replaced() {
         fill(&seq, "a", 10);
         // What a crashed batch could leave: tiles and a bundle for sizes never committed.
         store
-            .put_if_absent(&TilePath::hash(0, 0, 11).key(), &[9u8; 32 * 11])
+            .upload(
+                &TilePath::hash(0, 0, 11).key(),
+                &[9u8; 32 * 11],
+                Upload::IfAbsent,
+            )
             .unwrap();
         let p = TilePath {
             kind: TileKind::Entries,
             index: 0,
             width: 11,
         };
-        store.put_if_absent(&p.key(), b"garbage").unwrap();
+        store
+            .upload(&p.key(), b"garbage", Upload::IfAbsent)
+            .unwrap();
     }
     let (seq, _) = dir_log(dir.path(), &key, Options::default());
     let a = seq.append(b"b".to_vec()).unwrap();
@@ -176,7 +164,11 @@ fn refuses_tampered_tiles_wrong_key_and_other_origin() {
         let (seq, store) = dir_log(dir.path(), &key, Options::default());
         fill(&seq, "a", 20);
         store
-            .overwrite(&TilePath::hash(0, 0, 20).key(), &[1u8; 32 * 20])
+            .upload(
+                &TilePath::hash(0, 0, 20).key(),
+                &[1u8; 32 * 20],
+                Upload::Replace,
+            )
             .unwrap();
     }
     let store = Arc::new(hallmark_tlog::DirStore::open(dir.path().join("public")).unwrap());

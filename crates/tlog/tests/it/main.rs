@@ -18,7 +18,7 @@ mod sigstore_e2e;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hallmark_tlog::{DirLock, DirStore, LogConfig, LogKey, ObjectStore, Options, Sequencer};
+use hallmark_tlog::{DirLock, DirStore, LogConfig, LogKey, Options, Sequencer, TileStorage};
 
 pub fn cfg() -> LogConfig {
     LogConfig {
@@ -38,7 +38,7 @@ pub fn dir_log(dir: &Path, key: &Arc<LogKey>, opts: Options) -> (Sequencer, Arc<
     let seq = Sequencer::open(
         cfg(),
         Arc::clone(key),
-        Arc::clone(&store) as Arc<dyn ObjectStore>,
+        Arc::clone(&store) as Arc<dyn TileStorage>,
         lock,
         opts,
     )

@@ -3,179 +3,17 @@
 //! lease, queue). Scenario names say what a replica does wrong.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hallmark_tlog::mem::{MemCoordinator, MemTiles};
 use hallmark_tlog::merkle::{leaf_hash, verify_inclusion};
-use hallmark_tlog::shared::{BatchCommit, Committed, Lease, Sequenced};
 use hallmark_tlog::{
-    Coordinator, DirStore, Error, LogKey, ObjectStore, PutOutcome, SharedOptions, SharedSequencer,
-    TileFetch, audit,
+    Coordinator, DirStore, Error, LogKey, SharedOptions, SharedSequencer, TileFetch, TileStorage,
+    Upload, audit,
 };
 
 use crate::cfg;
-
-/// A queued entry and, once sequenced, its status.
-type Queued = (Vec<u8>, Option<Sequenced>);
-
-#[derive(Default)]
-struct MemState {
-    note: Option<String>,
-    staging: Option<String>,
-    holder: Option<String>,
-    epoch: i64,
-    until: Option<Instant>,
-    queue: Vec<Queued>,
-}
-
-/// The coordinator contract in memory.
-#[derive(Default)]
-pub struct MemCoordinator(Mutex<MemState>);
-
-impl MemCoordinator {
-    /// Ends the current lease now (a holder that stalled past its TTL).
-    fn expire(&self) {
-        self.0.lock().unwrap().until = Some(Instant::now());
-    }
-
-    fn epoch(&self) -> i64 {
-        self.0.lock().unwrap().epoch
-    }
-
-    fn holder(&self) -> Option<String> {
-        self.0.lock().unwrap().holder.clone()
-    }
-}
-
-impl Coordinator for MemCoordinator {
-    fn init(&self, empty_note: &str) -> Result<(), Error> {
-        let mut s = self.0.lock().unwrap();
-        if s.note.is_none() {
-            s.note = Some(empty_note.to_owned());
-        }
-        Ok(())
-    }
-
-    fn acquire(&self, holder: &str, ttl: Duration) -> Result<Option<(Lease, Committed)>, Error> {
-        let mut s = self.0.lock().unwrap();
-        let free =
-            s.holder.as_deref() == Some(holder) || s.until.is_none_or(|u| u <= Instant::now());
-        if !free {
-            return Ok(None);
-        }
-        s.epoch += 1;
-        s.holder = Some(holder.to_owned());
-        s.until = Some(Instant::now() + ttl);
-        Ok(Some((
-            Lease {
-                holder: holder.to_owned(),
-                epoch: s.epoch,
-            },
-            Committed {
-                note: s.note.clone().unwrap(),
-                staging: s.staging.clone(),
-            },
-        )))
-    }
-
-    fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, Error> {
-        let mut s = self.0.lock().unwrap();
-        if s.holder.as_deref() == Some(&lease.holder) && s.epoch == lease.epoch {
-            s.until = Some(Instant::now() + ttl);
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
-    fn release(&self, lease: &Lease) -> Result<(), Error> {
-        let mut s = self.0.lock().unwrap();
-        if s.holder.as_deref() == Some(&lease.holder) && s.epoch == lease.epoch {
-            s.until = None;
-        }
-        Ok(())
-    }
-
-    fn enqueue(&self, body: &[u8]) -> Result<i64, Error> {
-        let mut s = self.0.lock().unwrap();
-        s.queue.push((body.to_vec(), None));
-        Ok(s.queue.len() as i64 - 1)
-    }
-
-    fn pending(&self, max: usize) -> Result<Vec<(i64, Vec<u8>)>, Error> {
-        let s = self.0.lock().unwrap();
-        Ok(s.queue
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, st))| st.is_none())
-            .take(max)
-            .map(|(i, (b, _))| (i as i64, b.clone()))
-            .collect())
-    }
-
-    fn commit(&self, b: &BatchCommit<'_>) -> Result<(), Error> {
-        let mut s = self.0.lock().unwrap();
-        let fenced = s.holder.as_deref() != Some(&b.lease.holder) || s.epoch != b.lease.epoch;
-        if fenced || s.note.as_deref() != Some(b.old_note) {
-            return Err(Error::LockConflict { log: "mem".into() });
-        }
-        s.note = Some(b.new_note.to_owned());
-        s.staging = Some(b.staging.to_owned());
-        for (k, id) in b.ids.iter().enumerate() {
-            let e = &mut s.queue[usize::try_from(*id).unwrap()];
-            assert!(e.1.is_none(), "entry {id} sequenced twice");
-            e.1 = Some(Sequenced {
-                index: b.first_index + k as u64,
-                integrated_time: b.integrated_time,
-                proof: b.proofs[k].clone(),
-                note: b.new_note.to_owned(),
-            });
-        }
-        Ok(())
-    }
-
-    fn status(&self, id: i64) -> Result<Option<Sequenced>, Error> {
-        Ok(self.0.lock().unwrap().queue[usize::try_from(id).unwrap()]
-            .1
-            .clone())
-    }
-
-    fn latest(&self) -> Result<Option<String>, Error> {
-        Ok(self.0.lock().unwrap().note.clone())
-    }
-}
-
-/// A store whose tile writes fail while `broken` is set (a holder dying after its commit).
-struct FlakyStore {
-    inner: DirStore,
-    broken: Mutex<bool>,
-}
-
-impl TileFetch for FlakyStore {
-    fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.inner.fetch(key)
-    }
-}
-
-impl ObjectStore for FlakyStore {
-    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error> {
-        self.inner.put_if_absent(key, data)
-    }
-
-    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error> {
-        if *self.broken.lock().unwrap() && key.starts_with("tile/") {
-            return Err(Error::Stopped(format!("injected failure writing {key}")));
-        }
-        self.inner.overwrite(key, data)
-    }
-
-    fn delete(&self, key: &str) -> Result<(), Error> {
-        self.inner.delete(key)
-    }
-
-    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
-        self.inner.list(prefix)
-    }
-}
 
 fn opts(holder: &str) -> SharedOptions {
     let mut o = SharedOptions::new(holder);
@@ -186,7 +24,7 @@ fn opts(holder: &str) -> SharedOptions {
 
 fn replica(
     key: &Arc<LogKey>,
-    store: &Arc<dyn ObjectStore>,
+    store: &Arc<dyn TileStorage>,
     coord: &Arc<MemCoordinator>,
     holder: &str,
 ) -> SharedSequencer {
@@ -202,7 +40,7 @@ fn replica(
 
 /// Audits the log from its tiles once the holder published the checkpoint of `size` (it
 /// does so just after the commit that acknowledged the last entry).
-fn check_log(store: &Arc<dyn ObjectStore>, key: &LogKey, size: u64) {
+fn check_log(store: &Arc<dyn TileStorage>, key: &LogKey, size: u64) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let report = audit(
@@ -229,7 +67,7 @@ fn check_log(store: &Arc<dyn ObjectStore>, key: &LogKey, size: u64) {
 fn three_replicas_sequence_every_entry_once() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
-    let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(dir.path()).unwrap());
+    let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = Arc::new(MemCoordinator::default());
     let replicas: Vec<_> = ["a", "b", "c"]
         .iter()
@@ -268,24 +106,15 @@ fn three_replicas_sequence_every_entry_once() {
 
 #[test]
 fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
-    let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
-    let flaky = Arc::new(FlakyStore {
-        inner: DirStore::open(dir.path()).unwrap(),
-        broken: Mutex::new(false),
-    });
-    let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(dir.path()).unwrap());
+    let tiles = Arc::new(MemTiles::new());
+    let store: Arc<dyn TileStorage> = Arc::clone(&tiles) as Arc<dyn TileStorage>;
     let coord = Arc::new(MemCoordinator::default());
-    let a = replica(
-        &key,
-        &(Arc::clone(&flaky) as Arc<dyn ObjectStore>),
-        &coord,
-        "a",
-    );
+    let a = replica(&key, &store, &coord, "a");
     a.append(b"first").unwrap();
     // Acknowledged at commit; its tiles follow at once.
     check_log(&store, &key, 1);
-    *flaky.broken.lock().unwrap() = true;
+    tiles.fail_uploads_under(Some("tile/"));
     let id = coord.enqueue(b"second").unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while coord.status(id).unwrap().is_none() {
@@ -295,9 +124,14 @@ fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
     // Committed at size 2, but its tiles never reached their keys.
     assert!(store.fetch("tile/0/000.p/2").unwrap().is_none());
     drop(a);
+    tiles.fail_uploads_under(None);
     // And a batch some holder staged but never committed.
     store
-        .overwrite("hallmark/staging/9-0011223344556677-1", b"")
+        .upload(
+            "hallmark/staging/9-0011223344556677-1",
+            b"",
+            Upload::Replace,
+        )
         .unwrap();
     let b = replica(&key, &store, &coord, "b");
     let third = b.append(b"third").unwrap();
@@ -311,7 +145,7 @@ fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
 fn deposed_holder_cannot_commit_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
-    let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(dir.path()).unwrap());
+    let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = Arc::new(MemCoordinator::default());
     let a = replica(&key, &store, &coord, "a");
     a.append(b"0").unwrap();
@@ -337,7 +171,7 @@ fn deposed_holder_cannot_commit_and_nothing_is_lost() {
 fn clean_shutdown_hands_over_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
-    let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(dir.path()).unwrap());
+    let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = Arc::new(MemCoordinator::default());
     let a = replica(&key, &store, &coord, "a");
     a.append(b"x").unwrap();
@@ -352,7 +186,7 @@ fn clean_shutdown_hands_over_at_once() {
 #[test]
 fn a_replica_with_another_log_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(dir.path()).unwrap());
+    let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = Arc::new(MemCoordinator::default());
     let _a = replica(&Arc::new(LogKey::generate().unwrap()), &store, &coord, "a");
     let other = SharedSequencer::open(
@@ -369,7 +203,7 @@ fn a_replica_with_another_log_key_is_refused() {
 fn a_busy_holder_keeps_its_lease() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
-    let store: Arc<dyn ObjectStore> = Arc::new(DirStore::open(dir.path()).unwrap());
+    let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = Arc::new(MemCoordinator::default());
     let a = replica(&key, &store, &coord, "a");
     a.append(b"first").unwrap();

@@ -1,4 +1,4 @@
-//! [`ObjectStore`] and [`CheckpointLock`] on one SQLite database (rusqlite, bundled SQLite,
+//! [`TileStorage`] and [`CheckpointLock`] on one SQLite database (rusqlite, bundled SQLite,
 //! WAL with `synchronous=FULL`, so a committed transaction is durable).
 //!
 //! Tables: `objects(key TEXT PRIMARY KEY, data BLOB)` and
@@ -7,23 +7,24 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use hallmark_tlog::{CheckpointLock, Error, TileFetch, TileStorage, Upload, Uploaded};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use crate::error::Error;
-use crate::store::{CheckpointLock, ObjectStore, PutOutcome};
-use crate::tile::TileFetch;
+use super::storage_error;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (origin TEXT PRIMARY KEY NOT NULL, note TEXT NOT NULL) WITHOUT ROWID;
 ";
 
+/// Maps a driver error, naming the operation and the database file.
+fn sqlite_error<'a>(op: &'static str, db: &'a str) -> impl Fn(rusqlite::Error) -> Error + 'a {
+    move |e| storage_error(op, format!("SQLite {db}: {e}"))
+}
+
 fn open_conn(path: &Path) -> Result<Connection, Error> {
     let db = path.display().to_string();
-    let err = |op| {
-        let db = db.clone();
-        move |source| Error::Sqlite { op, db, source }
-    };
+    let err = |op| sqlite_error(op, &db);
     let conn = Connection::open(path).map_err(err("open"))?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err("set WAL"))?;
@@ -35,14 +36,14 @@ fn open_conn(path: &Path) -> Result<Connection, Error> {
     Ok(conn)
 }
 
-/// Objects in a SQLite database.
+/// A log's objects in a SQLite database (its `objects` table).
 #[derive(Debug)]
-pub struct SqliteStore {
+pub struct SqliteTiles {
     db: String,
     conn: Mutex<Connection>,
 }
 
-impl SqliteStore {
+impl SqliteTiles {
     /// Opens (creating if needed) the database at `path`.
     ///
     /// # Errors
@@ -61,34 +62,33 @@ impl SqliteStore {
     }
 
     fn err(&self, op: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
-        move |source| Error::Sqlite {
-            op,
-            db: self.db.clone(),
-            source,
-        }
+        sqlite_error(op, &self.db)
     }
 }
 
-fn put_one(conn: &Connection, key: &str, data: &[u8]) -> rusqlite::Result<PutOutcome> {
+fn put_one(conn: &Connection, key: &str, data: &[u8], mode: Upload) -> rusqlite::Result<Uploaded> {
+    if mode != Upload::IfAbsent {
+        conn.execute(
+            "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET data = excluded.data",
+            params![key, data],
+        )?;
+        return Ok(Uploaded::Written);
+    }
     let n = conn.execute(
         "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
         params![key, data],
     )?;
     if n == 1 {
-        return Ok(PutOutcome::Created);
+        return Ok(Uploaded::Written);
     }
     let existing: Vec<u8> =
         conn.query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| {
             r.get(0)
         })?;
-    Ok(if existing == data {
-        PutOutcome::Identical
-    } else {
-        PutOutcome::Differs
-    })
+    Ok(hallmark_tlog::compare_existing(&existing, data))
 }
 
-impl TileFetch for SqliteStore {
+impl TileFetch for SqliteTiles {
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         self.conn()?
             .query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| {
@@ -99,20 +99,17 @@ impl TileFetch for SqliteStore {
     }
 }
 
-impl ObjectStore for SqliteStore {
-    fn put_if_absent(&self, key: &str, data: &[u8]) -> Result<PutOutcome, Error> {
+impl TileStorage for SqliteTiles {
+    fn upload(&self, key: &str, data: &[u8], mode: Upload) -> Result<Uploaded, Error> {
         let conn = self.conn()?;
-        put_one(&conn, key, data).map_err(self.err("put object"))
+        put_one(&conn, key, data, mode).map_err(self.err("upload object"))
     }
 
-    fn overwrite(&self, key: &str, data: &[u8]) -> Result<(), Error> {
+    fn discard(&self, key: &str) -> Result<(), Error> {
         self.conn()?
-            .execute(
-                "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET data = excluded.data",
-                params![key, data],
-            )
+            .execute("DELETE FROM objects WHERE key = ?1", params![key])
             .map(|_| ())
-            .map_err(self.err("overwrite object"))
+            .map_err(self.err("delete object"))
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
@@ -125,21 +122,19 @@ impl ObjectStore for SqliteStore {
             .map_err(self.err("list objects"))
     }
 
-    fn delete(&self, key: &str) -> Result<(), Error> {
-        self.conn()?
-            .execute("DELETE FROM objects WHERE key = ?1", params![key])
-            .map(|_| ())
-            .map_err(self.err("delete object"))
-    }
-
-    fn put_many_if_absent(&self, objects: &[(String, Vec<u8>)]) -> Result<Vec<PutOutcome>, Error> {
+    /// One transaction, so one sync, for the whole batch.
+    fn upload_all(
+        &self,
+        objects: &[(String, Vec<u8>)],
+        mode: Upload,
+    ) -> Result<Vec<Uploaded>, Error> {
         let mut conn = self.conn()?;
         let tx = conn.transaction().map_err(self.err("begin"))?;
         let out = objects
             .iter()
-            .map(|(k, d)| put_one(&tx, k, d))
+            .map(|(k, d)| put_one(&tx, k, d, mode))
             .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(self.err("put objects"))?;
+            .map_err(self.err("upload objects"))?;
         tx.commit().map_err(self.err("commit"))?;
         Ok(out)
     }
@@ -148,7 +143,7 @@ impl ObjectStore for SqliteStore {
 /// The checkpoint of the log `origin` in a SQLite database.
 #[derive(Debug)]
 pub struct SqliteLock {
-    store: SqliteStore,
+    store: SqliteTiles,
     origin: String,
 }
 
@@ -159,14 +154,14 @@ impl SqliteLock {
     /// SQLite failures.
     pub fn open(path: &Path, origin: &str) -> Result<Self, Error> {
         Ok(Self {
-            store: SqliteStore::open(path)?,
+            store: SqliteTiles::open(path)?,
             origin: origin.to_owned(),
         })
     }
 }
 
 impl CheckpointLock for SqliteLock {
-    fn load(&self) -> Result<Option<String>, Error> {
+    fn fetch(&self) -> Result<Option<String>, Error> {
         self.store
             .conn()?
             .query_row(
