@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use hallmark_hash::{EngineOptions, Progress};
+use hallmark_hash::{EngineOptions, MmapChoice, Progress};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::common::EngineArgs;
@@ -56,9 +56,17 @@ impl Engine {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
+        #[allow(unsafe_code)]
+        let mmap = if args.mmap {
+            // SAFETY: the user asked for `--mmap`, whose help states the contract of
+            // `MmapChoice::always`: a trusted local tree nothing writes to meanwhile.
+            unsafe { MmapChoice::always() }
+        } else {
+            MmapChoice::never()
+        };
         let options = EngineOptions {
             threads: args.threads.unwrap_or(0),
-            mmap: args.mmap,
+            mmap,
             progress: bar.clone().map(|b| Arc::new(Bar(b)) as Arc<dyn Progress>),
             cancel: Some(Arc::clone(&cancel)),
         };

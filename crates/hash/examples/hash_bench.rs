@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use hallmark_format::{HashAlgorithm, Serialization};
-use hallmark_hash::{EngineOptions, WalkOptions, enumerate, hash_files_with_buffer};
+use hallmark_hash::{EngineOptions, MmapChoice, WalkOptions, enumerate, hash_files_with_buffer};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -137,7 +137,14 @@ fn engine(args: &[String]) -> Res<()> {
         Some(b) => usize::try_from(b.parse::<u64>()?)?,
         None => hallmark_hash::DEFAULT_BUFFER_SIZE,
     };
-    let mmap = args.get(7).is_some_and(|m| m == "mmap");
+    #[allow(unsafe_code)]
+    let mmap = if args.get(7).is_some_and(|m| m == "mmap") {
+        // SAFETY: benchmark trees are generated for the run and nothing writes to
+        // them while it hashes (benches/hash.sh); asking for `mmap` says so.
+        unsafe { MmapChoice::always() }
+    } else {
+        MmapChoice::never()
+    };
     let hash = match args.get(8) {
         Some(h) => HashAlgorithm::from_name(h).ok_or("unknown hash")?,
         None => HashAlgorithm::Sha256,

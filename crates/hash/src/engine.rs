@@ -13,21 +13,21 @@
 //! than the one it names. Files are opened with `O_NONBLOCK`, so a file swapped
 //! for a FIFO after enumeration cannot hang the engine.
 
-use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
-use std::path::Path;
+use std::os::unix::fs::FileExt as _;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use hallmark_format::resource::compare_paths;
 use hallmark_format::{
     HashAlgorithm, ResourceDigest, ResourceName, Serialization, SerializationParams,
 };
 
-use crate::error::HashError;
+use crate::error::{FoundSize, HashError};
 use crate::hasher::{Blake2b, Blake3, ContentHasher, Sha256};
-use crate::walk::ModelFile;
+use crate::model::ModelFile;
+use crate::options::EngineOptions;
+use crate::shared::{PROGRESS_STEP, Shared, Unit, changed, open, report};
 
 /// Size of each worker's read buffer unless overridden with [`hash_files_with_buffer`].
 ///
@@ -35,70 +35,6 @@ use crate::walk::ModelFile;
 /// L2, so the copy out of the page cache and the hash both hit cache; 4 and 8 MiB
 /// were 4–7 % slower on one stream.
 pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
-
-/// Progress is reported in steps of at least this many bytes (or at a unit's end).
-const PROGRESS_STEP: u64 = 4 << 20;
-
-/// Receives progress reports; called from worker threads.
-pub trait Progress: Send + Sync {
-    /// Called once, before any byte is read.
-    fn start(&self, total_bytes: u64, total_units: usize);
-    /// Called as bytes are hashed; the sum of all calls is `total_bytes` on success.
-    fn advance(&self, bytes: u64);
-}
-
-/// How to run the engine.
-#[derive(Clone, Default)]
-pub struct EngineOptions {
-    /// Worker threads; 0 means one per available core.
-    pub threads: usize,
-    /// Read through memory maps instead of `pread`. Faster for one stream, but a
-    /// file truncated while mapped kills the process (SIGBUS): only for trusted,
-    /// local trees.
-    pub mmap: bool,
-    /// Progress sink.
-    pub progress: Option<Arc<dyn Progress>>,
-    /// Raise to stop: workers check it between chunks and the call returns
-    /// [`HashError::Cancelled`].
-    pub cancel: Option<Arc<AtomicBool>>,
-}
-
-impl std::fmt::Debug for EngineOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineOptions")
-            .field("threads", &self.threads)
-            .field("mmap", &self.mmap)
-            .field("progress", &self.progress.is_some())
-            .field("cancel", &self.cancel)
-            .finish()
-    }
-}
-
-impl EngineOptions {
-    /// The number of worker threads `threads` resolves to.
-    #[must_use]
-    pub fn effective_threads(&self) -> usize {
-        if self.threads > 0 {
-            self.threads
-        } else {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        }
-    }
-}
-
-/// One piece of work: bytes `[start, end)` of `files[file]`, landing at `out`.
-#[derive(Clone, Copy, Debug)]
-struct Unit {
-    file: usize,
-    start: u64,
-    end: u64,
-}
-
-impl Unit {
-    fn len(&self) -> u64 {
-        self.end - self.start
-    }
-}
 
 /// Hashes `files` as `files` or `shards` with `hash`.
 ///
@@ -214,56 +150,6 @@ fn plan(files: &[ModelFile], method: Serialization) -> Result<Vec<Unit>, HashErr
     Ok(units)
 }
 
-/// State shared by the workers of one call.
-pub(crate) struct Shared<'a> {
-    files: &'a [ModelFile],
-    units: &'a [Unit],
-    /// Unit indices, largest first.
-    schedule: Vec<usize>,
-    next: AtomicUsize,
-    /// Raised on the first error so the other workers stop.
-    abort: AtomicBool,
-    error: Mutex<Option<HashError>>,
-    opts: &'a EngineOptions,
-    buffer_size: usize,
-    /// `opts.effective_threads()`, resolved once: on Linux each resolution reads
-    /// several cgroup files, which cost more than hashing a 16 KiB file.
-    cores: usize,
-}
-
-impl Shared<'_> {
-    pub(crate) fn should_stop(&self) -> Result<(), HashError> {
-        if self
-            .opts
-            .cancel
-            .as_ref()
-            .is_some_and(|c| c.load(Ordering::Relaxed))
-        {
-            return Err(HashError::Cancelled);
-        }
-        if self.abort.load(Ordering::Relaxed) {
-            // Another worker failed; its error is reported, not this one.
-            return Err(HashError::Cancelled);
-        }
-        Ok(())
-    }
-
-    fn fail(&self, e: HashError) {
-        self.abort.store(true, Ordering::Relaxed);
-        if let Ok(mut slot) = self.error.lock() {
-            // Prefer a real error over a Cancelled raised by the abort itself.
-            let replace = match slot.as_ref() {
-                None => true,
-                Some(HashError::Cancelled) => !matches!(e, HashError::Cancelled),
-                Some(_) => false,
-            };
-            if replace {
-                *slot = Some(e);
-            }
-        }
-    }
-}
-
 fn run(
     files: &[ModelFile],
     units: &[Unit],
@@ -348,7 +234,7 @@ fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
         let Some(file) = s.files.get(unit.file) else {
             break;
         };
-        let result = if s.opts.mmap {
+        let result = if s.opts.mmap.is_enabled() {
             crate::mmap::hash_mapped::<H>(file, unit.start, unit.end, s, &mut pending)
         } else {
             let cores = s.cores;
@@ -376,35 +262,6 @@ fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
         report(s, &mut pending, 0, true);
     }
     done
-}
-
-/// Adds `n` bytes of progress, flushing to the sink in steps.
-pub(crate) fn report(s: &Shared<'_>, pending: &mut u64, n: u64, flush: bool) {
-    *pending += n;
-    if let Some(p) = &s.opts.progress {
-        if *pending >= PROGRESS_STEP || (flush && *pending > 0) {
-            p.advance(*pending);
-            *pending = 0;
-        }
-    } else {
-        *pending = 0;
-    }
-}
-
-pub(crate) fn open(file: &ModelFile) -> Result<File, HashError> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&file.path)
-        .map_err(|e| HashError::io(&file.path, e))
-}
-
-pub(crate) fn changed(path: &Path, expected: u64, found: String) -> HashError {
-    HashError::FileChanged {
-        path: path.to_owned(),
-        expected,
-        found,
-    }
 }
 
 /// Units at least this large are read on a helper thread when a core would otherwise idle.
@@ -449,7 +306,7 @@ fn hash_pread_pipelined<H: ContentHasher>(
                 let n = loop {
                     match f.read_at(b.get_mut(..want).unwrap_or_default(), off) {
                         Ok(0) => {
-                            return Err(changed(&file.path, file.size, format!("{off} bytes")));
+                            return Err(changed(&file.path, file.size, FoundSize::Bytes(off)));
                         }
                         Ok(n) => break n,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -467,7 +324,7 @@ fn hash_pread_pipelined<H: ContentHasher>(
                     return Err(changed(
                         &file.path,
                         file.size,
-                        format!("more than {} bytes", file.size),
+                        FoundSize::MoreThan(file.size),
                     ));
                 }
             }
@@ -496,7 +353,7 @@ fn hash_pread_pipelined<H: ContentHasher>(
             return Err(changed(
                 &file.path,
                 file.size,
-                format!("{} bytes", start + hashed),
+                FoundSize::Bytes(start + hashed),
             ));
         }
         report(s, pending, 0, true);
@@ -540,7 +397,7 @@ fn hash_pread<H: ContentHasher>(
             return Err(changed(
                 &file.path,
                 file.size,
-                format!("more than {} bytes", file.size),
+                FoundSize::MoreThan(file.size),
             ));
         }
         h.update(chunk.get(..n).unwrap_or_default());
@@ -554,7 +411,7 @@ fn hash_pread<H: ContentHasher>(
         }
     }
     if off != end {
-        return Err(changed(&file.path, file.size, format!("{off} bytes")));
+        return Err(changed(&file.path, file.size, FoundSize::Bytes(off)));
     }
     report(s, pending, 0, end - start >= PROGRESS_STEP);
     Ok(h.finish())

@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use hallmark_format::FormatError;
+
 /// Everything that can go wrong while enumerating or hashing a model.
 ///
 /// Every variant that concerns a file names it, so a message such as
@@ -49,12 +51,13 @@ pub enum HashError {
     },
     /// A model-relative name that cannot be joined safely to the model root
     /// (absolute, `..`, NUL, …).
-    #[error("{name}: not a safe model-relative path ({reason})")]
+    #[error("{name}: not a safe model-relative path ({source})")]
     BadName {
         /// The name as given.
         name: String,
-        /// Why it was rejected.
-        reason: String,
+        /// Why it was rejected (boxed: it is rare, and keeps every `Result` small).
+        #[source]
+        source: Box<FormatError>,
     },
     /// A file's size differs from the size seen when the model was enumerated:
     /// it was modified while being hashed.
@@ -64,8 +67,8 @@ pub enum HashError {
         path: PathBuf,
         /// Size at enumeration.
         expected: u64,
-        /// What was found (bytes readable; for a grown file, at least this many).
-        found: String,
+        /// What was found.
+        found: FoundSize,
     },
     /// A shard size of zero was requested.
     #[error("invalid shard size {shard_size}: must be at least 1 byte")]
@@ -82,6 +85,25 @@ pub enum HashError {
     /// The cancellation flag was raised.
     #[error("hashing cancelled")]
     Cancelled,
+}
+
+/// The size of a file found changed while hashing ([`HashError::FileChanged`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FoundSize {
+    /// The file ended after this many bytes (it shrank, or was read short).
+    Bytes(u64),
+    /// The file has more bytes than this (it grew).
+    MoreThan(u64),
+}
+
+impl std::fmt::Display for FoundSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bytes(n) => write!(f, "{n} bytes"),
+            Self::MoreThan(n) => write!(f, "more than {n} bytes"),
+        }
+    }
 }
 
 impl HashError {

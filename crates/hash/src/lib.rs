@@ -36,13 +36,16 @@ mod error;
 mod hasher;
 mod ignore;
 mod mmap;
+mod model;
+mod options;
 mod parwalk;
+mod shared;
 pub mod timing;
 mod walk;
 
-pub use engine::{
-    DEFAULT_BUFFER_SIZE, EngineOptions, Progress, hash_files, hash_files_with_buffer,
-};
-pub use error::HashError;
+pub use engine::{DEFAULT_BUFFER_SIZE, hash_files, hash_files_with_buffer};
+pub use error::{FoundSize, HashError};
 pub use ignore::IgnoreSet;
-pub use walk::{ModelFile, WalkOptions, enumerate, stat_files};
+pub use model::{ModelFile, WalkOptions};
+pub use options::{EngineOptions, MmapChoice, Progress};
+pub use walk::{enumerate, stat_files};

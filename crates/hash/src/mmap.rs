@@ -1,4 +1,4 @@
-//! The opt-in memory-mapped read path ([`crate::EngineOptions::mmap`]).
+//! The opt-in memory-mapped read path ([`crate::MmapChoice::always`]).
 //!
 //! Mapping saves the copy `pread` makes (about 10 % of one SHA-256 stream), but a
 //! file truncated by someone else while it is mapped raises SIGBUS and kills the
@@ -10,10 +10,10 @@
 
 use memmap2::{Advice, MmapOptions};
 
-use crate::engine::{Shared, changed, open, report};
-use crate::error::HashError;
+use crate::error::{FoundSize, HashError};
 use crate::hasher::ContentHasher;
-use crate::walk::ModelFile;
+use crate::model::ModelFile;
+use crate::shared::{Shared, changed, open, report};
 
 /// Bytes hashed between two cancellation checks.
 const STEP: usize = 4 << 20;
@@ -32,7 +32,7 @@ pub(crate) fn hash_mapped<H: ContentHasher>(
         .map_err(|e| HashError::io(&file.path, e))?
         .len();
     if now != file.size {
-        return Err(changed(&file.path, file.size, format!("{now} bytes")));
+        return Err(changed(&file.path, file.size, FoundSize::Bytes(now)));
     }
     let mut h = H::start();
     let len = usize::try_from(end - start).map_err(|_| {
@@ -46,9 +46,9 @@ pub(crate) fn hash_mapped<H: ContentHasher>(
     }
     // SAFETY: the mapping is read-only and private to this function; it is only
     // read through the returned slice while `map` lives. The remaining hazard is
-    // external: if another process truncates the file while it is mapped, reads
-    // past the new end raise SIGBUS. That is why this path is opt-in and
-    // documented as for trusted trees only; the size was checked just above.
+    // external (another process truncating or writing the file while it is
+    // mapped); the caller took it on by calling the `unsafe` `MmapChoice::always`,
+    // whose contract excludes it. The size was checked just above.
     let map = unsafe { MmapOptions::new().offset(start).len(len).map(&f) }
         .map_err(|e| HashError::io(&file.path, e))?;
     // Advice is only a hint; failure to apply it changes nothing.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::error::HashError;
-use crate::walk::{ModelFile, WalkOptions, follow};
+use crate::model::{ModelFile, WalkOptions, follow};
 
 /// Files sized per task: small enough to share a flat directory between workers,
 /// large enough that the queue's lock is not contended.

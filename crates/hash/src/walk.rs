@@ -19,34 +19,14 @@
 //!   [`hallmark_format::resource::compare_paths`]), whatever the directory order.
 
 use std::collections::HashMap;
-use std::fs::{self, Metadata};
+use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hallmark_format::resource::{SINGLE_FILE_NAME, compare_paths, normalize_path};
 
 use crate::error::HashError;
-use crate::ignore::IgnoreSet;
-
-/// How to enumerate a model.
-#[derive(Clone, Debug, Default)]
-pub struct WalkOptions {
-    /// Follow symbolic links to files (links to directories are always skipped).
-    pub allow_symlinks: bool,
-    /// Model-relative paths to leave out.
-    pub ignore: IgnoreSet,
-}
-
-/// One file of a model, as enumerated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ModelFile {
-    /// Model-relative POSIX path, or `"."` when the model path is itself a file.
-    pub name: String,
-    /// Where to read it (the link's path for an allowed symlink).
-    pub path: PathBuf,
-    /// Size in bytes at enumeration time (of the target, for a symlink).
-    pub size: u64,
-}
+use crate::model::{ModelFile, WalkOptions, follow};
 
 /// Enumerates a model (a directory or a single file), sorted in reference order.
 ///
@@ -133,9 +113,9 @@ pub fn stat_files(
             }
             continue;
         }
-        let name = normalize_path(raw).map_err(|e| HashError::BadName {
+        let name = normalize_path(raw).map_err(|source| HashError::BadName {
             name: raw.clone(),
-            reason: e.to_string(),
+            source: Box::new(source),
         })?;
         if !root_is_dir || !parents_are_dirs(model, &name, allow_symlinks, &mut dirs)? {
             missing.push(name);
@@ -217,14 +197,6 @@ fn classify(path: &Path, allow_symlinks: bool) -> Result<Option<u64>, HashError>
 
 fn is_absent(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
-}
-
-/// Metadata of a symlink's final target; a dangling link or a loop is an error.
-pub(crate) fn follow(link: &Path) -> Result<Metadata, HashError> {
-    fs::metadata(link).map_err(|source| HashError::BrokenSymlink {
-        path: link.to_owned(),
-        source,
-    })
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@
     )
 )]
 
+mod ctx;
 mod error;
 mod formats;
 mod identify;
@@ -109,14 +110,7 @@ impl Scanner {
 
     /// Scans one seekable source, reported under `name`.
     pub fn scan_reader(&self, name: &str, r: &mut dyn ReadSeek) -> FileReport {
-        scanner::scan_top(
-            r,
-            name,
-            &self.limits,
-            &self.policy,
-            None,
-            scanner::Role::Plain,
-        )
+        scanner::scan_top(r, name, &self.limits, &self.policy, None, ctx::Role::Plain)
     }
 
     /// Scans bytes in memory.

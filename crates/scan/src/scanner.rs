@@ -5,82 +5,14 @@ use std::fs;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 
+use crate::ctx::{Ctx, Role};
 use crate::error::{Result, ScanError};
 use crate::formats;
 use crate::identify::{Kind, identify};
 use crate::io::{Input, ReadSeek, read_prefix, stream_len};
 use crate::limits::Limits;
 use crate::policy::Policy;
-use crate::report::{FileReport, Finding, MemberReport, Rule, Severity};
-
-/// What the parent container says a member is (used only when content is unstructured).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Role {
-    /// A top-level file or a member with no special role.
-    Plain,
-    /// Raw tensor bytes read as bytes by the loader (PyTorch storages, TF variables).
-    TensorData,
-    /// Weights of a Keras v3 archive (HDF5 datasets only).
-    KerasWeights,
-}
-
-/// Mutable state of one top-level file's scan.
-pub(crate) struct Ctx<'p> {
-    pub(crate) limits: &'p Limits,
-    pub(crate) policy: &'p Policy,
-    pub(crate) findings: Vec<Finding>,
-    pub(crate) members: Vec<MemberReport>,
-    /// Bytes inflated so far (bomb bound).
-    pub(crate) inflated: u64,
-    /// Directory of the top-level file on disk (for ONNX external data).
-    pub(crate) base_dir: Option<PathBuf>,
-}
-
-impl<'p> Ctx<'p> {
-    pub(crate) fn new(limits: &'p Limits, policy: &'p Policy) -> Self {
-        Self {
-            limits,
-            policy,
-            findings: Vec::new(),
-            members: Vec::new(),
-            inflated: 0,
-            base_dir: None,
-        }
-    }
-
-    /// Adds a finding and returns it for the caller to complete.
-    pub(crate) fn add(
-        &mut self,
-        rule: Rule,
-        severity: Severity,
-        member: &str,
-        offset: Option<u64>,
-        message: String,
-    ) -> &mut Finding {
-        self.findings.push(Finding {
-            rule,
-            severity,
-            message,
-            member: member.to_owned(),
-            offset,
-            global: None,
-            call: None,
-        });
-        match self.findings.last_mut() {
-            Some(f) => f,
-            None => unreachable!("a finding was just pushed"),
-        }
-    }
-}
-
-/// Joins an archive member path.
-pub(crate) fn join(parent: &str, child: &str) -> String {
-    if parent.is_empty() {
-        child.to_owned()
-    } else {
-        format!("{parent}!{child}")
-    }
-}
+use crate::report::{FileReport, MemberReport, Rule, Severity};
 
 /// Scans one file or member; returns its format name. Errors become findings.
 pub(crate) fn scan_member(
@@ -179,7 +111,7 @@ fn dispatch(
         Kind::Text => formats::text::scan(r, len, member, ctx).map_err(|e| ("text", e)),
         Kind::Binary => {
             if let Some(name) =
-                formats::protobuf::scan(r, len, member, ctx).map_err(|e| ("protobuf", e))?
+                formats::protomodel::scan(r, len, member, ctx).map_err(|e| ("protobuf", e))?
             {
                 return Ok(name);
             }
@@ -233,7 +165,7 @@ pub(crate) fn scan_top(
     base_dir: Option<PathBuf>,
     role: Role,
 ) -> FileReport {
-    let mut ctx = Ctx::new(limits, policy);
+    let mut ctx = Ctx::new(limits, policy, scan_member);
     ctx.base_dir = base_dir;
     let format = match stream_len(r) {
         Ok(len) => scan_member(r, len, "", 0, &mut ctx, role),
@@ -305,7 +237,7 @@ pub(crate) fn scan_path(
         let target = fs::read_link(path)
             .map(|t| t.display().to_string())
             .unwrap_or_default();
-        let mut ctx = Ctx::new(limits, policy);
+        let mut ctx = Ctx::new(limits, policy, scan_member);
         ctx.add(
             Rule::ArchiveTraversal,
             Severity::Suspicious,

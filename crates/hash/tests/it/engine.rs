@@ -7,11 +7,24 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use hallmark_format::{HashAlgorithm, ResourceName, Serialization};
 use hallmark_hash::{
-    EngineOptions, HashError, ModelFile, Progress, WalkOptions, enumerate, hash_files,
-    hash_files_with_buffer,
+    EngineOptions, FoundSize, HashError, MmapChoice, ModelFile, Progress, WalkOptions, enumerate,
+    hash_files, hash_files_with_buffer,
 };
 
 use crate::{sha256, write};
+
+/// The read path to test: mapped when `on`.
+#[allow(unsafe_code)]
+fn mmap(on: bool) -> MmapChoice {
+    if on {
+        // SAFETY: the files are in this test's own temporary directory; nothing
+        // truncates or writes them while the engine runs (the tests that change a
+        // file do so before hashing starts).
+        unsafe { MmapChoice::always() }
+    } else {
+        MmapChoice::never()
+    }
+}
 
 fn tree() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
@@ -132,15 +145,19 @@ fn output_independent_of_threads_buffer_mmap_and_input_order() {
                 },
             )
             .unwrap();
-            for (threads, mmap, buffer) in [(2, false, 4096), (7, false, 1 << 20), (3, true, 4096)]
+            for (threads, mapped, buffer) in
+                [(2, false, 4096), (7, false, 1 << 20), (3, true, 4096)]
             {
                 let opts = EngineOptions {
                     threads,
-                    mmap,
+                    mmap: mmap(mapped),
                     ..Default::default()
                 };
                 let got = hash_files_with_buffer(&files, method, hash, &opts, buffer).unwrap();
-                assert_eq!(got, base, "{method:?} {hash} threads={threads} mmap={mmap}");
+                assert_eq!(
+                    got, base,
+                    "{method:?} {hash} threads={threads} mmap={mapped}"
+                );
             }
         }
     }
@@ -266,11 +283,11 @@ fn cancel_flag_stops_with_cancelled() {
 
     // Raised mid-file: the engine stops at the next chunk.
     let flag = Arc::new(AtomicBool::new(false));
-    for mmap in [false, true] {
+    for mapped in [false, true] {
         flag.store(false, Ordering::SeqCst);
         let opts = EngineOptions {
             threads: 1,
-            mmap,
+            mmap: mmap(mapped),
             cancel: Some(flag.clone()),
             progress: Some(Arc::new(CancelOnProgress(flag.clone()))),
         };
@@ -296,13 +313,17 @@ fn file_that_changed_size_is_an_error_naming_it() {
         Serialization::Files,
         Serialization::Shards { shard_size: 300 },
     ] {
-        for mmap in [false, true] {
+        for mapped in [false, true] {
             let opts = EngineOptions {
-                mmap,
+                mmap: mmap(mapped),
                 ..Default::default()
             };
             let err = hash_files(&shrunk, method, HashAlgorithm::Sha256, &opts).unwrap_err();
-            assert!(matches!(err, HashError::FileChanged { .. }), "{err}");
+            assert!(
+                matches!(&err, HashError::FileChanged { path, expected: 1000, found: FoundSize::Bytes(n) }
+                    if path.ends_with("shrinks") && *n < 1000),
+                "{err}"
+            );
             assert!(err.to_string().contains("shrinks"), "{err}");
         }
     }
@@ -319,7 +340,11 @@ fn file_that_changed_size_is_an_error_naming_it() {
         &EngineOptions::default(),
     )
     .unwrap_err();
-    assert!(matches!(err, HashError::FileChanged { .. }), "{err}");
+    assert!(
+        matches!(&err, HashError::FileChanged { path, expected: 1000, found: FoundSize::MoreThan(1000) }
+            if path.ends_with("grows")),
+        "{err}"
+    );
     assert!(err.to_string().contains("grows"), "{err}");
 }
 
@@ -337,6 +362,10 @@ fn unreadable_file_error_names_it() {
         &EngineOptions::default(),
     )
     .unwrap_err();
+    assert!(
+        matches!(&err, HashError::Io { path, .. } if path.as_os_str() == "/nonexistent/dir/gone"),
+        "{err}"
+    );
     assert!(err.to_string().contains("/nonexistent/dir/gone"), "{err}");
 }
 

@@ -3,11 +3,11 @@
 
 use std::io::{self, Cursor, Read};
 
+use crate::ctx::{Ctx, Role, join};
 use crate::error::{Result, ScanError};
 use crate::identify::{Kind, identify};
 use crate::io::{Input, ReadSeek};
 use crate::report::{Rule, Severity};
-use crate::scanner::{Ctx, Role, scan_member};
 
 /// A reader that fails once more than `left` bytes were read (decompression bombs).
 pub(crate) struct Budget<R> {
@@ -72,7 +72,7 @@ pub(crate) fn scan_decoded(
         } else {
             let len = data.len() as u64;
             let mut c = Cursor::new(data);
-            scan_member(&mut c, len, member, depth + 1, ctx, role);
+            ctx.scan_member(&mut c, len, member, depth + 1, role);
             Ok(())
         }
     };
@@ -81,7 +81,7 @@ pub(crate) fn scan_decoded(
 }
 
 fn inner_name(member: &str, what: &str) -> String {
-    crate::scanner::join(member, what)
+    join(member, what)
 }
 
 /// A gzip file (possibly multi-member), e.g. `.tar.gz`, joblib's gzip compressor.

@@ -4,10 +4,10 @@
 
 use std::io::SeekFrom;
 
+use crate::ctx::Ctx;
 use crate::error::{Result, ScanError};
 use crate::io::{Input, ReadSeek};
 use crate::report::{Rule, Severity};
-use crate::scanner::Ctx;
 
 /// (block size in elements, bytes per block) by ggml type id.
 fn ggml_type(t: u32) -> Option<(u64, u64)> {

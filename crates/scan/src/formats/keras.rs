@@ -6,10 +6,10 @@ use std::io::Read;
 
 use serde_json::Value;
 
+use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::io::ReadSeek;
 use crate::report::{Rule, Severity};
-use crate::scanner::Ctx;
 
 const KERAS_MODULES: &[&str] = &[
     "keras",

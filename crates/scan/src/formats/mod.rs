@@ -6,6 +6,7 @@ pub(crate) mod keras;
 pub(crate) mod npy;
 pub(crate) mod onnx;
 pub(crate) mod protobuf;
+pub(crate) mod protomodel;
 pub(crate) mod safetensors;
 pub(crate) mod savedmodel;
 pub(crate) mod tar;

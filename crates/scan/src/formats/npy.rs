@@ -2,10 +2,10 @@
 //! Python literal dict read with a small literal parser (as `ast.literal_eval`); object
 //! dtypes mean the data is a pickle, which is emulated. Plain data is not read.
 
+use crate::ctx::Ctx;
 use crate::error::{Result, ScanError};
 use crate::io::{Input, ReadSeek, le_u16, le_u32, read_at};
 use crate::report::{Rule, Severity};
-use crate::scanner::Ctx;
 
 /// A Python literal (the subset numpy headers use).
 #[derive(Debug, Clone, PartialEq)]

@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 
 use super::protobuf::{Pb, Wire};
+use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::report::{Rule, Severity};
-use crate::scanner::Ctx;
 
 const STANDARD_DOMAINS: &[&str] = &[
     "",

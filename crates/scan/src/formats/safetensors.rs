@@ -7,10 +7,10 @@
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::io::{ReadSeek, read_at};
 use crate::report::{Rule, Severity};
-use crate::scanner::Ctx;
 
 /// The reference parser's header cap.
 const MAX_HEADER: u64 = 100_000_000;

@@ -2,9 +2,9 @@
 //! allow-list, and Keras's `keras_metadata.pb` layer configs.
 
 use super::protobuf::{Pb, Wire};
+use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::report::{Rule, Severity};
-use crate::scanner::Ctx;
 
 /// Ops that run Python or read/write arbitrary files.
 const DANGEROUS_OPS: &[&str] = &[

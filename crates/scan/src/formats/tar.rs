@@ -1,10 +1,10 @@
 //! Tar archives (POSIX ustar, pax `path`/`size` records, GNU long names, v7). Members are
 //! scanned in place through a window; links and escaping names are reported.
 
+use crate::ctx::{Ctx, Role, join};
 use crate::error::{Result, ScanError};
 use crate::io::{ReadSeek, Window, read_at};
 use crate::report::{Rule, Severity};
-use crate::scanner::{Ctx, Role, join, scan_member};
 
 /// Parses an octal (or GNU base-256) numeric header field.
 pub(crate) fn octal(f: &[u8]) -> Option<u64> {
@@ -142,7 +142,7 @@ pub(crate) fn scan(
                     );
                 }
                 let mut w = Window::new(r, data, size);
-                scan_member(&mut w, size, &child, depth + 1, ctx, Role::Plain);
+                ctx.scan_member(&mut w, size, &child, depth + 1, Role::Plain);
             }
             b'3' | b'4' | b'6' => {
                 ctx.add(

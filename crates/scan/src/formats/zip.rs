@@ -7,10 +7,11 @@
 use std::collections::HashSet;
 use std::io::SeekFrom;
 
+use crate::ctx::{Ctx, Role, join};
 use crate::error::{Result, ScanError};
 use crate::io::{ReadSeek, Window, le_u16, le_u32, le_u64, read_at};
+use crate::limits::Limits;
 use crate::report::{Rule, Severity};
-use crate::scanner::{Ctx, Role, join, scan_member};
 
 struct Entry {
     name: String,
@@ -41,7 +42,7 @@ fn find_eocd(r: &mut dyn ReadSeek, len: u64) -> Result<(u64, Vec<u8>)> {
     Ok((len - tail + pos as u64, rec))
 }
 
-fn directory(r: &mut dyn ReadSeek, len: u64, ctx: &Ctx<'_>) -> Result<Directory> {
+fn directory(r: &mut dyn ReadSeek, len: u64, limits: &Limits) -> Result<Directory> {
     let bad = |d: &str| ScanError::malformed(FORMAT, d.to_owned());
     let (eocd_pos, eocd) = find_eocd(r, len)?;
     let mut count = u64::from(le_u16(&eocd, 10).ok_or_else(|| bad("short EOCD"))?);
@@ -63,10 +64,10 @@ fn directory(r: &mut dyn ReadSeek, len: u64, ctx: &Ctx<'_>) -> Result<Directory>
             }
         }
     }
-    if count > ctx.limits.max_entries {
+    if count > limits.max_entries {
         return Err(ScanError::Limit(format!(
             "{count} zip entries (limit {})",
-            ctx.limits.max_entries
+            limits.max_entries
         )));
     }
     let cd_start = end_of_cd
@@ -75,7 +76,7 @@ fn directory(r: &mut dyn ReadSeek, len: u64, ctx: &Ctx<'_>) -> Result<Directory>
     let base = cd_start
         .checked_sub(cd_off)
         .ok_or_else(|| bad("central directory offset past its position"))?;
-    if cd_size > ctx.limits.max_header {
+    if cd_size > limits.max_header {
         return Err(ScanError::Limit(format!(
             "central directory of {cd_size} bytes"
         )));
@@ -139,10 +140,7 @@ fn zip64_extra(mut x: &[u8], e: &mut Entry) {
 
 /// Whether a readable central directory ends this content.
 pub(crate) fn has_directory(r: &mut dyn ReadSeek, len: u64) -> bool {
-    let limits = crate::limits::Limits::default();
-    let policy = crate::policy::Policy::default();
-    let ctx = Ctx::new(&limits, &policy);
-    directory(r, len, &ctx).is_ok_and(|d| !d.entries.is_empty())
+    directory(r, len, &Limits::default()).is_ok_and(|d| !d.entries.is_empty())
 }
 
 fn unsafe_name(name: &str) -> Option<&'static str> {
@@ -165,7 +163,7 @@ pub(crate) fn scan(
     depth: u32,
     ctx: &mut Ctx<'_>,
 ) -> Result<&'static str> {
-    let dir = directory(r, len, ctx)?;
+    let dir = directory(r, len, ctx.limits)?;
     let names: HashSet<&str> = dir.entries.iter().map(|e| e.name.as_str()).collect();
     let torch_prefix = dir
         .entries
@@ -315,7 +313,7 @@ pub(crate) fn scan(
             }
             0 => {
                 let mut w = Window::new(r, data, e.csize);
-                scan_member(&mut w, e.csize, &child, depth + 1, ctx, role);
+                ctx.scan_member(&mut w, e.csize, &child, depth + 1, role);
             }
             8 => {
                 super::compress::check_ratio(ctx, &child, e.csize, e.usize_);

@@ -7,10 +7,10 @@ use std::rc::Rc;
 
 use super::decode::{decode_long, escape_decode, parse_int_line, raw_unicode_escape};
 use super::value::{CallKind, Global, KEEP_BYTES, Seq, V};
+use crate::ctx::Ctx;
 use crate::error::{Result, ScanError};
 use crate::io::Input;
 use crate::report::{Rule, Severity};
-use crate::scanner::Ctx;
 
 const MAX_LINE: usize = 1 << 20;
 

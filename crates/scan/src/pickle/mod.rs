@@ -8,9 +8,9 @@ mod value;
 
 pub(crate) use decode::numpy_itemsize;
 
+use crate::ctx::Ctx;
 use crate::io::Input;
 use crate::report::{Rule, Severity};
-use crate::scanner::Ctx;
 use machine::Machine;
 use value::V;
 

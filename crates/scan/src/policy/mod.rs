@@ -4,18 +4,6 @@
 /// Version of the built-in rule set; reported in every output. Bump on any change.
 pub const POLICY_VERSION: &str = "2026.08.1";
 
-/// How an allowed global may be used by a pickle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Use {
-    /// Only referenced (a dtype, a class passed as an argument); calling it is not allowed.
-    Ref,
-    /// A class that may be created without running its constructor (NEWOBJ,
-    /// `copyreg._reconstructor`) and restored with BUILD; calling it with arguments is not.
-    Type,
-    /// May be called with any arguments.
-    Call,
-}
-
 /// The policy's judgement of one `module.name`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Class {
@@ -34,6 +22,7 @@ pub enum Class {
 
 mod tables;
 
+pub use tables::Use;
 use tables::{ALLOW, DANGEROUS_MODULES, DANGEROUS_NAMES, FAMILY_EXCLUDE};
 
 /// Python 2 module names mapped by `pickle` when protocol < 3 (`_compat_pickle.IMPORT_MAPPING`, subset).

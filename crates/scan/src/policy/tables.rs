@@ -1,6 +1,16 @@
 //! The rule tables of the policy (see the crate doc for their sources).
 
-use super::Use;
+/// How an allowed global may be used by a pickle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Use {
+    /// Only referenced (a dtype, a class passed as an argument); calling it is not allowed.
+    Ref,
+    /// A class that may be created without running its constructor (NEWOBJ,
+    /// `copyreg._reconstructor`) and restored with BUILD; calling it with arguments is not.
+    Type,
+    /// May be called with any arguments.
+    Call,
+}
 
 pub(super) struct Entry {
     pub(super) framework: &'static str,
