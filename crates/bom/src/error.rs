@@ -40,11 +40,20 @@ pub enum BomError {
     Signature {
         /// The signature file.
         path: String,
-        /// Why.
+        /// Why (boxed: keeps every `Result` of this crate small).
         #[source]
-        source: FormatError,
+        source: Box<FormatError>,
     },
-    /// A scan report is not the JSON `hallmark scan --json` writes.
+    /// A scan report is not JSON at all.
+    #[error("scan report {path}: not JSON ({source}); write it with `hallmark scan --json`")]
+    ScanReportJson {
+        /// The report file.
+        path: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A scan report is JSON, but not what `hallmark scan --json` writes.
     #[error("scan report {path}: {reason}")]
     ScanReport {
         /// The report file.

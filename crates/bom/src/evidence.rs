@@ -35,7 +35,7 @@ pub struct SignatureSummary {
 pub fn summarize_signature(file: &str, bytes: &[u8]) -> Result<SignatureSummary, BomError> {
     let err = |source| BomError::Signature {
         path: file.to_owned(),
-        source,
+        source: Box::new(source),
     };
     let limits = Limits::default();
     let bundle = Bundle::parse(bytes, &limits).map_err(err)?;
@@ -151,7 +151,8 @@ pub const MAX_SCAN_REPORT_BYTES: usize = 64 * 1024 * 1024;
 /// Parses the verdict fields of a scan report; other fields are ignored.
 ///
 /// # Errors
-/// [`BomError::ScanReport`] naming the field that is missing or malformed.
+/// [`BomError::ScanReportJson`] when it does not parse, [`BomError::ScanReport`] naming
+/// the field that is missing or malformed.
 pub fn parse_scan_report(file: &str, bytes: &[u8]) -> Result<ScanSummary, BomError> {
     let bad = |reason: String| BomError::ScanReport {
         path: file.to_owned(),
@@ -163,10 +164,9 @@ pub fn parse_scan_report(file: &str, bytes: &[u8]) -> Result<ScanSummary, BomErr
             bytes.len()
         )));
     }
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
-        bad(format!(
-            "not JSON ({e}); write it with `hallmark scan --json`"
-        ))
+    let v: Value = serde_json::from_slice(bytes).map_err(|source| BomError::ScanReportJson {
+        path: file.to_owned(),
+        source,
     })?;
     let files = v
         .get("files")
