@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::digest::HashAlgorithm;
+
 /// Why an OMS document (bundle, envelope, statement, manifest) was refused.
 ///
 /// Every message names the field, resource or value involved.
@@ -169,19 +171,20 @@ pub enum FieldRefusal {
         /// Length found.
         found: usize,
         /// The hash algorithm.
-        hash: String,
+        hash: HashAlgorithm,
         /// Its digest length.
         expected: usize,
     },
-    /// A resource algorithm other than the serialization's.
+    /// A resource algorithm other than the serialization's (boxed strings keep
+    /// [`FormatError`] small).
     #[error("is {found:?} but the serialization says {expected:?} (resource {resource:?})")]
     AlgorithmMismatch {
         /// The algorithm recorded.
-        found: String,
+        found: Box<str>,
         /// The serialization's algorithm.
-        expected: String,
+        expected: Box<str>,
         /// The resource name.
-        resource: String,
+        resource: Box<str>,
     },
     /// An unknown hash algorithm.
     #[error("{found:?} is not one of sha256, blake2b, blake3")]

@@ -179,9 +179,9 @@ fn value_resources(
             return Err(r.bad(
                 "algorithm",
                 FieldRefusal::AlgorithmMismatch {
-                    found: algorithm.to_owned(),
-                    expected: params.resource_algorithm(),
-                    resource: raw_name.to_owned(),
+                    found: algorithm.into(),
+                    expected: params.resource_algorithm().into(),
+                    resource: raw_name.into(),
                 },
             ));
         }
@@ -192,7 +192,7 @@ fn value_resources(
                 FieldRefusal::ResourceDigestLength {
                     resource: raw_name.to_owned(),
                     found: digest.len(),
-                    hash: params.hash.to_string(),
+                    hash: params.hash,
                     expected: params.hash.digest_len(),
                 },
             ));

@@ -626,7 +626,7 @@ fn resource_algorithm_mismatch() {
         ],
     );
     assert!(
-        matches!(field_refusal(&e), Some(FieldRefusal::AlgorithmMismatch { found, .. }) if found == "md5"),
+        matches!(field_refusal(&e), Some(FieldRefusal::AlgorithmMismatch { found, .. }) if &**found == "md5"),
         "{e:?}"
     );
 }
