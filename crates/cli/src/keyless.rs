@@ -90,23 +90,27 @@ impl HttpKeylessSigner {
         }
         let mut resp = req
             .send(body.to_string())
-            .map_err(|e| SignError::Keyless(format!("POST {url}: {e}")))?;
+            .map_err(|e| SignError::Keyless(format!("POST {url}: {e}").into()))?;
         let status = resp.status();
         let text = resp
             .body_mut()
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_to_string()
-            .map_err(|e| SignError::Keyless(format!("POST {url}: reading the answer: {e}")))?;
+            .map_err(|e| {
+                SignError::Keyless(format!("POST {url}: reading the answer: {e}").into())
+            })?;
         if !status.is_success() {
             let msg = serde_json::from_str::<Value>(&text)
                 .ok()
                 .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
                 .unwrap_or(text);
-            return Err(SignError::Keyless(format!("POST {url}: {status}: {msg}")));
+            return Err(SignError::Keyless(
+                format!("POST {url}: {status}: {msg}").into(),
+            ));
         }
         serde_json::from_str(&text)
-            .map_err(|e| SignError::Keyless(format!("POST {url}: answer is not JSON: {e}")))
+            .map_err(|e| SignError::Keyless(format!("POST {url}: answer is not JSON: {e}").into()))
     }
 }
 
@@ -140,8 +144,7 @@ fn bundle_entry(answer: &Value) -> Option<Value> {
 impl KeylessSigner for HttpKeylessSigner {
     fn sign(&self, payload: &[u8], pae: &[u8]) -> Result<KeylessSignature, SignError> {
         let key = SigningKey::generate(Curve::P256)?;
-        let csr =
-            hallmark_ca::csr::build_csr(&key).map_err(|e| SignError::Keyless(e.to_string()))?;
+        let csr = hallmark_ca::csr::build_csr(&key).map_err(|e| SignError::Keyless(e.into()))?;
         let answer = self.post(
             &format!("{}/api/v2/signingCert", self.fulcio),
             &json!({ "certificateSigningRequest": STANDARD.encode(csr) }),

@@ -36,7 +36,7 @@ impl EmbeddedSigner {
 }
 
 fn err(e: impl std::fmt::Display) -> SignError {
-    SignError::Keyless(e.to_string())
+    SignError::Keyless(e.to_string().into())
 }
 
 impl KeylessSigner for EmbeddedSigner {

@@ -35,9 +35,10 @@ pub enum SignError {
     /// The key or certificate cannot be used.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
-    /// Keyless signing (certificate authority, transparency log) failed.
+    /// Keyless signing (certificate authority, transparency log) failed. The signer is
+    /// pluggable, so its error is kept as it is (a `&str` or `String` converts with `.into()`).
     #[error("keyless signing: {0}")]
-    Keyless(String),
+    Keyless(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The signing certificate does not belong to the private key.
     #[error(
         "signing certificate {certificate} does not match the private key (certificate key {cert_key}, private key {private_key})"
