@@ -14,34 +14,10 @@ use crate::limits::Limits;
 use crate::manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
 use crate::resource::{ResourceName, check_path};
 
-/// `_type` of an in-toto Statement v1.
-pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
-/// The OMS predicate type written by every reference release since 0.3.
-pub const PREDICATE_TYPE_V1: &str = "https://model_signing/signature/v1.0";
-/// The predicate type `model_signing` 0.2.0 wrote (one subject per file).
-pub const PREDICATE_TYPE_LEGACY: &str = "https://model_signing/Digests/v0.1";
-
-const DOC: &str = "in-toto statement";
-
-/// Which statement layout a payload used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatementVersion {
-    /// `https://model_signing/signature/v1.0`.
-    V1,
-    /// `https://model_signing/Digests/v0.1` (model_signing 0.2.0).
-    LegacyDigestsV01,
-}
-
-/// A parsed OMS statement.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParsedStatement {
-    /// Layout.
-    pub version: StatementVersion,
-    /// `subject[0].digest.sha256` (absent for the legacy layout, which has no root).
-    pub root_digest: Option<Vec<u8>>,
-    /// The manifest (model name from `subject[0].name`).
-    pub manifest: Manifest,
-}
+use types::DOC;
+pub use types::{
+    PREDICATE_TYPE_LEGACY, PREDICATE_TYPE_V1, ParsedStatement, STATEMENT_TYPE, StatementVersion,
+};
 
 /// Parses and checks a DSSE payload as an OMS statement.
 ///
@@ -52,7 +28,7 @@ pub struct ParsedStatement {
 pub fn parse_statement(payload: &[u8], limits: &Limits) -> Result<ParsedStatement, FormatError> {
     // A well-formed v1 statement (what verification nearly always sees) is read without
     // a `Value` per resource; anything else, including every error, takes the path below.
-    if let Some(parsed) = fast::parse(payload, limits) {
+    if let Some(parsed) = parse_fast(payload, limits) {
         return Ok(parsed);
     }
     let value: Value = serde_json::from_slice(payload)
@@ -75,7 +51,16 @@ pub fn parse_statement(payload: &[u8], limits: &Limits) -> Result<ParsedStatemen
     }
 }
 
-/// Checks a v1 statement. `raw` carries the resources when [`fast::parse`] read them
+/// The statement if [`fast::read`] could read it and it passes every check; `None`
+/// sends the caller down the `Value` path, which names what is wrong.
+fn parse_fast(payload: &[u8], limits: &Limits) -> Option<ParsedStatement> {
+    let read = fast::read(payload)?;
+    let st = Obj::new(DOC, "", &read.top).ok()?;
+    let subjects = st.req_array("subject").ok()?;
+    parse_v1(&st, subjects, limits, Some(&read.resources)).ok()
+}
+
+/// Checks a v1 statement. `raw` carries the resources when [`fast::read`] read them
 /// (then `predicate` holds no `resources` and any error only means "take the slow path").
 fn parse_v1(
     st: &Obj<'_>,
@@ -123,7 +108,7 @@ fn parse_v1(
     })
 }
 
-/// Resources read by [`fast::parse`], if every one passes the checks.
+/// Resources read by [`fast::read`], if every one passes the checks.
 fn raw_resources(
     raw: &[fast::RawResource<'_>],
     params: &SerializationParams,
@@ -447,6 +432,7 @@ pub fn build_statement(manifest: &Manifest, root_digest: &[u8; 32]) -> Vec<u8> {
 
 mod fast;
 mod out;
+mod types;
 
 #[cfg(test)]
 mod tests {

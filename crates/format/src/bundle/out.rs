@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde::{Serialize, Serializer};
 
-use super::{Bundle, VerificationMaterial};
+use super::types::{Bundle, VerificationMaterial};
 use crate::dsse::{Envelope, EnvelopeSignature};
 
 /// `{mediaType, verificationMaterial, dsseEnvelope}`.

@@ -7,7 +7,8 @@
 //!
 //! This is only a fast path. Whenever anything is not exactly the common shape
 //! (a key repeated, a field null or not a string, a resource that fails a check, a
-//! legacy statement, invalid JSON), [`parse`] returns `None` and the caller parses
+//! legacy statement, invalid JSON), [`read`] returns `None` (or the checks the caller
+//! then runs fail) and the caller parses
 //! the `Value` tree as before, which accepts or rejects with the error naming the
 //! field. So whenever it returns `Some`, the result is what that path gives.
 
@@ -18,9 +19,8 @@ use serde::Deserializer as _;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{DOC, ParsedStatement, STATEMENT_TYPE};
+use super::types::{DOC, PREDICATE_TYPE_V1, STATEMENT_TYPE};
 use crate::json::Obj;
-use crate::limits::Limits;
 
 /// One resource's three fields, borrowed from the payload unless they held escapes.
 pub(super) struct RawResource<'a> {
@@ -29,20 +29,27 @@ pub(super) struct RawResource<'a> {
     pub(super) digest: Cow<'a, str>,
 }
 
-/// The statement if it is a well-formed v1 statement; `None` for anything else.
-pub(super) fn parse(payload: &[u8], limits: &Limits) -> Option<ParsedStatement> {
+/// A v1 statement read with its resources borrowed: the top level as a `Value`
+/// (without `predicate.resources`) and the resources beside it.
+pub(super) struct FastRead<'a> {
+    pub(super) top: Value,
+    pub(super) resources: Vec<RawResource<'a>>,
+}
+
+/// The statement's parts if it has the common v1 shape (`_type` and `predicateType`
+/// already compared); `None` for anything else.
+pub(super) fn read(payload: &[u8]) -> Option<FastRead<'_>> {
     let mut de = serde_json::Deserializer::from_slice(payload);
     let (top, resources) = de.deserialize_map(TopVisitor).ok()?;
     de.end().ok()?;
-    let value = Value::Object(top);
-    let st = Obj::new(DOC, "", &value).ok()?;
+    let top = Value::Object(top);
+    let st = Obj::new(DOC, "", &top).ok()?;
     if st.req_str("_type").ok()? != STATEMENT_TYPE
-        || st.req_str("predicateType").ok()? != super::PREDICATE_TYPE_V1
+        || st.req_str("predicateType").ok()? != PREDICATE_TYPE_V1
     {
         return None;
     }
-    let subjects = st.req_array("subject").ok()?;
-    super::parse_v1(&st, subjects, limits, Some(&resources)).ok()
+    Some(FastRead { top, resources })
 }
 
 /// A string, borrowed when the JSON held no escapes; any other JSON type is an error.
@@ -220,7 +227,8 @@ impl<'de> serde::Deserialize<'de> for RawResource<'de> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::limits::Limits;
+    use crate::statement::parse_fast as parse;
     use crate::statement::parse_statement;
 
     const GOOD: &str = r#"{
