@@ -11,9 +11,9 @@
 //! * [`SqliteTiles`] and [`SqliteLock`] — a one-node log's objects and checkpoint in one
 //!   SQLite file.
 //!
-//! The tlog traits are synchronous; the object-store and PostgreSQL backends block on the
-//! hub's tokio runtime through a [`tokio::runtime::Handle`]: call them from the sequencer
-//! thread or the blocking pool, never from an async worker.
+//! The tlog traits are synchronous and these engines async (sqlx, object_store): every
+//! backend waits on the hub's tokio runtime through one [`Bridge`], so call them from the
+//! sequencer thread or the blocking pool, never from an async worker.
 
 mod pg;
 mod sqlite;
@@ -22,6 +22,23 @@ mod tiles;
 pub use pg::PgCoordinator;
 pub use sqlite::{SqliteLock, SqliteTiles};
 pub use tiles::{LOG_PREFIX, ObjectStoreTiles};
+
+/// The one place where the synchronous log traits wait for the async engines: futures run
+/// on the runtime behind the handle (where the pools' connections live), the caller's
+/// thread blocks until they finish. tokio panics if that thread is an async worker.
+#[derive(Clone, Debug)]
+pub(crate) struct Bridge(tokio::runtime::Handle);
+
+impl Bridge {
+    pub(crate) fn new(rt: tokio::runtime::Handle) -> Self {
+        Self(rt)
+    }
+
+    /// Runs `fut` to completion from a synchronous caller.
+    pub(crate) fn wait<F: std::future::Future>(&self, fut: F) -> F::Output {
+        self.0.block_on(fut)
+    }
+}
 
 /// Maps a backend failure into the log's error type, naming what was being done.
 pub(crate) fn storage_error(op: &'static str, e: impl std::fmt::Display) -> hallmark_tlog::Error {

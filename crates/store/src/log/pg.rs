@@ -16,7 +16,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Row as _};
 use tokio::runtime::Handle;
 
-use super::storage_error;
+use super::{Bridge, storage_error};
 
 const CHANNEL: &str = "hallmark_tlog";
 
@@ -58,7 +58,7 @@ struct Bell {
 pub struct PgCoordinator {
     pool: PgPool,
     origin: String,
-    rt: Handle,
+    rt: Bridge,
     bell: Arc<Bell>,
     last_sweep: Mutex<Option<Instant>>,
     listener: tokio::task::JoinHandle<()>,
@@ -125,7 +125,7 @@ impl PgCoordinator {
         Ok(Self {
             pool,
             origin: origin.to_owned(),
-            rt,
+            rt: Bridge::new(rt),
             bell,
             last_sweep: Mutex::new(None),
             listener,
@@ -197,7 +197,7 @@ fn u64_of(v: i64, what: &str) -> Result<u64, Error> {
 
 impl Coordinator for PgCoordinator {
     fn init(&self, empty_note: &str) -> Result<(), Error> {
-        self.rt.block_on(async {
+        self.rt.wait(async {
             sqlx::query(
                 "INSERT INTO tlog_state (origin, note) VALUES ($1, $2) ON CONFLICT (origin) DO NOTHING",
             )
@@ -211,7 +211,7 @@ impl Coordinator for PgCoordinator {
     }
 
     fn acquire(&self, holder: &str, ttl: Duration) -> Result<Option<(Lease, Committed)>, Error> {
-        self.rt.block_on(async {
+        self.rt.wait(async {
             let row = sqlx::query(
                 "UPDATE tlog_state SET holder = $2, epoch = epoch + 1,
                      lease_until = now() + make_interval(secs => $3)
@@ -241,7 +241,7 @@ impl Coordinator for PgCoordinator {
     }
 
     fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, Error> {
-        self.rt.block_on(async {
+        self.rt.wait(async {
             let n = sqlx::query(
                 "UPDATE tlog_state SET lease_until = now() + make_interval(secs => $4)
                  WHERE origin = $1 AND holder = $2 AND epoch = $3",
@@ -262,7 +262,7 @@ impl Coordinator for PgCoordinator {
     }
 
     fn release(&self, lease: &Lease) -> Result<(), Error> {
-        self.rt.block_on(async {
+        self.rt.wait(async {
             sqlx::query(
                 "UPDATE tlog_state SET lease_until = NULL
                  WHERE origin = $1 AND holder = $2 AND epoch = $3",
@@ -279,7 +279,7 @@ impl Coordinator for PgCoordinator {
     }
 
     fn enqueue(&self, body: &[u8]) -> Result<i64, Error> {
-        self.rt.block_on(async {
+        self.rt.wait(async {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO tlog_queue (origin, body) VALUES ($1, $2) RETURNING id",
             )
@@ -294,7 +294,7 @@ impl Coordinator for PgCoordinator {
     }
 
     fn pending(&self, max: usize) -> Result<Vec<(i64, Vec<u8>)>, Error> {
-        self.rt.block_on(async {
+        self.rt.wait(async {
             let rows = sqlx::query(
                 "SELECT id, body FROM tlog_queue WHERE origin = $1 AND seq IS NULL ORDER BY id LIMIT $2",
             )
@@ -319,7 +319,7 @@ impl Coordinator for PgCoordinator {
                 b.ids.len()
             )));
         }
-        self.rt.block_on(async {
+        self.rt.wait(async {
             let mut tx = self.pool.begin().await.map_err(db("begin commit"))?;
             let n = sqlx::query(
                 "UPDATE tlog_state SET note = $5, staging = $6
@@ -374,7 +374,7 @@ impl Coordinator for PgCoordinator {
     }
 
     fn status(&self, id: i64) -> Result<Option<Sequenced>, Error> {
-        self.rt.block_on(async {
+        self.rt.wait(async {
             let row = sqlx::query(
                 "SELECT seq, integrated_time, proof, note FROM tlog_queue WHERE id = $1",
             )
@@ -412,7 +412,7 @@ impl Coordinator for PgCoordinator {
     }
 
     fn latest(&self) -> Result<Option<String>, Error> {
-        self.rt.block_on(async {
+        self.rt.wait(async {
             sqlx::query_scalar("SELECT note FROM tlog_state WHERE origin = $1")
                 .bind(&self.origin)
                 .fetch_optional(&self.pool)

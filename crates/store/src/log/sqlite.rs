@@ -1,125 +1,146 @@
-//! [`TileStorage`] and [`CheckpointLock`] on one SQLite database (rusqlite, bundled SQLite,
-//! WAL with `synchronous=FULL`, so a committed transaction is durable).
+//! [`TileStorage`] and [`CheckpointLock`] on one SQLite database through sqlx (the driver
+//! the hub's metadata store uses), WAL with `synchronous=FULL`, so a committed transaction
+//! is durable.
 //!
 //! Tables: `objects(key TEXT PRIMARY KEY, data BLOB)` and
 //! `checkpoints(origin TEXT PRIMARY KEY, note TEXT)`; several logs can share a database.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
-use hallmark_tlog::{CheckpointLock, Error, TileFetch, TileStorage, Upload, Uploaded};
-use rusqlite::{Connection, OptionalExtension as _, params};
+use hallmark_tlog::{
+    CheckpointLock, Error, TileFetch, TileStorage, Upload, Uploaded, compare_existing,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row as _, SqlitePool};
+use tokio::runtime::Handle;
 
-use super::storage_error;
+use super::{Bridge, storage_error};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoints (origin TEXT PRIMARY KEY NOT NULL, note TEXT NOT NULL) WITHOUT ROWID;
-";
-
-/// Maps a driver error, naming the operation and the database file.
-fn sqlite_error<'a>(op: &'static str, db: &'a str) -> impl Fn(rusqlite::Error) -> Error + 'a {
-    move |e| storage_error(op, format!("SQLite {db}: {e}"))
-}
-
-fn open_conn(path: &Path) -> Result<Connection, Error> {
-    let db = path.display().to_string();
-    let err = |op| sqlite_error(op, &db);
-    let conn = Connection::open(path).map_err(err("open"))?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(err("set WAL"))?;
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(err("set synchronous"))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(err("set busy timeout"))?;
-    conn.execute_batch(SCHEMA).map_err(err("create schema"))?;
-    Ok(conn)
-}
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS checkpoints (origin TEXT PRIMARY KEY NOT NULL, note TEXT NOT NULL) WITHOUT ROWID",
+];
 
 /// A log's objects in a SQLite database (its `objects` table).
 #[derive(Debug)]
 pub struct SqliteTiles {
     db: String,
-    conn: Mutex<Connection>,
+    pool: SqlitePool,
+    rt: Bridge,
 }
 
 impl SqliteTiles {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`; queries run on `rt`. Blocking:
+    /// call it, like every method, off the runtime's async workers.
     ///
     /// # Errors
     /// SQLite failures.
-    pub fn open(path: &Path) -> Result<Self, Error> {
-        Ok(Self {
-            db: path.display().to_string(),
-            conn: Mutex::new(open_conn(path)?),
-        })
+    pub fn open(path: &Path, rt: Handle) -> Result<Self, Error> {
+        let rt = Bridge::new(rt);
+        let db = path.display().to_string();
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = rt.wait(async {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await
+                .map_err(sqlite_error("open", &db))?;
+            for ddl in SCHEMA {
+                sqlx::query(*ddl)
+                    .execute(&pool)
+                    .await
+                    .map_err(sqlite_error("create schema", &db))?;
+            }
+            Ok::<_, Error>(pool)
+        })?;
+        Ok(Self { db, pool, rt })
     }
 
-    fn conn(&self) -> Result<MutexGuard<'_, Connection>, Error> {
-        self.conn
-            .lock()
-            .map_err(|_| Error::Stopped("SQLite connection mutex poisoned".into()))
-    }
-
-    fn err(&self, op: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    fn err(&self, op: &'static str) -> impl Fn(sqlx::Error) -> Error + '_ {
         sqlite_error(op, &self.db)
     }
 }
 
-fn put_one(conn: &Connection, key: &str, data: &[u8], mode: Upload) -> rusqlite::Result<Uploaded> {
-    if mode != Upload::IfAbsent {
-        conn.execute(
-            "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET data = excluded.data",
-            params![key, data],
-        )?;
-        return Ok(Uploaded::Written);
-    }
-    let n = conn.execute(
-        "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
-        params![key, data],
-    )?;
+/// Maps a driver error, naming the operation and the database file.
+fn sqlite_error<'a>(op: &'static str, db: &'a str) -> impl Fn(sqlx::Error) -> Error + 'a {
+    move |e| storage_error(op, format!("SQLite {db}: {e}"))
+}
+
+async fn put_one(
+    conn: &mut SqliteConnection,
+    key: &str,
+    data: &[u8],
+    mode: Upload,
+) -> sqlx::Result<Uploaded> {
+    let sql = if mode == Upload::IfAbsent {
+        "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING"
+    } else {
+        "INSERT INTO objects (key, data) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET data = excluded.data"
+    };
+    let n = sqlx::query(sql)
+        .bind(key)
+        .bind(data)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     if n == 1 {
         return Ok(Uploaded::Written);
     }
-    let existing: Vec<u8> =
-        conn.query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })?;
-    Ok(hallmark_tlog::compare_existing(&existing, data))
+    let existing: Vec<u8> = sqlx::query_scalar("SELECT data FROM objects WHERE key = ?1")
+        .bind(key)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(compare_existing(&existing, data))
 }
 
 impl TileFetch for SqliteTiles {
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.conn()?
-            .query_row("SELECT data FROM objects WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
+        self.rt
+            .wait(
+                sqlx::query_scalar("SELECT data FROM objects WHERE key = ?1")
+                    .bind(key)
+                    .fetch_optional(&self.pool),
+            )
             .map_err(self.err("get object"))
     }
 }
 
 impl TileStorage for SqliteTiles {
     fn upload(&self, key: &str, data: &[u8], mode: Upload) -> Result<Uploaded, Error> {
-        let conn = self.conn()?;
-        put_one(&conn, key, data, mode).map_err(self.err("upload object"))
+        self.upload_all(&[(key.to_owned(), data.to_vec())], mode)?
+            .pop()
+            .ok_or_else(|| Error::Corrupt(format!("no outcome for {key}")))
     }
 
     fn discard(&self, key: &str) -> Result<(), Error> {
-        self.conn()?
-            .execute("DELETE FROM objects WHERE key = ?1", params![key])
+        self.rt
+            .wait(
+                sqlx::query("DELETE FROM objects WHERE key = ?1")
+                    .bind(key)
+                    .execute(&self.pool),
+            )
             .map(|_| ())
             .map_err(self.err("delete object"))
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
-        let conn = self.conn()?;
-        let mut st = conn
-            .prepare("SELECT key FROM objects WHERE substr(key, 1, length(?1)) = ?1")
+        let rows = self
+            .rt
+            .wait(
+                sqlx::query("SELECT key FROM objects WHERE substr(key, 1, length(?1)) = ?1")
+                    .bind(prefix)
+                    .fetch_all(&self.pool),
+            )
             .map_err(self.err("list objects"))?;
-        st.query_map(params![prefix], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .map_err(self.err("list objects"))
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 
     /// One transaction, so one sync, for the whole batch.
@@ -128,15 +149,17 @@ impl TileStorage for SqliteTiles {
         objects: &[(String, Vec<u8>)],
         mode: Upload,
     ) -> Result<Vec<Uploaded>, Error> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(self.err("begin"))?;
-        let out = objects
-            .iter()
-            .map(|(k, d)| put_one(&tx, k, d, mode))
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(self.err("upload objects"))?;
-        tx.commit().map_err(self.err("commit"))?;
-        Ok(out)
+        self.rt
+            .wait(async {
+                let mut tx = self.pool.begin().await?;
+                let mut out = Vec::with_capacity(objects.len());
+                for (k, d) in objects {
+                    out.push(put_one(&mut tx, k, d, mode).await?);
+                }
+                tx.commit().await?;
+                Ok(out)
+            })
+            .map_err(self.err("upload objects"))
     }
 }
 
@@ -148,64 +171,69 @@ pub struct SqliteLock {
 }
 
 impl SqliteLock {
-    /// Opens the lock row of `origin` in the database at `path` (its own connection).
+    /// Opens the lock row of `origin` in the database at `path` (its own connection);
+    /// queries run on `rt`.
     ///
     /// # Errors
     /// SQLite failures.
-    pub fn open(path: &Path, origin: &str) -> Result<Self, Error> {
+    pub fn open(path: &Path, origin: &str, rt: Handle) -> Result<Self, Error> {
         Ok(Self {
-            store: SqliteTiles::open(path)?,
+            store: SqliteTiles::open(path, rt)?,
             origin: origin.to_owned(),
         })
+    }
+
+    /// Runs `query` (bound to this origin first), which changes the row iff the swap is
+    /// allowed.
+    fn swap(
+        &self,
+        op: &'static str,
+        query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<(), Error> {
+        let s = &self.store;
+        let n =
+            s.rt.wait(query.execute(&s.pool))
+                .map_err(s.err(op))?
+                .rows_affected();
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::LockConflict {
+                log: self.origin.clone(),
+            })
+        }
     }
 }
 
 impl CheckpointLock for SqliteLock {
     fn fetch(&self) -> Result<Option<String>, Error> {
-        self.store
-            .conn()?
-            .query_row(
-                "SELECT note FROM checkpoints WHERE origin = ?1",
-                [&self.origin],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.store.err("load checkpoint"))
+        let s = &self.store;
+        s.rt.wait(
+            sqlx::query_scalar("SELECT note FROM checkpoints WHERE origin = ?1")
+                .bind(&self.origin)
+                .fetch_optional(&s.pool),
+        )
+        .map_err(s.err("load checkpoint"))
     }
 
     fn create(&self, note: &str) -> Result<(), Error> {
-        let n = self
-            .store
-            .conn()?
-            .execute(
+        self.swap(
+            "create checkpoint",
+            sqlx::query(
                 "INSERT INTO checkpoints (origin, note) VALUES (?1, ?2) ON CONFLICT(origin) DO NOTHING",
-                params![self.origin, note],
             )
-            .map_err(self.store.err("create checkpoint"))?;
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(Error::LockConflict {
-                log: self.origin.clone(),
-            })
-        }
+            .bind(&self.origin)
+            .bind(note),
+        )
     }
 
     fn replace(&self, old: &str, new: &str) -> Result<(), Error> {
-        let n = self
-            .store
-            .conn()?
-            .execute(
-                "UPDATE checkpoints SET note = ?1 WHERE origin = ?2 AND note = ?3",
-                params![new, self.origin, old],
-            )
-            .map_err(self.store.err("replace checkpoint"))?;
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(Error::LockConflict {
-                log: self.origin.clone(),
-            })
-        }
+        self.swap(
+            "replace checkpoint",
+            sqlx::query("UPDATE checkpoints SET note = ?2 WHERE origin = ?1 AND note = ?3")
+                .bind(&self.origin)
+                .bind(new)
+                .bind(old),
+        )
     }
 }

@@ -8,7 +8,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
 use tokio::runtime::Handle;
 
-use super::storage_error;
+use super::{Bridge, storage_error};
 
 /// Key prefix of the logs inside the hub's blob store (each log under `log/<tree id>/`).
 pub const LOG_PREFIX: &str = "log";
@@ -23,7 +23,7 @@ pub const LOG_PREFIX: &str = "log";
 /// [`hallmark_tlog::Sequencer`] (one node) should use a local `DirStore`.
 pub struct ObjectStoreTiles {
     store: Arc<dyn ObjectStore>,
-    rt: Handle,
+    rt: Bridge,
 }
 
 impl std::fmt::Debug for ObjectStoreTiles {
@@ -39,7 +39,7 @@ impl ObjectStoreTiles {
     pub fn new(store: Arc<dyn ObjectStore>, tree_id: u64, rt: Handle) -> Self {
         Self {
             store: Arc::new(PrefixStore::new(store, format!("{LOG_PREFIX}/{tree_id}"))),
-            rt,
+            rt: Bridge::new(rt),
         }
     }
 
@@ -75,7 +75,7 @@ impl ObjectStoreTiles {
 impl TileFetch for ObjectStoreTiles {
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         let path = Self::path(key)?;
-        self.rt.block_on(async {
+        self.rt.wait(async {
             match self.store.get(&path).await {
                 Ok(r) => r
                     .bytes()
@@ -97,12 +97,12 @@ impl TileStorage for ObjectStoreTiles {
             return Ok(compare_existing(&existing, data));
         }
         self.rt
-            .block_on(self.put_at(key, data))
+            .wait(self.put_at(key, data))
             .map(|()| Uploaded::Written)
     }
 
     fn discard(&self, key: &str) -> Result<(), Error> {
-        self.rt.block_on(self.delete_at(key))
+        self.rt.wait(self.delete_at(key))
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
@@ -110,7 +110,7 @@ impl TileStorage for ObjectStoreTiles {
         let path = Self::path(prefix.trim_end_matches('/'))?;
         let metas: Vec<object_store::ObjectMeta> = self
             .rt
-            .block_on(self.store.list(Some(&path)).try_collect())
+            .wait(self.store.list(Some(&path)).try_collect())
             .map_err(|e| storage_error("list log objects", format!("{prefix}: {e}")))?;
         Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
     }
@@ -130,7 +130,7 @@ impl TileStorage for ObjectStoreTiles {
         }
         let writes = objects.iter().map(|(k, d)| self.put_at(k, d));
         self.rt
-            .block_on(futures_util::future::try_join_all(writes))
+            .wait(futures_util::future::try_join_all(writes))
             .map(|done| vec![Uploaded::Written; done.len()])
     }
 }

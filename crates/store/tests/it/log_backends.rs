@@ -18,6 +18,14 @@ fn cfg() -> LogConfig {
     }
 }
 
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn fill(seq: &Sequencer, prefix: &str, n: usize) -> Vec<Appended> {
     let pending: Vec<_> = (0..n)
         .map(|i| seq.submit(format!("{prefix}-{i}").into_bytes()))
@@ -29,15 +37,12 @@ fn fill(seq: &Sequencer, prefix: &str, n: usize) -> Vec<Appended> {
 fn sqlite_and_object_store_backends_keep_the_contracts() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    check_storage_contract(&SqliteTiles::open(&db).unwrap()).unwrap();
-    check_lock_contract(&SqliteLock::open(&db, "o - 1").unwrap()).unwrap();
+    let rt = rt();
+    let h = || rt.handle().clone();
+    check_storage_contract(&SqliteTiles::open(&db, h()).unwrap()).unwrap();
+    check_lock_contract(&SqliteLock::open(&db, "o - 1", h()).unwrap()).unwrap();
     // Another log's lock in the same database is its own row.
-    check_lock_contract(&SqliteLock::open(&db, "o - 2").unwrap()).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    check_lock_contract(&SqliteLock::open(&db, "o - 2", h()).unwrap()).unwrap();
     let fs = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
     let tiles = ObjectStoreTiles::new(fs, 9, rt.handle().clone());
     check_storage_contract(&tiles).unwrap();
@@ -48,9 +53,10 @@ fn sqlite_backend_builds_the_same_tree() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
     let db = dir.path().join("log.db");
+    let rt = rt();
     let open = || {
-        let store = Arc::new(SqliteTiles::open(&db).unwrap());
-        let lock = Arc::new(SqliteLock::open(&db, &cfg().origin()).unwrap());
+        let store = Arc::new(SqliteTiles::open(&db, rt.handle().clone()).unwrap());
+        let lock = Arc::new(SqliteLock::open(&db, &cfg().origin(), rt.handle().clone()).unwrap());
         Sequencer::open(cfg(), Arc::clone(&key), store, lock, Options::default()).unwrap()
     };
     {
