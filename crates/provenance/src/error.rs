@@ -20,6 +20,9 @@ pub enum ProvenanceError {
         /// What is wrong.
         reason: String,
     },
+    /// The statement could not be serialized for signing.
+    #[error("statement: {0}")]
+    Encode(#[source] serde_json::Error),
     /// Signing failed.
     #[error("signing the provenance failed: {0}")]
     Sign(#[from] SignError),
@@ -69,7 +72,7 @@ impl ProvenanceError {
     #[must_use]
     pub fn is_input_error(&self) -> bool {
         match self {
-            Self::Input { .. } | Self::Crypto(_) | Self::Sign(_) => true,
+            Self::Input { .. } | Self::Encode(_) | Self::Crypto(_) | Self::Sign(_) => true,
             Self::Authenticate(e) => e.is_input_error(),
             _ => false,
         }

@@ -13,12 +13,10 @@ use crate::statement::Statement;
 ///
 /// # Errors
 /// [`ProvenanceError::Crypto`] / [`ProvenanceError::Sign`] when signing fails, and
-/// [`ProvenanceError::Input`] when a certificate does not belong to its key.
+/// [`ProvenanceError::Input`] when a certificate does not belong to its key, and
+/// [`ProvenanceError::Encode`] when the statement does not serialize.
 pub fn sign_statement(statement: &Statement, signer: &Signer) -> Result<Vec<u8>, ProvenanceError> {
-    let payload = serde_json::to_vec(statement).map_err(|e| ProvenanceError::Input {
-        field: "statement",
-        reason: e.to_string(),
-    })?;
+    let payload = serde_json::to_vec(statement).map_err(ProvenanceError::Encode)?;
     sign_payload(payload, signer)
 }
 

@@ -134,6 +134,7 @@ fn tampered_statement_is_refused() {
     b["dsseEnvelope"]["payload"] = b64_encode(forged.as_bytes()).into();
     let e =
         verify_attestation(&serde_json::to_vec(&b).unwrap(), &verifier("test.pub")).unwrap_err();
+    assert!(matches!(e, ProvenanceError::Authenticate(_)), "{e}");
     assert!(e.to_string().contains("signature"), "{e}");
 }
 
