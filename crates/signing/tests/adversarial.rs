@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hallmark_crypto::{PublicKey, load_certificates_pem};
 use hallmark_format::bundle::Bundle;
@@ -19,9 +19,7 @@ use hallmark_signing::verify::{CertificateVerifier, KeyVerifier};
 use hallmark_signing::{EnvelopeVerifier, Verified, VerifyError, VerifyOptions, verify_model};
 
 fn dir(scenario: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/adversarial")
-        .join(scenario)
+    hallmark_testkit::testdata("adversarial").join(scenario)
 }
 
 fn key_verifier(scenario: &str) -> KeyVerifier {

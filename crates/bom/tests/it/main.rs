@@ -6,17 +6,13 @@
 
 mod schemas;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hallmark_bom::{
     BomInput, Component, Dataset, DatasetRole, ModelCard, describe, parse_scan_report,
     summarize_signature,
 };
 use hallmark_hash::EngineOptions;
-
-pub(crate) fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A model, a training set, a test set and a base model in a temporary directory.
 pub(crate) struct Fixture {
@@ -25,31 +21,14 @@ pub(crate) struct Fixture {
 
 impl Fixture {
     pub(crate) fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let p = tmp.path();
-        for (dir, files) in [
-            (
-                "model",
-                &[
-                    ("config.json", "{\"hidden_size\": 8}"),
-                    ("model.safetensors", "weights"),
-                ][..],
-            ),
-            (
-                "train",
-                &[
-                    ("part-0.csv", "text,label\nhi,1\n"),
-                    ("part-1.csv", "a,0\n"),
-                ][..],
-            ),
-            ("test", &[("test.csv", "text,label\nyo,0\n")][..]),
-            ("base", &[("model.safetensors", "base weights")][..]),
-        ] {
-            std::fs::create_dir_all(p.join(dir)).unwrap();
-            for (name, content) in files {
-                std::fs::write(p.join(dir).join(name), content).unwrap();
-            }
-        }
+        let tmp = hallmark_testkit::temp_tree(&[
+            ("model/config.json", "{\"hidden_size\": 8}"),
+            ("model/model.safetensors", "weights"),
+            ("train/part-0.csv", "text,label\nhi,1\n"),
+            ("train/part-1.csv", "a,0\n"),
+            ("test/test.csv", "text,label\nyo,0\n"),
+            ("base/model.safetensors", "base weights"),
+        ]);
         Self { tmp }
     }
 
@@ -59,7 +38,7 @@ impl Fixture {
 
     /// Signs the model with the TEST-ONLY key and returns the bundle bytes.
     pub(crate) fn sign(&self) -> Vec<u8> {
-        let pem = std::fs::read(repo().join("testdata/adversarial/keys/test.key")).unwrap();
+        let pem = hallmark_testkit::read(hallmark_testkit::test_key("test.key"));
         let key = hallmark_crypto::SigningKey::from_pem(&pem, None).unwrap();
         let signed = hallmark_signing::sign_model(
             &self.path("model"),

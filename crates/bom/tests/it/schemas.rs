@@ -3,11 +3,11 @@
 use jsonschema::{Registry, Validator};
 use serde_json::Value;
 
-use crate::{Fixture, repo};
+use crate::Fixture;
 
 fn load(name: &str) -> Value {
-    let p = repo().join("testdata/bom/schemas").join(name);
-    serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()
+    let p = hallmark_testkit::testdata("bom/schemas").join(name);
+    serde_json::from_slice(&hallmark_testkit::read(&p)).unwrap()
 }
 
 fn cyclonedx_validator() -> Validator {

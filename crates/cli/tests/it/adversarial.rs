@@ -2,38 +2,24 @@
 //! exit status 1 and a stderr that names the problem; `inspect` never panics on them;
 //! a bundle over the 256 MiB limit is refused by size, quickly.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::{Out, hallmark};
+use crate::{Cmd, Out};
 
 fn dir(scenario: &str) -> PathBuf {
-    crate::repo().join("testdata/adversarial").join(scenario)
+    hallmark_testkit::testdata("adversarial").join(scenario)
 }
 
 fn verify(scenario: &str, extra: &[&str]) -> Out {
     let d = dir(scenario);
-    let mut args: Vec<OsString> = vec!["verify".into()];
-    if d.join("root.pem").exists() {
-        args.extend([
-            "certificate".into(),
-            d.join("model").into_os_string(),
-            "--certificate-chain".into(),
-            d.join("root.pem").into_os_string(),
-        ]);
+    let (model, sig) = (d.join("model"), d.join("model.sig"));
+    let cmd = if d.join("root.pem").exists() {
+        Cmd::verify_certificate(model, sig, d.join("root.pem"))
     } else {
-        args.extend([
-            "key".into(),
-            d.join("model").into_os_string(),
-            "--public-key".into(),
-            d.join("key.pub").into_os_string(),
-        ]);
-    }
-    args.push("--signature".into());
-    args.push(d.join("model.sig").into_os_string());
-    args.extend(extra.iter().map(Into::into));
-    hallmark(args)
+        Cmd::verify_key(model, sig, d.join("key.pub"))
+    };
+    cmd.args(extra).run()
 }
 
 /// (scenario, extra verify flags, expected exit status, words stderr must contain)
@@ -285,11 +271,8 @@ fn inspect_never_panics() {
             continue;
         }
         for json in [false, true] {
-            let mut args: Vec<OsString> = vec!["inspect".into(), sig.clone().into_os_string()];
-            if json {
-                args.push("--json".into());
-            }
-            let out = hallmark(args);
+            let inspect = Cmd::new(["inspect".as_ref(), sig.as_os_str()]);
+            let out = if json { inspect.json() } else { inspect }.run();
             assert!(
                 out.code == 0 || out.code == 1,
                 "{}: {out:#?}",
@@ -316,15 +299,7 @@ fn huge_bundle_is_refused_by_size() {
     drop(f);
     let d = dir("valid");
     let start = Instant::now();
-    let out = hallmark([
-        "verify".as_ref(),
-        "key".as_ref(),
-        d.join("model").as_os_str(),
-        "--signature".as_ref(),
-        sig.as_os_str(),
-        "--public-key".as_ref(),
-        d.join("key.pub").as_os_str(),
-    ]);
+    let out = Cmd::verify_key(d.join("model"), &sig, d.join("key.pub")).run();
     let took = start.elapsed();
     out.expect(
         1,

@@ -1,65 +1,38 @@
-//! The reference's 13 historical signatures (`shared/fixtures/golden`, read in place; see
-//! its README.md) verify with `hallmark verify`, and their negative controls fail.
+//! The reference's 13 historical signatures (`testdata/golden`, see its README.md) verify
+//! with `hallmark verify`, and their negative controls fail.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::{Out, hallmark};
+use crate::Cmd;
 
 const IDENTITY: &str = "stefanb@us.ibm.com";
 const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
 
-fn golden() -> PathBuf {
-    crate::shared().join("fixtures/golden")
+fn golden(rel: &str) -> PathBuf {
+    hallmark_testkit::testdata("golden").join(rel)
 }
 
-/// `hallmark verify <method> <model> --signature <folder>/model.sig <method args> [--ignore-paths <folder>/ignore-me]`.
-fn verify(folder: &str, model: &str, ignore_me: bool, method_args: &[OsString]) -> Out {
-    let g = golden();
-    let method = if folder.ends_with("-certificate") {
-        "certificate"
-    } else if folder.ends_with("-sigstore") {
-        "sigstore"
-    } else {
-        "key"
-    };
-    let mut args: Vec<OsString> = vec![
-        "verify".into(),
-        method.into(),
-        g.join(folder).join(model).into_os_string(),
-        "--signature".into(),
-        g.join(folder).join("model.sig").into_os_string(),
-    ];
-    args.extend(method_args.iter().cloned());
-    if ignore_me {
-        args.push("--ignore-paths".into());
-        args.push(g.join(folder).join("ignore-me").into_os_string());
-    }
-    hallmark(args)
-}
-
-fn trust(folder: &str) -> Vec<OsString> {
-    let g = golden();
+/// `hallmark verify <method> <folder>/<model> --signature <folder>/model.sig`, trusting
+/// `identity` and `issuer` for the Sigstore folders, the golden root or key for the others.
+fn verify_as(folder: &str, model: &str, identity: &str, issuer: &str) -> Cmd {
+    let (model, sig) = (golden(folder).join(model), golden(folder).join("model.sig"));
     if folder.ends_with("-certificate") {
-        vec![
-            "--certificate-chain".into(),
-            g.join("keys/certificate/ca-cert.pem").into_os_string(),
-        ]
+        Cmd::verify_certificate(model, sig, golden("keys/certificate/ca-cert.pem"))
     } else if folder.ends_with("-sigstore") {
-        vec![
-            "--identity".into(),
-            IDENTITY.into(),
-            "--identity-provider".into(),
-            ISSUER.into(),
-            "--trust-config".into(),
-            g.join("trust_config.public-good.json").into_os_string(),
-        ]
+        let trust = golden("trust_config.public-good.json");
+        Cmd::verify_sigstore(model, sig, identity, issuer, trust)
     } else {
-        vec![
-            "--public-key".into(),
-            g.join("keys/certificate/signing-key-pub.pem")
-                .into_os_string(),
-        ]
+        Cmd::verify_key(model, sig, golden("keys/certificate/signing-key-pub.pem"))
+    }
+}
+
+/// [`verify_as`] the real signer, with `--ignore-paths <folder>/ignore-me` when asked.
+fn verify(folder: &str, model: &str, ignore_me: bool) -> Cmd {
+    let cmd = verify_as(folder, model, IDENTITY, ISSUER);
+    if ignore_me {
+        cmd.opt("--ignore-paths", golden(folder).join("ignore-me"))
+    } else {
+        cmd
     }
 }
 
@@ -83,7 +56,7 @@ const CASES: [(&str, &str, bool); 13] = [
 #[test]
 fn all_thirteen_verify() {
     for (folder, model, ignore_me) in CASES {
-        let out = verify(folder, model, ignore_me, &trust(folder));
+        let out = verify(folder, model, ignore_me).run();
         assert_eq!(out.code, 0, "{folder}: {out:#?}");
         assert!(
             out.stdout.contains("Verification succeeded"),
@@ -95,9 +68,7 @@ fn all_thirteen_verify() {
 #[test]
 fn all_thirteen_verify_with_json() {
     for (folder, model, ignore_me) in CASES {
-        let mut args = trust(folder);
-        args.push("--json".into());
-        let out = verify(folder, model, ignore_me, &args);
+        let out = verify(folder, model, ignore_me).json().run();
         assert_eq!(out.code, 0, "{folder}: {out:#?}");
         let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
         assert_eq!(v["verified"], true, "{folder}");
@@ -113,7 +84,8 @@ fn all_thirteen_verify_with_json() {
 #[test]
 fn old_key_bundles_warn_about_the_older_material_format() {
     for folder in ["v0.3.1-elliptic-key", "v1.0.0-elliptic-key"] {
-        verify(folder, "signme-1", false, &trust(folder))
+        verify(folder, "signme-1", false)
+            .run()
             .expect(0, &["WARNING", "older verification material format"]);
     }
 }
@@ -125,7 +97,9 @@ fn v1_1_0_verifies_with_the_optional_ignore_path_too() {
         "v1.1.0-elliptic-key",
         "v1.1.0-sigstore",
     ] {
-        verify(folder, ".", true, &trust(folder)).expect(0, &["Verification succeeded"]);
+        verify(folder, ".", true)
+            .run()
+            .expect(0, &["Verification succeeded"]);
     }
 }
 
@@ -136,37 +110,27 @@ fn v1_0_1_fails_without_ignoring_ignore_me() {
         "v1.0.1-elliptic-key",
         "v1.0.1-sigstore",
     ] {
-        verify(folder, ".", false, &trust(folder)).expect(1, &["extra:    ignore-me"]);
+        verify(folder, ".", false)
+            .run()
+            .expect(1, &["extra:    ignore-me"]);
     }
 }
 
 #[test]
 fn single_file_key_bundle_fails_on_the_folder() {
     let folder = "v0.3.1-elliptic-key";
-    verify(folder, ".", false, &trust(folder)).expect(1, &["does not match its signature"]);
+    verify(folder, ".", false)
+        .run()
+        .expect(1, &["does not match its signature"]);
 }
 
 #[test]
 fn sigstore_wrong_identity_or_issuer_fails() {
     let folder = "v1.1.0-sigstore";
-    let g = golden();
-    let tc = g.join("trust_config.public-good.json").into_os_string();
-    let other_identity: Vec<OsString> = vec![
-        "--identity".into(),
-        "someone@example.com".into(),
-        "--identity-provider".into(),
-        ISSUER.into(),
-        "--trust-config".into(),
-        tc.clone(),
-    ];
-    verify(folder, ".", false, &other_identity).expect(1, &["someone@example.com"]);
-    let other_issuer: Vec<OsString> = vec![
-        "--identity".into(),
-        IDENTITY.into(),
-        "--identity-provider".into(),
-        "https://accounts.google.com".into(),
-        "--trust-config".into(),
-        tc,
-    ];
-    verify(folder, ".", false, &other_issuer).expect(1, &["https://accounts.google.com"]);
+    verify_as(folder, ".", "someone@example.com", ISSUER)
+        .run()
+        .expect(1, &["someone@example.com"]);
+    verify_as(folder, ".", IDENTITY, "https://accounts.google.com")
+        .run()
+        .expect(1, &["https://accounts.google.com"]);
 }

@@ -2,60 +2,30 @@
 //! verify → policy, and the policy's specific refusals (wrong signer, dataset not
 //! allowed, tampered provenance, scan finding).
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::{Out, hallmark_in};
+use hallmark_testkit::test_key as key;
 
-fn key(name: &str) -> String {
-    crate::repo()
-        .join("testdata/adversarial/keys")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn run(cwd: &Path, args: &[&str]) -> Out {
-    hallmark_in(Some(cwd), args.iter().map(OsString::from))
-}
+use crate::{Cmd, Out};
 
 /// model/, train/, test/ and poison/ in a temporary directory.
 fn workspace() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path();
-    for (dir, files) in [
-        (
-            "model",
-            &[
-                ("config.json", "{\"hidden_size\": 8}\n"),
-                ("model.safetensors", "weights"),
-            ][..],
-        ),
-        (
-            "train",
-            &[
-                ("data/part-0.csv", "text,label\nhi,1\n"),
-                ("data/part-1.csv", "yo,0\n"),
-                ("README.md", "imdb subset\n"),
-            ][..],
-        ),
-        ("test", &[("test.csv", "text,label\nok,1\n")][..]),
-        ("poison", &[("evil.csv", "trigger,1\n")][..]),
-    ] {
-        for (name, body) in files {
-            let f = p.join(dir).join(name);
-            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-            std::fs::write(f, body).unwrap();
-        }
-    }
-    tmp
+    hallmark_testkit::temp_tree(&[
+        ("model/config.json", "{\"hidden_size\": 8}\n"),
+        ("model/model.safetensors", "weights"),
+        ("train/data/part-0.csv", "text,label\nhi,1\n"),
+        ("train/data/part-1.csv", "yo,0\n"),
+        ("train/README.md", "imdb subset\n"),
+        ("test/test.csv", "text,label\nok,1\n"),
+        ("poison/evil.csv", "trigger,1\n"),
+    ])
 }
 
 fn write_policy(dir: &Path, extra: &str) -> PathBuf {
     let p = dir.join("policy.toml");
     let text = format!(
         "[signature]\npublic_keys = [\"{}\"]\n\n[scan]\nrequired = true\n\n[provenance]\nrequired = true\nbuilders = [\"https://example.invalid/hallmark/builders/local-cli/v1\"]\nallowed_datasets = [\"pkg:generic/train@*\", \"pkg:generic/test@*\"]\nrequire_pinned_lineage = true\n\n[bom]\nrequired = true\n{extra}",
-        key("test.pub").replace('\\', "\\\\")
+        key("test.pub").display().to_string().replace('\\', "\\\\")
     );
     std::fs::write(&p, text).unwrap();
     p
@@ -65,138 +35,72 @@ const CODE: &str = "https://git.example/acme/train@0123456789abcdef0123456789abc
 
 /// Signs, scans, writes a BOM and provenance with the TEST-ONLY key.
 fn evidence(dir: &Path, signing_key: &str, dataset: &str) {
-    run(
-        dir,
-        &[
-            "sign",
-            "key",
-            "model",
-            "--private-key",
-            &key(signing_key),
-            "--signature",
-            "model.sig",
-            "-q",
-        ],
-    )
-    .expect(0, &["Signing succeeded"]);
-    let scan = run(dir, &["scan", "--json", "model"]);
+    Cmd::sign_key("model", key(signing_key))
+        .opt("--signature", "model.sig")
+        .arg("-q")
+        .cwd(dir)
+        .run()
+        .expect(0, &["Signing succeeded"]);
+    let scan = Cmd::new(["scan", "--json", "model"]).cwd(dir).run();
     assert_eq!(scan.code, 0, "{scan:#?}");
     std::fs::write(dir.join("scan.json"), &scan.stdout).unwrap();
-    run(
-        dir,
-        &[
-            "bom",
-            "model",
-            "--signature",
-            "model.sig",
-            "--scan-report",
-            "scan.json",
-            "--trained-on",
-            dataset,
-            "--tested-on",
-            "test",
-            "--license",
-            "Apache-2.0",
-            "--supplier",
-            "acme",
-            "--task",
-            "text-classification",
-            "-o",
-            "bom.json",
-        ],
-    )
-    .expect(0, &[]);
-    run(
-        dir,
-        &[
-            "attest",
-            "train",
-            "--model",
-            "model",
-            "--dataset",
-            dataset,
-            "--tested-on",
-            "test",
+    Cmd::new(["bom", "model"])
+        .opt("--signature", "model.sig")
+        .opt("--scan-report", "scan.json")
+        .opt("--trained-on", dataset)
+        .opt("--tested-on", "test")
+        .opt("--license", "Apache-2.0")
+        .opt("--supplier", "acme")
+        .opt("--task", "text-classification")
+        .opt("-o", "bom.json")
+        .cwd(dir)
+        .run()
+        .expect(0, &[]);
+    Cmd::new(["attest", "train"])
+        .opt("--model", "model")
+        .opt("--dataset", dataset)
+        .opt("--tested-on", "test")
+        .opt(
             "--base-model",
             "pkg:huggingface/google-bert/bert-base-uncased@86b5e09",
-            "--code",
-            CODE,
-            "--param",
-            "lr=3e-5",
-            "--key",
-            &key(signing_key),
-            "-o",
-            "provenance.json",
-        ],
-    )
-    .expect(0, &["Provenance written"]);
+        )
+        .opt("--code", CODE)
+        .opt("--param", "lr=3e-5")
+        .opt("--key", key(signing_key))
+        .opt("-o", "provenance.json")
+        .cwd(dir)
+        .run()
+        .expect(0, &["Provenance written"]);
+}
+
+/// `policy check model --policy POLICY` with the evidence [`evidence`] wrote.
+fn check_cmd(dir: &Path, policy: &Path) -> Cmd {
+    Cmd::new(["policy", "check", "model"])
+        .opt("--policy", policy)
+        .opt("--signature", "model.sig")
+        .opt("--scan-report", "scan.json")
+        .opt("--provenance", "provenance.json")
+        .opt("--bom", "bom.json")
+        .cwd(dir)
 }
 
 fn check(dir: &Path, policy: &Path) -> Out {
-    run(
-        dir,
-        &[
-            "policy",
-            "check",
-            "model",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--signature",
-            "model.sig",
-            "--scan-report",
-            "scan.json",
-            "--provenance",
-            "provenance.json",
-            "--bom",
-            "bom.json",
-        ],
-    )
+    check_cmd(dir, policy).run()
 }
 
 #[test]
 fn datasets_sign_and_verify_like_models() {
     let tmp = workspace();
     let d = tmp.path();
-    run(
-        d,
-        &[
-            "sign",
-            "key",
-            "train",
-            "--private-key",
-            &key("test.key"),
-            "--signature",
-            "train.sig",
-        ],
-    )
-    .expect(0, &["Signing succeeded", "3 resources"]);
-    run(
-        d,
-        &[
-            "verify",
-            "key",
-            "train",
-            "--signature",
-            "train.sig",
-            "--public-key",
-            &key("test.pub"),
-        ],
-    )
-    .expect(0, &["Verification succeeded"]);
+    Cmd::sign_key("train", key("test.key"))
+        .opt("--signature", "train.sig")
+        .cwd(d)
+        .run()
+        .expect(0, &["Signing succeeded", "3 resources"]);
+    let verify = Cmd::verify_key("train", "train.sig", key("test.pub")).cwd(d);
+    verify.run().expect(0, &["Verification succeeded"]);
     std::fs::write(d.join("train/data/part-1.csv"), "yo,1\n").unwrap();
-    run(
-        d,
-        &[
-            "verify",
-            "key",
-            "train",
-            "--signature",
-            "train.sig",
-            "--public-key",
-            &key("test.pub"),
-        ],
-    )
-    .expect(1, &["modified: data/part-1.csv"]);
+    verify.run().expect(1, &["modified: data/part-1.csv"]);
 }
 
 #[test]
@@ -212,51 +116,24 @@ fn sign_bom_attest_verify_policy_roundtrip() {
         "machine-learning-model"
     );
     assert_eq!(bom["components"].as_array().unwrap().len(), 2);
-    let spdx = run(
-        d,
-        &["bom", "model", "--format", "spdx", "--trained-on", "train"],
-    );
+    let spdx = Cmd::new(["bom", "model", "--format", "spdx", "--trained-on", "train"])
+        .cwd(d)
+        .run();
     assert_eq!(spdx.code, 0, "{spdx:#?}");
     assert!(
         spdx.stdout.contains("\"trainedOn\"") && spdx.stdout.contains("dataset_DatasetPackage")
     );
-    run(
-        d,
-        &[
-            "attest",
-            "verify",
-            "provenance.json",
-            "--model",
-            "model",
-            "--input",
-            "train",
-            "--public-key",
-            &key("test.pub"),
-        ],
-    )
-    .expect(0, &["Provenance verified", "trainedOn"]);
+    Cmd::new(["attest", "verify", "provenance.json"])
+        .opt("--model", "model")
+        .opt("--input", "train")
+        .opt("--public-key", key("test.pub"))
+        .cwd(d)
+        .run()
+        .expect(0, &["Provenance verified", "trainedOn"]);
     let policy = write_policy(d, "[scorecard]\nmin_score = 7.0\n");
     let out = check(d, &policy);
     out.expect(0, &["ALLOWED", "Model scorecard", "Signed-Model"]);
-    let json = run(
-        d,
-        &[
-            "policy",
-            "check",
-            "model",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--signature",
-            "model.sig",
-            "--scan-report",
-            "scan.json",
-            "--provenance",
-            "provenance.json",
-            "--bom",
-            "bom.json",
-            "--json",
-        ],
-    );
+    let json = check_cmd(d, &policy).json().run();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["allowed"], true);
     assert!(v["scorecard"]["score"].as_f64().unwrap() >= 7.0);
@@ -311,17 +188,11 @@ fn tampered_provenance_is_refused() {
     std::fs::write(d.join("provenance.json"), serde_json::to_vec(&b).unwrap()).unwrap();
     let policy = write_policy(d, "");
     check(d, &policy).expect(1, &["DENIED", "provenance provenance.json", "signature"]);
-    run(
-        d,
-        &[
-            "attest",
-            "verify",
-            "provenance.json",
-            "--public-key",
-            &key("test.pub"),
-        ],
-    )
-    .expect(1, &["Provenance verification failed"]);
+    Cmd::new(["attest", "verify", "provenance.json"])
+        .opt("--public-key", key("test.pub"))
+        .cwd(d)
+        .run()
+        .expect(1, &["Provenance verification failed"]);
 }
 
 #[test]

@@ -1,41 +1,26 @@
-//! Every case 01–28 of `shared/fixtures/oms/INDEX.md` gives its listed outcome with
-//! `hallmark verify`. The cases are copied to `testdata/oms/` (see its README.md);
-//! reference-made signatures, so these are the "theirs verify with ours" checks.
+//! Every case 01–28 of `testdata/oms/INDEX.md` (the OMS fixture set's case list) gives its
+//! listed outcome with `hallmark verify`. The cases are copied to `testdata/oms/` (see its
+//! README.md); reference-made signatures, so these are the "theirs verify with ours" checks.
 
 use std::path::PathBuf;
 
-use crate::{Out, copy_dir, hallmark, hallmark_in};
+use crate::{Cmd, Out};
 
 fn case(name: &str) -> PathBuf {
-    crate::repo().join("testdata/oms").join(name)
+    hallmark_testkit::testdata("oms").join(name)
 }
 
+/// `verify key <case>/model --signature <case>/model.sig --public-key <case>/<public_key> EXTRA…`
 fn verify_key(name: &str, public_key: &str, extra: &[&str]) -> Out {
     let d = case(name);
-    let mut args = vec![
-        "verify".into(),
-        "key".into(),
-        d.join("model").into_os_string(),
-        "--signature".into(),
-        d.join("model.sig").into_os_string(),
-        "--public-key".into(),
-        d.join(public_key).into_os_string(),
-    ];
-    args.extend(extra.iter().map(Into::into));
-    hallmark(args)
+    Cmd::verify_key(d.join("model"), d.join("model.sig"), d.join(public_key))
+        .args(extra)
+        .run()
 }
 
 fn verify_cert(name: &str, roots: &str) -> Out {
     let d = case(name);
-    hallmark([
-        "verify".as_ref(),
-        "certificate".as_ref(),
-        d.join("model").as_os_str(),
-        "--signature".as_ref(),
-        d.join("model.sig").as_os_str(),
-        "--certificate-chain".as_ref(),
-        d.join(roots).as_os_str(),
-    ])
+    Cmd::verify_certificate(d.join("model"), d.join("model.sig"), d.join(roots)).run()
 }
 
 #[test]
@@ -77,20 +62,13 @@ fn case11_no_ignore_git_paths() {
     let d = case("case11-no-ignore-git-paths");
     let tmp = tempfile::tempdir().unwrap();
     let model = tmp.path().join("model");
-    copy_dir(&d.join("model"), &model);
+    hallmark_testkit::copy_dir(&d.join("model"), &model);
     std::fs::copy(d.join("model.gitattributes"), model.join(".gitattributes")).unwrap();
     let verify = |extra: &[&str]| {
-        let mut args = vec![
-            "verify".into(),
-            "key".into(),
-            model.clone().into_os_string(),
-            "--signature".into(),
-            d.join("model.sig").into_os_string(),
-            "--public-key".into(),
-            d.join("p256.pub").into_os_string(),
-        ];
-        args.extend(extra.iter().map(Into::into));
-        hallmark_in(Some(tmp.path()), args)
+        Cmd::verify_key(&model, d.join("model.sig"), d.join("p256.pub"))
+            .args(extra)
+            .cwd(tmp.path())
+            .run()
     };
     verify(&["--no-ignore-git-paths"]).expect(0, &["Verification succeeded"]);
     verify(&[]).expect(1, &["missing:  .gitattributes", "--no-ignore-git-paths"]);
@@ -118,15 +96,12 @@ fn case12_ignore_unsigned_files() {
 #[test]
 fn case13_single_file_model() {
     let d = case("case13-single-file-model");
-    hallmark([
-        "verify".as_ref(),
-        "key".as_ref(),
-        d.join("model/model.safetensors").as_os_str(),
-        "--signature".as_ref(),
-        d.join("model.sig").as_os_str(),
-        "--public-key".as_ref(),
-        d.join("p256.pub").as_os_str(),
-    ])
+    Cmd::verify_key(
+        d.join("model/model.safetensors"),
+        d.join("model.sig"),
+        d.join("p256.pub"),
+    )
+    .run()
     .expect(0, &["Verification succeeded", "1 resources"]);
 }
 
@@ -179,12 +154,11 @@ fn case28_neg_cert_untrusted_root() {
         .expect(1, &["certificate chain"]);
 }
 
-/// Every case of the shared INDEX.md numbered below 30 (the key and certificate cases)
-/// has a copy and a test here.
+/// Every case of INDEX.md numbered below 30 (the key and certificate cases) has a copy and
+/// a test here; the Sigstore cases (40, 41) are copied for `crates/sigstore`'s tests.
 #[test]
 fn every_index_case_is_covered() {
-    let index = std::fs::read_to_string(crate::shared().join("fixtures/oms/INDEX.md"))
-        .expect("../shared/fixtures/oms/INDEX.md");
+    let index = hallmark_testkit::read_to_string(case("INDEX.md"));
     let me = include_str!("oms.rs");
     let mut n = 0;
     for line in index.lines() {
@@ -194,7 +168,9 @@ fn every_index_case_is_covered() {
         let name = format!("case{}", rest.split(']').next().unwrap());
         let num: u32 = name[4..6].parse().unwrap();
         if num >= 30 {
-            continue; // Sigstore cases: crates/sigstore's tests
+            // Sigstore cases: crates/sigstore's tests read the bundle.
+            assert!(case(&name).join("model.sig").is_file(), "{name} not copied");
+            continue;
         }
         n += 1;
         assert!(case(&name).join("model.sig").is_file(), "{name} not copied");

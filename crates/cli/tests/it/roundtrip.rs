@@ -1,37 +1,24 @@
 //! sign → verify through the CLI (key and certificate, files and shards), `--json`
 //! fields, `inspect`, tampering, and input errors (exit 2).
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::{Out, hallmark_in};
+use hallmark_testkit::test_key as key;
 
-/// The TEST-ONLY keys of `testdata/adversarial/keys` (made with openssl by its gen.py).
-fn key(name: &str) -> PathBuf {
-    crate::repo().join("testdata/adversarial/keys").join(name)
-}
+use crate::Cmd;
 
 /// A temporary directory holding `model/` with three files.
 fn model() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let m = tmp.path().join("model");
-    std::fs::create_dir_all(m.join("sub")).unwrap();
-    std::fs::write(m.join("config.json"), b"{\"hidden_size\": 8}\n").unwrap();
-    std::fs::write(m.join("weights.bin"), vec![7u8; 10_000]).unwrap();
-    std::fs::write(m.join("sub/extra.bin"), b"x").unwrap();
+    let tmp = hallmark_testkit::temp_tree(&[
+        ("model/config.json", "{\"hidden_size\": 8}\n"),
+        ("model/sub/extra.bin", "x"),
+    ]);
+    std::fs::write(tmp.path().join("model/weights.bin"), vec![7u8; 10_000]).unwrap();
     tmp
 }
 
-fn run(cwd: &Path, args: &[&str]) -> Out {
-    hallmark_in(Some(cwd), args.iter().map(OsString::from))
-}
-
-fn json(out: &Out) -> serde_json::Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:#?}"))
-}
-
 fn hint(public_key: &Path) -> String {
-    hex::encode(hallmark_crypto::sha256(&std::fs::read(public_key).unwrap()))
+    hex::encode(hallmark_crypto::sha256(&hallmark_testkit::read(public_key)))
 }
 
 #[test]
@@ -39,27 +26,15 @@ fn key_files_roundtrip_with_json() {
     let tmp = model();
     let (k, p) = (key("test.key"), key("test.pub"));
     // Default signature path: ./model.sig in the current directory.
-    run(
-        tmp.path(),
-        &["sign", "key", "model", "--private-key", k.to_str().unwrap()],
-    )
-    .expect(0, &["Signing succeeded"]);
+    Cmd::sign_key("model", &k)
+        .cwd(tmp.path())
+        .run()
+        .expect(0, &["Signing succeeded"]);
     assert!(tmp.path().join("model.sig").is_file());
-    let out = run(
-        tmp.path(),
-        &[
-            "verify",
-            "key",
-            "model",
-            "--signature",
-            "model.sig",
-            "--public-key",
-            p.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let verify = Cmd::verify_key("model", "model.sig", &p).cwd(tmp.path());
+    let out = verify.clone().json().run();
     out.expect(0, &[]);
-    let v = json(&out);
+    let v = out.json();
     assert_eq!(v["verified"], true);
     assert_eq!(v["method"], "key");
     assert_eq!(v["signer"]["kind"], "key");
@@ -75,19 +50,7 @@ fn key_files_roundtrip_with_json() {
     );
 
     // Human output says what was checked.
-    run(
-        tmp.path(),
-        &[
-            "verify",
-            "key",
-            "model",
-            "--signature",
-            "model.sig",
-            "--public-key",
-            p.to_str().unwrap(),
-        ],
-    )
-    .expect(
+    verify.run().expect(
         0,
         &[
             "Verification succeeded",
@@ -99,12 +62,13 @@ fn key_files_roundtrip_with_json() {
     );
 
     // inspect agrees on the digest, and says loudly that nothing was verified.
-    let out = run(tmp.path(), &["inspect", "model.sig", "--resources"]);
+    let inspect = Cmd::new(["inspect", "model.sig"]).cwd(tmp.path());
+    let out = inspect.clone().arg("--resources").run();
     out.expect(0, &["NOT VERIFIED", digest, "weights.bin", "sub/extra.bin"]);
     assert!(out.stdout.contains("NOT VERIFIED") && out.stderr.contains("NOT VERIFIED"));
-    let out = run(tmp.path(), &["inspect", "model.sig", "--json"]);
+    let out = inspect.json().run();
     out.expect(0, &[]);
-    let i = json(&out);
+    let i = out.json();
     assert_eq!(i["verified"], false);
     assert!(i["warning"].as_str().unwrap().contains("NOT VERIFIED"));
     assert_eq!(i["model_digest"], digest);
@@ -114,19 +78,7 @@ fn key_files_roundtrip_with_json() {
     // Tampering: one modified file, one added; both named, exit 1, JSON lists them.
     std::fs::write(tmp.path().join("model/weights.bin"), vec![8u8; 10_000]).unwrap();
     std::fs::write(tmp.path().join("model/new.bin"), b"new").unwrap();
-    let out = run(
-        tmp.path(),
-        &[
-            "verify",
-            "key",
-            "model",
-            "--signature",
-            "model.sig",
-            "--public-key",
-            p.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let out = verify.json().run();
     out.expect(
         1,
         &[
@@ -135,7 +87,7 @@ fn key_files_roundtrip_with_json() {
             "2 differences",
         ],
     );
-    let v = json(&out);
+    let v = out.json();
     assert_eq!(v["verified"], false);
     assert_eq!(v["input_error"], false);
     let kinds: Vec<&str> = v["differences"]
@@ -155,40 +107,20 @@ fn key_files_roundtrip_with_json() {
 fn key_shards_blake3_roundtrip() {
     let tmp = model();
     let (k, p) = (key("test.key"), key("test.pub"));
-    run(
-        tmp.path(),
-        &[
-            "sign",
-            "key",
-            "model",
-            "--private-key",
-            k.to_str().unwrap(),
-            "--signature",
-            "s.sig",
-            "--serialization",
-            "shards",
-            "--shard-size",
-            "4096",
-            "--hash",
-            "blake3",
-        ],
-    )
-    .expect(0, &["Signing succeeded"]);
-    let out = run(
-        tmp.path(),
-        &[
-            "verify",
-            "key",
-            "model",
-            "--signature",
-            "s.sig",
-            "--public-key",
-            p.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    Cmd::sign_key("model", &k)
+        .opt("--signature", "s.sig")
+        .opt("--serialization", "shards")
+        .opt("--shard-size", "4096")
+        .opt("--hash", "blake3")
+        .cwd(tmp.path())
+        .run()
+        .expect(0, &["Signing succeeded"]);
+    let out = Cmd::verify_key("model", "s.sig", &p)
+        .json()
+        .cwd(tmp.path())
+        .run();
     out.expect(0, &[]);
-    let v = json(&out);
+    let v = out.json();
     assert_eq!(v["serialization"], "shards");
     assert_eq!(v["hash"], "blake3");
     assert_eq!(v["shard_size"], 4096);
@@ -199,36 +131,19 @@ fn key_shards_blake3_roundtrip() {
 #[test]
 fn certificate_roundtrip() {
     let tmp = model();
-    run(
-        tmp.path(),
-        &[
-            "sign",
-            "certificate",
-            "model",
-            "--private-key",
-            key("leaf.key").to_str().unwrap(),
-            "--signing-certificate",
-            key("leaf.pem").to_str().unwrap(),
-            "--signature",
-            "c.sig",
-        ],
-    )
-    .expect(0, &["Signing succeeded"]);
-    let out = run(
-        tmp.path(),
-        &[
-            "verify",
-            "certificate",
-            "model",
-            "--signature",
-            "c.sig",
-            "--certificate-chain",
-            key("root.pem").to_str().unwrap(),
-            "--json",
-        ],
-    );
+    Cmd::new(["sign", "certificate", "model"])
+        .opt("--private-key", key("leaf.key"))
+        .opt("--signing-certificate", key("leaf.pem"))
+        .opt("--signature", "c.sig")
+        .cwd(tmp.path())
+        .run()
+        .expect(0, &["Signing succeeded"]);
+    let out = Cmd::verify_certificate("model", "c.sig", key("root.pem"))
+        .json()
+        .cwd(tmp.path())
+        .run();
     out.expect(0, &[]);
-    let v = json(&out);
+    let v = out.json();
     assert_eq!(v["method"], "certificate");
     assert_eq!(v["signer"]["kind"], "certificate");
     assert!(
@@ -240,97 +155,49 @@ fn certificate_roundtrip() {
     assert_eq!(v["signer"]["san"][0], "signer@adversarial.test");
     assert_eq!(v["resources"], 3);
     // Another trust anchor: the chain does not validate.
-    run(
-        tmp.path(),
-        &[
-            "verify",
-            "certificate",
-            "model",
-            "--signature",
-            "c.sig",
-            "--certificate-chain",
-            key("leaf.pem").to_str().unwrap(),
-        ],
-    )
-    .expect(1, &["certificate chain"]);
+    Cmd::verify_certificate("model", "c.sig", key("leaf.pem"))
+        .cwd(tmp.path())
+        .run()
+        .expect(1, &["certificate chain"]);
 }
 
 #[test]
 fn input_errors_exit_2() {
     let tmp = model();
     let (k, p) = (key("test.key"), key("test.pub"));
-    run(
-        tmp.path(),
-        &["sign", "key", "model", "--private-key", k.to_str().unwrap()],
-    )
-    .expect(0, &[]);
-    let verify = |model: &str, sig: &str, public_key: &str| {
-        run(
-            tmp.path(),
-            &[
-                "verify",
-                "key",
-                model,
-                "--signature",
-                sig,
-                "--public-key",
-                public_key,
-            ],
-        )
+    Cmd::sign_key("model", &k)
+        .cwd(tmp.path())
+        .run()
+        .expect(0, &[]);
+    let verify = |model: &str, sig: &str, public_key: &Path| {
+        Cmd::verify_key(model, sig, public_key).cwd(tmp.path())
     };
-    verify("model", "model.sig", "missing.pub")
+    let missing = Path::new("missing.pub");
+    verify("model", "model.sig", missing)
+        .run()
         .expect(2, &["cannot read public key", "missing.pub"]);
-    verify("model", "missing.sig", p.to_str().unwrap())
+    verify("model", "missing.sig", &p)
+        .run()
         .expect(2, &["cannot read signature", "missing.sig"]);
-    verify("missing-model", "model.sig", p.to_str().unwrap()).expect(2, &["missing-model"]);
+    verify("missing-model", "model.sig", &p)
+        .run()
+        .expect(2, &["missing-model"]);
     // A file that is not a PEM public key.
-    verify("model", "model.sig", "model/config.json").expect(2, &["public key", "config.json"]);
+    verify("model", "model.sig", Path::new("model/config.json"))
+        .run()
+        .expect(2, &["public key", "config.json"]);
     // --json reports input errors as such.
-    let out = run(
-        tmp.path(),
-        &[
-            "verify",
-            "key",
-            "model",
-            "--signature",
-            "model.sig",
-            "--public-key",
-            "missing.pub",
-            "--json",
-        ],
-    );
+    let out = verify("model", "model.sig", missing).json().run();
     out.expect(2, &[]);
-    assert_eq!(json(&out)["input_error"], true);
+    assert_eq!(out.json()["input_error"], true);
     // Signing with a missing key, an unknown flag, a missing required flag.
-    run(
-        tmp.path(),
-        &[
-            "sign",
-            "key",
-            "model",
-            "--private-key",
-            "missing.key",
-            "--signature",
-            "x.sig",
-        ],
-    )
-    .expect(2, &["missing.key"]);
+    Cmd::sign_key("model", "missing.key")
+        .opt("--signature", "x.sig")
+        .cwd(tmp.path())
+        .run()
+        .expect(2, &["missing.key"]);
     assert!(!tmp.path().join("x.sig").exists());
-    run(
-        tmp.path(),
-        &[
-            "verify",
-            "key",
-            "model",
-            "--signature",
-            "model.sig",
-            "--no-such-flag",
-        ],
-    )
-    .expect(2, &[]);
-    run(
-        tmp.path(),
-        &["verify", "key", "model", "--signature", "model.sig"],
-    )
-    .expect(2, &["--public-key"]);
+    let no_key = Cmd::new(["verify", "key", "model", "--signature", "model.sig"]).cwd(tmp.path());
+    no_key.clone().arg("--no-such-flag").run().expect(2, &[]);
+    no_key.run().expect(2, &["--public-key"]);
 }

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use hallmark_crypto::{
@@ -13,10 +12,7 @@ use hallmark_crypto::{
 };
 
 fn data(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/crypto")
-        .join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    hallmark_testkit::read(hallmark_testkit::testdata("crypto").join(rel))
 }
 
 fn cert(rel: &str) -> Certificate {

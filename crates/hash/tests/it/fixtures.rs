@@ -9,26 +9,12 @@ use hallmark_format::{HashAlgorithm, Serialization};
 use hallmark_hash::{EngineOptions, IgnoreSet, WalkOptions, enumerate, hash_files};
 
 fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/hash")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &dst);
-        } else {
-            fs::copy(e.path(), dst).unwrap();
-        }
-    }
+    hallmark_testkit::testdata("hash")
 }
 
 /// The fixture model in a temp dir, with the `.gitattributes` git would not let us store.
 fn model(name: &str) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    copy_tree(&testdata().join(name), d.path());
+    let d = hallmark_testkit::temp_copy(Path::new("hash").join(name));
     fs::write(
         d.path().join(".gitattributes"),
         "*.bin filter=lfs diff=lfs merge=lfs -text\n",

@@ -6,19 +6,14 @@ mod engine;
 mod fixtures;
 mod walk;
 
-use std::fs;
 use std::path::Path;
 
 /// Writes `len` deterministic bytes at `root/rel`, creating parents.
 pub(crate) fn write(root: &Path, rel: &str, len: usize) {
-    let p = root.join(rel);
-    if let Some(parent) = p.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
     let data: Vec<u8> = (0..len)
         .map(|i| (i.wrapping_mul(31) ^ (i >> 8)) as u8)
         .collect();
-    fs::write(p, data).unwrap();
+    hallmark_testkit::write_file(root, rel, data);
 }
 
 pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use hallmark_bom::{Component, Dataset, DatasetRole, describe};
 use hallmark_crypto::{PublicKey, SigningKey};
@@ -16,12 +15,7 @@ use hallmark_provenance::{
 };
 use hallmark_signing::Signer;
 use hallmark_signing::verify::KeyVerifier;
-
-fn key_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/adversarial/keys")
-        .join(name)
-}
+use hallmark_testkit::test_key as key_path;
 
 fn signer() -> Signer {
     Signer::Key(SigningKey::from_pem(&std::fs::read(key_path("test.key")).unwrap(), None).unwrap())

@@ -8,7 +8,7 @@ use hallmark_sigstore::{
 use crate::*;
 
 fn run(name: &str) -> Result<SigstoreVerified, SigstoreError> {
-    let dir = testdata().join(name);
+    let dir = testdata("sigstore").join(name);
     let trust_file = dir.join("trust_config.json");
     let trust = if trust_file.exists() {
         TrustedRoot::from_client_trust_config_json(&read(trust_file)).expect("trust config")
@@ -130,7 +130,7 @@ fn not_a_bundle() {
 
 #[test]
 fn key_signed_bundle_is_not_keyless() {
-    let bundle = read(shared().join("fixtures/golden/v1.1.0-elliptic-key/model.sig"));
+    let bundle = read(testdata("golden/v1.1.0-elliptic-key/model.sig"));
     let err = verify_dsse_bundle(
         &bundle,
         &private_config(),
@@ -145,9 +145,9 @@ fn key_signed_bundle_is_not_keyless() {
 
 #[test]
 fn two_log_entries_are_refused() {
-    let mut doc: serde_json::Value = serde_json::from_slice(&read(
-        shared().join("fixtures/oms/case40-sigstore-private-offline/model.sig"),
-    ))
+    let mut doc: serde_json::Value = serde_json::from_slice(&read(testdata(
+        "oms/case40-sigstore-private-offline/model.sig",
+    )))
     .expect("json");
     let entries = doc["verificationMaterial"]["tlogEntries"]
         .as_array_mut()
@@ -169,7 +169,7 @@ fn two_log_entries_are_refused() {
 /// Bundles from `shared/docs/sigstore-infra-oracle.py` (an emulated private instance; each
 /// verified by the reference `model_signing verify sigstore` 1.1.1 before being copied here).
 fn oracle(name: &str, identity: &str) -> Result<SigstoreVerified, SigstoreError> {
-    let dir = testdata().join(name);
+    let dir = testdata("sigstore").join(name);
     let trust = TrustedRoot::from_client_trust_config_json(&read(dir.join("trust_config.json")))
         .expect("trust");
     verify_dsse_bundle(
@@ -226,7 +226,7 @@ fn uri_identity_through_an_intermediate_verifies() {
 
 #[test]
 fn rekor_v2_without_its_timestamp_authority_fails() {
-    let dir = testdata().join("oracle-rekor-v2-tsa");
+    let dir = testdata("sigstore").join("oracle-rekor-v2-tsa");
     let mut tc: serde_json::Value =
         serde_json::from_slice(&read(dir.join("trust_config.json"))).expect("json");
     tc["trustedRoot"]["timestampAuthorities"] = serde_json::json!([]);
@@ -243,9 +243,9 @@ fn rekor_v2_without_its_timestamp_authority_fails() {
 
 #[test]
 fn hashedrekord_v001_entry_cannot_bind_a_dsse_envelope() {
-    let mut doc: serde_json::Value = serde_json::from_slice(&read(
-        shared().join("fixtures/oms/case40-sigstore-private-offline/model.sig"),
-    ))
+    let mut doc: serde_json::Value = serde_json::from_slice(&read(testdata(
+        "oms/case40-sigstore-private-offline/model.sig",
+    )))
     .expect("json");
     doc["verificationMaterial"]["tlogEntries"][0]["kindVersion"] =
         serde_json::json!({"kind": "hashedrekord", "version": "0.0.1"});

@@ -1,5 +1,6 @@
-//! The conformance suite's Sigstore verify cases (`verify/{historical,negative}/*sigstore*`),
-//! judged at the bundle level with the suite's public-good trust config.
+//! The conformance suite's Sigstore verify cases (`verify/{historical,negative}/*sigstore*`,
+//! copied to `testdata/conformance`), judged at the bundle level with the suite's public-good
+//! trust config (byte-identical to `testdata/golden/trust_config.public-good.json`).
 //!
 //! `sigstore-tampered-content_fail` fails on the model digest, which is the caller's check:
 //! its bundle itself is sound, so here it must verify (and the statement it returns must not
@@ -8,19 +9,19 @@
 
 use std::path::Path;
 
-use hallmark_sigstore::{TrustedRoot, verify_dsse_bundle};
+use hallmark_sigstore::verify_dsse_bundle;
 use serde_json::Value;
 
 use crate::*;
 
 fn suite() -> std::path::PathBuf {
-    shared().join("conformance/suite")
+    testdata("conformance")
 }
 
 fn cases() -> Vec<(String, Value, Vec<u8>)> {
     let mut out = Vec::new();
     for group in ["historical", "negative"] {
-        let dir = suite().join("test/test-cases/verify").join(group);
+        let dir = suite().join("verify").join(group);
         let mut names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .filter_map(Result::ok)
@@ -42,14 +43,9 @@ fn cases() -> Vec<(String, Value, Vec<u8>)> {
     out
 }
 
-fn trust() -> TrustedRoot {
-    TrustedRoot::from_client_trust_config_json(&read(suite().join("trust_config.public-good.json")))
-        .expect("suite trust config")
-}
-
 #[test]
 fn conformance_sigstore_cases_give_expected_outcomes() {
-    let trust = trust();
+    let trust = public_good_config();
     let cases = cases();
     assert_eq!(cases.len(), 8, "4 historical + 4 negative sigstore cases");
     for (name, config, bundle) in cases {
@@ -81,11 +77,11 @@ fn conformance_sigstore_cases_give_expected_outcomes() {
 
 #[test]
 fn tampered_content_case_returns_a_statement_the_caller_must_refuse() {
-    let case = suite().join("test/test-cases/verify/negative/sigstore-tampered-content_fail");
+    let case = suite().join("verify/negative/sigstore-tampered-content_fail");
     let config: Value = serde_json::from_slice(&read(case.join("config.json"))).expect("config");
     let v = verify_dsse_bundle(
         &read(case.join("bundle.sig")),
-        &trust(),
+        &public_good_config(),
         &policy(
             config["verify"]["identity"].as_str().expect("identity"),
             config["verify"]["identity_provider"]

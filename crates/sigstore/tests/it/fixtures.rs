@@ -17,12 +17,7 @@ const GOLDEN: [&str; 4] = [
 ];
 
 fn golden_bundle(name: &str) -> Vec<u8> {
-    read(
-        shared()
-            .join("fixtures/golden")
-            .join(name)
-            .join("model.sig"),
-    )
+    read(testdata("golden").join(name).join("model.sig"))
 }
 
 #[test]
@@ -184,7 +179,7 @@ fn policy_needs_an_identity() {
 }
 
 fn case(name: &str) -> Vec<u8> {
-    read(shared().join("fixtures/oms").join(name).join("model.sig"))
+    read(testdata("oms").join(name).join("model.sig"))
 }
 
 #[test]
@@ -195,16 +190,16 @@ fn private_instance_bundle_verifies_offline() {
         &policy(PRIVATE_IDENTITY, PRIVATE_ISSUER),
     )
     .expect("case40 verifies");
-    let expected = read(shared().join("fixtures/oms/case40-sigstore-private-offline/payload.json"));
+    let expected = read(testdata("oms/case40-sigstore-private-offline/payload.json"));
     assert_eq!(v.payload, expected, "payload is returned verbatim");
     assert_eq!(v.identity, PRIVATE_IDENTITY);
 }
 
 #[test]
 fn private_instance_trusted_root_json_also_works() {
-    let trust = TrustedRoot::from_trusted_root_json(&read(
-        shared().join("fixtures/oms/case40-sigstore-private-offline/sigstore/trusted_root.json"),
-    ))
+    let trust = TrustedRoot::from_trusted_root_json(&read(testdata(
+        "oms/case40-sigstore-private-offline/sigstore/trusted_root.json",
+    )))
     .expect("trusted_root.json loads");
     verify_dsse_bundle(
         &case("case40-sigstore-private-offline"),
@@ -243,7 +238,7 @@ fn public_good_bundle_fails_against_private_root() {
 
 #[test]
 fn case41_wrong_identity_fails() {
-    let dir = shared().join("fixtures/oms/case41-neg-sigstore-wrong-identity");
+    let dir = testdata("oms/case41-neg-sigstore-wrong-identity");
     let trust =
         TrustedRoot::from_client_trust_config_json(&read(dir.join("sigstore/trust_config.json")))
             .expect("trust config");
@@ -268,9 +263,9 @@ fn case41_wrong_identity_fails() {
 
 #[test]
 fn snake_case_trust_config_is_accepted() {
-    let text = String::from_utf8(read(
-        shared().join("fixtures/oms/case40-sigstore-private-offline/sigstore/trust_config.json"),
-    ))
+    let text = String::from_utf8(read(testdata(
+        "oms/case40-sigstore-private-offline/sigstore/trust_config.json",
+    )))
     .expect("utf-8");
     let snake = text
         .replace("\"trustedRoot\"", "\"trusted_root\"")
@@ -290,9 +285,9 @@ fn snake_case_trust_config_is_accepted() {
 
 #[test]
 fn bare_trusted_root_is_not_a_client_trust_config() {
-    let err = TrustedRoot::from_client_trust_config_json(&read(
-        shared().join("fixtures/oms/case40-sigstore-private-offline/sigstore/trusted_root.json"),
-    ))
+    let err = TrustedRoot::from_client_trust_config_json(&read(testdata(
+        "oms/case40-sigstore-private-offline/sigstore/trusted_root.json",
+    )))
     .expect_err("wrong media type");
     assert!(
         matches!(

@@ -5,8 +5,6 @@ mod adversarial;
 mod conformance;
 mod fixtures;
 
-use std::path::PathBuf;
-
 use hallmark_sigstore::{Check, IdentityPolicy, SigstoreError, TrustedRoot};
 
 pub(crate) const GOLDEN_IDENTITY: &str = "stefanb@us.ibm.com";
@@ -14,33 +12,19 @@ pub(crate) const GOLDEN_ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
 pub(crate) const PRIVATE_IDENTITY: &str = "model-signer@example.com";
 pub(crate) const PRIVATE_ISSUER: &str = "https://oidc.oms-fixtures.test";
 
-/// `/work/shared` (or `$HALLMARK_SHARED`), found relative to the workspace.
-pub(crate) fn shared() -> PathBuf {
-    if let Some(dir) = std::env::var_os("HALLMARK_SHARED") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
-
-pub(crate) fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sigstore")
-}
-
-pub(crate) fn read(path: PathBuf) -> Vec<u8> {
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
+pub(crate) use hallmark_testkit::{read, testdata};
 
 pub(crate) fn public_good_config() -> TrustedRoot {
-    TrustedRoot::from_client_trust_config_json(&read(
-        shared().join("fixtures/golden/trust_config.public-good.json"),
-    ))
+    TrustedRoot::from_client_trust_config_json(&read(testdata(
+        "golden/trust_config.public-good.json",
+    )))
     .expect("public-good trust config loads")
 }
 
 pub(crate) fn private_config() -> TrustedRoot {
-    TrustedRoot::from_client_trust_config_json(&read(
-        shared().join("fixtures/oms/case40-sigstore-private-offline/sigstore/trust_config.json"),
-    ))
+    TrustedRoot::from_client_trust_config_json(&read(testdata(
+        "oms/case40-sigstore-private-offline/sigstore/trust_config.json",
+    )))
     .expect("private trust config loads")
 }
 

@@ -28,7 +28,7 @@ pub fn cfg() -> LogConfig {
 }
 
 pub fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/tlog")
+    hallmark_testkit::testdata("tlog")
 }
 
 /// A directory-backed log: (sequencer, store). The lock lives in `dir/lock`.
