@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::Check;
+use crate::check::Check;
 
 /// Why a trust root could not be loaded, or a bundle was not accepted.
 ///
@@ -128,8 +128,8 @@ pub enum TrustRootRefusal {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum BundleRefusal {
-    /// Over [`crate::MAX_BUNDLE_BYTES`].
-    #[error("signature bundle is {size} bytes, over the {limit}-byte limit", limit = crate::MAX_BUNDLE_BYTES)]
+    /// Over [`crate::limits::MAX_BUNDLE_BYTES`].
+    #[error("signature bundle is {size} bytes, over the {limit}-byte limit", limit = crate::limits::MAX_BUNDLE_BYTES)]
     TooLarge {
         /// Size of the file.
         size: usize,

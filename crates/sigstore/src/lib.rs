@@ -84,15 +84,17 @@
 //! Bundles over [`MAX_BUNDLE_BYTES`] and trust roots over 16 MiB are refused before parsing.
 //! No network access is ever made.
 
+mod check;
 mod error;
+mod limits;
 mod trust;
 mod verify;
 
+pub use check::Check;
 pub use error::{BundleRefusal, PolicyRefusal, SigstoreError, TrustRootRefusal};
+pub use limits::MAX_BUNDLE_BYTES;
 pub use trust::{
     CLIENT_TRUST_CONFIG_MEDIA_TYPE, PUBLIC_GOOD_SNAPSHOT_DATE, PUBLIC_GOOD_SNAPSHOT_SOURCE,
     TRUSTED_ROOT_MEDIA_TYPE, TrustedRoot,
 };
-pub use verify::{
-    Check, CheckOutcome, IdentityPolicy, MAX_BUNDLE_BYTES, SigstoreVerified, verify_dsse_bundle,
-};
+pub use verify::{CheckOutcome, IdentityPolicy, SigstoreVerified, verify_dsse_bundle};
