@@ -35,9 +35,33 @@ pub enum CaError {
         /// Why.
         reason: String,
     },
-    /// Encoding or signing failed.
+    /// Encoding the certificate failed.
+    #[error("certificate issuance failed: DER: {0}")]
+    Der(#[source] der::Error),
+    /// Signing failed.
     #[error("certificate issuance failed: {0}")]
-    Internal(String),
+    Crypto(#[source] Box<hallmark_crypto::CryptoError>),
+    /// Another step of issuance failed.
+    #[error("certificate issuance failed: {0}")]
+    Internal(IssueFailure),
+}
+
+/// The issuance steps that fail without an underlying error (a closed set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum IssueFailure {
+    /// The random generator gave no serial number.
+    #[error("random serial")]
+    RandomSerial,
+    /// The TBS certificate does not fit an SCT's 24-bit length.
+    #[error("TBS too large for an SCT")]
+    TbsTooLarge,
+    /// The SCT signature does not fit its 16-bit length.
+    #[error("SCT signature length")]
+    SctSignatureLength,
+    /// The SCT does not fit its 16-bit length.
+    #[error("SCT length")]
+    SctLength,
 }
 
 impl CaError {
@@ -53,12 +77,12 @@ impl CaError {
 
 impl From<der::Error> for CaError {
     fn from(e: der::Error) -> Self {
-        Self::Internal(format!("DER: {e}"))
+        Self::Der(e)
     }
 }
 
 impl From<hallmark_crypto::CryptoError> for CaError {
     fn from(e: hallmark_crypto::CryptoError) -> Self {
-        Self::Internal(e.to_string())
+        Self::Crypto(Box::new(e))
     }
 }

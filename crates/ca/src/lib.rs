@@ -27,6 +27,6 @@ pub mod material;
 pub mod sct;
 mod tbs;
 
-pub use error::CaError;
+pub use error::{CaError, IssueFailure};
 pub use issue::{Ca, IssuedCertificate, SanIdentity};
 pub use material::CaMaterial;

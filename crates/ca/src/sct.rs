@@ -2,7 +2,7 @@
 
 use hallmark_crypto::SigningKey;
 
-use crate::error::CaError;
+use crate::error::{CaError, IssueFailure};
 
 /// The data a CT log signs for a precertificate entry (RFC 6962 §3.2):
 /// version, signature type, timestamp, entry type, issuer key hash, TBS, extensions.
@@ -14,7 +14,7 @@ fn signed_data(
     let len = u32::try_from(tbs_der.len())
         .ok()
         .filter(|l| *l < (1 << 24))
-        .ok_or_else(|| CaError::Internal("TBS too large for an SCT".into()))?;
+        .ok_or(CaError::Internal(IssueFailure::TbsTooLarge))?;
     let mut out = Vec::with_capacity(tbs_der.len() + 64);
     out.push(0); // v1
     out.push(0); // certificate_timestamp
@@ -47,10 +47,11 @@ pub fn embedded_sct_extension_value(
     sct.push(4); // sha256
     sct.push(3); // ecdsa
     let sig_len = u16::try_from(signature.len())
-        .map_err(|_| CaError::Internal("SCT signature length".into()))?;
+        .map_err(|_| CaError::Internal(IssueFailure::SctSignatureLength))?;
     sct.extend_from_slice(&sig_len.to_be_bytes());
     sct.extend_from_slice(&signature);
-    let sct_len = u16::try_from(sct.len()).map_err(|_| CaError::Internal("SCT length".into()))?;
+    let sct_len =
+        u16::try_from(sct.len()).map_err(|_| CaError::Internal(IssueFailure::SctLength))?;
     let mut list = Vec::with_capacity(sct.len() + 4);
     list.extend_from_slice(&(sct_len + 2).to_be_bytes());
     list.extend_from_slice(&sct_len.to_be_bytes());

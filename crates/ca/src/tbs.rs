@@ -12,7 +12,7 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
-use crate::error::CaError;
+use crate::error::{CaError, IssueFailure};
 
 pub(crate) const OID_ECDSA_SHA256: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
@@ -88,7 +88,7 @@ pub(crate) fn raw_ext(
 /// A random positive 128-bit serial number.
 pub(crate) fn random_serial() -> Result<SerialNumber, CaError> {
     let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| CaError::Internal("random serial".into()))?;
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| CaError::Internal(IssueFailure::RandomSerial))?;
     bytes[0] = (bytes[0] & 0x7f) | 0x01;
     Ok(SerialNumber::new(&bytes)?)
 }

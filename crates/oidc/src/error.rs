@@ -23,9 +23,18 @@ pub enum OidcError {
         /// The file.
         path: PathBuf,
     },
-    /// Key generation or signing failed in the crypto library.
+    /// Key generation or export failed in the crypto library.
     #[error("OIDC crypto failure: {0}")]
-    Crypto(String),
+    Crypto(#[source] aws_lc_rs::error::Unspecified),
+    /// A freshly generated key was rejected by the crypto library.
+    #[error("OIDC crypto failure: {0}")]
+    KeyRejected(#[source] aws_lc_rs::error::KeyRejected),
+    /// Signing the token failed.
+    #[error("OIDC crypto failure: {0}")]
+    Sign(#[source] jsonwebtoken::errors::Error),
+    /// The key ring holds no signing key.
+    #[error("OIDC crypto failure: the key ring is empty")]
+    EmptyKeyRing,
     /// The token is not a well-formed JWT, or uses another algorithm than ES256.
     #[error("identity token is malformed: {0}")]
     Malformed(String),

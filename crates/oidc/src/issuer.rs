@@ -101,10 +101,7 @@ impl Issuer {
         if subject.is_empty() {
             return Err(OidcError::MissingClaim("sub"));
         }
-        let key = self
-            .keys
-            .active()
-            .ok_or_else(|| OidcError::Crypto("the key ring is empty".into()))?;
+        let key = self.keys.active().ok_or(OidcError::EmptyKeyRing)?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -121,6 +118,6 @@ impl Issuer {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(key.kid.clone());
         let enc = EncodingKey::from_ec_der(key.pkcs8_der());
-        jsonwebtoken::encode(&header, &claims, &enc).map_err(|e| OidcError::Crypto(e.to_string()))
+        jsonwebtoken::encode(&header, &claims, &enc).map_err(OidcError::Sign)
     }
 }

@@ -141,12 +141,12 @@ impl KeyRing {
     pub fn rotate(&mut self) -> Result<&SigningKey, OidcError> {
         let rng = SystemRandom::new();
         let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|e| OidcError::Crypto(e.to_string()))?;
+            .map_err(OidcError::Crypto)?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref())
-            .map_err(|e| OidcError::Crypto(e.to_string()))?;
+            .map_err(OidcError::KeyRejected)?;
         let der = Zeroizing::new(
             pair.to_pkcs8v1()
-                .map_err(|e| OidcError::Crypto(e.to_string()))?
+                .map_err(OidcError::Crypto)?
                 .as_ref()
                 .to_vec(),
         );
@@ -169,9 +169,7 @@ impl KeyRing {
             .map_err(io(&tmp_path))?;
         fs::rename(&tmp_path, &path).map_err(io(&path))?;
         self.keys.push(key);
-        self.keys
-            .last()
-            .ok_or(OidcError::Crypto("no key after rotation".into()))
+        self.keys.last().ok_or(OidcError::EmptyKeyRing)
     }
 
     /// Rotates when the signing key is older than `max_age`.

@@ -90,7 +90,7 @@ fn read(what: &'static str, p: &Path) -> Result<Vec<u8>, PolicyError> {
     std::fs::read(p).map_err(|e| PolicyError::Read {
         what,
         path: p.display().to_string(),
-        reason: e.to_string(),
+        source: e,
     })
 }
 
@@ -354,10 +354,9 @@ fn check_bom(
         return Ok(());
     };
     let doc: Value =
-        serde_json::from_slice(&read("BOM", path)?).map_err(|e| PolicyError::Read {
-            what: "BOM",
+        serde_json::from_slice(&read("BOM", path)?).map_err(|e| PolicyError::BomNotJson {
             path: path.display().to_string(),
-            reason: format!("not JSON: {e}"),
+            source: e,
         })?;
     let f = read_bom(&doc);
     match (&f.kind, &f.model_sha256) {

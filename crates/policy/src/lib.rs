@@ -30,6 +30,6 @@ pub mod scorecard;
 pub mod trust;
 
 pub use check::{Decision, Inputs, Outcome, check};
-pub use error::PolicyError;
+pub use error::{InvalidField, PolicyError};
 pub use policy::Policy;
 pub use scorecard::{ScoreCheck, Scorecard};

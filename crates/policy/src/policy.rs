@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use hallmark_bom::ScanVerdict;
 use serde::Deserialize;
 
-use crate::error::PolicyError;
+use crate::error::{InvalidField, PolicyError};
 
 /// Largest policy file read.
 pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
@@ -142,11 +142,8 @@ impl ScanPolicy {
     /// [`PolicyError::Invalid`] for an unknown verdict name.
     pub fn ceiling(&self) -> Result<ScanVerdict, PolicyError> {
         ScanVerdict::from_name(&self.max_verdict).ok_or_else(|| PolicyError::Invalid {
-            field: "scan.max_verdict".into(),
-            reason: format!(
-                "{:?}: use clean, unverified, suspicious or dangerous",
-                self.max_verdict
-            ),
+            field: "scan.max_verdict",
+            reason: InvalidField::UnknownVerdict(self.max_verdict.clone()),
         })
     }
 }
@@ -202,15 +199,12 @@ impl Policy {
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Self, PolicyError> {
         let mut p: Self = toml::from_str(text).map_err(|e| PolicyError::Parse {
             path: origin.to_owned(),
-            reason: e.to_string(),
+            source: Box::new(e),
         })?;
         if p.version != 1 {
             return Err(PolicyError::Invalid {
-                field: "version".into(),
-                reason: format!(
-                    "{} is not supported (this hallmark reads version 1)",
-                    p.version
-                ),
+                field: "version",
+                reason: InvalidField::UnsupportedVersion(p.version),
             });
         }
         p.scan.ceiling()?;
@@ -218,8 +212,8 @@ impl Policy {
             && !(0.0..=10.0).contains(&m)
         {
             return Err(PolicyError::Invalid {
-                field: "scorecard.min_score".into(),
-                reason: format!("{m} is outside 0..=10"),
+                field: "scorecard.min_score",
+                reason: InvalidField::ScoreOutOfRange(m),
             });
         }
         let s = &p.signature;
@@ -229,8 +223,8 @@ impl Policy {
             && s.identities.is_empty()
         {
             return Err(PolicyError::Invalid {
-                field: "signature".into(),
-                reason: "a signature is required but no public_keys, certificate_roots or identities say who may sign".into(),
+                field: "signature",
+                reason: InvalidField::NoSigner,
             });
         }
         p.base_dir = base_dir.to_owned();
@@ -240,22 +234,22 @@ impl Policy {
     /// Reads and parses a policy file.
     ///
     /// # Errors
-    /// [`PolicyError::Read`] and the errors of [`Policy::parse`].
+    /// [`PolicyError::Read`], [`PolicyError::TooLarge`], [`PolicyError::NotUtf8`] and the
+    /// errors of [`Policy::parse`].
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
         let bytes = std::fs::read(path).map_err(|e| PolicyError::Read {
             what: "policy",
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source: e,
         })?;
         if bytes.len() > MAX_POLICY_BYTES {
-            return Err(PolicyError::Parse {
+            return Err(PolicyError::TooLarge {
                 path: path.display().to_string(),
-                reason: format!("larger than {MAX_POLICY_BYTES} bytes"),
+                limit: MAX_POLICY_BYTES,
             });
         }
-        let text = String::from_utf8(bytes).map_err(|_| PolicyError::Parse {
+        let text = String::from_utf8(bytes).map_err(|_| PolicyError::NotUtf8 {
             path: path.display().to_string(),
-            reason: "not UTF-8".into(),
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Self::parse(&text, &path.display().to_string(), &base)

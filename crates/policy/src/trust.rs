@@ -33,17 +33,17 @@ pub struct Trust {
 }
 
 fn read(field: &'static str, p: &std::path::Path) -> Result<Vec<u8>, PolicyError> {
-    std::fs::read(p).map_err(|e| PolicyError::Trust {
+    std::fs::read(p).map_err(|e| PolicyError::TrustFile {
         field,
         path: p.display().to_string(),
-        reason: e.to_string(),
+        source: e,
     })
 }
 
 /// Loads keys from `paths` (resolved against the policy).
 ///
 /// # Errors
-/// [`PolicyError::Trust`] naming the file.
+/// [`PolicyError::TrustFile`] or [`PolicyError::Trust`] naming the file.
 pub fn load_keys(
     policy: &Policy,
     field: &'static str,
@@ -56,7 +56,7 @@ pub fn load_keys(
             .map_err(|e| PolicyError::Trust {
                 field,
                 path: p.display().to_string(),
-                reason: e.to_string(),
+                source: Box::new(e),
             })?;
         out.push((p, key));
     }
@@ -66,7 +66,7 @@ pub fn load_keys(
 /// Loads the `[signature]` trust material.
 ///
 /// # Errors
-/// [`PolicyError::Trust`] naming the unreadable file.
+/// [`PolicyError::TrustFile`] or [`PolicyError::Trust`] naming the unusable file.
 pub fn signature_trust(policy: &Policy) -> Result<Trust, PolicyError> {
     let s = &policy.signature;
     let mut roots = Vec::new();
@@ -79,7 +79,7 @@ pub fn signature_trust(policy: &Policy) -> Result<Trust, PolicyError> {
         .map_err(|e| PolicyError::Trust {
             field: "signature.certificate_roots",
             path: p.display().to_string(),
-            reason: e.to_string(),
+            source: Box::new(e),
         })?;
         roots.extend(certs);
     }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use hallmark_bom::BomError;
 use hallmark_crypto::{Curve, SigningKey};
 use hallmark_hash::EngineOptions;
-use hallmark_policy::{Decision, Inputs, Outcome, Policy, PolicyError, check};
+use hallmark_policy::{Decision, Inputs, InvalidField, Outcome, Policy, PolicyError, check};
 use hallmark_signing::{SignOptions, Signer, sign_model};
 use tempfile::TempDir;
 
@@ -319,7 +319,7 @@ fn scan_reports_that_prove_nothing_are_refused() {
     )
     .unwrap_err();
     assert!(
-        matches!(e, PolicyError::Model(BomError::ScanReport { .. })),
+        matches!(&e, PolicyError::Model(b) if matches!(**b, BomError::ScanReport { .. })),
         "{e:?}"
     );
     assert!(e.to_string().contains("files[0].verdict"), "{e}");
@@ -534,9 +534,9 @@ fn parse_err(toml: &str) -> PolicyError {
     Policy::parse(toml, "policy.toml", Path::new("/etc/hm")).unwrap_err()
 }
 
-fn invalid_field(e: &PolicyError) -> &str {
+fn invalid_field(e: &PolicyError) -> (&str, &InvalidField) {
     match e {
-        PolicyError::Invalid { field, .. } => field,
+        PolicyError::Invalid { field, reason } => (field, reason),
         other => panic!("not Invalid: {other:?}"),
     }
 }
@@ -545,15 +545,29 @@ fn invalid_field(e: &PolicyError) -> &str {
 fn policy_errors_name_the_field() {
     let keys = "[signature]\npublic_keys = [\"k.pub\"]\n";
     let e = parse_err(&format!("version = 2\n{keys}"));
-    assert_eq!(invalid_field(&e), "version");
+    assert_eq!(
+        invalid_field(&e),
+        ("version", &InvalidField::UnsupportedVersion(2))
+    );
     assert!(e.to_string().contains("2 is not supported"), "{e}");
     let e = parse_err(&format!("{keys}[scan]\nmax_verdict = \"safe\"\n"));
-    assert_eq!(invalid_field(&e), "scan.max_verdict");
+    assert_eq!(
+        invalid_field(&e),
+        (
+            "scan.max_verdict",
+            &InvalidField::UnknownVerdict("safe".into())
+        )
+    );
     assert!(e.to_string().contains("\"safe\""), "{e}");
     let e = parse_err(&format!("{keys}[scorecard]\nmin_score = 11.0\n"));
-    assert_eq!(invalid_field(&e), "scorecard.min_score");
+    assert_eq!(
+        invalid_field(&e),
+        ("scorecard.min_score", &InvalidField::ScoreOutOfRange(11.0))
+    );
+    assert!(e.to_string().contains("11 is outside 0..=10"), "{e}");
     let e = parse_err("[signature]\nrequired = true\n");
-    assert_eq!(invalid_field(&e), "signature");
+    assert_eq!(invalid_field(&e), ("signature", &InvalidField::NoSigner));
+    assert!(e.to_string().contains("who may sign"), "{e}");
     // typos and wrong types are TOML errors naming the file and the key
     for (text, key) in [
         ("[signature]\npublic_key = []\n", "public_key"),
@@ -587,6 +601,7 @@ fn policy_files_that_cannot_be_read_are_refused() {
     let latin1 = dir.path().join("latin1.toml");
     std::fs::write(&latin1, b"# caf\xe9\n").unwrap();
     let e = Policy::load(&latin1).unwrap_err();
+    assert!(matches!(e, PolicyError::NotUtf8 { .. }), "{e:?}");
     assert!(e.to_string().contains("not UTF-8"), "{e}");
     let huge = dir.path().join("huge.toml");
     std::fs::write(
@@ -595,7 +610,8 @@ fn policy_files_that_cannot_be_read_are_refused() {
     )
     .unwrap();
     let e = Policy::load(&huge).unwrap_err();
-    assert!(matches!(e, PolicyError::Parse { .. }), "{e:?}");
+    assert!(matches!(e, PolicyError::TooLarge { .. }), "{e:?}");
+    assert!(e.to_string().contains("larger than 1048576 bytes"), "{e}");
     // relative paths in a loaded policy are resolved against its directory
     let ok = dir.path().join("ok.toml");
     std::fs::write(&ok, "[signature]\npublic_keys = [\"keys/a.pub\"]\n").unwrap();
@@ -614,7 +630,7 @@ fn unusable_trust_material_stops_the_check() {
     assert!(
         matches!(
             &e,
-            PolicyError::Trust {
+            PolicyError::TrustFile {
                 field: "signature.public_keys",
                 ..
             }
