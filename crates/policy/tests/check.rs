@@ -426,7 +426,7 @@ fn boms_without_a_model_digest_are_refused() {
         &EngineOptions::default(),
     )
     .unwrap_err();
-    assert!(matches!(&e, PolicyError::Read { what: "BOM", .. }), "{e:?}");
+    assert!(matches!(&e, PolicyError::BomNotJson { .. }), "{e:?}");
     assert!(e.to_string().contains("not JSON"), "{e}");
 }
 
