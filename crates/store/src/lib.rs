@@ -4,11 +4,9 @@
 //!
 //! * **Metadata** behind one async repository trait, [`MetaStore`] (accounts, org roles,
 //!   API tokens, sessions, repos, immutable revisions, upload sessions, signature
-//!   states). [`SqliteStore`] implements it with sqlx runtime queries (no compile-time
-//!   query macros, so a PostgreSQL twin can share the trait and tests) and migrations
-//!   embedded from `migrations/sqlite/NNNN_name.sql`; [`PgStore`] implements it on
-//!   PostgreSQL (several hub replicas share one database) with `migrations/postgres`,
-//!   which carries the same numbers and names (a test checks).
+//!   states). [`SqlMeta`] implements it once, with sqlx runtime queries, for SQLite
+//!   ([`SqliteStore`]) and PostgreSQL ([`PgStore`], several hub replicas share one
+//!   database); one set of migrations, `migrations/NNNN_name.sql`, is rendered for each.
 //! * **Blobs** through [`object_store`] ([`BlobStore`]): content-addressed by SHA-256
 //!   under `blobs/sha256/<2 hex>/<64 hex>`, hashed while they stream in, written to a
 //!   staging key and only then renamed (create-if-absent) to their final key, so no
@@ -25,9 +23,8 @@ mod error;
 pub mod log;
 mod meta;
 mod model;
-mod pg;
 mod s3;
-mod sqlite;
+mod sql;
 
 pub use blob::{BlobStore, BlobWriter, PART_SIZE, StoredBlob};
 pub use error::{Result, StoreError};
@@ -36,6 +33,5 @@ pub use model::{
     Account, AccountKind, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
     SigStatus, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
-pub use pg::{PG_MIGRATOR, PgStore};
 pub use s3::{S3Url, s3_store};
-pub use sqlite::{MIGRATOR, SqliteStore};
+pub use sql::{Backend, Dialect, MIGRATOR, PG_MIGRATOR, PgStore, SqlMeta, SqliteStore};

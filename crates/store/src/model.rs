@@ -7,35 +7,58 @@ use serde::Serialize;
 
 use crate::error::StoreError;
 
-/// Whether a namespace belongs to a person or to an organisation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccountKind {
-    /// A person who can log in and hold tokens.
-    User,
-    /// An organisation: owns repos, has members with roles.
-    Org,
+/// A closed set of values stored as lower-case words: the enum, `as_str` (the stored
+/// spelling), `Display` (the same) and `FromStr` (a stored word back, or
+/// [`StoreError::Corrupt`] naming what it was meant to be).
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident($what:literal) {
+            $($(#[$vmeta:meta])* $variant:ident = $word:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// The stored spelling.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $word,)+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = StoreError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($word => Ok(Self::$variant),)+
+                    other => Err(StoreError::Corrupt(format!(concat!($what, " {:?}"), other))),
+                }
+            }
+        }
+    };
 }
 
-impl AccountKind {
-    /// The stored spelling.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Org => "org",
-        }
-    }
-}
-
-impl FromStr for AccountKind {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "user" => Ok(Self::User),
-            "org" => Ok(Self::Org),
-            other => Err(StoreError::Corrupt(format!("account kind {other:?}"))),
-        }
+stored_enum! {
+    /// Whether a namespace belongs to a person or to an organisation.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum AccountKind("account kind") {
+        /// A person who can log in and hold tokens.
+        User = "user",
+        /// An organisation: owns repos, has members with roles.
+        Org = "org",
     }
 }
 
@@ -56,77 +79,29 @@ pub struct Account {
     pub created_at: i64,
 }
 
-/// A member's role in an organisation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// May read private repos.
-    Reader,
-    /// May also publish (push revisions, create repos).
-    Maintainer,
-    /// May also manage members and settings.
-    Owner,
-}
-
-impl Role {
-    /// The stored spelling.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reader => "reader",
-            Self::Maintainer => "maintainer",
-            Self::Owner => "owner",
-        }
+stored_enum! {
+    /// A member's role in an organisation.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Role("role") {
+        /// May read private repos.
+        Reader = "reader",
+        /// May also publish (push revisions, create repos).
+        Maintainer = "maintainer",
+        /// May also manage members and settings.
+        Owner = "owner",
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "reader" => Ok(Self::Reader),
-            "maintainer" => Ok(Self::Maintainer),
-            "owner" => Ok(Self::Owner),
-            other => Err(StoreError::Corrupt(format!("role {other:?}"))),
-        }
-    }
-}
-
-/// What an API token may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenScope {
-    /// Read (download private repos the user can see).
-    Read,
-    /// Read and write (push, create repos, manage).
-    Write,
-}
-
-impl TokenScope {
-    /// The stored spelling.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Write => "write",
-        }
-    }
-}
-
-impl FromStr for TokenScope {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "read" => Ok(Self::Read),
-            "write" => Ok(Self::Write),
-            other => Err(StoreError::Corrupt(format!("token scope {other:?}"))),
-        }
+stored_enum! {
+    /// What an API token may do.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum TokenScope("token scope") {
+        /// Read (download private repos the user can see).
+        Read = "read",
+        /// Read and write (push, create repos, manage).
+        Write = "write",
     }
 }
 
@@ -202,39 +177,17 @@ pub struct FileEntry {
     pub size: u64,
 }
 
-/// Signature state of a revision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SigStatus {
-    /// No signature.
-    Unsigned,
-    /// The signature verified against the revision's files.
-    Verified,
-    /// A signature is present but did not verify.
-    Failed,
-}
-
-impl SigStatus {
-    /// The stored spelling.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unsigned => "unsigned",
-            Self::Verified => "verified",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-impl FromStr for SigStatus {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "unsigned" => Ok(Self::Unsigned),
-            "verified" => Ok(Self::Verified),
-            "failed" => Ok(Self::Failed),
-            other => Err(StoreError::Corrupt(format!("signature status {other:?}"))),
-        }
+stored_enum! {
+    /// Signature state of a revision.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum SigStatus("signature status") {
+        /// No signature.
+        Unsigned = "unsigned",
+        /// The signature verified against the revision's files.
+        Verified = "verified",
+        /// A signature is present but did not verify.
+        Failed = "failed",
     }
 }
 

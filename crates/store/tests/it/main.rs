@@ -1,14 +1,24 @@
-//! Behavioural tests for `MetaStore` (generic, so the PostgreSQL backend can run the same
-//! suite) and for `BlobStore` on a local directory.
+//! Behavioural tests for `MetaStore`, one suite run on every database (see `backends`),
+//! and for `BlobStore` on a local directory.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::time::Duration;
 
+mod backends;
+mod log_backends;
+mod pg;
+mod pg_log;
+mod s3;
+
 use hallmark_store::{
     BlobStore, FileEntry, MetaStore, NewRevision, PART_SIZE, RepoQuery, Role, SigStatus,
     SignatureState, SqliteStore, StoreError, TokenScope,
 };
+
+use crate::backends::{Db, on_every_backend};
+
+on_every_backend!(meta_conformance, names_are_case_insensitive);
 
 fn unsigned() -> SignatureState {
     SignatureState {
@@ -199,44 +209,64 @@ async fn conformance(s: &dyn MetaStore) {
     assert_eq!(s.sweep_uploads(i64::MAX).await.unwrap(), 1);
 }
 
+async fn meta_conformance(db: &Db) {
+    conformance(&*db.open().await).await;
+    // a second process or replica sees the same data (migrations are idempotent)
+    assert_eq!(db.open().await.count_users().await.unwrap(), 2);
+}
+
 #[tokio::test]
 async fn sqlite_in_memory_conformance() {
     conformance(&SqliteStore::in_memory().await.unwrap()).await;
 }
 
-#[tokio::test]
-async fn sqlite_file_conformance_and_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hub.db");
-    conformance(&SqliteStore::open(&path).await.unwrap()).await;
-    // a second process-like handle sees the same data (migrations are idempotent)
-    let again = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(again.count_users().await.unwrap(), 2);
-}
-
-#[test]
-fn migration_folders_stay_in_step() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let names = |d: &str| -> Option<Vec<String>> {
-        let mut v: Vec<String> = std::fs::read_dir(root.join(d))
-            .ok()?
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        Some(v)
-    };
-    let sqlite = names("sqlite").unwrap();
-    assert!(
-        sqlite
-            .iter()
-            .all(|n| n.len() > 5 && n[..4].bytes().all(|b| b.is_ascii_digit()))
-    );
-    if let Some(pg) = names("postgres") {
-        assert_eq!(
-            sqlite, pg,
-            "postgres migrations must mirror sqlite's numbering and names"
-        );
+/// Names are unique, found and sorted without regard to case, on every database.
+async fn names_are_case_insensitive(db: &Db) {
+    let s = db.open().await;
+    let bob = s.create_user("bob", None, None, false).await.unwrap();
+    let alice = s.create_user("Alice", None, None, false).await.unwrap();
+    let carol = s.create_user("carol", None, None, false).await.unwrap();
+    assert!(matches!(
+        s.create_user("BOB", None, None, false).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.account("aLiCe").await.unwrap().unwrap().id, alice.id);
+    let org = s.create_org("Zeta", bob.id).await.unwrap();
+    for u in [&carol, &alice] {
+        s.set_membership(org.id, u.id, Role::Reader).await.unwrap();
     }
+    let members: Vec<String> = s
+        .members_of(org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(a, _)| a.name)
+        .collect();
+    assert_eq!(members, ["Alice", "bob", "carol"]);
+    s.create_repo(org.id, "Model", false).await.unwrap();
+    s.create_repo(alice.id, "model", false).await.unwrap();
+    assert!(matches!(
+        s.create_repo(org.id, "MODEL", false).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let of_zeta = RepoQuery {
+        owner: Some("zETA".into()),
+        limit: 10,
+        ..RepoQuery::default()
+    };
+    let found = s.list_repos(&of_zeta).await.unwrap();
+    assert_eq!(
+        found.iter().map(|r| r.full_name()).collect::<Vec<_>>(),
+        ["Zeta/Model"]
+    );
+    // a search matches a substring of owner/name, not a pattern
+    let search = |q: &str| RepoQuery {
+        search: Some(q.into()),
+        limit: 10,
+        ..RepoQuery::default()
+    };
+    assert_eq!(s.list_repos(&search("/MOD")).await.unwrap().len(), 2);
+    assert!(s.list_repos(&search("%")).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -284,8 +314,3 @@ async fn blobs_are_content_addressed_and_deduplicated() {
     ));
     assert_eq!(blobs.sweep_staging(Duration::ZERO).await.unwrap(), 0);
 }
-
-mod log_backends;
-mod pg;
-mod pg_log;
-mod s3;

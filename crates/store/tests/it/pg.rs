@@ -1,8 +1,6 @@
-//! The same conformance suite on PostgreSQL, when `HALLMARK_TEST_PG_URL` names a server
-//! (e.g. the URL `scripts/pg-start.sh` prints); skipped, saying so, otherwise. Each test
-//! creates its own database so tests can run in parallel and leave nothing shared.
-
-use hallmark_store::{MetaStore, PgStore};
+//! The PostgreSQL test server: `HALLMARK_TEST_PG_URL` (e.g. the URL `scripts/pg-start.sh`
+//! prints); tests that need it are skipped, saying so, when it is unset. Each test creates
+//! its own database so tests can run in parallel and leave nothing shared.
 
 /// A URL for a fresh database on the test server, or `None` (skip) when unset.
 pub(crate) async fn fresh_pg_url(test: &str) -> Option<String> {
@@ -26,16 +24,4 @@ pub(crate) async fn fresh_pg_url(test: &str) -> Option<String> {
         .await
         .unwrap();
     Some(format!("{server}/{name}{query}"))
-}
-
-#[tokio::test]
-async fn pg_conformance() {
-    let Some(url) = fresh_pg_url("pg_conformance").await else {
-        return;
-    };
-    let s = PgStore::connect(&url, 4).await.unwrap();
-    super::conformance(&s).await;
-    // a second replica on the same database sees the same data (migrations idempotent)
-    let again = PgStore::connect(&url, 2).await.unwrap();
-    assert_eq!(again.count_users().await.unwrap(), 2);
 }

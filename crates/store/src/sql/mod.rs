@@ -1,0 +1,280 @@
+//! [`MetaStore`] on an SQL database through sqlx: [`SqlMeta`], written once for SQLite
+//! ([`SqliteStore`]) and PostgreSQL ([`PgStore`]).
+//!
+//! The queries are runtime sqlx queries in the SQL both databases read; where they differ
+//! (transaction start, row locks, `instr`/`strpos`, the revision insertion order, the
+//! schema's identity columns) the [`Backend`]'s [`Dialect`] says how. sqlx's `Any` driver
+//! is avoided: its placeholder handling breaks on PostgreSQL.
+//!
+//! SQLite keeps all metadata in one file that several processes may open at once (the
+//! server and `hallmark hub admin`): WAL mode, a busy timeout and `BEGIN IMMEDIATE` for
+//! read-then-write transactions keep that safe. On PostgreSQL several hub replicas share
+//! one database: every read-then-write locks the row it depends on, and migrations take
+//! sqlx's advisory lock.
+
+mod accounts;
+mod backend;
+mod dialect;
+mod repos;
+mod schema;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Postgres, Sqlite};
+
+use self::accounts::AccountKey;
+use self::repos::Files;
+use crate::error::Result;
+use crate::meta::MetaStore;
+use crate::model::{
+    Account, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
+    SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+};
+pub use backend::Backend;
+pub use dialect::Dialect;
+pub use schema::{MIGRATOR, PG_MIGRATOR};
+
+/// Hub metadata in an SQL database.
+#[derive(Debug)]
+pub struct SqlMeta<DB: Backend> {
+    pool: Pool<DB>,
+}
+
+/// Metadata in one SQLite database file.
+pub type SqliteStore = SqlMeta<Sqlite>;
+
+/// Metadata in a PostgreSQL database, shareable by several hub replicas.
+pub type PgStore = SqlMeta<Postgres>;
+
+impl<DB: Backend> Clone for SqlMeta<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl<DB: Backend> SqlMeta<DB> {
+    /// Applies the migrations to the database behind `pool` and keeps it.
+    ///
+    /// # Errors
+    /// A migration fails.
+    pub async fn with_pool(pool: Pool<DB>) -> Result<Self> {
+        DB::migrator().run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The underlying pool (for tests, maintenance and the log's checkpoint lock).
+    #[must_use]
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    async fn conn(&self) -> Result<PoolConnection<DB>> {
+        Ok(self.pool.acquire().await?)
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    ///
+    /// # Errors
+    /// The file cannot be opened, or a migration fails.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        Self::connect_sqlite(opts, 8).await
+    }
+
+    /// A private in-memory database (tests).
+    ///
+    /// # Errors
+    /// A migration fails.
+    pub async fn in_memory() -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str("sqlite::memory:")?;
+        // One connection: every connection to :memory: is a separate database.
+        Self::connect_sqlite(opts, 1).await
+    }
+
+    async fn connect_sqlite(opts: SqliteConnectOptions, max: u32) -> Result<Self> {
+        let opts = opts
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(opts)
+            .await?;
+        Self::with_pool(pool).await
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:pass@host:port/db?sslmode=...`) with a pool of at
+    /// most `max_connections` and applies migrations.
+    ///
+    /// # Errors
+    /// The URL is invalid, the server is unreachable, or a migration fails.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let opts: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts)
+            .await?;
+        Self::with_pool(pool).await
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> MetaStore for SqlMeta<DB> {
+    async fn create_user(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        password_hash: Option<&str>,
+        is_admin: bool,
+    ) -> Result<Account> {
+        let c = &mut *self.conn().await?;
+        accounts::create_user::<DB>(c, name, email, password_hash, is_admin).await
+    }
+    async fn create_org(&self, name: &str, owner_id: i64) -> Result<Account> {
+        accounts::create_org::<DB>(&mut *self.conn().await?, name, owner_id).await
+    }
+    async fn account(&self, name: &str) -> Result<Option<Account>> {
+        accounts::account::<DB>(&mut *self.conn().await?, AccountKey::Name(name)).await
+    }
+    async fn account_by_id(&self, id: i64) -> Result<Option<Account>> {
+        accounts::account::<DB>(&mut *self.conn().await?, AccountKey::Id(id)).await
+    }
+    async fn count_users(&self) -> Result<u64> {
+        accounts::count_users::<DB>(&mut *self.conn().await?).await
+    }
+    async fn password_hash(&self, user_id: i64) -> Result<Option<String>> {
+        accounts::password_hash::<DB>(&mut *self.conn().await?, user_id).await
+    }
+    async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<()> {
+        accounts::set_password_hash::<DB>(&mut *self.conn().await?, user_id, hash).await
+    }
+    async fn set_membership(&self, org_id: i64, user_id: i64, role: Role) -> Result<()> {
+        accounts::set_membership::<DB>(&mut *self.conn().await?, org_id, user_id, role).await
+    }
+    async fn remove_membership(&self, org_id: i64, user_id: i64) -> Result<bool> {
+        accounts::remove_membership::<DB>(&mut *self.conn().await?, org_id, user_id).await
+    }
+    async fn memberships_of(&self, user_id: i64) -> Result<Vec<(Account, Role)>> {
+        accounts::memberships::<DB>(&mut *self.conn().await?, true, user_id).await
+    }
+    async fn members_of(&self, org_id: i64) -> Result<Vec<(Account, Role)>> {
+        accounts::memberships::<DB>(&mut *self.conn().await?, false, org_id).await
+    }
+    async fn create_token(
+        &self,
+        user_id: i64,
+        label: &str,
+        scope: TokenScope,
+        secret_hash: &str,
+    ) -> Result<TokenRecord> {
+        let c = &mut *self.conn().await?;
+        accounts::create_token::<DB>(c, user_id, label, scope, secret_hash).await
+    }
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, Account)>> {
+        accounts::token_by_hash::<DB>(&mut *self.conn().await?, secret_hash).await
+    }
+    async fn tokens_of(&self, user_id: i64) -> Result<Vec<TokenRecord>> {
+        accounts::tokens_of::<DB>(&mut *self.conn().await?, user_id).await
+    }
+    async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<bool> {
+        accounts::revoke_token::<DB>(&mut *self.conn().await?, user_id, token_id).await
+    }
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let c = &mut *self.conn().await?;
+        accounts::create_session::<DB>(c, id_hash, user_id, csrf_token, expires_at).await
+    }
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<(SessionRecord, Account)>> {
+        accounts::session::<DB>(&mut *self.conn().await?, id_hash, now).await
+    }
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        accounts::delete_session::<DB>(&mut *self.conn().await?, id_hash).await
+    }
+    async fn create_repo(&self, owner_id: i64, name: &str, private: bool) -> Result<Repo> {
+        repos::create_repo::<DB>(&mut *self.conn().await?, owner_id, name, private).await
+    }
+    async fn repo(&self, owner: &str, name: &str) -> Result<Option<Repo>> {
+        repos::repo::<DB>(&mut *self.conn().await?, owner, name).await
+    }
+    async fn list_repos(&self, query: &RepoQuery) -> Result<Vec<Repo>> {
+        repos::list_repos::<DB>(&mut *self.conn().await?, query).await
+    }
+    async fn set_repo_private(&self, repo_id: i64, private: bool) -> Result<()> {
+        repos::set_repo_private::<DB>(&mut *self.conn().await?, repo_id, private).await
+    }
+    async fn create_upload(&self, id: &str, repo_id: i64, user_id: i64) -> Result<Upload> {
+        repos::create_upload::<DB>(&mut *self.conn().await?, id, repo_id, user_id).await
+    }
+    async fn upload(&self, id: &str) -> Result<Option<Upload>> {
+        repos::upload::<DB>(&mut *self.conn().await?, id).await
+    }
+    async fn add_upload_file(&self, upload_id: &str, file: &FileEntry) -> Result<()> {
+        repos::add_upload_file::<DB>(&mut *self.conn().await?, upload_id, file).await
+    }
+    async fn upload_files(&self, upload_id: &str) -> Result<Vec<FileEntry>> {
+        repos::files::<DB>(&mut *self.conn().await?, Files::Upload(upload_id)).await
+    }
+    async fn delete_upload(&self, upload_id: &str) -> Result<()> {
+        repos::delete_upload::<DB>(&mut *self.conn().await?, upload_id).await
+    }
+    async fn sweep_uploads(&self, before: i64) -> Result<u64> {
+        repos::sweep_uploads::<DB>(&mut *self.conn().await?, before).await
+    }
+    async fn commit_revision(&self, rev: &NewRevision, now: i64) -> Result<Revision> {
+        repos::commit_revision::<DB>(&mut *self.conn().await?, rev, now).await
+    }
+    async fn resolve_ref(&self, repo_id: i64, name: &str) -> Result<Option<String>> {
+        repos::resolve_ref::<DB>(&mut *self.conn().await?, repo_id, name).await
+    }
+    async fn revision(&self, repo_id: i64, commit: &str) -> Result<Option<Revision>> {
+        repos::revision::<DB>(&mut *self.conn().await?, repo_id, commit).await
+    }
+    async fn revisions(&self, repo_id: i64, limit: u32) -> Result<Vec<Revision>> {
+        repos::revisions::<DB>(&mut *self.conn().await?, repo_id, limit).await
+    }
+    async fn revision_files(&self, repo_id: i64, commit: &str) -> Result<Vec<FileEntry>> {
+        let of = Files::Revision(repo_id, commit);
+        repos::files::<DB>(&mut *self.conn().await?, of).await
+    }
+    async fn revision_file(
+        &self,
+        repo_id: i64,
+        commit: &str,
+        path: &str,
+    ) -> Result<Option<FileEntry>> {
+        repos::revision_file::<DB>(&mut *self.conn().await?, repo_id, commit, path).await
+    }
+    async fn set_signature_state(
+        &self,
+        repo_id: i64,
+        commit: &str,
+        state: &SignatureState,
+    ) -> Result<()> {
+        let c = &mut *self.conn().await?;
+        repos::set_signature_state::<DB>(c, repo_id, commit, state).await
+    }
+    async fn signing_events(&self, limit: u32) -> Result<Vec<SigningEvent>> {
+        repos::signing_events::<DB>(&mut *self.conn().await?, limit).await
+    }
+}
