@@ -23,11 +23,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::Error;
+use crate::layout::CHECKPOINT_KEY;
 use crate::merkle::Hash;
 use crate::note::LogKey;
 use crate::reader::LogReader;
 use crate::rekor::parse_uuid;
-use crate::sequencer::CHECKPOINT_KEY;
 use crate::tile::{TileFetch, TilePath};
 
 /// Shared state of the read API.

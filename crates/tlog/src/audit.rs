@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::layout::CHECKPOINT_KEY;
 use crate::merkle::{Hash, consistency_proof, leaf_hash, tree_root, verify_consistency};
 use crate::note::{Checkpoint, LogVerifier, SignedCheckpoint, verify_checkpoint};
 use crate::reader::fetch_sized;
-use crate::sequencer::CHECKPOINT_KEY;
 use crate::tile::{
     TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, width_in_tree,
 };

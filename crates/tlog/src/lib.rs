@@ -69,6 +69,7 @@
 pub mod api;
 pub mod audit;
 mod error;
+pub mod layout;
 pub mod mem;
 pub mod merkle;
 pub mod note;
@@ -84,10 +85,11 @@ pub mod tile;
 pub use audit::HttpFetch;
 pub use audit::{AuditReport, DirFetch, audit};
 pub use error::Error;
+pub use layout::{Appended, LogConfig};
 pub use merkle::Hash;
 pub use note::{Checkpoint, LogKey, LogVerifier, SignedCheckpoint};
 pub use reader::LogReader;
-pub use sequencer::{Appended, LogConfig, Options, Sequencer};
+pub use sequencer::{Options, Sequencer};
 pub use shared::{Coordinator, SharedOptions, SharedSequencer};
 pub use store::{
     CheckpointLock, DirLock, DirStore, TileStorage, Upload, Uploaded, compare_existing, upload_each,

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Error;
+use crate::layout::{CHECKPOINT_KEY, LogConfig, decode_times};
 use crate::merkle::{Hash, consistency_proof, inclusion_proof, leaf_hash};
 use crate::note::{LogKey, LogVerifier, SignedCheckpoint, verify_checkpoint};
 use crate::rekor::{EntryProof, sign_set};
-use crate::sequencer::{CHECKPOINT_KEY, LogConfig, decode_times};
 use crate::tile::{
     TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, width_in_tree,
 };

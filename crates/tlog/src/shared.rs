@@ -40,11 +40,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
+use crate::layout::{Appended, Clock, LogConfig};
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{LogKey, SignedCheckpoint};
-use crate::sequencer::{
-    Appended, Clock, LogConfig, Options, check_entry_size, empty_checkpoint, verify_own,
-};
+use crate::sequencer::{Options, check_entry_size, empty_checkpoint, verify_own};
 use crate::state::State;
 use crate::store::{TileStorage, Upload};
 use crate::tile::TilePath;

@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::layout::{Appended, CHECKPOINT_KEY, Clock, LogConfig, decode_times, encode_times};
 use crate::merkle::{Frontier, Hash, inclusion_proof, leaf_hash};
 use crate::note::{Checkpoint, LogKey, SignedCheckpoint, sign_checkpoint};
-use crate::sequencer::{Appended, CHECKPOINT_KEY, Clock, LogConfig, decode_times, encode_times};
 use crate::store::{TileStorage, Upload};
 use crate::tile::{
     ExpandedTile, TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle,

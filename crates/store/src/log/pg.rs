@@ -16,7 +16,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Row as _};
 use tokio::runtime::Handle;
 
-use super::{Bridge, storage_error};
+use super::bridge::{Bridge, storage_error};
 
 const CHANNEL: &str = "hallmark_tlog";
 

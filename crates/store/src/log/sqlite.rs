@@ -17,7 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{Row as _, SqlitePool};
 use tokio::runtime::Handle;
 
-use super::{Bridge, storage_error};
+use super::bridge::{Bridge, storage_error};
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL) WITHOUT ROWID",

@@ -8,7 +8,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
 use tokio::runtime::Handle;
 
-use super::{Bridge, storage_error};
+use super::bridge::{Bridge, storage_error};
 
 /// Key prefix of the logs inside the hub's blob store (each log under `log/<tree id>/`).
 pub const LOG_PREFIX: &str = "log";

@@ -1,0 +1,82 @@
+//! What both sequencers, the state and the readers share: the log's identity and clock,
+//! the key of the public checkpoint, the integrated-time sidecars' encoding, and what an
+//! appended entry is (a leaf of the crate's import graph).
+
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::merkle::Hash;
+use crate::note::{LogKey, SignedCheckpoint};
+use crate::rekor;
+
+/// Key of the public copy of the latest checkpoint.
+pub const CHECKPOINT_KEY: &str = "checkpoint";
+
+/// A source of Unix time in seconds (the Rekor `integratedTime`).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Identity of a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    /// Host name: the checkpoint key name and the first half of the origin.
+    pub host: String,
+    /// Numeric tree ID (Rekor v1 style; part of the origin and of entry UUIDs).
+    pub tree_id: u64,
+}
+
+impl LogConfig {
+    /// The checkpoint origin, `"<host> - <tree_id>"` as Rekor v1 writes it.
+    #[must_use]
+    pub fn origin(&self) -> String {
+        format!("{} - {}", self.host, self.tree_id)
+    }
+}
+
+/// A durably appended entry.
+#[derive(Clone, Debug)]
+pub struct Appended {
+    /// Leaf index.
+    pub index: u64,
+    /// Leaf hash.
+    pub leaf: Hash,
+    /// Integrated time of the batch.
+    pub integrated_time: i64,
+    /// Inclusion proof against `checkpoint`.
+    pub proof: Vec<Hash>,
+    /// The checkpoint committed with the entry.
+    pub checkpoint: Arc<SignedCheckpoint>,
+}
+
+impl Appended {
+    /// Signs this entry's SET (done by the caller, off the sequencer thread).
+    ///
+    /// # Errors
+    /// Key failures.
+    pub fn sign_set(&self, key: &LogKey, body: &[u8]) -> Result<Vec<u8>, Error> {
+        rekor::sign_set(key, body, self.integrated_time, self.index)
+    }
+}
+
+/// Encodes integrated times (big-endian `i64` seconds).
+#[must_use]
+pub fn encode_times(times: &[i64]) -> Vec<u8> {
+    times.iter().flat_map(|t| t.to_be_bytes()).collect()
+}
+
+/// Decodes `width` integrated times.
+///
+/// # Errors
+/// [`Error::Corrupt`] on a wrong length.
+pub fn decode_times(key: &str, data: &[u8], width: u16) -> Result<Vec<i64>, Error> {
+    let need = usize::from(width) * 8;
+    if data.len() < need || !data.len().is_multiple_of(8) {
+        return Err(Error::Corrupt(format!(
+            "{key} has {} bytes, expected {need}",
+            data.len()
+        )));
+    }
+    Ok(data[..need]
+        .chunks_exact(8)
+        .map(|c| i64::from_be_bytes(<[u8; 8]>::try_from(c).unwrap_or_default()))
+        .collect())
+}
