@@ -4,16 +4,14 @@
 use hallmark_store::{Account, AccountKind, MetaStore, Role, TokenScope};
 
 use crate::auth::{hash_password, issue_token};
-use crate::error::HubError;
+use crate::error::{HubError, Refusal};
 use crate::names::check_account_name;
 
 async fn user(meta: &dyn MetaStore, name: &str) -> Result<Account, HubError> {
     match meta.account(name).await? {
         Some(a) if a.kind == AccountKind::User => Ok(a),
-        Some(_) => Err(HubError::Invalid(format!(
-            "{name} is an organisation, not a user"
-        ))),
-        None => Err(HubError::Invalid(format!("no user named {name}"))),
+        Some(_) => Err(Refusal::NotAUser(name.to_owned()).into()),
+        None => Err(Refusal::NoSuchUser(name.to_owned()).into()),
     }
 }
 
@@ -31,9 +29,7 @@ pub async fn add_user(
     check_account_name(name)?;
     let hash = match password {
         Some(p) if p.len() < 8 => {
-            return Err(HubError::Invalid(
-                "passwords need at least 8 characters".into(),
-            ));
+            return Err(Refusal::ShortPassword.into());
         }
         Some(p) => Some(hash_password(p).await?),
         None => None,
@@ -65,7 +61,7 @@ pub async fn set_member(
 ) -> Result<(), HubError> {
     let org = match meta.account(org).await? {
         Some(a) if a.kind == AccountKind::Org => a,
-        _ => return Err(HubError::Invalid(format!("no organisation named {org}"))),
+        _ => return Err(Refusal::NoSuchOrg(org.to_owned()).into()),
     };
     let member = user(meta, member).await?;
     match role {
@@ -101,8 +97,10 @@ pub async fn revoke_token(meta: &dyn MetaStore, user_name: &str, id: i64) -> Res
     if meta.revoke_token(u.id, id).await? {
         Ok(())
     } else {
-        Err(HubError::Invalid(format!(
-            "{user_name} has no live token #{id}"
-        )))
+        Err(Refusal::NoSuchToken {
+            user: user_name.to_owned(),
+            id,
+        }
+        .into())
     }
 }

@@ -29,7 +29,7 @@ pub fn random_b64(n: usize) -> Result<String, HubError> {
     let mut buf = vec![0u8; n];
     SystemRandom::new()
         .fill(&mut buf)
-        .map_err(|_| HubError::Task("random number generator failed".into()))?;
+        .map_err(|_| HubError::Random)?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
@@ -40,9 +40,7 @@ pub fn random_b64(n: usize) -> Result<String, HubError> {
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, HubError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| HubError::Task(e.to_string()))
+    tokio::task::spawn_blocking(f).await.map_err(HubError::Task)
 }
 
 /// Hex SHA-256 of a secret (tokens, session ids), computed off the async workers.
@@ -78,7 +76,7 @@ pub async fn hash_password(password: String) -> Result<String, HubError> {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| HubError::Invalid(format!("password hashing failed: {e}")))
+            .map_err(HubError::PasswordHash)
     })
     .await?
 }

@@ -3,6 +3,10 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hallmark_crypto::CryptoError;
+use hallmark_format::FormatError;
+use hallmark_instance::InstanceError;
+use hallmark_signing::SignError;
 use hallmark_store::StoreError;
 use thiserror::Error;
 
@@ -23,15 +27,131 @@ pub enum HubError {
         /// The cause.
         source: std::io::Error,
     },
-    /// Key material or a signature could not be produced or parsed.
+    /// A manifest could not be signed.
     #[error("signing: {0}")]
-    Signing(String),
-    /// An invalid name, path or argument.
-    #[error("{0}")]
-    Invalid(String),
+    Sign(#[source] SignError),
+    /// The hub's signing key could not be read.
+    #[error("signing: {0}")]
+    Key(#[source] CryptoError),
+    /// A fresh signing key could not be made; `step` is `generation` or `export`.
+    #[error("signing: key {step} failed")]
+    KeyGeneration {
+        /// The step that failed.
+        step: &'static str,
+    },
+    /// A bundle the hub just produced could not be read back.
+    #[error("signing: {0}")]
+    Bundle(#[source] FormatError),
+    /// The embedded Sigstore instance could not be opened.
+    #[error("signing: {0}")]
+    Instance(#[source] InstanceError),
+    /// The transparency log's shared coordinator (PostgreSQL) failed.
+    #[error("signing: {0}")]
+    LogCoordinator(#[source] hallmark_tlog::Error),
+    /// The database holds another log than the one this replica's key material is for.
+    #[error(
+        "signing: the database already holds the transparency log {held:?}, but this replica's key material ({key_dir}) is for the log {origin:?}: copy the sigstore/ directory of a running replica into {data_dir} before starting this one (docs/deploy.md)"
+    )]
+    ForeignLog {
+        /// The log origins the database holds, comma-separated.
+        held: String,
+        /// This replica's log key directory.
+        key_dir: String,
+        /// This replica's log origin.
+        origin: String,
+        /// This replica's data directory.
+        data_dir: String,
+    },
+    /// A password could not be hashed.
+    #[error("password hashing failed: {0}")]
+    PasswordHash(#[source] argon2::password_hash::Error),
+    /// The system random number generator failed.
+    #[error("random number generator failed")]
+    Random,
+    /// A name, path or argument was refused.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// A background task panicked or was cancelled.
     #[error("background task failed: {0}")]
-    Task(String),
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// Why a name, path or operator request was refused (answered with 400).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// An account (user or organisation) name breaks the naming rule.
+    #[error(
+        "invalid name {0:?}: use 1-39 letters, digits, '-', '_' or '.', starting with a letter or digit"
+    )]
+    AccountName(String),
+    /// An account name is reserved for the hub's own routes.
+    #[error("the name {0:?} is reserved")]
+    ReservedName(String),
+    /// A repository name breaks the naming rule.
+    #[error("invalid repo name {0:?}: use 1-96 letters, digits, '-', '_' or '.'")]
+    RepoName(String),
+    /// An uploaded file path is not acceptable.
+    #[error("file path {path:?} refused: {why}")]
+    FilePath {
+        /// The path as given.
+        path: String,
+        /// The rule it breaks.
+        why: PathRefusal,
+    },
+    /// A stored file digest is not 64 hex digits.
+    #[error("bad stored digest for {0}")]
+    StoredDigest(String),
+    /// A stored file path is not a valid manifest resource name.
+    #[error(transparent)]
+    ResourceName(FormatError),
+    /// The named account is an organisation where a user was needed.
+    #[error("{0} is an organisation, not a user")]
+    NotAUser(String),
+    /// No user has this name.
+    #[error("no user named {0}")]
+    NoSuchUser(String),
+    /// No organisation has this name.
+    #[error("no organisation named {0}")]
+    NoSuchOrg(String),
+    /// A new password is shorter than 8 characters.
+    #[error("passwords need at least 8 characters")]
+    ShortPassword,
+    /// The user has no live token with this id.
+    #[error("{user} has no live token #{id}")]
+    NoSuchToken {
+        /// The user's name.
+        user: String,
+        /// The token id.
+        id: i64,
+    },
+}
+
+/// The rule an uploaded file path breaks (see `names::check_file_path`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PathRefusal {
+    /// Empty, or longer than 1024 bytes.
+    #[error("empty or longer than 1024 bytes")]
+    Length,
+    /// Starts with `/`.
+    #[error("absolute path")]
+    Absolute,
+    /// Holds a backslash or a control character.
+    #[error("backslash or control character")]
+    Character,
+    /// Has an empty, `.` or `..` component.
+    #[error("empty, '.' or '..' component")]
+    Component,
+    /// Has a component longer than 255 bytes.
+    #[error("component longer than 255 bytes")]
+    ComponentLength,
+    /// Is the signature file the hub writes itself.
+    #[error("model.sig is written by the hub")]
+    SignatureFile,
+    /// Is git metadata.
+    #[error("git metadata is not model content")]
+    GitMetadata,
 }
 
 /// An HTTP error answer.
@@ -105,7 +225,9 @@ impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         match e {
             HubError::Store(s) => s.into(),
-            HubError::Invalid(m) => Self::bad_request(m),
+            e @ (HubError::Refused(_) | HubError::PasswordHash(_)) => {
+                Self::bad_request(e.to_string())
+            }
             other => Self::internal(other),
         }
     }
@@ -144,3 +266,27 @@ impl IntoResponse for ApiError {
 
 /// Result for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_answer_400_with_their_message() {
+        let api = ApiError::from(HubError::from(Refusal::NoSuchToken {
+            user: "bob".into(),
+            id: 7,
+        }));
+        assert_eq!(api.status, StatusCode::BAD_REQUEST);
+        assert_eq!(api.message, "bob has no live token #7");
+        let api = ApiError::from(HubError::from(Refusal::FilePath {
+            path: "/x".into(),
+            why: PathRefusal::Absolute,
+        }));
+        assert_eq!(api.status, StatusCode::BAD_REQUEST);
+        assert_eq!(api.message, "file path \"/x\" refused: absolute path");
+        let api = ApiError::from(HubError::Random);
+        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(api.message, "internal error");
+    }
+}

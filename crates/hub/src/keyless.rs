@@ -67,15 +67,13 @@ impl RevisionSigner for KeylessRevisionSigner {
         )));
         let manifest = manifest.clone();
         // Certificate issuance, signing and the durable log append block: not on a worker.
-        let signed = blocking(move || {
-            sign_manifest(manifest, &signer).map_err(|e| HubError::Signing(e.to_string()))
-        })
-        .await??;
+        let signed =
+            blocking(move || sign_manifest(manifest, &signer).map_err(HubError::Sign)).await??;
         let bundle = Bundle::parse(
             &signed.bundle_json,
             &hallmark_format::limits::Limits::default(),
         )
-        .map_err(|e| HubError::Signing(e.to_string()))?;
+        .map_err(HubError::Bundle)?;
         let log_index = bundle
             .tlog_entries
             .first()

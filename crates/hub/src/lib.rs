@@ -48,7 +48,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post, put};
 
-pub use error::{ApiError, HubError};
+pub use error::{ApiError, HubError, PathRefusal, Refusal};
 pub use state::{AppState, HubConfig, Opened, open, open_blobs, open_meta, with_parts};
 
 /// Builds the hub's HTTP application.

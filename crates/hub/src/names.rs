@@ -4,7 +4,7 @@
 //! empty, `.` or `..` component, no backslash, no NUL or control character, bounded in
 //! length, and must not collide with the reserved signature file.
 
-use crate::error::HubError;
+use crate::error::{HubError, PathRefusal, Refusal};
 
 /// The signature file the hub stores in every signed revision.
 pub const SIGNATURE_FILE: &str = "model.sig";
@@ -42,15 +42,13 @@ fn valid_name(s: &str, max: usize) -> bool {
 /// Checks a user or org name.
 ///
 /// # Errors
-/// [`HubError::Invalid`] naming the rule broken.
+/// [`Refusal::AccountName`] or [`Refusal::ReservedName`].
 pub fn check_account_name(s: &str) -> Result<(), HubError> {
     if !valid_name(s, 39) {
-        return Err(HubError::Invalid(format!(
-            "invalid name {s:?}: use 1-39 letters, digits, '-', '_' or '.', starting with a letter or digit"
-        )));
+        return Err(Refusal::AccountName(s.to_owned()).into());
     }
     if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
-        return Err(HubError::Invalid(format!("the name {s:?} is reserved")));
+        return Err(Refusal::ReservedName(s.to_owned()).into());
     }
     Ok(())
 }
@@ -58,46 +56,50 @@ pub fn check_account_name(s: &str) -> Result<(), HubError> {
 /// Checks a repo name.
 ///
 /// # Errors
-/// [`HubError::Invalid`].
+/// [`Refusal::RepoName`].
 pub fn check_repo_name(s: &str) -> Result<(), HubError> {
     if valid_name(s, 96) {
         Ok(())
     } else {
-        Err(HubError::Invalid(format!(
-            "invalid repo name {s:?}: use 1-96 letters, digits, '-', '_' or '.'"
-        )))
+        Err(Refusal::RepoName(s.to_owned()).into())
     }
 }
 
 /// Checks an uploaded file path and returns it unchanged if acceptable.
 ///
 /// # Errors
-/// [`HubError::Invalid`] for traversal, absolute paths, odd characters or the reserved
+/// [`Refusal::FilePath`] for traversal, absolute paths, odd characters or the reserved
 /// signature file.
 pub fn check_file_path(p: &str) -> Result<&str, HubError> {
-    let bad = |why: &str| Err(HubError::Invalid(format!("file path {p:?} refused: {why}")));
+    let bad = |why: PathRefusal| {
+        Err(Refusal::FilePath {
+            path: p.to_owned(),
+            why,
+        }
+        .into())
+    };
     if p.is_empty() || p.len() > 1024 {
-        return bad("empty or longer than 1024 bytes");
+        return bad(PathRefusal::Length);
     }
     if p.starts_with('/') {
-        return bad("absolute path");
+        return bad(PathRefusal::Absolute);
     }
     if p.chars().any(|c| c == '\\' || c.is_control()) {
-        return bad("backslash or control character");
+        return bad(PathRefusal::Character);
     }
     for comp in p.split('/') {
         if comp.is_empty() || comp == "." || comp == ".." {
-            return bad("empty, '.' or '..' component");
+            return bad(PathRefusal::Component);
         }
         if comp.len() > 255 {
-            return bad("component longer than 255 bytes");
+            return bad(PathRefusal::ComponentLength);
         }
     }
     if p == SIGNATURE_FILE {
-        return bad("model.sig is written by the hub");
+        return bad(PathRefusal::SignatureFile);
     }
     if p == ".git" || p.starts_with(".git/") {
-        return bad("git metadata is not model content");
+        return bad(PathRefusal::GitMetadata);
     }
     Ok(p)
 }
@@ -118,24 +120,37 @@ mod tests {
         ] {
             assert!(check_file_path(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "a/../../x",
-            "a//b",
-            "./a",
-            "a/.",
-            "a\\b",
-            "a\0b",
-            "a\nb",
-            "model.sig",
-            ".git/config",
-            ".git",
+        for (bad, reason) in [
+            ("", PathRefusal::Length),
+            ("/etc/passwd", PathRefusal::Absolute),
+            ("../x", PathRefusal::Component),
+            ("a/../../x", PathRefusal::Component),
+            ("a//b", PathRefusal::Component),
+            ("./a", PathRefusal::Component),
+            ("a/.", PathRefusal::Component),
+            ("a\\b", PathRefusal::Character),
+            ("a\0b", PathRefusal::Character),
+            ("a\nb", PathRefusal::Character),
+            ("model.sig", PathRefusal::SignatureFile),
+            (".git/config", PathRefusal::GitMetadata),
+            (".git", PathRefusal::GitMetadata),
+            (&"a".repeat(2000), PathRefusal::Length),
+            (
+                &format!("{}/b", "a".repeat(256)),
+                PathRefusal::ComponentLength,
+            ),
         ] {
-            assert!(check_file_path(bad).is_err(), "{bad:?}");
+            let err = check_file_path(bad).unwrap_err();
+            assert!(
+                matches!(&err, HubError::Refused(Refusal::FilePath { path, why }) if path == bad && *why == reason),
+                "{bad:?}: {err:?}"
+            );
         }
-        assert!(check_file_path(&"a".repeat(2000)).is_err());
+        // The message users see names the path and the rule.
+        assert_eq!(
+            check_file_path("model.sig").unwrap_err().to_string(),
+            "file path \"model.sig\" refused: model.sig is written by the hub"
+        );
     }
 
     #[test]
@@ -154,9 +169,24 @@ mod tests {
             &"a".repeat(40),
             "é",
         ] {
-            assert!(check_account_name(bad).is_err(), "{bad:?}");
+            assert!(
+                matches!(
+                    check_account_name(bad),
+                    Err(HubError::Refused(
+                        Refusal::AccountName(_) | Refusal::ReservedName(_)
+                    ))
+                ),
+                "{bad:?}"
+            );
         }
+        assert!(matches!(
+            check_account_name("Login"),
+            Err(HubError::Refused(Refusal::ReservedName(n))) if n == "Login"
+        ));
         assert!(check_repo_name("bert-base.v2").is_ok());
-        assert!(check_repo_name("../x").is_err());
+        assert!(matches!(
+            check_repo_name("../x"),
+            Err(HubError::Refused(Refusal::RepoName(n))) if n == "../x"
+        ));
     }
 }

@@ -22,7 +22,7 @@ use hallmark_signing::{Signer, sign_manifest};
 use hallmark_store::{Account, FileEntry};
 
 use crate::auth::blocking;
-use crate::error::HubError;
+use crate::error::{HubError, Refusal};
 use crate::names::SIGNATURE_FILE;
 
 /// A signature made for a revision.
@@ -128,7 +128,7 @@ impl KeySigner {
         }
         let pem = std::fs::read(&key_path).map_err(|e| io("reading", e))?;
         let key = SigningKey::from_pem_with_source(&pem, None, &key_path.display().to_string())
-            .map_err(|e| HubError::Signing(e.to_string()))?;
+            .map_err(HubError::Key)?;
         let public = key.public_key();
         let pub_path = dir.join("signing.pub");
         std::fs::write(&pub_path, public.to_pem()).map_err(|e| HubError::Io {
@@ -147,12 +147,12 @@ impl KeySigner {
 fn generate_p256_pem() -> Result<String, HubError> {
     use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
     let kp = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING)
-        .map_err(|_| HubError::Signing("key generation failed".into()))?;
+        .map_err(|_| HubError::KeyGeneration { step: "generation" })?;
     let der = kp
         .to_pkcs8v1()
-        .map_err(|_| HubError::Signing("key export failed".into()))?;
+        .map_err(|_| HubError::KeyGeneration { step: "export" })?;
     pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, der.as_ref())
-        .map_err(|e| HubError::Signing(e.to_string()))
+        .map_err(|_| HubError::KeyGeneration { step: "export" })
 }
 
 #[cfg(unix)]
@@ -186,10 +186,8 @@ impl RevisionSigner for KeySigner {
     ) -> Result<SignedRevision, HubError> {
         let signer = std::sync::Arc::clone(&self.signer);
         let manifest = manifest.clone();
-        let signed = blocking(move || {
-            sign_manifest(manifest, &signer).map_err(|e| HubError::Signing(e.to_string()))
-        })
-        .await??;
+        let signed =
+            blocking(move || sign_manifest(manifest, &signer).map_err(HubError::Sign)).await??;
         Ok(SignedRevision {
             bundle_json: signed.bundle_json,
             identity: self.identity_of(&uploader.name),
@@ -268,10 +266,9 @@ pub fn revision_manifest(model_name: &str, files: &[FileEntry]) -> Result<Manife
         let digest = hex::decode(&f.sha256)
             .ok()
             .filter(|d| d.len() == 32)
-            .ok_or_else(|| HubError::Invalid(format!("bad stored digest for {}", f.path)))?;
+            .ok_or_else(|| Refusal::StoredDigest(f.path.clone()))?;
         resources.push(ResourceDigest {
-            name: ResourceName::parse_file(&f.path)
-                .map_err(|e| HubError::Invalid(e.to_string()))?,
+            name: ResourceName::parse_file(&f.path).map_err(Refusal::ResourceName)?,
             algorithm: HashAlgorithm::Sha256.name().to_owned(),
             digest,
         });

@@ -192,38 +192,36 @@ async fn open_instance(
     blobs: &BlobStore,
 ) -> Result<hallmark_instance::Instance, HubError> {
     use hallmark_instance::{Instance, InstanceConfig, LogBackend};
-    let signing = |e: &dyn std::fmt::Display| HubError::Signing(e.to_string());
     let dir = config.data_dir.join("sigstore");
     let instance_cfg = InstanceConfig::new(&dir, &config.public_url);
     let backend = match pg_pool {
         Some(pg) => {
             // Whether this start creates the log's identity (and must undo that if refused).
             let fresh = !dir.join("log/tree-id").exists();
-            let log_cfg =
-                hallmark_instance::log_config(&dir, &config.public_url).map_err(|e| signing(&e))?;
+            let log_cfg = hallmark_instance::log_config(&dir, &config.public_url)
+                .map_err(HubError::Instance)?;
             let rt = tokio::runtime::Handle::current();
             let coordinator = pg
                 .log_coordinator(&log_cfg.origin(), rt.clone())
                 .await
-                .map_err(|e| signing(&e))?;
+                .map_err(HubError::LogCoordinator)?;
             // A replica started without the shared key material would make itself a second
             // log (own keys, own origin) writing into the same bucket prefix.
             let origins = coordinator
                 .existing_origins()
                 .await
-                .map_err(|e| signing(&e))?;
+                .map_err(HubError::LogCoordinator)?;
             if !origins.is_empty() && !origins.contains(&log_cfg.origin()) {
                 if fresh {
                     let _ = std::fs::remove_file(dir.join("log/tree-id"));
                     let _ = std::fs::remove_file(dir.join("log/origin-host"));
                 }
-                return Err(HubError::Signing(format!(
-                    "the database already holds the transparency log {:?}, but this replica's key material ({}) is for the log {:?}: copy the sigstore/ directory of a running replica into {} before starting this one (docs/deploy.md)",
-                    origins.join(", "),
-                    dir.join("log").display(),
-                    log_cfg.origin(),
-                    config.data_dir.display()
-                )));
+                return Err(HubError::ForeignLog {
+                    held: origins.join(", "),
+                    key_dir: dir.join("log").display().to_string(),
+                    origin: log_cfg.origin(),
+                    data_dir: config.data_dir.display().to_string(),
+                });
             }
             LogBackend::Shared {
                 store: Arc::new(hallmark_store::log::ObjectStoreTiles::new(
@@ -240,8 +238,8 @@ async fn open_instance(
     // Opening a shared log talks to PostgreSQL synchronously: off the async workers.
     tokio::task::spawn_blocking(move || Instance::open_with_log(instance_cfg, backend))
         .await
-        .map_err(|e| HubError::Task(e.to_string()))?
-        .map_err(|e| signing(&e))
+        .map_err(HubError::Task)?
+        .map_err(HubError::Instance)
 }
 
 /// `<hostname>:<pid>:<random>`: this process's name as the log's sequencer.

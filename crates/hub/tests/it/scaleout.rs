@@ -37,8 +37,12 @@ async fn pg_replica_without_the_key_material_refuses_to_start() {
     let stranger = tempfile::tempdir().unwrap();
     let err = hallmark_hub::open(config(stranger.path()))
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(
+        matches!(&err, hallmark_hub::HubError::ForeignLog { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("copy the sigstore/ directory"), "{err}");
     assert!(err.contains("hub.test - "), "{err}");
     // …and leaves no log identity of its own behind to be mistaken for the real one.
