@@ -24,7 +24,13 @@ pub enum InstanceError {
         #[source]
         source: std::io::Error,
     },
-    /// A request that cannot be served.
-    #[error("{0}")]
-    BadRequest(String),
+    /// The log's stored tree id is not a number.
+    #[error("{} is not a number", path.display())]
+    TreeId {
+        /// The `tree-id` file.
+        path: std::path::PathBuf,
+    },
+    /// A thread panicked while holding the OIDC issuer.
+    #[error("issuer lock poisoned")]
+    IssuerPoisoned,
 }

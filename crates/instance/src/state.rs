@@ -146,8 +146,8 @@ pub fn log_config(data_dir: &Path, public_url: &str) -> Result<LogConfig, Instan
     fs::create_dir_all(&log_dir).map_err(io(&log_dir))?;
     let tree_path = log_dir.join("tree-id");
     let tree_id: u64 = match fs::read_to_string(&tree_path) {
-        Ok(s) => s.trim().parse().map_err(|_| {
-            InstanceError::BadRequest(format!("{} is not a number", tree_path.display()))
+        Ok(s) => s.trim().parse().map_err(|_| InstanceError::TreeId {
+            path: tree_path.clone(),
         })?,
         Err(_) => {
             let mut b = [0u8; 8];
@@ -295,7 +295,7 @@ impl Instance {
         let issuer = self
             .issuer
             .read()
-            .map_err(|_| InstanceError::BadRequest("issuer lock poisoned".into()))?;
+            .map_err(|_| InstanceError::IssuerPoisoned)?;
         Ok(issuer.mint(subject, email, SIGSTORE_AUDIENCE, self.cfg.token_lifetime)?)
     }
 
@@ -304,7 +304,7 @@ impl Instance {
         let issuer = self
             .issuer
             .read()
-            .map_err(|_| InstanceError::BadRequest("issuer lock poisoned".into()))?;
+            .map_err(|_| InstanceError::IssuerPoisoned)?;
         Ok(TokenValidator::from_jwks_json(
             issuer.url(),
             SIGSTORE_AUDIENCE,

@@ -411,3 +411,20 @@ async fn hashedrekord_entries_are_logged_and_bad_ones_refused() {
         "the refused entry was not logged"
     );
 }
+
+#[test]
+fn a_corrupt_tree_id_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("log")).unwrap();
+    let tree_id = dir.path().join("log/tree-id");
+    std::fs::write(&tree_id, "not a number").unwrap();
+    let err = hallmark_instance::log_config(dir.path(), "http://hub.test").unwrap_err();
+    assert!(
+        matches!(&err, hallmark_instance::InstanceError::TreeId { path } if *path == tree_id),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().ends_with("tree-id is not a number"),
+        "{err}"
+    );
+}
