@@ -28,12 +28,21 @@ fn replica(
     coord: &Arc<MemCoordinator>,
     holder: &str,
 ) -> SharedSequencer {
+    replica_with(key, store, coord, opts(holder))
+}
+
+fn replica_with(
+    key: &Arc<LogKey>,
+    store: &Arc<dyn TileStorage>,
+    coord: &Arc<MemCoordinator>,
+    opts: SharedOptions,
+) -> SharedSequencer {
     SharedSequencer::open(
         cfg(),
         Arc::clone(key),
         Arc::clone(store),
         Arc::clone(coord) as Arc<dyn Coordinator>,
-        opts(holder),
+        opts,
     )
     .unwrap()
 }
@@ -205,12 +214,20 @@ fn a_busy_holder_keeps_its_lease() {
     let key = Arc::new(LogKey::generate().unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = Arc::new(MemCoordinator::default());
-    let a = replica(&key, &store, &coord, "a");
+    // A lease of 1 s (not the other tests' 400 ms): renewed every third of it, so a step
+    // may take up to ~0.6 s before the lease lapses; fsyncs on a CI machine running other
+    // tests beside this one took longer than the ~0.27 s a 400 ms lease leaves.
+    let busy = |holder| {
+        let mut o = opts(holder);
+        o.lease_ttl = Duration::from_secs(1);
+        replica_with(&key, &store, &coord, o)
+    };
+    let a = busy("a");
     a.append(b"first").unwrap();
-    let b = replica(&key, &store, &coord, "b");
-    // Commits every few milliseconds for five lease lifetimes: the holder must renew
+    let b = busy("b");
+    // Commits every few milliseconds for three lease lifetimes: the holder must renew
     // between them, or "b" would take over (and bump the epoch) when the lease runs out.
-    let end = Instant::now() + Duration::from_secs(2);
+    let end = Instant::now() + Duration::from_secs(3);
     std::thread::scope(|s| {
         for r in [&a, &b, &a] {
             s.spawn(move || {
