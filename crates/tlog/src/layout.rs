@@ -15,6 +15,18 @@ pub const CHECKPOINT_KEY: &str = "checkpoint";
 /// A source of Unix time in seconds (the Rekor `integratedTime`).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
+/// A monotonic clock for leases: time elapsed since an arbitrary fixed origin. The
+/// sequencer decides when to renew by it; tests drive it by hand to make lease expiry
+/// independent of how fast the machine runs.
+pub type LeaseClock = Arc<dyn Fn() -> std::time::Duration + Send + Sync>;
+
+/// The real monotonic clock ([`std::time::Instant`] since the first call).
+#[must_use]
+pub fn monotonic_clock() -> LeaseClock {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    Arc::new(|| ORIGIN.get_or_init(std::time::Instant::now).elapsed())
+}
+
 /// Identity of a log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogConfig {

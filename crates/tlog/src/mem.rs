@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::Error;
+use crate::layout::{LeaseClock, monotonic_clock};
 use crate::shared::{BatchCommit, Committed, Coordinator, Lease, Sequenced};
 use crate::store::{CheckpointLock, TileStorage, Upload, Uploaded, compare_existing};
 use crate::tile::TileFetch;
@@ -123,30 +124,60 @@ struct CoordState {
     staging: Option<String>,
     holder: Option<String>,
     epoch: i64,
-    until: Option<Instant>,
+    until: Option<Duration>,
     queue: Vec<Queued>,
 }
 
-/// The [`Coordinator`] contract in memory.
-#[derive(Debug, Default)]
-pub struct MemCoordinator(Mutex<CoordState>);
+/// The [`Coordinator`] contract in memory, timing leases by a [`LeaseClock`].
+pub struct MemCoordinator {
+    state: Mutex<CoordState>,
+    clock: LeaseClock,
+}
+
+impl Default for MemCoordinator {
+    fn default() -> Self {
+        Self::with_lease_clock(monotonic_clock())
+    }
+}
+
+impl std::fmt::Debug for MemCoordinator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemCoordinator")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
 
 impl MemCoordinator {
+    /// A coordinator whose leases run out by `clock` (give the sequencers the same one).
+    #[must_use]
+    pub fn with_lease_clock(clock: LeaseClock) -> Self {
+        Self {
+            state: Mutex::default(),
+            clock,
+        }
+    }
+
+    fn now(&self) -> Duration {
+        (self.clock)()
+    }
+
     /// Ends the current lease now (a holder that stalled past its TTL).
     pub fn expire(&self) {
-        guard(&self.0).until = Some(Instant::now());
+        let now = self.now();
+        guard(&self.state).until = Some(now);
     }
 
     /// The lease's fencing epoch.
     #[must_use]
     pub fn epoch(&self) -> i64 {
-        guard(&self.0).epoch
+        guard(&self.state).epoch
     }
 
     /// The lease holder, if any.
     #[must_use]
     pub fn holder(&self) -> Option<String> {
-        guard(&self.0).holder.clone()
+        guard(&self.state).holder.clone()
     }
 }
 
@@ -156,22 +187,22 @@ fn queue_slot(id: i64) -> Result<usize, Error> {
 
 impl Coordinator for MemCoordinator {
     fn init(&self, empty_note: &str) -> Result<(), Error> {
-        guard(&self.0)
+        guard(&self.state)
             .note
             .get_or_insert_with(|| empty_note.to_owned());
         Ok(())
     }
 
     fn acquire(&self, holder: &str, ttl: Duration) -> Result<Option<(Lease, Committed)>, Error> {
-        let mut s = guard(&self.0);
-        let free =
-            s.holder.as_deref() == Some(holder) || s.until.is_none_or(|u| u <= Instant::now());
+        let now = self.now();
+        let mut s = guard(&self.state);
+        let free = s.holder.as_deref() == Some(holder) || s.until.is_none_or(|u| u <= now);
         let Some(note) = s.note.clone().filter(|_| free) else {
             return Ok(None);
         };
         s.epoch += 1;
         s.holder = Some(holder.to_owned());
-        s.until = Some(Instant::now() + ttl);
+        s.until = Some(now + ttl);
         let lease = Lease {
             holder: holder.to_owned(),
             epoch: s.epoch,
@@ -181,16 +212,17 @@ impl Coordinator for MemCoordinator {
     }
 
     fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, Error> {
-        let mut s = guard(&self.0);
+        let now = self.now();
+        let mut s = guard(&self.state);
         let held = s.holder.as_deref() == Some(&lease.holder) && s.epoch == lease.epoch;
         if held {
-            s.until = Some(Instant::now() + ttl);
+            s.until = Some(now + ttl);
         }
         Ok(held)
     }
 
     fn release(&self, lease: &Lease) -> Result<(), Error> {
-        let mut s = guard(&self.0);
+        let mut s = guard(&self.state);
         if s.holder.as_deref() == Some(&lease.holder) && s.epoch == lease.epoch {
             s.until = None;
         }
@@ -198,13 +230,13 @@ impl Coordinator for MemCoordinator {
     }
 
     fn enqueue(&self, body: &[u8]) -> Result<i64, Error> {
-        let mut s = guard(&self.0);
+        let mut s = guard(&self.state);
         s.queue.push((body.to_vec(), None));
         i64::try_from(s.queue.len() - 1).map_err(|_| Error::Corrupt("queue overflow".into()))
     }
 
     fn pending(&self, max: usize) -> Result<Vec<(i64, Vec<u8>)>, Error> {
-        let s = guard(&self.0);
+        let s = guard(&self.state);
         Ok(s.queue
             .iter()
             .zip(0i64..)
@@ -215,7 +247,7 @@ impl Coordinator for MemCoordinator {
     }
 
     fn commit(&self, b: &BatchCommit<'_>) -> Result<(), Error> {
-        let mut s = guard(&self.0);
+        let mut s = guard(&self.state);
         let fenced = s.holder.as_deref() != Some(&b.lease.holder) || s.epoch != b.lease.epoch;
         if fenced || s.note.as_deref() != Some(b.old_note) {
             return Err(Error::LockConflict { log: "mem".into() });
@@ -247,7 +279,7 @@ impl Coordinator for MemCoordinator {
     }
 
     fn status(&self, id: i64) -> Result<Option<Sequenced>, Error> {
-        let s = guard(&self.0);
+        let s = guard(&self.state);
         let e = s
             .queue
             .get(queue_slot(id)?)
@@ -256,7 +288,7 @@ impl Coordinator for MemCoordinator {
     }
 
     fn latest(&self) -> Result<Option<String>, Error> {
-        Ok(guard(&self.0).note.clone())
+        Ok(guard(&self.state).note.clone())
     }
 }
 

@@ -40,7 +40,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::layout::{Appended, Clock, LogConfig};
+use crate::layout::{Appended, Clock, LeaseClock, LogConfig, monotonic_clock};
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{LogKey, SignedCheckpoint};
 use crate::sequencer::{Options, check_entry_size, empty_checkpoint, verify_own};
@@ -193,6 +193,8 @@ pub struct SharedOptions {
     pub append_timeout: Duration,
     /// Batch size and clock.
     pub base: Options,
+    /// The clock by which the holder times its lease renewals.
+    pub lease_clock: LeaseClock,
 }
 
 impl std::fmt::Debug for SharedOptions {
@@ -213,6 +215,7 @@ impl SharedOptions {
             lease_ttl: Duration::from_secs(5),
             append_timeout: Duration::from_secs(60),
             base: Options::default(),
+            lease_clock: monotonic_clock(),
         }
     }
 }
@@ -368,7 +371,7 @@ impl Drop for SharedSequencer {
 struct Held {
     lease: Lease,
     state: State,
-    renewed: Instant,
+    renewed: Duration,
     staging: Option<String>,
 }
 
@@ -428,7 +431,7 @@ fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
     let Some((lease, committed)) = i.coord.acquire(&i.opts.holder, i.opts.lease_ttl)? else {
         return Ok(None);
     };
-    let renewed = Instant::now();
+    let renewed = (i.opts.lease_clock)();
     let cp = verify_own(&i.cfg, &i.key, &committed.note)?;
     if let Some(key) = &committed.staging {
         match i.store.fetch(key)? {
@@ -472,13 +475,14 @@ fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
 /// One turn of the holder: renew the lease when due, sequence one batch if any.
 fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
     let ttl = i.opts.lease_ttl;
-    if h.renewed.elapsed() >= ttl / 3 {
+    let now = (i.opts.lease_clock)();
+    if now.saturating_sub(h.renewed) >= ttl / 3 {
         if !i.coord.renew(&h.lease, ttl)? {
             return Err(Error::LockConflict {
                 log: format!("{}: the lease passed to another replica", i.cfg.origin()),
             });
         }
-        h.renewed = Instant::now();
+        h.renewed = now;
     }
     let seen = i.coord.changes();
     let batch = i.coord.pending(i.opts.base.max_batch.max(1))?;

@@ -4,8 +4,10 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use hallmark_tlog::layout::LeaseClock;
 use hallmark_tlog::mem::{MemCoordinator, MemTiles};
 use hallmark_tlog::merkle::{leaf_hash, verify_inclusion};
 use hallmark_tlog::{
@@ -210,35 +212,36 @@ fn a_replica_with_another_log_key_is_refused() {
 
 #[test]
 fn a_busy_holder_keeps_its_lease() {
+    // Lease time is a hand-driven clock shared by the coordinator and both replicas: the
+    // lease runs out by commits, not by how fast (or loaded) the machine is.
+    let millis = Arc::new(AtomicU64::new(0));
+    let clock: LeaseClock = {
+        let millis = Arc::clone(&millis);
+        Arc::new(move || Duration::from_millis(millis.load(Ordering::SeqCst)))
+    };
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
-    let coord = Arc::new(MemCoordinator::default());
-    // A lease of 1 s (not the other tests' 400 ms): renewed every third of it, so a step
-    // may take up to ~0.6 s before the lease lapses; fsyncs on a CI machine running other
-    // tests beside this one took longer than the ~0.27 s a 400 ms lease leaves.
+    let coord = Arc::new(MemCoordinator::with_lease_clock(Arc::clone(&clock)));
     let busy = |holder| {
         let mut o = opts(holder);
         o.lease_ttl = Duration::from_secs(1);
+        o.lease_clock = Arc::clone(&clock);
         replica_with(&key, &store, &coord, o)
     };
     let a = busy("a");
     a.append(b"first").unwrap();
     let b = busy("b");
-    // Commits every few milliseconds for three lease lifetimes: the holder must renew
-    // between them, or "b" would take over (and bump the epoch) when the lease runs out.
-    let end = Instant::now() + Duration::from_secs(3);
-    std::thread::scope(|s| {
-        for r in [&a, &b, &a] {
-            s.spawn(move || {
-                let mut i = 0;
-                while Instant::now() < end {
-                    r.append(format!("{i}").as_bytes()).unwrap();
-                    i += 1;
-                }
-            });
-        }
-    });
+    // Five lease lifetimes pass, a quarter of one after each commit: unless the holder
+    // renews between commits, the lease runs out and "b" takes it (bumping the epoch).
+    for i in 0..20 {
+        let r = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(r.append(format!("{i}").as_bytes()).unwrap().index, i + 1);
+        millis.fetch_add(250, Ordering::SeqCst);
+    }
+    // "b" polls for a lapsed lease every fifth of the TTL in real time: give it two turns.
+    std::thread::sleep(Duration::from_millis(500));
     assert_eq!(coord.epoch(), 1, "the lease changed hands under load");
     assert!(a.is_sequencing() && !b.is_sequencing());
+    check_log(&store, &key, 21);
 }
