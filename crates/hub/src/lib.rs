@@ -30,6 +30,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod authz;
+pub mod csrf;
 pub mod error;
 pub mod health;
 pub mod hfapi;
@@ -98,7 +99,8 @@ pub fn app(state: AppState) -> Router {
         Some(r) => app.merge(r.with_state(())),
         None => app,
     };
-    app.layer(axum::middleware::map_response(security_headers))
+    app.layer(axum::middleware::from_fn(csrf::api_writes_need_bearer))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(limit_headers))
         .layer(DefaultBodyLimit::max(1 << 20))
         .with_state(state)

@@ -190,3 +190,51 @@ impl Hub {
         walk(&self.dir.path().join("blobs/blobs"))
     }
 }
+
+/// A URL-encoded form body.
+pub(crate) fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.replace('%', "%25")
+                    .replace('&', "%26")
+                    .replace('+', "%2B")
+                    .replace('=', "%3D")
+                    .replace(' ', "+")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
+/// The form content type.
+pub(crate) const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+impl Hub {
+    /// Logs `user` in with `password`; the login response.
+    pub(crate) async fn login(&self, user: &str, password: &str) -> Resp {
+        self.send(
+            Method::POST,
+            "/login",
+            None,
+            &[FORM],
+            form(&[("username", user), ("password", password)]),
+        )
+        .await
+    }
+
+    /// Logs `user` in; the session cookie (`hm_session=…`).
+    pub(crate) async fn session(&self, user: &str, password: &str) -> String {
+        let ok = self.login(user, password).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+        ok.header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod attack;
 mod flow;
 mod guards;
 mod harness;

@@ -2,25 +2,7 @@
 
 use axum::http::{Method, StatusCode};
 
-use crate::harness::hub;
-
-fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{k}={}",
-                v.replace('%', "%25")
-                    .replace('&', "%26")
-                    .replace('+', "%2B")
-                    .replace('=', "%3D")
-                    .replace(' ', "+")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
+use crate::harness::{form, hub};
 
 #[tokio::test]
 async fn pages_login_tokens_and_csrf() {
