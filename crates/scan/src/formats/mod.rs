@@ -12,3 +12,4 @@ pub(crate) mod savedmodel;
 pub(crate) mod tar;
 pub(crate) mod text;
 pub(crate) mod zip;
+pub(crate) mod zipdir;

@@ -7,136 +7,14 @@
 use std::collections::HashSet;
 use std::io::SeekFrom;
 
+use super::zipdir::directory;
 use crate::ctx::{Ctx, Role, join};
-use crate::error::{Result, ScanError};
-use crate::io::{ReadSeek, Window, le_u16, le_u32, le_u64, read_at};
+use crate::error::Result;
+use crate::io::{ReadSeek, Window, le_u16, read_at};
 use crate::limits::Limits;
 use crate::report::{Rule, Severity};
 
-struct Entry {
-    name: String,
-    flags: u16,
-    method: u16,
-    csize: u64,
-    usize_: u64,
-    lho: u64,
-    external_attr: u32,
-}
-
-struct Directory {
-    entries: Vec<Entry>,
-    /// Bytes prepended to the archive (offsets are relative to this).
-    base: u64,
-}
-
 const FORMAT: &str = "zip";
-
-fn find_eocd(r: &mut dyn ReadSeek, len: u64) -> Result<(u64, Vec<u8>)> {
-    let tail = len.min(65_557);
-    let buf = read_at(r, len - tail, usize::try_from(tail).unwrap_or(0))?;
-    let pos = buf
-        .windows(4)
-        .rposition(|w| w == b"PK\x05\x06")
-        .ok_or_else(|| ScanError::malformed(FORMAT, "no end-of-central-directory record"))?;
-    let rec = buf.get(pos..).unwrap_or_default().to_vec();
-    Ok((len - tail + pos as u64, rec))
-}
-
-fn directory(r: &mut dyn ReadSeek, len: u64, limits: &Limits) -> Result<Directory> {
-    let bad = |d: &str| ScanError::malformed(FORMAT, d.to_owned());
-    let (eocd_pos, eocd) = find_eocd(r, len)?;
-    let mut count = u64::from(le_u16(&eocd, 10).ok_or_else(|| bad("short EOCD"))?);
-    let mut cd_size = u64::from(le_u32(&eocd, 12).ok_or_else(|| bad("short EOCD"))?);
-    let mut cd_off = u64::from(le_u32(&eocd, 16).ok_or_else(|| bad("short EOCD"))?);
-    let mut end_of_cd = eocd_pos;
-    if (count == 0xffff || cd_size == 0xffff_ffff || cd_off == 0xffff_ffff) && eocd_pos >= 20 {
-        let loc = read_at(r, eocd_pos - 20, 20)?;
-        if loc.starts_with(b"PK\x06\x07") {
-            let e64_pos = le_u64(&loc, 8).ok_or_else(|| bad("zip64 locator"))?;
-            if e64_pos.checked_add(56).is_some_and(|e| e <= len) {
-                let e64 = read_at(r, e64_pos, 56)?;
-                if e64.starts_with(b"PK\x06\x06") {
-                    count = le_u64(&e64, 32).ok_or_else(|| bad("zip64 EOCD"))?;
-                    cd_size = le_u64(&e64, 40).ok_or_else(|| bad("zip64 EOCD"))?;
-                    cd_off = le_u64(&e64, 48).ok_or_else(|| bad("zip64 EOCD"))?;
-                    end_of_cd = e64_pos;
-                }
-            }
-        }
-    }
-    if count > limits.max_entries {
-        return Err(ScanError::Limit(format!(
-            "{count} zip entries (limit {})",
-            limits.max_entries
-        )));
-    }
-    let cd_start = end_of_cd
-        .checked_sub(cd_size)
-        .ok_or_else(|| bad("central directory larger than the file"))?;
-    let base = cd_start
-        .checked_sub(cd_off)
-        .ok_or_else(|| bad("central directory offset past its position"))?;
-    if cd_size > limits.max_header {
-        return Err(ScanError::Limit(format!(
-            "central directory of {cd_size} bytes"
-        )));
-    }
-    let cd = read_at(
-        r,
-        cd_start,
-        usize::try_from(cd_size).map_err(|_| bad("size"))?,
-    )?;
-    let mut entries = Vec::new();
-    let mut p = 0usize;
-    while entries.len() < usize::try_from(count).unwrap_or(usize::MAX) {
-        let h = cd
-            .get(p..p + 46)
-            .ok_or_else(|| bad("truncated central directory"))?;
-        if !h.starts_with(b"PK\x01\x02") {
-            return Err(bad("bad central directory signature"));
-        }
-        let f = |o| le_u16(h, o).unwrap_or(0);
-        let g = |o| le_u32(h, o).unwrap_or(0);
-        let (nlen, xlen, clen) = (usize::from(f(28)), usize::from(f(30)), usize::from(f(32)));
-        let name_b = cd
-            .get(p + 46..p + 46 + nlen)
-            .ok_or_else(|| bad("truncated name"))?;
-        let extra = cd
-            .get(p + 46 + nlen..p + 46 + nlen + xlen)
-            .ok_or_else(|| bad("truncated extra"))?;
-        let mut e = Entry {
-            name: String::from_utf8_lossy(name_b).into_owned(),
-            flags: f(8),
-            method: f(10),
-            csize: u64::from(g(20)),
-            usize_: u64::from(g(24)),
-            lho: u64::from(g(42)),
-            external_attr: g(38),
-        };
-        zip64_extra(extra, &mut e);
-        entries.push(e);
-        p += 46 + nlen + xlen + clen;
-    }
-    Ok(Directory { entries, base })
-}
-
-fn zip64_extra(mut x: &[u8], e: &mut Entry) {
-    while let (Some(id), Some(size)) = (le_u16(x, 0), le_u16(x, 2)) {
-        let body = x.get(4..4 + usize::from(size)).unwrap_or_default();
-        if id == 1 {
-            let mut o = 0;
-            for field in [&mut e.usize_, &mut e.csize, &mut e.lho] {
-                if *field == 0xffff_ffff {
-                    if let Some(v) = le_u64(body, o) {
-                        *field = v;
-                    }
-                    o += 8;
-                }
-            }
-        }
-        x = x.get(4 + usize::from(size)..).unwrap_or_default();
-    }
-}
 
 /// Whether a readable central directory ends this content.
 pub(crate) fn has_directory(r: &mut dyn ReadSeek, len: u64) -> bool {
@@ -190,6 +68,15 @@ pub(crate) fn scan(
             member,
             Some(0),
             format!("{} bytes precede the zip archive", dir.base),
+        );
+    }
+    for note in &dir.notes {
+        ctx.add(
+            Rule::ArchiveDifferential,
+            Severity::Suspicious,
+            member,
+            None,
+            format!("zip end records disagree: {note}"),
         );
     }
     if names.len() != dir.entries.len() {
@@ -281,14 +168,19 @@ pub(crate) fn scan(
         }
         spans.push((lh_pos, data + e.csize, child.clone()));
         if e.flags & 1 != 0 {
+            // miniz refuses the member, but loaders that ignore the flag (and PyTorch's
+            // offset-based storage reads) take the bytes as they are: scan them in clear.
+            // Really encrypted data then fails to parse and is reported unverified.
             ctx.add(
-                Rule::Unverified,
-                Severity::Unverified,
+                Rule::ArchiveDifferential,
+                Severity::Suspicious,
                 &child,
-                None,
-                "encrypted member: content cannot be checked".into(),
+                Some(lh_pos),
+                format!(
+                    "general-purpose flag 0x{:04x} marks the member encrypted; its bytes are scanned as stored (loaders that ignore the flag read them in clear)",
+                    e.flags
+                ),
             );
-            continue;
         }
         let storage = torch_prefix.as_deref().is_some_and(|p| {
             e.name

@@ -7,6 +7,9 @@
 
 use std::io::Write as _;
 
+#[path = "miniz.rs"]
+pub mod miniz;
+
 /// Whether a sample must be flagged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
@@ -220,8 +223,13 @@ impl Zip {
     }
 }
 
-/// A `torch.save` zip: `<prefix>/data.pkl`, storages, version, byteorder.
+/// A `torch.save` zip as PyTorch writes it (zip64 end records, aligned stored records).
 pub fn torch_zip(prefix: &str, data_pkl: &[u8], storage: &[u8]) -> Vec<u8> {
+    miniz::write(&miniz::torch_records(prefix, data_pkl, storage))
+}
+
+/// A `torch.save` zip rewritten by a plain zip writer (no zip64 records, no padding).
+pub fn torch_zip_classic(prefix: &str, data_pkl: &[u8], storage: &[u8]) -> Vec<u8> {
     let mut z = Zip::default();
     z.add(&format!("{prefix}/data.pkl"), data_pkl, false)
         .add(&format!("{prefix}/byteorder"), b"little", false)
@@ -636,6 +644,7 @@ pub fn all() -> Vec<Sample> {
         m("torch_module_wrapper.keras", "Keras TorchModuleWrapper (CVE-2025-49655)", keras(r#"{"module": "keras.layers", "class_name": "TorchModuleWrapper", "config": {"name": "t", "module": "gASV..."}, "registered_name": null}"#)),
         // Benign samples, faithful to the real formats.
         b("pytorch_model.bin", "PyTorch zip state_dict", torch_zip("archive", &torch_state_dict("archive"), &[0u8; 16])),
+        b("pytorch_model_rezipped.bin", "PyTorch zip rewritten without zip64 records", torch_zip_classic("archive", &torch_state_dict("archive"), &[0u8; 16])),
         b("pytorch_model_named.pt", "PyTorch zip with a model-named prefix", torch_zip("my_model", &torch_state_dict("my_model"), &[0u8; 16])),
         b("legacy_model.pt", "PyTorch legacy stacked pickles", legacy(torch_state_dict(""))),
         b("ordered_dict.pkl", "plain OrderedDict pickle", benign_pkl.clone()),
