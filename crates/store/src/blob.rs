@@ -41,7 +41,7 @@ pub struct StoredBlob {
 /// Blob storage over any [`ObjectStore`].
 #[derive(Clone, Debug)]
 pub struct BlobStore {
-    store: Arc<dyn ObjectStore>,
+    pub(crate) store: Arc<dyn ObjectStore>,
     local_root: Option<PathBuf>,
 }
 
@@ -270,7 +270,7 @@ fn file_stream(file: std::fs::File, range: Range<u64>) -> BoxStream<'static, Res
     .boxed()
 }
 
-fn chrono_cutoff(age: Duration) -> i64 {
+pub(crate) fn chrono_cutoff(age: Duration) -> i64 {
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -303,6 +303,22 @@ fn sweep_dir(dir: &FsPath, age: Duration) -> Result<u64> {
     }
     Ok(n)
 }
+
+/// Whether an existing blob was last written more than [`REFRESH_AFTER`] ago. An upload
+/// that finds its content already stored rewrites such a blob (same key, same bytes), so
+/// the garbage collector, which spares blobs younger than its grace period, never
+/// collects content an upload in flight has just been told is stored.
+async fn stale(store: &dyn ObjectStore, key: &Path) -> Result<bool> {
+    match store.head(key).await {
+        Ok(meta) => Ok(meta.last_modified.timestamp() < chrono_cutoff(REFRESH_AFTER)),
+        Err(object_store::Error::NotFound { .. }) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// How old an existing blob may be before an upload of the same content rewrites it
+/// (see [`crate::BlobStore::collect_garbage`]: its grace period must exceed this).
+pub const REFRESH_AFTER: Duration = Duration::from_secs(3600);
 
 /// One blob being streamed in; see [`BlobStore::writer`].
 pub struct BlobWriter {
@@ -405,13 +421,19 @@ impl BlobWriter {
                 mode: PutMode::Create,
                 ..PutOptions::default()
             };
+            let tail = Bytes::from(tail);
             return match self
                 .store
-                .put_opts(&key, PutPayload::from(tail), opts)
+                .put_opts(&key, PutPayload::from(tail.clone()), opts)
                 .await
             {
                 Ok(_) => Ok(blob(false)),
-                Err(object_store::Error::AlreadyExists { .. }) => Ok(blob(true)),
+                Err(object_store::Error::AlreadyExists { .. }) => {
+                    if stale(&*self.store, &key).await? {
+                        self.store.put(&key, PutPayload::from(tail)).await?;
+                    }
+                    Ok(blob(true))
+                }
                 Err(e) => Err(e.into()),
             };
         };
@@ -441,7 +463,12 @@ impl BlobWriter {
         match renamed {
             Ok(()) => Ok(blob(false)),
             Err(object_store::Error::AlreadyExists { .. }) => {
-                let _ = self.store.delete(&self.staging).await;
+                if stale(&*self.store, &key).await? {
+                    // The same bytes, written anew: the blob is fresh again for the GC.
+                    self.store.rename(&self.staging, &key).await?;
+                } else {
+                    let _ = self.store.delete(&self.staging).await;
+                }
                 Ok(blob(true))
             }
             Err(e) => {

@@ -20,14 +20,16 @@
 
 mod blob;
 mod error;
+mod gc;
 pub mod log;
 mod meta;
 mod model;
 mod s3;
 mod sql;
 
-pub use blob::{BlobStore, BlobWriter, PART_SIZE, StoredBlob};
+pub use blob::{BlobStore, BlobWriter, PART_SIZE, REFRESH_AFTER, StoredBlob};
 pub use error::{Result, StoreError};
+pub use gc::{DEFAULT_GRACE, GcReport, MIN_GRACE, collect_unreferenced_blobs};
 pub use meta::MetaStore;
 pub use model::{
     Account, AccountKind, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,

@@ -6,6 +6,8 @@
 //! together or not at all) and must refuse it with [`StoreError::Conflict`] when `main`
 //! no longer points at the revision's parent.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 
 use crate::error::{Result, StoreError};
@@ -96,6 +98,22 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
     async fn delete_upload(&self, upload_id: &str) -> Result<()>;
     /// Deletes uploads opened before `before` (Unix seconds); returns how many.
     async fn sweep_uploads(&self, before: i64) -> Result<u64>;
+    /// Claims the repo for signing `upload_id`'s revision until `expires_at` (Unix
+    /// seconds): [`StoreError::Conflict`] when `main` no longer points at `parent` or another
+    /// upload holds an unexpired claim. The claim ends with the upload (commit, abort,
+    /// sweep) or [`MetaStore::release_commit`].
+    async fn claim_commit(
+        &self,
+        repo_id: i64,
+        upload_id: &str,
+        parent: Option<&str>,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// Gives up `upload_id`'s claim on the repo (signing failed).
+    async fn release_commit(&self, repo_id: i64, upload_id: &str) -> Result<()>;
+    /// Which of `digests` a revision or an open upload refers to.
+    async fn referenced_blobs(&self, digests: &[String]) -> Result<HashSet<String>>;
     /// Atomically records a revision, moves `main` to it and closes its upload.
     async fn commit_revision(&self, rev: &NewRevision, now: i64) -> Result<Revision>;
     /// Where a ref points.

@@ -17,7 +17,9 @@ mod backend;
 mod dialect;
 mod repos;
 mod schema;
+mod upkeep;
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -240,6 +242,23 @@ impl<DB: Backend> MetaStore for SqlMeta<DB> {
     }
     async fn sweep_uploads(&self, before: i64) -> Result<u64> {
         repos::sweep_uploads::<DB>(&mut *self.conn().await?, before).await
+    }
+    async fn claim_commit(
+        &self,
+        repo_id: i64,
+        upload_id: &str,
+        parent: Option<&str>,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        let c = &mut *self.conn().await?;
+        upkeep::claim_commit::<DB>(c, repo_id, upload_id, parent, now, expires_at).await
+    }
+    async fn release_commit(&self, repo_id: i64, upload_id: &str) -> Result<()> {
+        upkeep::release_commit::<DB>(&mut *self.conn().await?, repo_id, upload_id).await
+    }
+    async fn referenced_blobs(&self, digests: &[String]) -> Result<HashSet<String>> {
+        upkeep::referenced_blobs::<DB>(&mut *self.conn().await?, digests).await
     }
     async fn commit_revision(&self, rev: &NewRevision, now: i64) -> Result<Revision> {
         repos::commit_revision::<DB>(&mut *self.conn().await?, rev, now).await

@@ -25,6 +25,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "lower name indexes",
         include_str!("../../migrations/0002_lower_name_indexes.sql"),
     ),
+    (
+        3,
+        "commit claims",
+        include_str!("../../migrations/0003_commit_claims.sql"),
+    ),
 ];
 
 /// The schema migrations for SQLite.
@@ -95,7 +100,7 @@ mod tests {
     fn version_1_keeps_the_legacy_checksums() {
         for m in [&*MIGRATOR, &*PG_MIGRATOR] {
             let v: Vec<_> = m.iter().map(|m| (m.version, m.checksum.len())).collect();
-            assert_eq!(v, [(1, 48), (2, 48)]);
+            assert_eq!(v, [(1, 48), (2, 48), (3, 48)]);
         }
         let first = |m: &Migrator| m.iter().next().unwrap().checksum.to_vec();
         assert_ne!(first(&MIGRATOR), first(&PG_MIGRATOR));

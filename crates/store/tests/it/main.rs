@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 mod backends;
+mod gc;
 mod log_backends;
 mod pg;
 mod pg_log;
