@@ -28,7 +28,7 @@ use crate::merkle::Hash;
 use crate::note::LogKey;
 use crate::reader::LogReader;
 use crate::rekor::parse_uuid;
-use crate::tile::{TileFetch, TilePath};
+use crate::tile::{TileFetch, TilePath, fetch_tile, truncate_to_width};
 
 /// Shared state of the read API.
 pub struct ApiState {
@@ -110,14 +110,20 @@ async fn tile(
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {
     let key = format!("tile/{path}");
-    if TilePath::parse(&key).is_none() {
+    let Some(p) = TilePath::parse(&key) else {
         return Err(ApiError(
             StatusCode::NOT_FOUND,
             format!("not a tile path: /{key}"),
         ));
-    }
-    let k2 = key.clone();
-    let data = blocking(move || s.fetch.fetch(&k2)).await?;
+    };
+    // A partial the log has replaced by a wider one is served from it (C2SP: partial tiles
+    // of every checkpoint stay available until the full tile exists).
+    let data = blocking(move || {
+        fetch_tile(&*s.fetch, p)?
+            .map(|d| truncate_to_width(&p, d))
+            .transpose()
+    })
+    .await?;
     let data =
         data.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no such tile: /{key}")))?;
     Ok((

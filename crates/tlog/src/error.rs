@@ -18,6 +18,20 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The log's storage is out of space (`ENOSPC`, a quota, SQLite's `SQLITE_FULL`): the
+    /// entry was not logged. Transient: the one-node [`crate::Sequencer`] retries with
+    /// backoff and appends again once space returns, no restart needed.
+    ///
+    /// HTTP layers answer it with **507 Insufficient Storage**. The message names the
+    /// operation only, never the path or object key (those are in `path`, for the server's
+    /// own log), so it may be shown to clients as is.
+    #[error("the log's storage is full: cannot {op}; the entry was not logged")]
+    StorageFull {
+        /// What was being done.
+        op: &'static str,
+        /// The file, directory or object key (for the operator's log; not in the message).
+        path: String,
+    },
     /// A storage backend (object store, database) failed.
     #[error("log storage: {op}: {reason}")]
     Storage {
@@ -98,11 +112,94 @@ pub enum Error {
 }
 
 impl Error {
+    /// A file-system failure; out-of-space ones become [`Error::StorageFull`].
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            op,
-            path: path.into(),
-            source,
+        let path = path.into();
+        if is_out_of_space(&source) {
+            return Self::StorageFull {
+                op,
+                path: path.display().to_string(),
+            };
         }
+        Self::Io { op, path, source }
+    }
+
+    /// Whether this is [`Error::StorageFull`].
+    #[must_use]
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, Self::StorageFull { .. })
+    }
+
+    /// Whether the failure can pass by itself (storage full or unavailable, a lost lock
+    /// race), as opposed to a broken log (fork, corrupt data, bad checkpoint, bad key),
+    /// which needs an operator.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        !matches!(
+            self,
+            Self::Fork(_)
+                | Self::Corrupt(_)
+                | Self::BadCheckpoint(_)
+                | Self::Rollback { .. }
+                | Self::ProofMismatch(_)
+                | Self::Key(_)
+        )
+    }
+
+    /// The same failure again, for the next waiter of a failed batch (errors are not
+    /// `Clone`: an I/O source is kept only in the first copy's message).
+    #[must_use]
+    pub(crate) fn for_waiter(&self) -> Self {
+        match self {
+            Self::StorageFull { op, path } => Self::StorageFull {
+                op,
+                path: path.clone(),
+            },
+            other => Self::Stopped(format!("batch failed: {other}")),
+        }
+    }
+}
+
+/// Whether `e`, or any error in its `source()` chain, is an out-of-space I/O error
+/// (`ENOSPC`, `EDQUOT`): for backends that wrap the OS error in their own.
+#[must_use]
+pub fn is_out_of_space(e: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        if matches!(
+            io.kind(),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+        ) {
+            return true;
+        }
+        // A wrapped error (`io::Error::other(inner)`) is not its `source()`.
+        if let Some(inner) = io.get_ref()
+            && is_out_of_space(inner)
+        {
+            return true;
+        }
+    }
+    e.source().is_some_and(is_out_of_space)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    #[test]
+    fn out_of_space_is_storage_full_without_the_path() {
+        let e = Error::io(
+            "write",
+            "/srv/secret/log/x",
+            IoError::from(ErrorKind::StorageFull),
+        );
+        assert!(e.is_storage_full() && e.is_transient(), "{e:?}");
+        assert!(!e.to_string().contains("/srv"), "{e}");
+        assert!(e.for_waiter().is_storage_full());
+        let q = Error::io("fsync", "/x", IoError::from(ErrorKind::QuotaExceeded));
+        assert!(q.is_storage_full());
+        let other = Error::io("read", "/x", IoError::from(ErrorKind::NotFound));
+        assert!(matches!(other, Error::Io { .. }));
+        assert!(!Error::Fork("x".into()).is_transient());
     }
 }

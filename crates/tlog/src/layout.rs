@@ -9,8 +9,7 @@ use crate::merkle::Hash;
 use crate::note::{LogKey, SignedCheckpoint};
 use crate::rekor;
 
-/// Key of the public copy of the latest checkpoint.
-pub const CHECKPOINT_KEY: &str = "checkpoint";
+pub use crate::tile::CHECKPOINT_KEY;
 
 /// A source of Unix time in seconds (the Rekor `integratedTime`).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -91,4 +90,80 @@ pub fn decode_times(key: &str, data: &[u8], width: u16) -> Result<Vec<i64>, Erro
         .chunks_exact(8)
         .map(|c| i64::from_be_bytes(<[u8; 8]>::try_from(c).unwrap_or_default()))
         .collect())
+}
+
+/// Why a sequencer cannot append (a closed set with fixed words: no paths or backend
+/// messages, so readiness probes may show it to anyone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The storage is full ([`Error::StorageFull`]).
+    StorageFull,
+    /// The storage failed otherwise (I/O, an unavailable backend, a lost lock).
+    Storage,
+    /// The log's data is inconsistent (fork, corruption, a bad checkpoint or key).
+    Integrity,
+}
+
+impl Fault {
+    /// The class of `e`.
+    #[must_use]
+    pub fn of(e: &Error) -> Self {
+        if e.is_storage_full() {
+            Self::StorageFull
+        } else if e.is_transient() {
+            Self::Storage
+        } else {
+            Self::Integrity
+        }
+    }
+
+    /// Fixed words for readiness answers.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StorageFull => "log storage full",
+            Self::Storage => "log storage failing",
+            Self::Integrity => "log data inconsistent",
+        }
+    }
+}
+
+/// Whether a sequencer can append now (what readiness probes report).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// Appends work: nothing failed, or the last failure was recovered from.
+    Ready,
+    /// The last batch failed with a transient error: appends fail fast with it while the
+    /// sequencer retries with backoff; it turns [`Health::Ready`] by itself once storage
+    /// works again.
+    Recovering(Fault),
+    /// Stopped for good (the log's data is inconsistent): an operator must look.
+    Stopped(Fault),
+}
+
+impl Health {
+    /// Whether appends work now.
+    #[must_use]
+    pub fn is_ready(self) -> bool {
+        self == Self::Ready
+    }
+
+    /// Why not, in fixed words (`None` when ready).
+    #[must_use]
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Self::Ready => None,
+            Self::Recovering(f) | Self::Stopped(f) => Some(f.as_str()),
+        }
+    }
+
+    /// After a failure `e`: recovering if it may pass, stopped if not.
+    #[must_use]
+    pub fn after(e: &Error) -> Self {
+        if e.is_transient() {
+            Self::Recovering(Fault::of(e))
+        } else {
+            Self::Stopped(Fault::of(e))
+        }
+    }
 }

@@ -68,6 +68,7 @@
 #[cfg(feature = "server")]
 pub mod api;
 pub mod audit;
+mod coordinator;
 mod error;
 pub mod layout;
 pub mod mem;
@@ -84,8 +85,8 @@ pub mod tile;
 #[cfg(feature = "http")]
 pub use audit::HttpFetch;
 pub use audit::{AuditReport, DirFetch, audit};
-pub use error::Error;
-pub use layout::{Appended, LogConfig};
+pub use error::{Error, is_out_of_space};
+pub use layout::{Appended, Fault, Health, LogConfig};
 pub use merkle::Hash;
 pub use note::{Checkpoint, LogKey, LogVerifier, SignedCheckpoint};
 pub use reader::LogReader;

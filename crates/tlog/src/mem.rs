@@ -19,11 +19,14 @@ fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Objects in a map. Uploads under a prefix set with [`MemTiles::fail_uploads_under`]
-/// fail (fault injection).
+/// fail, and uploads past a capacity set with [`MemTiles::set_capacity`] fail with
+/// [`Error::StorageFull`] (fault injection: a holder dying mid-write, a full disk).
 #[derive(Debug, Default)]
 pub struct MemTiles {
     objects: Mutex<BTreeMap<String, Vec<u8>>>,
     failing: Mutex<Option<String>>,
+    capacity: Mutex<Option<u64>>,
+    written: std::sync::atomic::AtomicU64,
 }
 
 impl MemTiles {
@@ -37,6 +40,24 @@ impl MemTiles {
     /// [`Error::Storage`] (`None`: none fail).
     pub fn fail_uploads_under(&self, prefix: Option<&str>) {
         *guard(&self.failing) = prefix.map(str::to_owned);
+    }
+
+    /// From now on, an upload that would make the stored bytes exceed `bytes` fails with
+    /// [`Error::StorageFull`] (`None`: unlimited).
+    pub fn set_capacity(&self, bytes: Option<u64>) {
+        *guard(&self.capacity) = bytes;
+    }
+
+    /// Bytes stored (object data, not keys).
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        guard(&self.objects).values().map(|d| d.len() as u64).sum()
+    }
+
+    /// Bytes ever written (what the store would hold had nothing been deleted or replaced).
+    #[must_use]
+    pub fn bytes_written(&self) -> u64 {
+        self.written.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every stored key, sorted.
@@ -69,7 +90,19 @@ impl TileStorage for MemTiles {
         {
             return Ok(compare_existing(existing, data));
         }
+        if let Some(cap) = *guard(&self.capacity) {
+            let stored: u64 = objects.values().map(|d| d.len() as u64).sum();
+            let freed = objects.get(key).map_or(0, |d| d.len() as u64);
+            if stored - freed + data.len() as u64 > cap {
+                return Err(Error::StorageFull {
+                    op: "upload (injected: over capacity)",
+                    path: key.to_owned(),
+                });
+            }
+        }
         objects.insert(key.to_owned(), data.to_vec());
+        self.written
+            .fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(Uploaded::Written)
     }
 

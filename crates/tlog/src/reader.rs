@@ -10,21 +10,16 @@ use crate::merkle::{Hash, consistency_proof, inclusion_proof, leaf_hash};
 use crate::note::{LogKey, LogVerifier, SignedCheckpoint, verify_checkpoint};
 use crate::rekor::{EntryProof, sign_set};
 use crate::tile::{
-    TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, width_in_tree,
+    TILE_WIDTH, TileFetch, TileKind, TilePath, TileReader, decode_bundle, fetch_tile, width_in_tree,
 };
 
-/// Fetches `path` at its width in the tree, falling back to the full object (partial
-/// objects may be removed once their full counterpart exists).
+/// Fetches `path` at its width in the tree, or the wider object that replaced it
+/// ([`fetch_tile`]).
 pub(crate) fn fetch_sized(fetch: &dyn TileFetch, path: TilePath) -> Result<Vec<u8>, Error> {
-    if let Some(d) = fetch.fetch(&path.key())? {
-        return Ok(d);
-    }
-    fetch
-        .fetch(&path.full().key())?
-        .ok_or_else(|| Error::Missing {
-            key: path.key(),
-            context: String::new(),
-        })
+    fetch_tile(fetch, path)?.ok_or_else(|| Error::Missing {
+        key: path.key(),
+        context: String::new(),
+    })
 }
 
 struct Inner {

@@ -14,17 +14,28 @@
 //! batch that never reached the lock cover only leaves beyond the committed size; the next
 //! batch may find them under the same keys with other content and overwrites them — an
 //! object covering only committed leaves is never overwritten (that would be a fork, and
-//! stops the sequencer). Any error after the tree was advanced in memory stops the
-//! sequencer (callers get [`Error::Stopped`]); reopening resumes from the lock.
+//! stops the sequencer).
+//!
+//! **Failures.** A failed batch's submitters get its error ([`Error::StorageFull`] when the
+//! storage is out of space, for a 507). The in-memory tree may hold the failed batch, so it
+//! is dropped: until the sequencer has reopened the log from the lock and the stored tiles
+//! (retried with backoff, 50 ms doubling to 2 s; the reopen rewrites the public checkpoint,
+//! a durable write that shows storage works again) appends fail fast with the same error
+//! and [`Sequencer::health`] says [`Health::Recovering`]. A broken log (fork, corrupt
+//! data) stops it for good ([`Health::Stopped`]).
+//!
+//! **Disk.** Partial tiles superseded by a committed, published checkpoint are deleted
+//! (see the notes of the `state` module): log bytes grow linearly in the entries.
 
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, RwLock};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
 use crate::error::Error;
-use crate::layout::{Appended, Clock, LogConfig};
+use crate::layout::{Appended, Clock, Fault, Health, LogConfig};
 use crate::note::{Checkpoint, LogKey, SignedCheckpoint, sign_checkpoint, verify_checkpoint};
 use crate::state::State;
 use crate::store::{CheckpointLock, TileStorage, Upload, Uploaded};
@@ -88,6 +99,7 @@ pub struct Sequencer {
     tx: Option<Sender<Request>>,
     thread: Option<JoinHandle<()>>,
     latest: Arc<RwLock<Arc<SignedCheckpoint>>>,
+    health: Arc<Mutex<Health>>,
 }
 
 impl std::fmt::Debug for Sequencer {
@@ -112,18 +124,45 @@ impl Sequencer {
         opts: Options,
     ) -> Result<Self, Error> {
         let committed = open_or_create(&cfg, &key, &*lock)?;
-        let state = State::open(cfg, key, store, committed, opts.clock.clone())?;
+        let max_batch = opts.max_batch.max(1);
+        let state = State::open(
+            cfg.clone(),
+            Arc::clone(&key),
+            Arc::clone(&store),
+            committed,
+            opts.clock.clone(),
+            max_batch,
+        )?;
         let latest = Arc::new(RwLock::new(Arc::new(state.committed.clone())));
+        let health = Arc::new(Mutex::new(Health::Ready));
         let (tx, rx) = mpsc::channel();
-        let l2 = Arc::clone(&latest);
+        let (l2, h2) = (Arc::clone(&latest), Arc::clone(&health));
         let thread = std::thread::Builder::new()
             .name("tlog-sequencer".into())
-            .spawn(move || run(state, &*lock, &rx, opts.max_batch.max(1), &l2))
+            .spawn(move || {
+                Runner {
+                    state: Some(state),
+                    cfg,
+                    key,
+                    store,
+                    clock: opts.clock,
+                    max_batch,
+                    lock: &*lock,
+                    latest: &l2,
+                    health: &h2,
+                    last_error: None,
+                    backoff: FIRST_BACKOFF,
+                    next_attempt: Instant::now(),
+                    needed: 0,
+                }
+                .run(&rx);
+            })
             .map_err(|e| Error::Stopped(format!("cannot start the sequencer thread: {e}")))?;
         Ok(Self {
             tx: Some(tx),
             thread: Some(thread),
             latest,
+            health,
         })
     }
 
@@ -149,6 +188,15 @@ impl Sequencer {
     /// As [`Pending::wait`].
     pub fn append(&self, body: Vec<u8>) -> Result<Appended, Error> {
         self.submit(body).wait()
+    }
+
+    /// Whether appends work now (see [`Health`]): after a transient failure (storage
+    /// full) it is [`Health::Recovering`] until the sequencer reopened the log by itself.
+    #[must_use]
+    pub fn health(&self) -> Health {
+        self.health
+            .lock()
+            .map_or(Health::Stopped(Fault::Integrity), |g| *g)
     }
 
     /// The latest committed checkpoint.
@@ -217,54 +265,192 @@ pub(crate) fn empty_checkpoint(cfg: &LogConfig, key: &LogKey) -> Result<SignedCh
     sign_checkpoint(&cp, &cfg.host, key)
 }
 
-fn run(
-    mut state: State,
-    lock: &dyn CheckpointLock,
-    rx: &Receiver<Request>,
+/// How long the sequencer waits before its first attempt to recover from a transient
+/// failure; each failed attempt doubles it, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// Longest wait between attempts to recover.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// The sequencer thread's state.
+struct Runner<'a> {
+    /// The tree's right edge; `None` after a failed batch until reopened from the lock.
+    state: Option<State>,
+    /// To reopen it: identity, key, storage, clock, batch size.
+    cfg: LogConfig,
+    key: Arc<LogKey>,
+    store: Arc<dyn TileStorage>,
+    clock: Clock,
     max_batch: usize,
-    latest: &RwLock<Arc<SignedCheckpoint>>,
-) {
-    let mut stopped: Option<String> = None;
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
-        if let Some(why) = &stopped {
-            for r in batch {
-                let _ = r.reply.send(Err(Error::Stopped(why.clone())));
-            }
-            continue;
-        }
-        match process(&mut state, lock, &batch) {
-            Ok((cp, results)) => {
-                if let Ok(mut g) = latest.write() {
-                    *g = Arc::clone(&cp);
-                }
-                for (r, res) in batch.into_iter().zip(results) {
-                    let _ = r.reply.send(res);
-                }
-            }
-            Err(e) => {
-                let why = e.to_string();
-                let _ = r_send_all(batch, &e);
-                stopped = Some(why);
-            }
-        }
-    }
+    lock: &'a dyn CheckpointLock,
+    latest: &'a RwLock<Arc<SignedCheckpoint>>,
+    health: &'a Mutex<Health>,
+    /// The failure appends get while not ready.
+    last_error: Option<Error>,
+    backoff: Duration,
+    /// When to try to reopen next (while `state` is `None` and the failure transient).
+    next_attempt: Instant,
+    /// Bytes the failed batch wrote (the size of the probe that shows space is back).
+    needed: usize,
 }
 
-fn r_send_all(batch: Vec<Request>, e: &Error) -> usize {
-    let n = batch.len();
-    for r in batch {
-        let _ = r
-            .reply
-            .send(Err(Error::Stopped(format!("batch failed: {e}"))));
+/// Key of the scratch object a recovering sequencer writes to see that storage works.
+const PROBE_KEY: &str = "hallmark/probe";
+/// Largest probe written.
+const MAX_PROBE: usize = 64 << 20;
+
+/// Writes `n` incompressible bytes durably under [`PROBE_KEY`] and deletes them.
+fn probe(store: &dyn TileStorage, n: usize) -> Result<(), Error> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let data: Vec<u8> = (0..n.min(MAX_PROBE).div_ceil(8))
+        .flat_map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()
+        })
+        .collect();
+    let written = store.upload(PROBE_KEY, &data, Upload::Replace);
+    let deleted = store.discard(PROBE_KEY);
+    written.and(deleted)
+}
+
+impl Runner<'_> {
+    fn set_health(&self, h: Health) {
+        if let Ok(mut g) = self.health.lock() {
+            *g = h;
+        }
     }
-    n
+
+    fn health(&self) -> Health {
+        self.health.lock().map_or(Health::Ready, |g| *g)
+    }
+
+    /// A batch failed: drop the in-memory tree (it may hold the failed batch) and either
+    /// retry later or stop for good.
+    fn failed(&mut self, e: Error) {
+        let h = Health::after(&e);
+        match &e {
+            Error::StorageFull { op, path } => eprintln!(
+                "hallmark log: storage full ({op} {path}); appends fail until space returns"
+            ),
+            other => eprintln!("hallmark log: append failed: {other}"),
+        }
+        self.state = None;
+        self.backoff = FIRST_BACKOFF;
+        self.next_attempt = Instant::now() + self.backoff;
+        self.last_error = Some(e);
+        self.set_health(h);
+    }
+
+    /// Whether the tree is gone and a transient failure is to be retried.
+    fn recovering(&self) -> bool {
+        self.state.is_none() && matches!(self.health(), Health::Recovering(_))
+    }
+
+    /// Reopens if recovering and the backoff has passed.
+    fn recover_if_due(&mut self) {
+        if self.recovering() && Instant::now() >= self.next_attempt {
+            self.recover();
+        }
+    }
+
+    /// Reopens the tree from the lock's checkpoint and the stored tiles (which also
+    /// rewrites the public checkpoint), after a durable write as large as the failed
+    /// batch's shows storage takes it again.
+    fn recover(&mut self) {
+        let opened = probe(&*self.store, self.needed)
+            .and_then(|()| self.lock.fetch())
+            .and_then(|note| {
+                let note =
+                    note.ok_or_else(|| Error::Corrupt("the checkpoint lock is empty".into()))?;
+                let committed = verify_own(&self.cfg, &self.key, &note)?;
+                State::open(
+                    self.cfg.clone(),
+                    Arc::clone(&self.key),
+                    Arc::clone(&self.store),
+                    committed,
+                    Arc::clone(&self.clock),
+                    self.max_batch,
+                )
+            });
+        match opened {
+            Ok(state) => {
+                if let Ok(mut g) = self.latest.write() {
+                    *g = Arc::new(state.committed.clone());
+                }
+                self.state = Some(state);
+                self.last_error = None;
+                self.set_health(Health::Ready);
+                eprintln!("hallmark log: recovered; appending again");
+            }
+            Err(e) => {
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                self.next_attempt = Instant::now() + self.backoff;
+                if !e.is_transient() {
+                    self.set_health(Health::after(&e));
+                }
+                self.last_error = Some(e);
+            }
+        }
+    }
+
+    fn refuse(&self, batch: Vec<Request>) {
+        for r in batch {
+            let e = match (&self.last_error, self.health()) {
+                (Some(e), _) => e.for_waiter(),
+                (None, h) => Error::Stopped(h.reason().unwrap_or("not ready").to_owned()),
+            };
+            let _ = r.reply.send(Err(e));
+        }
+    }
+
+    fn run(mut self, rx: &Receiver<Request>) {
+        loop {
+            self.recover_if_due();
+            let first = if self.recovering() {
+                rx.recv_timeout(self.next_attempt.saturating_duration_since(Instant::now()))
+            } else {
+                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            };
+            let first = match first {
+                Ok(r) => r,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let mut batch = vec![first];
+            while batch.len() < self.max_batch {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            self.recover_if_due();
+            let Some(state) = self.state.as_mut() else {
+                self.refuse(batch);
+                continue;
+            };
+            let needed = state.partial_bytes() + batch.iter().map(|r| r.body.len()).sum::<usize>();
+            match process(state, self.lock, &batch) {
+                Ok((cp, results)) => {
+                    if let Ok(mut g) = self.latest.write() {
+                        *g = Arc::clone(&cp);
+                    }
+                    for (r, res) in batch.into_iter().zip(results) {
+                        let _ = r.reply.send(res);
+                    }
+                }
+                Err(e) => {
+                    let replies: Vec<Error> = batch.iter().map(|_| e.for_waiter()).collect();
+                    self.needed = needed;
+                    // Health first: a submitter that got the error sees it at once.
+                    self.failed(e);
+                    for (r, e) in batch.into_iter().zip(replies) {
+                        let _ = r.reply.send(Err(e));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A committed batch: its checkpoint and each entry's outcome.

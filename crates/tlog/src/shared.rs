@@ -39,9 +39,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub use crate::coordinator::{BatchCommit, Committed, Coordinator, Lease, Sequenced};
 use crate::error::Error;
-use crate::layout::{Appended, Clock, LeaseClock, LogConfig, monotonic_clock};
-use crate::merkle::{Hash, leaf_hash, verify_inclusion};
+use crate::layout::{Appended, Clock, Health, LeaseClock, LogConfig, monotonic_clock};
+use crate::merkle::{leaf_hash, verify_inclusion};
 use crate::note::{LogKey, SignedCheckpoint};
 use crate::sequencer::{Options, check_entry_size, empty_checkpoint, verify_own};
 use crate::state::State;
@@ -54,133 +55,6 @@ pub const STAGING_PREFIX: &str = "hallmark/staging/";
 /// Largest staging object accepted when taking over (a batch of 8,192 entries of 64 KiB
 /// with their tiles fits comfortably).
 const MAX_STAGING_BYTES: usize = 1 << 30;
-
-/// The sequencer lease as granted by the coordinator.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lease {
-    /// Who holds it (unique per process).
-    pub holder: String,
-    /// Fencing token: grows by one every time the lease is (re)acquired.
-    pub epoch: i64,
-}
-
-/// What the coordinator holds for the log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Committed {
-    /// The latest checkpoint note.
-    pub note: String,
-    /// Staging object of the batch that produced it (`None` for the empty log).
-    pub staging: Option<String>,
-}
-
-/// A sequenced entry as the coordinator reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sequenced {
-    /// Leaf index.
-    pub index: u64,
-    /// Integrated time of its batch.
-    pub integrated_time: i64,
-    /// Inclusion proof against `note`.
-    pub proof: Vec<Hash>,
-    /// The checkpoint committed with the entry.
-    pub note: String,
-}
-
-/// One batch to commit.
-#[derive(Clone, Copy, Debug)]
-pub struct BatchCommit<'a> {
-    /// The lease under which the batch was sequenced.
-    pub lease: &'a Lease,
-    /// The checkpoint the batch extends.
-    pub old_note: &'a str,
-    /// The checkpoint after the batch.
-    pub new_note: &'a str,
-    /// Its staging object.
-    pub staging: &'a str,
-    /// Queue ids of the batch's entries, in leaf order.
-    pub ids: &'a [i64],
-    /// Index of the first entry.
-    pub first_index: u64,
-    /// Integrated time of every entry of the batch.
-    pub integrated_time: i64,
-    /// Each entry's inclusion proof against `new_note`.
-    pub proofs: &'a [Vec<Hash>],
-}
-
-/// Shared state of one log across replicas: the committed checkpoint, the sequencer lease
-/// and the queue of submitted entries. Implementations must make
-/// [`Coordinator::commit`] one atomic transaction.
-pub trait Coordinator: Send + Sync {
-    /// Creates the log with `empty_note` unless it exists (idempotent).
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn init(&self, empty_note: &str) -> Result<(), Error>;
-
-    /// Takes the lease for `ttl` if it is free or expired (or already `holder`'s),
-    /// bumping the epoch; `None` while another holder's lease runs.
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn acquire(&self, holder: &str, ttl: Duration) -> Result<Option<(Lease, Committed)>, Error>;
-
-    /// Extends the lease; `false` if it is no longer held with that epoch.
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, Error>;
-
-    /// Gives the lease up (a clean shutdown), so another replica takes over at once.
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn release(&self, lease: &Lease) -> Result<(), Error>;
-
-    /// Queues an entry; returns its queue id.
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn enqueue(&self, body: &[u8]) -> Result<i64, Error>;
-
-    /// Up to `max` queued, unsequenced entries, oldest first.
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn pending(&self, max: usize) -> Result<Vec<(i64, Vec<u8>)>, Error>;
-
-    /// Atomically: checkpoint `old → new` iff the lease is still held with its epoch
-    /// ([`Error::LockConflict`] otherwise, nothing changed), and each entry's index,
-    /// time, proof and checkpoint.
-    ///
-    /// # Errors
-    /// Conflict or storage failures.
-    fn commit(&self, batch: &BatchCommit<'_>) -> Result<(), Error>;
-
-    /// A queued entry once sequenced.
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn status(&self, id: i64) -> Result<Option<Sequenced>, Error>;
-
-    /// The committed checkpoint note.
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn latest(&self) -> Result<Option<String>, Error>;
-
-    /// A counter of changes heard (commits, new entries); read it *before* looking, then
-    /// [`Coordinator::wait_for_change`] from it, so a change in between is not missed.
-    /// The default (no notifications) is constant: waits are short sleeps.
-    fn changes(&self) -> u64 {
-        0
-    }
-
-    /// Blocks until [`Coordinator::changes`] moves past `since`, or `timeout`.
-    fn wait_for_change(&self, since: u64, timeout: Duration) {
-        let _ = since;
-        std::thread::sleep(timeout.min(Duration::from_millis(20)));
-    }
-}
 
 /// Settings of a [`SharedSequencer`].
 #[derive(Clone)]
@@ -228,6 +102,8 @@ struct Inner {
     opts: SharedOptions,
     stop: AtomicBool,
     sequencing: AtomicBool,
+    /// This replica's last failure to take over or sequence, until it next succeeds.
+    fault: std::sync::Mutex<Option<Health>>,
 }
 
 /// One replica's handle on a log shared with other replicas (see the module docs).
@@ -273,6 +149,7 @@ impl SharedSequencer {
             opts,
             stop: AtomicBool::new(false),
             sequencing: AtomicBool::new(false),
+            fault: std::sync::Mutex::new(None),
         });
         let i2 = Arc::clone(&inner);
         let thread = std::thread::Builder::new()
@@ -289,6 +166,18 @@ impl SharedSequencer {
     #[must_use]
     pub fn is_sequencing(&self) -> bool {
         self.inner.sequencing.load(Ordering::Relaxed)
+    }
+
+    /// Whether this replica's sequencer works: [`Health::Recovering`] from its failure
+    /// to take the log over or to sequence a batch (storage full, …) until it next
+    /// succeeds — it keeps retrying — and [`Health::Ready`] otherwise, also while another
+    /// replica holds the lease.
+    #[must_use]
+    pub fn health(&self) -> Health {
+        self.inner
+            .fault
+            .lock()
+            .map_or(Health::Ready, |f| f.unwrap_or(Health::Ready))
     }
 
     /// The committed checkpoint, verified.
@@ -375,6 +264,17 @@ struct Held {
     staging: Option<String>,
 }
 
+/// Records the outcome of a takeover or step for [`SharedSequencer::health`].
+fn note_outcome(i: &Inner, failure: Option<&Error>) {
+    if let Ok(mut f) = i.fault.lock() {
+        *f = failure.map(|e| match Health::after(e) {
+            // Another replica may sequence; this one keeps trying.
+            Health::Stopped(f) => Health::Recovering(f),
+            h => h,
+        });
+    }
+}
+
 fn run(i: &Inner) {
     let ttl = i.opts.lease_ttl;
     let mut held: Option<Held> = None;
@@ -383,6 +283,7 @@ fn run(i: &Inner) {
         held = match held.take() {
             None => match try_take_over(i) {
                 Ok(Some(h)) => {
+                    note_outcome(i, None);
                     eprintln!(
                         "hallmark log: {} sequences {} from tree size {} (lease epoch {})",
                         i.opts.holder,
@@ -393,18 +294,25 @@ fn run(i: &Inner) {
                     Some(h)
                 }
                 Ok(None) => {
+                    // Another replica sequences: appends through this one work.
+                    note_outcome(i, None);
                     sleep_unless_stopped(i, ttl / 5);
                     None
                 }
                 Err(e) => {
+                    note_outcome(i, Some(&e));
                     eprintln!("hallmark log: {} cannot take over: {e}", i.opts.holder);
                     sleep_unless_stopped(i, ttl / 5);
                     None
                 }
             },
             Some(h) => match step(i, h) {
-                Ok(h) => Some(h),
+                Ok(h) => {
+                    note_outcome(i, None);
+                    Some(h)
+                }
                 Err(e) => {
+                    note_outcome(i, Some(&e));
                     eprintln!("hallmark log: {} stops sequencing: {e}", i.opts.holder);
                     sleep_unless_stopped(i, Duration::from_millis(100));
                     None
@@ -463,6 +371,7 @@ fn try_take_over(i: &Inner) -> Result<Option<Held>, Error> {
         Arc::clone(&i.store),
         cp,
         Arc::clone(&i.opts.base.clock) as Clock,
+        i.opts.base.max_batch.max(1),
     )?;
     Ok(Some(Held {
         lease,

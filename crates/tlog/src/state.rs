@@ -6,6 +6,16 @@
 //! How the objects become durable and the checkpoint committed is the caller's business:
 //! the local sequencer writes them put-if-absent before a compare-and-swap, the shared one
 //! stages them in one object before a fenced commit and writes them after it.
+//!
+//! **One partial object per tile series.** Every batch rewrites the partial tiles, bundle
+//! and sidecar at their new width; once its checkpoint is committed *and* published,
+//! [`State::discard_superseded`] deletes the partial objects the previous checkpoint
+//! referenced and this one does not, and every partial object beside a tile this batch
+//! completed. Readers that verified an older checkpoint find the wider object through the
+//! published one ([`crate::tile::fetch_tile`]), so log bytes on disk grow linearly in
+//! the entries (without this, the n-th entry of a tile rewrote all before it: quadratic).
+//! A crash between publish and delete leaves garbage, never a referenced object missing;
+//! [`State::open`] sweeps it.
 
 use std::sync::Arc;
 
@@ -47,17 +57,29 @@ pub(crate) struct State {
     times: Vec<i64>,
     reader: TileReader,
     last_time: i64,
+    /// Sizes of committed trees whose superseded partial objects wait for a published
+    /// checkpoint before they can go.
+    unpublished: Vec<u64>,
 }
+
+/// Most committed-but-unpublished sizes remembered for clean-up.
+const MAX_UNPUBLISHED: usize = 1024;
 
 impl State {
     /// Opens the right edge of the tree committed as `committed` from the stored tiles,
     /// checking that they hash to its root, and republishes it as the public checkpoint.
+    ///
+    /// Then deletes partial objects the checkpoint does not reference in the tiles a batch
+    /// of up to `max_batch` entries before it could have touched (leftovers of a crash
+    /// before [`State::discard_superseded`], or of batches that never committed); a failed
+    /// deletion is only reported.
     pub(crate) fn open(
         cfg: LogConfig,
         key: Arc<LogKey>,
         store: Arc<dyn TileStorage>,
         committed: SignedCheckpoint,
         clock: Clock,
+        max_batch: usize,
     ) -> Result<Self, Error> {
         let origin = cfg.origin();
         let n = committed.checkpoint.size;
@@ -104,6 +126,9 @@ impl State {
             }
         }
         store.upload(CHECKPOINT_KEY, committed.text.as_bytes(), Upload::Replace)?;
+        if let Err(e) = sweep_leftovers(&*store, n, max_batch as u64) {
+            eprintln!("hallmark log: leftover partial tiles of {origin} stay: {e}");
+        }
         let last_time = times.last().copied().unwrap_or(0);
         Ok(Self {
             cfg,
@@ -118,7 +143,16 @@ impl State {
             times,
             reader,
             last_time,
+            unpublished: Vec::new(),
         })
+    }
+
+    /// Bytes of the partial objects the next batch rewrites besides its own entries (the
+    /// partial bundle, sidecar and hash tiles).
+    pub(crate) fn partial_bytes(&self) -> usize {
+        self.bundle.iter().map(|b| b.len() + 2).sum::<usize>()
+            + self.times.len() * 8
+            + self.edge.iter().map(|e| e.len() * 32).sum::<usize>()
     }
 
     /// The committed tree size.
@@ -215,17 +249,52 @@ impl State {
     }
 
     /// Records that `staged` was committed (its checkpoint is now the truth) and publishes
-    /// the public checkpoint copy (best effort: the lock is the truth).
+    /// the public checkpoint copy (best effort: the lock is the truth); then, if published,
+    /// deletes the partial objects no longer referenced ([`State::discard_superseded`]).
     pub(crate) fn committed(&mut self, staged: &Staged) -> Arc<SignedCheckpoint> {
         self.committed = staged.signed.clone();
         self.last_time = staged.time;
-        let _ = self.store.upload(
+        let published = self.store.upload(
             CHECKPOINT_KEY,
             self.committed.text.as_bytes(),
             Upload::Publish,
         );
         self.reader.set_size(self.size());
+        self.unpublished.push(staged.old_size);
+        if published.is_ok() {
+            let new = self.size();
+            for old in std::mem::take(&mut self.unpublished) {
+                if let Err(e) = self.discard_superseded(old, new) {
+                    eprintln!(
+                        "hallmark log: superseded partial tiles of {} stay: {e}",
+                        self.origin
+                    );
+                }
+            }
+        } else if self.unpublished.len() > MAX_UNPUBLISHED {
+            // Publishing keeps failing: forget the oldest (garbage, swept when its tile fills).
+            self.unpublished.remove(0);
+        }
         Arc::new(self.committed.clone())
+    }
+
+    /// Deletes the partial objects the tree of size `old` referenced and the (committed,
+    /// published) tree of size `new` does not, and every partial object beside a tile that
+    /// is full in `new` but was not in `old`.
+    pub(crate) fn discard_superseded(&self, old: u64, new: u64) -> Result<(), Error> {
+        let keep = partials(new);
+        for p in partials(old) {
+            if !keep.contains(&p) {
+                self.store.discard(&p.key())?;
+            }
+        }
+        for (kind, count) in series(new) {
+            let before = series_count(kind, old);
+            for index in before / TILE_WIDTH..count / TILE_WIDTH {
+                sweep_partials(&*self.store, kind, index, None)?;
+            }
+        }
+        Ok(())
     }
 
     /// Inclusion proofs of a staged batch's entries against its own checkpoint, computed
@@ -261,6 +330,80 @@ impl State {
             })
             .collect()
     }
+}
+
+/// Every tile series of a tree of `size` with its item count: entry bundles, time
+/// sidecars, and the hash tiles of each level that has any.
+fn series(size: u64) -> Vec<(TileKind, u64)> {
+    let mut out = vec![(TileKind::Entries, size), (TileKind::Time, size)];
+    for level in 0..8u8 {
+        let count = series_count(TileKind::Hash(level), size);
+        if count == 0 {
+            break;
+        }
+        out.push((TileKind::Hash(level), count));
+    }
+    out
+}
+
+/// Items of series `kind` in a tree of `size`.
+fn series_count(kind: TileKind, size: u64) -> u64 {
+    match kind {
+        TileKind::Hash(l) => size >> (8 * u32::from(l)),
+        TileKind::Entries | TileKind::Time => size,
+    }
+}
+
+/// The partial objects a tree of `size` references.
+pub(crate) fn partials(size: u64) -> Vec<TilePath> {
+    series(size)
+        .into_iter()
+        .filter(|(_, count)| count % TILE_WIDTH != 0)
+        .map(|(kind, count)| TilePath {
+            kind,
+            index: count / TILE_WIDTH,
+            width: (count % TILE_WIDTH) as u16,
+        })
+        .collect()
+}
+
+/// Deletes the partial objects of tile `index` of series `kind`, except `keep`.
+fn sweep_partials(
+    store: &dyn TileStorage,
+    kind: TileKind,
+    index: u64,
+    keep: Option<&TilePath>,
+) -> Result<(), Error> {
+    let full = TilePath {
+        kind,
+        index,
+        width: TILE_WIDTH as u16,
+    };
+    let keep = keep.map(TilePath::key);
+    for key in store.list(&format!("{}.p/", full.key()))? {
+        if Some(&key) != keep.as_ref() {
+            store.discard(&key)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the partial objects a tree of `size` does not reference, in the tiles of each
+/// series that a batch of up to `max_batch` entries ending at `size` could have touched.
+fn sweep_leftovers(store: &dyn TileStorage, size: u64, max_batch: u64) -> Result<(), Error> {
+    let current = partials(size);
+    for (kind, count) in series(size) {
+        let span = match kind {
+            TileKind::Hash(l) => max_batch >> (8 * u32::from(l)),
+            TileKind::Entries | TileKind::Time => max_batch,
+        };
+        let last = count / TILE_WIDTH;
+        let keep = current.iter().find(|p| p.kind == kind && p.index == last);
+        for index in last.saturating_sub(span / TILE_WIDTH + 1)..=last {
+            sweep_partials(store, kind, index, keep.filter(|p| p.index == index))?;
+        }
+    }
+    Ok(())
 }
 
 fn fetch_required(store: &dyn TileStorage, p: &TilePath, n: u64) -> Result<Vec<u8>, Error> {

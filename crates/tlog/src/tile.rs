@@ -15,6 +15,9 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::merkle::{Hash, SubtreeHashes, node_hash};
 
+/// Key of the public copy of the latest checkpoint (`<prefix>/checkpoint`).
+pub const CHECKPOINT_KEY: &str = "checkpoint";
+
 /// Hashes per full tile (tile height 8).
 pub const TILE_WIDTH: u64 = 256;
 /// Tile height in tree levels.
@@ -170,6 +173,88 @@ pub trait TileFetch: Send + Sync {
     /// # Errors
     /// I/O or transport failures (not "missing").
     fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
+}
+
+/// Tree size named by the stored public checkpoint, **unverified**: used only to find
+/// which width of a partial object is stored now; what is then read is checked by the
+/// caller against its own verified checkpoint.
+fn published_size(fetch: &dyn TileFetch) -> Result<Option<u64>, Error> {
+    let Some(note) = fetch.fetch(CHECKPOINT_KEY)? else {
+        return Ok(None);
+    };
+    Ok(std::str::from_utf8(&note)
+        .ok()
+        .and_then(|t| t.lines().nth(1))
+        .and_then(|l| l.parse().ok()))
+}
+
+/// The object at `path` or, when the log has deleted that partial object since, the
+/// wider one that replaced it: its full tile, or the partial of the published checkpoint
+/// (looked up again if the log moved on meanwhile). Tiles and bundles are prefix-stable,
+/// so the first `path.width` hashes or entries of the wider object are those asked for;
+/// decoders take them, [`truncate_to_width`] cuts the bytes. `None` if neither exists.
+///
+/// The sequencers keep one partial object per tile series (see [`crate::sequencer`]);
+/// this is how readers that verified an older checkpoint still find theirs.
+///
+/// # Errors
+/// Fetch failures.
+pub fn fetch_tile(fetch: &dyn TileFetch, path: TilePath) -> Result<Option<Vec<u8>>, Error> {
+    if let Some(d) = fetch.fetch(&path.key())? {
+        return Ok(Some(d));
+    }
+    if u64::from(path.width) == TILE_WIDTH {
+        return Ok(None);
+    }
+    let mut tried = path.width;
+    for _ in 0..4 {
+        if let Some(d) = fetch.fetch(&path.full().key())? {
+            return Ok(Some(d));
+        }
+        let Some(size) = published_size(fetch)? else {
+            return Ok(None);
+        };
+        let w = width_in_tree(path.kind, path.index, size);
+        if w <= tried {
+            return Ok(None);
+        }
+        tried = w;
+        if let Some(d) = fetch.fetch(&TilePath { width: w, ..path }.key())? {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
+}
+
+/// The bytes of exactly `path.width` items from an object at least that wide (what
+/// [`fetch_tile`] may return): hashes, length-prefixed entries or 8-byte times.
+///
+/// # Errors
+/// [`Error::Corrupt`] if the object holds fewer items.
+pub fn truncate_to_width(path: &TilePath, mut data: Vec<u8>) -> Result<Vec<u8>, Error> {
+    let w = usize::from(path.width);
+    let len = match path.kind {
+        TileKind::Hash(_) => w * 32,
+        TileKind::Time => w * 8,
+        TileKind::Entries => {
+            let mut at = 0usize;
+            for _ in 0..w {
+                let n = data
+                    .get(at..at + 2)
+                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+                at = n.map_or(usize::MAX, |n| at + 2 + n);
+            }
+            at
+        }
+    };
+    if len > data.len() {
+        return Err(Error::Corrupt(format!(
+            "{} is shorter than its width",
+            path.key()
+        )));
+    }
+    data.truncate(len);
+    Ok(data)
 }
 
 /// Encodes hashes as tile bytes.
@@ -351,17 +436,11 @@ impl TileReader {
         }
         let path = TilePath::hash(level, index, width);
         let key = path.key();
-        let data = match self.fetch.fetch(&key)? {
-            Some(d) => d,
-            // A partial tile may have been replaced by its full tile.
-            None => self
-                .fetch
-                .fetch(&path.full().key())?
-                .ok_or_else(|| Error::Missing {
-                    key: key.clone(),
-                    context: format!("needed for tree size {}", self.size),
-                })?,
-        };
+        // A partial tile may have been replaced by a wider or the full tile.
+        let data = fetch_tile(&*self.fetch, path)?.ok_or_else(|| Error::Missing {
+            key: key.clone(),
+            context: format!("needed for tree size {}", self.size),
+        })?;
         let tile = Arc::new(ExpandedTile::new(decode_hashes(&key, &data, width)?));
         self.insert(level, index, Arc::clone(&tile));
         Ok(tile)

@@ -15,7 +15,7 @@ use tower::ServiceExt as _;
 
 use crate::{cfg, dir_log, fill};
 
-async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>) {
+pub(crate) async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>) {
     let resp = app
         .clone()
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())

@@ -10,6 +10,7 @@
 mod api;
 mod audit;
 mod crash;
+mod disk;
 mod log;
 mod proofs;
 mod shared;
