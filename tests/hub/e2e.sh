@@ -81,6 +81,7 @@ s = d["hallmark"]["signature"]
 assert s["status"] == "verified", s
 assert s["identity"] == f"{hub}/alice" and s["issuer"] == hub, s
 assert {x["rfilename"] for x in d["siblings"]} >= {"model.sig", "config.json", "weights/model.safetensors"}
+assert ".gitattributes" not in {x["rfilename"] for x in d["siblings"]}, "push must skip what model_signing leaves unsigned"
 PYEOF
 check "snapshot_download (huggingface_hub, HF_ENDPOINT)" env HF_ENDPOINT="$HUB" "$PY" -c "
 from huggingface_hub import snapshot_download

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
 use aws_lc_rs::digest::{Context, SHA256};
+use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 
@@ -40,6 +41,16 @@ fn walk(
             .file_type()
             .with_context(|| format!("cannot stat {}", path.display()))?;
         if rel == ".git" {
+            continue;
+        }
+        if DEFAULT_GIT_IGNORES.contains(&rel.as_str()) {
+            notes.push(format!(
+                "skipped {rel}: model_signing leaves top-level git files out of every signature, so the hub does not take them"
+            ));
+            continue;
+        }
+        if rel == ".cache" {
+            notes.push("skipped .cache: download tools keep their metadata there".into());
             continue;
         }
         if ft.is_symlink() {

@@ -76,7 +76,7 @@ pub enum HubError {
     Task(#[source] tokio::task::JoinError),
 }
 
-/// Why a name, path or operator request was refused (answered with 400).
+/// Why a name, path or operator request was refused (answered with 400; file paths 422).
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Refusal {
@@ -97,6 +97,16 @@ pub enum Refusal {
         /// The path as given.
         path: String,
         /// The rule it breaks.
+        why: PathRefusal,
+    },
+    /// Two file paths of one revision cannot both exist on a user's disk.
+    #[error("file path {path:?} refused: {why} {other:?}")]
+    PathConflict {
+        /// The path refused.
+        path: String,
+        /// The path of the same revision it conflicts with.
+        other: String,
+        /// [`PathRefusal::SameName`] or [`PathRefusal::FileAndDirectory`].
         why: PathRefusal,
     },
     /// A stored file digest is not 64 hex digits.
@@ -127,7 +137,9 @@ pub enum Refusal {
     },
 }
 
-/// The rule an uploaded file path breaks (see `names::check_file_path`).
+/// The rule an uploaded file path breaks (see `names::check_file_path` and
+/// `names::check_revision_paths`). Reserved names match in any letter case and with
+/// trailing dots or spaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum PathRefusal {
@@ -140,18 +152,49 @@ pub enum PathRefusal {
     /// Holds a backslash or a control character.
     #[error("backslash or control character")]
     Character,
+    /// Holds an invisible or bidirectional-control character (category Cf, or another
+    /// default-ignorable code point such as a variation selector).
+    #[error("invisible or bidirectional-control character U+{:04X}", u32::from(*.0))]
+    Invisible(char),
+    /// Holds whitespace other than U+0020 (no-break, wide, line or paragraph separators).
+    #[error("whitespace other than a plain space: U+{:04X}", u32::from(*.0))]
+    Whitespace(char),
+    /// Holds a private-use, unassigned or non-character code point.
+    #[error("private-use or unassigned code point U+{:04X}", u32::from(*.0))]
+    Unassigned(char),
+    /// Is not in Unicode normalization form C.
+    #[error(
+        "not in Unicode NFC: the signature covers the exact bytes of each name, so the hub takes only the NFC spelling"
+    )]
+    NotNfc,
     /// Has an empty, `.` or `..` component.
     #[error("empty, '.' or '..' component")]
     Component,
     /// Has a component longer than 255 bytes.
     #[error("component longer than 255 bytes")]
     ComponentLength,
-    /// Is the signature file the hub writes itself.
-    #[error("model.sig is written by the hub")]
+    /// Is, or is under, the signature file the hub writes itself.
+    #[error("model.sig is written by the hub (no top-level name may spell it in any case)")]
     SignatureFile,
-    /// Is git metadata.
-    #[error("git metadata is not model content")]
+    /// Is git metadata (`.git` at any depth).
+    #[error("git metadata (.git at any depth, any case) is not model content")]
     GitMetadata,
+    /// Is a top-level git file `model_signing` leaves out of signatures by default.
+    #[error(
+        "top-level .gitattributes, .gitignore and .github are left out of every model_signing signature (stock `model_signing verify` skips them), so the hub does not store them"
+    )]
+    Unsigned,
+    /// Is under the top-level `.cache` where download tools keep their metadata.
+    #[error(
+        "top-level .cache holds download tools' metadata and the hub's verify command skips it"
+    )]
+    DownloadCache,
+    /// Differs from another path of the revision only in case or trailing dots/spaces.
+    #[error("case-insensitive file systems store it as the same file as")]
+    SameName,
+    /// Needs a directory where the revision has a file.
+    #[error("it needs a directory where the revision has the file")]
+    FileAndDirectory,
 }
 
 /// An HTTP error answer.
@@ -225,6 +268,9 @@ impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         match e {
             HubError::Store(s) => s.into(),
+            e @ HubError::Refused(Refusal::FilePath { .. } | Refusal::PathConflict { .. }) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
             e @ (HubError::Refused(_) | HubError::PasswordHash(_)) => {
                 Self::bad_request(e.to_string())
             }
@@ -272,7 +318,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refusals_answer_400_with_their_message() {
+    fn refusals_answer_400_or_422_with_their_message() {
         let api = ApiError::from(HubError::from(Refusal::NoSuchToken {
             user: "bob".into(),
             id: 7,
@@ -283,7 +329,7 @@ mod tests {
             path: "/x".into(),
             why: PathRefusal::Absolute,
         }));
-        assert_eq!(api.status, StatusCode::BAD_REQUEST);
+        assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(api.message, "file path \"/x\" refused: absolute path");
         let api = ApiError::from(HubError::Random);
         assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);

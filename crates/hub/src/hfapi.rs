@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 use crate::access::{Auth, repo_for, repo_resource, revision_for};
 use crate::authz::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
+use crate::names::url_path;
 use crate::state::AppState;
 use crate::time::rfc3339;
 
@@ -231,11 +232,13 @@ pub async fn tree(
         let path_part = if dir.is_empty() {
             String::new()
         } else {
-            format!("/{dir}")
+            format!("/{}", url_path(&dir))
         };
         let next = format!(
-            "<{}/api/models/{owner}/{name}/tree/{}{path_part}?recursive={recursive}&cursor={end}>; rel=\"next\"",
-            state.config.public_url, rev.commit
+            "<{}/api/models/{}/tree/{}{path_part}?recursive={recursive}&cursor={end}>; rel=\"next\"",
+            state.config.public_url,
+            url_path(&repo.full_name()),
+            rev.commit
         );
         if let Ok(v) = HeaderValue::from_str(&next) {
             resp.headers_mut().insert(header::LINK, v);

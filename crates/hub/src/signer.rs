@@ -336,6 +336,36 @@ mod tests {
         assert!(m.params.ignore_paths.contains(&"model.sig".to_owned()));
     }
 
+    /// Issue 15 finding 10: whatever the hub accepts (and so serves) is in the signed
+    /// manifest; what the manifest leaves out, uploads cannot put there.
+    #[test]
+    fn every_accepted_path_is_signed() {
+        let mut tried = Vec::new();
+        for top in DEFAULT_GIT_IGNORES
+            .iter()
+            .chain(&[SIGNATURE_FILE, ".cache"])
+        {
+            for spelling in [top.to_string(), top.to_uppercase(), format!("{top}.")] {
+                tried.push(spelling.clone());
+                tried.push(format!("{spelling}/hooks/setup.py"));
+                tried.push(format!("sub/{spelling}"));
+            }
+        }
+        let accepted: Vec<FileEntry> = tried
+            .iter()
+            .filter(|p| crate::names::check_file_path(p).is_ok())
+            .map(|p| f(p, 'a'))
+            .collect();
+        let m = revision_manifest("m", &accepted).unwrap();
+        let mut signed: Vec<String> = m.resources.iter().map(|r| r.name.to_string()).collect();
+        let mut want: Vec<String> = accepted.into_iter().map(|f| f.path).collect();
+        signed.sort();
+        want.sort();
+        assert_eq!(signed, want);
+        assert!(want.iter().all(|p| p.starts_with("sub/")), "{want:?}");
+        assert_eq!(want.len(), 15, "{want:?}");
+    }
+
     #[test]
     fn commit_ids_cover_parent_and_content_not_signature() {
         let a = [f("a", 'a'), f("b", 'b')];

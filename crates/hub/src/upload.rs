@@ -8,6 +8,10 @@
 //! DELETE /api/models/{owner}/{name}/uploads/{id}
 //! ```
 //!
+//! File paths are checked before any byte is read (`names::check_file_path`) and together
+//! at commit (`names::check_revision_paths`); a refused path answers 422 naming the path
+//! and the rule, so every stored file is covered by the revision's signature.
+//!
 //! Authorization happens before any byte is read. A revision becomes visible only in
 //! the commit's single transaction; a crash before it leaves the repo unchanged (the
 //! session can be retried or is swept after a day).
@@ -25,7 +29,7 @@ use crate::access::{Auth, check_publish, repo_for};
 use crate::auth::random_b64;
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
-use crate::names::{SIGNATURE_FILE, check_file_path, check_repo_name};
+use crate::names::{SIGNATURE_FILE, check_file_path, check_repo_name, check_revision_paths};
 use crate::signer::{commit_id, revision_manifest};
 use crate::state::AppState;
 use crate::verify::verify_bundle;
@@ -121,7 +125,7 @@ fn announced_digest(headers: &HeaderMap) -> ApiResult<Option<String>> {
 /// the blob store, hashing it on the way.
 ///
 /// # Errors
-/// 400 for a refused path or digest mismatch, 413 over the size limit.
+/// 422 for a refused path, 400 for a digest mismatch, 413 over the size limit.
 pub async fn put_file(
     State(state): State<AppState>,
     auth: Auth,
@@ -196,7 +200,8 @@ fn same_content(a: &[FileEntry], b: &[FileEntry]) -> bool {
 /// records the revision atomically.
 ///
 /// # Errors
-/// 400 for an empty upload, 409 when `main` moved meanwhile (retry).
+/// 422 (and the session closed) when two paths conflict, 400 for an empty upload, 409
+/// when `main` moved meanwhile (retry).
 pub async fn commit(
     State(state): State<AppState>,
     auth: Auth,
@@ -205,6 +210,11 @@ pub async fn commit(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (repo, upload) = session(&state, &auth, &owner, &name, &id).await?;
     let mut files = state.meta.upload_files(&upload.id).await?;
+    if let Err(e) = check_revision_paths(files.iter().map(|f| f.path.as_str())) {
+        // The API cannot take a file back out of a session: close it, nothing is recorded.
+        state.meta.delete_upload(&upload.id).await?;
+        return Err(e.into());
+    }
     let summary = body.map(|b| b.0.summary).unwrap_or_default();
     if let Some(head) = &repo.head {
         let current = state.meta.revision_files(repo.id, head).await?;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::access::{Auth, repo_for, repo_resource, revision_for};
 use crate::authz::Action;
 use crate::error::ApiError;
+use crate::names::url_path;
 use crate::state::AppState;
 use crate::time::human;
 use crate::ui::page::{Nav, error_page, message, render};
@@ -162,7 +163,8 @@ struct RevView {
 }
 
 struct FileRow {
-    commit: String,
+    /// `/{owner}/{name}/resolve/{commit}/{path}`, every segment percent-encoded.
+    href: String,
     path: String,
     size: u64,
     sha256: String,
@@ -251,7 +253,12 @@ async fn model_page_inner(
         files: files
             .into_iter()
             .map(|f| FileRow {
-                commit: rev.as_ref().map(|r| r.commit.clone()).unwrap_or_default(),
+                href: format!(
+                    "/{}/resolve/{}/{}",
+                    url_path(&repo.full_name()),
+                    url_path(rev.as_ref().map(|r| r.commit.as_str()).unwrap_or_default()),
+                    url_path(&f.path)
+                ),
                 short: f.sha256.get(..12).unwrap_or_default().to_owned(),
                 path: f.path,
                 size: f.size,

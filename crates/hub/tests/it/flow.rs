@@ -21,7 +21,7 @@ async fn push_sign_download_verify() {
         ("config.json", CONFIG),
         ("weights/model.safetensors", &w),
         ("empty.bin", b""),
-        (".gitattributes", b"*.bin filter=lfs\n"),
+        ("sub/.gitattributes", b"*.bin filter=lfs\n"),
     ];
     let r = h.push(&h.alice, "acme/bert", files, false).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -47,10 +47,10 @@ async fn push_sign_download_verify() {
     assert_eq!(
         names,
         [
-            ".gitattributes",
             "config.json",
             "empty.bin",
             "model.sig",
+            "sub/.gitattributes",
             "weights/model.safetensors"
         ]
     );

@@ -191,7 +191,12 @@ async fn unsafe_paths_and_bad_input_are_refused() {
                 b"x".to_vec(),
             )
             .await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{p}: {}", r.text());
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{p}: {}",
+            r.text()
+        );
     }
     // announced digest must match
     let r = h

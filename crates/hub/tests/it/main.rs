@@ -8,5 +8,6 @@ mod attack;
 mod flow;
 mod guards;
 mod harness;
+mod names;
 mod scaleout;
 mod ui;
