@@ -8,8 +8,11 @@ pub(crate) enum Kind {
     Empty,
     Zip,
     Tar,
-    Gzip,
-    Zlib,
+    /// A compressed stream (the whole content).
+    Stream(Codec),
+    /// A 7z archive.
+    SevenZ,
+    /// A compressed format that is identified but not opened.
     Compressed(&'static str),
     Pickle,
     Npy,
@@ -18,6 +21,37 @@ pub(crate) enum Kind {
     Hdf5,
     Text,
     Binary,
+}
+
+/// A compressed stream format (everything joblib's `compress=` writes, and `.tar.gz`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Codec {
+    /// gzip, possibly multi-member.
+    Gzip,
+    /// zlib (joblib's default compressor).
+    Zlib,
+    /// bzip2, possibly multi-stream.
+    Bzip2,
+    /// xz container.
+    Xz,
+    /// `.lzma` ("alone") stream.
+    Lzma,
+    /// lz4 frame.
+    Lz4,
+}
+
+impl Codec {
+    /// The format name reported for the stream.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Gzip => "gzip",
+            Self::Zlib => "zlib",
+            Self::Bzip2 => "bzip2",
+            Self::Xz => "xz",
+            Self::Lzma => "lzma",
+            Self::Lz4 => "lz4",
+        }
+    }
 }
 
 /// Identifies content from its prefix (up to 4 KiB) and total length.
@@ -39,22 +73,25 @@ pub(crate) fn identify(p: &[u8], len: u64) -> Kind {
         return Kind::Hdf5;
     }
     if p.starts_with(&[0x1f, 0x8b]) {
-        return Kind::Gzip;
+        return Kind::Stream(Codec::Gzip);
     }
     if p.starts_with(b"7z\xbc\xaf\x27\x1c") {
-        return Kind::Compressed("7z");
+        return Kind::SevenZ;
     }
     if p.starts_with(b"BZh") && p.get(3).is_some_and(|c| (b'1'..=b'9').contains(c)) {
-        return Kind::Compressed("bzip2");
+        return Kind::Stream(Codec::Bzip2);
     }
     if p.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        return Kind::Compressed("xz");
+        return Kind::Stream(Codec::Xz);
+    }
+    if is_lzma_alone(p) {
+        return Kind::Stream(Codec::Lzma);
     }
     if p.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         return Kind::Compressed("zstd");
     }
     if p.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
-        return Kind::Compressed("lz4");
+        return Kind::Stream(Codec::Lz4);
     }
     if p.starts_with(b"Rar!") {
         return Kind::Compressed("rar");
@@ -66,7 +103,7 @@ pub(crate) fn identify(p: &[u8], len: u64) -> Kind {
         return Kind::Tar;
     }
     if is_zlib(p) && !is_text(p) {
-        return Kind::Zlib;
+        return Kind::Stream(Codec::Zlib);
     }
     if crate::pickle::sniff(p) {
         return Kind::Pickle;
@@ -80,6 +117,20 @@ pub(crate) fn identify(p: &[u8], len: u64) -> Kind {
 fn is_safetensors(p: &[u8], len: u64) -> bool {
     le_u64(p, 0).is_some_and(|n| n >= 2 && n.checked_add(8).is_some_and(|e| e <= len))
         && p.get(8) == Some(&b'{')
+}
+
+/// An `.lzma` ("alone") header as Python's `lzma` and joblib write it: properties byte
+/// 0x5d (lc 3, lp 0, pb 2; joblib sniffs `5d 00`), a dictionary size of 2^n or 2^n + 2^(n-1)
+/// bytes (at least 4 KiB), and an unknown (all ones) or plausible uncompressed size.
+fn is_lzma_alone(p: &[u8]) -> bool {
+    let dict = crate::io::le_u32(p, 1).unwrap_or(0);
+    let size = le_u64(p, 5).unwrap_or(0);
+    let shape = dict.checked_shr(dict.trailing_zeros()).unwrap_or(0);
+    p.first() == Some(&0x5d)
+        && p.get(1) == Some(&0)
+        && dict >= 4096
+        && (shape == 1 || shape == 3)
+        && (size == u64::MAX || size < 1 << 48)
 }
 
 fn is_tar(p: &[u8]) -> bool {
@@ -143,6 +194,17 @@ mod tests {
         assert_eq!(identify(b"cos\nsystem\n(S'ls'\ntR.", 21), Kind::Pickle);
         assert_eq!(identify(b"I am a readme\n", 14), Kind::Text);
         assert_eq!(identify(b"x^2 + y^2\n", 10), Kind::Text);
+        // joblib's lzma header (preset 3: 4 MiB dictionary, unknown size).
+        let lzma = b"\x5d\0\0\x40\0\xff\xff\xff\xff\xff\xff\xff\xff\0\x40";
+        assert_eq!(identify(lzma, 100), Kind::Stream(Codec::Lzma));
+        assert_ne!(
+            identify(b"\x5d\0\0\0\0\0\0\0\0\0\0\0\0", 13),
+            Kind::Stream(Codec::Lzma)
+        );
+        assert_ne!(
+            identify(b"\x5d\0\0\0\x03\0\0\0\0\0\0\0\0", 13),
+            Kind::Stream(Codec::Lzma)
+        );
         assert_eq!(
             identify(b"\x10\0\0\0\0\0\0\0{\"a\":1}       ", 24),
             Kind::Safetensors

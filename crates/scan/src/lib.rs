@@ -23,7 +23,7 @@
 //! * **PyTorch**: `torch.save` zip (format version 1–3, any archive prefix; storages
 //!   skipped) and legacy stacked-pickle files (magic `0x1950a86a20f9469cfc6c`), legacy tar.
 //! * **joblib**: pickles with inline NumPy arrays (`NumpyArrayWrapper`, alignment padding),
-//!   zlib and gzip compression.
+//!   compressed with any of joblib's compressors (zlib, gzip, bz2, xz, lzma, lz4).
 //! * **NumPy** `.npy` format 1.0–3.0 (object arrays are emulated as pickles) and `.npz`.
 //! * **safetensors** (format of huggingface/safetensors 0.8): strict header validation.
 //! * **GGUF** v1–v3: header bounds, tensor table, `tokenizer.chat_template*` checks.
@@ -31,9 +31,11 @@
 //! * **Keras** v3 `.keras` (zip: `config.json`), `keras_metadata.pb`, HDF5 `model_config`:
 //!   Lambda layers, serialized functions, custom objects, `TorchModuleWrapper`.
 //! * **TensorFlow SavedModel** `saved_model.pb` (schema 1): op allow-list.
-//! * **Archives**: zip (APPNOTE 6.3.10 subset: stored, deflate, zip64), tar (ustar, pax,
-//!   GNU), gzip, zlib; nested to [`Limits::max_depth`]; bombs, overlaps, traversal,
-//!   links, header differentials and polyglots reported. 7z, bzip2, xz, zstd, lz4, rar
+//! * **Archives**: zip (APPNOTE 6.3.10 subset: stored, deflate, zip64 — the zip64 end
+//!   records PyTorch always writes are followed), tar (ustar, pax, GNU), 7z, and the
+//!   streams gzip, zlib, bzip2, xz, lzma, lz4; nested to [`Limits::max_depth`]; bombs
+//!   (inflation budget, ratio cap, decoder memory), overlaps, traversal, links, header
+//!   differentials, encryption flags over clear data and polyglots reported. zstd and rar
 //!   are identified and reported as unverified.
 //! * **Repository files**: Python sources and scripts are flagged for review; JSON configs
 //!   with `auto_map` (trust_remote_code) and chat templates are checked.

@@ -11,8 +11,11 @@ pub struct Limits {
     pub max_member_inflated: u64,
     /// Bytes inflated in all, per top-level file (zip-bomb bound).
     pub max_total_inflated: u64,
-    /// Compression ratio above which a member is reported as a bomb (when larger than 1 MiB).
+    /// Compression ratio above which a member is reported as a bomb, and a stream stops
+    /// decompressing (both when larger than 1 MiB).
     pub max_ratio: u64,
+    /// Memory a decoder may allocate for its dictionary or model (xz, lzma, 7z headers).
+    pub max_decoder_memory: u64,
     /// Pickle opcodes per pickle stream.
     pub max_opcodes: u64,
     /// Pickle memo entries.
@@ -41,6 +44,7 @@ impl Default for Limits {
             max_member_inflated: 1 << 30,
             max_total_inflated: 8 << 30,
             max_ratio: 1_000,
+            max_decoder_memory: 256 << 20,
             max_opcodes: 100_000_000,
             max_memo: 4_000_000,
             max_stack: 4_000_000,

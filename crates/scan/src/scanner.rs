@@ -61,7 +61,7 @@ fn dispatch(
     let prefix = read_prefix(r, 4096).map_err(|e| ("unreadable", e))?;
     let kind = identify(&prefix, len);
     if depth > ctx.limits.max_depth
-        && matches!(kind, Kind::Zip | Kind::Tar | Kind::Gzip | Kind::Zlib)
+        && matches!(kind, Kind::Zip | Kind::Tar | Kind::Stream(_) | Kind::SevenZ)
     {
         return Err((
             "archive",
@@ -79,14 +79,11 @@ fn dispatch(
         Kind::Empty => Ok("empty"),
         Kind::Zip => formats::zip::scan(r, len, member, depth, ctx).map_err(|e| ("zip", e)),
         Kind::Tar => with("tar", formats::tar::scan(r, len, member, depth, ctx)),
-        Kind::Gzip => with(
-            "gzip",
-            formats::compress::scan_gzip(r, len, member, depth, ctx),
+        Kind::Stream(codec) => with(
+            codec.name(),
+            formats::compress::scan_stream(r, len, member, depth, ctx, codec),
         ),
-        Kind::Zlib => with(
-            "zlib",
-            formats::compress::scan_zlib(r, len, member, depth, ctx),
-        ),
+        Kind::SevenZ => with("7z", formats::sevenz::scan(r, len, member, depth, ctx)),
         Kind::Compressed(name) => Err((
             name,
             ScanError::unsupported("compression", format!("{name} content is not inspected")),

@@ -9,6 +9,7 @@ pub(crate) mod protobuf;
 pub(crate) mod protomodel;
 pub(crate) mod safetensors;
 pub(crate) mod savedmodel;
+pub(crate) mod sevenz;
 pub(crate) mod tar;
 pub(crate) mod text;
 pub(crate) mod zip;

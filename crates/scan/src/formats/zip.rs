@@ -21,7 +21,8 @@ pub(crate) fn has_directory(r: &mut dyn ReadSeek, len: u64) -> bool {
     directory(r, len, &Limits::default()).is_ok_and(|d| !d.entries.is_empty())
 }
 
-fn unsafe_name(name: &str) -> Option<&'static str> {
+/// Why an archive member name escapes the extraction root, if it does.
+pub(crate) fn unsafe_name(name: &str) -> Option<&'static str> {
     if name.starts_with('/') || name.starts_with('\\') || name.get(1..2) == Some(":") {
         Some("absolute path")
     } else if name.split(['/', '\\']).any(|c| c == "..") {
@@ -212,7 +213,9 @@ pub(crate) fn scan(
                 r.seek(SeekFrom::Start(data))?;
                 let w = Window::new(r, data, e.csize);
                 let mut d = flate2::read::DeflateDecoder::new(std::io::BufReader::new(w));
-                if let Err(err) = super::compress::scan_decoded(&mut d, &child, depth, ctx, role) {
+                if let Err(err) =
+                    super::compress::scan_decoded(&mut d, e.csize, &child, depth, ctx, role)
+                {
                     ctx.add(
                         Rule::Unverified,
                         Severity::Unverified,

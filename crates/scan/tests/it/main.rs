@@ -2,5 +2,6 @@
 //! one clean), finding details, limits and malformed input.
 
 mod archives;
+mod compressed;
 mod corpus;
 mod details;
