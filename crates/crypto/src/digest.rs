@@ -21,6 +21,23 @@ impl DigestAlg {
             DigestAlg::Sha512 => "SHA-512",
         }
     }
+
+    /// The digest of `data` (aws-lc-rs), for [`crate::PublicKey::verify_prehashed`]: one
+    /// message checked against several keys is hashed once.
+    #[must_use]
+    pub fn digest(&self, data: &[u8]) -> Vec<u8> {
+        aws_lc_rs::digest::digest(self.aws(), data)
+            .as_ref()
+            .to_vec()
+    }
+
+    pub(crate) fn aws(&self) -> &'static aws_lc_rs::digest::Algorithm {
+        match self {
+            DigestAlg::Sha256 => &aws_lc_rs::digest::SHA256,
+            DigestAlg::Sha384 => &aws_lc_rs::digest::SHA384,
+            DigestAlg::Sha512 => &aws_lc_rs::digest::SHA512,
+        }
+    }
 }
 
 /// SHA-256 of `data` (aws-lc-rs).
@@ -30,6 +47,13 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest.as_ref());
     out
+}
+
+/// Constant-time equality of two secrets (tokens, digests of tokens); only the lengths
+/// may leak.
+#[must_use]
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -42,5 +66,14 @@ mod tests {
             hex::encode(sha256(b"abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+        assert_eq!(DigestAlg::Sha256.digest(b"abc"), sha256(b"abc"));
+        assert_eq!(DigestAlg::Sha384.digest(b"abc").len(), 48);
+    }
+
+    #[test]
+    fn ct_eq_compares_bytes_and_lengths() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
     }
 }

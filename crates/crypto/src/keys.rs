@@ -380,13 +380,28 @@ impl PublicKey {
         digest: &[u8; 32],
         der_sig: &[u8],
     ) -> Result<(), CryptoError> {
+        self.verify_prehashed(DigestAlg::Sha256, digest, der_sig)
+    }
+
+    /// Verifies a DER ECDSA signature over a message whose `alg` digest is given
+    /// ([`DigestAlg::digest`]): a message checked against several keys is hashed once.
+    ///
+    /// # Errors
+    /// [`CryptoError::BadSignature`] when it does not verify (or `digest` is not an `alg`
+    /// digest).
+    pub fn verify_prehashed(
+        &self,
+        alg: DigestAlg,
+        digest: &[u8],
+        der_sig: &[u8],
+    ) -> Result<(), CryptoError> {
         let bad = || CryptoError::BadSignature {
             key: format!("{} key {}", self.curve.name(), self.fingerprint()),
-            algorithm: format!("ECDSA {} over a SHA-256 digest", self.curve.name()),
+            algorithm: format!("ECDSA {} over a {} digest", self.curve.name(), alg.name()),
         };
-        let d = aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256)
-            .map_err(|_| bad())?;
-        UnparsedPublicKey::new(self.curve.verification_alg(DigestAlg::Sha256), &self.point)
+        let d =
+            aws_lc_rs::digest::Digest::import_less_safe(digest, alg.aws()).map_err(|_| bad())?;
+        UnparsedPublicKey::new(self.curve.verification_alg(alg), &self.point)
             .verify_digest(&d, der_sig)
             .map_err(|_| bad())
     }

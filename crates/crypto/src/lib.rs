@@ -67,5 +67,5 @@ pub use error::{
 pub use keys::{PublicKey, SigningKey};
 
 pub use curve::Curve;
-pub use digest::{DigestAlg, sha256};
+pub use digest::{DigestAlg, ct_eq, sha256};
 pub use rng::{random_fill, warm_up_rng};

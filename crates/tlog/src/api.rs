@@ -63,12 +63,19 @@ pub fn router(state: Arc<ApiState>) -> Router {
 struct ApiError(StatusCode, String);
 
 impl From<Error> for ApiError {
+    /// Client errors say what was wrong with the request; server errors (storage,
+    /// corruption: messages that name server paths) get a generic message, and the
+    /// detail goes to the server's log.
     fn from(e: Error) -> Self {
         let code = match &e {
             Error::IndexOutOfRange { .. } | Error::InvalidRange { .. } => StatusCode::BAD_REQUEST,
             Error::Missing { .. } => StatusCode::NOT_FOUND,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
+        if code == StatusCode::INTERNAL_SERVER_ERROR {
+            eprintln!("hallmark log API: {e}");
+            return Self(code, "internal error reading the log".into());
+        }
         Self(code, e.to_string())
     }
 }
@@ -88,7 +95,13 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| {
+            eprintln!("hallmark log API: a blocking task failed: {e}");
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error reading the log".into(),
+            )
+        })?
         .map_err(ApiError::from)
 }
 

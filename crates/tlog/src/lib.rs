@@ -68,12 +68,14 @@
 #[cfg(feature = "server")]
 pub mod api;
 pub mod audit;
+mod bounded;
 mod coordinator;
 mod error;
 pub mod layout;
 pub mod mem;
 pub mod merkle;
 pub mod note;
+pub mod proposed;
 pub mod reader;
 pub mod rekor;
 pub mod sequencer;

@@ -13,7 +13,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hallmark_crypto::{DigestAlg, PublicKey, load_certificates_pem};
+use serde::Deserialize;
 use serde_json::{Value, json};
+
+use crate::bounded::{Bounded, Cap};
 
 use crate::error::Error;
 use crate::merkle::{Hash, sha256};
@@ -42,57 +45,108 @@ fn verifier_key(pem: &str) -> Result<PublicKey, Error> {
     }
 }
 
+/// Most signatures a submitted envelope may carry.
+pub const MAX_SIGNATURES: usize = 8;
+/// Most verifiers a `dsse` entry may name.
+pub const MAX_VERIFIERS: usize = 8;
+
+struct SignatureCap;
+impl Cap for SignatureCap {
+    const MAX: usize = MAX_SIGNATURES;
+    const WHAT: &'static str = "envelope signatures";
+}
+
+/// The fields of a DSSE envelope this log reads (others are ignored, not kept).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    payload: String,
+    payload_type: String,
+    signatures: Bounded<EnvelopeSignature, SignatureCap>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeSignature {
+    sig: String,
+}
+
 /// Builds the canonicalized `dsse` v0.0.1 body for a submitted envelope (its exact JSON
 /// text) and the PEM verifiers (certificates or public keys), checking every signature.
+/// At most [`MAX_SIGNATURES`] signatures and [`MAX_VERIFIERS`] verifiers, no two the
+/// same; the PAE is hashed once per digest algorithm, not once per verifier.
 ///
 /// # Errors
-/// [`Error::InvalidEntry`] for a malformed envelope, an unverifiable signature, or a body
-/// too large for an entry bundle.
+/// [`Error::InvalidEntry`] for a malformed envelope, too many or repeated signatures or
+/// verifiers, an unverifiable signature, or a body too large for an entry bundle.
 pub fn dsse_body(envelope_json: &str, verifiers_pem: &[&str]) -> Result<Vec<u8>, Error> {
     let bad = |m: &str| Error::InvalidEntry(m.to_owned());
     if envelope_json.len() > MAX_ENVELOPE_BYTES {
-        return Err(bad("envelope is too large"));
+        return Err(Error::InvalidEntry(format!(
+            "envelope of {} bytes exceeds {MAX_ENVELOPE_BYTES}",
+            envelope_json.len()
+        )));
     }
-    let env: Value = serde_json::from_str(envelope_json)
+    if verifiers_pem.is_empty() {
+        return Err(bad("no verifiers"));
+    }
+    if verifiers_pem.len() > MAX_VERIFIERS {
+        return Err(Error::InvalidEntry(format!(
+            "{} verifiers exceed the limit of {MAX_VERIFIERS}",
+            verifiers_pem.len()
+        )));
+    }
+    let env: Envelope = serde_json::from_str(envelope_json)
         .map_err(|e| Error::InvalidEntry(format!("envelope JSON: {e}")))?;
-    let payload_type = env
-        .get("payloadType")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("envelope has no payloadType"))?;
-    let payload = env
-        .get("payload")
-        .and_then(Value::as_str)
-        .and_then(|p| B64.decode(p).ok())
-        .ok_or_else(|| bad("envelope payload is not base64"))?;
-    let sigs = env
-        .get("signatures")
-        .and_then(Value::as_array)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad("envelope has no signatures"))?;
+    let sigs = env.signatures.0;
+    if sigs.is_empty() {
+        return Err(bad("envelope has no signatures"));
+    }
+    if let Some(i) = first_repeat(sigs.iter().map(|s| s.sig.as_str())) {
+        return Err(Error::InvalidEntry(format!(
+            "envelope signature {i} repeats an earlier one"
+        )));
+    }
     let keys = verifiers_pem
         .iter()
         .map(|p| verifier_key(p).map(|k| (k, *p)))
         .collect::<Result<Vec<_>, _>>()?;
-    if keys.is_empty() {
-        return Err(bad("no verifiers"));
+    if let Some(i) = first_repeat(keys.iter().map(|(k, _)| k.spki_der())) {
+        return Err(Error::InvalidEntry(format!(
+            "verifier {i} repeats the key of an earlier one"
+        )));
     }
-    let pae = hallmark_format::dsse::pae(payload_type, &payload);
+    let payload = B64
+        .decode(&env.payload)
+        .map_err(|_| bad("envelope payload is not base64"))?;
+    drop(env.payload);
+    let payload_hash = sha256(&payload);
+    let pae = hallmark_format::dsse::pae(&env.payload_type, &payload);
+    drop(payload);
+    // One digest per algorithm any key may need: the curve's own, and SHA-256 (the
+    // v0.2.0 compatibility path).
+    let mut digests: Vec<(DigestAlg, Vec<u8>)> = Vec::new();
+    for (k, _) in &keys {
+        for alg in [k.curve().digest(), DigestAlg::Sha256] {
+            if !digests.iter().any(|(a, _)| *a == alg) {
+                digests.push((alg, alg.digest(&pae)));
+            }
+        }
+    }
+    drop(pae);
     let mut out = Vec::with_capacity(sigs.len());
     for s in sigs {
-        let sig_b64 = s
-            .get("sig")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("signature has no sig"))?;
-        let sig = B64.decode(sig_b64).map_err(|_| bad("sig is not base64"))?;
+        let sig = B64.decode(&s.sig).map_err(|_| bad("sig is not base64"))?;
         let pem = keys
             .iter()
             .find(|(k, _)| {
-                k.verify(&pae, &sig).is_ok()
-                    || k.verify_with_digest(&pae, &sig, DigestAlg::Sha256).is_ok()
+                digests.iter().any(|(alg, d)| {
+                    (*alg == k.curve().digest() || *alg == DigestAlg::Sha256)
+                        && k.verify_prehashed(*alg, d, &sig).is_ok()
+                })
             })
             .map(|(_, p)| *p)
             .ok_or_else(|| bad("an envelope signature does not verify with any verifier"))?;
-        out.push((sig_b64.to_owned(), B64.encode(pem.as_bytes())));
+        out.push((s.sig, B64.encode(pem.as_bytes())));
     }
     out.sort();
     let signatures: Vec<Value> = out
@@ -104,7 +158,7 @@ pub fn dsse_body(envelope_json: &str, verifiers_pem: &[&str]) -> Result<Vec<u8>,
         "kind": "dsse",
         "spec": {
             "envelopeHash": {"algorithm": "sha256", "value": hex::encode(sha256(envelope_json.as_bytes()))},
-            "payloadHash": {"algorithm": "sha256", "value": hex::encode(sha256(&payload))},
+            "payloadHash": {"algorithm": "sha256", "value": hex::encode(payload_hash)},
             "signatures": signatures,
         }
     });
@@ -113,6 +167,18 @@ pub fn dsse_body(envelope_json: &str, verifiers_pem: &[&str]) -> Result<Vec<u8>,
         return Err(bad("canonicalized body exceeds 65535 bytes"));
     }
     Ok(bytes)
+}
+
+/// The position of the first item equal to an earlier one.
+fn first_repeat<T: PartialEq>(items: impl Iterator<Item = T>) -> Option<usize> {
+    let mut seen: Vec<T> = Vec::new();
+    for (i, x) in items.enumerate() {
+        if seen.contains(&x) {
+            return Some(i);
+        }
+        seen.push(x);
+    }
+    None
 }
 
 /// `(kind, apiVersion)` of a canonicalized body, e.g. `("dsse", "0.0.1")`.
