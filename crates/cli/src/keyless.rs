@@ -14,12 +14,25 @@ use serde_json::{Value, json};
 
 use crate::util::read_input;
 
+/// The environment variable with the write token of a log that requires one
+/// (`hallmark sigstore serve --log-write-token-file`).
+const LOG_WRITE_TOKEN_ENV: &str = "HALLMARK_LOG_WRITE_TOKEN";
+
 /// Signs against the Fulcio and Rekor that a ClientTrustConfig names.
-#[derive(Debug)]
 pub(crate) struct HttpKeylessSigner {
     fulcio: String,
     rekor: String,
     token: String,
+    log_token: Option<String>,
+}
+
+impl std::fmt::Debug for HttpKeylessSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpKeylessSigner")
+            .field("fulcio", &self.fulcio)
+            .field("rekor", &self.rekor)
+            .finish_non_exhaustive()
+    }
 }
 
 fn first_url(tc: &Value, list: &str) -> Option<String> {
@@ -75,18 +88,22 @@ impl HttpKeylessSigner {
             fulcio,
             rekor,
             token,
+            log_token: std::env::var(LOG_WRITE_TOKEN_ENV)
+                .ok()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty()),
         })
     }
 
-    fn post(&self, url: &str, body: &Value, bearer: bool) -> Result<Value, SignError> {
+    fn post(&self, url: &str, body: &Value, bearer: Option<&str>) -> Result<Value, SignError> {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .new_agent();
         let mut req = agent.post(url).header("Content-Type", "application/json");
-        if bearer {
-            req = req.header("Authorization", &format!("Bearer {}", self.token));
+        if let Some(t) = bearer {
+            req = req.header("Authorization", &format!("Bearer {t}"));
         }
         let mut resp = req
             .send(body.to_string())
@@ -148,7 +165,7 @@ impl KeylessSigner for HttpKeylessSigner {
         let answer = self.post(
             &format!("{}/api/v2/signingCert", self.fulcio),
             &json!({ "certificateSigningRequest": STANDARD.encode(csr) }),
-            true,
+            Some(&self.token),
         )?;
         let chain = answer
             .pointer("/signedCertificateEmbeddedSct/chain/certificates")
@@ -180,7 +197,7 @@ impl KeylessSigner for HttpKeylessSigner {
         let entry = self.post(
             &format!("{}/api/v1/log/entries", self.rekor),
             &json!({ "apiVersion": "0.0.1", "kind": "dsse", "spec": { "proposedContent": { "envelope": envelope.to_string(), "verifiers": [STANDARD.encode(leaf_pem)] } } }),
-            false,
+            self.log_token.as_deref(),
         )?;
         let tlog = bundle_entry(&entry).ok_or_else(|| {
             SignError::Keyless("the transparency log's answer is not a Rekor v1 log entry".into())

@@ -18,7 +18,35 @@ pub(crate) fn run(cmd: SigstoreCommand) -> Outcome {
     }
 }
 
+/// The log write policy the flags ask for.
+fn log_writes(a: &SigstoreServeArgs) -> Result<hallmark_instance::LogWrites, Failure> {
+    let mut w = hallmark_instance::LogWrites::open();
+    if let Some(path) = &a.log_write_token_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the log write token file {}", path.display()))
+            .or_input()?;
+        let token = hallmark_instance::WriteToken::new(&text)
+            .ok_or_else(|| {
+                anyhow!(
+                    "the log write token in {} is shorter than {} characters",
+                    path.display(),
+                    hallmark_instance::WriteToken::MIN_LEN
+                )
+            })
+            .or_input()?;
+        w.access = hallmark_instance::WriteAccess::Token(token);
+    }
+    w.accept_foreign_certificates = a.log_accept_foreign_certificates;
+    w.accept_public_keys = a.log_accept_public_keys;
+    w.rate = (a.log_writes_per_minute > 0).then_some(hallmark_instance::Rate {
+        burst: a.log_write_burst.max(1),
+        per_minute: a.log_writes_per_minute,
+    });
+    Ok(w)
+}
+
 fn serve(a: &SigstoreServeArgs) -> Outcome {
+    let writes = log_writes(a)?;
     let public_url = a
         .public_url
         .clone()
@@ -55,7 +83,8 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
             instance.public_url(),
             tc_path.display()
         );
-        let app = hallmark_instance::router(Arc::clone(&instance));
+        let app = hallmark_instance::router(Arc::clone(&instance), writes)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

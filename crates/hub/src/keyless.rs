@@ -140,7 +140,12 @@ impl RevisionSigner for KeylessRevisionSigner {
     }
 
     fn routes(&self) -> Option<axum::Router> {
-        Some(hallmark_instance::router(Arc::clone(&self.instance)))
+        // The hub appends its own entries in-process (EmbeddedSigner): the log's HTTP
+        // write API stays off, so nobody else can write to the hub's log.
+        Some(hallmark_instance::router(
+            Arc::clone(&self.instance),
+            hallmark_instance::LogWrites::off(),
+        ))
     }
 
     fn shutdown(&self) {

@@ -9,7 +9,9 @@
 //!   issuer, audience `sigstore`, expiry), proof of possession checked, a 10-minute
 //!   certificate with embedded SCT issued ([`hallmark_ca`]);
 //! * Rekor v1 write API: `POST /api/v1/log/entries` for `dsse` and `hashedrekord` v0.0.1 proposed entries,
-//!   answered with the entry, its SET and inclusion proof once durable ([`hallmark_tlog`]),
+//!   answered with the entry, its SET and inclusion proof once durable ([`hallmark_tlog`]);
+//!   who may write and what is [`LogWrites`] (off in the hub; for a standalone instance
+//!   open to certificates of its own CA, rate-limited per client, optionally behind a token),
 //!   plus the log's read API (`/checkpoint`, `/tile/…`, `/api/v1/log…`);
 //! * `GET /trust-config.json`: ClientTrustConfig v0.1 (trusted root v0.1 + signing config
 //!   v0.2 with this instance's URLs).
@@ -22,12 +24,19 @@
 //! Not implemented: an RFC 3161 timestamp authority, and the interactive OAuth flow (tokens are minted for
 //! authenticated principals by the operator command or the hub).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod embedded;
+mod entries;
 mod error;
+mod ratelimit;
 mod routes;
 mod state;
+mod writes;
 
 pub use embedded::EmbeddedSigner;
+pub use entries::MAX_ENTRY_REQUEST_BYTES;
 pub use error::InstanceError;
 pub use routes::router;
 pub use state::{Instance, InstanceConfig, LogBackend, log_config};
+pub use writes::{LogWrites, Rate, WriteAccess, WriteRefusal, WriteToken};

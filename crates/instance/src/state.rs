@@ -12,12 +12,13 @@ use base64::engine::general_purpose::STANDARD;
 use hallmark_ca::{Ca, CaMaterial};
 use hallmark_oidc::{Issuer, KeyRing, SIGSTORE_AUDIENCE, TokenValidator};
 use hallmark_tlog::{
-    Appended, Coordinator, DirLock, DirStore, LogConfig, LogKey, LogReader, Options, Sequencer,
-    SharedOptions, SharedSequencer, TileFetch, TileStorage,
+    Appended, CheckpointLock, Coordinator, DirLock, DirStore, LogConfig, LogKey, LogReader,
+    Options, Sequencer, SharedOptions, SharedSequencer, TileFetch, TileStorage,
 };
 use serde_json::json;
 
 use crate::error::InstanceError;
+use crate::writes::CaAnchor;
 
 /// How to open an instance.
 #[derive(Clone, Debug)]
@@ -55,6 +56,14 @@ pub enum LogBackend {
     /// keeps a second process out).
     #[default]
     Local,
+    /// One node over the given tile storage and checkpoint lock (an object store, or a
+    /// storage that injects faults in tests).
+    Single {
+        /// Tiles.
+        store: Arc<dyn TileStorage>,
+        /// The checkpoint's compare-and-swap.
+        lock: Arc<dyn CheckpointLock>,
+    },
     /// Shared by several replicas (see [`hallmark_tlog::shared`]): tiles in `store`, the
     /// checkpoint, sequencer lease and entry queue in `coordinator`; `holder` names this
     /// replica. Every replica must have the same `log/` key material in its data directory.
@@ -72,6 +81,7 @@ impl std::fmt::Debug for LogBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Local => f.write_str("Local"),
+            Self::Single { .. } => f.write_str("Single"),
             Self::Shared { holder, .. } => {
                 f.debug_struct("Shared").field("holder", holder).finish()
             }
@@ -104,6 +114,7 @@ pub struct Instance {
     pub(crate) log_key: Arc<LogKey>,
     pub(crate) log_cfg: LogConfig,
     pub(crate) store: Arc<dyn TileStorage>,
+    pub(crate) ca_anchor: CaAnchor,
 }
 
 impl std::fmt::Debug for Instance {
@@ -199,6 +210,7 @@ impl Instance {
             CaMaterial::load_or_create(&dir.join("ca"), &cfg.org)?,
             cfg.cert_lifetime,
         );
+        let ca_anchor = CaAnchor::of(&ca, &dir.join("ca"))?;
         let log_cfg = log_config(dir, &cfg.public_url)?;
         let log_dir = dir.join("log");
         let key_path = log_dir.join("log.key");
@@ -210,19 +222,22 @@ impl Instance {
             k
         };
         let log_key = Arc::new(log_key);
+        let single = |store: Arc<dyn TileStorage>, lock: Arc<dyn CheckpointLock>| {
+            let seq = Sequencer::open(
+                log_cfg.clone(),
+                Arc::clone(&log_key),
+                Arc::clone(&store),
+                lock,
+                Options::default(),
+            )?;
+            Ok::<_, InstanceError>((Log::Local(seq), store))
+        };
         let (log, store) = match backend {
-            LogBackend::Local => {
-                let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(log_dir.join("public"))?);
-                let lock = Arc::new(DirLock::open(log_dir.join("lock"))?);
-                let seq = Sequencer::open(
-                    log_cfg.clone(),
-                    Arc::clone(&log_key),
-                    Arc::clone(&store),
-                    lock,
-                    Options::default(),
-                )?;
-                (Log::Local(seq), store)
-            }
+            LogBackend::Local => single(
+                Arc::new(DirStore::open(log_dir.join("public"))?),
+                Arc::new(DirLock::open(log_dir.join("lock"))?),
+            )?,
+            LogBackend::Single { store, lock } => single(store, lock)?,
             LogBackend::Shared {
                 store,
                 coordinator,
@@ -246,6 +261,7 @@ impl Instance {
             log_key,
             log_cfg,
             store,
+            ca_anchor,
         })
     }
 

@@ -11,11 +11,23 @@ use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_crypto::{Curve, SigningKey};
-use hallmark_instance::{Instance, InstanceConfig, router};
+use hallmark_instance::{Instance, InstanceConfig, LogWrites};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 const URL: &str = "http://hub.test";
+
+/// The routes with open log writes and no rate limit (these tests run many signings
+/// from one client).
+fn router(inst: Arc<Instance>) -> axum::Router {
+    hallmark_instance::router(
+        inst,
+        LogWrites {
+            rate: None,
+            ..LogWrites::open()
+        },
+    )
+}
 
 fn instance(dir: &std::path::Path) -> Arc<Instance> {
     Arc::new(Instance::open(InstanceConfig::new(dir, URL)).unwrap())

@@ -25,6 +25,30 @@ pub(crate) struct SigstoreServeArgs {
     /// OIDC issuer named in certificates.
     #[arg(long = "public-url")]
     pub(crate) public_url: Option<String>,
+    /// Require `Authorization: Bearer <token>` on every log write (`POST
+    /// /api/v1/log/entries`); the token is the file's content (at least 16 characters).
+    /// Stock clients (model_signing) send none: leave it unset if they sign here;
+    /// `hallmark sign sigstore` sends $HALLMARK_LOG_WRITE_TOKEN.
+    #[arg(
+        long = "log-write-token-file",
+        env = "HALLMARK_LOG_WRITE_TOKEN_FILE",
+        value_name = "FILE"
+    )]
+    pub(crate) log_write_token_file: Option<PathBuf>,
+    /// Also log entries whose certificate this instance's CA did not issue (by default
+    /// every verifier must chain to this instance's CA and be valid now).
+    #[arg(long = "log-accept-foreign-certificates")]
+    pub(crate) log_accept_foreign_certificates: bool,
+    /// Also log entries verified by a bare public key instead of a certificate.
+    #[arg(long = "log-accept-public-keys")]
+    pub(crate) log_accept_public_keys: bool,
+    /// Log writes each client (IPv4 address or IPv6 /64) may make at once.
+    #[arg(long = "log-write-burst", default_value_t = 30, value_name = "N")]
+    pub(crate) log_write_burst: u32,
+    /// Log writes per minute each client may make on average (0: no limit). Behind a
+    /// reverse proxy every client has the proxy's address: limit at the proxy instead.
+    #[arg(long = "log-writes-per-minute", default_value_t = 60, value_name = "N")]
+    pub(crate) log_writes_per_minute: u32,
 }
 
 #[derive(Debug, Args)]
