@@ -164,6 +164,21 @@ from huggingface_hub import snapshot_download
 p = snapshot_download('acme/secret', local_dir='sec')
 assert open(p + '/w.bin').read() == 'top secret weights\n'"
 
+# --- a push never changes a repo's visibility; owners change it (issue 15 finding 7) -----
+refuse "push --private into a public repo is refused (exit non-zero)" "$HM" push model acme/demo --private --token "$ALICE"
+cp "$W/out.txt" "$W/vis.txt"
+check "… with 409 naming the repo's visibility" grep -q '409.*acme/demo is public' "$W/vis.txt"
+check "… and acme/demo is still public" test "$(status "$HUB/api/models/acme/demo")" = 200
+check "push a public repo acme/vis" "$HM" push secret acme/vis --token "$ALICE"
+check "update_repo_settings(private=True) (stock huggingface_hub) makes it private" env HF_ENDPOINT="$HUB" "$PY" -c "
+from huggingface_hub import HfApi
+HfApi(token='$ALICE').update_repo_settings('acme/vis', private=True)"
+check "… anonymous callers no longer see it" test "$(status "$HUB/api/models/acme/vis")" = 401
+check "… and push --private into it works" "$HM" push secret acme/vis --private --token "$ALICE"
+refuse "a reader cannot change visibility" env HF_ENDPOINT="$HUB" "$PY" -c "
+from huggingface_hub import HfApi
+HfApi(token='$BOB_READ').update_repo_settings('acme/vis', private=False)"
+
 # --- hostile input --------------------------------------------------------------------
 UP=$(curl -s -X POST -H "Authorization: Bearer $ALICE" -H 'content-type: application/json' -d '{}' "$HUB/api/models/alice/paths/uploads" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["upload_id"])')
 for p in '../evil' '..%2Fevil' 'a/../../evil' '%2Fetc%2Fpasswd' 'model.sig' '.git/config' 'a%5Cb'; do
@@ -201,6 +216,11 @@ local_blobs "staging swept" && check "staging swept on restart" test -z "$(ls -A
 check "the earlier revision is intact after the kill" "$HM" pull acme/demo after-crash
 check "the interrupted upload can be retried" "$HM" push crash acme/crash --token "$ALICE"
 check "retried upload verifies" "$HM" pull acme/crash crash-dl
+
+# --- blob GC (issue 15 finding 14): nothing is old enough on a fresh hub, nothing is lost --
+check "hub admin gc runs against the live server's data" "$HM" hub admin gc
+check "… and deletes nothing younger than the grace period" grep -q 'deleted 0 unreferenced' "$W/out.txt"
+check "… the first revision still downloads" test "$(status "$HUB/acme/demo/resolve/main/config.json")" = 200
 
 # --- 10,000 files ----------------------------------------------------------------------
 "$PY" - <<'PYEOF'

@@ -72,9 +72,21 @@ async fn serve(a: ServeArgs) -> CmdResult {
 async fn admin_cmd(a: AdminArgs) -> CmdResult {
     let mut config = HubConfig::new(a.data_dir.clone(), "http://localhost");
     config.database = a.database;
+    config.blob_store = a.blob_store;
     let meta = hallmark_hub::open_meta(&config).await.or_input()?;
     let meta = &*meta;
     match a.command {
+        AdminCommand::Gc { grace_hours } => {
+            let blobs = hallmark_hub::open_blobs(&config).or_input()?;
+            let grace = std::time::Duration::from_secs(grace_hours.saturating_mul(3600));
+            let r = hallmark_hub::gc::collect_garbage(meta, &blobs, grace)
+                .await
+                .or_input()?;
+            println!(
+                "examined {} blobs older than {grace_hours} h: deleted {} unreferenced ({} bytes)",
+                r.examined, r.deleted, r.bytes_freed
+            );
+        }
         AdminCommand::User(UserCommand::Add {
             name,
             email,

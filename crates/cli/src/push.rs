@@ -114,6 +114,12 @@ fn put_file(client: &Client, base: &str, f: &LocalFile, bar: &ProgressBar) -> an
     Ok(())
 }
 
+/// The bytes a path takes as a JSON string, without the quotes (what the hub's
+/// statement-size check counts).
+fn json_len(path: &str) -> u64 {
+    serde_json::to_string(path).map_or(path.len(), |s| s.len() - 2) as u64
+}
+
 pub(crate) fn run(a: &PushArgs) -> Outcome {
     let (owner, name) = split_repo(&a.repo).or_input()?;
     if !a.dir.is_dir() {
@@ -140,11 +146,14 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
         )));
     }
     let client = Client::new(&a.hub);
+    let path_bytes: u64 = files.iter().map(|f| json_len(&f.rel)).sum();
+    // Without --private the repo's visibility is left as it is (new repos are public).
+    let mut open_body = json!({ "files": files.len(), "path_bytes": path_bytes });
+    if a.private {
+        open_body["private"] = Value::Bool(true);
+    }
     let open = client
-        .post_json(
-            &format!("/api/models/{owner}/{name}/uploads"),
-            &json!({ "private": a.private }),
-        )
+        .post_json(&format!("/api/models/{owner}/{name}/uploads"), &open_body)
         .or_failed()?;
     let id = open
         .get("upload_id")
@@ -152,6 +161,14 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
         .context("the hub sent no upload id")
         .or_failed()?;
     let base = format!("/api/models/{owner}/{name}/uploads/{id}");
+    // A hub that ignores the requested visibility must not receive the files.
+    if a.private && open.get("private").and_then(Value::as_bool) != Some(true) {
+        let _ = client.auth(client.agent.delete(&client.url(&base))).call();
+        return Err(Failure::failed(anyhow!(
+            "{owner}/{name} is public on the hub and --private was given: nothing was pushed \
+             (make it private first, e.g. in the repo's settings)"
+        )));
+    }
     let total: u64 = files.iter().map(|f| f.size).sum();
     let pb = bar(a.hub.quiet, total, "uploading");
     // Big files first so the parallel tail is short.

@@ -65,7 +65,7 @@ pub enum Action {
     PushRepo,
     /// Create a repo in a namespace.
     CreateRepo,
-    /// Change a repo's settings (visibility).
+    /// Change a repo's settings (visibility): owners and maintainers.
     ManageRepo,
     /// Ask the hub to re-check a revision's signature.
     VerifyRevision,
@@ -136,7 +136,9 @@ pub fn can(subject: &Subject, action: Action, resource: &Resource) -> bool {
         }
         (Action::PushRepo, Resource::Repo { owner_id, .. }) => at_least(owner_id, Role::Maintainer),
         (Action::CreateRepo, Resource::Namespace { id, .. }) => at_least(id, Role::Maintainer),
-        (Action::ManageRepo, Resource::Repo { owner_id, .. }) => at_least(owner_id, Role::Owner),
+        (Action::ManageRepo, Resource::Repo { owner_id, .. }) => {
+            at_least(owner_id, Role::Maintainer)
+        }
         (
             Action::ManageOrg,
             Resource::Namespace {
@@ -246,7 +248,11 @@ mod tests {
             (&admin_read, CreateRepo, ns_carol, false),
             // settings and members
             (&a, ManageRepo, priv_acme, true),
-            (&a, ManageRepo, priv_lab, false),
+            (&a, ManageRepo, priv_lab, true),
+            (&b, ManageRepo, priv_acme, false),
+            (&c, ManageRepo, pub_acme, false),
+            (&a_read, ManageRepo, priv_acme, false),
+            (&anon, ManageRepo, pub_acme, false),
             (&a, ManageOrg, ns_acme, true),
             (&a, ManageOrg, ns_lab, false),
             (&b, ManageOrg, ns_acme, false),

@@ -32,11 +32,14 @@ pub mod auth;
 pub mod authz;
 pub mod csrf;
 pub mod error;
+pub mod gc;
 pub mod health;
 pub mod hfapi;
 pub mod keyless;
+pub mod limits;
 pub mod names;
 pub mod resolve;
+pub mod settings;
 pub mod signer;
 pub mod state;
 pub mod time;
@@ -70,6 +73,7 @@ pub fn app(state: AppState) -> Router {
             "/api/models/{owner}/{name}/verify/{rev}",
             post(hfapi::verify_now),
         )
+        .route("/api/models/{owner}/{name}/settings", put(settings::update))
         .route("/api/models/{owner}/{name}/uploads", post(upload::open))
         .route(
             "/api/models/{owner}/{name}/uploads/{id}",
@@ -164,6 +168,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result
     use std::sync::Arc;
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = Arc::clone(&stopping);
+    let gc = gc::spawn_periodic(Arc::clone(&state.meta), state.blobs.clone());
     let server = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async move {
         shutdown_signal().await;
         signalled.notify_one();
@@ -183,6 +188,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result
             Ok(())
         }
     };
+    gc.abort();
     let signer = Arc::clone(&state.signer);
     let _ = tokio::task::spawn_blocking(move || signer.shutdown()).await;
     served

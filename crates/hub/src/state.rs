@@ -8,6 +8,7 @@ use hallmark_store::{BlobStore, MetaStore, PgStore, SqliteStore, TokenScope};
 
 use crate::auth::issue_token;
 use crate::error::HubError;
+use crate::limits::RevisionLimits;
 use crate::signer::{KeySigner, RevisionSigner};
 
 /// Settings of one hub process.
@@ -19,6 +20,8 @@ pub struct HubConfig {
     pub public_url: String,
     /// Largest accepted file, in bytes.
     pub max_file_size: u64,
+    /// How many files (and statement bytes) a revision may have.
+    pub revision_limits: RevisionLimits,
     /// Make blobs durable (fsync) before acknowledging them.
     pub fsync: bool,
     /// Sign uploads keylessly with the uploader's identity through the embedded Sigstore
@@ -41,6 +44,7 @@ impl HubConfig {
             data_dir,
             public_url: public_url.trim_end_matches('/').to_owned(),
             max_file_size: 1 << 40,
+            revision_limits: RevisionLimits::default(),
             fsync: true,
             keyless: true,
             database: None,
@@ -170,7 +174,8 @@ pub async fn open(config: HubConfig) -> Result<Opened, HubError> {
         Duration::ZERO
     };
     blobs.sweep_staging(age).await?;
-    meta.sweep_uploads(crate::time::now() - 86_400).await?;
+    meta.sweep_uploads(crate::time::now() - crate::gc::UPLOAD_MAX_AGE)
+        .await?;
     let mut bootstrap_token = None;
     if meta.count_users().await? == 0 {
         let admin = meta.create_user("admin", None, None, true).await?;

@@ -2,7 +2,7 @@
 //! signed, immutable revision.
 //!
 //! ```text
-//! POST   /api/models/{owner}/{name}/uploads                    {"private": bool} → {"upload_id", "parent"}
+//! POST   /api/models/{owner}/{name}/uploads                    {"private"?, "files"?, "path_bytes"?} → {"upload_id", "parent", "private"}
 //! PUT    /api/models/{owner}/{name}/uploads/{id}/files/{path}  raw bytes [X-Content-Sha256] → {"path","sha256","size"}
 //! POST   /api/models/{owner}/{name}/uploads/{id}/commit        {"summary"} → {"commit", "signature", …}
 //! DELETE /api/models/{owner}/{name}/uploads/{id}
@@ -11,6 +11,18 @@
 //! File paths are checked before any byte is read (`names::check_file_path`) and together
 //! at commit (`names::check_revision_paths`); a refused path answers 422 naming the path
 //! and the rule, so every stored file is covered by the revision's signature.
+//!
+//! `private`, when given, is the visibility the push expects: a new repo is created with
+//! it, an existing repo of the other visibility answers 409 (nothing is uploaded; change
+//! it with `PUT …/settings`). `files` and `path_bytes` (the revision's file count and the
+//! bytes of its paths) let the hub refuse a revision too large to sign (413, see
+//! [`crate::limits`]) before any blob is sent; the commit checks again. The file answer
+//! does not say whether the content was already stored (that would tell anyone whether
+//! given bytes exist anywhere on the hub, other owners' private repos included).
+//!
+//! A commit first claims the repo (compare-and-set on `main`, see
+//! [`hallmark_store::MetaStore::claim_commit`]): of concurrent pushes built on the same
+//! parent, one is signed and logged; the others get 409 before they write a log entry.
 //!
 //! Authorization happens before any byte is read. A revision becomes visible only in
 //! the commit's single transaction; a crash before it leaves the repo unchanged (the
@@ -38,9 +50,25 @@ use crate::verify::verify_bundle;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenUpload {
-    /// Visibility when the repo is created by this upload.
+    /// The visibility the push expects: a new repo gets it, an existing repo of the other
+    /// visibility is refused (409). Absent: new repos are public, existing ones keep
+    /// theirs.
     #[serde(default)]
-    pub private: bool,
+    pub private: Option<bool>,
+    /// How many files the revision will hold, when the client knows.
+    #[serde(default)]
+    pub files: Option<u64>,
+    /// The bytes of those files' paths (UTF-8, as JSON strings without quotes).
+    #[serde(default)]
+    pub path_bytes: Option<u64>,
+}
+
+/// How long a commit's claim on its repo lasts (signing and logging take far less; a
+/// hub that dies meanwhile blocks pushes to the repo at most this long).
+pub const CLAIM_SECONDS: i64 = 300;
+
+fn too_large(e: crate::limits::TooLarge) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
 }
 
 /// Body of `POST …/commit`.
@@ -64,11 +92,20 @@ pub async fn open(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (owner_id, _) = check_publish(&state, &auth, &owner).await?;
     let user_id = auth.principal()?.id;
+    let body = body.map(|b| b.0).unwrap_or_default();
+    if let Some(files) = body.files {
+        crate::limits::check(
+            &state.config.revision_limits,
+            files,
+            body.path_bytes.unwrap_or(0),
+        )
+        .map_err(too_large)?;
+    }
     let repo = match state.meta.repo(&owner, &name).await? {
         Some(_) => repo_for(&state, &auth, &owner, &name, Action::PushRepo).await?,
         None => {
             check_repo_name(&name)?;
-            let private = body.map(|b| b.0.private).unwrap_or(false);
+            let private = body.private.unwrap_or(false);
             match state.meta.create_repo(owner_id, &name, private).await {
                 Ok(r) => r,
                 // Created concurrently by another upload: use it.
@@ -79,6 +116,20 @@ pub async fn open(
             }
         }
     };
+    if let Some(wanted) = body.private
+        && wanted != repo.private
+    {
+        let (is, asked) = if repo.private {
+            ("private", "public")
+        } else {
+            ("public", "private")
+        };
+        return Err(ApiError::conflict(format!(
+            "{} is {is} and this push asked for a {asked} repo; nothing was uploaded. Change              its visibility first (PUT /api/models/{}/settings {{\"private\": {wanted}}}, or the              repo's page), then push again",
+            repo.full_name(),
+            repo.full_name()
+        )));
+    }
     let id = random_b64(18)?;
     state.meta.create_upload(&id, repo.id, user_id).await?;
     Ok((
@@ -164,7 +215,7 @@ pub async fn put_file(
     };
     state.meta.add_upload_file(&upload.id, &entry).await?;
     Ok(Json(json!({
-        "path": entry.path, "sha256": entry.sha256, "size": entry.size, "deduplicated": blob.deduplicated
+        "path": entry.path, "sha256": entry.sha256, "size": entry.size
     })))
 }
 
@@ -209,7 +260,7 @@ pub async fn commit(
     body: Option<Json<CommitBody>>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (repo, upload) = session(&state, &auth, &owner, &name, &id).await?;
-    let mut files = state.meta.upload_files(&upload.id).await?;
+    let files = state.meta.upload_files(&upload.id).await?;
     if let Err(e) = check_revision_paths(files.iter().map(|f| f.path.as_str())) {
         // The API cannot take a file back out of a session: close it, nothing is recorded.
         state.meta.delete_upload(&upload.id).await?;
@@ -236,12 +287,52 @@ pub async fn commit(
             "nothing to sign: upload at least one model file",
         ));
     }
+    let path_bytes = files
+        .iter()
+        .map(|f| crate::limits::json_path_bytes(&f.path))
+        .sum();
+    crate::limits::check(
+        &state.config.revision_limits,
+        files.len() as u64,
+        path_bytes,
+    )
+    .map_err(too_large)?;
+    // Only one push per repo is signed at a time, and only on main's current head: a push
+    // that would lose at commit is refused here, before it writes a log entry.
+    let now = crate::time::now();
+    state
+        .meta
+        .claim_commit(
+            repo.id,
+            &upload.id,
+            repo.head.as_deref(),
+            now,
+            now + CLAIM_SECONDS,
+        )
+        .await?;
+    let done = sign_and_record(&state, &repo, &upload, files, &manifest, summary).await;
+    if done.is_err() {
+        let _ = state.meta.release_commit(repo.id, &upload.id).await;
+    }
+    done
+}
+
+/// Signs a claimed upload's revision, verifies the bundle and records the revision
+/// (which ends the claim).
+async fn sign_and_record(
+    state: &AppState,
+    repo: &Repo,
+    upload: &Upload,
+    mut files: Vec<FileEntry>,
+    manifest: &hallmark_format::Manifest,
+    summary: String,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let uploader = state
         .meta
         .account_by_id(upload.user_id)
         .await?
         .ok_or_else(|| ApiError::internal("uploader vanished"))?;
-    let signed = state.signer.sign_revision(&uploader, &manifest).await?;
+    let signed = state.signer.sign_revision(&uploader, manifest).await?;
     let sig_blob = state
         .blobs
         .put_bytes(signed.bundle_json.clone().into())
@@ -289,7 +380,7 @@ pub async fn commit(
                 files,
                 signature: sig_state,
                 identity_changed_from,
-                upload_id: Some(upload.id),
+                upload_id: Some(upload.id.clone()),
             },
             crate::time::now(),
         )
@@ -300,7 +391,7 @@ pub async fn commit(
             "commit": rev.commit,
             "url": format!("{}/{}/{}", state.config.public_url, repo.owner, repo.name),
             "files": rev.file_count,
-            "signature": crate::hfapi::signature_json(&state, &repo, &rev),
+            "signature": crate::hfapi::signature_json(state, repo, &rev),
         })),
     ))
 }

@@ -65,6 +65,14 @@ pub(crate) struct AdminArgs {
     /// Metadata database of the hub (as for `hub serve --database`).
     #[arg(long, env = "HALLMARK_HUB_DATABASE", global = true)]
     pub(crate) database: Option<String>,
+    /// Blob store of the hub (as for `hub serve --blob-store`; used by `gc`).
+    #[arg(
+        long = "blob-store",
+        alias = "blob_store",
+        env = "HALLMARK_HUB_BLOB_STORE",
+        global = true
+    )]
+    pub(crate) blob_store: Option<String>,
     #[command(subcommand)]
     pub(crate) command: AdminCommand,
 }
@@ -79,6 +87,13 @@ pub(crate) enum AdminCommand {
     Org(OrgCommand),
     /// Print a new API token for a user (shown once), or revoke one.
     Token(TokenArgs),
+    /// Delete blobs no revision and no open upload refers to (upload sessions abandoned
+    /// for a day are swept first). `hub serve` also does this every 6 hours.
+    Gc {
+        /// Spare blobs written less than this many hours ago (uploads in flight); at least 2.
+        #[arg(long = "grace-hours", default_value_t = 24)]
+        grace_hours: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

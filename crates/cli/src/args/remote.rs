@@ -12,7 +12,8 @@ pub(crate) struct PushArgs {
     pub(crate) repo: String,
     #[command(flatten)]
     pub(crate) hub: HubArgs,
-    /// Create the repository private.
+    /// The repository is private: create it private; refuse to push (exit 1) if it exists
+    /// and is public.
     #[arg(long)]
     pub(crate) private: bool,
     /// Commit message.

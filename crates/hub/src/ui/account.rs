@@ -17,7 +17,9 @@ use crate::auth::{
 };
 use crate::state::AppState;
 use crate::time::human;
-use crate::ui::guard::{Authorized, CsrfForm, OwnSession, OwnTokens, VerifiableRepo};
+use crate::ui::guard::{
+    Authorized, CsrfForm, ManageableRepo, OwnSession, OwnTokens, VerifiableRepo,
+};
 use crate::ui::page::{Nav, message, render};
 
 #[derive(Template)]
@@ -285,7 +287,9 @@ pub(crate) async fn recheck(
 ) -> Response {
     let Authorized {
         auth,
-        target: VerifiableRepo { owner, name, repo },
+        target: VerifiableRepo {
+            owner, name, repo, ..
+        },
         form: f,
     } = g;
     let result = async {
@@ -301,5 +305,31 @@ pub(crate) async fn recheck(
     match result {
         Ok(commit) => Redirect::to(&format!("/{owner}/{name}?rev={commit}")).into_response(),
         Err(e) => message(&auth, e.status, "Error", &e.message),
+    }
+}
+
+/// The visibility form of the repo page.
+#[derive(Debug, Deserialize)]
+pub(crate) struct VisibilityForm {
+    csrf: String,
+    private: bool,
+}
+
+impl CsrfForm for VisibilityForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(crate) async fn set_visibility(
+    State(state): State<AppState>,
+    g: Authorized<ManageableRepo, VisibilityForm>,
+) -> Response {
+    let ManageableRepo {
+        owner, name, repo, ..
+    } = g.target;
+    match crate::settings::set_visibility(&state, &repo, g.form.private).await {
+        Ok(_) => Redirect::to(&format!("/{owner}/{name}")).into_response(),
+        Err(e) => message(&g.auth, e.status, "Error", &e.message),
     }
 }

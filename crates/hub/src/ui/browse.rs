@@ -193,6 +193,7 @@ struct ModelPage {
     files: Vec<FileRow>,
     revisions: Vec<RevRow>,
     can_recheck: bool,
+    can_manage: bool,
 }
 
 /// `?rev=` of the model page.
@@ -280,6 +281,7 @@ async fn model_page_inner(
         rev: view,
         can_recheck: auth.0.csrf.is_some()
             && auth.can(Action::VerifyRevision, &repo_resource(&repo)),
+        can_manage: auth.0.csrf.is_some() && auth.can(Action::ManageRepo, &repo_resource(&repo)),
     }))
 }
 

@@ -121,19 +121,47 @@ impl Target for OwnTokens {
     }
 }
 
-/// The repository `/{owner}/{name}` whose revisions the caller may re-check
-/// ([`Action::VerifyRevision`]).
+/// What a [`RepoTarget`] lets the caller do.
+pub trait RepoAction: Send {
+    /// The action checked.
+    const ACTION: Action;
+}
+
+/// Re-checking a repo's signatures ([`Action::VerifyRevision`]).
 #[derive(Debug)]
-pub struct VerifiableRepo {
+pub struct Recheck;
+
+impl RepoAction for Recheck {
+    const ACTION: Action = Action::VerifyRevision;
+}
+
+/// Changing a repo's settings ([`Action::ManageRepo`]: owners and maintainers).
+#[derive(Debug)]
+pub struct Manage;
+
+impl RepoAction for Manage {
+    const ACTION: Action = Action::ManageRepo;
+}
+
+/// The repository `/{owner}/{name}`, on which the caller may do `A`.
+#[derive(Debug)]
+pub struct RepoTarget<A> {
     /// Owner as written in the path.
     pub owner: String,
     /// Name as written in the path.
     pub name: String,
     /// The repository.
     pub repo: Repo,
+    action: std::marker::PhantomData<A>,
 }
 
-impl Target for VerifiableRepo {
+/// A repo whose revisions the caller may re-check.
+pub type VerifiableRepo = RepoTarget<Recheck>;
+
+/// A repo whose settings the caller may change.
+pub type ManageableRepo = RepoTarget<Manage>;
+
+impl<A: RepoAction> Target for RepoTarget<A> {
     type Params = Path<(String, String)>;
 
     async fn authorize(
@@ -141,8 +169,13 @@ impl Target for VerifiableRepo {
         auth: &Auth,
         Path((owner, name)): Path<(String, String)>,
     ) -> Result<Self, Response> {
-        match repo_for(state, auth, &owner, &name, Action::VerifyRevision).await {
-            Ok(repo) => Ok(Self { owner, name, repo }),
+        match repo_for(state, auth, &owner, &name, A::ACTION).await {
+            Ok(repo) => Ok(Self {
+                owner,
+                name,
+                repo,
+                action: std::marker::PhantomData,
+            }),
             Err(e) => Err(message(auth, e.status, "Error", &e.message)),
         }
     }

@@ -32,4 +32,5 @@ pub fn routes() -> Router<AppState> {
         .route("/{owner}", get(browse::owner_page))
         .route("/{owner}/{name}", get(browse::model_page))
         .route("/{owner}/{name}/verify", post(account::recheck))
+        .route("/{owner}/{name}/settings", post(account::set_visibility))
 }

@@ -41,9 +41,15 @@ impl Resp {
 
 /// alice owns org `acme`; bob is a reader of `acme`; carol is in no org.
 pub(crate) async fn hub() -> Hub {
+    hub_with(|_| {}).await
+}
+
+/// [`hub`], with settings changed by `configure`.
+pub(crate) async fn hub_with(configure: impl FnOnce(&mut HubConfig)) -> Hub {
     let dir = tempfile::tempdir().unwrap();
     let mut config = HubConfig::new(dir.path().to_path_buf(), URL);
     config.fsync = false;
+    configure(&mut config);
     let opened = hallmark_hub::open(config).await.unwrap();
     assert!(
         opened.bootstrap_token.is_some(),
@@ -134,6 +140,8 @@ impl Hub {
     }
 
     /// Uploads `files` to `repo` as a new revision; returns the commit response.
+    /// `private` asks for a private repo (the open call states it); `false` leaves the
+    /// visibility as it is (new repos are public), as `hallmark push` does.
     pub(crate) async fn push(
         &self,
         token: &str,
@@ -145,7 +153,11 @@ impl Hub {
             .post_json(
                 &format!("/api/models/{repo}/uploads"),
                 Some(token),
-                serde_json::json!({"private": private}),
+                if private {
+                    serde_json::json!({"private": true})
+                } else {
+                    serde_json::json!({})
+                },
             )
             .await;
         if r.status != StatusCode::CREATED {

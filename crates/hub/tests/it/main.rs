@@ -9,5 +9,6 @@ mod flow;
 mod guards;
 mod harness;
 mod names;
+mod pushes;
 mod scaleout;
 mod ui;
