@@ -202,7 +202,7 @@ mod tests {
             Kind::Stream(Codec::Lzma)
         );
         assert_ne!(
-            identify(b"\x5d\0\0\0\x03\0\0\0\0\0\0\0\0", 13),
+            identify(b"\x5d\0\0\x05\0\0\0\0\0\0\0\0\0", 13),
             Kind::Stream(Codec::Lzma)
         );
         assert_eq!(
