@@ -30,7 +30,17 @@ pub(crate) fn run(cmd: HubCommand) -> Outcome {
 
 type CmdResult = Result<(), Failure>;
 
+/// Prints the services' log lines (failed logins, refusals: `info` and above) to stderr.
+pub(crate) fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_ansi(false)
+        .try_init();
+}
+
 async fn serve(a: ServeArgs) -> CmdResult {
+    init_logging();
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
         .with_context(|| format!("cannot listen on {}", a.listen))
@@ -42,6 +52,7 @@ async fn serve(a: ServeArgs) -> CmdResult {
     config.fsync = !a.no_fsync;
     config.database = a.database;
     config.blob_store = a.blob_store;
+    config.trusted_proxy_header = a.trusted_proxy_header.map(|h| h.to_ascii_lowercase());
     if config.database.is_some() && config.blob_store.is_none() {
         eprintln!(
             "hallmark hub: warning: --database without --blob-store keeps model files and the log's tiles in {}: run one replica only, or give every replica the same --blob-store",

@@ -64,6 +64,7 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
     )
     .with_context(|| format!("cannot write {}", tc_path.display()))
     .or_input()?;
+    crate::hub::init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,7 +1,9 @@
 //! Request authentication (an extractor) and repo/revision lookup with the
 //! authorization decision applied, mapped to the status codes `huggingface_hub` expects.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use hallmark_store::{AccountKind, Repo, Revision};
@@ -149,4 +151,33 @@ pub async fn revision_for(state: &AppState, repo: &Repo, rev: &str) -> ApiResult
         code: Some("RevisionNotFound"),
         message: format!("Invalid rev id: {rev}"),
     })
+}
+
+/// The client's address: the socket peer, or with [`crate::HubConfig::trusted_proxy_header`]
+/// set (the hub behind a reverse proxy), the last address in that header (the one the
+/// proxy appended). `None` when neither is known (in-process tests).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = state
+            .config
+            .trusted_proxy_header
+            .as_deref()
+            .and_then(|h| parts.headers.get_all(h).iter().next_back())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        Ok(Self(forwarded.or(peer)))
+    }
 }

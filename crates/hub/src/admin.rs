@@ -3,9 +3,10 @@
 
 use hallmark_store::{Account, AccountKind, MetaStore, Role, TokenScope};
 
-use crate::auth::{hash_password, issue_token};
+use crate::auth::issue_token;
 use crate::error::{HubError, Refusal};
 use crate::names::check_account_name;
+use crate::password::hash_password;
 
 async fn user(meta: &dyn MetaStore, name: &str) -> Result<Account, HubError> {
     match meta.account(name).await? {

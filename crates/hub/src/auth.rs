@@ -2,9 +2,6 @@
 //! passwords, browser sessions with a per-session CSRF token. Hashing of any kind runs
 //! on the blocking pool, never on async workers.
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use axum::http::HeaderMap;
 use base64::Engine as _;
@@ -65,37 +62,6 @@ pub async fn issue_token(
     let hash = secret_hash(secret.clone()).await?;
     let record = meta.create_token(user_id, label, scope, &hash).await?;
     Ok((secret, record))
-}
-
-/// Argon2id hash (PHC string) of a password.
-///
-/// # Errors
-/// Hashing failed.
-pub async fn hash_password(password: String) -> Result<String, HubError> {
-    blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(HubError::PasswordHash)
-    })
-    .await?
-}
-
-/// Checks a password against a stored PHC string.
-///
-/// # Errors
-/// The blocking task failed.
-pub async fn verify_password(password: String, phc: String) -> Result<bool, HubError> {
-    blocking(move || {
-        PasswordHash::new(&phc)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
 }
 
 /// Constant-time equality for secrets of public length.
@@ -227,22 +193,5 @@ mod tests {
         assert!(ct_eq(b"abc", b"abc"));
         assert!(!ct_eq(b"abc", b"abd"));
         assert!(!ct_eq(b"abc", b"ab"));
-    }
-
-    #[tokio::test]
-    async fn passwords() {
-        let h = hash_password("correct horse".into()).await.unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(
-            verify_password("correct horse".into(), h.clone())
-                .await
-                .unwrap()
-        );
-        assert!(!verify_password("wrong".into(), h).await.unwrap());
-        assert!(
-            !verify_password("x".into(), "not a phc".into())
-                .await
-                .unwrap()
-        );
     }
 }

@@ -71,6 +71,12 @@ pub enum HubError {
     /// A name, path or argument was refused.
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// Every password-hashing slot stayed taken for `waited` (the hub is overloaded).
+    #[error("busy: no password-hashing slot free within {} s", waited.as_secs())]
+    Busy {
+        /// How long the request waited.
+        waited: std::time::Duration,
+    },
     /// A background task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[source] tokio::task::JoinError),
@@ -274,6 +280,7 @@ impl From<HubError> for ApiError {
             e @ (HubError::Refused(_) | HubError::PasswordHash(_)) => {
                 Self::bad_request(e.to_string())
             }
+            e @ HubError::Busy { .. } => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             other => Self::internal(other),
         }
     }

@@ -10,6 +10,7 @@ use crate::auth::issue_token;
 use crate::error::HubError;
 use crate::limits::RevisionLimits;
 use crate::signer::{KeySigner, RevisionSigner};
+use crate::throttle::{LoginLimits, LoginThrottle};
 
 /// Settings of one hub process.
 #[derive(Clone, Debug)]
@@ -34,6 +35,11 @@ pub struct HubConfig {
     /// from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); `None` = `blobs/` in the data
     /// directory.
     pub blob_store: Option<String>,
+    /// Login rate limits.
+    pub login: LoginLimits,
+    /// Behind a reverse proxy: the header it puts the client's address in (its last
+    /// entry is used, e.g. `x-forwarded-for`); `None` (default): the socket peer address.
+    pub trusted_proxy_header: Option<String>,
 }
 
 impl HubConfig {
@@ -49,6 +55,8 @@ impl HubConfig {
             keyless: true,
             database: None,
             blob_store: None,
+            login: LoginLimits::default(),
+            trusted_proxy_header: None,
         }
     }
 
@@ -70,6 +78,8 @@ pub struct Inner {
     pub signer: Arc<dyn RevisionSigner>,
     /// Settings.
     pub config: HubConfig,
+    /// Login rate limits in force.
+    pub throttle: LoginThrottle,
 }
 
 /// Cheaply clonable shared state.
@@ -269,6 +279,7 @@ pub fn with_parts(
         meta,
         blobs,
         signer,
+        throttle: LoginThrottle::new(config.login.clone()),
         config,
     }))
 }

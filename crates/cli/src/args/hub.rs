@@ -49,6 +49,15 @@ pub(crate) struct ServeArgs {
         env = "HALLMARK_HUB_BLOB_STORE"
     )]
     pub(crate) blob_store: Option<String>,
+    /// Behind a reverse proxy: the request header it writes the client's address into
+    /// (its last entry is used), e.g. x-forwarded-for. Login rate limits then count per
+    /// client, not per proxy. Default: the socket peer address; set it only when every
+    /// request comes through the proxy.
+    #[arg(
+        long = "trusted-proxy-header",
+        env = "HALLMARK_HUB_TRUSTED_PROXY_HEADER"
+    )]
+    pub(crate) trusted_proxy_header: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -11,10 +11,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hallmark_store::TokenScope;
 use serde::Deserialize;
 
-use crate::access::{Auth, revision_for};
-use crate::auth::{
-    SESSION_COOKIE, SESSION_SECONDS, issue_token, random_b64, secret_hash, verify_password,
-};
+use crate::access::{Auth, ClientIp, revision_for};
+use std::time::Duration;
+
+use crate::auth::{SESSION_COOKIE, SESSION_SECONDS, issue_token, random_b64, secret_hash};
+use crate::error::HubError;
+use crate::password::check_login;
 use crate::state::AppState;
 use crate::time::human;
 use crate::ui::guard::{
@@ -55,9 +57,33 @@ fn origin_ok(state: &AppState, headers: &HeaderMap) -> bool {
     }
 }
 
+fn login_page(auth: &Auth, status: StatusCode, error: &str) -> Response {
+    let mut r = render(&LoginPage {
+        nav: Nav::of(auth),
+        error: Some(error.into()),
+    });
+    *r.status_mut() = status;
+    r
+}
+
+/// A refusal that tells the client when to come back (`Retry-After`, whole seconds).
+fn retry_later(auth: &Auth, status: StatusCode, after: Duration, error: &str) -> Response {
+    let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+    let mut r = login_page(auth, status, error);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    r
+}
+
+/// Password login: rate-limited per client address and account name ([`LoginThrottle`]),
+/// the password checked behind the hashing gate (a dummy check for unknown and passwordless
+/// accounts), failures logged with the name and address, never the password.
+///
+/// [`LoginThrottle`]: crate::throttle::LoginThrottle
 pub(crate) async fn login(
     State(state): State<AppState>,
     auth: Auth,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -69,28 +95,55 @@ pub(crate) async fn login(
             "cross-site login refused",
         );
     }
-    let fail = |auth: &Auth| {
-        let mut r = render(&LoginPage {
-            nav: Nav::of(auth),
-            error: Some("Wrong user name or password.".into()),
-        });
-        *r.status_mut() = StatusCode::UNAUTHORIZED;
-        r
+    let name: String = f.username.chars().take(64).collect();
+    let client = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    if let Err(t) = state.throttle.begin(ip, &name) {
+        tracing::warn!(user = ?name, client, retry_after_s = t.retry_after.as_secs(), by_account = t.account, "login refused: too many failed attempts");
+        return retry_later(
+            &auth,
+            StatusCode::TOO_MANY_REQUESTS,
+            t.retry_after,
+            "Too many failed logins; try again later.",
+        );
+    }
+    let (user, stored) = match state.meta.account(&f.username).await {
+        Ok(Some(u)) if u.kind == hallmark_store::AccountKind::User => {
+            let stored = state.meta.password_hash(u.id).await.ok().flatten();
+            (Some(u), stored)
+        }
+        _ => (None, None),
     };
-    let user = match state.meta.account(&f.username).await {
-        Ok(Some(u)) if u.kind == hallmark_store::AccountKind::User => u,
-        _ => {
-            // Same cost as a real check, so timing does not reveal which names exist.
-            let _ = verify_password(f.password, DUMMY_PHC.into()).await;
-            return fail(&auth);
+    let ok = match check_login(f.password, stored).await {
+        Ok(ok) => ok,
+        Err(e @ HubError::Busy { .. }) => {
+            state.throttle.refund(ip, &name);
+            tracing::warn!(user = ?name, client, "login refused: {e}");
+            return retry_later(
+                &auth,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_secs(5),
+                "The hub is busy; try again in a few seconds.",
+            );
+        }
+        Err(e) => {
+            return message(
+                &auth,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Error",
+                &e.to_string(),
+            );
         }
     };
-    let Ok(Some(phc)) = state.meta.password_hash(user.id).await else {
-        return fail(&auth);
+    let Some(user) = user.filter(|_| ok) else {
+        tracing::warn!(user = ?name, client, "failed login");
+        return login_page(
+            &auth,
+            StatusCode::UNAUTHORIZED,
+            "Wrong user name or password.",
+        );
     };
-    if !verify_password(f.password, phc).await.unwrap_or(false) {
-        return fail(&auth);
-    }
+    state.throttle.succeeded(ip, &name);
+    tracing::info!(user = ?name, client, "login");
     let (Ok(sid), Ok(csrf)) = (random_b64(32), random_b64(32)) else {
         return message(
             &auth,
@@ -134,9 +187,6 @@ pub(crate) async fn login(
     }
     r
 }
-
-/// An argon2id hash of a random password, checked against when the user is unknown.
-const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3sQVLy3s7yFjW4rfbGJ7ZB8xMcYkn6n3bJ3t7wJg0p0";
 
 /// A form that only carries the CSRF token.
 #[derive(Debug, Deserialize)]

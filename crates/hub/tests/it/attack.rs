@@ -2,7 +2,7 @@
 
 use axum::http::{Method, StatusCode};
 
-use crate::harness::hub;
+use crate::harness::{FORM, form, hub, hub_with};
 
 /// Finding 11: a cross-site page can make the browser post to the JSON API with the session
 /// cookie attached; such writes are refused, bearer-token writes still work.
@@ -58,4 +58,185 @@ async fn cookie_only_api_writes_are_refused() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(h.blob_count(), before);
+}
+
+/// `VmHWM` (peak resident set) of this process, in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Finding 3: every Argon2 check holds 19 MiB; 64 concurrent bad logins used to run 64 at
+/// once (≈1.2 GiB). Now at most one per core runs, and the peak RSS grows by a few of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_bad_logins_stay_within_the_hashing_cap() {
+    const N: usize = 64;
+    let h = hub_with(|c| {
+        // the rate limits would refuse most of the burst; this test is about the gate
+        c.login.ip_free = 10_000;
+        c.login.account_free = 10_000;
+    })
+    .await;
+    let before = peak_rss_kib();
+    let h = std::sync::Arc::new(h);
+    let tasks: Vec<_> = (0..N)
+        .map(|i| {
+            let h = std::sync::Arc::clone(&h);
+            tokio::spawn(async move { h.login("alice", &format!("guess-{i}")).await.status })
+        })
+        .collect();
+    let mut statuses = vec![];
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let grown_mib = (peak_rss_kib().saturating_sub(before)) / 1024;
+    let stats = hallmark_hub::password::hashing_stats();
+    eprintln!(
+        "{N} concurrent bad logins: peak RSS +{grown_mib} MiB, {} hashes at most in flight (cap {}), statuses {:?}",
+        stats.peak_in_flight,
+        hallmark_hub::password::hash_cap(),
+        statuses
+            .iter()
+            .fold(std::collections::BTreeMap::new(), |mut m, s| {
+                *m.entry(s.as_u16()).or_insert(0) += 1;
+                m
+            })
+    );
+    assert!(stats.peak_in_flight <= hallmark_hub::password::hash_cap());
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::UNAUTHORIZED));
+    assert!(grown_mib < 300, "peak RSS grew by {grown_mib} MiB");
+}
+
+/// A capture of the tracing output of the current thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Finding 3: guessing is limited per account (exponential backoff, 429 + Retry-After) and
+/// per client address; every failure is logged with the name and address, never the password.
+#[tokio::test]
+async fn repeated_bad_logins_are_throttled_and_logged_without_the_password() {
+    let h = hub_with(|c| {
+        c.trusted_proxy_header = Some("x-forwarded-for".into());
+        c.login.ip_free = 8;
+        // blocks outlast the test however slow the machine (the default starts at 1 s)
+        c.login.base = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let log = Captured::default();
+    let writer = log.clone();
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish(),
+    );
+    let from = |ip: &'static str| [FORM, ("x-forwarded-for", ip)];
+    let attempt = |user: &'static str, password: String, ip: &'static str| {
+        let h = &h;
+        async move {
+            h.send(
+                Method::POST,
+                "/login",
+                None,
+                &from(ip),
+                form(&[("username", user), ("password", &password)]),
+            )
+            .await
+        }
+    };
+    // the account: 5 free attempts, the 6th starts the backoff, the 7th is refused unchecked
+    let mut statuses = vec![];
+    for i in 0..7 {
+        let r = attempt("alice", format!("secret-guess-{i}"), "198.51.100.7").await;
+        statuses.push(r.status.as_u16());
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            let after: u64 = r.header("retry-after").unwrap().parse().unwrap();
+            assert!((1..=60).contains(&after), "{after}");
+        }
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 401, 429]);
+    let runs = hallmark_hub::password::hashing_stats().runs;
+    assert_eq!(
+        attempt("alice", "alice-password".into(), "203.0.113.9")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account's block holds from any address"
+    );
+    assert_eq!(
+        hallmark_hub::password::hashing_stats().runs,
+        runs,
+        "a refused attempt costs no hash"
+    );
+    // the address: 8 free attempts across any names, then refused
+    let mut statuses = vec![];
+    for i in 0..10 {
+        let user = ["carol", "dave", "erin", "frank", "grace"][i % 5];
+        statuses.push(
+            attempt(user, format!("secret-guess-{i}"), "192.0.2.66")
+                .await
+                .status
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 401, 401, 401, 401, 429]);
+    let text = log.text();
+    assert!(text.contains("failed login"), "{text}");
+    assert!(
+        text.contains("\"alice\"") && text.contains("198.51.100.7"),
+        "{text}"
+    );
+    assert!(text.contains("too many failed attempts"), "{text}");
+    assert!(
+        !text.contains("secret-guess"),
+        "a password reached the log: {text}"
+    );
+}
+
+/// Finding 3: an unknown name, a passwordless account and a wrong password each cost exactly
+/// one Argon2 verification and get the same answer (passwordless accounts used to answer
+/// without any: 20× faster, an enumeration oracle).
+#[tokio::test]
+async fn unknown_passwordless_and_wrong_password_cost_the_same() {
+    let h = hub().await;
+    let mut bodies = vec![];
+    for (user, expect_dummy) in [("nobody", 1), ("bob", 1), ("alice", 0)] {
+        let before = hallmark_hub::password::hashing_stats();
+        let r = h.login(user, "wrong-password").await;
+        let after = hallmark_hub::password::hashing_stats();
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{user}");
+        assert_eq!(after.runs - before.runs, 1, "{user}: one verification");
+        assert_eq!(after.dummy_runs - before.dummy_runs, expect_dummy, "{user}");
+        bodies.push(r.text());
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "same page for all three"
+    );
 }
