@@ -11,11 +11,16 @@
 //! * **how much**: per-client token buckets ([`Rate`]), and at most
 //!   `max_concurrent_checks` entries parsed and checked at once, on the blocking pool.
 
+use std::time::{Duration, SystemTime};
+
 use axum::http::StatusCode;
 use hallmark_crypto::{Certificate, ChainPolicy, ChainTime, verify_certificate_chain};
 use thiserror::Error;
 
 pub use crate::ratelimit::Rate;
+
+/// How far ahead of this clock a certificate's start may be (clocks of replicas differ).
+const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// A secret that authorizes log writes. Only its SHA-256 is kept; `Debug` shows nothing.
 #[derive(Clone)]
@@ -231,8 +236,17 @@ impl LogWrites {
                         "verifier {index} is not a PEM certificate"
                     )))
                 })?;
+            // Valid now; a certificate another replica issued up to CLOCK_SKEW ahead of
+            // this clock is checked at its start instead.
+            let now = SystemTime::now();
+            let start = leaf.not_before();
+            let at = if start > now && start <= now + CLOCK_SKEW {
+                start
+            } else {
+                now
+            };
             let policy = ChainPolicy {
-                time: ChainTime::Now,
+                time: ChainTime::At(at),
             };
             verify_certificate_chain(
                 &leaf,

@@ -101,6 +101,19 @@ async fn certificates_this_ca_did_not_issue_are_refused() {
     assert!(e["message"].as_str().unwrap().contains("public key"), "{e}");
     assert_eq!(log_size(&inst), 0, "nothing was logged");
 
+    // This CA's certificate, expired an hour ago (a leaked key replayed), is refused.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let (old_key, expired) = certified_at(d.path(), alice.clone(), hour_ago);
+    let (s, _, e) = post_entry(
+        &app,
+        dsse_request(b"{}", &[&old_key], &[&expired]),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(log_size(&inst), 0, "nothing was logged");
+
     // This CA's certificate for the same identity is logged.
     let (own_key, own) = certified(d.path(), alice);
     let (s, _, e) = post_entry(&app, dsse_request(b"{}", &[&own_key], &[&own]), None, None).await;

@@ -36,18 +36,22 @@ pub fn unlimited() -> LogWrites {
 /// A fresh key and a certificate for `identity` from the CA in `data_dir` (this
 /// instance's, or another's: a foreign CA).
 pub fn certified(data_dir: &Path, identity: SanIdentity) -> (SigningKey, String) {
+    certified_at(data_dir, identity, SystemTime::now())
+}
+
+/// As [`certified`], the certificate issued at `at` (valid for ten minutes from then).
+pub fn certified_at(
+    data_dir: &Path,
+    identity: SanIdentity,
+    at: SystemTime,
+) -> (SigningKey, String) {
     let ca = Ca::new(
         CaMaterial::load_or_create(&data_dir.join("ca"), "Hallmark").unwrap(),
         Duration::from_secs(600),
     );
     let key = SigningKey::generate(Curve::P256).unwrap();
     let issued = ca
-        .issue(
-            key.public_key().spki_der(),
-            &identity,
-            URL,
-            SystemTime::now(),
-        )
+        .issue(key.public_key().spki_der(), &identity, URL, at)
         .unwrap();
     (
         key,
