@@ -26,6 +26,7 @@ use crate::access::{Auth, repo_for, repo_resource, revision_for};
 use crate::authz::{Action, Resource};
 use crate::error::{ApiError, ApiResult};
 use crate::names::url_path;
+use crate::signer::served_files;
 use crate::state::AppState;
 use crate::time::rfc3339;
 
@@ -83,7 +84,7 @@ fn sibling(f: &FileEntry) -> Value {
 
 async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResult<Value> {
     let files = match rev {
-        Some(r) => state.meta.revision_files(repo.id, &r.commit).await?,
+        Some(r) => served_files(state.meta.revision_files(repo.id, &r.commit).await?),
         None => Vec::new(),
     };
     let mut warnings = Vec::new();
@@ -182,7 +183,7 @@ pub async fn tree(
     let dir = dir.trim_matches('/').to_owned();
     let repo = repo_for(&state, &auth, &owner, &name, Action::ReadRepo).await?;
     let rev = revision_for(&state, &repo, &rev_s).await?;
-    let files = state.meta.revision_files(repo.id, &rev.commit).await?;
+    let files = served_files(state.meta.revision_files(repo.id, &rev.commit).await?);
     let recursive = q
         .recursive
         .as_deref()

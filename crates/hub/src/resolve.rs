@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use crate::access::{Auth, repo_for, revision_for};
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
+use crate::signer::served;
 use crate::state::AppState;
 
 /// The outcome of parsing a `Range` header against a size.
@@ -77,6 +78,15 @@ pub async fn resolve(
 ) -> ApiResult<Response> {
     let repo = repo_for(&state, &auth, &owner, &name, Action::ReadRepo).await?;
     let rev = revision_for(&state, &repo, &rev).await?;
+    if !served(&path) {
+        return Err(ApiError::not_found(
+            "EntryNotFound",
+            format!(
+                "{path} is not covered by the signature of {} and is not served",
+                rev.commit
+            ),
+        ));
+    }
     let Some(file) = state
         .meta
         .revision_file(repo.id, &rev.commit, &path)

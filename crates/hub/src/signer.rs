@@ -245,13 +245,26 @@ pub fn ignored_paths() -> Vec<String> {
     v
 }
 
-fn is_ignored(path: &str, ignored: &[String]) -> bool {
+fn is_ignored<S: AsRef<str>>(path: &str, ignored: &[S]) -> bool {
     ignored.iter().any(|p| {
-        path == p
-            || path
-                .strip_prefix(p.as_str())
-                .is_some_and(|r| r.starts_with('/'))
+        let p = p.as_ref();
+        path == p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/'))
     })
+}
+
+/// Whether the hub serves a stored file: it is in the signed manifest, or it is the
+/// signature. Uploads cannot add any other (`names::check_file_path`); revisions stored
+/// before that rule may hold unsigned git files, which are neither listed nor downloadable.
+#[must_use]
+pub fn served(path: &str) -> bool {
+    !is_ignored(path, &DEFAULT_GIT_IGNORES)
+}
+
+/// The files of a revision the hub lists and serves (see [`served`]).
+#[must_use]
+pub fn served_files(mut files: Vec<FileEntry>) -> Vec<FileEntry> {
+    files.retain(|f| served(&f.path));
+    files
 }
 
 /// The OMS manifest (files, SHA-256) of a revision's files, as `model_signing` would

@@ -12,6 +12,7 @@ use crate::access::{Auth, repo_for, repo_resource, revision_for};
 use crate::authz::Action;
 use crate::error::ApiError;
 use crate::names::url_path;
+use crate::signer::served_files;
 use crate::state::AppState;
 use crate::time::human;
 use crate::ui::page::{Nav, error_page, message, render};
@@ -228,7 +229,7 @@ async fn model_page_inner(
         (None, None) => None,
     };
     let files = match &rev {
-        Some(r) => state.meta.revision_files(repo.id, &r.commit).await?,
+        Some(r) => served_files(state.meta.revision_files(repo.id, &r.commit).await?),
         None => Vec::new(),
     };
     let revisions = state.meta.revisions(repo.id, 100).await?;

