@@ -219,7 +219,8 @@ check "retried upload verifies" "$HM" pull acme/crash crash-dl
 
 # --- blob GC (issue 15 finding 14): nothing is old enough on a fresh hub, nothing is lost --
 check "hub admin gc runs against the live server's data" "$HM" hub admin gc
-check "… and deletes nothing younger than the grace period" grep -q 'deleted 0 unreferenced' "$W/out.txt"
+cp "$W/out.txt" "$W/gc.txt"
+check "… and deletes nothing younger than the grace period" grep -q 'deleted 0 unreferenced' "$W/gc.txt"
 check "… the first revision still downloads" test "$(status "$HUB/acme/demo/resolve/main/config.json")" = 200
 
 # --- 10,000 files ----------------------------------------------------------------------

@@ -1,12 +1,12 @@
 //! Repo settings: visibility, changed by the repo's owners and maintainers.
 //!
 //! ```text
-//! PUT /api/models/{owner}/{name}/settings   {"private": bool} → {"id", "private"}
+//! PUT /api/models/{owner}/{name}/settings   {"private": bool} | {"visibility": "public"|"private"} → {"id", "private"}
 //! ```
 //!
-//! The route and body are those `huggingface_hub`'s `update_repo_settings(private=…)`
-//! sends. Other settings it knows (`gated`, `xetEnabled`, …) are refused with 422 (the
-//! hub has none of them). The UI's repo page posts the same change through a CSRF-checked
+//! The route and bodies are those `huggingface_hub`'s `update_repo_settings(private=…)`
+//! sends (`private` in older releases, `visibility` in newer ones). Other settings it
+//! knows (`gated`, `xetEnabled`, …) are refused with 422 (the hub has none of them). The UI's repo page posts the same change through a CSRF-checked
 //! form ([`crate::ui`]).
 
 use axum::Json;
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::access::{Auth, repo_for};
 use crate::authz::Action;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Body of `PUT …/settings`.
@@ -27,6 +27,19 @@ pub struct RepoSettings {
     /// The new visibility (absent: unchanged).
     #[serde(default)]
     pub private: Option<bool>,
+    /// The new visibility as newer `huggingface_hub` releases send it.
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+}
+
+/// `visibility` values (`protected` is for Spaces, which the hub does not have).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Anyone may read.
+    Public,
+    /// Members only.
+    Private,
 }
 
 /// Makes `repo` private or public; the caller must already be authorized
@@ -53,7 +66,16 @@ pub async fn update(
     Json(body): Json<RepoSettings>,
 ) -> ApiResult<Json<Value>> {
     let repo = repo_for(&state, &auth, &owner, &name, Action::ManageRepo).await?;
-    let private = match body.private {
+    let wanted = match (body.private, body.visibility) {
+        (Some(p), Some(v)) if p != (v == Visibility::Private) => {
+            return Err(ApiError::bad_request(
+                "`private` and `visibility` disagree: send one of them",
+            ));
+        }
+        (Some(p), _) => Some(p),
+        (None, v) => v.map(|v| v == Visibility::Private),
+    };
+    let private = match wanted {
         Some(p) => {
             set_visibility(&state, &repo, p).await?;
             p

@@ -125,7 +125,9 @@ pub async fn open(
             ("public", "private")
         };
         return Err(ApiError::conflict(format!(
-            "{} is {is} and this push asked for a {asked} repo; nothing was uploaded. Change              its visibility first (PUT /api/models/{}/settings {{\"private\": {wanted}}}, or the              repo's page), then push again",
+            "{} is {is} and this push asked for a {asked} repo; nothing was uploaded. Change \
+             its visibility first (PUT /api/models/{}/settings {{\"private\": {wanted}}}, or \
+             the repo's page), then push again",
             repo.full_name(),
             repo.full_name()
         )));

@@ -115,6 +115,14 @@ async fn a_private_push_into_a_public_repo_is_refused_and_visibility_has_an_endp
         .set_membership(acme.id, carol.id, Role::Maintainer)
         .await
         .unwrap();
+    let both = h
+        .settings(
+            Some(&h.carol),
+            "acme/pub",
+            json!({"private": true, "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
     let ok = h.settings(Some(&h.carol), "acme/pub", private).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     assert_eq!(ok.json()["private"], true);
@@ -189,6 +197,18 @@ async fn a_private_push_into_a_public_repo_is_refused_and_visibility_has_an_endp
     assert_eq!(
         h.get("/api/models/acme/pub", None).await.status,
         StatusCode::OK
+    );
+    // Newer huggingface_hub releases send `visibility`.
+    let v = h
+        .settings(Some(&h.alice), "acme/pub", json!({"visibility": "private"}))
+        .await;
+    assert_eq!(
+        (v.status, v.json()["private"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    assert_eq!(
+        h.get("/api/models/acme/pub", None).await.status,
+        StatusCode::UNAUTHORIZED
     );
 }
 
