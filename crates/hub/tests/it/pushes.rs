@@ -287,7 +287,19 @@ async fn a_revision_too_large_to_sign_is_refused_before_its_blobs_are_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_pushes_log_only_what_becomes_a_revision() {
-    let h = hub().await;
+    concurrent_pushes(&hub().await).await;
+}
+
+/// The same on PostgreSQL (the claim is a row lock there), with the shared log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_pushes_on_postgres_log_only_what_becomes_a_revision() {
+    let Some(url) = crate::scaleout::fresh_database("concurrent_pushes").await else {
+        return;
+    };
+    concurrent_pushes(&hub_with(|c| c.database = Some(url)).await).await;
+}
+
+async fn concurrent_pushes(h: &Hub) {
     let r = h
         .push(&h.alice, "acme/race", &[("v.bin", b"v0")], false)
         .await;

@@ -4,7 +4,7 @@
 
 use hallmark_hub::HubConfig;
 
-async fn fresh_database(test: &str) -> Option<String> {
+pub(crate) async fn fresh_database(test: &str) -> Option<String> {
     let Ok(base) = std::env::var("HALLMARK_TEST_PG_URL") else {
         eprintln!("skipped {test}: HALLMARK_TEST_PG_URL is not set");
         return None;
