@@ -5,11 +5,14 @@
 use std::io::{Read as _, Write as _};
 
 use anyhow::Context as _;
-use hallmark_hub::{HubConfig, admin};
+use hallmark_hub::HubConfig;
+use hallmark_hub::admin::{self, NewToken, Operator};
+use hallmark_hub::auth::TokenLifetime;
 use hallmark_store::{Role, TokenScope};
 
 use crate::args::hub::{
-    AdminArgs, AdminCommand, HubCommand, OrgCommand, RoleArg, ScopeArg, ServeArgs, UserCommand,
+    AdminArgs, AdminCommand, HubCommand, OrgCommand, RepoCommand, RoleArg, ScopeArg, ServeArgs,
+    TokenArgs, UserCommand,
 };
 use crate::util::{Failure, OrExit as _, Outcome};
 
@@ -80,17 +83,26 @@ async fn serve(a: ServeArgs) -> CmdResult {
         .or_failed()
 }
 
+fn read_password() -> Result<String, Failure> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).or_input()?;
+    Ok(s.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 async fn admin_cmd(a: AdminArgs) -> CmdResult {
     let mut config = HubConfig::new(a.data_dir.clone(), "http://localhost");
     config.database = a.database;
     config.blob_store = a.blob_store;
-    let meta = hallmark_hub::open_meta(&config).await.or_input()?;
-    let meta = &*meta;
+    // Never a fresh database: a missing --data-dir must not make a second, empty hub.
+    let meta = hallmark_hub::open_existing_meta(&config).await.or_input()?;
+    let actor = admin::cli_actor();
+    let op = Operator::new(&*meta, &actor);
     match a.command {
+        AdminCommand::User(u) => user_cmd(op, u).await?,
         AdminCommand::Gc { grace_hours } => {
             let blobs = hallmark_hub::open_blobs(&config).or_input()?;
             let grace = std::time::Duration::from_secs(grace_hours.saturating_mul(3600));
-            let r = hallmark_hub::gc::collect_garbage(meta, &blobs, grace)
+            let r = hallmark_hub::gc::collect_garbage(&*meta, &blobs, grace)
                 .await
                 .or_input()?;
             println!(
@@ -98,26 +110,8 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
                 r.examined, r.deleted, r.bytes_freed
             );
         }
-        AdminCommand::User(UserCommand::Add {
-            name,
-            email,
-            password_stdin,
-            admin: is_admin,
-        }) => {
-            let password = if password_stdin {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).or_input()?;
-                Some(s.trim_end_matches(['\r', '\n']).to_owned())
-            } else {
-                None
-            };
-            admin::add_user(meta, &name, email.as_deref(), password, is_admin)
-                .await
-                .or_input()?;
-            println!("user {name} added");
-        }
         AdminCommand::Org(OrgCommand::Add { org, owner }) => {
-            admin::add_org(meta, &org, &owner).await.or_input()?;
+            op.add_org(&org, &owner).await.or_input()?;
             println!("organisation {org} added, owned by {owner}");
         }
         AdminCommand::Org(OrgCommand::Member { org, name, role }) => {
@@ -127,34 +121,140 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
                 RoleArg::Reader => Some(Role::Reader),
                 RoleArg::None => None,
             };
-            admin::set_member(meta, &org, &name, role)
-                .await
-                .or_input()?;
+            op.set_member(&org, &name, role).await.or_input()?;
             match role {
                 Some(r) => println!("{name} is now {r} of {org}"),
                 None => println!("{name} removed from {org}"),
             }
         }
-        AdminCommand::Token(t) => {
-            if let Some(id) = t.revoke {
-                admin::revoke_token(meta, &t.name, id).await.or_input()?;
-                println!("token #{id} of {} revoked", t.name);
-            } else {
-                let scope = match t.scope {
-                    ScopeArg::Read => TokenScope::Read,
-                    ScopeArg::Write => TokenScope::Write,
-                };
-                let (secret, id) = admin::new_token(meta, &t.name, scope, &t.label)
-                    .await
-                    .or_input()?;
-                eprintln!(
-                    "token #{id} for {} ({}); shown once:",
-                    t.name,
-                    scope.as_str()
+        AdminCommand::Token(t) => token_cmd(op, t).await?,
+        AdminCommand::TokenLifetime { days, never: _ } => {
+            op.set_default_token_days(days).await.or_input()?;
+            match days {
+                Some(d) => println!("new tokens expire after {d} days"),
+                None => println!("new tokens never expire"),
+            }
+        }
+        AdminCommand::Repo(RepoCommand::Delete { repo }) => {
+            let (owner, name) = repo
+                .split_once('/')
+                .ok_or_else(|| anyhow::anyhow!("{repo:?} is not owner/name"))
+                .or_input()?;
+            op.delete_repo(owner, name).await.or_input()?;
+            println!(
+                "repository {repo} deleted (blobs no other revision uses go at the next `hub admin gc`)"
+            );
+        }
+        AdminCommand::Audit { limit } => {
+            let mut out = std::io::stdout().lock();
+            for e in op.events(limit).await.or_failed()? {
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    hallmark_hub::time::rfc3339(e.at),
+                    e.actor,
+                    e.action,
+                    e.target,
+                    e.detail
                 );
-                println!("{secret}");
             }
         }
     }
+    Ok(())
+}
+
+async fn user_cmd(op: Operator<'_>, cmd: UserCommand) -> CmdResult {
+    match cmd {
+        UserCommand::Add {
+            name,
+            email,
+            password_stdin,
+            admin: is_admin,
+        } => {
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            op.add_user(&name, email.as_deref(), password, is_admin)
+                .await
+                .or_input()?;
+            println!("user {name} added");
+        }
+        UserCommand::List => {
+            let mut out = std::io::stdout().lock();
+            for u in op.list_users().await.or_failed()? {
+                let admin = if u.is_admin { "admin" } else { "-" };
+                let state = u.disabled_at.map_or_else(
+                    || "enabled".to_owned(),
+                    |t| format!("disabled since {}", hallmark_hub::time::rfc3339(t)),
+                );
+                let _ = writeln!(out, "{}\t{admin}\t{state}", u.name);
+            }
+        }
+        UserCommand::Disable { name } => {
+            op.set_disabled(&name, true).await.or_input()?;
+            println!("user {name} disabled: tokens and sessions refused, nothing signed for them");
+        }
+        UserCommand::Enable { name } => {
+            op.set_disabled(&name, false).await.or_input()?;
+            println!("user {name} enabled");
+        }
+        UserCommand::Password { name } => {
+            op.reset_password(&name, read_password()?)
+                .await
+                .or_input()?;
+            println!("password of {name} set; their sessions ended");
+        }
+        UserCommand::Logout { name } => {
+            let n = op.revoke_sessions(&name).await.or_input()?;
+            println!("{n} sessions of {name} ended");
+        }
+        UserCommand::GrantAdmin { name } => {
+            op.set_admin(&name, true).await.or_input()?;
+            println!("{name} is now a hub administrator");
+        }
+        UserCommand::RevokeAdmin { name } => {
+            op.set_admin(&name, false).await.or_input()?;
+            println!("{name} is no longer a hub administrator");
+        }
+    }
+    Ok(())
+}
+
+async fn token_cmd(op: Operator<'_>, t: TokenArgs) -> CmdResult {
+    if let Some(id) = t.revoke {
+        op.revoke_token(&t.name, id).await.or_input()?;
+        println!("token #{id} of {} revoked", t.name);
+        return Ok(());
+    }
+    let scope = match t.scope {
+        ScopeArg::Read => TokenScope::Read,
+        ScopeArg::Write => TokenScope::Write,
+    };
+    let lifetime = match (t.expires_in_days, t.never_expires) {
+        (Some(d), _) => TokenLifetime::Days(d),
+        (None, true) => TokenLifetime::Never,
+        (None, false) => TokenLifetime::Default,
+    };
+    let (secret, id, expires) = op
+        .new_token(&NewToken {
+            user: &t.name,
+            scope,
+            label: &t.label,
+            lifetime,
+        })
+        .await
+        .or_input()?;
+    let expiry = expires.map_or_else(
+        || "never expires".to_owned(),
+        |e| format!("expires {}", hallmark_hub::time::rfc3339(e)),
+    );
+    eprintln!(
+        "token #{id} for {} ({}, {expiry}); shown once:",
+        t.name,
+        scope.as_str()
+    );
+    println!("{secret}");
     Ok(())
 }

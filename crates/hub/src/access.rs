@@ -22,8 +22,8 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let a = authenticate(&*state.meta, &parts.headers).await?;
-        if a.rejected {
-            return Err(ApiError::unauthorized(None, "invalid or revoked token"));
+        if let Some(why) = a.rejected {
+            return Err(ApiError::unauthorized(None, why.to_string()));
         }
         Ok(Self(a))
     }

@@ -48,7 +48,37 @@ pub async fn secret_hash(secret: String) -> Result<String, HubError> {
     blocking(move || hex::encode(hallmark_crypto::sha256(secret.as_bytes()))).await
 }
 
-/// Creates a token for `user_id`; returns the secret (shown once) and its record.
+/// The hub-wide setting holding the default lifetime of new tokens, in days.
+pub const TOKEN_LIFETIME_SETTING: &str = "token_lifetime_days";
+
+/// How long a new token lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenLifetime {
+    /// The operator's default ([`TOKEN_LIFETIME_SETTING`]; none set: never expires).
+    Default,
+    /// This many days.
+    Days(u32),
+    /// Never expires.
+    Never,
+}
+
+/// The operator's default token lifetime in days (`None`: tokens never expire).
+///
+/// # Errors
+/// Storage failure, or a stored value that is not a number of days.
+pub async fn default_token_days(meta: &dyn MetaStore) -> Result<Option<u32>, HubError> {
+    match meta.setting(TOKEN_LIFETIME_SETTING).await? {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            HubError::Store(hallmark_store::StoreError::Corrupt(format!(
+                "setting {TOKEN_LIFETIME_SETTING} = {v:?} is not a number of days"
+            )))
+        }),
+    }
+}
+
+/// Creates a token for `user_id` living the operator's default lifetime; returns the
+/// secret (shown once) and its record.
 ///
 /// # Errors
 /// Storage failure.
@@ -58,9 +88,31 @@ pub async fn issue_token(
     label: &str,
     scope: TokenScope,
 ) -> Result<(String, TokenRecord), HubError> {
+    issue_token_for(meta, user_id, label, scope, TokenLifetime::Default).await
+}
+
+/// [`issue_token`] with a chosen lifetime.
+///
+/// # Errors
+/// Storage failure.
+pub async fn issue_token_for(
+    meta: &dyn MetaStore,
+    user_id: i64,
+    label: &str,
+    scope: TokenScope,
+    lifetime: TokenLifetime,
+) -> Result<(String, TokenRecord), HubError> {
+    let days = match lifetime {
+        TokenLifetime::Default => default_token_days(meta).await?,
+        TokenLifetime::Days(d) => Some(d),
+        TokenLifetime::Never => None,
+    };
+    let expires_at = days.map(|d| crate::time::now().saturating_add(i64::from(d) * 86_400));
     let secret = format!("{TOKEN_PREFIX}{}", random_b64(32)?);
     let hash = secret_hash(secret.clone()).await?;
-    let record = meta.create_token(user_id, label, scope, &hash).await?;
+    let record = meta
+        .create_token(user_id, label, scope, &hash, expires_at)
+        .await?;
     Ok((secret, record))
 }
 
@@ -97,8 +149,29 @@ pub struct Authenticated {
     pub csrf: Option<String>,
     /// The session id hash (for logout).
     pub session_hash: Option<String>,
-    /// A credential was presented but is invalid or revoked.
-    pub rejected: bool,
+    /// A bearer token was presented and refused (answered 401 with this reason).
+    pub rejected: Option<TokenRefusal>,
+}
+
+/// Why a presented bearer token is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRefusal {
+    /// Unknown, malformed or revoked.
+    #[error("invalid or revoked token")]
+    Invalid,
+    /// Past its expiry (Unix seconds).
+    #[error("token expired at {}: create a new one", crate::time::rfc3339(*.0))]
+    Expired(i64),
+    /// Its user was disabled by an operator.
+    #[error("this token's account is disabled by the hub's operator")]
+    Disabled,
+}
+
+fn refused(why: TokenRefusal) -> Authenticated {
+    Authenticated {
+        rejected: Some(why),
+        ..Authenticated::default()
+    }
 }
 
 async fn principal(
@@ -131,13 +204,14 @@ pub async fn authenticate(
 ) -> Result<Authenticated, HubError> {
     if let Some(token) = bearer(headers) {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
-            return Ok(Authenticated {
-                rejected: true,
-                ..Authenticated::default()
-            });
+            return Ok(refused(TokenRefusal::Invalid));
         }
         let hash = secret_hash(token.to_owned()).await?;
         return Ok(match meta.token_by_hash(&hash).await? {
+            Some((_, account)) if account.is_disabled() => refused(TokenRefusal::Disabled),
+            Some((record, _)) if record.expired_at(crate::time::now()) => {
+                refused(TokenRefusal::Expired(record.expires_at.unwrap_or_default()))
+            }
             Some((record, account)) => {
                 let credential = match record.scope {
                     TokenScope::Read => Credential::ReadToken,
@@ -150,10 +224,7 @@ pub async fn authenticate(
                     ..Authenticated::default()
                 }
             }
-            None => Authenticated {
-                rejected: true,
-                ..Authenticated::default()
-            },
+            None => refused(TokenRefusal::Invalid),
         });
     }
     if let Some(sid) = cookie(headers, SESSION_COOKIE) {
@@ -168,7 +239,7 @@ pub async fn authenticate(
                 },
                 csrf: Some(session.csrf_token),
                 session_hash: Some(hash),
-                rejected: false,
+                rejected: None,
             });
         }
     }

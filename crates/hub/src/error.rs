@@ -77,6 +77,16 @@ pub enum HubError {
         /// How long the request waited.
         waited: std::time::Duration,
     },
+    /// An operator command named a data directory or database that holds no hub.
+    #[error(
+        "{where_} holds no hub ({why}): pass --data-dir DIR (or set HALLMARK_HUB_DATA) to the data directory `hallmark hub serve` uses, or --database URL (HALLMARK_HUB_DATABASE) for a PostgreSQL hub; only `hub serve` creates a hub"
+    )]
+    NoHub {
+        /// The directory or database.
+        where_: String,
+        /// What is missing.
+        why: &'static str,
+    },
     /// A background task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[source] tokio::task::JoinError),
@@ -133,6 +143,15 @@ pub enum Refusal {
     /// A new password is shorter than 8 characters.
     #[error("passwords need at least 8 characters")]
     ShortPassword,
+    /// The user is disabled: nothing is signed for them (answered 403).
+    #[error("user {0} is disabled by the hub's operator")]
+    UserDisabled(String),
+    /// No repository has this name.
+    #[error("no repository named {0}")]
+    NoSuchRepo(String),
+    /// A token lifetime of zero days.
+    #[error("a token lifetime needs at least 1 day (or none: never expires)")]
+    ZeroLifetime,
     /// The user has no live token with this id.
     #[error("{user} has no live token #{id}")]
     NoSuchToken {
@@ -274,6 +293,10 @@ impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         match e {
             HubError::Store(s) => s.into(),
+            HubError::Refused(r @ Refusal::UserDisabled(_)) => Self::forbidden(r.to_string()),
+            HubError::Refused(
+                r @ (Refusal::NoSuchUser(_) | Refusal::NoSuchOrg(_) | Refusal::NoSuchRepo(_)),
+            ) => Self::new(StatusCode::NOT_FOUND, r.to_string()),
             e @ HubError::Refused(Refusal::FilePath { .. } | Refusal::PathConflict { .. }) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }

@@ -59,6 +59,8 @@ impl RevisionSigner for KeylessRevisionSigner {
         uploader: &Account,
         manifest: &Manifest,
     ) -> Result<SignedRevision, HubError> {
+        // No certificate for a disabled user.
+        crate::signer::refuse_disabled(uploader)?;
         let identity = self.identity_of(&uploader.name);
         let signer = Signer::Keyless(Box::new(EmbeddedSigner::new(
             Arc::clone(&self.instance),

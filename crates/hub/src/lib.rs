@@ -28,6 +28,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod adminapi;
 pub mod auth;
 pub mod authz;
 pub mod csrf;
@@ -55,7 +56,9 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{get, post, put};
 
 pub use error::{ApiError, HubError, PathRefusal, Refusal};
-pub use state::{AppState, HubConfig, Opened, open, open_blobs, open_meta, with_parts};
+pub use state::{
+    AppState, HubConfig, Opened, open, open_blobs, open_existing_meta, open_meta, with_parts,
+};
 
 /// Builds the hub's HTTP application.
 pub fn app(state: AppState) -> Router {
@@ -99,7 +102,7 @@ pub fn app(state: AppState) -> Router {
             get(resolve::resolve),
         );
     let signer_routes = state.signer.routes();
-    let app = api.merge(ui::routes());
+    let app = api.merge(adminapi::routes()).merge(ui::routes());
     let app = match signer_routes {
         // The embedded Sigstore instance: OIDC issuer, CA, log, trust config.
         Some(r) => app.merge(r.with_state(())),

@@ -173,6 +173,19 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, data)
 }
 
+/// Refuses to sign for a user an operator disabled: the hub issues them no certificate
+/// and signs nothing in their name. Signers call it first, with the uploader as read from
+/// the store just before signing.
+///
+/// # Errors
+/// [`Refusal::UserDisabled`](crate::Refusal::UserDisabled).
+pub fn refuse_disabled(uploader: &Account) -> Result<(), HubError> {
+    if uploader.is_disabled() {
+        return Err(crate::Refusal::UserDisabled(uploader.name.clone()).into());
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl RevisionSigner for KeySigner {
     fn method(&self) -> &'static str {
@@ -184,6 +197,7 @@ impl RevisionSigner for KeySigner {
         uploader: &Account,
         manifest: &Manifest,
     ) -> Result<SignedRevision, HubError> {
+        refuse_disabled(uploader)?;
         let signer = std::sync::Arc::clone(&self.signer);
         let manifest = manifest.clone();
         let signed =
@@ -414,8 +428,17 @@ mod tests {
             email: None,
             is_admin: false,
             created_at: 0,
+            disabled_at: None,
         };
         let m = revision_manifest("m", &[f("a", 'a')]).unwrap();
+        let disabled = Account {
+            disabled_at: Some(1),
+            ..user.clone()
+        };
+        assert!(matches!(
+            s.sign_revision(&disabled, &m).await,
+            Err(HubError::Refused(crate::Refusal::UserDisabled(_)))
+        ));
         let signed = s.sign_revision(&user, &m).await.unwrap();
         assert_eq!(signed.identity, "http://hub.test/alice");
         let bundle = Bundle::parse(&signed.bundle_json, &Default::default()).unwrap();

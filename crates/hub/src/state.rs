@@ -102,6 +102,32 @@ pub async fn open_meta(config: &HubConfig) -> Result<Arc<dyn MetaStore>, HubErro
     Ok(open_meta_and_pool(config).await?.0)
 }
 
+/// Opens the metadata store of an existing hub, for operator commands: refuses a data
+/// directory without `hub.db` (creating nothing) and a PostgreSQL database holding no
+/// user, so a mistyped or missing `--data-dir` cannot make a second, empty hub.
+///
+/// # Errors
+/// [`HubError::NoHub`], or the database cannot be opened.
+pub async fn open_existing_meta(config: &HubConfig) -> Result<Arc<dyn MetaStore>, HubError> {
+    if config.database.is_none() {
+        let db = config.db_path();
+        if !db.is_file() {
+            return Err(HubError::NoHub {
+                where_: config.data_dir.display().to_string(),
+                why: "no hub.db",
+            });
+        }
+    }
+    let meta = open_meta(config).await?;
+    if config.database.is_some() && meta.count_users().await? == 0 {
+        return Err(HubError::NoHub {
+            where_: "the database".into(),
+            why: "no users; start `hallmark hub serve` on it first",
+        });
+    }
+    Ok(meta)
+}
+
 /// [`open_meta`], with the PostgreSQL pool when there is one (the shared log uses it).
 async fn open_meta_and_pool(
     config: &HubConfig,

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::error::{Result, StoreError};
 use crate::model::{
-    Account, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
+    Account, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
     SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
 
@@ -36,7 +36,7 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
     async fn account_by_id(&self, id: i64) -> Result<Option<Account>>;
     /// Number of user accounts.
     async fn count_users(&self) -> Result<u64>;
-    /// The stored argon2 hash of a user's password.
+    /// The stored argon2 hash of a user's password (`None` for a disabled user).
     async fn password_hash(&self, user_id: i64) -> Result<Option<String>>;
     /// Replaces a user's password hash.
     async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<()>;
@@ -57,6 +57,7 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
         label: &str,
         scope: TokenScope,
         secret_hash: &str,
+        expires_at: Option<i64>,
     ) -> Result<TokenRecord>;
     /// The live (not revoked) token with this secret hash, and its user; records its use.
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, Account)>>;
@@ -72,10 +73,37 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
         csrf_token: &str,
         expires_at: i64,
     ) -> Result<()>;
-    /// The unexpired session with this id hash, and its user.
+    /// The unexpired session with this id hash, and its user (never a disabled user's).
     async fn session(&self, id_hash: &str, now: i64) -> Result<Option<(SessionRecord, Account)>>;
     /// Ends a session.
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    // --- operator actions ------------------------------------------------------------------
+    /// Every user, by name.
+    async fn list_users(&self) -> Result<Vec<Account>>;
+    /// Disables (ending their sessions) or re-enables a user.
+    async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<()>;
+    /// Grants or withdraws hub administration.
+    async fn set_admin(&self, user_id: i64, admin: bool) -> Result<()>;
+    /// Ends every session of a user; returns how many there were.
+    async fn delete_sessions_of(&self, user_id: i64) -> Result<u64>;
+    /// Deletes a repo with its revisions, refs and open uploads; returns the blob digests
+    /// they referred to (blobs are not deleted here), or `None` if there was no such repo.
+    async fn delete_repo(&self, repo_id: i64) -> Result<Option<Vec<String>>>;
+    /// Records an operator action.
+    async fn record_admin_event(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<()>;
+    /// Operator actions, newest first.
+    async fn admin_events(&self, limit: u32) -> Result<Vec<AdminEvent>>;
+    /// A hub-wide setting.
+    async fn setting(&self, name: &str) -> Result<Option<String>>;
+    /// Sets (or with `None` removes) a hub-wide setting.
+    async fn set_setting(&self, name: &str, value: Option<&str>) -> Result<()>;
 
     // --- repos and revisions -------------------------------------------------------------
     /// Creates a repo; [`StoreError::Conflict`] if `owner/name` exists.

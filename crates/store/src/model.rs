@@ -77,6 +77,17 @@ pub struct Account {
     pub is_admin: bool,
     /// Unix seconds.
     pub created_at: i64,
+    /// Unix seconds, when an operator disabled the user: their tokens and sessions are
+    /// refused and the hub signs nothing for them until re-enabled.
+    pub disabled_at: Option<i64>,
+}
+
+impl Account {
+    /// Whether an operator disabled this user.
+    #[must_use]
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
 }
 
 stored_enum! {
@@ -122,6 +133,16 @@ pub struct TokenRecord {
     pub last_used_at: Option<i64>,
     /// Unix seconds, when revoked.
     pub revoked_at: Option<i64>,
+    /// Unix seconds after which the token is refused; `None`: never expires.
+    pub expires_at: Option<i64>,
+}
+
+impl TokenRecord {
+    /// Whether the token has expired at `now` (Unix seconds).
+    #[must_use]
+    pub fn expired_at(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|e| e <= now)
+    }
 }
 
 /// A web session.
@@ -308,4 +329,21 @@ pub struct RepoQuery {
     pub limit: u32,
     /// Offset.
     pub offset: u32,
+}
+
+/// One recorded operator action (`hallmark hub admin …` or `/api/admin/…`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdminEvent {
+    /// Database id.
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who: an administrator's account name, or `cli:<login>` for local commands.
+    pub actor: String,
+    /// What, e.g. `user.disable` (see the hub's `admin` module).
+    pub action: String,
+    /// On what: a user, org, `owner/repo` or `hub`.
+    pub target: String,
+    /// Details (never a secret).
+    pub detail: String,
 }

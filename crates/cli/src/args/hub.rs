@@ -103,6 +103,35 @@ pub(crate) enum AdminCommand {
         #[arg(long = "grace-hours", default_value_t = 24)]
         grace_hours: u64,
     },
+    /// Set how long new tokens live unless their creator chooses (tokens already issued
+    /// keep their expiry).
+    TokenLifetime {
+        /// Days; new tokens expire this many days after creation.
+        #[arg(long, conflicts_with = "never", required_unless_present = "never")]
+        days: Option<u32>,
+        /// New tokens never expire (the default of a new hub).
+        #[arg(long)]
+        never: bool,
+    },
+    /// Repositories.
+    #[command(subcommand)]
+    Repo(RepoCommand),
+    /// Print the operator audit log (every `hub admin` and admin-API action), newest first.
+    Audit {
+        /// At most this many events.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RepoCommand {
+    /// Delete a repository: its revisions, refs and open uploads (blobs no other revision
+    /// uses go at the next `hub admin gc`; transparency-log entries stay).
+    Delete {
+        /// `owner/name`.
+        repo: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,9 +146,42 @@ pub(crate) enum UserCommand {
         /// Read a web-UI password from standard input.
         #[arg(long = "password-stdin")]
         password_stdin: bool,
-        /// Make the user a hub administrator.
+        /// Make the user a hub administrator (may use /api/admin/… with a write token).
         #[arg(long)]
         admin: bool,
+    },
+    /// List users: name, administrator, disabled.
+    List,
+    /// Disable a user: their tokens and sessions are refused at once, their sessions end,
+    /// and the hub signs (issues certificates) for them no more.
+    Disable {
+        /// User name.
+        name: String,
+    },
+    /// Re-enable a disabled user (their tokens work again; they log in again).
+    Enable {
+        /// User name.
+        name: String,
+    },
+    /// Set a user's web-UI password (read from standard input) and end their sessions.
+    Password {
+        /// User name.
+        name: String,
+    },
+    /// End every web session of a user.
+    Logout {
+        /// User name.
+        name: String,
+    },
+    /// Make a user a hub administrator.
+    GrantAdmin {
+        /// User name.
+        name: String,
+    },
+    /// Withdraw a user's hub administration.
+    RevokeAdmin {
+        /// User name.
+        name: String,
     },
 }
 
@@ -172,4 +234,14 @@ pub(crate) struct TokenArgs {
     /// Revoke token number ID of this user instead of creating one.
     #[arg(long, value_name = "ID")]
     pub(crate) revoke: Option<i64>,
+    /// The token expires after this many days (default: the hub's `token-lifetime`).
+    #[arg(
+        long = "expires-in-days",
+        value_name = "DAYS",
+        conflicts_with = "never_expires"
+    )]
+    pub(crate) expires_in_days: Option<u32>,
+    /// The token never expires, whatever the hub's default.
+    #[arg(long = "never-expires")]
+    pub(crate) never_expires: bool,
 }

@@ -14,6 +14,8 @@
 mod adversarial;
 mod cmd;
 mod golden;
+#[cfg(feature = "server")]
+mod hubadmin;
 #[cfg(feature = "client")]
 mod mlsecops;
 mod oms;

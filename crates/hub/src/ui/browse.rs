@@ -121,7 +121,11 @@ pub(crate) async fn owner_page(
         }
         Err(e) => return error_page(&auth, &e.into()),
     };
-    let members = if acct.kind == AccountKind::Org {
+    // Who belongs to an organisation, and with which role, is for its members (and hub
+    // administrators) to see, not for anyone.
+    let member_view = auth.0.subject.role_in(acct.id).is_some()
+        || auth.0.subject.principal.as_ref().is_some_and(|p| p.admin);
+    let members = if acct.kind == AccountKind::Org && member_view {
         state
             .meta
             .members_of(acct.id)

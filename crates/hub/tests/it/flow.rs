@@ -237,14 +237,10 @@ async fn revisions_are_immutable_and_signer_changes_are_flagged() {
     assert_eq!(same.status, StatusCode::OK);
     assert_eq!(same.json()["unchanged"], true);
     // bob becomes maintainer and pushes: identity change is flagged
-    hallmark_hub::admin::set_member(
-        &*h.state.meta,
-        "acme",
-        "bob",
-        Some(hallmark_store::Role::Maintainer),
-    )
-    .await
-    .unwrap();
+    hallmark_hub::admin::Operator::new(&*h.state.meta, "test")
+        .set_member("acme", "bob", Some(hallmark_store::Role::Maintainer))
+        .await
+        .unwrap();
     let second = h.push(&h.bob, "acme/m", &[("a.bin", b"two")], false).await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.text());
     let second = second.json();

@@ -138,21 +138,21 @@ async fn private_repos_leak_nothing() {
             .status,
         StatusCode::UNAUTHORIZED
     );
-    let (tok, id) = hallmark_hub::admin::new_token(
-        &*h.state.meta,
-        "bob",
-        hallmark_store::TokenScope::Read,
-        "t",
-    )
-    .await
-    .unwrap();
+    let op = hallmark_hub::admin::Operator::new(&*h.state.meta, "test");
+    let (tok, id, _) = op
+        .new_token(&hallmark_hub::admin::NewToken {
+            user: "bob",
+            scope: hallmark_store::TokenScope::Read,
+            label: "t",
+            lifetime: hallmark_hub::auth::TokenLifetime::Default,
+        })
+        .await
+        .unwrap();
     assert_eq!(
         h.get("/api/models/acme/secret", Some(&tok)).await.status,
         StatusCode::OK
     );
-    hallmark_hub::admin::revoke_token(&*h.state.meta, "bob", id)
-        .await
-        .unwrap();
+    op.revoke_token("bob", id).await.unwrap();
     assert_eq!(
         h.get("/api/models/acme/secret", Some(&tok)).await.status,
         StatusCode::UNAUTHORIZED

@@ -56,9 +56,8 @@ pub(crate) async fn hub_with(configure: impl FnOnce(&mut HubConfig)) -> Hub {
         "first start prints a bootstrap token"
     );
     let state = opened.state;
-    let meta = &*state.meta;
-    admin::add_user(
-        meta,
+    let op = admin::Operator::new(&*state.meta, "test");
+    op.add_user(
         "alice",
         Some("alice@example.com"),
         Some("alice-password".into()),
@@ -66,18 +65,23 @@ pub(crate) async fn hub_with(configure: impl FnOnce(&mut HubConfig)) -> Hub {
     )
     .await
     .unwrap();
-    admin::add_user(meta, "bob", None, None, false)
+    op.add_user("bob", None, None, false).await.unwrap();
+    op.add_user("carol", None, None, false).await.unwrap();
+    op.add_org("acme", "alice").await.unwrap();
+    op.set_member("acme", "bob", Some(Role::Reader))
         .await
         .unwrap();
-    admin::add_user(meta, "carol", None, None, false)
+    let tok = |user: &'static str, scope| async move {
+        op.new_token(&admin::NewToken {
+            user,
+            scope,
+            label: "test",
+            lifetime: hallmark_hub::auth::TokenLifetime::Default,
+        })
         .await
-        .unwrap();
-    admin::add_org(meta, "acme", "alice").await.unwrap();
-    admin::set_member(meta, "acme", "bob", Some(Role::Reader))
-        .await
-        .unwrap();
-    let tok =
-        |u: &'static str, s| async move { admin::new_token(meta, u, s, "test").await.unwrap().0 };
+        .unwrap()
+        .0
+    };
     Hub {
         app: hallmark_hub::app(state.clone()),
         alice: tok("alice", TokenScope::Write).await,

@@ -9,6 +9,7 @@ mod flow;
 mod guards;
 mod harness;
 mod names;
+mod operator;
 mod pushes;
 mod scaleout;
 mod ui;

@@ -19,7 +19,9 @@ async fn pages_login_tokens_and_csrf() {
     assert!(page.contains("model_signing verify sigstore"));
     assert!(page.contains("config.json"));
     let org = h.get("/acme", None).await.text();
-    assert!(org.contains("alice") && org.contains("owner") && org.contains("acme/bert"));
+    assert!(org.contains("acme/bert") && !org.contains("id=\"members\""));
+    let org = h.get("/acme", Some(&h.alice)).await.text();
+    assert!(org.contains("id=\"members\"") && org.contains("owner"));
     assert!(h.get("/audit", None).await.text().contains("acme/bert"));
     assert_eq!(
         h.get("/nobody-here", None).await.status,

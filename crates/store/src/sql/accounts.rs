@@ -7,9 +7,9 @@ use crate::error::{Result, StoreError};
 use crate::meta::expect_changed;
 use crate::model::{Account, Role, SessionRecord, TokenRecord, TokenScope};
 
-const ACCOUNT_COLS: &str = "id, name, kind, email, is_admin, created_at";
+pub(super) const ACCOUNT_COLS: &str = "id, name, kind, email, is_admin, created_at, disabled_at";
 /// [`ACCOUNT_COLS`] of `accounts a` in a join.
-const A_COLS: &str = "a.id, a.name, a.kind, a.email, a.is_admin, a.created_at";
+const A_COLS: &str = "a.id, a.name, a.kind, a.email, a.is_admin, a.created_at, a.disabled_at";
 
 /// How [`account`] finds the account.
 pub(super) enum AccountKey<'a> {
@@ -30,6 +30,7 @@ where
         email: row.col("email")?,
         is_admin: row.col("is_admin")?,
         created_at: row.col("created_at")?,
+        disabled_at: row.col("disabled_at")?,
     })
 }
 
@@ -45,6 +46,7 @@ where
         created_at: row.col("created_at")?,
         last_used_at: row.col("last_used_at")?,
         revoked_at: row.col("revoked_at")?,
+        expires_at: row.col("expires_at")?,
     })
 }
 
@@ -138,7 +140,10 @@ pub(super) async fn password_hash<DB: Backend>(
     c: &mut DB::Connection,
     user_id: i64,
 ) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1 AND kind = 'user'")
+    // A disabled user cannot log in: as if they had no password.
+    let row = sqlx::query(
+        "SELECT password_hash FROM accounts WHERE id = $1 AND kind = 'user' AND disabled_at IS NULL",
+    )
         .arg(user_id)
         .fetch_optional(DB::executor(c))
         .await?;
@@ -223,16 +228,18 @@ pub(super) async fn create_token<DB: Backend>(
     label: &str,
     scope: TokenScope,
     secret_hash: &str,
+    expires_at: Option<i64>,
 ) -> Result<TokenRecord> {
     let row = sqlx::query(
-        "INSERT INTO tokens (user_id, label, scope, secret_hash, created_at) \
-         SELECT id, $2, $3, $4, $5 FROM accounts WHERE id = $1 AND kind = 'user' RETURNING *",
+        "INSERT INTO tokens (user_id, label, scope, secret_hash, created_at, expires_at) \
+         SELECT id, $2, $3, $4, $5, $6 FROM accounts WHERE id = $1 AND kind = 'user' RETURNING *",
     )
     .arg(user_id)
     .arg(label)
     .arg(scope.as_str())
     .arg(secret_hash)
     .arg(now())
+    .arg(expires_at)
     .fetch_optional(DB::executor(c))
     .await
     .map_err(|e| conflict_on_unique(e, || "token collision".into()))?;
@@ -316,7 +323,8 @@ pub(super) async fn session<DB: Backend>(
 ) -> Result<Option<(SessionRecord, Account)>> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {A_COLS}, s.csrf_token, s.expires_at FROM sessions s \
-         JOIN accounts a ON a.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2"
+         JOIN accounts a ON a.id = s.user_id \
+         WHERE s.id_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL"
     )))
     .arg(id_hash)
     .arg(now)

@@ -15,6 +15,7 @@
 mod accounts;
 mod backend;
 mod dialect;
+mod operator;
 mod repos;
 mod schema;
 mod upkeep;
@@ -35,7 +36,7 @@ use self::repos::Files;
 use crate::error::Result;
 use crate::meta::MetaStore;
 use crate::model::{
-    Account, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
+    Account, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
     SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
 pub use backend::Backend;
@@ -184,9 +185,10 @@ impl<DB: Backend> MetaStore for SqlMeta<DB> {
         label: &str,
         scope: TokenScope,
         secret_hash: &str,
+        expires_at: Option<i64>,
     ) -> Result<TokenRecord> {
         let c = &mut *self.conn().await?;
-        accounts::create_token::<DB>(c, user_id, label, scope, secret_hash).await
+        accounts::create_token::<DB>(c, user_id, label, scope, secret_hash, expires_at).await
     }
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, Account)>> {
         accounts::token_by_hash::<DB>(&mut *self.conn().await?, secret_hash).await
@@ -212,6 +214,40 @@ impl<DB: Backend> MetaStore for SqlMeta<DB> {
     }
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
         accounts::delete_session::<DB>(&mut *self.conn().await?, id_hash).await
+    }
+    async fn list_users(&self) -> Result<Vec<Account>> {
+        operator::list_users::<DB>(&mut *self.conn().await?).await
+    }
+    async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<()> {
+        operator::set_disabled::<DB>(&mut *self.conn().await?, user_id, disabled).await
+    }
+    async fn set_admin(&self, user_id: i64, admin: bool) -> Result<()> {
+        operator::set_admin::<DB>(&mut *self.conn().await?, user_id, admin).await
+    }
+    async fn delete_sessions_of(&self, user_id: i64) -> Result<u64> {
+        operator::delete_sessions_of::<DB>(&mut *self.conn().await?, user_id).await
+    }
+    async fn delete_repo(&self, repo_id: i64) -> Result<Option<Vec<String>>> {
+        operator::delete_repo::<DB>(&mut *self.conn().await?, repo_id).await
+    }
+    async fn record_admin_event(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let c = &mut *self.conn().await?;
+        operator::record_admin_event::<DB>(c, actor, action, target, detail).await
+    }
+    async fn admin_events(&self, limit: u32) -> Result<Vec<AdminEvent>> {
+        operator::admin_events::<DB>(&mut *self.conn().await?, limit).await
+    }
+    async fn setting(&self, name: &str) -> Result<Option<String>> {
+        operator::setting::<DB>(&mut *self.conn().await?, name).await
+    }
+    async fn set_setting(&self, name: &str, value: Option<&str>) -> Result<()> {
+        operator::set_setting::<DB>(&mut *self.conn().await?, name, value).await
     }
     async fn create_repo(&self, owner_id: i64, name: &str, private: bool) -> Result<Repo> {
         repos::create_repo::<DB>(&mut *self.conn().await?, owner_id, name, private).await

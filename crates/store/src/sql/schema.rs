@@ -30,6 +30,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "commit claims",
         include_str!("../../migrations/0003_commit_claims.sql"),
     ),
+    (
+        4,
+        "operator accounts",
+        include_str!("../../migrations/0004_operator_accounts.sql"),
+    ),
 ];
 
 /// The schema migrations for SQLite.
@@ -100,7 +105,7 @@ mod tests {
     fn version_1_keeps_the_legacy_checksums() {
         for m in [&*MIGRATOR, &*PG_MIGRATOR] {
             let v: Vec<_> = m.iter().map(|m| (m.version, m.checksum.len())).collect();
-            assert_eq!(v, [(1, 48), (2, 48), (3, 48)]);
+            assert_eq!(v, [(1, 48), (2, 48), (3, 48), (4, 48)]);
         }
         let first = |m: &Migrator| m.iter().next().unwrap().checksum.to_vec();
         assert_ne!(first(&MIGRATOR), first(&PG_MIGRATOR));

@@ -19,7 +19,11 @@ use hallmark_store::{
 
 use crate::backends::{Db, on_every_backend};
 
-on_every_backend!(meta_conformance, names_are_case_insensitive);
+on_every_backend!(
+    meta_conformance,
+    names_are_case_insensitive,
+    operator_actions
+);
 
 fn unsigned() -> SignatureState {
     SignatureState {
@@ -79,7 +83,7 @@ async fn conformance(s: &dyn MetaStore) {
 
     // tokens
     let t = s
-        .create_token(alice.id, "ci", TokenScope::Write, "hash1")
+        .create_token(alice.id, "ci", TokenScope::Write, "hash1", None)
         .await
         .unwrap();
     let (found, user) = s.token_by_hash("hash1").await.unwrap().unwrap();
@@ -314,4 +318,162 @@ async fn blobs_are_content_addressed_and_deduplicated() {
         Err(StoreError::TooLarge { .. })
     ));
     assert_eq!(blobs.sweep_staging(Duration::ZERO).await.unwrap(), 0);
+}
+
+/// What an operator does: disable (ending sessions, refusing login), admin flag, token
+/// expiry, ending sessions, deleting a repo with its revisions, the record of actions and
+/// hub-wide settings.
+async fn operator_actions(db: &Db) {
+    let s = db.open().await;
+    let alice = s
+        .create_user("alice", None, Some("h"), false)
+        .await
+        .unwrap();
+    let bob = s.create_user("bob", None, None, false).await.unwrap();
+    let org = s.create_org("acme", alice.id).await.unwrap();
+    let names: Vec<String> = s
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, ["alice", "bob"], "users only, by name");
+
+    s.create_session("s1", alice.id, "c", i64::MAX)
+        .await
+        .unwrap();
+    s.create_session("s2", alice.id, "c", i64::MAX)
+        .await
+        .unwrap();
+    s.create_token(alice.id, "t", TokenScope::Write, "th", Some(123))
+        .await
+        .unwrap();
+    s.set_disabled(alice.id, true).await.unwrap();
+    let a = s.account("alice").await.unwrap().unwrap();
+    let first = a.disabled_at.expect("disabled");
+    assert!(s.session("s1", 0).await.unwrap().is_none());
+    assert!(
+        s.password_hash(alice.id).await.unwrap().is_none(),
+        "no login"
+    );
+    // the token is still found (the hub refuses it, saying why) and carries its expiry
+    let (t, u) = s.token_by_hash("th").await.unwrap().unwrap();
+    assert_eq!((t.expires_at, u.disabled_at), (Some(123), Some(first)));
+    assert!(t.expired_at(123) && !t.expired_at(122));
+    s.set_disabled(alice.id, true).await.unwrap();
+    assert_eq!(
+        s.account_by_id(alice.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled_at,
+        Some(first)
+    );
+    s.set_disabled(alice.id, false).await.unwrap();
+    assert!(!s.account("alice").await.unwrap().unwrap().is_disabled());
+    assert_eq!(
+        s.password_hash(alice.id).await.unwrap().as_deref(),
+        Some("h")
+    );
+    assert!(
+        s.session("s1", 0).await.unwrap().is_none(),
+        "sessions stay ended"
+    );
+    assert!(matches!(
+        s.set_disabled(org.id, true).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    s.set_admin(bob.id, true).await.unwrap();
+    assert!(s.account("bob").await.unwrap().unwrap().is_admin);
+    assert!(matches!(
+        s.set_admin(org.id, true).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    s.create_session("s3", bob.id, "c", i64::MAX).await.unwrap();
+    s.create_session("s4", bob.id, "c", i64::MAX).await.unwrap();
+    assert_eq!(s.delete_sessions_of(bob.id).await.unwrap(), 2);
+    assert!(s.session("s3", 0).await.unwrap().is_none());
+
+    // a repo with a revision and an open upload goes with everything it holds
+    let repo = s.create_repo(org.id, "m", false).await.unwrap();
+    let keep = s.create_repo(org.id, "keep", false).await.unwrap();
+    for (r, sha) in [(&repo, 'a'), (&keep, 'c')] {
+        s.commit_revision(
+            &NewRevision {
+                repo_id: r.id,
+                commit: sha.to_string().repeat(40),
+                parent: None,
+                uploader_id: alice.id,
+                summary: String::new(),
+                files: vec![file("w.bin", sha, 1)],
+                signature: unsigned(),
+                identity_changed_from: None,
+                upload_id: None,
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    }
+    s.create_upload("up", repo.id, alice.id).await.unwrap();
+    s.add_upload_file("up", &file("x.bin", 'b', 2))
+        .await
+        .unwrap();
+    let mut digests = s.delete_repo(repo.id).await.unwrap().unwrap();
+    digests.sort();
+    assert_eq!(digests, ["a".repeat(64), "b".repeat(64)]);
+    assert!(s.repo("acme", "m").await.unwrap().is_none());
+    assert!(s.upload("up").await.unwrap().is_none());
+    assert!(
+        s.revision(repo.id, &"a".repeat(40))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.delete_repo(repo.id).await.unwrap().is_none());
+    assert!(
+        s.repo("acme", "keep")
+            .await
+            .unwrap()
+            .unwrap()
+            .head
+            .is_some()
+    );
+
+    s.record_admin_event("cli:root", "user.disable", "alice", "")
+        .await
+        .unwrap();
+    s.record_admin_event("bob", "repo.delete", "acme/m", "2 blobs")
+        .await
+        .unwrap();
+    let ev = s.admin_events(10).await.unwrap();
+    let seen: Vec<_> = ev
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.target.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("bob", "repo.delete", "acme/m"),
+            ("cli:root", "user.disable", "alice")
+        ]
+    );
+    assert_eq!(s.admin_events(1).await.unwrap().len(), 1);
+
+    assert_eq!(s.setting("token_lifetime_days").await.unwrap(), None);
+    s.set_setting("token_lifetime_days", Some("30"))
+        .await
+        .unwrap();
+    s.set_setting("token_lifetime_days", Some("7"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.setting("token_lifetime_days").await.unwrap().as_deref(),
+        Some("7")
+    );
+    s.set_setting("token_lifetime_days", None).await.unwrap();
+    assert_eq!(s.setting("token_lifetime_days").await.unwrap(), None);
 }

@@ -1,0 +1,107 @@
+//! `hallmark hub admin …` on a data directory (issue 15, findings 9 and 16): it never
+//! makes a second, empty hub, and the operator commands work on a hub `hub serve` made.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::Cmd;
+
+#[test]
+fn hub_admin_refuses_a_directory_without_a_hub_and_creates_nothing() {
+    let cwd = tempfile::tempdir().unwrap();
+    // no --data-dir: the default ./hallmark-hub does not exist
+    Cmd::new(["hub", "admin", "user", "add", "alice"])
+        .cwd(cwd.path())
+        .run()
+        .expect(
+            2,
+            &[
+                "hallmark-hub",
+                "holds no hub",
+                "--data-dir",
+                "HALLMARK_HUB_DATA",
+            ],
+        );
+    assert!(!cwd.path().join("hallmark-hub").exists(), "nothing created");
+    // an existing, empty directory stays empty
+    let empty = cwd.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    Cmd::new(["hub", "admin", "token", "alice", "--scope", "write"])
+        .opt("--data-dir", &empty)
+        .run()
+        .expect(2, &["empty", "no hub.db", "--data-dir"]);
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+}
+
+/// Starts `hub serve` on a fresh data directory until it listens, then stops it: the
+/// directory then holds a hub.
+fn make_hub(dir: &std::path::Path) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        .args(["hub", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    for line in out.lines() {
+        if line.unwrap().contains("admin bootstrap token") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(dir.join("hub.db").is_file());
+}
+
+#[test]
+fn operator_commands_disable_list_expire_and_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    make_hub(&dir);
+    let admin = |args: &[&str]| {
+        Cmd::new(["hub", "admin", "--data-dir"])
+            .arg(&dir)
+            .args(args)
+            .run()
+    };
+    admin(&["user", "add", "alice"]).expect(0, &["user alice added"]);
+    admin(&["user", "add", "root", "--admin"]).expect(0, &[]);
+    admin(&["user", "disable", "alice"]).expect(0, &["disabled"]);
+    let list = admin(&["user", "list"]);
+    list.expect(0, &["alice", "disabled since", "root\tadmin"]);
+    admin(&["user", "enable", "alice"]).expect(0, &[]);
+    assert!(
+        admin(&["user", "list"])
+            .stdout
+            .contains("alice\t-\tenabled")
+    );
+    let t = admin(&[
+        "token",
+        "alice",
+        "--scope",
+        "write",
+        "--expires-in-days",
+        "7",
+    ]);
+    t.expect(0, &["expires 20"]);
+    assert!(t.stdout.trim().starts_with("hm_"));
+    admin(&["token-lifetime", "--days", "30"]).expect(0, &["30 days"]);
+    admin(&["token", "alice"]).expect(0, &["expires 20"]);
+    admin(&["token", "alice", "--never-expires"]).expect(0, &["never expires"]);
+    admin(&["user", "logout", "alice"]).expect(0, &["0 sessions"]);
+    admin(&["user", "grant-admin", "alice"]).expect(0, &[]);
+    admin(&["repo", "delete", "alice/none"]).expect(2, &["no repository named alice/none"]);
+    admin(&["user", "disable", "nobody"]).expect(2, &["no user named nobody"]);
+    let audit = admin(&["audit"]);
+    audit.expect(
+        0,
+        &[
+            "cli:",
+            "user.disable\talice",
+            "user.enable\talice",
+            "token.lifetime\thub",
+        ],
+    );
+    assert!(!audit.stdout.contains("hm_"), "no secret in the audit log");
+}
