@@ -22,8 +22,9 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::routing::{delete, get, post, put};
 use hallmark_store::{Account, TokenScope};
 use serde::Deserialize;
@@ -53,20 +54,39 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/audit", get(audit))
 }
 
-/// The caller's name if they are an administrator holding a write token.
-fn admin_name(auth: &Auth) -> ApiResult<String> {
-    let p = auth.principal()?;
-    if p.credential == Credential::Session {
-        return Err(ApiError::forbidden(
-            "the admin API takes bearer tokens only, not browser sessions",
-        ));
+/// A request of an administrator holding a write token: the [`Operator`] acting for them.
+struct Admin {
+    state: AppState,
+    actor: String,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        let p = auth.principal()?;
+        if p.credential == Credential::Session {
+            return Err(ApiError::forbidden(
+                "the admin API takes bearer tokens only, not browser sessions",
+            ));
+        }
+        if !auth.can(Action::Administer, &Resource::Hub) {
+            return Err(ApiError::forbidden(
+                "the admin API needs a write token of a hub administrator",
+            ));
+        }
+        Ok(Self {
+            state: state.clone(),
+            actor: p.name.clone(),
+        })
     }
-    if !auth.can(Action::Administer, &Resource::Hub) {
-        return Err(ApiError::forbidden(
-            "the admin API needs a write token of a hub administrator",
-        ));
+}
+
+impl Admin {
+    fn op(&self) -> Operator<'_> {
+        Operator::new(&*self.state.meta, &self.actor)
     }
-    Ok(p.name.clone())
 }
 
 fn user_json(a: &Account) -> Value {
@@ -80,9 +100,8 @@ fn done() -> Json<Value> {
     Json(json!({ "ok": true }))
 }
 
-async fn list_users(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    let users = Operator::new(&*state.meta, &actor).list_users().await?;
+async fn list_users(admin: Admin) -> ApiResult<Json<Value>> {
+    let users = admin.op().list_users().await?;
     Ok(Json(json!(users.iter().map(user_json).collect::<Vec<_>>())))
 }
 
@@ -96,39 +115,21 @@ struct AddUser {
     admin: bool,
 }
 
-async fn add_user(
-    State(state): State<AppState>,
-    auth: Auth,
-    Json(b): Json<AddUser>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let actor = admin_name(&auth)?;
-    let a = Operator::new(&*state.meta, &actor)
+async fn add_user(admin: Admin, Json(b): Json<AddUser>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let a = admin
+        .op()
         .add_user(&b.name, b.email.as_deref(), b.password, b.admin)
         .await?;
     Ok((StatusCode::CREATED, Json(user_json(&a))))
 }
 
-async fn disable(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    Operator::new(&*state.meta, &actor)
-        .set_disabled(&name, true)
-        .await?;
+async fn disable(admin: Admin, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+    admin.op().set_disabled(&name, true).await?;
     Ok(done())
 }
 
-async fn enable(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    Operator::new(&*state.meta, &actor)
-        .set_disabled(&name, false)
-        .await?;
+async fn enable(admin: Admin, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+    admin.op().set_disabled(&name, false).await?;
     Ok(done())
 }
 
@@ -139,15 +140,11 @@ struct AdminFlag {
 }
 
 async fn set_admin(
-    State(state): State<AppState>,
-    auth: Auth,
+    admin: Admin,
     Path(name): Path<String>,
     Json(b): Json<AdminFlag>,
 ) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    Operator::new(&*state.meta, &actor)
-        .set_admin(&name, b.admin)
-        .await?;
+    admin.op().set_admin(&name, b.admin).await?;
     Ok(done())
 }
 
@@ -158,27 +155,16 @@ struct Password {
 }
 
 async fn password(
-    State(state): State<AppState>,
-    auth: Auth,
+    admin: Admin,
     Path(name): Path<String>,
     Json(b): Json<Password>,
 ) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    Operator::new(&*state.meta, &actor)
-        .reset_password(&name, b.password)
-        .await?;
+    admin.op().reset_password(&name, b.password).await?;
     Ok(done())
 }
 
-async fn end_sessions(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    let n = Operator::new(&*state.meta, &actor)
-        .revoke_sessions(&name)
-        .await?;
+async fn end_sessions(admin: Admin, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+    let n = admin.op().revoke_sessions(&name).await?;
     Ok(Json(json!({ "ended": n })))
 }
 
@@ -200,12 +186,10 @@ enum TokenScopeArg {
 }
 
 async fn new_token(
-    State(state): State<AppState>,
-    auth: Auth,
+    admin: Admin,
     Path(name): Path<String>,
     Json(b): Json<TokenBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let actor = admin_name(&auth)?;
     let lifetime = match (b.expires_in_days, b.never_expires) {
         (Some(_), true) => {
             return Err(ApiError::bad_request(
@@ -220,7 +204,8 @@ async fn new_token(
         TokenScopeArg::Read => TokenScope::Read,
         TokenScopeArg::Write => TokenScope::Write,
     };
-    let (token, id, expires) = Operator::new(&*state.meta, &actor)
+    let (token, id, expires) = admin
+        .op()
         .new_token(&NewToken {
             user: &name,
             scope,
@@ -235,14 +220,10 @@ async fn new_token(
 }
 
 async fn revoke_token(
-    State(state): State<AppState>,
-    auth: Auth,
+    admin: Admin,
     Path((name, id)): Path<(String, i64)>,
 ) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    Operator::new(&*state.meta, &actor)
-        .revoke_token(&name, id)
-        .await?;
+    admin.op().revoke_token(&name, id).await?;
     Ok(done())
 }
 
@@ -252,27 +233,16 @@ struct Lifetime {
     days: Option<u32>,
 }
 
-async fn token_lifetime(
-    State(state): State<AppState>,
-    auth: Auth,
-    Json(b): Json<Lifetime>,
-) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    Operator::new(&*state.meta, &actor)
-        .set_default_token_days(b.days)
-        .await?;
+async fn token_lifetime(admin: Admin, Json(b): Json<Lifetime>) -> ApiResult<Json<Value>> {
+    admin.op().set_default_token_days(b.days).await?;
     Ok(done())
 }
 
 async fn delete_repo(
-    State(state): State<AppState>,
-    auth: Auth,
+    admin: Admin,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    let repo = Operator::new(&*state.meta, &actor)
-        .delete_repo(&owner, &name)
-        .await?;
+    let repo = admin.op().delete_repo(&owner, &name).await?;
     Ok(Json(json!({ "deleted": repo.full_name() })))
 }
 
@@ -281,15 +251,8 @@ struct Limit {
     limit: Option<u32>,
 }
 
-async fn audit(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<Limit>,
-) -> ApiResult<Json<Value>> {
-    let actor = admin_name(&auth)?;
-    let events = Operator::new(&*state.meta, &actor)
-        .events(q.limit.unwrap_or(100).min(1000))
-        .await?;
+async fn audit(admin: Admin, Query(q): Query<Limit>) -> ApiResult<Json<Value>> {
+    let events = admin.op().events(q.limit.unwrap_or(100).min(1000)).await?;
     Ok(Json(json!(
         events
             .iter()
