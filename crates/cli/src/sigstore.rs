@@ -85,6 +85,7 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
             tc_path.display()
         );
         let app = hallmark_instance::router(Arc::clone(&instance), writes)
+            .merge(hallmark_instance::health_router(Arc::clone(&instance)))
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

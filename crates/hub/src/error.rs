@@ -304,6 +304,16 @@ impl From<HubError> for ApiError {
                 Self::bad_request(e.to_string())
             }
             e @ HubError::Busy { .. } => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            HubError::Sign(SignError::Keyless(e))
+                if e.downcast_ref::<hallmark_tlog::Error>()
+                    .is_some_and(hallmark_tlog::Error::is_storage_full) =>
+            {
+                eprintln!("hallmark hub: signing refused: {e}");
+                Self::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "the transparency log's storage is full: nothing was signed or logged; try again later",
+                )
+            }
             other => Self::internal(other),
         }
     }

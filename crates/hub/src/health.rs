@@ -2,9 +2,11 @@
 //!
 //! * `GET /healthz` — liveness: the process serves requests (no I/O).
 //! * `GET /readyz` — readiness: the metadata database answers, the blob store answers, and
-//!   (keyless signing) the transparency log's public checkpoint reads and verifies. 200 with
-//!   each check's result, or 503 naming the failing check. Failure details go to the
-//!   server's standard error, not to the (unauthenticated) caller.
+//!   (keyless signing) the transparency log's sequencer appends — not stopped, not
+//!   recovering from a failed append such as a full disk — and its public checkpoint reads
+//!   and verifies. 200 with each check's result, or 503 naming the failing check (and, for
+//!   the log, why in fixed words: `"log_reason": "log storage full"`). Failure details go
+//!   to the server's standard error, not to the (unauthenticated) caller.
 
 use std::time::Duration;
 
@@ -52,11 +54,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let blobs = timed("blob store", state.blobs.size(&nothing));
     let signer = std::sync::Arc::clone(&state.signer);
     let log = timed("transparency log", async move {
-        match tokio::task::spawn_blocking(move || signer.log_health()).await {
-            Ok(Some(r)) => r.map(Some),
-            Ok(None) => Ok(None),
-            Err(e) => Err(e.to_string()),
-        }
+        tokio::task::spawn_blocking(move || signer.log_health())
+            .await
+            .map_err(|e| e.to_string())
     });
     let (meta, blobs, log) = tokio::join!(meta, blobs, log);
     let word = |ok: bool| if ok { "ok" } else { "failed" };
@@ -64,14 +64,24 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         "database": word(meta.is_ok()),
         "blob_store": word(blobs.is_ok()),
     });
-    match &log {
-        Ok(Some(h)) => {
+    let log_ok = match &log {
+        Ok(Some(Ok(h))) => {
             body["log"] = json!({ "size": h.size, "sequencing": h.sequencing });
+            true
         }
-        Ok(None) => {}
-        Err(()) => body["log"] = json!("failed"),
-    }
-    let ready = meta.is_ok() && blobs.is_ok() && log.is_ok();
+        Ok(None) => true,
+        Ok(Some(Err(why))) => {
+            eprintln!("hallmark hub: readiness: transparency log: {why}");
+            body["log"] = json!("failed");
+            body["log_reason"] = json!(why);
+            false
+        }
+        Err(()) => {
+            body["log"] = json!("failed");
+            false
+        }
+    };
+    let ready = meta.is_ok() && blobs.is_ok() && log_ok;
     body["status"] = json!(if ready { "ready" } else { "unready" });
     let code = if ready {
         StatusCode::OK

@@ -154,16 +154,7 @@ impl RevisionSigner for KeylessRevisionSigner {
         self.instance.shutdown();
     }
 
-    fn log_health(&self) -> Option<Result<crate::signer::LogHealth, String>> {
-        Some(
-            self.instance
-                .log_reader()
-                .checkpoint()
-                .map(|cp| crate::signer::LogHealth {
-                    size: cp.checkpoint.size,
-                    sequencing: self.instance.is_sequencing(),
-                })
-                .map_err(|e| e.to_string()),
-        )
+    fn log_health(&self) -> Option<Result<hallmark_instance::LogReadiness, &'static str>> {
+        Some(hallmark_instance::log_readiness(&self.instance))
     }
 }

@@ -81,23 +81,15 @@ pub trait RevisionSigner: Send + Sync + Debug + 'static {
     fn routes(&self) -> Option<axum::Router> {
         None
     }
-    /// The transparency log's state for `/readyz` (`None`: this signer has no log).
-    /// Blocking: call it off the async workers.
-    fn log_health(&self) -> Option<Result<LogHealth, String>> {
+    /// The transparency log's state for `/readyz` (`None`: this signer has no log), or
+    /// why it is not ready in fixed words (a stopped or recovering sequencer, an
+    /// unreadable checkpoint). Blocking: call it off the async workers.
+    fn log_health(&self) -> Option<Result<hallmark_instance::LogReadiness, &'static str>> {
         None
     }
     /// Stops background work (the embedded log's sequencer gives its lease back).
     /// Blocking: call it off the async workers.
     fn shutdown(&self) {}
-}
-
-/// What `/readyz` reports of the log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LogHealth {
-    /// Size of the public checkpoint, which read and verified.
-    pub size: u64,
-    /// Whether this process sequences the log now.
-    pub sequencing: bool,
 }
 
 /// The `key` method with a hub-held ECDSA key.

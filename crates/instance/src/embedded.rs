@@ -69,7 +69,11 @@ impl KeylessSigner for EmbeddedSigner {
         });
         let leaf_pem = hallmark_ca::material::pem("CERTIFICATE", &issued.leaf_der);
         let body = dsse_body(&envelope.to_string(), &[leaf_pem.as_str()]).map_err(err)?;
-        let appended = i.log.append(body.clone()).map_err(err)?;
+        // Kept typed: callers map a full log ([`hallmark_tlog::Error::StorageFull`]) to 507.
+        let appended = i
+            .log
+            .append(body.clone())
+            .map_err(|e| SignError::Keyless(Box::new(e)))?;
         let set = appended.sign_set(&i.log_key, &body).map_err(err)?;
         let entry = EntryProof {
             body: &body,

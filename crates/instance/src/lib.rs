@@ -29,6 +29,7 @@
 mod embedded;
 mod entries;
 mod error;
+mod health;
 mod ratelimit;
 mod routes;
 mod state;
@@ -37,6 +38,7 @@ mod writes;
 pub use embedded::EmbeddedSigner;
 pub use entries::MAX_ENTRY_REQUEST_BYTES;
 pub use error::InstanceError;
+pub use health::{LogReadiness, health_router, log_readiness};
 pub use routes::router;
 pub use state::{Instance, InstanceConfig, LogBackend, log_config};
 pub use writes::{LogWrites, Rate, WriteAccess, WriteRefusal, WriteToken};

@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use hallmark_ca::{Ca, CaMaterial};
 use hallmark_oidc::{Issuer, KeyRing, SIGSTORE_AUDIENCE, TokenValidator};
 use hallmark_tlog::{
-    Appended, CheckpointLock, Coordinator, DirLock, DirStore, LogConfig, LogKey, LogReader,
-    Options, Sequencer, SharedOptions, SharedSequencer, TileFetch, TileStorage,
+    Appended, CheckpointLock, Coordinator, DirLock, DirStore, Health, LogConfig, LogKey,
+    LogReader, Options, Sequencer, SharedOptions, SharedSequencer, TileFetch, TileStorage,
 };
 use serde_json::json;
 
@@ -296,6 +296,16 @@ impl Instance {
         match &self.log {
             Log::Local(_) => true,
             Log::Shared(s) => s.is_sequencing(),
+        }
+    }
+
+    /// Whether the log's sequencer appends now (readiness): after a failed append
+    /// (storage full, …) [`Health::Recovering`] until it has recovered by itself.
+    #[must_use]
+    pub fn log_health(&self) -> Health {
+        match &self.log {
+            Log::Local(s) => s.health(),
+            Log::Shared(s) => s.health(),
         }
     }
 

@@ -440,3 +440,69 @@ fn a_corrupt_tree_id_is_refused_naming_the_file() {
         "{err}"
     );
 }
+
+/// Issue 15 finding 6: the log's storage fills up. Signing fails, `/readyz` answers 503
+/// naming the cause in fixed words (no path); once space returns the sequencer recovers by
+/// itself and the next signing is logged, no restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_log_disk_makes_the_instance_unready_until_space_returns() {
+    use hallmark_signing::KeylessSigner as _;
+    use hallmark_tlog::mem::{MemLock, MemTiles};
+    let d = tempfile::tempdir().unwrap();
+    let tiles = Arc::new(MemTiles::new());
+    let inst = Arc::new(
+        Instance::open_with_log(
+            InstanceConfig::new(d.path(), URL),
+            hallmark_instance::LogBackend::Single {
+                store: Arc::clone(&tiles) as Arc<dyn hallmark_tlog::TileStorage>,
+                lock: Arc::new(MemLock::default()),
+            },
+        )
+        .unwrap(),
+    );
+    let app = hallmark_instance::health_router(Arc::clone(&inst));
+    let signer =
+        hallmark_instance::EmbeddedSigner::new(Arc::clone(&inst), "http://hub.test/alice", None);
+    let signer = Arc::new(signer);
+    let sign = |s: Arc<hallmark_instance::EmbeddedSigner>, n: usize| async move {
+        tokio::task::spawn_blocking(move || {
+            let payload = vec![b'p'; n];
+            s.sign(&payload, &hallmark_format_pae(&payload)).map(|_| ())
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        call(&app, "GET", "/healthz", None, Value::Null).await.0,
+        StatusCode::OK
+    );
+    sign(Arc::clone(&signer), 100).await.unwrap();
+    let (s, v) = call(&app, "GET", "/readyz", None, Value::Null).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("ready")),
+        "{v}"
+    );
+    assert_eq!(v["log"]["size"], 1);
+
+    tiles.set_capacity(Some(tiles.bytes() + 2_000));
+    let e = sign(Arc::clone(&signer), 20_000).await.unwrap_err();
+    assert!(e.to_string().contains("storage is full"), "{e}");
+    let (s, v) = call(&app, "GET", "/readyz", None, Value::Null).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v, json!({"status": "unready", "log": "log storage full"}));
+
+    tiles.set_capacity(None);
+    // The sequencer retries every ≤ 2 s: 60 s is 30× headroom on a loaded machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while call(&app, "GET", "/readyz", None, Value::Null).await.0 != StatusCode::OK {
+        assert!(std::time::Instant::now() < deadline, "never ready again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    sign(Arc::clone(&signer), 20_000).await.unwrap();
+    let (_, v) = call(&app, "GET", "/readyz", None, Value::Null).await;
+    assert_eq!(
+        v["log"]["size"], 2,
+        "the failed entry was not logged, the next one was"
+    );
+}

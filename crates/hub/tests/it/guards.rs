@@ -284,3 +284,77 @@ async fn readiness_names_the_failing_dependency_and_nothing_more() {
     assert_eq!(v["database"], "ok");
     assert!(!r.text().contains("sigstore"), "{}", r.text());
 }
+
+/// Issue 15 finding 6: the log's disk fills up. A push answers 507 with a clear message
+/// (no path), `/readyz` answers 503 naming the cause; once space returns the sequencer
+/// recovers by itself and the next push is signed and logged, no restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_log_disk_answers_507_and_unready_until_space_returns() {
+    use hallmark_instance::{Instance, InstanceConfig, LogBackend};
+    use hallmark_tlog::mem::{MemLock, MemTiles};
+    use std::sync::Arc;
+    let h = hub().await;
+    let tiles = Arc::new(MemTiles::new());
+    let (dir, t2) = (h.dir.path().join("sigstore-mem"), Arc::clone(&tiles));
+    let inst = tokio::task::spawn_blocking(move || {
+        Instance::open_with_log(
+            InstanceConfig::new(&dir, crate::harness::URL),
+            LogBackend::Single {
+                store: t2,
+                lock: Arc::new(MemLock::default()),
+            },
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let signer = hallmark_hub::keyless::KeylessRevisionSigner::new(Arc::new(inst));
+    let state = hallmark_hub::with_parts(
+        Arc::clone(&h.state.meta),
+        h.state.blobs.clone(),
+        Arc::new(signer),
+        h.state.config.clone(),
+    );
+    let h = crate::harness::Hub {
+        app: hallmark_hub::app(state.clone()),
+        state,
+        ..h
+    };
+    let r = h
+        .push(&h.alice, "alice/m", &[("w.bin", b"weights")], false)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(h.get("/readyz", None).await.status, StatusCode::OK);
+
+    tiles.set_capacity(Some(tiles.bytes() + 500));
+    let r = h
+        .push(&h.alice, "alice/m", &[("w.bin", b"weights 2")], false)
+        .await;
+    assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE, "{}", r.text());
+    assert!(r.text().contains("storage is full"), "{}", r.text());
+    assert!(
+        !r.text().contains("tile/") && !r.text().contains("/tmp"),
+        "{}",
+        r.text()
+    );
+    let r = h.get("/readyz", None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    let v = r.json();
+    assert_eq!(
+        (v["log"].as_str(), v["log_reason"].as_str()),
+        (Some("failed"), Some("log storage full"))
+    );
+
+    tiles.set_capacity(None);
+    // The sequencer retries every ≤ 2 s: 60 s is 30× headroom on a loaded machine.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while h.get("/readyz", None).await.status != StatusCode::OK {
+        assert!(std::time::Instant::now() < deadline, "never ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = h
+        .push(&h.alice, "alice/m", &[("w.bin", b"weights 3")], false)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(h.get("/readyz", None).await.json()["log"]["size"], 2);
+}
