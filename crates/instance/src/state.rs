@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use hallmark_ca::{Ca, CaMaterial};
 use hallmark_oidc::{Issuer, KeyRing, SIGSTORE_AUDIENCE, TokenValidator};
 use hallmark_tlog::{
-    Appended, CheckpointLock, Coordinator, DirLock, DirStore, Health, LogConfig, LogKey,
-    LogReader, Options, Sequencer, SharedOptions, SharedSequencer, TileFetch, TileStorage,
+    Appended, CheckpointLock, Coordinator, DirLock, DirStore, Health, LogConfig, LogKey, LogReader,
+    Options, Sequencer, SharedOptions, SharedSequencer, TileFetch, TileStorage,
 };
 use serde_json::json;
 
