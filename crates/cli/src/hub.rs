@@ -102,7 +102,7 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
         AdminCommand::Gc { grace_hours } => {
             let blobs = hallmark_hub::open_blobs(&config).or_input()?;
             let grace = std::time::Duration::from_secs(grace_hours.saturating_mul(3600));
-            let r = hallmark_hub::gc::collect_garbage(&*meta, &blobs, grace)
+            let r = hallmark_hub::gc::collect_garbage(&*meta, &blobs, grace, &actor)
                 .await
                 .or_input()?;
             println!(

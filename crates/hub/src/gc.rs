@@ -2,7 +2,8 @@
 //! blobs no revision and no open upload refers to, last written more than a grace period
 //! ago, are deleted ([`hallmark_store::collect_unreferenced_blobs`]). Run by
 //! `hallmark hub admin gc` and every [`GC_EVERY`] by `hub serve`; several replicas may
-//! run it at once (deleting is idempotent).
+//! run it at once (deleting is idempotent). Each run is recorded in the operator audit log
+//! (`blobs.gc`, target `hub`).
 
 use std::time::Duration;
 
@@ -17,7 +18,11 @@ pub const UPLOAD_MAX_AGE: i64 = 86_400;
 /// How often `hub serve` collects.
 pub const GC_EVERY: Duration = Duration::from_secs(6 * 3600);
 
-/// Sweeps abandoned upload sessions, then collects unreferenced blobs older than `grace`.
+/// The audit-log actor of the collections `hub serve` runs by itself.
+pub const SERVE_ACTOR: &str = "hub:gc";
+
+/// Sweeps abandoned upload sessions, then collects unreferenced blobs older than `grace`,
+/// and records the run as `actor`'s.
 ///
 /// # Errors
 /// A grace period under [`hallmark_store::MIN_GRACE`]; storage failures.
@@ -25,10 +30,22 @@ pub async fn collect_garbage(
     meta: &dyn MetaStore,
     blobs: &BlobStore,
     grace: Duration,
+    actor: &str,
 ) -> Result<GcReport, HubError> {
-    meta.sweep_uploads(crate::time::now() - UPLOAD_MAX_AGE)
+    let swept = meta
+        .sweep_uploads(crate::time::now() - UPLOAD_MAX_AGE)
         .await?;
-    Ok(collect_unreferenced_blobs(meta, blobs, grace).await?)
+    let r = collect_unreferenced_blobs(meta, blobs, grace).await?;
+    let detail = format!(
+        "swept {swept} abandoned uploads; deleted {} of {} blobs older than {} s ({} bytes)",
+        r.deleted,
+        r.examined,
+        grace.as_secs(),
+        r.bytes_freed
+    );
+    meta.record_admin_event(actor, "blobs.gc", "hub", &detail)
+        .await?;
+    Ok(r)
 }
 
 /// Collects every [`GC_EVERY`] with the default grace period, until the process ends.
@@ -43,7 +60,7 @@ pub fn spawn_periodic(
         loop {
             tick.tick().await;
             let grace = hallmark_store::DEFAULT_GRACE;
-            match collect_garbage(&*meta, &blobs, grace).await {
+            match collect_garbage(&*meta, &blobs, grace, SERVE_ACTOR).await {
                 Ok(r) if r.deleted > 0 => eprintln!(
                     "hallmark hub: blob GC deleted {} unreferenced blobs ({} bytes)",
                     r.deleted, r.bytes_freed

@@ -42,16 +42,31 @@ pub enum Visibility {
     Private,
 }
 
-/// Makes `repo` private or public; the caller must already be authorized
-/// ([`Action::ManageRepo`]). Returns whether anything changed.
+/// Makes `repo` private or public for `actor`, who must already be authorized
+/// ([`Action::ManageRepo`]), and records the change in the operator audit log
+/// (`repo.visibility`). Returns whether anything changed.
 ///
 /// # Errors
 /// Storage failure.
-pub async fn set_visibility(state: &AppState, repo: &Repo, private: bool) -> ApiResult<bool> {
+pub async fn set_visibility(
+    state: &AppState,
+    actor: &str,
+    repo: &Repo,
+    private: bool,
+) -> ApiResult<bool> {
     if repo.private == private {
         return Ok(false);
     }
     state.meta.set_repo_private(repo.id, private).await?;
+    let detail = if private {
+        "public -> private"
+    } else {
+        "private -> public"
+    };
+    state
+        .meta
+        .record_admin_event(actor, "repo.visibility", &repo.full_name(), detail)
+        .await?;
     Ok(true)
 }
 
@@ -77,7 +92,7 @@ pub async fn update(
     };
     let private = match wanted {
         Some(p) => {
-            set_visibility(&state, &repo, p).await?;
+            set_visibility(&state, &auth.principal()?.name, &repo, p).await?;
             p
         }
         None => repo.private,

@@ -378,7 +378,12 @@ pub(crate) async fn set_visibility(
     let ManageableRepo {
         owner, name, repo, ..
     } = g.target;
-    match crate::settings::set_visibility(&state, &repo, g.form.private).await {
+    let actor = g
+        .auth
+        .principal()
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    match crate::settings::set_visibility(&state, &actor, &repo, g.form.private).await {
         Ok(_) => Redirect::to(&format!("/{owner}/{name}")).into_response(),
         Err(e) => message(&g.auth, e.status, "Error", &e.message),
     }

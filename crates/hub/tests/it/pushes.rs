@@ -126,6 +126,17 @@ async fn a_private_push_into_a_public_repo_is_refused_and_visibility_has_an_endp
     let ok = h.settings(Some(&h.carol), "acme/pub", private).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     assert_eq!(ok.json()["private"], true);
+    let events = h.state.meta.admin_events(10).await.unwrap();
+    let e = &events[0];
+    assert_eq!(
+        (
+            e.actor.as_str(),
+            e.action.as_str(),
+            e.target.as_str(),
+            e.detail.as_str()
+        ),
+        ("carol", "repo.visibility", "acme/pub", "public -> private")
+    );
     assert_eq!(
         h.get("/api/models/acme/pub", None).await.status,
         StatusCode::UNAUTHORIZED,
@@ -368,9 +379,20 @@ async fn concurrent_pushes(h: &Hub) {
         &*h.state.meta,
         &h.state.blobs,
         hallmark_store::DEFAULT_GRACE,
+        "cli:test",
     )
     .await
     .unwrap();
+    let events = h.state.meta.admin_events(1).await.unwrap();
+    assert_eq!(
+        (events[0].actor.as_str(), events[0].action.as_str()),
+        ("cli:test", "blobs.gc")
+    );
+    assert!(
+        events[0].detail.contains(&format!("deleted {lost} of")),
+        "{}",
+        events[0].detail
+    );
     assert_eq!(report.deleted, lost as u64, "{report:?}");
     assert_eq!(h.blob_count(), all + 1 - lost);
     assert!(h.state.blobs.size(&fresh.sha256).await.unwrap().is_some());
