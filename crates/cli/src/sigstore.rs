@@ -85,13 +85,13 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
             tc_path.display()
         );
         let app = hallmark_instance::router(Arc::clone(&instance), writes)
-            .merge(hallmark_instance::health_router(Arc::clone(&instance)))
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+            .merge(hallmark_instance::health_router(Arc::clone(&instance)));
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
+        hallmark_instance::listen::raise_fd_limit();
+        let limits = hallmark_instance::listen::ServeLimits::default();
+        hallmark_instance::listen::serve(listener, app, &limits, shutdown)
             .await
             .context("server error")
             .or_failed()?;

@@ -157,33 +157,31 @@ async fn security_headers(mut resp: axum::response::Response) -> axum::response:
 /// How long requests in flight may finish after Ctrl-C / SIGTERM.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Serves `app` on `listener` until Ctrl-C / SIGTERM, then lets requests in flight finish
+/// Serves `app` on `listener` within [`HubConfig::serve`] (connection cap, header, idle,
+/// body and write timeouts: [`hallmark_instance::listen`]) until Ctrl-C / SIGTERM, with
+/// the open-files limit raised to the hard limit, then lets requests in flight finish
 /// (at most [`SHUTDOWN_GRACE`]) and stops the signer's background work (a shared log's
 /// sequencer hands its lease over).
 ///
 /// # Errors
 /// The server failed.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result<(), HubError> {
-    use axum::serve::ListenerExt as _;
-    // Small responses are written as headers + body; without TCP_NODELAY Nagle's algorithm
-    // meets the client's delayed ACK and every small download waits ~40 ms.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     use std::sync::Arc;
+    hallmark_instance::listen::raise_fd_limit();
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = Arc::clone(&stopping);
-    let gc = gc::spawn_periodic(Arc::clone(&state.meta), state.blobs.clone());
-    let server = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        signalled.notify_one();
-    });
+    let limits = state.config.serve.clone();
+    let server =
+        hallmark_instance::listen::serve(listener, app(state.clone()), &limits, async move {
+            shutdown_signal().await;
+            signalled.notify_one();
+        });
     let grace = async {
         stopping.notified().await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
     let served = tokio::select! {
-        r = server.into_future() => r.map_err(|source| HubError::Io {
+        r = server => r.map_err(|source| HubError::Io {
             what: "serving on",
             path: "listener".into(),
             source,
@@ -193,7 +191,6 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result
             Ok(())
         }
     };
-    gc.abort();
     let signer = Arc::clone(&state.signer);
     let _ = tokio::task::spawn_blocking(move || signer.shutdown()).await;
     served

@@ -40,6 +40,8 @@ pub struct HubConfig {
     /// Behind a reverse proxy: the header it puts the client's address in (its last
     /// entry is used, e.g. `x-forwarded-for`); `None` (default): the socket peer address.
     pub trusted_proxy_header: Option<String>,
+    /// Connection and time bounds of the listener.
+    pub serve: hallmark_instance::listen::ServeLimits,
 }
 
 impl HubConfig {
@@ -57,6 +59,7 @@ impl HubConfig {
             blob_store: None,
             login: LoginLimits::default(),
             trusted_proxy_header: None,
+            serve: hallmark_instance::listen::ServeLimits::default(),
         }
     }
 

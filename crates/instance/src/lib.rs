@@ -30,6 +30,7 @@ mod embedded;
 mod entries;
 mod error;
 mod health;
+pub mod listen;
 mod ratelimit;
 mod routes;
 mod state;
