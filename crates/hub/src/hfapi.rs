@@ -61,15 +61,26 @@ pub fn signature_json(state: &AppState, repo: &Repo, rev: &Revision) -> Value {
 pub fn verify_command(state: &AppState, repo: &Repo, rev: &Revision) -> String {
     let base = &state.config.public_url;
     let dir = repo.name.clone();
-    match (
-        state.signer.trust_config_url(),
-        &rev.signature.identity,
-        &rev.signature.issuer,
-    ) {
-        (Some(tc), Some(id), Some(iss)) => format!(
-            "curl -so trust_config.json {tc} && model_signing verify sigstore {dir} --signature {dir}/model.sig --trust_config trust_config.json --identity {id} --identity_provider {iss} --ignore-paths {dir}/.cache"
-        ),
-        _ => format!(
+    // A keyless hub's revisions are verified with the Sigstore command even when the
+    // recorded state lacks the signer (a signature that failed to authenticate): the
+    // identity expected is then the uploader's.
+    match state.signer.trust_config_url() {
+        Some(tc) => {
+            let id = rev
+                .signature
+                .identity
+                .clone()
+                .unwrap_or_else(|| state.signer.identity_of(&rev.uploader));
+            let iss = rev
+                .signature
+                .issuer
+                .clone()
+                .unwrap_or_else(|| state.signer.issuer());
+            format!(
+                "curl -so trust_config.json {tc} && model_signing verify sigstore {dir} --signature {dir}/model.sig --trust_config trust_config.json --identity {id} --identity_provider {iss} --ignore-paths {dir}/.cache"
+            )
+        }
+        None => format!(
             "curl -so hub.pub {base}/api/signing-key.pem && model_signing verify key {dir} --signature {dir}/model.sig --public_key hub.pub --ignore-paths {dir}/.cache"
         ),
     }
@@ -407,6 +418,6 @@ pub async fn audit(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<
     Ok(Json(json!(events.iter().map(|e| json!({
         "repo": e.repo, "commit": e.commit, "uploader": e.uploader, "time": rfc3339(e.created_at),
         "status": e.signature.status, "identity": e.signature.identity, "issuer": e.signature.issuer,
-        "log_index": e.signature.log_index,
+        "log_index": e.signature.log_index, "detail": e.signature.detail,
     })).collect::<Vec<_>>())))
 }

@@ -36,6 +36,7 @@ pub mod error;
 pub mod gc;
 pub mod health;
 pub mod hfapi;
+pub mod integrity;
 pub mod keyless;
 pub mod limits;
 pub mod names;

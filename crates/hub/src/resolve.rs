@@ -148,8 +148,13 @@ pub async fn resolve(
     if method == Method::HEAD || len == 0 {
         return Ok((status, h).into_response());
     }
-    let stream = state.blobs.get(&file.sha256, range).await?;
-    let body = Body::from_stream(stream.map(|r| r.map_err(std::io::Error::other)));
+    let body = if let Some(range) = range {
+        crate::integrity::ensure_verified(&state, &repo, &rev, &file).await?;
+        let stream = state.blobs.get(&file.sha256, Some(range)).await?;
+        Body::from_stream(stream.map(|r| r.map_err(std::io::Error::other)))
+    } else {
+        Body::from_stream(crate::integrity::whole_file(&state, &repo, &rev, &file).await?)
+    };
     Ok((status, h, body).into_response())
 }
 

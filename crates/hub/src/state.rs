@@ -83,6 +83,8 @@ pub struct Inner {
     pub config: HubConfig,
     /// Login rate limits in force.
     pub throttle: LoginThrottle,
+    /// Blobs verified since their last write (ranges are served only from these).
+    pub verified: crate::integrity::Verified,
 }
 
 /// Cheaply clonable shared state.
@@ -309,6 +311,7 @@ pub fn with_parts(
         blobs,
         signer,
         throttle: LoginThrottle::new(config.login.clone()),
+        verified: crate::integrity::Verified::default(),
         config,
     }))
 }

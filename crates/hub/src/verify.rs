@@ -31,6 +31,22 @@ fn failed(method: &str, why: String) -> SignatureState {
     }
 }
 
+/// The state of a revision whose stored content no longer matches its record: `failed`
+/// with `detail`, keeping who signed it, with which issuer and log entry, from `prev` (the
+/// signature itself is still what was verified; the bytes under it changed).
+#[must_use]
+pub fn storage_failure(prev: &SignatureState, method: &str, detail: String) -> SignatureState {
+    SignatureState {
+        status: SigStatus::Failed,
+        method: prev.method.clone().or_else(|| Some(method.to_owned())),
+        identity: prev.identity.clone(),
+        issuer: prev.issuer.clone(),
+        log_index: prev.log_index,
+        detail: Some(detail),
+        checked_at: Some(crate::time::now()),
+    }
+}
+
 /// Verifies `bundle` against the manifest of `files` (pure CPU; call on the blocking pool).
 #[must_use]
 pub fn verify_bundle(
@@ -105,7 +121,8 @@ pub fn verify_bundle(
 }
 
 /// Re-checks a stored revision. With `rehash`, every blob is read back and hashed, so
-/// storage tampering shows up as a failure.
+/// storage tampering shows up as a failure; a revision already `failed` is always
+/// re-hashed (a download that found altered content is cleared only by a full check).
 ///
 /// # Errors
 /// Storage failures (a failed verification is a [`SignatureState`], not an error).
@@ -128,18 +145,20 @@ pub async fn check_revision(
         });
     };
     let method = state.signer.method();
-    if rehash {
+    if rehash || rev.signature.status == SigStatus::Failed {
         for f in &files {
             match state.blobs.rehash(&f.sha256).await {
                 Ok(d) if d == f.sha256 => {}
                 Ok(d) => {
-                    return Ok(failed(
+                    return Ok(storage_failure(
+                        &rev.signature,
                         method,
                         format!("stored content of {} altered (now sha256:{d})", f.path),
                     ));
                 }
                 Err(e) => {
-                    return Ok(failed(
+                    return Ok(storage_failure(
+                        &rev.signature,
                         method,
                         format!("stored content of {} unreadable: {e}", f.path),
                     ));

@@ -176,6 +176,22 @@ impl BlobStore {
             .boxed())
     }
 
+    /// A token that changes whenever the stored object of a blob is rewritten (size,
+    /// modification time, entity tag): the key of caches of blobs verified since their
+    /// last write.
+    ///
+    /// # Errors
+    /// The blob is absent or storage fails.
+    pub async fn stamp(&self, sha256_hex: &str) -> Result<String> {
+        let m = self.store.head(&Self::key(sha256_hex)).await?;
+        Ok(format!(
+            "{}:{}:{}",
+            m.size,
+            m.last_modified.to_rfc3339(),
+            m.e_tag.unwrap_or_default()
+        ))
+    }
+
     /// Reads a whole (small) blob into memory.
     ///
     /// # Errors

@@ -49,6 +49,14 @@ pub enum StoreError {
     /// A storage URL or setting is unusable.
     #[error("storage configuration: {0}")]
     Config(String),
+    /// A stored blob no longer hashes to its name (storage was altered).
+    #[error("stored blob sha256:{expected} altered: its content now hashes to sha256:{found}")]
+    Altered {
+        /// The blob's name (the digest on record).
+        expected: String,
+        /// What its stored bytes hash to now.
+        found: String,
+    },
     /// A background hashing task failed.
     #[error("background task failed: {0}")]
     Task(String),

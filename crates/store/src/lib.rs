@@ -19,6 +19,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod blob;
+mod checked;
 mod error;
 mod gc;
 pub mod log;
@@ -28,6 +29,7 @@ mod s3;
 mod sql;
 
 pub use blob::{BlobStore, BlobWriter, PART_SIZE, REFRESH_AFTER, StoredBlob};
+pub use checked::checked;
 pub use error::{Result, StoreError};
 pub use gc::{DEFAULT_GRACE, GcReport, MIN_GRACE, collect_unreferenced_blobs};
 pub use meta::MetaStore;

@@ -8,6 +8,7 @@ mod attack;
 mod flow;
 mod guards;
 mod harness;
+mod integrity;
 mod names;
 mod operator;
 mod pushes;

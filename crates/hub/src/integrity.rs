@@ -1,0 +1,196 @@
+//! Never serving bytes whose SHA-256 differs from the revision's record (issue 16 §2).
+//!
+//! * **Whole files** stream through [`hallmark_store::checked`]: hashed as they go out,
+//!   the last chunk held back until the digest is known, so altered content ends in an
+//!   aborted response (short `Content-Length` body, connection reset) instead of a clean
+//!   200. A complete, matching stream marks the blob verified.
+//! * **Ranges** cannot be checked by hashing the range, so they are served only from
+//!   blobs in [`Verified`]: a bounded in-memory set of blobs verified since their last
+//!   write, keyed by the object's stamp (size, modification time, entity tag), so any
+//!   rewrite of the stored object makes the entry stale. A range of a blob not in it
+//!   first re-hashes the whole blob (on the blocking pool, at most [`VERIFY_SLOTS`] at a
+//!   time; a request waiting for a slot finds the blob verified by the one before it, so
+//!   parallel range downloads of one file hash it once). Altered content refuses the
+//!   range with 500.
+//! * Either way a mismatch marks the revision `failed` naming the file (signer, issuer and
+//!   log entry of the signature are kept), shows in the audit log, and logs a warning.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
+use hallmark_store::{FileEntry, Repo, Revision, StoreError};
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::verify::storage_failure;
+
+/// Blobs remembered as verified; when full the set starts over (costing re-hashes, never
+/// trusting an unverified blob).
+pub const MAX_VERIFIED: usize = 65_536;
+/// Whole-blob verifications running at once (each is disk- and CPU-bound).
+pub const VERIFY_SLOTS: usize = 2;
+
+/// Blobs verified since their last write, with the stamp they had then.
+#[derive(Debug)]
+pub struct Verified {
+    seen: Mutex<HashMap<String, String>>,
+    slots: Semaphore,
+}
+
+impl Default for Verified {
+    fn default() -> Self {
+        Self {
+            seen: Mutex::new(HashMap::new()),
+            slots: Semaphore::new(VERIFY_SLOTS),
+        }
+    }
+}
+
+impl Verified {
+    fn contains(&self, sha256: &str, stamp: &str) -> bool {
+        self.seen
+            .lock()
+            .is_ok_and(|m| m.get(sha256).is_some_and(|s| s == stamp))
+    }
+
+    fn insert(&self, sha256: &str, stamp: String) {
+        if let Ok(mut m) = self.seen.lock() {
+            if m.len() >= MAX_VERIFIED {
+                m.clear();
+            }
+            m.insert(sha256.to_owned(), stamp);
+        }
+    }
+
+    fn forget(&self, sha256: &str) {
+        if let Ok(mut m) = self.seen.lock() {
+            m.remove(sha256);
+        }
+    }
+}
+
+/// Records that `file` of `rev` is stored altered: the revision becomes `failed` naming
+/// the file, and a warning is logged. Storage errors while recording are logged too.
+pub async fn record_altered(
+    state: &AppState,
+    repo: &Repo,
+    rev: &Revision,
+    file: &FileEntry,
+    found: &str,
+) {
+    state.verified.forget(&file.sha256);
+    let file = &file.path;
+    tracing::warn!(
+        repo = %format_args!("{}/{}", repo.owner, repo.name),
+        commit = %rev.commit,
+        path = %file,
+        found = %found,
+        "stored content does not match the revision's record; revision marked failed"
+    );
+    let st = storage_failure(
+        &rev.signature,
+        state.signer.method(),
+        format!("stored content of {file} altered (now sha256:{found})"),
+    );
+    if let Err(e) = state
+        .meta
+        .set_signature_state(repo.id, &rev.commit, &st)
+        .await
+    {
+        tracing::error!(commit = %rev.commit, error = %e, "could not record a failed revision");
+    }
+}
+
+fn altered(file: &str) -> ApiError {
+    ApiError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: Some("StoredContentAltered"),
+        message: format!(
+            "the stored content of {file} does not match its recorded sha256; the revision is marked failed"
+        ),
+    }
+}
+
+/// Makes sure the blob of `file` is verified since its last write before a range of it
+/// is served, re-hashing it whole if needed.
+///
+/// # Errors
+/// 500 `StoredContentAltered` (the failure is recorded), or a storage error.
+pub async fn ensure_verified(
+    state: &AppState,
+    repo: &Repo,
+    rev: &Revision,
+    file: &FileEntry,
+) -> Result<(), ApiError> {
+    let stamp = state.blobs.stamp(&file.sha256).await?;
+    if state.verified.contains(&file.sha256, &stamp) {
+        return Ok(());
+    }
+    let _slot = state
+        .verified
+        .slots
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
+    let stamp = state.blobs.stamp(&file.sha256).await?;
+    if state.verified.contains(&file.sha256, &stamp) {
+        return Ok(());
+    }
+    let found = state.blobs.rehash(&file.sha256).await?;
+    if found == file.sha256 {
+        state.verified.insert(&file.sha256, stamp);
+        return Ok(());
+    }
+    record_altered(state, repo, rev, file, &found).await;
+    Err(altered(&file.path))
+}
+
+/// The whole blob of `file`, checked as it streams (see the module documentation).
+///
+/// # Errors
+/// The blob is absent or storage fails before the first byte.
+pub async fn whole_file(
+    state: &AppState,
+    repo: &Repo,
+    rev: &Revision,
+    file: &FileEntry,
+) -> Result<BoxStream<'static, std::io::Result<Bytes>>, ApiError> {
+    let stamp = state.blobs.stamp(&file.sha256).await?;
+    let inner = state.blobs.get(&file.sha256, None).await?;
+    let checked = hallmark_store::checked(inner, &file.sha256);
+    let (st, repo, rev, entry, sha) = (
+        state.clone(),
+        repo.clone(),
+        rev.clone(),
+        file.clone(),
+        file.sha256.clone(),
+    );
+    let failed = Arc::new(AtomicBool::new(false));
+    let on_error = {
+        let (st, failed) = (st.clone(), Arc::clone(&failed));
+        move |e: StoreError| {
+            failed.store(true, Ordering::Relaxed);
+            if let StoreError::Altered { found, .. } = &e {
+                let (st, found) = (st.clone(), found.clone());
+                let (repo, rev, entry) = (repo.clone(), rev.clone(), entry.clone());
+                tokio::spawn(async move { record_altered(&st, &repo, &rev, &entry, &found).await });
+            }
+            std::io::Error::other(e)
+        }
+    };
+    let done = futures_util::stream::once(async move {
+        if !failed.load(Ordering::Relaxed) {
+            st.verified.insert(&sha, stamp);
+        }
+    })
+    .filter_map(|()| async { None });
+    Ok(checked
+        .map(move |r| r.map_err(&on_error))
+        .chain(done)
+        .boxed())
+}

@@ -1,0 +1,136 @@
+//! Serving a whole blob only if it still hashes to its name.
+//!
+//! [`checked`] hashes a blob's bytes as they stream out (on the blocking pool, one read
+//! chunk at a time) and holds back the last chunk until the digest is known: when the
+//! stored bytes no longer match, the stream ends with [`StoreError::Altered`] *before*
+//! its final bytes, so a response with a `Content-Length` is cut short and every client
+//! sees a failed transfer, never a complete body of altered bytes.
+
+use aws_lc_rs::digest::{Context, SHA256};
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
+
+use crate::error::{Result, StoreError};
+
+struct State {
+    inner: BoxStream<'static, Result<Bytes>>,
+    expected: String,
+    ctx: Option<Context>,
+    held: Option<Bytes>,
+}
+
+async fn hash_chunk(mut ctx: Context, chunk: Bytes) -> Result<Context> {
+    tokio::task::spawn_blocking(move || {
+        ctx.update(&chunk);
+        ctx
+    })
+    .await
+    .map_err(|e| StoreError::Task(e.to_string()))
+}
+
+async fn step(mut s: State) -> Option<(Result<Bytes>, State)> {
+    let ctx = s.ctx.take()?;
+    loop {
+        match s.inner.next().await {
+            Some(Ok(chunk)) if chunk.is_empty() => {}
+            Some(Ok(chunk)) => {
+                let Some(prev) = s.held.replace(chunk) else {
+                    continue;
+                };
+                return match hash_chunk(ctx, prev.clone()).await {
+                    Ok(ctx) => {
+                        s.ctx = Some(ctx);
+                        Some((Ok(prev), s))
+                    }
+                    Err(e) => Some((Err(e), s)),
+                };
+            }
+            Some(Err(e)) => return Some((Err(e), s)),
+            None => {
+                let last = s.held.take().unwrap_or_default();
+                let ctx = match hash_chunk(ctx, last.clone()).await {
+                    Ok(ctx) => ctx,
+                    Err(e) => return Some((Err(e), s)),
+                };
+                let found = hex::encode(ctx.finish());
+                if found != s.expected {
+                    let expected = std::mem::take(&mut s.expected);
+                    return Some((Err(StoreError::Altered { expected, found }), s));
+                }
+                return if last.is_empty() {
+                    None
+                } else {
+                    Some((Ok(last), s))
+                };
+            }
+        }
+    }
+}
+
+/// Wraps the stream of a whole blob named `expected_sha256` (lower-case hex) so that it
+/// fails with [`StoreError::Altered`] instead of yielding its last bytes when the content
+/// does not hash to that name. After an error the stream ends.
+#[must_use]
+pub fn checked(
+    inner: BoxStream<'static, Result<Bytes>>,
+    expected_sha256: &str,
+) -> BoxStream<'static, Result<Bytes>> {
+    let state = State {
+        inner,
+        expected: expected_sha256.to_owned(),
+        ctx: Some(Context::new(&SHA256)),
+        held: None,
+    };
+    futures_util::stream::unfold(state, step).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> BoxStream<'static, Result<Bytes>> {
+        let v: Vec<Result<Bytes>> = parts.iter().map(|p| Ok(Bytes::from_static(p))).collect();
+        futures_util::stream::iter(v).boxed()
+    }
+
+    async fn collect(s: BoxStream<'static, Result<Bytes>>) -> (Vec<u8>, Option<StoreError>) {
+        let mut s = s;
+        let mut out = Vec::new();
+        while let Some(r) = s.next().await {
+            match r {
+                Ok(b) => out.extend_from_slice(&b),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+        (out, None)
+    }
+
+    #[tokio::test]
+    async fn intact_content_streams_whole() {
+        let sha = hex::encode(aws_lc_rs::digest::digest(&SHA256, b"abcdef"));
+        let (out, err) = collect(checked(chunks(&[b"ab", b"", b"cd", b"ef"]), &sha)).await;
+        assert_eq!(out, b"abcdef");
+        assert!(err.is_none());
+    }
+
+    #[tokio::test]
+    async fn altered_content_stops_before_its_last_chunk() {
+        let sha = hex::encode(aws_lc_rs::digest::digest(&SHA256, b"abcdef"));
+        let (out, err) = collect(checked(chunks(&[b"ab", b"cd", b"eF"]), &sha)).await;
+        assert_eq!(out, b"abcd", "the last chunk is withheld");
+        match err {
+            Some(StoreError::Altered { expected, found }) => {
+                assert_eq!(expected, sha);
+                assert_eq!(
+                    found,
+                    hex::encode(aws_lc_rs::digest::digest(&SHA256, b"abcdeF"))
+                );
+            }
+            other => panic!("expected Altered, got {other:?}"),
+        }
+        // a one-chunk blob yields nothing at all
+        let (out, err) = collect(checked(chunks(&[b"abcdeF"]), &sha)).await;
+        assert!(out.is_empty());
+        assert!(matches!(err, Some(StoreError::Altered { .. })));
+    }
+}
