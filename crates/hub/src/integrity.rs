@@ -5,74 +5,29 @@
 //!   aborted response (short `Content-Length` body, connection reset) instead of a clean
 //!   200. A complete, matching stream marks the blob verified.
 //! * **Ranges** cannot be checked by hashing the range, so they are served only from
-//!   blobs in [`Verified`]: a bounded in-memory set of blobs verified since their last
-//!   write, keyed by the object's stamp (size, modification time, entity tag), so any
-//!   rewrite of the stored object makes the entry stale. A range of a blob not in it
-//!   first re-hashes the whole blob (on the blocking pool, at most [`VERIFY_SLOTS`] at a
-//!   time; a request waiting for a slot finds the blob verified by the one before it, so
-//!   parallel range downloads of one file hash it once). Altered content refuses the
-//!   range with 500.
+//!   blobs in [`hallmark_store::VerifiedBlobs`]: a bounded in-memory set of blobs
+//!   verified since their last write, keyed by the object's stamp (size, modification
+//!   time, entity tag), so a rewrite of the stored object makes the entry stale. A range
+//!   of a blob not in it first re-hashes the whole blob (on the blocking pool, at most
+//!   [`hallmark_store::VERIFY_SLOTS`] at a time; a request waiting for a slot finds the
+//!   blob verified by the one before it, so parallel range downloads of one file hash it
+//!   once). Altered content refuses the range with 500 `StoredContentAltered`. Limit: an
+//!   in-place rewrite that keeps size, inode and mtime (same clock tick, or reset on
+//!   purpose) is not seen by ranges until the next whole download or re-check.
 //! * Either way a mismatch marks the revision `failed` naming the file (signer, issuer and
 //!   log entry of the signature are kept), shows in the audit log, and logs a warning.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
 use hallmark_store::{FileEntry, Repo, Revision, StoreError};
-use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::verify::storage_failure;
-
-/// Blobs remembered as verified; when full the set starts over (costing re-hashes, never
-/// trusting an unverified blob).
-pub const MAX_VERIFIED: usize = 65_536;
-/// Whole-blob verifications running at once (each is disk- and CPU-bound).
-pub const VERIFY_SLOTS: usize = 2;
-
-/// Blobs verified since their last write, with the stamp they had then.
-#[derive(Debug)]
-pub struct Verified {
-    seen: Mutex<HashMap<String, String>>,
-    slots: Semaphore,
-}
-
-impl Default for Verified {
-    fn default() -> Self {
-        Self {
-            seen: Mutex::new(HashMap::new()),
-            slots: Semaphore::new(VERIFY_SLOTS),
-        }
-    }
-}
-
-impl Verified {
-    fn contains(&self, sha256: &str, stamp: &str) -> bool {
-        self.seen
-            .lock()
-            .is_ok_and(|m| m.get(sha256).is_some_and(|s| s == stamp))
-    }
-
-    fn insert(&self, sha256: &str, stamp: String) {
-        if let Ok(mut m) = self.seen.lock() {
-            if m.len() >= MAX_VERIFIED {
-                m.clear();
-            }
-            m.insert(sha256.to_owned(), stamp);
-        }
-    }
-
-    fn forget(&self, sha256: &str) {
-        if let Ok(mut m) = self.seen.lock() {
-            m.remove(sha256);
-        }
-    }
-}
 
 /// Records that `file` of `rev` is stored altered: the revision becomes `failed` naming
 /// the file, and a warning is logged. Storage errors while recording are logged too.
@@ -131,12 +86,7 @@ pub async fn ensure_verified(
     if state.verified.contains(&file.sha256, &stamp) {
         return Ok(());
     }
-    let _slot = state
-        .verified
-        .slots
-        .acquire()
-        .await
-        .map_err(ApiError::internal)?;
+    let _slot = state.verified.slot().await;
     let stamp = state.blobs.stamp(&file.sha256).await?;
     if state.verified.contains(&file.sha256, &stamp) {
         return Ok(());

@@ -84,7 +84,7 @@ pub struct Inner {
     /// Login rate limits in force.
     pub throttle: LoginThrottle,
     /// Blobs verified since their last write (ranges are served only from these).
-    pub verified: crate::integrity::Verified,
+    pub verified: hallmark_store::VerifiedBlobs,
 }
 
 /// Cheaply clonable shared state.
@@ -311,7 +311,7 @@ pub fn with_parts(
         blobs,
         signer,
         throttle: LoginThrottle::new(config.login.clone()),
-        verified: crate::integrity::Verified::default(),
+        verified: hallmark_store::VerifiedBlobs::default(),
         config,
     }))
 }

@@ -4,11 +4,16 @@
 //! chunk at a time) and holds back the last chunk until the digest is known: when the
 //! stored bytes no longer match, the stream ends with [`StoreError::Altered`] *before*
 //! its final bytes, so a response with a `Content-Length` is cut short and every client
-//! sees a failed transfer, never a complete body of altered bytes.
+//! sees a failed transfer, never a complete body of altered bytes. [`VerifiedBlobs`]
+//! remembers blobs verified since their last write, for serving ranges.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use aws_lc_rs::digest::{Context, SHA256};
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::{Result, StoreError};
 
@@ -82,6 +87,61 @@ pub fn checked(
         held: None,
     };
     futures_util::stream::unfold(state, step).boxed()
+}
+
+/// Blobs remembered as verified; when full the set starts over (costing re-hashes, never
+/// trusting an unverified blob).
+pub const MAX_VERIFIED: usize = 65_536;
+/// Whole-blob verifications running at once (each is disk- and CPU-bound).
+pub const VERIFY_SLOTS: usize = 2;
+
+/// Blobs verified since their last write, with the stamp ([`crate::BlobStore::stamp`])
+/// they had then: a server serves ranges only of these.
+#[derive(Debug)]
+pub struct VerifiedBlobs {
+    seen: Mutex<HashMap<String, String>>,
+    slots: Semaphore,
+}
+
+impl Default for VerifiedBlobs {
+    fn default() -> Self {
+        Self {
+            seen: Mutex::new(HashMap::new()),
+            slots: Semaphore::new(VERIFY_SLOTS),
+        }
+    }
+}
+
+impl VerifiedBlobs {
+    /// Waits for one of the [`VERIFY_SLOTS`] whole-blob verifications.
+    pub async fn slot(&self) -> Option<SemaphorePermit<'_>> {
+        self.slots.acquire().await.ok()
+    }
+
+    /// Whether `sha256` was verified when its stored object had `stamp`.
+    #[must_use]
+    pub fn contains(&self, sha256: &str, stamp: &str) -> bool {
+        self.seen
+            .lock()
+            .is_ok_and(|m| m.get(sha256).is_some_and(|s| s == stamp))
+    }
+
+    /// Records `sha256` as verified with `stamp`.
+    pub fn insert(&self, sha256: &str, stamp: String) {
+        if let Ok(mut m) = self.seen.lock() {
+            if m.len() >= MAX_VERIFIED {
+                m.clear();
+            }
+            m.insert(sha256.to_owned(), stamp);
+        }
+    }
+
+    /// Forgets `sha256` (found altered).
+    pub fn forget(&self, sha256: &str) {
+        if let Ok(mut m) = self.seen.lock() {
+            m.remove(sha256);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ mod s3;
 mod sql;
 
 pub use blob::{BlobStore, BlobWriter, PART_SIZE, REFRESH_AFTER, StoredBlob};
-pub use checked::checked;
+pub use checked::{MAX_VERIFIED, VERIFY_SLOTS, VerifiedBlobs, checked};
 pub use error::{Result, StoreError};
 pub use gc::{DEFAULT_GRACE, GcReport, MIN_GRACE, collect_unreferenced_blobs};
 pub use meta::MetaStore;

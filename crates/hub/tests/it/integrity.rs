@@ -33,6 +33,17 @@ fn flip_byte(h: &Hub, data: &[u8], at: usize) {
     std::fs::rename(&aside, &path).unwrap();
 }
 
+/// A hub where alice/m has `a.bin` = [`big`].
+async fn hub_with_big_file() -> (Hub, Vec<u8>) {
+    let h = hub().await;
+    let data = big();
+    let r = h
+        .push(&h.alice, "alice/m", &[("a.bin", &data)], false)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    (h, data)
+}
+
 /// GETs `uri` and reads the body frame by frame: (status, content-length, bytes received,
 /// whether the body ended in an error).
 async fn download(h: &Hub, uri: &str) -> (StatusCode, Option<u64>, Vec<u8>, bool) {
@@ -56,6 +67,11 @@ async fn download(h: &Hub, uri: &str) -> (StatusCode, Option<u64>, Vec<u8>, bool
         }
     }
     (status, len, got, false)
+}
+
+async fn range(h: &Hub, uri: &str, spec: &str) -> crate::harness::Resp {
+    h.send(Method::GET, uri, None, &[("range", spec)], vec![])
+        .await
 }
 
 /// The failure is recorded by a task spawned when the stream ends; wait for it (bounded
@@ -153,15 +169,7 @@ async fn altered_blob_is_never_served_whole_and_fails_the_revision() {
     assert!(audit[0]["detail"].as_str().unwrap().contains("a.bin"));
 
     // a range of the altered blob is refused
-    let part = h
-        .send(
-            Method::GET,
-            "/alice/m/resolve/main/a.bin",
-            None,
-            &[("range", "bytes=0-99")],
-            vec![],
-        )
-        .await;
+    let part = range(&h, "/alice/m/resolve/main/a.bin", "bytes=0-99").await;
     assert_eq!(part.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(part.header("x-error-code"), Some("StoredContentAltered"));
 
@@ -171,36 +179,22 @@ async fn altered_blob_is_never_served_whole_and_fails_the_revision() {
         (status, errored, &got[..]),
         (StatusCode::OK, false, &b"untouched"[..])
     );
-    let part = h
-        .send(
-            Method::GET,
-            "/alice/m/resolve/main/b.bin",
-            None,
-            &[("range", "bytes=2-4")],
-            vec![],
-        )
-        .await;
+    let part = range(&h, "/alice/m/resolve/main/b.bin", "bytes=2-4").await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.body, b"tou");
 }
 
 #[tokio::test]
 async fn ranges_of_a_blob_altered_after_verification_are_refused() {
-    let h = hub().await;
-    let data = big();
-    let r = h
-        .push(&h.alice, "alice/m", &[("a.bin", &data)], false)
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let (h, data) = hub_with_big_file().await;
     let uri = "/alice/m/resolve/main/a.bin";
-    let range = [("range", "bytes=10-19")];
     // first range: the whole blob is verified, then the range served
-    let part = h.send(Method::GET, uri, None, &range, vec![]).await;
+    let part = range(&h, uri, "bytes=10-19").await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.body, &data[10..20]);
     // altered after it was verified: the rewrite makes the verification stale
     flip_byte(&h, &data, 100);
-    let part = h.send(Method::GET, uri, None, &range, vec![]).await;
+    let part = range(&h, uri, "bytes=10-19").await;
     assert_eq!(
         part.status,
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -217,12 +211,7 @@ async fn ranges_of_a_blob_altered_after_verification_are_refused() {
 #[tokio::test]
 async fn over_http_an_altered_blob_ends_in_a_short_body() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let h = hub().await;
-    let data = big();
-    let r = h
-        .push(&h.alice, "alice/m", &[("a.bin", &data)], false)
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let (h, data) = hub_with_big_file().await;
     flip_byte(&h, &data, 5);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
