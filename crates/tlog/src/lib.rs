@@ -31,8 +31,14 @@
 //!   (Rekor v1 keeps it outside the Merkle leaf, and so do we). SETs are not stored: like
 //!   Rekor v1 the log signs them when it answers (submitters sign theirs in their own
 //!   thread, off the sequencer).
-//! * **Partial tiles are kept** after their full tile exists (the spec allows deleting them);
-//!   readers fall back to the full tile when a partial one is gone.
+//! * **One partial object per tile series is stored.** Once a newer checkpoint is
+//!   committed and published, the partial tiles, bundles and time sidecars it supersedes
+//!   (by a wider partial or the full tile) are deleted, so log bytes grow linearly (a
+//!   62,000-byte entry costs 62,042 bytes; keeping every partial cost Σ k·size, 313 MB for
+//!   100 such entries). C2SP asks logs to keep serving the partial tiles of every
+//!   checkpoint until the full tile exists: the read API does, cutting a narrower partial
+//!   from the wider stored object ([`tile::fetch_tile`], [`tile::truncate_to_width`]), and
+//!   the crate's readers and auditor decode theirs from it the same way.
 //! * **UUID lookup** (`/api/v1/log/entries/{uuid}`) uses an in-memory index built from the
 //!   level-0 tiles on demand; a persistent index belongs to the hub's database.
 //!

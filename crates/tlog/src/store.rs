@@ -59,15 +59,17 @@ pub trait TileStorage: TileFetch {
     /// An invalid key or backend failures.
     fn upload(&self, key: &str, data: &[u8], mode: Upload) -> Result<Uploaded, Error>;
 
-    /// Deletes `key` (absent is fine). Used only for staging objects of the shared
-    /// sequencer, never for tiles.
+    /// Deletes `key` (absent is fine): staging objects of the shared sequencer, and
+    /// partial tiles, bundles and time sidecars superseded by a committed, published
+    /// checkpoint (never a full tile or an object a committed checkpoint references).
     ///
     /// # Errors
     /// Backend failures.
     fn discard(&self, key: &str) -> Result<(), Error>;
 
-    /// Keys under `prefix` (which ends with `/`): only for finding staging objects left
-    /// by a shared-log holder that died before its commit.
+    /// Keys under `prefix` (which ends with `/`): for finding staging objects left by a
+    /// shared-log holder that died before its commit, and the partial objects of one tile
+    /// (`tile/0/000.p/`) left beside the one in use.
     ///
     /// # Errors
     /// Backend failures.

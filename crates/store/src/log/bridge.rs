@@ -24,3 +24,45 @@ pub(crate) fn storage_error(op: &'static str, e: impl std::fmt::Display) -> hall
         reason: e.to_string(),
     }
 }
+
+/// As [`storage_error`] for a failure writing `what` (a key or database file), except that
+/// running out of space — an `ENOSPC` anywhere in the error's chain, or SQLite's
+/// `SQLITE_FULL` (13) — becomes [`hallmark_tlog::Error::StorageFull`], which the sequencer
+/// recovers from by itself and the HTTP layers answer with 507.
+pub(crate) fn write_error(
+    op: &'static str,
+    what: &str,
+    e: &(dyn std::error::Error + 'static),
+) -> hallmark_tlog::Error {
+    let sqlite_full = e.downcast_ref::<sqlx::Error>().is_some_and(
+        |e| matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("13")),
+    );
+    if sqlite_full || hallmark_tlog::is_out_of_space(e) {
+        return hallmark_tlog::Error::StorageFull {
+            op,
+            path: what.to_owned(),
+        };
+    }
+    storage_error(op, format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_space_is_storage_full() {
+        let io = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let os = object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(io),
+        };
+        let e = write_error("put log object", "tile/0/000", &os);
+        assert!(e.is_storage_full(), "{e:?}");
+        let other = object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(std::io::Error::from(std::io::ErrorKind::PermissionDenied)),
+        };
+        assert!(!write_error("put", "k", &other).is_storage_full());
+    }
+}

@@ -17,7 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{Row as _, SqlitePool};
 use tokio::runtime::Handle;
 
-use super::bridge::{Bridge, storage_error};
+use super::bridge::{Bridge, write_error};
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL) WITHOUT ROWID",
@@ -70,8 +70,9 @@ impl SqliteTiles {
 }
 
 /// Maps a driver error, naming the operation and the database file.
+/// A full disk or database becomes [`Error::StorageFull`].
 fn sqlite_error<'a>(op: &'static str, db: &'a str) -> impl Fn(sqlx::Error) -> Error + 'a {
-    move |e| storage_error(op, format!("SQLite {db}: {e}"))
+    move |e| write_error(op, &format!("SQLite {db}"), &e)
 }
 
 async fn put_one(

@@ -8,7 +8,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
 use tokio::runtime::Handle;
 
-use super::bridge::{Bridge, storage_error};
+use super::bridge::{Bridge, storage_error, write_error};
 
 /// Key prefix of the logs inside the hub's blob store (each log under `log/<tree id>/`).
 pub const LOG_PREFIX: &str = "log";
@@ -60,7 +60,7 @@ impl ObjectStoreTiles {
             .put(&path, PutPayload::from(data.to_vec()))
             .await
             .map(|_| ())
-            .map_err(|e| storage_error("put log object", format!("{key}: {e}")))
+            .map_err(|e| write_error("put log object", key, &e))
     }
 
     async fn delete_at(&self, key: &str) -> Result<(), Error> {
