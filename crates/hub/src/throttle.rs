@@ -10,7 +10,7 @@
 //! must not reveal which names exist); IPv6 addresses are limited per /64.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -78,21 +78,9 @@ fn account_key(name: &str) -> Key {
     Key::Account(name.chars().take(64).collect::<String>().to_lowercase())
 }
 
-/// The address key: IPv6 by /64 (one host usually holds a whole /64).
+/// The address key: IPv6 by /64, as the listener counts connections.
 fn ip_key(ip: IpAddr) -> Key {
-    match ip {
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            Key::Ip(IpAddr::V6(Ipv6Addr::new(
-                s[0], s[1], s[2], s[3], 0, 0, 0, 0,
-            )))
-        }
-        IpAddr::V6(v6) => Key::Ip(IpAddr::V4(
-            v6.to_ipv4_mapped()
-                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
-        )),
-        v4 => Key::Ip(v4),
-    }
+    Key::Ip(hallmark_instance::listen::client_key(ip))
 }
 
 impl LoginThrottle {

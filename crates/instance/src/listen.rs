@@ -191,7 +191,10 @@ fn connection(
 #[derive(Debug, Default)]
 struct PerClient(Mutex<HashMap<IpAddr, usize>>);
 
-fn client_key(ip: IpAddr) -> IpAddr {
+/// The address a client is counted by: IPv4 as is (also when IPv4-mapped), IPv6 by its
+/// /64 (one host usually holds a whole /64).
+#[must_use]
+pub fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
