@@ -438,6 +438,7 @@ impl Runner<'_> {
                     for (r, res) in batch.into_iter().zip(results) {
                         let _ = r.reply.send(res);
                     }
+                    state.clean_up();
                 }
                 Err(e) => {
                     let replies: Vec<Error> = batch.iter().map(|_| e.for_waiter()).collect();

@@ -427,6 +427,7 @@ fn step(i: &Inner, mut h: Held) -> Result<Held, Error> {
         i.store.discard(&old)?;
     }
     h.state.committed(&staged);
+    h.state.clean_up();
     Ok(h)
 }
 

@@ -60,6 +60,8 @@ pub(crate) struct State {
     /// Sizes of committed trees whose superseded partial objects wait for a published
     /// checkpoint before they can go.
     unpublished: Vec<u64>,
+    /// Whether the last committed checkpoint was published.
+    published: bool,
 }
 
 /// Most committed-but-unpublished sizes remembered for clean-up.
@@ -144,6 +146,7 @@ impl State {
             reader,
             last_time,
             unpublished: Vec::new(),
+            published: true,
         })
     }
 
@@ -249,8 +252,8 @@ impl State {
     }
 
     /// Records that `staged` was committed (its checkpoint is now the truth) and publishes
-    /// the public checkpoint copy (best effort: the lock is the truth); then, if published,
-    /// deletes the partial objects no longer referenced ([`State::discard_superseded`]).
+    /// the public checkpoint copy (best effort: the lock is the truth); [`State::clean_up`]
+    /// then deletes the partial objects no longer referenced.
     pub(crate) fn committed(&mut self, staged: &Staged) -> Arc<SignedCheckpoint> {
         self.committed = staged.signed.clone();
         self.last_time = staged.time;
@@ -261,21 +264,30 @@ impl State {
         );
         self.reader.set_size(self.size());
         self.unpublished.push(staged.old_size);
-        if published.is_ok() {
-            let new = self.size();
-            for old in std::mem::take(&mut self.unpublished) {
-                if let Err(e) = self.discard_superseded(old, new) {
-                    eprintln!(
-                        "hallmark log: superseded partial tiles of {} stay: {e}",
-                        self.origin
-                    );
-                }
-            }
-        } else if self.unpublished.len() > MAX_UNPUBLISHED {
+        self.published = published.is_ok();
+        if !self.published && self.unpublished.len() > MAX_UNPUBLISHED {
             // Publishing keeps failing: forget the oldest (garbage, swept when its tile fills).
             self.unpublished.remove(0);
         }
         Arc::new(self.committed.clone())
+    }
+
+    /// Once the last committed checkpoint is published: deletes the partial objects it
+    /// and those before it superseded ([`State::discard_superseded`]). Called after the
+    /// batch's submitters were answered, off their path; a failure leaves garbage only.
+    pub(crate) fn clean_up(&mut self) {
+        if !self.published {
+            return;
+        }
+        let new = self.size();
+        for old in std::mem::take(&mut self.unpublished) {
+            if let Err(e) = self.discard_superseded(old, new) {
+                eprintln!(
+                    "hallmark log: superseded partial tiles of {} stay: {e}",
+                    self.origin
+                );
+            }
+        }
     }
 
     /// Deletes the partial objects the tree of size `old` referenced and the (committed,
