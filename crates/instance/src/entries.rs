@@ -25,7 +25,7 @@ use hallmark_tlog::rekor::{EntryProof, MAX_ENVELOPE_BYTES, MAX_VERIFIERS};
 use tokio::sync::Semaphore;
 
 use crate::ratelimit::RateLimiter;
-use crate::routes::{bearer, error, internal};
+use crate::reply::{bearer, error, internal};
 use crate::state::Instance;
 use crate::writes::{LogWrites, WriteAccess, WriteRefusal};
 

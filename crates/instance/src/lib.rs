@@ -32,6 +32,7 @@ mod error;
 mod health;
 pub mod listen;
 mod ratelimit;
+mod reply;
 mod routes;
 mod state;
 mod writes;

@@ -7,36 +7,19 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hallmark_tlog::api::{ApiState, router as log_router};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::entries::{WriteState, create_entry};
+use crate::reply::{bearer, error, internal};
 use crate::state::Instance;
 use crate::writes::LogWrites;
 
 /// Largest body of the other requests (a Fulcio CSR or public-key request is ~1 KiB).
 const MAX_SMALL_BODY: usize = 64 * 1024;
-
-pub(crate) fn error(status: StatusCode, msg: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "code": status.as_u16(), "message": msg.into() })),
-    )
-        .into_response()
-}
-
-/// A 500 with a generic message; the detail goes to the server's log only (it may name
-/// server paths).
-pub(crate) fn internal(what: &str, detail: impl std::fmt::Display) -> Response {
-    eprintln!("hallmark instance: {what}: {detail}");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        format!("internal error: {what}"),
-    )
-}
 
 /// All routes of the instance; `writes` says who may append to the log over HTTP.
 pub fn router(instance: Arc<Instance>, writes: LogWrites) -> Router {
@@ -70,15 +53,6 @@ async fn jwks(State(i): State<Arc<Instance>>) -> Json<Value> {
 
 async fn trust_config(State(i): State<Arc<Instance>>) -> Json<Value> {
     Json(i.trust_config())
-}
-
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
 }
 
 async fn signing_cert(State(i): State<Arc<Instance>>, headers: HeaderMap, body: Bytes) -> Response {
