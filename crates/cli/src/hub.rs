@@ -11,8 +11,8 @@ use hallmark_hub::auth::TokenLifetime;
 use hallmark_store::{Role, TokenScope};
 
 use crate::args::hub::{
-    AdminArgs, AdminCommand, HubCommand, OrgCommand, RepoCommand, RoleArg, ScopeArg, ServeArgs,
-    TokenArgs, UserCommand,
+    AdminArgs, AdminCommand, HubCommand, OrgCommand, RefuseScanArg, RepoCommand, RoleArg, ScopeArg,
+    ServeArgs, TokenArgs, UserCommand,
 };
 use crate::util::{Failure, OrExit as _, Outcome};
 
@@ -125,6 +125,20 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
             match role {
                 Some(r) => println!("{name} is now {r} of {org}"),
                 None => println!("{name} removed from {org}"),
+            }
+        }
+        AdminCommand::Org(OrgCommand::Set { org, refuse_scan }) => {
+            use hallmark_store::ScanVerdict;
+            let from = match refuse_scan {
+                RefuseScanArg::Dangerous => Some(ScanVerdict::Dangerous),
+                RefuseScanArg::Suspicious => Some(ScanVerdict::Suspicious),
+                RefuseScanArg::Unverified => Some(ScanVerdict::Unverified),
+                RefuseScanArg::Off => None,
+            };
+            op.set_scan_refusal(&org, from).await.or_input()?;
+            match from {
+                Some(v) => println!("{org} now refuses uploads scanned {v} or worse"),
+                None => println!("{org} refuses no upload for its scan verdict"),
             }
         }
         AdminCommand::Token(t) => token_cmd(op, t).await?,

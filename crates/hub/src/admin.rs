@@ -3,7 +3,9 @@
 //! changes something is recorded in the operator audit log (`admin_events`) with who did
 //! it: an administrator's name, or `cli:<login>` for local commands.
 
-use hallmark_store::{Account, AccountKind, AdminEvent, MetaStore, Repo, Role, TokenScope};
+use hallmark_store::{
+    Account, AccountKind, AdminEvent, MetaStore, Repo, Role, ScanVerdict, TokenScope,
+};
 
 use crate::auth::{TOKEN_LIFETIME_SETTING, TokenLifetime, issue_token_for};
 use crate::error::{HubError, Refusal};
@@ -169,6 +171,33 @@ impl<'a> Operator<'a> {
         Ok(org)
     }
 
+    async fn org(&self, name: &str) -> Result<Account, HubError> {
+        match self.meta.account(name).await? {
+            Some(a) if a.kind == AccountKind::Org => Ok(a),
+            _ => Err(Refusal::NoSuchOrg(name.to_owned()).into()),
+        }
+    }
+
+    /// Makes an organisation refuse uploads whose scan verdict is `from` or worse
+    /// (`None` or `Clean`: refuse none). The refused commit answers 422 and stores nothing.
+    ///
+    /// # Errors
+    /// Unknown org.
+    pub async fn set_scan_refusal(
+        &self,
+        org: &str,
+        from: Option<ScanVerdict>,
+    ) -> Result<(), HubError> {
+        let org = self.org(org).await?;
+        let from = from.filter(|v| *v != ScanVerdict::Clean);
+        self.meta.set_scan_refusal(org.id, from).await?;
+        let detail = from.map_or_else(
+            || "refuse-scan off".to_owned(),
+            |v| format!("refuse-scan {v}"),
+        );
+        self.record("org.set", &org.name, &detail).await
+    }
+
     /// Sets (or with `None` removes) a member's role.
     ///
     /// # Errors
@@ -179,10 +208,7 @@ impl<'a> Operator<'a> {
         member: &str,
         role: Option<Role>,
     ) -> Result<(), HubError> {
-        let org = match self.meta.account(org).await? {
-            Some(a) if a.kind == AccountKind::Org => a,
-            _ => return Err(Refusal::NoSuchOrg(org.to_owned()).into()),
-        };
+        let org = self.org(org).await?;
         let member = self.user(member).await?;
         match role {
             Some(r) => self.meta.set_membership(org.id, member.id, r).await?,

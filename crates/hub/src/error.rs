@@ -96,6 +96,23 @@ pub enum HubError {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Refusal {
+    /// The owner refuses uploads the scanner judges this bad (422, nothing stored).
+    #[error(
+        "refused by {owner}'s scan policy: {path} is {verdict} ({rule}: {message}); nothing was \
+         signed, logged or stored as a revision"
+    )]
+    ScanVerdict {
+        /// The repo owner whose setting refused it.
+        owner: String,
+        /// The revision's verdict.
+        verdict: &'static str,
+        /// The file of the first finding at or above the refused verdict.
+        path: String,
+        /// Its rule id.
+        rule: String,
+        /// What the scanner saw.
+        message: String,
+    },
     /// An account (user or organisation) name breaks the naming rule.
     #[error(
         "invalid name {0:?}: use 1-39 letters, digits, '-', '_' or '.', starting with a letter or digit"
@@ -297,9 +314,11 @@ impl From<HubError> for ApiError {
             HubError::Refused(
                 r @ (Refusal::NoSuchUser(_) | Refusal::NoSuchOrg(_) | Refusal::NoSuchRepo(_)),
             ) => Self::new(StatusCode::NOT_FOUND, r.to_string()),
-            e @ HubError::Refused(Refusal::FilePath { .. } | Refusal::PathConflict { .. }) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-            }
+            e @ HubError::Refused(
+                Refusal::FilePath { .. }
+                | Refusal::PathConflict { .. }
+                | Refusal::ScanVerdict { .. },
+            ) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
             e @ (HubError::Refused(_) | HubError::PasswordHash(_)) => {
                 Self::bad_request(e.to_string())
             }

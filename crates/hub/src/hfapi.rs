@@ -106,6 +106,13 @@ async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResul
                 .unwrap_or_default()
         ));
     }
+    let scan = match rev {
+        Some(r) => Some(crate::scan::scan_json(
+            r,
+            &state.meta.scan_findings(repo.id, &r.commit).await?,
+        )),
+        None => None,
+    };
     let full = repo.full_name();
     Ok(json!({
         "_id": repo.id.to_string(),
@@ -126,6 +133,7 @@ async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResul
         "hallmark": {
             "signature": rev.map(|r| signature_json(state, repo, r)),
             "uploader": rev.map(|r| r.uploader.clone()),
+            "scan": scan,
             "warnings": warnings,
         },
     }))

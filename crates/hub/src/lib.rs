@@ -42,6 +42,7 @@ pub mod limits;
 pub mod names;
 pub mod password;
 pub mod resolve;
+pub mod scan;
 pub mod settings;
 pub mod signer;
 pub mod state;

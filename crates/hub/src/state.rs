@@ -42,6 +42,8 @@ pub struct HubConfig {
     pub trusted_proxy_header: Option<String>,
     /// Connection and time bounds of the listener.
     pub serve: hallmark_instance::listen::ServeLimits,
+    /// How revisions are scanned at commit.
+    pub scan: crate::scan::ScanSettings,
 }
 
 impl HubConfig {
@@ -60,6 +62,7 @@ impl HubConfig {
             login: LoginLimits::default(),
             trusted_proxy_header: None,
             serve: hallmark_instance::listen::ServeLimits::default(),
+            scan: crate::scan::ScanSettings::default(),
         }
     }
 
@@ -85,6 +88,8 @@ pub struct Inner {
     pub throttle: LoginThrottle,
     /// Blobs verified since their last write (ranges are served only from these).
     pub verified: hallmark_store::VerifiedBlobs,
+    /// Scans revisions at commit.
+    pub scanner: crate::scan::RevisionScanner,
 }
 
 /// Cheaply clonable shared state.
@@ -312,6 +317,7 @@ pub fn with_parts(
         signer,
         throttle: LoginThrottle::new(config.login.clone()),
         verified: hallmark_store::VerifiedBlobs::default(),
+        scanner: crate::scan::RevisionScanner::new(&config.scan),
         config,
     }))
 }

@@ -299,6 +299,13 @@ pub async fn commit(
         path_bytes,
     )
     .map_err(too_large)?;
+    // Scanned before anything is signed or logged: an owner's refusal stores nothing.
+    let scan = state.scanner.scan(&state.blobs, &files).await;
+    let refuse_from = state.meta.scan_refusal(repo.owner_id).await?;
+    if let Err(e) = crate::scan::check_refusal(&repo, refuse_from, &scan) {
+        state.meta.delete_upload(&upload.id).await?;
+        return Err(e.into());
+    }
     // Only one push per repo is signed at a time, and only on main's current head: a push
     // that would lose at commit is refused here, before it writes a log entry.
     let now = crate::time::now();
@@ -312,7 +319,7 @@ pub async fn commit(
             now + CLAIM_SECONDS,
         )
         .await?;
-    let done = sign_and_record(&state, &repo, &upload, files, &manifest, summary).await;
+    let done = sign_and_record(&state, &repo, &upload, files, &manifest, summary, scan).await;
     if done.is_err() {
         let _ = state.meta.release_commit(repo.id, &upload.id).await;
     }
@@ -328,6 +335,7 @@ async fn sign_and_record(
     mut files: Vec<FileEntry>,
     manifest: &hallmark_format::Manifest,
     summary: String,
+    scan: hallmark_store::ScanResult,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let uploader = state
         .meta
@@ -383,6 +391,7 @@ async fn sign_and_record(
                 signature: sig_state,
                 identity_changed_from,
                 upload_id: Some(upload.id.clone()),
+                scan: Some(scan),
             },
             crate::time::now(),
         )

@@ -111,6 +111,14 @@ impl BlobStore {
         Path::from(format!("blobs/sha256/{prefix}/{sha256_hex}"))
     }
 
+    /// Where a blob lies on disk, when the store is a local directory (readers that need
+    /// to seek, like the scanner, open it directly).
+    #[must_use]
+    pub fn local_path(&self, sha256_hex: &str) -> Option<PathBuf> {
+        let root = self.local_root.as_ref()?;
+        is_sha256_hex(sha256_hex).then(|| root.join(Self::key(sha256_hex).as_ref()))
+    }
+
     /// Starts streaming a new blob of at most `max_size` bytes.
     ///
     /// # Errors

@@ -35,7 +35,8 @@ pub use gc::{DEFAULT_GRACE, GcReport, MIN_GRACE, collect_unreferenced_blobs};
 pub use meta::MetaStore;
 pub use model::{
     Account, AccountKind, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role,
-    SessionRecord, SigStatus, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    ScanFinding, ScanResult, ScanVerdict, SessionRecord, SigStatus, SignatureState, SigningEvent,
+    TokenRecord, TokenScope, Upload,
 };
 pub use s3::{S3Url, s3_store};
 pub use sql::{Backend, Dialect, MIGRATOR, PG_MIGRATOR, PgStore, SqlMeta, SqliteStore};

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 
 use crate::error::{Result, StoreError};
 use crate::model::{
-    Account, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
-    SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    Account, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, ScanFinding,
+    ScanVerdict, SessionRecord, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
 
 /// Persistent hub metadata.
@@ -168,6 +168,14 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<()>;
     /// Signing events across all repos, newest first.
     async fn signing_events(&self, limit: u32) -> Result<Vec<SigningEvent>>;
+    /// The findings of a revision's scan, in the order the scanner reported them.
+    async fn scan_findings(&self, repo_id: i64, commit: &str) -> Result<Vec<ScanFinding>>;
+    /// The scan verdict from which an account (an organisation) refuses uploads to its
+    /// repos (`None`: it refuses none).
+    async fn scan_refusal(&self, account_id: i64) -> Result<Option<ScanVerdict>>;
+    /// Sets [`MetaStore::scan_refusal`]. `Clean` is stored as `None`: a hub never refuses
+    /// what it found clean.
+    async fn set_scan_refusal(&self, account_id: i64, from: Option<ScanVerdict>) -> Result<()>;
 }
 
 /// Maps "no rows changed" to [`StoreError::NotFound`].

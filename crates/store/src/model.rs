@@ -256,6 +256,51 @@ pub struct Revision {
     pub signature: SignatureState,
     /// Set when this revision's signer differs from the previous revision's.
     pub identity_changed_from: Option<String>,
+    /// The scan verdict over its files (`None`: stored before scanning, i.e. unverified);
+    /// the findings are [`crate::MetaStore::scan_findings`].
+    pub scan_verdict: Option<ScanVerdict>,
+    /// The scanner policy version that judged it.
+    pub scan_policy: Option<String>,
+}
+
+stored_enum! {
+    /// The verdict of a scan, best first: a revision's is the worst over its files.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ScanVerdict("scan verdict") {
+        /// Fully parsed, nothing outside the policy.
+        Clean = "clean",
+        /// Could not be checked completely (parse error, limit, timeout): never clean.
+        Unverified = "unverified",
+        /// Outside the policy's allow-list.
+        Suspicious = "suspicious",
+        /// Loading it would run code or touch files, processes or the network.
+        Dangerous = "dangerous",
+    }
+}
+
+/// One finding of a revision's scan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScanFinding {
+    /// The revision file (archive members follow after `!`).
+    pub path: String,
+    /// Stable rule id (`HM-PKL-001`).
+    pub rule: String,
+    /// `info`, `unverified`, `suspicious` or `dangerous`.
+    pub severity: String,
+    /// What the scanner saw.
+    pub message: String,
+}
+
+/// A revision's scan, recorded with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScanResult {
+    /// Worst verdict over the files.
+    pub verdict: ScanVerdict,
+    /// The scanner policy version.
+    pub policy_version: String,
+    /// Every finding.
+    pub findings: Vec<ScanFinding>,
 }
 
 /// What is needed to record a new revision.
@@ -280,6 +325,8 @@ pub struct NewRevision {
     pub identity_changed_from: Option<String>,
     /// The upload session to close in the same transaction.
     pub upload_id: Option<String>,
+    /// The scan of its files (`None`: not scanned, shown as unverified).
+    pub scan: Option<ScanResult>,
 }
 
 /// An upload in progress.

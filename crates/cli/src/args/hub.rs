@@ -205,6 +205,26 @@ pub(crate) enum OrgCommand {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
+    /// Change an organisation's settings.
+    Set {
+        /// Organisation.
+        org: String,
+        /// Refuse uploads (422, nothing stored) whose scan verdict is this or worse.
+        #[arg(long, value_enum)]
+        refuse_scan: RefuseScanArg,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum RefuseScanArg {
+    /// Refuse dangerous uploads.
+    Dangerous,
+    /// Refuse suspicious and dangerous uploads.
+    Suspicious,
+    /// Refuse anything not found clean.
+    Unverified,
+    /// Refuse nothing.
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

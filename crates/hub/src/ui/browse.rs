@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hallmark_store::{AccountKind, RepoQuery, Revision};
+use hallmark_store::{AccountKind, RepoQuery, Revision, ScanVerdict};
 use serde::Deserialize;
 
 use crate::access::{Auth, repo_for, repo_resource, revision_for};
@@ -165,6 +165,9 @@ struct RevView {
     detail: Option<String>,
     identity_changed_from: Option<String>,
     verify_command: String,
+    scan: &'static str,
+    scan_policy: String,
+    findings: Vec<hallmark_store::ScanFinding>,
 }
 
 struct FileRow {
@@ -174,6 +177,7 @@ struct FileRow {
     size: u64,
     sha256: String,
     short: String,
+    scan: &'static str,
 }
 
 struct RevRow {
@@ -184,6 +188,7 @@ struct RevRow {
     status: &'static str,
     changed: bool,
     summary: String,
+    scan: &'static str,
 }
 
 #[derive(Template)]
@@ -237,6 +242,11 @@ async fn model_page_inner(
         None => Vec::new(),
     };
     let revisions = state.meta.revisions(repo.id, 100).await?;
+    let findings = match &rev {
+        Some(r) => state.meta.scan_findings(repo.id, &r.commit).await?,
+        None => Vec::new(),
+    };
+    let verdict = rev.as_ref().and_then(|r| r.scan_verdict);
     let view = rev.as_ref().map(|r| RevView {
         commit: r.commit.clone(),
         uploader: r.uploader.clone(),
@@ -249,6 +259,12 @@ async fn model_page_inner(
         detail: r.signature.detail.clone(),
         identity_changed_from: r.identity_changed_from.clone(),
         verify_command: crate::hfapi::verify_command(state, &repo, r),
+        scan: verdict.unwrap_or(ScanVerdict::Unverified).as_str(),
+        scan_policy: r
+            .scan_policy
+            .clone()
+            .unwrap_or_else(|| "not scanned".into()),
+        findings: findings.clone(),
     });
     Ok(render(&ModelPage {
         nav: Nav::of(auth),
@@ -266,6 +282,12 @@ async fn model_page_inner(
                     url_path(&f.path)
                 ),
                 short: f.sha256.get(..12).unwrap_or_default().to_owned(),
+                // The hub's own signature is not a model file: not scanned.
+                scan: if f.path == crate::names::SIGNATURE_FILE {
+                    ""
+                } else {
+                    crate::scan::file_verdict(verdict, &findings, &f.path).as_str()
+                },
                 path: f.path,
                 size: f.size,
                 sha256: f.sha256,
@@ -281,6 +303,7 @@ async fn model_page_inner(
                 status: r.signature.status.as_str(),
                 changed: r.identity_changed_from.is_some(),
                 summary: r.summary,
+                scan: r.scan_verdict.unwrap_or(ScanVerdict::Unverified).as_str(),
             })
             .collect(),
         rev: view,

@@ -13,4 +13,5 @@ mod names;
 mod operator;
 mod pushes;
 mod scaleout;
+mod scans;
 mod ui;

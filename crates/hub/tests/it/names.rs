@@ -262,6 +262,7 @@ async fn legacy_unsigned_files_are_not_served() {
             signature: old.signature.clone(),
             identity_changed_from: None,
             upload_id: None,
+            scan: None,
         },
         0,
     )

@@ -40,7 +40,7 @@ impl Hub {
     }
 
     /// The transparency log's size (its public checkpoint).
-    async fn log_size(&self) -> u64 {
+    pub(crate) async fn log_size(&self) -> u64 {
         let signer = std::sync::Arc::clone(&self.state.signer);
         tokio::task::spawn_blocking(move || signer.log_health())
             .await

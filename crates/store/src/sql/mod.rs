@@ -17,6 +17,7 @@ mod backend;
 mod dialect;
 mod operator;
 mod repos;
+mod scans;
 mod schema;
 mod upkeep;
 
@@ -36,8 +37,8 @@ use self::repos::Files;
 use crate::error::Result;
 use crate::meta::MetaStore;
 use crate::model::{
-    Account, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, SessionRecord,
-    SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    Account, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, ScanFinding,
+    ScanVerdict, SessionRecord, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
 pub use backend::Backend;
 pub use dialect::Dialect;
@@ -331,5 +332,14 @@ impl<DB: Backend> MetaStore for SqlMeta<DB> {
     }
     async fn signing_events(&self, limit: u32) -> Result<Vec<SigningEvent>> {
         repos::signing_events::<DB>(&mut *self.conn().await?, limit).await
+    }
+    async fn scan_findings(&self, repo_id: i64, commit: &str) -> Result<Vec<ScanFinding>> {
+        scans::findings::<DB>(&mut *self.conn().await?, repo_id, commit).await
+    }
+    async fn scan_refusal(&self, account_id: i64) -> Result<Option<ScanVerdict>> {
+        scans::refusal::<DB>(&mut *self.conn().await?, account_id).await
+    }
+    async fn set_scan_refusal(&self, account_id: i64, from: Option<ScanVerdict>) -> Result<()> {
+        scans::set_refusal::<DB>(&mut *self.conn().await?, account_id, from).await
     }
 }

@@ -81,6 +81,11 @@ where
         total_size: to_u64(row.col("total_size")?, "size")?,
         signature: signature_from_row(row)?,
         identity_changed_from: row.col("identity_changed_from")?,
+        scan_verdict: row
+            .col::<Option<String>>("scan_verdict")?
+            .map(|v| v.parse())
+            .transpose()?,
+        scan_policy: row.col("scan_policy")?,
     })
 }
 
@@ -378,6 +383,9 @@ pub(super) async fn commit_revision<DB: Backend>(
         .arg(t)
         .execute(DB::executor(&mut tx))
         .await?;
+    if let Some(scan) = &rev.scan {
+        super::scans::record::<DB>(&mut tx, rev.repo_id, &rev.commit, scan).await?;
+    }
     if let Some(up) = &rev.upload_id {
         delete_upload::<DB>(&mut tx, up).await?;
     }

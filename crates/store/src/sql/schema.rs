@@ -35,6 +35,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "operator accounts",
         include_str!("../../migrations/0004_operator_accounts.sql"),
     ),
+    (
+        5,
+        "scan results",
+        include_str!("../../migrations/0005_scan_results.sql"),
+    ),
 ];
 
 /// The schema migrations for SQLite.
@@ -105,7 +110,7 @@ mod tests {
     fn version_1_keeps_the_legacy_checksums() {
         for m in [&*MIGRATOR, &*PG_MIGRATOR] {
             let v: Vec<_> = m.iter().map(|m| (m.version, m.checksum.len())).collect();
-            assert_eq!(v, [(1, 48), (2, 48), (3, 48), (4, 48)]);
+            assert_eq!(v, [(1, 48), (2, 48), (3, 48), (4, 48), (5, 48)]);
         }
         let first = |m: &Migrator| m.iter().next().unwrap().checksum.to_vec();
         assert_ne!(first(&MIGRATOR), first(&PG_MIGRATOR));

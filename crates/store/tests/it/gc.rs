@@ -55,6 +55,7 @@ async fn commit_claims(db: &Db) {
             signature: crate::unsigned(),
             identity_changed_from: None,
             upload_id: Some("u3".into()),
+            scan: None,
         },
         405,
     )

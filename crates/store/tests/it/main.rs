@@ -13,8 +13,8 @@ mod pg_log;
 mod s3;
 
 use hallmark_store::{
-    BlobStore, FileEntry, MetaStore, NewRevision, PART_SIZE, RepoQuery, Role, SigStatus,
-    SignatureState, SqliteStore, StoreError, TokenScope,
+    BlobStore, FileEntry, MetaStore, NewRevision, PART_SIZE, RepoQuery, Role, ScanFinding,
+    ScanResult, ScanVerdict, SigStatus, SignatureState, SqliteStore, StoreError, TokenScope,
 };
 
 use crate::backends::{Db, on_every_backend};
@@ -159,6 +159,7 @@ async fn conformance(s: &dyn MetaStore) {
         signature: unsigned(),
         identity_changed_from: None,
         upload_id: Some("up1".into()),
+        scan: None,
     };
     let r1 = s.commit_revision(&rev, 10).await.unwrap();
     assert_eq!(
@@ -181,7 +182,53 @@ async fn conformance(s: &dyn MetaStore) {
         Err(StoreError::Conflict(_))
     ));
     rev.parent = Some("1".repeat(40));
-    s.commit_revision(&rev, 11).await.unwrap();
+    let finding = |path: &str, rule: &str| ScanFinding {
+        path: path.into(),
+        rule: rule.into(),
+        severity: "dangerous".into(),
+        message: format!("{path}: os.system"),
+    };
+    rev.scan = Some(ScanResult {
+        verdict: ScanVerdict::Dangerous,
+        policy_version: "p1".into(),
+        findings: vec![
+            finding("c/d.bin", "HM-PKL-001"),
+            finding("a.bin", "HM-PKL-006"),
+        ],
+    });
+    let r2 = s.commit_revision(&rev, 11).await.unwrap();
+    assert_eq!(
+        (r2.scan_verdict, r2.scan_policy.as_deref()),
+        (Some(ScanVerdict::Dangerous), Some("p1"))
+    );
+    assert_eq!(r1.scan_verdict, None, "not scanned: no verdict");
+    assert_eq!(
+        s.scan_findings(repo.id, &"2".repeat(40)).await.unwrap(),
+        rev.scan.as_ref().unwrap().findings,
+        "findings kept in order"
+    );
+    assert!(
+        s.scan_findings(repo.id, &"1".repeat(40))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.scan_refusal(org.id).await.unwrap(), None);
+    s.set_scan_refusal(org.id, Some(ScanVerdict::Suspicious))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.scan_refusal(org.id).await.unwrap(),
+        Some(ScanVerdict::Suspicious)
+    );
+    s.set_scan_refusal(org.id, Some(ScanVerdict::Clean))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.scan_refusal(org.id).await.unwrap(),
+        None,
+        "clean is never refused"
+    );
     assert_eq!(s.revisions(repo.id, 10).await.unwrap().len(), 2);
     assert_eq!(
         s.revision_files(repo.id, &"2".repeat(40))
@@ -412,6 +459,7 @@ async fn operator_actions(db: &Db) {
                 signature: unsigned(),
                 identity_changed_from: None,
                 upload_id: None,
+                scan: None,
             },
             1,
         )
