@@ -62,6 +62,23 @@ impl Client {
         json_answer("GET", &url, resp)
     }
 
+    /// GET returning at most `limit` bytes of the body.
+    pub(crate) fn get_bytes(&self, path: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
+        let url = self.url(path);
+        let mut resp = self
+            .auth(self.agent.get(&url))
+            .call()
+            .with_context(|| format!("GET {url}"))?;
+        if !resp.status().is_success() {
+            bail!("GET {url}: {}", resp.status());
+        }
+        resp.body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .with_context(|| format!("GET {url}"))
+    }
+
     /// POST a JSON body, returning JSON.
     pub(crate) fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         let url = self.url(path);

@@ -5,7 +5,7 @@
 //!
 //! Modules: `util` (exit statuses, errors, file helpers) is a leaf, `args` holds the clap
 //! structs, and each command module depends on those two (plus the helpers `progress`,
-//! `keyless`, `lineage` and `hubclient`), never on `main` or on another command.
+//! `keyless`, `lineage`, `hubclient`, `pins`, `pulltrust` and `stage`), never on `main` or on another command.
 
 #[cfg(not(feature = "verify"))]
 compile_error!("hallmark-cli needs at least the `verify` feature");
@@ -27,10 +27,14 @@ mod lineage;
 #[cfg(feature = "client")]
 mod log;
 #[cfg(feature = "client")]
+mod pins;
+#[cfg(feature = "client")]
 mod policy;
 mod progress;
 #[cfg(feature = "client")]
 mod pull;
+#[cfg(feature = "client")]
+mod pulltrust;
 #[cfg(feature = "client")]
 mod push;
 #[cfg(feature = "client")]
@@ -38,6 +42,8 @@ mod scan;
 mod sign;
 #[cfg(feature = "server")]
 mod sigstore;
+#[cfg(feature = "client")]
+mod stage;
 mod util;
 mod verify;
 

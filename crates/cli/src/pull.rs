@@ -1,22 +1,24 @@
-//! `hallmark pull owner/name [--revision R] DIR`: download a revision (checking every
-//! file's SHA-256 as it arrives) and verify its signature before reporting success.
+//! `hallmark pull owner/name [--revision R] DIR`: download a revision into a staging
+//! directory beside DIR (checking every file's SHA-256 as it arrives), verify its signature
+//! against what the user pinned (`pulltrust`), and only then move the files into DIR. A
+//! failed pull leaves nothing behind: no DIR, or DIR as it was.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow, bail};
 use aws_lc_rs::digest::{Context, SHA256};
-use hallmark_crypto::PublicKey;
-use hallmark_signing::keyless::KeylessVerifier;
-use hallmark_signing::verify::{EnvelopeVerifier, KeyVerifier};
+use hallmark_signing::verify::SignerInfo;
 use hallmark_signing::{VerifyOptions, verify_model};
-use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
 use indicatif::ProgressBar;
 use serde_json::Value;
 
 use crate::args::remote::PullArgs;
 use crate::hubclient::{Client, bar, encode_path, parallel, split_repo};
-use crate::util::{Failure, OrExit as _, Outcome, read_input};
+use crate::pins::{Pins, repo_key};
+use crate::pulltrust::decide;
+use crate::stage::Stage;
+use crate::util::{Failure, OrExit as _, Outcome};
 
 struct Remote {
     path: String,
@@ -102,6 +104,7 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
             a.dir.display()
         )));
     }
+    let mut pins = Pins::load().or_input()?;
     let client = Client::new(&a.hub);
     let rev = encode_path(&a.revision).replace('/', "%2F");
     let info = client
@@ -113,6 +116,94 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         .context("the hub sent no commit id")
         .or_failed()?
         .to_owned();
+    let files = remote_files(&info)?;
+    let stage = Stage::beside(&a.dir).or_input()?;
+    let total = files.iter().map(|f| f.size).sum();
+    let pb = bar(a.hub.quiet, total, "downloading");
+    let job = Fetch {
+        client: &client,
+        base: format!("/{owner}/{name}/resolve/{commit}"),
+        dir: stage.files(),
+        tmp: stage.parts(),
+        pb: &pb,
+    };
+    let res = parallel(files.len(), a.hub.jobs, |i| fetch(&job, &files[i], i));
+    pb.finish_and_clear();
+    res.with_context(|| {
+        format!("download of {owner}/{name} at {commit} failed; nothing was written")
+    })
+    .or_failed()?;
+
+    let done = |stage: Stage| -> Result<(), Failure> {
+        stage.commit(&a.dir).or_failed()?;
+        println!(
+            "{owner}/{name}: downloaded {} files at revision {commit} into {}",
+            files.len(),
+            a.dir.display()
+        );
+        Ok(())
+    };
+    let sig_path = stage.files().join("model.sig");
+    if !files.iter().any(|f| f.path == "model.sig") {
+        if a.allow_unsigned {
+            done(stage)?;
+            println!("warning: revision {commit} is NOT signed");
+            return Ok(0);
+        }
+        return Err(Failure::failed(anyhow!(
+            "revision {commit} is not signed (use --allow-unsigned to accept it); nothing was written"
+        )));
+    }
+    let bundle = std::fs::read(&sig_path)
+        .with_context(|| format!("cannot read {}", sig_path.display()))
+        .or_input()?;
+    let key = repo_key(&client.base, owner, name);
+    let sig = info
+        .pointer("/hallmark/signature")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let decision = decide(a, &client, &pins, &key, &sig, &bundle)?;
+    let opts = VerifyOptions {
+        signature_path: Some(sig_path.clone()),
+        ..VerifyOptions::default()
+    };
+    let v =
+        verify_model(stage.files(), &bundle, decision.verifier.as_ref(), &opts).map_err(|e| {
+            Failure::failed(anyhow::Error::new(e).context(format!(
+                "verification of {owner}/{name} at {commit} FAILED; nothing was written"
+            )))
+        })?;
+    done(stage)?;
+    if let Some(pin) = &decision.new_pin {
+        pins.set(&key, pin).or_input()?;
+        eprintln!(
+            "note: pinned {key} to {} (in {})",
+            describe(&v.signer),
+            pins.path().display()
+        );
+    }
+    println!(
+        "Verified: {} files match the signature ({} method), signed by {}",
+        v.resources,
+        v.method,
+        describe(&v.signer)
+    );
+    Ok(0)
+}
+
+/// Who signed, as verification established it.
+fn describe(s: &SignerInfo) -> String {
+    match s {
+        SignerInfo::Keyless {
+            identity, issuer, ..
+        } => format!("{identity} (issuer {issuer})"),
+        SignerInfo::Key { fingerprint, .. } => format!("key {fingerprint}"),
+        SignerInfo::Certificate { subject, .. } => format!("certificate {subject}"),
+    }
+}
+
+/// The revision's files as the hub lists them (names checked to stay inside the target).
+fn remote_files(info: &Value) -> Result<Vec<Remote>, Failure> {
     let mut files = Vec::new();
     for s in info
         .get("siblings")
@@ -138,162 +229,5 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
             .to_owned();
         files.push(Remote { path, size, sha256 });
     }
-    std::fs::create_dir_all(&a.dir)
-        .with_context(|| format!("cannot create {}", a.dir.display()))
-        .or_input()?;
-    let tmp = a.dir.join(".hallmark-pull");
-    std::fs::create_dir_all(&tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))
-        .or_input()?;
-    let total = files.iter().map(|f| f.size).sum();
-    let pb = bar(a.hub.quiet, total, "downloading");
-    let job = Fetch {
-        client: &client,
-        base: format!("/{owner}/{name}/resolve/{commit}"),
-        dir: &a.dir,
-        tmp: &tmp,
-        pb: &pb,
-    };
-    let res = parallel(files.len(), a.hub.jobs, |i| fetch(&job, &files[i], i));
-    pb.finish_and_clear();
-    let _ = std::fs::remove_dir_all(&tmp);
-    res.or_failed()?;
-    println!(
-        "{owner}/{name}: downloaded {} files at revision {commit} into {}",
-        files.len(),
-        a.dir.display()
-    );
-
-    let sig = info
-        .pointer("/hallmark/signature")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let sig_path = a.dir.join("model.sig");
-    if !files.iter().any(|f| f.path == "model.sig") {
-        if a.allow_unsigned {
-            println!("warning: revision {commit} is NOT signed");
-            return Ok(0);
-        }
-        return Err(Failure::failed(anyhow!(
-            "revision {commit} is not signed (use --allow-unsigned to accept it)"
-        )));
-    }
-    let hub_identity = sig
-        .get("identity")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let issuer = sig
-        .get("issuer")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    if let Some(want) = &a.identity
-        && *want != hub_identity
-    {
-        return Err(Failure::failed(anyhow!(
-            "signer identity is {hub_identity:?}, not the required {want:?}"
-        )));
-    }
-    let verifier: Box<dyn EnvelopeVerifier> = match sig.get("method").and_then(Value::as_str) {
-        Some("sigstore") => {
-            let url = sig
-                .get("trust_config_url")
-                .and_then(Value::as_str)
-                .context("no trust_config_url")
-                .or_failed()?;
-            // Published as `{public URL}/trust-config.json`; a replica reached at its own
-            // address (not the load balancer's) serves the same document at the same path.
-            let path = url
-                .strip_prefix(&client.base)
-                .unwrap_or_else(|| url_path(url));
-            let tc = client.get_json(path).or_failed()?;
-            let trust = TrustedRoot::from_client_trust_config_json(tc.to_string().as_bytes())
-                .or_failed()?;
-            Box::new(KeylessVerifier {
-                trust,
-                policy: IdentityPolicy {
-                    identity: Some(hub_identity.clone()),
-                    identity_regex: None,
-                    issuer: issuer.clone(),
-                },
-            })
-        }
-        _ => {
-            let pem = match &a.public_key {
-                Some(p) => read_input("public key", p).or_input()?,
-                None => client_get_bytes(&client, "/api/signing-key.pem").or_failed()?,
-            };
-            let key = PublicKey::from_pem(&pem)
-                .context("hub public key")
-                .or_failed()?;
-            if a.public_key.is_none() {
-                eprintln!(
-                    "note: trusting the hub's published key {} (pin it with --public-key)",
-                    key.fingerprint()
-                );
-            }
-            Box::new(KeyVerifier { key })
-        }
-    };
-    let bundle = std::fs::read(&sig_path)
-        .with_context(|| format!("cannot read {}", sig_path.display()))
-        .or_input()?;
-    let opts = VerifyOptions {
-        signature_path: Some(sig_path.clone()),
-        ..VerifyOptions::default()
-    };
-    match verify_model(&a.dir, &bundle, verifier.as_ref(), &opts) {
-        Ok(v) => {
-            println!(
-                "Verified: {} files match the signature ({} method), signed by {hub_identity} (issuer {issuer})",
-                v.resources, v.method
-            );
-            Ok(0)
-        }
-        Err(e) => Err(Failure::failed(anyhow::Error::new(e).context(format!(
-            "verification FAILED, do not use the files in {}",
-            a.dir.display()
-        )))),
-    }
-}
-
-fn client_get_bytes(client: &Client, path: &str) -> anyhow::Result<Vec<u8>> {
-    let url = client.url(path);
-    let mut resp = client
-        .agent
-        .get(&url)
-        .call()
-        .with_context(|| format!("GET {url}"))?;
-    if !resp.status().is_success() {
-        bail!("GET {url}: {}", resp.status());
-    }
-    resp.body_mut()
-        .with_config()
-        .limit(1 << 20)
-        .read_to_vec()
-        .with_context(|| format!("GET {url}"))
-}
-
-/// The path (and query) of an absolute `http(s)://host/path` URL; a relative one as is.
-fn url_path(url: &str) -> &str {
-    match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => url,
-    }
-}
-
-#[cfg(test)]
-mod url_tests {
-    use super::url_path;
-
-    #[test]
-    fn trust_config_path_of_a_public_url() {
-        assert_eq!(
-            url_path("https://hub.example.com/trust-config.json"),
-            "/trust-config.json"
-        );
-        assert_eq!(url_path("http://127.0.0.1:8080"), "/");
-        assert_eq!(url_path("/trust-config.json"), "/trust-config.json");
-    }
+    Ok(files)
 }

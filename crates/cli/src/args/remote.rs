@@ -25,7 +25,8 @@ pub(crate) struct PushArgs {
 pub(crate) struct PullArgs {
     /// Repository, owner/name.
     pub(crate) repo: String,
-    /// Destination directory (created; must be empty unless --force).
+    /// Destination directory (created; must be empty unless --force). Files are downloaded
+    /// beside it and moved in only once every check passed.
     pub(crate) dir: PathBuf,
     #[command(flatten)]
     pub(crate) hub: HubArgs,
@@ -35,9 +36,22 @@ pub(crate) struct PullArgs {
     /// Pin the hub's public key (key-signed hubs) instead of fetching it from the hub.
     #[arg(long = "public-key", alias = "public_key")]
     pub(crate) public_key: Option<PathBuf>,
-    /// Require this signer identity (e.g. https://hub.example/alice).
+    /// Require this signer identity (e.g. https://hub.example/alice) instead of the one
+    /// pinned for the repository.
     #[arg(long)]
     pub(crate) identity: Option<String>,
+    /// Require this OIDC issuer of the signer instead of the one pinned for the repository.
+    #[arg(long = "identity-provider", alias = "identity_provider")]
+    pub(crate) identity_provider: Option<String>,
+    /// Verify keyless signatures against this trust config (e.g. the hub operator's
+    /// trust-config.json, obtained out of band) instead of the one pinned for the repository.
+    #[arg(long = "trust-config", alias = "trust_config")]
+    pub(crate) trust_config: Option<PathBuf>,
+    /// Accept and re-pin a signer, trust config or key that differs from the one pinned
+    /// for the repository (pins live in $XDG_CONFIG_HOME/hallmark/pins.json, else
+    /// ~/.config/hallmark/pins.json; the first verified pull of a repository pins it).
+    #[arg(long = "accept-new-signer")]
+    pub(crate) accept_new_signer: bool,
     /// Write into a non-empty directory.
     #[arg(long)]
     pub(crate) force: bool,

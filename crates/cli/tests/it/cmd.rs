@@ -44,6 +44,7 @@ impl Out {
 pub(crate) struct Cmd {
     args: Vec<OsString>,
     cwd: Option<PathBuf>,
+    envs: Vec<(OsString, OsString)>,
 }
 
 impl Cmd {
@@ -56,6 +57,7 @@ impl Cmd {
         Self {
             args: Vec::new(),
             cwd: None,
+            envs: Vec::new(),
         }
         .args(args)
     }
@@ -138,10 +140,18 @@ impl Cmd {
         self
     }
 
+    /// Sets an environment variable for the run.
+    pub(crate) fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.envs
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
     /// Runs the binary and collects what it did.
     pub(crate) fn run(&self) -> Out {
         let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
             .args(&self.args)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .current_dir(self.cwd.clone().unwrap_or_else(hallmark_testkit::repo))
             .output()
             .expect("run hallmark");

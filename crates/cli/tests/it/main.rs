@@ -5,7 +5,9 @@
 //! * `golden`: the reference's 13 historical signatures (copied to `testdata/golden`);
 //! * `adversarial`: the scenarios of `testdata/adversarial`, plus a 256 MiB bundle;
 //! * `roundtrip`: sign → verify, `--json`, `inspect`, and input errors;
-//! * `mlsecops`: datasets, BOM, provenance and policy end to end.
+//! * `mlsecops`: datasets, BOM, provenance and policy end to end;
+//! * `pull`: `hallmark pull` against a live hub: signer pinning, tampered blobs, another
+//!   trust root, and that a failed pull writes nothing.
 //!
 //! Command lines are built with [`cmd::Cmd`].
 
@@ -19,6 +21,8 @@ mod hubadmin;
 #[cfg(feature = "client")]
 mod mlsecops;
 mod oms;
+#[cfg(feature = "server")]
+mod pull;
 mod roundtrip;
 
 pub(crate) use cmd::{Cmd, Out};

@@ -1,0 +1,288 @@
+//! `hallmark pull` against a live `hallmark hub serve` (issue 16 item 4): the first pull
+//! pins the repository's trust config and signer; a revision signed by someone else is
+//! refused (exit 1, naming both identities) unless the user names or accepts the new
+//! signer; a tampered blob or another instance's trust config fails the pull; and a failed
+//! pull writes nothing: no target directory, an existing one untouched, no staging left.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::{Cmd, Out};
+
+/// A running hub on a fresh data directory, with users alice and bob (both maintainers of
+/// org acme) and a write token each. Killed on drop.
+struct Hub {
+    child: Child,
+    url: String,
+    data: PathBuf,
+    alice: String,
+    bob: String,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Hub {
+    fn start(root: &Path) -> Self {
+        let data = root.join("hub");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+            .args(["hub", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut url = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("hallmark hub: listening on ") {
+                url = Some(u.trim().to_owned());
+            }
+            if line.contains("admin bootstrap token") {
+                break;
+            }
+        }
+        // keep reading, so the hub never writes into a closed pipe
+        std::thread::spawn(move || lines.for_each(drop));
+        let mut hub = Self {
+            child,
+            url: url.expect("the hub printed its address"),
+            data,
+            alice: String::new(),
+            bob: String::new(),
+        };
+        for args in [
+            &["user", "add", "alice"][..],
+            &["user", "add", "bob"],
+            &["org", "add", "acme", "--owner", "alice"],
+            &["org", "member", "acme", "bob", "--role", "maintainer"],
+        ] {
+            hub.admin(args).expect(0, &[]);
+        }
+        hub.alice = hub.token("alice");
+        hub.bob = hub.token("bob");
+        hub
+    }
+
+    fn admin(&self, args: &[&str]) -> Out {
+        Cmd::new(["hub", "admin", "--data-dir"])
+            .arg(&self.data)
+            .args(args)
+            .run()
+    }
+
+    fn token(&self, user: &str) -> String {
+        let out = self.admin(&["token", user, "--scope", "write"]);
+        out.expect(0, &[]);
+        out.stdout.trim().to_owned()
+    }
+
+    fn push(&self, dir: &Path, repo: &str, token: &str) {
+        Cmd::new(["push".as_ref(), dir.as_os_str(), repo.as_ref()])
+            .opt("--hub", &self.url)
+            .opt("--token", token)
+            .arg("-q")
+            .run()
+            .expect(0, &[]);
+    }
+
+    /// `hallmark pull REPO DIR --hub URL -q` with the pins under `config`.
+    fn pull(&self, repo: &str, dir: &Path, config: &Path) -> Cmd {
+        Cmd::new(["pull".as_ref(), repo.as_ref(), dir.as_os_str()])
+            .opt("--hub", &self.url)
+            .arg("-q")
+            .env("XDG_CONFIG_HOME", config)
+    }
+
+    fn identity(&self, user: &str) -> String {
+        format!("{}/{user}", self.url)
+    }
+}
+
+/// A small model: config.json and a `len`-byte weights file (a size no other blob has).
+fn model(root: &Path, name: &str, version: &str, len: u32) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        format!("{{\"version\": \"{version}\"}}\n"),
+    )
+    .unwrap();
+    let weights: Vec<u8> = (0..len)
+        .map(|i| (i.wrapping_mul(31) ^ 0x5a) as u8)
+        .collect();
+    std::fs::write(dir.join("model.safetensors"), weights).unwrap();
+    dir
+}
+
+/// The names in `dir` (sorted): what a pull left there.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn pull_pins_the_first_signer_and_refuses_another_until_the_user_accepts_it() {
+    let root = tempfile::tempdir().unwrap();
+    let hub = Hub::start(root.path());
+    let config = root.path().join("config");
+    let out = root.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let (alice, bob) = (hub.identity("alice"), hub.identity("bob"));
+
+    hub.push(
+        &model(root.path(), "v1", "1", 100_003),
+        "acme/demo",
+        &hub.alice,
+    );
+    let first = out.join("first");
+    hub.pull("acme/demo", &first, &config)
+        .run()
+        .expect(0, &["Verified", &alice, "pinned"]);
+    let pins = std::fs::read_to_string(config.join("hallmark/pins.json")).unwrap();
+    assert!(
+        pins.contains(&alice) && pins.contains("trust_config_sha256"),
+        "{pins}"
+    );
+    let v1 = std::fs::read(first.join("config.json")).unwrap();
+
+    // bob pushes a new revision: the hub signs it as bob
+    hub.push(
+        &model(root.path(), "v2", "2", 100_003),
+        "acme/demo",
+        &hub.bob,
+    );
+    let second = out.join("second");
+    hub.pull("acme/demo", &second, &config).run().expect(
+        1,
+        &[
+            &alice,
+            &bob,
+            "signer identity changed",
+            "--accept-new-signer",
+        ],
+    );
+    assert!(!second.exists(), "a refused pull creates no target");
+    // --force into the existing download: refused, and the old files stay as they were
+    hub.pull("acme/demo", &first, &config)
+        .arg("--force")
+        .run()
+        .expect(1, &[&alice, &bob]);
+    assert_eq!(std::fs::read(first.join("config.json")).unwrap(), v1);
+    assert_eq!(listing(&out), ["first"], "no staging directory left");
+
+    // naming bob explicitly is the user's decision: verified, pin unchanged
+    hub.pull("acme/demo", &second, &config)
+        .opt("--identity", &bob)
+        .run()
+        .expect(0, &["Verified", &bob]);
+    assert!(std::fs::read(second.join("config.json")).unwrap() != v1);
+    // an --identity that is not the signer: refused, naming both
+    let third = out.join("third");
+    hub.pull("acme/demo", &third, &config)
+        .opt("--identity", &alice)
+        .run()
+        .expect(1, &[&alice, &bob]);
+    hub.pull("acme/demo", &third, &config)
+        .run()
+        .expect(1, &["--accept-new-signer"]);
+    assert!(!third.exists());
+    // accepting re-pins to bob; the next plain pull is fine
+    hub.pull("acme/demo", &third, &config)
+        .arg("--accept-new-signer")
+        .run()
+        .expect(0, &["Verified", &bob, "pinned"]);
+    let fourth = out.join("fourth");
+    hub.pull("acme/demo", &fourth, &config)
+        .run()
+        .expect(0, &["Verified", &bob]);
+    let pins = std::fs::read_to_string(config.join("hallmark/pins.json")).unwrap();
+    assert!(pins.contains(&bob) && !pins.contains(&alice), "{pins}");
+}
+
+#[test]
+fn a_tampered_blob_or_another_trust_root_fails_the_pull_and_writes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let hub = Hub::start(root.path());
+    let config = root.path().join("config");
+    let out = root.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    hub.push(
+        &model(root.path(), "m", "1", 100_003),
+        "acme/demo",
+        &hub.alice,
+    );
+    hub.push(
+        &model(root.path(), "c", "1", 90_001),
+        "acme/clean",
+        &hub.alice,
+    );
+
+    // flip bytes of the stored weights blob of acme/demo (the only 100,003-byte file)
+    let blob = find_file(&hub.data.join("blobs"), 100_003).expect("the weights blob");
+    let mut bytes = std::fs::read(&blob).unwrap();
+    for b in &mut bytes[1000..1016] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&blob, bytes).unwrap();
+    let target = out.join("dl");
+    hub.pull("acme/demo", &target, &config)
+        .run()
+        .expect(1, &["model.safetensors", "nothing was written"]);
+    assert!(!target.exists(), "no target directory");
+    // into an existing directory (--force): untouched
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("keep.txt"), b"mine").unwrap();
+    hub.pull("acme/demo", &target, &config)
+        .arg("--force")
+        .run()
+        .expect(1, &["model.safetensors"]);
+    assert_eq!(listing(&target), ["keep.txt"]);
+    assert_eq!(listing(&out), ["dl"], "no staging directory left");
+    assert!(
+        !config.join("hallmark/pins.json").exists(),
+        "a failed pull pins nothing"
+    );
+
+    // another instance's trust config: the hub's signature does not chain to it
+    let other = hallmark_testkit::repo()
+        .join("testdata/oms/case40-sigstore-private-offline/sigstore/trust_config.json");
+    let clean = out.join("clean");
+    hub.pull("acme/clean", &clean, &config)
+        .opt("--trust-config", &other)
+        .run()
+        .expect(1, &["FAILED", "nothing was written"]);
+    assert!(!clean.exists());
+    assert!(!config.join("hallmark/pins.json").exists());
+    // the same pull trusting the hub on first use works (the repository is intact)
+    hub.pull("acme/clean", &clean, &config)
+        .run()
+        .expect(0, &["Verified"]);
+}
+
+/// The first regular file of exactly `len` bytes under `dir`.
+fn find_file(dir: &Path, len: u64) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()? {
+        let e = e.ok()?;
+        let p = e.path();
+        let t = e.file_type().ok()?;
+        if t.is_dir() {
+            if let Some(f) = find_file(&p, len) {
+                return Some(f);
+            }
+        } else if t.is_file() && e.metadata().ok()?.len() == len {
+            return Some(p);
+        }
+    }
+    None
+}
