@@ -17,10 +17,23 @@ use hallmark_tlog::{
 
 use crate::cfg;
 
+/// Lease time that stands still: a lease here ends only when a test ends it
+/// (`MemCoordinator::expire`, dropping the holder), never because a loaded machine stalled
+/// a holder past its TTL. `a_busy_holder_keeps_its_lease` drives time by hand instead.
+fn frozen_lease_clock() -> LeaseClock {
+    Arc::new(|| Duration::ZERO)
+}
+
+/// A coordinator on the frozen lease clock.
+fn coordinator() -> Arc<MemCoordinator> {
+    Arc::new(MemCoordinator::with_lease_clock(frozen_lease_clock()))
+}
+
 fn opts(holder: &str) -> SharedOptions {
     let mut o = SharedOptions::new(holder);
     o.lease_ttl = Duration::from_millis(400);
     o.append_timeout = Duration::from_secs(30);
+    o.lease_clock = frozen_lease_clock();
     o
 }
 
@@ -79,7 +92,7 @@ fn three_replicas_sequence_every_entry_once() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
-    let coord = Arc::new(MemCoordinator::default());
+    let coord = coordinator();
     let replicas: Vec<_> = ["a", "b", "c"]
         .iter()
         .map(|h| replica(&key, &store, &coord, h))
@@ -120,7 +133,7 @@ fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
     let key = Arc::new(LogKey::generate().unwrap());
     let tiles = Arc::new(MemTiles::new());
     let store: Arc<dyn TileStorage> = Arc::clone(&tiles) as Arc<dyn TileStorage>;
-    let coord = Arc::new(MemCoordinator::default());
+    let coord = coordinator();
     let a = replica(&key, &store, &coord, "a");
     a.append(b"first").unwrap();
     // Acknowledged at commit; its tiles follow at once.
@@ -135,6 +148,8 @@ fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
     // Committed at size 2, but its tiles never reached their keys.
     assert!(store.fetch("tile/0/000.p/2").unwrap().is_none());
     drop(a);
+    // It died holding the lease (its last turns failed): the lease runs out.
+    coord.expire();
     tiles.fail_uploads_under(None);
     // And a batch some holder staged but never committed.
     store
@@ -157,7 +172,7 @@ fn deposed_holder_cannot_commit_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
-    let coord = Arc::new(MemCoordinator::default());
+    let coord = coordinator();
     let a = replica(&key, &store, &coord, "a");
     a.append(b"0").unwrap();
     assert_eq!(coord.holder().as_deref(), Some("a"));
@@ -183,7 +198,7 @@ fn clean_shutdown_hands_over_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let key = Arc::new(LogKey::generate().unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
-    let coord = Arc::new(MemCoordinator::default());
+    let coord = coordinator();
     let a = replica(&key, &store, &coord, "a");
     a.append(b"x").unwrap();
     let b = replica(&key, &store, &coord, "b");
@@ -198,7 +213,7 @@ fn clean_shutdown_hands_over_at_once() {
 fn a_replica_with_another_log_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
-    let coord = Arc::new(MemCoordinator::default());
+    let coord = coordinator();
     let _a = replica(&Arc::new(LogKey::generate().unwrap()), &store, &coord, "a");
     let other = SharedSequencer::open(
         cfg(),
