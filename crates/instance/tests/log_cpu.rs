@@ -154,7 +154,7 @@ fn cpu_heavy_entries_leave_other_requests_answered() {
         "{heavy_statuses:?}"
     );
     assert!(
-        worst < Duration::from_secs(2),
+        worst < Duration::from_secs(5),
         "/checkpoint took {worst:?} to answer while entries were checked"
     );
 }
