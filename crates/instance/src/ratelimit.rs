@@ -9,6 +9,8 @@ use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::listen::client_key;
+
 /// Most clients remembered at once.
 const MAX_CLIENTS: usize = 65_536;
 
@@ -24,21 +26,15 @@ pub struct Rate {
 /// Who a request comes from, for rate limiting.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 enum Client {
-    V4(u32),
-    V6Prefix(u64),
+    /// The client's address as the listener counts it ([`client_key`]: IPv6 by /64).
+    Address(IpAddr),
     /// No peer address known (a router served without connect info), or the table full.
     Shared,
 }
 
 impl Client {
     fn of(ip: Option<IpAddr>) -> Self {
-        match ip.map(|i| i.to_canonical()) {
-            Some(IpAddr::V4(a)) => Self::V4(a.to_bits()),
-            Some(IpAddr::V6(a)) => {
-                Self::V6Prefix(u64::try_from(a.to_bits() >> 64).unwrap_or(u64::MAX))
-            }
-            None => Self::Shared,
-        }
+        ip.map_or(Self::Shared, |ip| Self::Address(client_key(ip)))
     }
 }
 
