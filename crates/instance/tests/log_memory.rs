@@ -12,6 +12,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use common::*;
 use hallmark_instance::{MAX_ENTRY_REQUEST_BYTES, router};
+use hallmark_testkit::{peak_rss, reset_peak_rss};
 
 const MIB: u64 = 1024 * 1024;
 

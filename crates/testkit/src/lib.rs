@@ -117,3 +117,26 @@ pub fn find_files(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The peak resident set size of this process so far, in bytes (`VmHWM` of
+/// `/proc/self/status`): what a memory-exhaustion attack test bounds.
+#[must_use]
+pub fn peak_rss() -> u64 {
+    let status = read_to_string("/proc/self/status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .expect("VmHWM in /proc/self/status")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .expect("VmHWM in kB");
+    kb * 1024
+}
+
+/// Resets the peak resident set size to the current one (`/proc/self/clear_refs` 5), so
+/// transient peaks of building a test's input are not counted.
+pub fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("write /proc/self/clear_refs");
+}

@@ -62,12 +62,7 @@ async fn cookie_only_api_writes_are_refused() {
 
 /// `VmHWM` (peak resident set) of this process, in KiB.
 fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
+    hallmark_testkit::peak_rss() / 1024
 }
 
 /// Finding 3: every Argon2 check holds 19 MiB; 64 concurrent bad logins used to run 64 at

@@ -127,24 +127,3 @@ pub async fn post_entry(
 pub fn log_size(inst: &Instance) -> u64 {
     inst.log_reader().checkpoint().unwrap().checkpoint.size
 }
-
-/// Resets the peak resident set size to the current one (`/proc/self/clear_refs` 5), so
-/// transient peaks of building the test's input are not counted.
-pub fn reset_peak_rss() {
-    std::fs::write("/proc/self/clear_refs", "5").unwrap();
-}
-
-/// The peak resident set size of this process so far, in bytes (`VmHWM`).
-pub fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .unwrap()
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .unwrap();
-    kb * 1024
-}
