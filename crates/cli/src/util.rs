@@ -151,16 +151,22 @@ pub(crate) fn read_input(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a
-/// rename, so an interrupted run never leaves a partial file behind.
+/// rename, so an interrupted run never leaves a partial file behind. The file gets the
+/// mode any new file gets (0666 less the umask: 0644 under umask 022), as the reference
+/// and `cp` do: signatures, BOMs and provenance are meant to be read by others.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let write = || -> std::io::Result<()> {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".hallmark-sig-")
-            .tempfile_in(&dir)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".hallmark-sig-");
+        // tempfile creates 0600 files; the mode given here is passed to open(2), which
+        // applies the umask.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder.tempfile_in(&dir)?;
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;

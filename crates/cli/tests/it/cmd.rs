@@ -45,6 +45,7 @@ pub(crate) struct Cmd {
     args: Vec<OsString>,
     cwd: Option<PathBuf>,
     envs: Vec<(OsString, OsString)>,
+    umask: Option<u32>,
 }
 
 impl Cmd {
@@ -58,6 +59,7 @@ impl Cmd {
             args: Vec::new(),
             cwd: None,
             envs: Vec::new(),
+            umask: None,
         }
         .args(args)
     }
@@ -148,9 +150,26 @@ impl Cmd {
         self
     }
 
+    /// Runs the binary under this umask (through `sh -c 'umask M; exec …'`).
+    pub(crate) fn umask(mut self, mask: u32) -> Self {
+        self.umask = Some(mask);
+        self
+    }
+
     /// Runs the binary and collects what it did.
     pub(crate) fn run(&self) -> Out {
-        let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        let bin = env!("CARGO_BIN_EXE_hallmark");
+        let mut command = match self.umask {
+            Some(mask) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("umask {mask:03o} && exec \"$0\" \"$@\""))
+                    .arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let out = command
             .args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .current_dir(self.cwd.clone().unwrap_or_else(hallmark_testkit::repo))

@@ -4,6 +4,7 @@
 //! * `oms`: every case 01–28 of the OMS conformance fixtures (copied to `testdata/oms`);
 //! * `golden`: the reference's 13 historical signatures (copied to `testdata/golden`);
 //! * `adversarial`: the scenarios of `testdata/adversarial`, plus a 256 MiB bundle;
+//! * `modes`: outputs honour the umask;
 //! * `roundtrip`: sign → verify, `--json`, `inspect`, and input errors;
 //! * `mlsecops`: datasets, BOM, provenance and policy end to end;
 //! * `pull`: `hallmark pull` against a live hub: signer pinning, tampered blobs, another
@@ -20,6 +21,7 @@ mod golden;
 mod hubadmin;
 #[cfg(feature = "client")]
 mod mlsecops;
+mod modes;
 mod oms;
 #[cfg(feature = "server")]
 mod pull;
