@@ -56,6 +56,10 @@ async fn serve(a: ServeArgs) -> CmdResult {
     config.database = a.database;
     config.blob_store = a.blob_store;
     config.trusted_proxy_header = a.trusted_proxy_header.map(|h| h.to_ascii_lowercase());
+    config.scrub = hallmark_hub::scrub::ScrubSettings {
+        rate: a.scrub_rate,
+        interval: std::time::Duration::from_secs(a.scrub_interval),
+    };
     if config.database.is_some() && config.blob_store.is_none() {
         eprintln!(
             "hallmark hub: warning: --database without --blob-store keeps model files and the log's tiles in {}: run one replica only, or give every replica the same --blob-store",
@@ -109,6 +113,16 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
                 "examined {} blobs older than {grace_hours} h: deleted {} unreferenced ({} bytes)",
                 r.examined, r.deleted, r.bytes_freed
             );
+        }
+        AdminCommand::Rescan { repo, all, force } => {
+            rescan_cmd(
+                &config,
+                &*meta,
+                &actor,
+                repo.as_deref().filter(|_| !all),
+                force,
+            )
+            .await?;
         }
         AdminCommand::Org(OrgCommand::Add { org, owner }) => {
             op.add_org(&org, &owner).await.or_input()?;
@@ -270,5 +284,43 @@ async fn token_cmd(op: Operator<'_>, t: TokenArgs) -> CmdResult {
         scope.as_str()
     );
     println!("{secret}");
+    Ok(())
+}
+
+async fn rescan_cmd(
+    config: &HubConfig,
+    meta: &dyn hallmark_store::MetaStore,
+    actor: &str,
+    repo: Option<&str>,
+    force: bool,
+) -> CmdResult {
+    use hallmark_hub::rescan::{RescanScope, repo_named, rescan};
+    let blobs = hallmark_hub::open_blobs(config).or_input()?;
+    let scanner = hallmark_hub::scan::RevisionScanner::new(&config.scan);
+    let named = match repo {
+        Some(r) => Some(repo_named(meta, r).await.or_input()?),
+        None => None,
+    };
+    let scope = named.as_ref().map_or(RescanScope::All, RescanScope::Repo);
+    let r = rescan(meta, &blobs, &scanner, actor, scope, force)
+        .await
+        .or_input()?;
+    for c in &r.changed {
+        println!(
+            "{}@{}: {} -> {} (policy {} -> {})",
+            c.repo,
+            c.commit,
+            c.from.map_or("none", hallmark_store::ScanVerdict::as_str),
+            c.to,
+            c.from_policy.as_deref().unwrap_or("none"),
+            c.to_policy
+        );
+    }
+    println!(
+        "examined {} revisions: rescanned {}, {} changed",
+        r.examined,
+        r.rescanned,
+        r.changed.len()
+    );
     Ok(())
 }

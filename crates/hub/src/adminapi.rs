@@ -17,6 +17,7 @@
 //! DELETE /api/admin/users/{name}/tokens/{id}
 //! PUT    /api/admin/settings/token-lifetime        {"days": N | null}
 //! DELETE /api/admin/repos/{owner}/{name}           revisions, refs, uploads
+//! POST   /api/admin/rescan                         {"repo"?: "owner/name", "all"?: bool, "force"?: bool}
 //! GET    /api/admin/audit?limit=N                  the operator audit log, newest first
 //! ```
 
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/users/{name}/tokens/{id}", delete(revoke_token))
         .route("/api/admin/settings/token-lifetime", put(token_lifetime))
         .route("/api/admin/repos/{owner}/{name}", delete(delete_repo))
+        .route("/api/admin/rescan", post(rescan))
         .route("/api/admin/audit", get(audit))
 }
 
@@ -244,6 +246,25 @@ async fn delete_repo(
 ) -> ApiResult<Json<Value>> {
     let repo = admin.op().delete_repo(&owner, &name).await?;
     Ok(Json(json!({ "deleted": repo.full_name() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rescan {
+    repo: Option<String>,
+    #[serde(default)]
+    all: bool,
+    #[serde(default)]
+    force: bool,
+}
+
+async fn rescan(admin: Admin, Json(b): Json<Rescan>) -> ApiResult<(StatusCode, Json<Value>)> {
+    if b.all == b.repo.is_some() {
+        return Err(ApiError::bad_request(
+            "give \"repo\": \"owner/name\" or \"all\": true",
+        ));
+    }
+    crate::rescan::for_api(&admin.state, &admin.actor, b.repo.as_deref(), b.force).await
 }
 
 #[derive(Deserialize)]

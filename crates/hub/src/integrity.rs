@@ -39,19 +39,31 @@ pub async fn record_altered(
     found: &str,
 ) {
     state.verified.forget(&file.sha256);
-    let file = &file.path;
+    let detail = format!(
+        "stored content of {} altered (now sha256:{found})",
+        file.path
+    );
+    record_failure(state, repo, rev, &file.path, detail).await;
+}
+
+/// Marks `rev` `failed` with `detail` about its file `path`, keeping signer, issuer and
+/// log entry ([`storage_failure`]), and logs a warning. Storage errors while recording
+/// are logged.
+pub async fn record_failure(
+    state: &AppState,
+    repo: &Repo,
+    rev: &Revision,
+    path: &str,
+    detail: String,
+) {
     tracing::warn!(
         repo = %format_args!("{}/{}", repo.owner, repo.name),
         commit = %rev.commit,
-        path = %file,
-        found = %found,
+        path = %path,
+        detail = %detail,
         "stored content does not match the revision's record; revision marked failed"
     );
-    let st = storage_failure(
-        &rev.signature,
-        state.signer.method(),
-        format!("stored content of {file} altered (now sha256:{found})"),
-    );
+    let st = storage_failure(&rev.signature, state.signer.method(), detail);
     if let Err(e) = state
         .meta
         .set_signature_state(repo.id, &rev.commit, &st)

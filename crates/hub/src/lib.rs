@@ -40,9 +40,12 @@ pub mod integrity;
 pub mod keyless;
 pub mod limits;
 pub mod names;
+pub mod orgsettings;
 pub mod password;
+pub mod rescan;
 pub mod resolve;
 pub mod scan;
+pub mod scrub;
 pub mod settings;
 pub mod signer;
 pub mod state;
@@ -93,6 +96,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/models/{owner}/{name}/uploads/{id}/files/{*path}",
             put(upload::put_file).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/orgs/{org}/settings",
+            get(orgsettings::get).put(orgsettings::put),
         )
         .route("/api/whoami-v2", get(hfapi::whoami))
         .route("/healthz", get(health::healthz))
@@ -163,7 +170,8 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 /// body and write timeouts: [`hallmark_instance::listen`]) until Ctrl-C / SIGTERM, with
 /// the open-files limit raised to the hard limit, then lets requests in flight finish
 /// (at most [`SHUTDOWN_GRACE`]) and stops the signer's background work (a shared log's
-/// sequencer hands its lease over).
+/// sequencer hands its lease over). Meanwhile the storage scrubber ([`scrub`]) and the
+/// blob GC ([`gc`]) run in the background.
 ///
 /// # Errors
 /// The server failed.
@@ -173,6 +181,13 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = Arc::clone(&stopping);
     let limits = state.config.serve.clone();
+    let background = [
+        scrub::spawn_periodic(state.clone(), &state.config.scrub),
+        Some(gc::spawn_periodic(
+            Arc::clone(&state.meta),
+            state.blobs.clone(),
+        )),
+    ];
     let server =
         hallmark_instance::listen::serve(listener, app(state.clone()), &limits, async move {
             shutdown_signal().await;
@@ -193,6 +208,10 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result
             Ok(())
         }
     };
+    background
+        .iter()
+        .flatten()
+        .for_each(tokio::task::JoinHandle::abort);
     let signer = Arc::clone(&state.signer);
     let _ = tokio::task::spawn_blocking(move || signer.shutdown()).await;
     served

@@ -69,31 +69,46 @@ impl RevisionScanner {
     /// Scans a revision's files (`model.sig` excepted). Never fails: what could not be
     /// scanned is `unverified`.
     pub async fn scan(&self, blobs: &BlobStore, files: &[FileEntry]) -> ScanResult {
-        let work = async {
+        let mut sources = Vec::new();
+        let scanner = self.scanner.clone();
+        let open_all = async {
+            for f in files.iter().filter(|f| f.path != SIGNATURE_FILE) {
+                sources.push((f.path.clone(), open_blob(blobs, &f.sha256).await));
+            }
+        };
+        if tokio::time::timeout(self.timeout, open_all).await.is_err() {
+            return self.too_late();
+        }
+        self.guarded(move || scan_sources(&scanner, sources)).await
+    }
+
+    /// Runs `work` on the blocking pool in one of the slots, within the deadline: a panic
+    /// (the scanner crashed), a closed pool or the deadline give `unverified`.
+    async fn guarded(&self, work: impl FnOnce() -> ScanResult + Send + 'static) -> ScanResult {
+        let run = async {
             let slot = Arc::clone(&self.slots)
                 .acquire_owned()
                 .await
                 .map_err(|e| e.to_string())?;
-            let mut sources = Vec::new();
-            for f in files.iter().filter(|f| f.path != SIGNATURE_FILE) {
-                sources.push((f.path.clone(), open_blob(blobs, &f.sha256).await));
-            }
-            let scanner = self.scanner.clone();
             tokio::task::spawn_blocking(move || {
                 let _slot = slot;
-                scan_sources(&scanner, sources)
+                work()
             })
             .await
             .map_err(|e| format!("the scanner stopped: {e}"))
         };
-        match tokio::time::timeout(self.timeout, work).await {
+        match tokio::time::timeout(self.timeout, run).await {
             Ok(Ok(result)) => result,
             Ok(Err(why)) => unverified(why),
-            Err(_) => unverified(format!(
-                "the scan did not finish within {} ms",
-                self.timeout.as_millis()
-            )),
+            Err(_) => self.too_late(),
         }
+    }
+
+    fn too_late(&self) -> ScanResult {
+        unverified(format!(
+            "the scan did not finish within {} ms",
+            self.timeout.as_millis()
+        ))
     }
 }
 
@@ -210,6 +225,12 @@ fn rank(severity: &str) -> ScanVerdict {
     }
 }
 
+/// The worst of `findings` (the first of equals).
+#[must_use]
+pub fn worst(findings: &[ScanFinding]) -> Option<&ScanFinding> {
+    findings.iter().rev().max_by_key(|f| rank(&f.severity))
+}
+
 /// Refuses a revision whose verdict reaches the owner's refusal setting, naming the
 /// worst finding's file.
 ///
@@ -226,7 +247,7 @@ pub fn check_refusal(
     if scan.verdict < from {
         return Ok(());
     }
-    let worst = scan.findings.iter().max_by_key(|f| rank(&f.severity));
+    let worst = worst(&scan.findings);
     Err(Refusal::ScanVerdict {
         owner: repo.owner.clone(),
         verdict: scan.verdict.as_str(),
@@ -308,6 +329,35 @@ mod tests {
         let r = s.scan(&blobs, &files).await;
         assert_eq!(r.verdict, ScanVerdict::Unverified);
         assert!(r.findings[0].message.contains("within 50 ms"), "{r:?}");
+    }
+
+    /// A scanner that crashes (panics) mid-scan gives `unverified`, never `clean`, and
+    /// frees its slot.
+    #[tokio::test]
+    async fn a_crashing_scanner_is_unverified() {
+        let s = RevisionScanner::new(&ScanSettings {
+            slots: 1,
+            ..ScanSettings::default()
+        });
+        let clean = || ScanResult {
+            verdict: ScanVerdict::Clean,
+            policy_version: POLICY_VERSION.to_owned(),
+            findings: Vec::new(),
+        };
+        assert_eq!(s.guarded(clean).await.verdict, ScanVerdict::Clean);
+        let r = s
+            .guarded(move || -> ScanResult { panic!("scanner bug on a hostile file") })
+            .await;
+        assert_eq!(r.verdict, ScanVerdict::Unverified, "{r:?}");
+        assert!(
+            r.findings[0].message.contains("the scanner stopped"),
+            "{r:?}"
+        );
+        assert_eq!(
+            s.guarded(clean).await.verdict,
+            ScanVerdict::Clean,
+            "slot freed"
+        );
     }
 
     #[test]

@@ -218,11 +218,39 @@ impl BlobStore {
     /// # Errors
     /// The blob is absent or storage fails.
     pub async fn rehash(&self, sha256_hex: &str) -> Result<String> {
+        self.rehash_paced(sha256_hex, None).await
+    }
+
+    /// [`BlobStore::rehash`] reading at most `bytes_per_sec` on average (`None`: as fast
+    /// as storage allows): the pace of a background scrub, which must leave disk and CPU
+    /// to the requests being served.
+    ///
+    /// # Errors
+    /// The blob is absent or storage fails.
+    pub async fn rehash_paced(
+        &self,
+        sha256_hex: &str,
+        bytes_per_sec: Option<u64>,
+    ) -> Result<String> {
         let mut stream = self.get(sha256_hex, None).await?;
         let mut ctx = Context::new(&SHA256);
         let mut buf = Vec::with_capacity(PART_SIZE);
+        let start = tokio::time::Instant::now();
+        let mut read = 0u64;
         while let Some(chunk) = stream.next().await {
-            buf.extend_from_slice(&chunk?);
+            let chunk = chunk?;
+            read += chunk.len() as u64;
+            buf.extend_from_slice(&chunk);
+            if let Some(rate) = bytes_per_sec.filter(|r| *r > 0) {
+                // u64 nanoseconds cover 584 years of reading
+                let due = Duration::from_nanos(
+                    u64::try_from(u128::from(read) * 1_000_000_000 / u128::from(rate))
+                        .unwrap_or(u64::MAX),
+                );
+                if let Some(at) = start.checked_add(due) {
+                    tokio::time::sleep_until(at).await;
+                }
+            }
             if buf.len() >= PART_SIZE {
                 let (c, mut b) = hash_on_pool(ctx, buf).await?;
                 b.clear();

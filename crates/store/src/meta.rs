@@ -12,8 +12,9 @@ use async_trait::async_trait;
 
 use crate::error::{Result, StoreError};
 use crate::model::{
-    Account, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, ScanFinding,
-    ScanVerdict, SessionRecord, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    Account, AdminEvent, BlobUse, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role,
+    ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord, SignatureState, SigningEvent,
+    TokenRecord, TokenScope, Upload,
 };
 
 /// Persistent hub metadata.
@@ -176,6 +177,26 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
     /// Sets [`MetaStore::scan_refusal`]. `Clean` is stored as `None`: a hub never refuses
     /// what it found clean.
     async fn set_scan_refusal(&self, account_id: i64, from: Option<ScanVerdict>) -> Result<()>;
+    /// Stored revisions after `after` (repo id, commit; `None`: from the start), in that
+    /// order, at most `limit`, with their recorded scan: what a re-scan walks (`repo`:
+    /// that repo's only).
+    async fn scan_targets(
+        &self,
+        repo: Option<i64>,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<ScanTarget>>;
+    /// A repo by its database id.
+    async fn repo_by_id(&self, id: i64) -> Result<Option<Repo>>;
+    /// Replaces a stored revision's scan (verdict, policy version, findings) at once.
+    async fn replace_scan(&self, repo_id: i64, commit: &str, scan: &ScanResult) -> Result<()>;
+
+    // --- storage integrity ----------------------------------------------------------------
+    /// Distinct blob digests revisions refer to, greater than `after`, ascending, at most
+    /// `limit`, with their recorded size: what the scrubber walks.
+    async fn stored_blobs_after(&self, after: &str, limit: u32) -> Result<Vec<(String, u64)>>;
+    /// Every revision file stored as blob `sha256`.
+    async fn blob_uses(&self, sha256: &str) -> Result<Vec<BlobUse>>;
 }
 
 /// Maps "no rows changed" to [`StoreError::NotFound`].

@@ -303,6 +303,31 @@ pub struct ScanResult {
     pub findings: Vec<ScanFinding>,
 }
 
+/// A stored revision as the re-scan sees it: where it is and which scanner policy
+/// judged it (`None`: stored before scanning).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanTarget {
+    /// The repo.
+    pub repo_id: i64,
+    /// 40-hex commit id.
+    pub commit: String,
+    /// The policy version of its recorded scan.
+    pub policy: Option<String>,
+    /// Its recorded verdict.
+    pub verdict: Option<ScanVerdict>,
+}
+
+/// One revision file stored as a given blob (what a blob's corruption fails).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobUse {
+    /// The repo.
+    pub repo_id: i64,
+    /// 40-hex commit id.
+    pub commit: String,
+    /// The file's path in the revision.
+    pub path: String,
+}
+
 /// What is needed to record a new revision.
 #[derive(Clone, Debug)]
 pub struct NewRevision {

@@ -58,6 +58,14 @@ pub(crate) struct ServeArgs {
         env = "HALLMARK_HUB_TRUSTED_PROXY_HEADER"
     )]
     pub(crate) trusted_proxy_header: Option<String>,
+    /// Re-hash stored blobs in the background at this many bytes per second on average
+    /// (a blob that no longer matches fails its revisions, naming the file); 0 turns the
+    /// scrubber off.
+    #[arg(long = "scrub-rate", default_value_t = 64 << 20)]
+    pub(crate) scrub_rate: u64,
+    /// Seconds between the end of one scrub pass and the start of the next.
+    #[arg(long = "scrub-interval", default_value_t = 86_400)]
+    pub(crate) scrub_interval: u64,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +124,20 @@ pub(crate) enum AdminCommand {
     /// Repositories.
     #[command(subcommand)]
     Repo(RepoCommand),
+    /// Re-scan stored revisions with this build's scanner policy, updating their verdicts
+    /// (each change is recorded in the operator audit log). Revisions already judged by
+    /// this policy are skipped unless --force.
+    Rescan {
+        /// `owner/name`: that repository's revisions.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        repo: Option<String>,
+        /// Every stored revision.
+        #[arg(long)]
+        all: bool,
+        /// Also revisions already scanned with the current policy.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the operator audit log (every `hub admin` and admin-API action), newest first.
     Audit {
         /// At most this many events.

@@ -102,6 +102,8 @@ struct OwnerPage {
     kind: &'static str,
     members: Vec<(String, String)>,
     repos: Vec<RepoRow>,
+    /// The org's scan refusal choices (value, label, selected), for its owners only.
+    refuse_scan: Vec<(&'static str, &'static str, bool)>,
 }
 
 pub(crate) async fn owner_page(
@@ -137,6 +139,7 @@ pub(crate) async fn owner_page(
     } else {
         Vec::new()
     };
+    let refuse_scan = crate::orgsettings::refusal_for_owner(&state, &auth, &acct).await;
     match repo_rows(&state, &auth, None, Some(acct.name.clone())).await {
         Ok(repos) => render(&OwnerPage {
             nav: Nav::of(&auth),
@@ -148,6 +151,7 @@ pub(crate) async fn owner_page(
             },
             members,
             repos,
+            refuse_scan,
         }),
         Err(e) => error_page(&auth, &e),
     }
@@ -321,6 +325,8 @@ struct EventRow {
     identity: String,
     log_index: String,
     status: &'static str,
+    /// Why a revision failed (which file), shown under its badge.
+    failure: Option<String>,
 }
 
 #[derive(Template)]
@@ -348,6 +354,10 @@ pub(crate) async fn audit(State(state): State<AppState>, auth: Auth) -> Response
                         .map(|i| i.to_string())
                         .unwrap_or_else(|| "-".into()),
                     status: e.signature.status.as_str(),
+                    failure: e
+                        .signature
+                        .detail
+                        .filter(|_| e.signature.status == hallmark_store::SigStatus::Failed),
                 })
                 .collect(),
         }),

@@ -29,6 +29,10 @@ pub fn routes() -> Router<AppState> {
             get(account::tokens).post(account::create_token),
         )
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/settings/orgs/{org}/scan",
+            post(crate::orgsettings::ui_set),
+        )
         .route("/{owner}", get(browse::owner_page))
         .route("/{owner}/{name}", get(browse::model_page))
         .route("/{owner}/{name}/verify", post(account::recheck))

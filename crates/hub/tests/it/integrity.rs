@@ -10,7 +10,7 @@ use tower::ServiceExt;
 use crate::harness::{Hub, hub};
 
 /// 3 MiB (more than one 2 MiB read chunk), so an altered blob is cut short mid-body.
-fn big() -> Vec<u8> {
+pub(crate) fn big() -> Vec<u8> {
     (0..3u32 << 20).map(|i| (i % 251) as u8).collect()
 }
 
@@ -21,7 +21,7 @@ fn blob_path(h: &Hub, data: &[u8]) -> std::path::PathBuf {
         .join(format!("blobs/blobs/sha256/{}/{sha}", &sha[..2]))
 }
 
-fn flip_byte(h: &Hub, data: &[u8], at: usize) {
+pub(crate) fn flip_byte(h: &Hub, data: &[u8], at: usize) {
     let path = blob_path(h, data);
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[at] ^= 0x01;

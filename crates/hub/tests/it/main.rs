@@ -14,4 +14,5 @@ mod operator;
 mod pushes;
 mod scaleout;
 mod scans;
+mod scrubbing;
 mod ui;

@@ -11,7 +11,7 @@ use crate::harness::{Hub, hub, hub_with};
 
 /// A `torch.load`-able pickle that runs `os.system("id")` when loaded: GLOBAL os system,
 /// MARK, BINUNICODE "id", TUPLE, REDUCE, STOP.
-fn pickle_payload() -> Vec<u8> {
+pub(crate) fn pickle_payload() -> Vec<u8> {
     let mut p = b"\x80\x02cos\nsystem\n(X\x02\x00\x00\x00id".to_vec();
     p.extend_from_slice(b"tR.");
     p

@@ -19,6 +19,7 @@ mod operator;
 mod repos;
 mod scans;
 mod schema;
+mod scrub;
 mod upkeep;
 
 use std::collections::HashSet;
@@ -37,8 +38,9 @@ use self::repos::Files;
 use crate::error::Result;
 use crate::meta::MetaStore;
 use crate::model::{
-    Account, AdminEvent, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role, ScanFinding,
-    ScanVerdict, SessionRecord, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    Account, AdminEvent, BlobUse, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role,
+    ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord, SignatureState, SigningEvent,
+    TokenRecord, TokenScope, Upload,
 };
 pub use backend::Backend;
 pub use dialect::Dialect;
@@ -341,5 +343,25 @@ impl<DB: Backend> MetaStore for SqlMeta<DB> {
     }
     async fn set_scan_refusal(&self, account_id: i64, from: Option<ScanVerdict>) -> Result<()> {
         scans::set_refusal::<DB>(&mut *self.conn().await?, account_id, from).await
+    }
+    async fn scan_targets(
+        &self,
+        repo: Option<i64>,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<ScanTarget>> {
+        scans::targets::<DB>(&mut *self.conn().await?, repo, after, limit).await
+    }
+    async fn replace_scan(&self, repo_id: i64, commit: &str, scan: &ScanResult) -> Result<()> {
+        scans::replace::<DB>(&mut *self.conn().await?, repo_id, commit, scan).await
+    }
+    async fn repo_by_id(&self, id: i64) -> Result<Option<Repo>> {
+        repos::repo_by_id::<DB>(&mut *self.conn().await?, id).await
+    }
+    async fn stored_blobs_after(&self, after: &str, limit: u32) -> Result<Vec<(String, u64)>> {
+        scrub::blobs_after::<DB>(&mut *self.conn().await?, after, limit).await
+    }
+    async fn blob_uses(&self, sha256: &str) -> Result<Vec<BlobUse>> {
+        scrub::uses::<DB>(&mut *self.conn().await?, sha256).await
     }
 }

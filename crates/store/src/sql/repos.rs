@@ -42,7 +42,7 @@ where
     })
 }
 
-fn to_u64(v: i64, what: &str) -> Result<u64> {
+pub(super) fn to_u64(v: i64, what: &str) -> Result<u64> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what}")))
 }
 
@@ -136,6 +136,14 @@ pub(super) async fn repo<DB: Backend>(
     )))
     .arg(owner)
     .arg(name);
+    optional::<DB, _>(c, q, repo_from_row).await
+}
+
+pub(super) async fn repo_by_id<DB: Backend>(
+    c: &mut DB::Connection,
+    id: i64,
+) -> Result<Option<Repo>> {
+    let q = sqlx::query(AssertSqlSafe(format!("{REPO_SELECT} WHERE r.id = $1"))).arg(id);
     optional::<DB, _>(c, q, repo_from_row).await
 }
 
