@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Release build: reproducible Linux binaries, the wheel, the container image, a CycloneDX SBOM
+# per artifact, SLSA provenance for the build, every file signed keylessly with Hallmark itself.
+#
+#   SIGSTORE_ID_TOKEN=<jwt> scripts/release.sh --trust-config TC.json --out DIR [--check-reproducible]
+#
+# Produces in DIR: hallmark-<ver>-x86_64-linux (full CLI), hallmark-verify-<ver>-x86_64-linux
+# (verify-only CLI), hallmark-<ver>-cp310-abi3-manylinux_*.whl, hallmark-image-<ver>.tar (when
+# docker works), <artifact>.cdx.json (SBOM), provenance.json (SLSA provenance v1, DSSE bundle),
+# SHA256SUMS, and <file>.sig for every file (OMS bundle, keyless against TC). Verify with
+#   hallmark verify sigstore DIR/<file> --signature DIR/<file>.sig --trust-config TC.json \
+#     --identity <signer> --identity-provider <issuer>
+# aarch64: not built (only the x86_64 Rust target is installed and nothing can be fetched here;
+# with `rustup target add aarch64-unknown-linux-gnu` and a cross linker, add it to TARGETS).
+#
+# Reproducibility (--check-reproducible builds the binaries a second time in another directory
+# and compares bytes): Cargo.lock + --locked, the toolchain pinned by the caller (rustc -V is
+# recorded in the provenance), SOURCE_DATE_EPOCH = the commit time, --remap-path-prefix for the
+# checkout, CARGO_HOME and the toolchain (trim-paths is unstable), codegen-units=1 (the
+# workspace's release profile), a fixed target dir name inside the build root.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TC=""; OUT=""; CHECK=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --trust-config) TC=$(realpath "$2"); shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --check-reproducible) CHECK=1; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -n "$TC" ] && [ -n "$OUT" ] || { echo "usage: release.sh --trust-config TC.json --out DIR [--check-reproducible]" >&2; exit 2; }
+: "${SIGSTORE_ID_TOKEN:?set SIGSTORE_ID_TOKEN to the release signer's OIDC token}"
+mkdir -p "$OUT"; OUT=$(realpath "$OUT")
+cd "$ROOT"
+COMMIT=$(git rev-parse HEAD)
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+SYSROOT=$(rustc --print sysroot)
+BUILD_ROOT=${HALLMARK_RELEASE_BUILD:-$HOME/.cache/hallmark-release-build}
+TOOLS=${HALLMARK_PY_TOOLS:-$HOME/.cache/hallmark-maturin-venv}
+
+# build SRC_COPY: a clean export of the commit (git archive: no untracked files, fixed mtimes)
+# built with a target dir inside it, paths remapped, so the location does not leak in.
+build() {
+  local dir=$1
+  rm -rf "$dir/src"; mkdir -p "$dir/src"
+  git archive --format=tar "$COMMIT" | tar -x -C "$dir/src"
+  (
+    cd "$dir/src"
+    export CARGO_TARGET_DIR="$dir/target"
+    export RUSTFLAGS="--remap-path-prefix=$dir/src=/hallmark --remap-path-prefix=$CARGO_HOME=/cargo --remap-path-prefix=$SYSROOT=/rust -C strip=debuginfo"
+    cargo build --release --locked -p hallmark-cli --no-default-features --features verify
+    cp "$dir/target/release/hallmark" "$dir/hallmark-verify"
+    cargo build --release --locked -p hallmark-cli
+    cp "$dir/target/release/hallmark" "$dir/hallmark"
+  )
+}
+
+echo "== build $COMMIT (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH) in $BUILD_ROOT/a"
+build "$BUILD_ROOT/a"
+BIN="$OUT/hallmark-$VERSION-x86_64-linux"
+cp "$BUILD_ROOT/a/hallmark" "$BIN"
+cp "$BUILD_ROOT/a/hallmark-verify" "$OUT/hallmark-verify-$VERSION-x86_64-linux"
+
+if [ "$CHECK" = 1 ]; then
+  echo "== second build in $BUILD_ROOT/b (reproducibility)"
+  build "$BUILD_ROOT/b"
+  for f in hallmark hallmark-verify; do
+    if cmp "$BUILD_ROOT/a/$f" "$BUILD_ROOT/b/$f"; then echo "reproducible: $f $(sha256sum < "$BUILD_ROOT/a/$f" | cut -c1-16)…"
+    else echo "NOT reproducible: $f" >&2; exit 1; fi
+  done
+fi
+
+echo "== wheel"
+if ! "$TOOLS/bin/maturin" --version >/dev/null 2>&1; then
+  python3 -m venv "$TOOLS"; "$TOOLS/bin/pip" install -q 'maturin>=1.5,<2'
+fi
+(
+  cd "$BUILD_ROOT/a/src/python"
+  mkdir -p hallmark/bin && cp "$BUILD_ROOT/a/hallmark" hallmark/bin/hallmark
+  CARGO_TARGET_DIR="$BUILD_ROOT/a/target" \
+  RUSTFLAGS="--remap-path-prefix=$BUILD_ROOT/a/src=/hallmark --remap-path-prefix=$CARGO_HOME=/cargo --remap-path-prefix=$SYSROOT=/rust -C strip=debuginfo" \
+    "$TOOLS/bin/maturin" build --release --locked --quiet -o "$OUT"
+)
+WHEEL=$(ls "$OUT"/hallmark-*.whl)
+
+echo "== container image (deploy/Dockerfile)"
+IMAGE=""
+if docker info >/dev/null 2>&1; then
+  docker build --build-arg SOURCE_DATE_EPOCH -f deploy/Dockerfile -t "hallmark:$VERSION" . \
+    && docker save "hallmark:$VERSION" -o "$OUT/hallmark-image-$VERSION.tar" && IMAGE="$OUT/hallmark-image-$VERSION.tar"
+else
+  echo "docker daemon not available: image not built (deploy/Dockerfile is the release image definition)"
+fi
+
+echo "== SBOMs (CycloneDX 1.5, Cargo.lock + crate graph)"
+python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$BIN")" "$BIN" > "$BIN.cdx.json"
+python3 scripts/cargo-sbom.py hallmark-cli "hallmark-verify-$VERSION-x86_64-linux" "$OUT/hallmark-verify-$VERSION-x86_64-linux" \
+  --features verify > "$OUT/hallmark-verify-$VERSION-x86_64-linux.cdx.json"
+python3 scripts/cargo-sbom.py hallmark-python "$(basename "$WHEEL")" "$WHEEL" > "$WHEEL.cdx.json"
+[ -z "$IMAGE" ] || python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$IMAGE")" "$IMAGE" > "$IMAGE.cdx.json"
+
+(cd "$OUT" && sha256sum $(ls | grep -v -e '\.sig$' -e '^provenance.json$' -e '^SHA256SUMS$') > SHA256SUMS)
+
+echo "== provenance (SLSA v1, DSSE, keyless)"
+"$BIN" attest train --model "$OUT" --code "$(git remote get-url origin 2>/dev/null || echo hallmark)@$COMMIT" \
+  --entry-point scripts/release.sh --builder-id "https://example.invalid/hallmark/builders/release-sh/v1" \
+  --param "rustc=$(rustc -V)" --param "cargo_lock_sha256=$(sha256sum < Cargo.lock | cut -d' ' -f1)" \
+  --param "source_date_epoch=$SOURCE_DATE_EPOCH" --param "rustflags=remap-path-prefix,strip=debuginfo" \
+  --started-on "$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)" \
+  --trust-config "$TC" -o "$OUT/provenance.json.tmp"
+mv "$OUT/provenance.json.tmp" "$OUT/provenance.json"
+
+echo "== sign every file (hallmark sign sigstore, keyless against $TC)"
+for f in "$OUT"/*; do
+  case "$f" in *.sig) continue ;; esac
+  "$BIN" sign sigstore "$f" --signature "$f.sig" --trust-config "$TC" --quiet >/dev/null
+done
+ls -l "$OUT"
