@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CycloneDX 1.5 SBOM of one artifact, from Cargo.lock and the crate graph.
 
-usage: cargo-sbom.py PACKAGE ARTIFACT_NAME ARTIFACT_FILE [--features F] > sbom.cdx.json
+usage: cargo-sbom.py PACKAGE ARTIFACT_NAME ARTIFACT_FILE [--no-default-features] [--features F] > sbom.cdx.json
 
 Components are the crates `cargo tree -e normal` resolves for PACKAGE on the host
 target (exactly what is compiled into the artifact), each with its purl, licence and
@@ -22,10 +22,13 @@ import uuid
 def main() -> None:
     package, name, path = sys.argv[1:4]
     features = sys.argv[sys.argv.index("--features") + 1] if "--features" in sys.argv else None
+    no_default = "--no-default-features" in sys.argv
     tree_cmd = ["cargo", "tree", "--locked", "-e", "normal", "--prefix", "none", "--no-dedupe",
                 "-p", package, "--format", "{p}"]
     if features:
         tree_cmd += ["--features", features]
+    if no_default:
+        tree_cmd.append("--no-default-features")
     seen = set()
     for line in subprocess.run(tree_cmd, check=True, capture_output=True, text=True).stdout.splitlines():
         parts = line.split()

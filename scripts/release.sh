@@ -3,6 +3,8 @@
 # per artifact, SLSA provenance for the build, every file signed keylessly with Hallmark itself.
 #
 #   SIGSTORE_ID_TOKEN=<jwt> scripts/release.sh --trust-config TC.json --out DIR [--check-reproducible]
+#     [--verify-only]   build only the verify-only CLI (quicker; the signing steps then need
+#                       HALLMARK_SIGNER=path/to/a full hallmark)
 #
 # Produces in DIR: hallmark-<ver>-x86_64-linux (full CLI), hallmark-verify-<ver>-x86_64-linux
 # (verify-only CLI), hallmark-<ver>-cp310-abi3-manylinux_*.whl, hallmark-image-<ver>.tar (when
@@ -20,17 +22,18 @@
 # workspace's release profile), a fixed target dir name inside the build root.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TC=""; OUT=""; CHECK=0
+TC=""; OUT=""; CHECK=0; VERIFY_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --trust-config) TC=$(realpath "$2"); shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --check-reproducible) CHECK=1; shift ;;
+    --verify-only) VERIFY_ONLY=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$TC" ] && [ -n "$OUT" ] || { echo "usage: release.sh --trust-config TC.json --out DIR [--check-reproducible]" >&2; exit 2; }
-: "${SIGSTORE_ID_TOKEN:?set SIGSTORE_ID_TOKEN to the release signer's OIDC token}"
+: "${SIGSTORE_ID_TOKEN:?set SIGSTORE_ID_TOKEN to the OIDC token of the release signer}"
 mkdir -p "$OUT"; OUT=$(realpath "$OUT")
 cd "$ROOT"
 COMMIT=$(git rev-parse HEAD)
@@ -53,21 +56,25 @@ build() {
     export RUSTFLAGS="--remap-path-prefix=$dir/src=/hallmark --remap-path-prefix=$CARGO_HOME=/cargo --remap-path-prefix=$SYSROOT=/rust -C strip=debuginfo"
     cargo build --release --locked -p hallmark-cli --no-default-features --features verify
     cp "$dir/target/release/hallmark" "$dir/hallmark-verify"
-    cargo build --release --locked -p hallmark-cli
-    cp "$dir/target/release/hallmark" "$dir/hallmark"
+    if [ "$VERIFY_ONLY" = 0 ]; then
+      cargo build --release --locked -p hallmark-cli
+      cp "$dir/target/release/hallmark" "$dir/hallmark"
+    fi
   )
 }
 
 echo "== build $COMMIT (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH) in $BUILD_ROOT/a"
 build "$BUILD_ROOT/a"
 BIN="$OUT/hallmark-$VERSION-x86_64-linux"
-cp "$BUILD_ROOT/a/hallmark" "$BIN"
-cp "$BUILD_ROOT/a/hallmark-verify" "$OUT/hallmark-verify-$VERSION-x86_64-linux"
+VBIN="$OUT/hallmark-verify-$VERSION-x86_64-linux"
+cp "$BUILD_ROOT/a/hallmark-verify" "$VBIN"
+if [ "$VERIFY_ONLY" = 0 ]; then cp "$BUILD_ROOT/a/hallmark" "$BIN"; SIGNER=${HALLMARK_SIGNER:-$BIN}
+else BIN=$VBIN; SIGNER=${HALLMARK_SIGNER:?--verify-only: set HALLMARK_SIGNER to a full hallmark binary}; fi
 
 if [ "$CHECK" = 1 ]; then
   echo "== second build in $BUILD_ROOT/b (reproducibility)"
   build "$BUILD_ROOT/b"
-  for f in hallmark hallmark-verify; do
+  for f in hallmark-verify $([ "$VERIFY_ONLY" = 1 ] || echo hallmark); do
     if cmp "$BUILD_ROOT/a/$f" "$BUILD_ROOT/b/$f"; then echo "reproducible: $f $(sha256sum < "$BUILD_ROOT/a/$f" | cut -c1-16)…"
     else echo "NOT reproducible: $f" >&2; exit 1; fi
   done
@@ -79,7 +86,7 @@ if ! "$TOOLS/bin/maturin" --version >/dev/null 2>&1; then
 fi
 (
   cd "$BUILD_ROOT/a/src/python"
-  mkdir -p hallmark/bin && cp "$BUILD_ROOT/a/hallmark" hallmark/bin/hallmark
+  mkdir -p hallmark/bin && cp "$BIN" hallmark/bin/hallmark
   CARGO_TARGET_DIR="$BUILD_ROOT/a/target" \
   RUSTFLAGS="--remap-path-prefix=$BUILD_ROOT/a/src=/hallmark --remap-path-prefix=$CARGO_HOME=/cargo --remap-path-prefix=$SYSROOT=/rust -C strip=debuginfo" \
     "$TOOLS/bin/maturin" build --release --locked --quiet -o "$OUT"
@@ -96,16 +103,15 @@ else
 fi
 
 echo "== SBOMs (CycloneDX 1.5, Cargo.lock + crate graph)"
-python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$BIN")" "$BIN" > "$BIN.cdx.json"
-python3 scripts/cargo-sbom.py hallmark-cli "hallmark-verify-$VERSION-x86_64-linux" "$OUT/hallmark-verify-$VERSION-x86_64-linux" \
-  --features verify > "$OUT/hallmark-verify-$VERSION-x86_64-linux.cdx.json"
+[ "$VERIFY_ONLY" = 1 ] || python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$BIN")" "$BIN" > "$BIN.cdx.json"
+python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$VBIN")" "$VBIN" --no-default-features --features verify > "$VBIN.cdx.json"
 python3 scripts/cargo-sbom.py hallmark-python "$(basename "$WHEEL")" "$WHEEL" > "$WHEEL.cdx.json"
 [ -z "$IMAGE" ] || python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$IMAGE")" "$IMAGE" > "$IMAGE.cdx.json"
 
 (cd "$OUT" && sha256sum $(ls | grep -v -e '\.sig$' -e '^provenance.json$' -e '^SHA256SUMS$') > SHA256SUMS)
 
 echo "== provenance (SLSA v1, DSSE, keyless)"
-"$BIN" attest train --model "$OUT" --code "$(git remote get-url origin 2>/dev/null || echo hallmark)@$COMMIT" \
+"$SIGNER" attest train --model "$OUT" --code "$(git remote get-url origin 2>/dev/null || echo hallmark)@$COMMIT" \
   --entry-point scripts/release.sh --builder-id "https://example.invalid/hallmark/builders/release-sh/v1" \
   --param "rustc=$(rustc -V)" --param "cargo_lock_sha256=$(sha256sum < Cargo.lock | cut -d' ' -f1)" \
   --param "source_date_epoch=$SOURCE_DATE_EPOCH" --param "rustflags=remap-path-prefix,strip=debuginfo" \
@@ -116,6 +122,6 @@ mv "$OUT/provenance.json.tmp" "$OUT/provenance.json"
 echo "== sign every file (hallmark sign sigstore, keyless against $TC)"
 for f in "$OUT"/*; do
   case "$f" in *.sig) continue ;; esac
-  "$BIN" sign sigstore "$f" --signature "$f.sig" --trust-config "$TC" --quiet >/dev/null
+  "$SIGNER" sign sigstore "$f" --signature "$f.sig" --trust-config "$TC" --quiet >/dev/null
 done
 ls -l "$OUT"
