@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Map, Value, json};
 
-use crate::util::{read_input, write_atomically};
+use crate::util::{read_input, write_private_atomically};
 
 /// What one repository is pinned to (every field optional: a key-signed pin has no
 /// trust config, a keyless one no public key).
@@ -128,7 +128,7 @@ impl Pins {
         let doc = json!({ "version": 1, "repos": self.repos });
         let mut text = serde_json::to_vec_pretty(&doc)?;
         text.push(b'\n');
-        write_atomically(&self.path, &text)
+        write_private_atomically(&self.path, &text)
     }
 }
 

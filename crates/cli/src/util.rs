@@ -153,8 +153,20 @@ pub(crate) fn read_input(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
 /// Writes `bytes` to `path` through a temporary file in the same directory and a
 /// rename, so an interrupted run never leaves a partial file behind. The file gets the
 /// mode any new file gets (0666 less the umask: 0644 under umask 022), as the reference
-/// and `cp` do: signatures, BOMs and provenance are meant to be read by others.
+/// and `cp` do: signatures, BOMs and provenance are meant to be read by others. Files
+/// only their owner may read use [`write_private_atomically`].
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_with_mode(path, bytes, 0o666)
+}
+
+/// [`write_atomically`] for a file only its owner may read or write (0600 whatever the
+/// umask): trust pins, tokens.
+#[cfg(feature = "client")]
+pub(crate) fn write_private_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_with_mode(path, bytes, 0o600)
+}
+
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
     let write = || -> std::io::Result<()> {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -162,10 +174,11 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> 
         };
         let mut builder = tempfile::Builder::new();
         builder.prefix(".hallmark-sig-");
-        // tempfile creates 0600 files; the mode given here is passed to open(2), which
-        // applies the umask.
+        // The mode is passed to open(2), which applies the umask.
         #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
+        #[cfg(not(unix))]
+        let _ = mode;
         let mut tmp = builder.tempfile_in(&dir)?;
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
