@@ -28,6 +28,8 @@ mod lineage;
 mod log;
 #[cfg(feature = "client")]
 mod pins;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 #[cfg(feature = "client")]
 mod policy;
 mod progress;

@@ -15,6 +15,8 @@ use crate::args::common::{HashArg, SerializationArg};
 use crate::args::sign::{KeyMaterialArgs, SignCommon, SignMethod};
 #[cfg(feature = "client")]
 use crate::keyless;
+#[cfg(feature = "pkcs11")]
+use crate::pkcs11;
 use crate::progress::Engine;
 use crate::util::{EXIT_INTERRUPTED, Failure, OrExit as _, Outcome, read_input, write_atomically};
 
@@ -23,19 +25,19 @@ pub(crate) fn run(method: SignMethod) -> Outcome {
         SignMethod::Key(a) => (a.common, Signer::Key(load_key(&a.key).or_input()?)),
         SignMethod::Certificate(a) => {
             let key = load_key(&a.key).or_input()?;
-            let mut leaf = load_certs("signing certificate", &a.signing_certificate).or_input()?;
-            if leaf.is_empty() {
-                return Err(Failure::input(anyhow!(
-                    "signing certificate file {} holds no certificate",
-                    a.signing_certificate.display()
-                )));
-            }
-            let leaf = leaf.remove(0);
-            let mut chain = Vec::new();
-            for p in &a.certificate_chain {
-                chain.extend(load_certs("certificate chain", p).or_input()?);
-            }
+            let (leaf, chain) = load_leaf_and_chain(&a.signing_certificate, &a.certificate_chain)?;
             (a.common, Signer::Certificate { key, leaf, chain })
+        }
+        #[cfg(feature = "pkcs11")]
+        SignMethod::Pkcs11Key(a) => {
+            let key = pkcs11::open(&a.token.pkcs11_uri.0).or_input()?;
+            (a.common, Signer::ExternalKey(Box::new(key)))
+        }
+        #[cfg(feature = "pkcs11")]
+        SignMethod::Pkcs11Certificate(a) => {
+            let (leaf, chain) = load_leaf_and_chain(&a.signing_certificate, &a.certificate_chain)?;
+            let key = Box::new(pkcs11::open(&a.token.pkcs11_uri.0).or_input()?);
+            (a.common, Signer::ExternalCertificate { key, leaf, chain })
         }
         #[cfg(feature = "client")]
         SignMethod::Sigstore(a) => {
@@ -74,6 +76,26 @@ fn load_key(args: &KeyMaterialArgs) -> anyhow::Result<SigningKey> {
         password.as_ref().map(|p| p.as_slice()),
         &source,
     )?)
+}
+
+/// The signing certificate (the first in its file) and the chain to embed.
+fn load_leaf_and_chain(
+    leaf_path: &Path,
+    chain_paths: &[std::path::PathBuf],
+) -> Result<(Certificate, Vec<Certificate>), Failure> {
+    let mut leaf = load_certs("signing certificate", leaf_path).or_input()?;
+    if leaf.is_empty() {
+        return Err(Failure::input(anyhow!(
+            "signing certificate file {} holds no certificate",
+            leaf_path.display()
+        )));
+    }
+    let leaf = leaf.remove(0);
+    let mut chain = Vec::new();
+    for p in chain_paths {
+        chain.extend(load_certs("certificate chain", p).or_input()?);
+    }
+    Ok((leaf, chain))
 }
 
 fn load_certs(what: &str, path: &Path) -> anyhow::Result<Vec<Certificate>> {
@@ -141,6 +163,7 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
         Err(
             e @ (SignError::ModelPath { .. }
             | SignError::Crypto(_)
+            | SignError::ExternalKey(_)
             | SignError::CertificateKeyMismatch { .. }),
         ) => return Err(Failure::input(e)),
         Err(e) => return Err(Failure::failed(e)),

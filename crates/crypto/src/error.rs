@@ -152,6 +152,14 @@ pub enum Malformation {
     /// The public key BIT STRING has unused bits.
     #[error("public key BIT STRING has unused bits")]
     UnusedBits,
+    /// A raw (r‖s) ECDSA signature has the wrong length for the curve.
+    #[error("raw ECDSA signature is {found} bytes, expected {expected}")]
+    RawSignatureLength {
+        /// Twice the curve's scalar size.
+        expected: usize,
+        /// What the signer returned.
+        found: usize,
+    },
 }
 
 /// Why an encrypted private key could not be opened ([`CryptoError::Password`]).

@@ -421,7 +421,7 @@ fn curve_of_algorithm(
     Curve::from_oid(&curve_oid).ok_or_else(|| unsupported(source, &oids::curve_name(&curve_oid)))
 }
 
-fn unsupported(source: &str, key_type: &str) -> CryptoError {
+pub(crate) fn unsupported(source: &str, key_type: &str) -> CryptoError {
     CryptoError::UnsupportedKey {
         source_name: source.to_owned(),
         key_type: key_type.to_owned(),

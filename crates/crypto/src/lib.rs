@@ -57,6 +57,7 @@ mod keys;
 mod oids;
 mod pem;
 mod rng;
+mod token;
 
 pub use cert::{Certificate, load_certificates_pem, load_certificates_pem_with_source};
 pub use chain::{ChainPolicy, ChainTime, MAX_DEPTH, ValidatedChain, verify_certificate_chain};
@@ -69,3 +70,4 @@ pub use keys::{PublicKey, SigningKey};
 pub use curve::Curve;
 pub use digest::{DigestAlg, ct_eq, sha256};
 pub use rng::{random_fill, warm_up_rng};
+pub use token::ecdsa_der_from_raw;

@@ -39,6 +39,9 @@ pub enum SignError {
     /// pluggable, so its error is kept as it is (a `&str` or `String` converts with `.into()`).
     #[error("keyless signing: {0}")]
     Keyless(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A key held outside the process (a PKCS#11 token) could not sign.
+    #[error("{0}")]
+    ExternalKey(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The signing certificate does not belong to the private key.
     #[error(
         "signing certificate {certificate} does not match the private key (certificate key {cert_key}, private key {private_key})"

@@ -23,7 +23,7 @@ pub mod verify;
 
 pub use error::{SignError, VerifyError};
 pub use sign::{
-    KeylessSignature, KeylessSigner, SignOptions, SignedModel, Signer, hash_model, sign_manifest,
-    sign_model,
+    ExternalKey, KeylessSignature, KeylessSigner, SignOptions, SignedModel, Signer, hash_model,
+    sign_in_toto_payload, sign_manifest, sign_model,
 };
 pub use verify::{EnvelopeVerifier, SignerInfo, Verified, VerifyOptions, verify_model};

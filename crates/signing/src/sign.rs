@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hallmark_crypto::{Certificate, SigningKey, sha256};
+use hallmark_crypto::{Certificate, PublicKey, SigningKey, sha256};
 use hallmark_format::bundle::{BUNDLE_MEDIA_TYPE_V03, Bundle, VerificationMaterial};
 use hallmark_format::dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, pae};
 use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
@@ -31,6 +31,105 @@ pub enum Signer {
     /// `sigstore` method: a short-lived certificate and a transparency-log entry,
     /// obtained by the implementation (e.g. from a Fulcio and a Rekor over HTTP).
     Keyless(Box<dyn KeylessSigner + Send + Sync>),
+    /// `pkcs11-key` method: like `Key`, with the private key held outside the process
+    /// (the bundle is the same).
+    ExternalKey(Box<dyn ExternalKey + Send + Sync>),
+    /// `pkcs11-certificate` method: like `Certificate`, with the private key held
+    /// outside the process.
+    ExternalCertificate {
+        /// The private key of the leaf.
+        key: Box<dyn ExternalKey + Send + Sync>,
+        /// The leaf certificate.
+        leaf: Certificate,
+        /// Further certificates to embed (intermediates), in order.
+        chain: Vec<Certificate>,
+    },
+}
+
+/// A private key the process cannot read (a PKCS#11 token, a KMS): it signs on request.
+pub trait ExternalKey: std::fmt::Debug {
+    /// The key's public half.
+    fn public_key(&self) -> &PublicKey;
+    /// ECDSA over `msg` with the hash of the key's curve, DER-encoded.
+    ///
+    /// # Errors
+    /// The key holder refused or failed ([`SignError::ExternalKey`]).
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError>;
+}
+
+/// The key that signs the PAE: in memory, or held elsewhere.
+#[derive(Clone, Copy)]
+enum KeyRef<'a> {
+    Local(&'a SigningKey),
+    External(&'a dyn ExternalKey),
+}
+
+impl KeyRef<'_> {
+    fn public_key(self) -> PublicKey {
+        match self {
+            KeyRef::Local(k) => k.public_key(),
+            KeyRef::External(k) => k.public_key().clone(),
+        }
+    }
+
+    fn sign(self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+        match self {
+            KeyRef::Local(k) => Ok(k.sign(msg)?),
+            KeyRef::External(k) => {
+                let sig = k.sign(msg)?;
+                // A token that signs with another key or hash would make a signature
+                // nobody can verify: check it before it is written.
+                k.public_key().verify(msg, &sig)?;
+                Ok(sig)
+            }
+        }
+    }
+}
+
+/// The key and certificate chain a signer signs with, or its keyless signer.
+#[allow(clippy::type_complexity)]
+fn key_of(
+    signer: &Signer,
+) -> Result<(KeyRef<'_>, Option<(&Certificate, &[Certificate])>), &(dyn KeylessSigner + Send + Sync)>
+{
+    Ok(match signer {
+        Signer::Keyless(k) => return Err(k.as_ref()),
+        Signer::Key(key) => (KeyRef::Local(key), None),
+        Signer::ExternalKey(key) => (KeyRef::External(key.as_ref()), None),
+        Signer::Certificate { key, leaf, chain } => {
+            (KeyRef::Local(key), Some((leaf, chain.as_slice())))
+        }
+        Signer::ExternalCertificate { key, leaf, chain } => (
+            KeyRef::External(key.as_ref()),
+            Some((leaf, chain.as_slice())),
+        ),
+    })
+}
+
+/// The verification material for a bare key or for a certificate (checked to belong to
+/// the key) with its chain.
+fn material_of(
+    key: KeyRef<'_>,
+    cert: Option<(&Certificate, &[Certificate])>,
+) -> Result<VerificationMaterial, SignError> {
+    let public = key.public_key();
+    let Some((leaf, chain)) = cert else {
+        return Ok(VerificationMaterial::PublicKey {
+            hint: Some(public.hint()),
+            legacy_raw_bytes: None,
+        });
+    };
+    let cert_key = leaf.public_key()?;
+    if cert_key != public {
+        return Err(SignError::CertificateKeyMismatch {
+            certificate: leaf.subject(),
+            cert_key: cert_key.fingerprint(),
+            private_key: public.fingerprint(),
+        });
+    }
+    let mut ders = vec![leaf.der().to_vec()];
+    ders.extend(chain.iter().map(|c| c.der().to_vec()));
+    Ok(VerificationMaterial::X509CertificateChain(ders))
 }
 
 /// Signs keylessly: obtains a certificate for an ephemeral key, signs, and logs.
@@ -187,73 +286,52 @@ pub fn hash_model(model: &Path, opts: &SignOptions) -> Result<Manifest, SignErro
 pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel, SignError> {
     let root_digest = sha256(&manifest.root_digest_input());
     let payload = build_statement(&manifest, &root_digest);
-    let to_sign = pae(IN_TOTO_PAYLOAD_TYPE, &payload);
     timing::mark("sign: statement");
-    let (key, material) = match signer {
-        Signer::Keyless(k) => {
-            let ks = k.sign(&payload, &to_sign)?;
-            let bundle = Bundle {
-                media_type: BUNDLE_MEDIA_TYPE_V03.to_owned(),
-                material: VerificationMaterial::Certificate(ks.certificate_der),
-                tlog_entries: ks.tlog_entries,
-                timestamp_verification_data: ks.timestamp_verification_data,
-                envelope: Envelope {
-                    payload,
-                    payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
-                    signatures: vec![EnvelopeSignature {
-                        sig: ks.signature,
-                        keyid: None,
-                    }],
-                },
-            };
-            return Ok(SignedModel {
-                bundle_json: bundle.to_json(),
-                manifest,
-                root_digest,
-            });
-        }
-        Signer::Key(key) => (
-            key,
-            VerificationMaterial::PublicKey {
-                hint: Some(key.public_key().hint()),
-                legacy_raw_bytes: None,
-            },
-        ),
-        Signer::Certificate { key, leaf, chain } => {
-            let cert_key = leaf.public_key()?;
-            if cert_key != key.public_key() {
-                return Err(SignError::CertificateKeyMismatch {
-                    certificate: leaf.subject(),
-                    cert_key: cert_key.fingerprint(),
-                    private_key: key.public_key().fingerprint(),
-                });
-            }
-            let mut ders = vec![leaf.der().to_vec()];
-            ders.extend(chain.iter().map(|c| c.der().to_vec()));
-            (key, VerificationMaterial::X509CertificateChain(ders))
-        }
-    };
-    let sig = key.sign(&to_sign)?;
-    timing::mark("sign: signature");
-    let bundle = Bundle {
-        media_type: BUNDLE_MEDIA_TYPE_V03.to_owned(),
-        material,
-        tlog_entries: Vec::new(),
-        timestamp_verification_data: None,
-        envelope: Envelope {
-            payload,
-            payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
-            signatures: vec![EnvelopeSignature {
-                sig,
-                keyid: Some(String::new()),
-            }],
-        },
-    };
-    let bundle_json = bundle.to_json();
+    let bundle_json = sign_in_toto_payload(payload, signer)?;
     timing::mark("sign: bundle json");
     Ok(SignedModel {
         bundle_json,
         manifest,
         root_digest,
     })
+}
+
+/// Signs an in-toto statement (its JSON bytes, signed as they are) with any signer and
+/// returns the bundle JSON: the one place a bundle is assembled, for models and for
+/// other statements (provenance).
+///
+/// # Errors
+/// The signer failed, or the certificate does not belong to the key.
+pub fn sign_in_toto_payload(payload: Vec<u8>, signer: &Signer) -> Result<Vec<u8>, SignError> {
+    let to_sign = pae(IN_TOTO_PAYLOAD_TYPE, &payload);
+    let (material, sig, keyid, tlog_entries, timestamp_verification_data) = match key_of(signer) {
+        Err(k) => {
+            let ks = k.sign(&payload, &to_sign)?;
+            (
+                VerificationMaterial::Certificate(ks.certificate_der),
+                ks.signature,
+                None,
+                ks.tlog_entries,
+                ks.timestamp_verification_data,
+            )
+        }
+        Ok((key, cert)) => {
+            let material = material_of(key, cert)?;
+            let sig = key.sign(&to_sign)?;
+            (material, sig, Some(String::new()), Vec::new(), None)
+        }
+    };
+    timing::mark("sign: signature");
+    let bundle = Bundle {
+        media_type: BUNDLE_MEDIA_TYPE_V03.to_owned(),
+        material,
+        tlog_entries,
+        timestamp_verification_data,
+        envelope: Envelope {
+            payload,
+            payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+            signatures: vec![EnvelopeSignature { sig, keyid }],
+        },
+    };
+    Ok(bundle.to_json())
 }

@@ -11,6 +11,8 @@ pub(crate) mod common;
 pub(crate) mod hub;
 #[cfg(feature = "client")]
 pub(crate) mod log;
+#[cfg(feature = "pkcs11")]
+pub(crate) mod pkcs11;
 #[cfg(feature = "client")]
 pub(crate) mod policy;
 #[cfg(feature = "client")]

@@ -1,4 +1,4 @@
-//! `hallmark sign key|certificate|sigstore` options.
+//! `hallmark sign key|certificate|sigstore|pkcs11-key|pkcs11-certificate` options.
 
 use std::path::PathBuf;
 
@@ -16,6 +16,12 @@ pub(crate) enum SignMethod {
     /// instance a trust config describes, and a transparency-log entry.
     #[cfg(feature = "client")]
     Sigstore(SignSigstoreArgs),
+    /// Sign with an elliptic-curve key on a PKCS#11 token (HSM, smart card, SoftHSM).
+    #[cfg(feature = "pkcs11")]
+    Pkcs11Key(SignPkcs11KeyArgs),
+    /// Sign with a key on a PKCS#11 token and its X.509 certificate (and chain).
+    #[cfg(feature = "pkcs11")]
+    Pkcs11Certificate(SignPkcs11CertArgs),
 }
 
 #[derive(Debug, Args)]
@@ -110,4 +116,36 @@ pub(crate) struct SignSigstoreArgs {
         conflicts_with = "identity_token"
     )]
     pub(crate) identity_token_file: Option<PathBuf>,
+}
+
+#[cfg(feature = "pkcs11")]
+#[derive(Debug, Args)]
+pub(crate) struct SignPkcs11KeyArgs {
+    #[command(flatten)]
+    pub(crate) common: SignCommon,
+    #[command(flatten)]
+    pub(crate) token: super::pkcs11::Pkcs11UriArgs,
+}
+
+#[cfg(feature = "pkcs11")]
+#[derive(Debug, Args)]
+pub(crate) struct SignPkcs11CertArgs {
+    #[command(flatten)]
+    pub(crate) common: SignCommon,
+    #[command(flatten)]
+    pub(crate) token: super::pkcs11::Pkcs11UriArgs,
+    /// PEM certificate of the token's key.
+    #[arg(
+        long = "signing-certificate",
+        alias = "signing_certificate",
+        value_name = "CERT.pem"
+    )]
+    pub(crate) signing_certificate: PathBuf,
+    /// PEM file(s) of intermediate certificates to embed (repeatable).
+    #[arg(
+        long = "certificate-chain",
+        alias = "certificate_chain",
+        value_name = "CHAIN.pem"
+    )]
+    pub(crate) certificate_chain: Vec<PathBuf>,
 }

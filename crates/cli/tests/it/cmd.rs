@@ -143,7 +143,7 @@ impl Cmd {
     }
 
     /// Sets an environment variable for the run (only the `client` tests set any).
-    #[cfg_attr(not(feature = "client"), expect(dead_code))]
+    #[cfg_attr(not(any(feature = "client", feature = "pkcs11")), expect(dead_code))]
     pub(crate) fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.envs
             .push((key.as_ref().to_owned(), value.as_ref().to_owned()));

@@ -5,6 +5,7 @@
 //! * `golden`: the reference's 13 historical signatures (copied to `testdata/golden`);
 //! * `adversarial`: the scenarios of `testdata/adversarial`, plus a 256 MiB bundle;
 //! * `modes`: outputs honour the umask;
+//! * `pkcs11`: signing with SoftHSM2 token keys (skipped without SoftHSM2);
 //! * `roundtrip`: sign → verify, `--json`, `inspect`, and input errors;
 //! * `mlsecops`: datasets, BOM, provenance and policy end to end;
 //! * `pull`: `hallmark pull` against a live hub: signer pinning, tampered blobs, another
@@ -23,6 +24,8 @@ mod hubadmin;
 mod mlsecops;
 mod modes;
 mod oms;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 #[cfg(feature = "server")]
 mod pull;
 mod roundtrip;
