@@ -43,8 +43,17 @@ pub(crate) fn run(c: AttestCommand) -> Outcome {
 
 fn signer(a: &TrainArgs) -> anyhow::Result<Signer> {
     if let Some(tc) = &a.trust_config {
-        let token = keyless::identity_token(a.identity_token.as_deref(), None)?;
-        let s = keyless::HttpKeylessSigner::from_trust_config(tc, token)?;
+        let (jwt, source) = crate::idtoken::explicit(a.identity_token.as_deref(), None)?
+            .ok_or_else(|| {
+                anyhow!("no identity token: pass --identity-token JWT (or set SIGSTORE_ID_TOKEN)")
+            })?;
+        let token = crate::idtoken::IdentityToken::new(
+            jwt,
+            &source,
+            crate::idtoken::DEFAULT_CLIENT_ID,
+            crate::idtoken::now(),
+        )?;
+        let s = keyless::HttpKeylessSigner::from_trust_config(tc, token.jwt().to_owned())?;
         return Ok(Signer::Keyless(Box::new(s)));
     }
     let Some(kp) = &a.key else {

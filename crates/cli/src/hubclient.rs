@@ -2,13 +2,11 @@
 //! URL building, error answers.
 
 use std::io::IsTerminal as _;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
-use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 use crate::args::remote::HubArgs;
 
@@ -21,14 +19,8 @@ pub(crate) struct Client {
 
 impl Client {
     pub(crate) fn new(args: &HubArgs) -> Self {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .root_certs(RootCerts::WebPki)
-            .unversioned_rustls_crypto_provider(provider)
-            .build();
         let agent = ureq::Agent::config_builder()
-            .tls_config(tls)
+            .tls_config(crate::http::tls())
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(30)))
             .max_idle_connections_per_host(args.jobs.max(1) * 2)
@@ -36,7 +28,13 @@ impl Client {
             .into();
         Self {
             base: args.hub.trim_end_matches('/').to_owned(),
-            token: args.token.clone().filter(|t| !t.is_empty()),
+            token: args
+                .token
+                .clone()
+                .or_else(|| std::env::var("HF_TOKEN").ok())
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .or_else(|| stored_token(&args.hub)),
             agent,
         }
     }
@@ -189,4 +187,45 @@ pub(crate) fn parallel(
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// `$XDG_CONFIG_HOME/hallmark/tokens.json`: hub URL → API token (`hallmark login`), mode 0600.
+fn tokens_path() -> anyhow::Result<std::path::PathBuf> {
+    Ok(crate::util::config_dir("hub tokens file")?.join("tokens.json"))
+}
+
+fn hub_key(hub: &str) -> String {
+    hub.trim_end_matches('/').to_owned()
+}
+
+/// The token `hallmark login` stored for `hub`, if any.
+pub(crate) fn stored_token(hub: &str) -> Option<String> {
+    let bytes = std::fs::read(tokens_path().ok()?).ok()?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    v.get(hub_key(hub))?.as_str().map(str::to_owned)
+}
+
+/// Stores `token` for `hub` (owner-only file, written atomically); returns the file.
+pub(crate) fn store_token(hub: &str, token: &str) -> anyhow::Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = tokens_path()?;
+    let mut v: serde_json::Map<String, Value> = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    v.insert(hub_key(hub), Value::String(token.to_owned()));
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o600))
+        .context("cannot restrict the tokens file")?;
+    std::io::Write::write_all(
+        &mut tmp,
+        serde_json::to_vec_pretty(&Value::Object(v))?.as_slice(),
+    )?;
+    tmp.persist(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }

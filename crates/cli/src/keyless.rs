@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_crypto::{Curve, SigningKey, load_certificates_pem};
@@ -72,17 +72,20 @@ impl HttpKeylessSigner {
     pub(crate) fn from_trust_config(path: &Path, token: String) -> anyhow::Result<Self> {
         let tc: Value = serde_json::from_slice(&read_input("trust config", path)?)
             .with_context(|| format!("trust config {}", path.display()))?;
-        let fulcio = first_url(&tc, "caUrls").with_context(|| {
-            format!(
-                "trust config {} lists no certificate authority (signingConfig.caUrls)",
-                path.display()
-            )
+        Self::from_trust_config_json(&tc, &format!("trust config {}", path.display()), token)
+    }
+
+    /// From a parsed ClientTrustConfig; `origin` names it in errors.
+    pub(crate) fn from_trust_config_json(
+        tc: &Value,
+        origin: &str,
+        token: String,
+    ) -> anyhow::Result<Self> {
+        let fulcio = first_url(tc, "caUrls").with_context(|| {
+            format!("{origin} lists no certificate authority (signingConfig.caUrls)")
         })?;
-        let rekor = first_url(&tc, "rekorTlogUrls").with_context(|| {
-            format!(
-                "trust config {} lists no Rekor v1 log (signingConfig.rekorTlogUrls)",
-                path.display()
-            )
+        let rekor = first_url(tc, "rekorTlogUrls").with_context(|| {
+            format!("{origin} lists no Rekor v1 log (signingConfig.rekorTlogUrls)")
         })?;
         Ok(Self {
             fulcio,
@@ -96,11 +99,7 @@ impl HttpKeylessSigner {
     }
 
     fn post(&self, url: &str, body: &Value, bearer: Option<&str>) -> Result<Value, SignError> {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .new_agent();
+        let agent = crate::http::agent(Duration::from_secs(60));
         let mut req = agent.post(url).header("Content-Type", "application/json");
         if let Some(t) = bearer {
             req = req.header("Authorization", &format!("Bearer {t}"));
@@ -209,18 +208,4 @@ impl KeylessSigner for HttpKeylessSigner {
             timestamp_verification_data: Some(json!({})),
         })
     }
-}
-
-/// The identity token for `sign sigstore`: `--identity-token`, else `SIGSTORE_ID_TOKEN`.
-pub(crate) fn identity_token(arg: Option<&str>, file: Option<&Path>) -> anyhow::Result<String> {
-    if let Some(t) = arg {
-        return Ok(t.trim().to_owned());
-    }
-    if let Some(p) = file {
-        return read_input("identity token", p)
-            .map(|b| String::from_utf8_lossy(&b).trim().to_owned());
-    }
-    std::env::var("SIGSTORE_ID_TOKEN").map(|t| t.trim().to_owned()).map_err(|_| {
-        anyhow!("no identity token: pass --identity-token JWT (or set SIGSTORE_ID_TOKEN); the interactive browser flow is not supported")
-    })
 }

@@ -5,20 +5,27 @@
 //!
 //! Modules: `util` (exit statuses, errors, file helpers) is a leaf, `args` holds the clap
 //! structs, and each command module depends on those two (plus the helpers `progress`,
-//! `keyless`, `lineage`, `hubclient`, `pins`, `pulltrust` and `stage`), never on `main` or on another command.
+//! `keyless`, `idtoken` with `ambient` and `oauth`, `http`, `trustsrc`, `lineage`, `hubclient`,
+//! `pins`, `pulltrust` and `stage`), never on `main` or on another command.
 
 #[cfg(not(feature = "verify"))]
 compile_error!("hallmark-cli needs at least the `verify` feature");
 
+#[cfg(feature = "client")]
+mod ambient;
 mod args;
 #[cfg(feature = "client")]
 mod attest;
 #[cfg(feature = "client")]
 mod bom;
+#[cfg(feature = "client")]
+mod http;
 #[cfg(feature = "server")]
 mod hub;
 #[cfg(feature = "client")]
 mod hubclient;
+#[cfg(feature = "client")]
+mod idtoken;
 mod inspect;
 #[cfg(feature = "client")]
 mod keyless;
@@ -26,6 +33,10 @@ mod keyless;
 mod lineage;
 #[cfg(feature = "client")]
 mod log;
+#[cfg(feature = "client")]
+mod login;
+#[cfg(feature = "client")]
+mod oauth;
 #[cfg(feature = "client")]
 mod pins;
 #[cfg(feature = "pkcs11")]
@@ -46,6 +57,7 @@ mod sign;
 mod sigstore;
 #[cfg(feature = "client")]
 mod stage;
+mod trustsrc;
 mod util;
 mod verify;
 
@@ -67,7 +79,8 @@ fn main() -> ExitCode {
             ))
         })
     });
-    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+    let argv = args::with_default_method(std::env::args_os().collect(), &command);
+    let cli = match Cli::from_arg_matches(&command.get_matches_from(argv)) {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
@@ -82,6 +95,8 @@ fn main() -> ExitCode {
         Command::Hub(c) => ("Error", hub::run(c)),
         #[cfg(feature = "client")]
         Command::Push(a) => ("Error", push::run(&a)),
+        #[cfg(feature = "client")]
+        Command::Login(a) => ("Login failed", login::run(&a)),
         #[cfg(feature = "client")]
         Command::Pull(a) => ("Error", pull::run(&a)),
         #[cfg(feature = "client")]

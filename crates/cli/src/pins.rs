@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 use serde_json::{Map, Value, json};
 
 use crate::util::{read_input, write_private_atomically};
@@ -65,17 +65,7 @@ pub(crate) struct Pins {
 
 /// `$XDG_CONFIG_HOME/hallmark/pins.json`, else `$HOME/.config/hallmark/pins.json`.
 fn default_path() -> anyhow::Result<PathBuf> {
-    let abs = |k: &str| {
-        std::env::var_os(k)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    let base = abs("XDG_CONFIG_HOME")
-        .or_else(|| abs("HOME").map(|h| h.join(".config")))
-        .ok_or_else(|| {
-            anyhow!("cannot locate the pins file: neither XDG_CONFIG_HOME nor HOME is set")
-        })?;
-    Ok(base.join("hallmark").join("pins.json"))
+    Ok(crate::util::config_dir("pins file")?.join("pins.json"))
 }
 
 /// The key a repository is pinned under: `{hub URL}/{owner}/{name}`.

@@ -140,12 +140,13 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
             a.dir.display()
         )));
     }
-    if a.hub.token.is_none() {
+    let client = Client::new(&a.hub);
+    if client.token.is_none() {
         return Err(Failure::input(anyhow!(
-            "a write token is needed: --token or HALLMARK_TOKEN"
+            "a write token is needed: --token, HALLMARK_TOKEN, HF_TOKEN or `hallmark login --hub {}`",
+            a.hub.hub
         )));
     }
-    let client = Client::new(&a.hub);
     let path_bytes: u64 = files.iter().map(|f| json_len(&f.rel)).sum();
     // Without --private the repo's visibility is left as it is (new repos are public).
     let mut open_body = json!({ "files": files.len(), "path_bytes": path_bytes });

@@ -12,13 +12,17 @@ use hallmark_signing::{SignError, SignOptions, Signer, sign_model};
 use zeroize::Zeroizing;
 
 use crate::args::common::{HashArg, SerializationArg};
-use crate::args::sign::{KeyMaterialArgs, SignCommon, SignMethod};
 #[cfg(feature = "client")]
-use crate::keyless;
+use crate::args::sign::SignSigstoreArgs;
+use crate::args::sign::{KeyMaterialArgs, SignCommon, SignMethod};
 #[cfg(feature = "pkcs11")]
 use crate::pkcs11;
 use crate::progress::Engine;
+#[cfg(feature = "client")]
+use crate::trustsrc::TrustSource;
 use crate::util::{EXIT_INTERRUPTED, Failure, OrExit as _, Outcome, read_input, write_atomically};
+#[cfg(feature = "client")]
+use crate::{idtoken, keyless};
 
 pub(crate) fn run(method: SignMethod) -> Outcome {
     let (common, signer) = match method {
@@ -41,17 +45,33 @@ pub(crate) fn run(method: SignMethod) -> Outcome {
         }
         #[cfg(feature = "client")]
         SignMethod::Sigstore(a) => {
-            let token = keyless::identity_token(
-                a.identity_token.as_deref(),
-                a.identity_token_file.as_deref(),
-            )
-            .or_input()?;
-            let signer =
-                keyless::HttpKeylessSigner::from_trust_config(&a.trust_config, token).or_input()?;
+            let signer = keyless_signer(&a).or_input()?;
             (a.common, Signer::Keyless(Box::new(signer)))
         }
     };
     sign(&common, &signer)
+}
+
+/// The instance (`--use-staging`, `--trust-config`, else public good), the identity token
+/// (explicit, ambient, or the OAuth login at the instance's issuer), and a signer for both.
+#[cfg(feature = "client")]
+fn keyless_signer(a: &SignSigstoreArgs) -> anyhow::Result<keyless::HttpKeylessSigner> {
+    let doc = TrustSource::from_flags(a.trust_config.as_deref(), a.use_staging).load()?;
+    let tc: serde_json::Value =
+        serde_json::from_slice(&doc.bytes).map_err(|e| anyhow!("{}: {e}", doc.origin))?;
+    let token = idtoken::obtain(
+        &idtoken::TokenOptions {
+            identity_token: a.identity_token.as_deref(),
+            identity_token_file: a.identity_token_file.as_deref(),
+            use_ambient: a.use_ambient_credentials,
+            force_oob: a.oauth_force_oob,
+            client_id: a.client_id.as_deref().unwrap_or(idtoken::DEFAULT_CLIENT_ID),
+            client_secret: a.client_secret.as_deref().unwrap_or_default(),
+        },
+        &tc,
+        &doc.origin,
+    )?;
+    keyless::HttpKeylessSigner::from_trust_config_json(&tc, &doc.origin, token.jwt().to_owned())
 }
 
 fn load_key(args: &KeyMaterialArgs) -> anyhow::Result<SigningKey> {
@@ -160,11 +180,14 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
     let signed = match result {
         Ok(s) => s,
         Err(SignError::Hash(HashError::Cancelled)) => return Ok(interrupted()),
+        // A keyless failure (certificate authority or log unreachable or refusing, the
+        // token refused) is an input error too: exit 2, nothing written.
         Err(
             e @ (SignError::ModelPath { .. }
             | SignError::Crypto(_)
             | SignError::ExternalKey(_)
-            | SignError::CertificateKeyMismatch { .. }),
+            | SignError::CertificateKeyMismatch { .. }
+            | SignError::Keyless(_)),
         ) => return Err(Failure::input(e)),
         Err(e) => return Err(Failure::failed(e)),
     };

@@ -187,3 +187,19 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
     };
     write().with_context(|| format!("cannot write {}", path.display()))
 }
+
+/// hallmark's configuration directory: `$XDG_CONFIG_HOME/hallmark`, else
+/// `$HOME/.config/hallmark` (`what` names the file looked for, in the error).
+pub(crate) fn config_dir(what: &str) -> anyhow::Result<PathBuf> {
+    let abs = |k: &str| {
+        std::env::var_os(k)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = abs("XDG_CONFIG_HOME")
+        .or_else(|| abs("HOME").map(|h| h.join(".config")))
+        .ok_or_else(|| {
+            anyhow::anyhow!("cannot locate the {what}: neither XDG_CONFIG_HOME nor HOME is set")
+        })?;
+    Ok(base.join("hallmark"))
+}

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::args::verify::{VerifyCommon, VerifyMethod, VerifySigstoreArgs};
 use crate::progress::Engine;
+use crate::trustsrc::TrustSource;
 use crate::util::{EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, OrExit as _, Outcome, read_input};
 
 pub(crate) fn run(method: VerifyMethod) -> Outcome {
@@ -78,12 +79,12 @@ fn certificate_verifier(
 }
 
 fn keyless_verifier(a: &VerifySigstoreArgs) -> anyhow::Result<Box<dyn EnvelopeVerifier>> {
-    let trust = match (&a.trust_config, &a.trusted_root) {
-        (Some(p), _) => TrustedRoot::from_client_trust_config_json(&read_input("trust config", p)?)
-            .with_context(|| format!("trust config {}", p.display()))?,
-        (None, Some(p)) => TrustedRoot::from_trusted_root_json(&read_input("trusted root", p)?)
-            .with_context(|| format!("trusted root {}", p.display()))?,
-        (None, None) => TrustedRoot::public_good(),
+    let trust = match &a.trusted_root {
+        Some(p) if !a.use_staging => {
+            TrustedRoot::from_trusted_root_json(&read_input("trusted root", p)?)
+                .with_context(|| format!("trusted root {}", p.display()))?
+        }
+        _ => TrustSource::from_flags(a.trust_config.as_deref(), a.use_staging).trusted_root()?,
     };
     let policy = IdentityPolicy {
         identity: a.identity.clone(),

@@ -137,16 +137,26 @@ impl RevisionSigner for KeylessRevisionSigner {
         Some(format!("{}/trust-config.json", self.instance.public_url()))
     }
 
+    fn identity_token(&self, username: &str) -> Option<Result<String, String>> {
+        Some(
+            self.instance
+                .mint_token(&self.identity_of(username), None)
+                .map_err(|e| e.to_string()),
+        )
+    }
+
     fn public_key_pem(&self) -> Option<String> {
         None
     }
 
     fn routes(&self) -> Option<axum::Router> {
-        // The hub appends its own entries in-process (EmbeddedSigner): the log's HTTP
-        // write API stays off, so nobody else can write to the hub's log.
+        // The hub appends its own entries in-process (EmbeddedSigner). Over HTTP the log
+        // takes only entries whose certificate this hub's CA issued and that is valid now,
+        // i.e. signatures of users who logged in through `/oauth/authorize` moments ago
+        // (rate-limited per client): users sign on their own machines with their hub identity.
         Some(hallmark_instance::router(
             Arc::clone(&self.instance),
-            hallmark_instance::LogWrites::off(),
+            hallmark_instance::LogWrites::open(),
         ))
     }
 

@@ -39,7 +39,9 @@ pub mod hfapi;
 pub mod integrity;
 pub mod keyless;
 pub mod limits;
+pub mod login;
 pub mod names;
+pub mod oauth;
 pub mod orgsettings;
 pub mod password;
 pub mod rescan;
@@ -111,7 +113,10 @@ pub fn app(state: AppState) -> Router {
             get(resolve::resolve),
         );
     let signer_routes = state.signer.routes();
-    let app = api.merge(adminapi::routes()).merge(ui::routes());
+    let app = api
+        .merge(adminapi::routes())
+        .merge(ui::routes())
+        .merge(oauth::routes());
     let app = match signer_routes {
         // The embedded Sigstore instance: OIDC issuer, CA, log, trust config.
         Some(r) => app.merge(r.with_state(())),

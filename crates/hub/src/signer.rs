@@ -81,6 +81,13 @@ pub trait RevisionSigner: Send + Sync + Debug + 'static {
     fn routes(&self) -> Option<axum::Router> {
         None
     }
+    /// A short-lived OIDC identity token (audience `sigstore`) whose identity is
+    /// [`Self::identity_of`]`(username)`: what the hub's OAuth endpoint hands a user who
+    /// signs on their own machine. `None`: this signer has no OIDC issuer.
+    fn identity_token(&self, username: &str) -> Option<Result<String, String>> {
+        let _ = username;
+        None
+    }
     /// The transparency log's state for `/readyz` (`None`: this signer has no log), or
     /// why it is not ready in fixed words (a stopped or recovering sequencer, an
     /// unreadable checkpoint). Blocking: call it off the async workers.

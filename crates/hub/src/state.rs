@@ -112,6 +112,8 @@ pub struct Inner {
     pub verified: hallmark_store::VerifiedBlobs,
     /// Scans revisions at commit.
     pub scanner: crate::scan::RevisionScanner,
+    /// OAuth authorization codes waiting to be exchanged.
+    pub oauth: crate::oauth::Grants,
 }
 
 /// Cheaply clonable shared state.
@@ -340,6 +342,7 @@ pub fn with_parts(
         throttle: LoginThrottle::new(config.login.clone()),
         verified: hallmark_store::VerifiedBlobs::default(),
         scanner: crate::scan::RevisionScanner::new(&config.scan),
+        oauth: crate::oauth::Grants::default(),
         config,
     }))
 }

@@ -66,17 +66,20 @@ impl Issuer {
         &mut self.keys
     }
 
-    /// `/.well-known/openid-configuration`. The authorization and token endpoints are
-    /// listed because Sigstore clients insist on them; tokens are minted by the embedding
-    /// service for principals it has authenticated.
+    /// `/.well-known/openid-configuration`. The authorization-code endpoints
+    /// (`/oauth/authorize`, `/oauth/token`, PKCE S256) are served by the hub, which
+    /// authenticates its users; a bare instance mints tokens only for its operator.
     #[must_use]
     pub fn discovery_document(&self) -> serde_json::Value {
         json!({
             "issuer": self.url,
             "jwks_uri": format!("{}/jwks", self.url),
-            "authorization_endpoint": format!("{}/authorize", self.url),
-            "token_endpoint": format!("{}/token", self.url),
-            "response_types_supported": ["id_token"],
+            "authorization_endpoint": format!("{}/oauth/authorize", self.url),
+            "token_endpoint": format!("{}/oauth/token", self.url),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "scopes_supported": ["openid", "email"],

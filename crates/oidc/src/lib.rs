@@ -13,9 +13,9 @@
 //!   confusion), issuer, audience, expiry and not-before, and says which check failed.
 //!
 //! Crypto is aws-lc-rs throughout (JWT handling through `jsonwebtoken` with its aws-lc-rs
-//! backend). There is no authorization-code flow: tokens are minted for principals the
-//! embedding service has already authenticated (the hub's logged-in users, or an operator
-//! command reading the key from the data directory).
+//! backend). Tokens are minted for principals the embedding service has authenticated: the
+//! hub's users (on upload, and through its OAuth authorization-code endpoints, `hallmark-hub`
+//! `oauth`), or an operator command reading the key from the data directory.
 
 pub mod error;
 pub mod issuer;

@@ -95,6 +95,6 @@ pub use error::{BundleRefusal, PolicyRefusal, SigstoreError, TrustRootRefusal};
 pub use limits::MAX_BUNDLE_BYTES;
 pub use trust::{
     CLIENT_TRUST_CONFIG_MEDIA_TYPE, PUBLIC_GOOD_SNAPSHOT_DATE, PUBLIC_GOOD_SNAPSHOT_SOURCE,
-    TRUSTED_ROOT_MEDIA_TYPE, TrustedRoot,
+    PUBLIC_GOOD_TRUST_CONFIG_JSON, STAGING_TRUST_CONFIG_JSON, TRUSTED_ROOT_MEDIA_TYPE, TrustedRoot,
 };
 pub use verify::{CheckOutcome, IdentityPolicy, SigstoreVerified, verify_dsse_bundle};

@@ -27,7 +27,16 @@ pub const PUBLIC_GOOD_SNAPSHOT_DATE: &str = "2026-11-25";
 pub const PUBLIC_GOOD_SNAPSHOT_SOURCE: &str =
     "trusted_root.json bundled with sigstore-python 4.5.1 (newest key valid from 2025-09-23)";
 
-const PUBLIC_GOOD_TRUST_CONFIG: &str = include_str!("public_good_trust_config.json");
+/// The Sigstore public-good ClientTrustConfig compiled in: the `trusted_root.json` and
+/// `signing_config.v0.2.json` bundled with sigstore-python 4.5.1 for
+/// `tuf-repo-cdn.sigstore.dev` (the signing config names Fulcio, `oauth2.sigstore.dev`,
+/// Rekor v1 and the timestamp authority).
+pub const PUBLIC_GOOD_TRUST_CONFIG_JSON: &str = include_str!("public_good_trust_config.json");
+
+/// The Sigstore staging ClientTrustConfig compiled in (`model_signing --use_staging`): the
+/// files bundled with sigstore-python 4.5.1 for `tuf-repo-cdn.sigstage.dev` (Rekor v2 shards
+/// `log2025-alpha1..3` next to Rekor v1, a timestamp authority). For tests, not production.
+pub const STAGING_TRUST_CONFIG_JSON: &str = include_str!("staging_trust_config.json");
 
 /// Largest trust root document accepted, in bytes.
 const MAX_TRUST_ROOT_BYTES: usize = 16 * 1024 * 1024;
@@ -81,16 +90,25 @@ impl TrustedRoot {
     /// The Sigstore public-good trusted root, as a snapshot compiled into the binary
     /// (taken on [`PUBLIC_GOOD_SNAPSHOT_DATE`]; see [`PUBLIC_GOOD_SNAPSHOT_SOURCE`]).
     pub fn public_good() -> Self {
-        match Self::from_client_trust_config_json(PUBLIC_GOOD_TRUST_CONFIG.as_bytes()) {
+        Self::built_in(PUBLIC_GOOD_TRUST_CONFIG_JSON, "public-good")
+    }
+
+    /// The Sigstore staging trusted root compiled into the binary (same snapshot).
+    pub fn staging() -> Self {
+        Self::built_in(STAGING_TRUST_CONFIG_JSON, "staging")
+    }
+
+    fn built_in(json: &str, name: &str) -> Self {
+        match Self::from_client_trust_config_json(json.as_bytes()) {
             Ok(mut root) => {
                 root.description = format!(
-                    "built-in Sigstore public-good trust root (snapshot {PUBLIC_GOOD_SNAPSHOT_DATE})"
+                    "built-in Sigstore {name} trust root (snapshot {PUBLIC_GOOD_SNAPSHOT_DATE})"
                 );
                 root
             }
             Err(e) => Self {
                 state: State::Broken(Arc::new(e)),
-                description: "built-in Sigstore public-good trust root (unusable)".into(),
+                description: format!("built-in Sigstore {name} trust root (unusable)"),
             },
         }
     }
@@ -231,6 +249,9 @@ mod tests {
     fn public_good_snapshot_loads() {
         let root = TrustedRoot::public_good();
         assert!(root.verifier().is_ok(), "{root:?}");
+        let root = TrustedRoot::staging();
+        assert!(root.verifier().is_ok(), "{root:?}");
+        assert!(root.description().contains("staging"), "{root:?}");
     }
 
     #[test]

@@ -42,10 +42,10 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Sign a model (a directory or a single file).
+    /// Sign a model (a directory or a single file); without a method, `sigstore`.
     #[command(subcommand)]
     Sign(sign::SignMethod),
-    /// Verify a model against its signature.
+    /// Verify a model against its signature; without a method, `sigstore`.
     #[command(subcommand)]
     Verify(verify::VerifyMethod),
     /// Decode a signature and show what it claims, WITHOUT verifying anything.
@@ -57,6 +57,9 @@ pub(crate) enum Command {
     /// Upload a model directory to a hub as a new revision (the hub signs it).
     #[cfg(feature = "client")]
     Push(remote::PushArgs),
+    /// Store a hub API token for push and pull (checked against the hub first).
+    #[cfg(feature = "client")]
+    Login(remote::LoginArgs),
     /// Download a model from a hub and verify its signature.
     #[cfg(feature = "client")]
     Pull(remote::PullArgs),
@@ -83,4 +86,92 @@ pub(crate) enum Command {
     #[cfg(feature = "client")]
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+}
+
+/// model_signing's default method: `sign MODEL …` and `verify MODEL …` mean `sign sigstore
+/// MODEL …` / `verify sigstore MODEL …`. Inserts `sigstore` after `sign`/`verify` when the
+/// next argument names none of that command's methods (nor asks for help), as the
+/// reference's `_PKICmdGroup` does. Arguments are otherwise unchanged.
+pub(crate) fn with_default_method(
+    mut args: Vec<std::ffi::OsString>,
+    cmd: &clap::Command,
+) -> Vec<std::ffi::OsString> {
+    // The first argument that is not the global `--log-level VALUE` is the command.
+    let mut i = 1;
+    while let Some(a) = args.get(i).and_then(|a| a.to_str()) {
+        match a {
+            "--log-level" | "--log_level" => i += 2,
+            a if a.starts_with("--log-level=") || a.starts_with("--log_level=") => i += 1,
+            _ => break,
+        }
+    }
+    let Some(group) = args
+        .get(i)
+        .and_then(|a| a.to_str())
+        .filter(|a| matches!(*a, "sign" | "verify"))
+        .and_then(|a| cmd.find_subcommand(a))
+    else {
+        return args;
+    };
+    if group.find_subcommand("sigstore").is_none() {
+        return args;
+    }
+    let explicit = match args.get(i + 1).and_then(|a| a.to_str()) {
+        None => true,
+        Some("-h" | "--help" | "help") => true,
+        Some(next) => group.find_subcommand(next).is_some(),
+    };
+    if !explicit {
+        args.insert(i + 1, "sigstore".into());
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    fn rewrite(args: &[&str]) -> Vec<String> {
+        let args = args.iter().map(std::ffi::OsString::from).collect();
+        with_default_method(args, &Cli::command())
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn sign_and_verify_default_to_sigstore_like_the_reference() {
+        assert_eq!(
+            rewrite(&["hm", "verify", "model", "--signature", "s"]),
+            ["hm", "verify", "sigstore", "model", "--signature", "s"]
+        );
+        assert_eq!(
+            rewrite(&["hm", "--log-level", "INFO", "verify", "--use_staging", "m"]),
+            [
+                "hm",
+                "--log-level",
+                "INFO",
+                "verify",
+                "sigstore",
+                "--use_staging",
+                "m"
+            ]
+        );
+        for unchanged in [
+            &["hm", "verify", "key", "m"][..],
+            &["hm", "verify", "sigstore", "m"],
+            &["hm", "verify", "--help"],
+            &["hm", "verify"],
+            &["hm", "inspect", "model.sig"],
+        ] {
+            assert_eq!(rewrite(unchanged), unchanged);
+        }
+        #[cfg(feature = "client")]
+        assert_eq!(
+            rewrite(&["hm", "sign", "m"]),
+            ["hm", "sign", "sigstore", "m"]
+        );
+    }
 }

@@ -66,7 +66,8 @@ pub(crate) struct HubArgs {
     /// Hub URL.
     #[arg(long, env = "HALLMARK_HUB", default_value = "http://127.0.0.1:8080")]
     pub(crate) hub: String,
-    /// API token (hm_…).
+    /// API token (hm_…); default: $HALLMARK_TOKEN, $HF_TOKEN, else the one `hallmark login`
+    /// stored for this hub.
     #[arg(long, env = "HALLMARK_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
     /// Parallel transfers.
@@ -75,4 +76,25 @@ pub(crate) struct HubArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+}
+
+/// `hallmark login`: store a hub API token for `push` and `pull`.
+#[derive(Args)]
+pub(crate) struct LoginArgs {
+    /// Hub URL.
+    #[arg(long, env = "HALLMARK_HUB", default_value = "http://127.0.0.1:8080")]
+    pub(crate) hub: String,
+    /// The API token (hm_…, from the hub's Settings → Tokens page); default: $HF_TOKEN, else
+    /// a line read from standard input.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
+}
+
+impl std::fmt::Debug for LoginArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginArgs")
+            .field("hub", &self.hub)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }

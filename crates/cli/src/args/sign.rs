@@ -98,24 +98,67 @@ pub(crate) struct SignCertArgs {
 }
 
 #[cfg(feature = "client")]
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub(crate) struct SignSigstoreArgs {
     #[command(flatten)]
     pub(crate) common: SignCommon,
-    /// ClientTrustConfig of the Sigstore instance to sign with (its signingConfig names
-    /// the certificate authority and the log).
+    /// ClientTrustConfig of the Sigstore instance to sign with (its signingConfig names the
+    /// OIDC issuer, the certificate authority and the log). Default: Sigstore public good.
     #[arg(long = "trust-config", alias = "trust_config", value_name = "FILE")]
-    pub(crate) trust_config: PathBuf,
-    /// OIDC identity token (JWT); default: $SIGSTORE_ID_TOKEN.
+    pub(crate) trust_config: Option<PathBuf>,
+    /// Sign with Sigstore's staging instance (test-only signatures); beats --trust-config,
+    /// as in model_signing.
+    #[arg(long = "use-staging", alias = "use_staging")]
+    pub(crate) use_staging: bool,
+    /// OIDC identity token (JWT) to sign with, instead of ambient credentials or the browser
+    /// flow; default: $SIGSTORE_ID_TOKEN when set (outside GitLab CI).
     #[arg(long = "identity-token", alias = "identity_token", value_name = "JWT")]
     pub(crate) identity_token: Option<String>,
     /// Read the identity token from a file.
     #[arg(
         long = "identity-token-file",
+        alias = "identity_token_file",
         value_name = "FILE",
         conflicts_with = "identity_token"
     )]
     pub(crate) identity_token_file: Option<PathBuf>,
+    /// Use the CI's workload identity (GitHub Actions, Google Cloud, Buildkite, GitLab,
+    /// CircleCI), detected as sigstore-python does; without one, fall back to the browser.
+    #[arg(long = "use-ambient-credentials", alias = "use_ambient_credentials")]
+    pub(crate) use_ambient_credentials: bool,
+    /// Do not open a browser: print the login URL and read the code it shows from stdin.
+    #[arg(long = "oauth-force-oob", alias = "oauth_force_oob")]
+    pub(crate) oauth_force_oob: bool,
+    /// OAuth client id, and the token audience (default: sigstore).
+    #[arg(long = "client-id", alias = "client_id", value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+    /// OAuth client secret (default: empty, a public client).
+    #[arg(long = "client-secret", alias = "client_secret", value_name = "SECRET")]
+    pub(crate) client_secret: Option<String>,
+}
+
+/// Shows which options were given, never the token or the client secret.
+#[cfg(feature = "client")]
+impl std::fmt::Debug for SignSigstoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignSigstoreArgs")
+            .field("common", &self.common)
+            .field("trust_config", &self.trust_config)
+            .field("use_staging", &self.use_staging)
+            .field(
+                "identity_token",
+                &self.identity_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("identity_token_file", &self.identity_token_file)
+            .field("use_ambient_credentials", &self.use_ambient_credentials)
+            .field("oauth_force_oob", &self.oauth_force_oob)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 #[cfg(feature = "pkcs11")]

@@ -106,6 +106,9 @@ pub(crate) struct VerifySigstoreArgs {
         conflicts_with = "trust_config"
     )]
     pub(crate) trusted_root: Option<PathBuf>,
+    /// Verify against Sigstore's staging instance (its trusted root is compiled in).
+    #[arg(long = "use-staging", alias = "use_staging")]
+    pub(crate) use_staging: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,8 @@ mod cmd;
 mod golden;
 #[cfg(feature = "server")]
 mod hubadmin;
+#[cfg(feature = "server")]
+mod keyless;
 #[cfg(feature = "client")]
 mod mlsecops;
 mod modes;

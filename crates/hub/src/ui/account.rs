@@ -15,8 +15,7 @@ use crate::access::{Auth, ClientIp, revision_for};
 use std::time::Duration;
 
 use crate::auth::{SESSION_COOKIE, SESSION_SECONDS, issue_token, random_b64, secret_hash};
-use crate::error::HubError;
-use crate::password::check_login;
+use crate::login::{LoginRefusal, origin_ok, password_login};
 use crate::state::AppState;
 use crate::time::human;
 use crate::ui::guard::{
@@ -45,18 +44,6 @@ pub(crate) struct LoginForm {
     password: String,
 }
 
-fn origin_ok(state: &AppState, headers: &HeaderMap) -> bool {
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        None => true, // non-browser clients; SameSite cookies cover browsers
-        Some(o) => {
-            state.config.public_url.starts_with(o) && {
-                let rest = &state.config.public_url[o.len()..];
-                rest.is_empty() || rest.starts_with('/')
-            }
-        }
-    }
-}
-
 fn login_page(auth: &Auth, status: StatusCode, error: &str) -> Response {
     let mut r = render(&LoginPage {
         nav: Nav::of(auth),
@@ -75,11 +62,8 @@ fn retry_later(auth: &Auth, status: StatusCode, after: Duration, error: &str) ->
     r
 }
 
-/// Password login: rate-limited per client address and account name ([`LoginThrottle`]),
-/// the password checked behind the hashing gate (a dummy check for unknown and passwordless
-/// accounts), failures logged with the name and address, never the password.
-///
-/// [`LoginThrottle`]: crate::throttle::LoginThrottle
+/// Password login ([`password_login`]: rate-limited, behind the hashing gate), then a
+/// session cookie.
 pub(crate) async fn login(
     State(state): State<AppState>,
     auth: Auth,
@@ -95,55 +79,35 @@ pub(crate) async fn login(
             "cross-site login refused",
         );
     }
-    let name: String = f.username.chars().take(64).collect();
-    let client = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    if let Err(t) = state.throttle.begin(ip, &name) {
-        tracing::warn!(user = ?name, client, retry_after_s = t.retry_after.as_secs(), by_account = t.account, "login refused: too many failed attempts");
-        return retry_later(
-            &auth,
-            StatusCode::TOO_MANY_REQUESTS,
-            t.retry_after,
-            "Too many failed logins; try again later.",
-        );
-    }
-    let (user, stored) = match state.meta.account(&f.username).await {
-        Ok(Some(u)) if u.kind == hallmark_store::AccountKind::User => {
-            let stored = state.meta.password_hash(u.id).await.ok().flatten();
-            (Some(u), stored)
+    let user = match password_login(&state, ip, &f.username, f.password).await {
+        Ok(user) => user,
+        Err(LoginRefusal::Throttled(after)) => {
+            return retry_later(
+                &auth,
+                StatusCode::TOO_MANY_REQUESTS,
+                after,
+                "Too many failed logins; try again later.",
+            );
         }
-        _ => (None, None),
-    };
-    let ok = match check_login(f.password, stored).await {
-        Ok(ok) => ok,
-        Err(e @ HubError::Busy { .. }) => {
-            state.throttle.refund(ip, &name);
-            tracing::warn!(user = ?name, client, "login refused: {e}");
+        Err(LoginRefusal::Busy(after)) => {
             return retry_later(
                 &auth,
                 StatusCode::SERVICE_UNAVAILABLE,
-                Duration::from_secs(5),
+                after,
                 "The hub is busy; try again in a few seconds.",
             );
         }
-        Err(e) => {
-            return message(
+        Err(LoginRefusal::Internal(e)) => {
+            return message(&auth, StatusCode::INTERNAL_SERVER_ERROR, "Error", &e);
+        }
+        Err(LoginRefusal::Wrong) => {
+            return login_page(
                 &auth,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Error",
-                &e.to_string(),
+                StatusCode::UNAUTHORIZED,
+                "Wrong user name or password.",
             );
         }
     };
-    let Some(user) = user.filter(|_| ok) else {
-        tracing::warn!(user = ?name, client, "failed login");
-        return login_page(
-            &auth,
-            StatusCode::UNAUTHORIZED,
-            "Wrong user name or password.",
-        );
-    };
-    state.throttle.succeeded(ip, &name);
-    tracing::info!(user = ?name, client, "login");
     let (Ok(sid), Ok(csrf)) = (random_b64(32), random_b64(32)) else {
         return message(
             &auth,
