@@ -42,6 +42,7 @@ pub mod limits;
 pub mod login;
 pub mod names;
 pub mod oauth;
+pub mod oauthcodes;
 pub mod orgsettings;
 pub mod password;
 pub mod rescan;

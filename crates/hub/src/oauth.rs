@@ -8,7 +8,7 @@
 //! * `GET /oauth/authorize`: checks the request, then a page: consent (logged-in users,
 //!   CSRF token of the session) or login + consent (password, through the login throttle).
 //! * `POST /oauth/authorize`: the decision. Allow: a one-time code bound to the user, the
-//!   client id, the redirect URI and the PKCE challenge, valid [`CODE_TTL`]; the browser is
+//!   client id, the redirect URI and the PKCE challenge, valid [`CODE_TTL`] ([`crate::oauthcodes`]); the browser is
 //!   redirected to the loopback URI with `code` and `state`, or (out of band) shown the code.
 //! * `POST /oauth/token`: the code (taken out of the store: single use), the same client id
 //!   and redirect URI, and the PKCE verifier → the ID token (as `access_token` and
@@ -16,12 +16,10 @@
 //!
 //! Redirect URIs are restricted to loopback (`http://localhost|127.0.0.1|[::1]:PORT/…`,
 //! RFC 8252 §7.3) and `urn:ietf:wg:oauth:2.0:oob`; the only client is `sigstore` (the token
-//! audience Fulcio expects). At most [`MAX_PENDING`] codes wait at once ([`MAX_PER_USER`]
-//! per user); requests are bounded to [`MAX_FORM_BYTES`]. Codes and tokens are never logged.
+//! audience Fulcio expects). At most [`crate::oauthcodes::MAX_PENDING`] codes wait at once
+//! ([`crate::oauthcodes::MAX_PER_USER`] per user); requests are bounded to [`MAX_FORM_BYTES`]. Codes and tokens are never logged.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use askama::Template;
 use axum::Form;
@@ -36,17 +34,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::access::{Auth, ClientIp};
-use crate::auth::{ct_eq, random_b64};
+use crate::auth::ct_eq;
 use crate::login::{LoginRefusal, origin_ok, password_login};
+use crate::oauthcodes::{CODE_TTL, Grant};
 use crate::state::AppState;
 use crate::ui::page::{Nav, message, render};
 
-/// How long an authorization code can be exchanged.
-pub const CODE_TTL: Duration = Duration::from_secs(60);
-/// Most codes waiting to be exchanged, hub-wide.
-pub const MAX_PENDING: usize = 1024;
-/// Most codes waiting per user.
-pub const MAX_PER_USER: usize = 8;
 /// Largest authorize or token request body.
 pub const MAX_FORM_BYTES: usize = 8 * 1024;
 /// The only client: the audience Sigstore certificate authorities expect.
@@ -60,65 +53,6 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/authorize", get(authorize_page).post(authorize))
         .route("/oauth/token", post(token))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-}
-
-/// A code waiting to be exchanged.
-#[derive(Debug)]
-struct Grant {
-    user: String,
-    client_id: String,
-    redirect_uri: String,
-    challenge: String,
-    expires: Instant,
-}
-
-/// The pending authorization codes, keyed by SHA-256 of the code.
-#[derive(Debug, Default)]
-pub struct Grants {
-    pending: Mutex<HashMap<[u8; 32], Grant>>,
-}
-
-fn code_key(code: &str) -> [u8; 32] {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, code.as_bytes());
-    let mut k = [0u8; 32];
-    k.copy_from_slice(d.as_ref());
-    k
-}
-
-impl Grants {
-    /// Stores a grant; the code, or why not.
-    fn issue(&self, g: Grant) -> Result<String, &'static str> {
-        let code = random_b64(32).map_err(|_| "no randomness")?;
-        let mut p = self.pending.lock().map_err(|_| "grant store poisoned")?;
-        let now = Instant::now();
-        p.retain(|_, g| g.expires > now);
-        if p.len() >= MAX_PENDING {
-            return Err("too many logins in progress; try again in a minute");
-        }
-        if p.values().filter(|x| x.user == g.user).count() >= MAX_PER_USER {
-            return Err("too many logins in progress for this user; try again in a minute");
-        }
-        p.insert(code_key(&code), g);
-        Ok(code)
-    }
-
-    /// Takes a code out (single use), if it exists and has not expired.
-    fn take(&self, code: &str) -> Option<Grant> {
-        let g = self.pending.lock().ok()?.remove(&code_key(code))?;
-        (g.expires > Instant::now()).then_some(g)
-    }
-
-    /// Codes waiting (for tests and monitoring).
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.pending.lock().map_or(0, |p| p.len())
-    }
-
-    /// Whether no code is waiting.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// The authorization request (query of GET, hidden fields of POST).
@@ -600,38 +534,5 @@ mod tests {
         ] {
             assert!(!redirect_allowed(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn codes_are_single_use_bounded_and_expire() {
-        let grants = Grants::default();
-        let grant = |user: &str, ttl: Duration| Grant {
-            user: user.into(),
-            client_id: CLIENT_ID.into(),
-            redirect_uri: OOB_REDIRECT.into(),
-            challenge: "c".into(),
-            expires: Instant::now() + ttl,
-        };
-        let code = grants.issue(grant("alice", CODE_TTL)).unwrap();
-        assert!(grants.take(&code).is_some());
-        assert!(grants.take(&code).is_none(), "a code is single use");
-        let stale = grants.issue(grant("alice", Duration::ZERO)).unwrap();
-        assert!(grants.take(&stale).is_none(), "an expired code is refused");
-        for _ in 0..MAX_PER_USER {
-            grants.issue(grant("bob", CODE_TTL)).unwrap();
-        }
-        assert!(
-            grants.issue(grant("bob", CODE_TTL)).is_err(),
-            "per-user bound"
-        );
-        assert_eq!(grants.len(), MAX_PER_USER);
-        for i in 0..(MAX_PENDING - MAX_PER_USER) {
-            grants.issue(grant(&format!("u{i}"), CODE_TTL)).unwrap();
-        }
-        assert!(
-            grants.issue(grant("carol", CODE_TTL)).is_err(),
-            "hub-wide bound"
-        );
-        assert_eq!(grants.len(), MAX_PENDING);
     }
 }

@@ -113,7 +113,7 @@ pub struct Inner {
     /// Scans revisions at commit.
     pub scanner: crate::scan::RevisionScanner,
     /// OAuth authorization codes waiting to be exchanged.
-    pub oauth: crate::oauth::Grants,
+    pub oauth: crate::oauthcodes::Grants,
 }
 
 /// Cheaply clonable shared state.
@@ -342,7 +342,7 @@ pub fn with_parts(
         throttle: LoginThrottle::new(config.login.clone()),
         verified: hallmark_store::VerifiedBlobs::default(),
         scanner: crate::scan::RevisionScanner::new(&config.scan),
-        oauth: crate::oauth::Grants::default(),
+        oauth: crate::oauthcodes::Grants::default(),
         config,
     }))
 }
