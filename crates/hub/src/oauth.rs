@@ -183,6 +183,21 @@ fn page(
         error,
     });
     *r.status_mut() = status;
+    no_store(r)
+}
+
+/// A request that is refused outright (shown, never redirected).
+fn refused(auth: &Auth, why: &str) -> Response {
+    message(
+        auth,
+        StatusCode::BAD_REQUEST,
+        "Sign-in request refused",
+        why,
+    )
+}
+
+/// `Cache-Control: no-store` on an answer carrying a code or token (RFC 6749 §5.1).
+fn no_store(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
@@ -194,12 +209,7 @@ async fn authorize_page(
     Query(req): Query<AuthorizeRequest>,
 ) -> Response {
     if let Some(why) = req.refusal(&state) {
-        return message(
-            &auth,
-            StatusCode::BAD_REQUEST,
-            "Sign-in request refused",
-            &why,
-        );
+        return refused(&auth, &why);
     }
     page(&state, &auth, &req, StatusCode::OK, None)
 }
@@ -231,10 +241,7 @@ fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Response {
             )
         })
         .collect();
-    let mut r = Redirect::to(&format!("{uri}{sep}{}", q.join("&"))).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    no_store(Redirect::to(&format!("{uri}{sep}{}", q.join("&"))).into_response())
 }
 
 async fn authorize(
@@ -246,12 +253,7 @@ async fn authorize(
 ) -> Response {
     let req = &f.req;
     if let Some(why) = req.refusal(&state) {
-        return message(
-            &auth,
-            StatusCode::BAD_REQUEST,
-            "Sign-in request refused",
-            &why,
-        );
+        return refused(&auth, &why);
     }
     if !origin_ok(&state, &headers) {
         return message(
@@ -367,13 +369,11 @@ async fn authorize(
     };
     tracing::info!(user = ?account.name, redirect = ?trunc(&req.redirect_uri), "oauth: authorization code issued");
     if req.redirect_uri == OOB_REDIRECT {
-        let mut r = render(&CodePage {
+        let r = render(&CodePage {
             nav: Nav::of(&auth),
             code,
         });
-        r.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return r;
+        return no_store(r);
     }
     redirect_with(&req.redirect_uri, &[("code", &code), ("state", &req.state)])
 }
@@ -394,14 +394,13 @@ pub struct TokenForm {
 }
 
 fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut r = (
-        status,
-        axum::Json(json!({ "error": error, "error_description": description })),
+    no_store(
+        (
+            status,
+            axum::Json(json!({ "error": error, "error_description": description })),
+        )
+            .into_response(),
     )
-        .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 /// The client id of HTTP Basic client authentication (`client_id:secret`; the secret of
@@ -500,10 +499,8 @@ async fn token(
     }))
     .into_response();
     r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.headers_mut()
         .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    r
+    no_store(r)
 }
 
 #[cfg(test)]

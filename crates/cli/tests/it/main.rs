@@ -21,6 +21,8 @@ mod golden;
 #[cfg(feature = "server")]
 mod hubadmin;
 #[cfg(feature = "server")]
+mod hubproc;
+#[cfg(feature = "server")]
 mod keyless;
 #[cfg(feature = "client")]
 mod mlsecops;

@@ -4,9 +4,8 @@
 //! signer; a tampered blob or another instance's trust config fails the pull; and a failed
 //! pull writes nothing: no target directory, an existing one untouched, no staging left.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use crate::{Cmd, Out};
 
@@ -30,29 +29,10 @@ impl Drop for Hub {
 impl Hub {
     fn start(root: &Path) -> Self {
         let data = root.join("hub");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hallmark"))
-            .args(["hub", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut url = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(u) = line.strip_prefix("hallmark hub: listening on ") {
-                url = Some(u.trim().to_owned());
-            }
-            if line.contains("admin bootstrap token") {
-                break;
-            }
-        }
-        // keep reading, so the hub never writes into a closed pipe
-        std::thread::spawn(move || lines.for_each(drop));
+        let (child, url) = crate::hubproc::spawn_hub(&data);
         let mut hub = Self {
             child,
-            url: url.expect("the hub printed its address"),
+            url,
             data,
             alice: String::new(),
             bob: String::new(),
