@@ -666,3 +666,65 @@ fn login_stores_a_checked_hub_token_owner_only() {
     let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(stored[&hub.url].as_str(), Some(token.as_str()));
 }
+
+#[test]
+fn buildkite_and_circleci_agents_hand_out_the_token() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let inst = Instance::start(tmp.path());
+    let tc = inst.data.join("trust-config.json");
+    let m = model(tmp.path());
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Fake CI agents: print the token only when asked for the sigstore audience.
+    let token = inst.token("carol@example.com");
+    for (tool, want) in [
+        ("buildkite-agent", "oidc request-token --audience sigstore"),
+        (
+            "circleci",
+            r#"run oidc get --claims {"aud":"sigstore"} --root-issuer"#,
+        ),
+    ] {
+        let script = bin.join(tool);
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\n[ \"$*\" = '{want}' ] || {{ echo \"bad arguments: $*\" >&2; exit 3; }}\necho '{token}'\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for (provider, var) in [("buildkite", "BUILDKITE"), ("circleci", "CIRCLECI")] {
+        let sig = tmp.path().join(format!("{provider}.sig"));
+        let out = Cmd::new(["sign".as_ref(), m.as_os_str()])
+            .opt("--trust_config", &tc)
+            .arg("--use_ambient_credentials")
+            .opt("--signature", &sig)
+            .env("GITHUB_ACTIONS", "")
+            .env("GITLAB_CI", "")
+            .env(var, "true")
+            .env("PATH", &path)
+            .run();
+        out.expect(0, &["Signing succeeded"]);
+        assert_no_secret(&out, &[&token]);
+        Cmd::verify_sigstore(&m, &sig, "carol@example.com", &inst.url, &tc)
+            .run()
+            .expect(0, &[]);
+    }
+    // Buildkite recognised, its agent missing: exit 2 naming both, nothing written.
+    let sig = tmp.path().join("missing.sig");
+    Cmd::new(["sign".as_ref(), m.as_os_str()])
+        .opt("--trust_config", &tc)
+        .arg("--use_ambient_credentials")
+        .opt("--signature", &sig)
+        .env("GITHUB_ACTIONS", "")
+        .env("BUILDKITE", "true")
+        .env("PATH", tmp.path().join("nothing-here"))
+        .run()
+        .expect(2, &["Buildkite", "buildkite-agent"]);
+    assert!(!sig.exists());
+}
