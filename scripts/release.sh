@@ -50,6 +50,9 @@ build() {
   local dir=$1
   rm -rf "$dir/src"; mkdir -p "$dir/src"
   git archive --format=tar "$COMMIT" | tar -x -C "$dir/src"
+  # the export has no .git: name the commit in `hallmark --version` explicitly
+  HALLMARK_GIT_COMMIT=$(git rev-parse "$COMMIT^{commit}")
+  export HALLMARK_GIT_COMMIT
   (
     cd "$dir/src"
     export CARGO_TARGET_DIR="$dir/target"

@@ -20,6 +20,7 @@ mod attest;
 mod bom;
 #[cfg(feature = "client")]
 mod http;
+mod digest;
 #[cfg(feature = "server")]
 mod hub;
 #[cfg(feature = "client")]
@@ -91,6 +92,16 @@ fn main() -> ExitCode {
         Command::Sign(m) => ("Signing failed", sign::run(m)),
         Command::Verify(m) => ("Verification failed", verify::run(m)),
         Command::Inspect(a) => ("Inspect failed", inspect::run(&a)),
+        Command::Digest(a) => ("Computing digest failed", digest::run(&a)),
+        Command::Completions(a) => {
+            clap_complete::generate(
+                a.shell,
+                &mut Cli::command(),
+                "hallmark",
+                &mut std::io::stdout(),
+            );
+            ("Error", Ok(0))
+        }
         #[cfg(feature = "server")]
         Command::Hub(c) => ("Error", hub::run(c)),
         #[cfg(feature = "client")]

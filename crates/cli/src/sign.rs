@@ -11,7 +11,6 @@ use hallmark_signing::paths::resolve_ignore_paths;
 use hallmark_signing::{SignError, SignOptions, Signer, sign_model};
 use zeroize::Zeroizing;
 
-use crate::args::common::{HashArg, SerializationArg};
 #[cfg(feature = "client")]
 use crate::args::sign::SignSigstoreArgs;
 use crate::args::sign::{KeyMaterialArgs, SignCommon, SignMethod};
@@ -124,27 +123,8 @@ fn load_certs(what: &str, path: &Path) -> anyhow::Result<Vec<Certificate>> {
         .with_context(|| format!("{what} {}", path.display()))
 }
 
-fn hash_of(h: HashArg) -> HashAlgorithm {
-    match h {
-        HashArg::Sha256 => HashAlgorithm::Sha256,
-        HashArg::Blake2b => HashAlgorithm::Blake2b,
-        HashArg::Blake3 => HashAlgorithm::Blake3,
-    }
-}
-
 fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
-    let serialization = match common.serialization {
-        SerializationArg::Files => Serialization::Files,
-        SerializationArg::Shards if common.shard_size == 0 => {
-            return Err(Failure::input(anyhow!(
-                "--shard-size must be greater than 0"
-            )));
-        }
-        SerializationArg::Shards => Serialization::Shards {
-            shard_size: common.shard_size,
-        },
-    };
-    let hash = hash_of(common.hash);
+    let (serialization, hash) = common.hashing.params().or_input()?;
     if serialization != Serialization::Files || hash != HashAlgorithm::Sha256 {
         eprintln!(
             "note: {}/{} signatures verify with hallmark and the model_signing library API, but not with the model_signing 1.1.1 CLI (files/sha256 only)",

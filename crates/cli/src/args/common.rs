@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use hallmark_format::{HashAlgorithm, Serialization};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum SerializationArg {
@@ -21,6 +22,46 @@ pub(crate) enum HashArg {
     Blake2b,
     /// BLAKE3.
     Blake3,
+}
+
+/// How the model is hashed: `sign` and `digest`.
+#[derive(Debug, Args)]
+pub(crate) struct HashingArgs {
+    /// Serialization: files (default) or shards.
+    #[arg(long, value_enum, default_value = "files")]
+    pub(crate) serialization: SerializationArg,
+    /// Content hash.
+    #[arg(
+        long = "hash",
+        alias = "hash_algorithm",
+        value_enum,
+        default_value = "sha256"
+    )]
+    pub(crate) hash: HashArg,
+    /// Shard size in bytes, for --serialization shards.
+    #[arg(long = "shard-size", alias = "shard_size", value_name = "BYTES", default_value_t = hallmark_format::manifest::DEFAULT_SHARD_SIZE)]
+    pub(crate) shard_size: u64,
+}
+
+impl HashingArgs {
+    /// The serialization and content hash asked for.
+    pub(crate) fn params(&self) -> anyhow::Result<(Serialization, HashAlgorithm)> {
+        let serialization = match self.serialization {
+            SerializationArg::Files => Serialization::Files,
+            SerializationArg::Shards if self.shard_size == 0 => {
+                anyhow::bail!("--shard-size must be greater than 0")
+            }
+            SerializationArg::Shards => Serialization::Shards {
+                shard_size: self.shard_size,
+            },
+        };
+        let hash = match self.hash {
+            HashArg::Sha256 => HashAlgorithm::Sha256,
+            HashArg::Blake2b => HashAlgorithm::Blake2b,
+            HashArg::Blake3 => HashAlgorithm::Blake3,
+        };
+        Ok((serialization, hash))
+    }
 }
 
 /// Hashing-engine options shared by sign and verify.

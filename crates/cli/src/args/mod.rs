@@ -7,6 +7,7 @@ pub(crate) mod attest;
 #[cfg(feature = "client")]
 pub(crate) mod bom;
 pub(crate) mod common;
+pub(crate) mod digest;
 #[cfg(feature = "server")]
 pub(crate) mod hub;
 #[cfg(feature = "client")]
@@ -24,14 +25,14 @@ pub(crate) mod sign;
 pub(crate) mod sigstore;
 pub(crate) mod verify;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// Sign and verify ML models in the OpenSSF Model Signing (OMS) format.
 ///
 /// Exit status: 0 = success (verified), 1 = verification failed, 2 = usage or input
 /// error, 130 = interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "hallmark", version, about, long_about = None, propagate_version = true)]
+#[command(name = "hallmark", version = env!("HALLMARK_VERSION"), about, long_about = None, propagate_version = true)]
 pub(crate) struct Cli {
     /// Accepted for compatibility with model_signing; hallmark prints warnings and errors only.
     #[arg(long = "log-level", alias = "log_level", global = true, hide = true)]
@@ -50,6 +51,10 @@ pub(crate) enum Command {
     Verify(verify::VerifyMethod),
     /// Decode a signature and show what it claims, WITHOUT verifying anything.
     Inspect(verify::InspectArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the model's root digest (`sha256:HEX`), the subject digest `sign` writes.
+    Digest(digest::DigestArgs),
     /// Run and administer the model hub (`hub serve`, `hub admin ...`).
     #[cfg(feature = "server")]
     #[command(subcommand)]
@@ -174,4 +179,11 @@ mod tests {
             ["hm", "sign", "sigstore", "m"]
         );
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell, e.g. `hallmark completions bash > /etc/bash_completion.d/hallmark`.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::common::{EngineArgs, HashArg, SelectionArgs, SerializationArg};
+use super::common::{EngineArgs, HashingArgs, SelectionArgs};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SignMethod {
@@ -31,20 +31,8 @@ pub(crate) struct SignCommon {
     /// Where to write the signature.
     #[arg(long, default_value = "model.sig")]
     pub(crate) signature: PathBuf,
-    /// Serialization: files (default) or shards.
-    #[arg(long, value_enum, default_value = "files")]
-    pub(crate) serialization: SerializationArg,
-    /// Content hash.
-    #[arg(
-        long = "hash",
-        alias = "hash_algorithm",
-        value_enum,
-        default_value = "sha256"
-    )]
-    pub(crate) hash: HashArg,
-    /// Shard size in bytes, for --serialization shards.
-    #[arg(long = "shard-size", alias = "shard_size", value_name = "BYTES", default_value_t = hallmark_format::manifest::DEFAULT_SHARD_SIZE)]
-    pub(crate) shard_size: u64,
+    #[command(flatten)]
+    pub(crate) hashing: HashingArgs,
     /// Sign even if no file is left after exclusions (the OMS spec forbids it).
     #[arg(long = "allow-empty")]
     pub(crate) allow_empty: bool,

@@ -4,9 +4,11 @@
 //! * `oms`: every case 01–28 of the OMS conformance fixtures (copied to `testdata/oms`);
 //! * `golden`: the reference's 13 historical signatures (copied to `testdata/golden`);
 //! * `adversarial`: the scenarios of `testdata/adversarial`, plus a 256 MiB bundle;
+//! * `digest`: `hallmark digest` equals the reference library on every fixture;
 //! * `modes`: outputs honour the umask;
 //! * `pkcs11`: signing with SoftHSM2 token keys (skipped without SoftHSM2);
 //! * `roundtrip`: sign → verify, `--json`, `inspect`, and input errors;
+//! * `surface`: `--version` names the commit, shell completions;
 //! * `mlsecops`: datasets, BOM, provenance and policy end to end;
 //! * `pull`: `hallmark pull` against a live hub: signer pinning, tampered blobs, another
 //!   trust root, and that a failed pull writes nothing.
@@ -17,6 +19,7 @@
 
 mod adversarial;
 mod cmd;
+mod digest;
 mod golden;
 #[cfg(feature = "server")]
 mod hubadmin;
@@ -33,5 +36,6 @@ mod pkcs11;
 #[cfg(feature = "server")]
 mod pull;
 mod roundtrip;
+mod surface;
 
 pub(crate) use cmd::{Cmd, Out};
