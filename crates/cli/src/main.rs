@@ -18,9 +18,9 @@ mod args;
 mod attest;
 #[cfg(feature = "client")]
 mod bom;
+mod digest;
 #[cfg(feature = "client")]
 mod http;
-mod digest;
 #[cfg(feature = "server")]
 mod hub;
 #[cfg(feature = "client")]
