@@ -52,7 +52,7 @@ pub(crate) fn run(a: &DigestArgs) -> Outcome {
     );
     if a.json {
         let out = json!({
-            "digest": digest,
+            "model_digest": digest,
             "model": a.model.display().to_string(),
             "model_name": manifest.model_name,
             "serialization": manifest.params.method.method(),

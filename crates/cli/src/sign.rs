@@ -143,7 +143,7 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
             p.display()
         );
     }
-    let engine = Engine::new(&common.engine, false);
+    let engine = Engine::new(&common.engine, common.json);
     timing::mark("sign: load key, set up");
     let opts = SignOptions {
         serialization,
@@ -177,6 +177,20 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
     write_atomically(&common.signature, &signed.bundle_json).or_input()?;
     timing::mark("sign: write signature");
     let m = &signed.manifest;
+    if common.json {
+        let out = serde_json::json!({
+            "signed": true,
+            "signature": common.signature.display().to_string(),
+            "model": common.model.display().to_string(),
+            "model_name": m.model_name,
+            "model_digest": format!("sha256:{}", hex::encode(signed.root_digest)),
+            "serialization": m.params.method.method(),
+            "hash": m.params.hash.to_string(),
+            "resource_count": m.resources.len(),
+        });
+        println!("{out}");
+        return Ok(0);
+    }
     println!("Signing succeeded");
     println!(
         "  model:     {} ({} resource{}, {}/{})",

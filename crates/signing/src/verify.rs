@@ -55,11 +55,25 @@ pub enum SignerInfo {
         identity: String,
         /// OIDC issuer.
         issuer: String,
-        /// Signing time (seconds since the Unix epoch), as established by the log or TSA.
+        /// Signing time (seconds since the Unix epoch), as established by the log or TSA;
+        /// an RFC 3339 string in JSON.
+        #[serde(serialize_with = "rfc3339")]
         signed_at: u64,
         /// Transparency-log index, when logged.
         log_index: Option<u64>,
     },
+}
+
+/// Seconds since the epoch as an RFC 3339 UTC time, the one time format of hallmark's
+/// JSON outputs.
+fn rfc3339<S: serde::Serializer>(secs: &u64, s: S) -> Result<S::Ok, S::Error> {
+    match i64::try_from(*secs)
+        .ok()
+        .and_then(|x| jiff::Timestamp::from_second(x).ok())
+    {
+        Some(t) => s.serialize_str(&t.to_string()),
+        None => s.serialize_u64(*secs),
+    }
 }
 
 /// One check that ran, for `--json` and human reports.
@@ -305,7 +319,8 @@ pub struct Verified {
     pub hash: String,
     /// Shard size, for shards.
     pub shard_size: Option<u64>,
-    /// Resources verified.
+    /// Resources verified (`resource_count` in JSON, as in every hallmark JSON output).
+    #[serde(rename = "resource_count")]
     pub resources: usize,
     /// Root digest (`sha256:<hex>`); the legacy layout has none.
     pub model_digest: Option<String>,

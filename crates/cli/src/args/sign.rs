@@ -33,6 +33,9 @@ pub(crate) struct SignCommon {
     pub(crate) signature: PathBuf,
     #[command(flatten)]
     pub(crate) hashing: HashingArgs,
+    /// Print a machine-readable JSON result on standard output.
+    #[arg(long)]
+    pub(crate) json: bool,
     /// Sign even if no file is left after exclusions (the OMS spec forbids it).
     #[arg(long = "allow-empty")]
     pub(crate) allow_empty: bool,

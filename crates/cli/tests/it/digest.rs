@@ -39,7 +39,7 @@ fn digest_is_the_subject_digest_sign_writes_and_has_json() {
     let j = Cmd::new(["digest", "model", "--json"]).cwd(d).run();
     j.expect(0, &[]);
     let v = j.json();
-    assert_eq!(v["digest"], line);
+    assert_eq!(v["model_digest"], line);
     assert_eq!(v["resource_count"], 2);
     assert_eq!(v["serialization"], "files");
     assert_eq!(v["hash"], "sha256");

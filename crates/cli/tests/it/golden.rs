@@ -78,6 +78,14 @@ fn all_thirteen_verify_with_json() {
         let legacy = folder.starts_with("v0.2.0");
         assert_eq!(v["statement_version"], if legacy { "v0.1" } else { "v1.0" });
         assert_eq!(v["model_digest"].is_null(), legacy, "{folder}");
+        if folder.ends_with("sigstore") {
+            // Times are RFC 3339 in every JSON output (2024/2025 signatures).
+            let at = v["signer"]["signed_at"].as_str().unwrap_or_default();
+            assert!(
+                at.len() == 20 && at.starts_with("202") && at.ends_with('Z'),
+                "{folder}: signed_at {at:?}"
+            );
+        }
     }
 }
 

@@ -26,10 +26,12 @@ fn key_files_roundtrip_with_json() {
     let tmp = model();
     let (k, p) = (key("test.key"), key("test.pub"));
     // Default signature path: ./model.sig in the current directory.
-    Cmd::sign_key("model", &k)
-        .cwd(tmp.path())
-        .run()
-        .expect(0, &["Signing succeeded"]);
+    let signed = Cmd::sign_key("model", &k).json().cwd(tmp.path()).run();
+    signed.expect(0, &[]);
+    let s = signed.json();
+    assert_eq!(s["signed"], true);
+    assert_eq!(s["signature"], "model.sig");
+    assert_eq!(s["resource_count"], 3);
     assert!(tmp.path().join("model.sig").is_file());
     let verify = Cmd::verify_key("model", "model.sig", &p).cwd(tmp.path());
     let out = verify.clone().json().run();
@@ -42,8 +44,12 @@ fn key_files_roundtrip_with_json() {
     assert_eq!(v["signer"]["curve"], "P-256");
     assert_eq!(v["serialization"], "files");
     assert_eq!(v["hash"], "sha256");
-    assert_eq!(v["resources"], 3);
+    assert_eq!(v["resource_count"], 3);
     let digest = v["model_digest"].as_str().unwrap();
+    assert_eq!(
+        s["model_digest"], digest,
+        "sign and verify name the same digest"
+    );
     assert!(
         digest.starts_with("sha256:") && digest.len() == 7 + 64,
         "{digest}"
@@ -125,7 +131,7 @@ fn key_shards_blake3_roundtrip() {
     assert_eq!(v["hash"], "blake3");
     assert_eq!(v["shard_size"], 4096);
     // weights.bin is 3 shards of 4096, config.json and sub/extra.bin one each.
-    assert_eq!(v["resources"], 5);
+    assert_eq!(v["resource_count"], 5);
 }
 
 #[test]
@@ -153,7 +159,7 @@ fn certificate_roundtrip() {
             .contains("hallmark adversarial test signer")
     );
     assert_eq!(v["signer"]["san"][0], "signer@adversarial.test");
-    assert_eq!(v["resources"], 3);
+    assert_eq!(v["resource_count"], 3);
     // Another trust anchor: the chain does not validate.
     Cmd::verify_certificate("model", "c.sig", key("leaf.pem"))
         .cwd(tmp.path())
