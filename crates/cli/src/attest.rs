@@ -119,6 +119,29 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     let statement = build_statement(&run)?;
     let bundle = sign_statement(&statement, &signer)?;
     write_atomically(&a.output, &bundle)?;
+    if a.json {
+        let datasets: Vec<_> = run
+            .datasets
+            .iter()
+            .map(|d| {
+                json!({
+                    "role": d.role.as_str(),
+                    "purl": d.component.purl,
+                    "digest": format!("sha256:{}", d.component.root_sha256().unwrap_or_default()),
+                })
+            })
+            .collect();
+        let out = json!({
+            "provenance": a.output.display().to_string(),
+            "model": a.model.display().to_string(),
+            "model_digest": format!("sha256:{}", run.model.root_sha256().unwrap_or_default()),
+            "datasets": datasets,
+            "base_model": run.base_model.as_ref().map(|b| b.purl.clone()),
+            "builder_id": run.builder_id,
+        });
+        println!("{out}");
+        return Ok(());
+    }
     println!("Provenance written");
     println!(
         "  model:     {} (sha256:{})",

@@ -11,7 +11,7 @@ use aws_lc_rs::digest::{Context, SHA256};
 use hallmark_signing::verify::SignerInfo;
 use hallmark_signing::{VerifyOptions, verify_model};
 use indicatif::ProgressBar;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::args::remote::PullArgs;
 use crate::hubclient::{Client, bar, encode_path, parallel, split_repo};
@@ -136,6 +136,9 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
 
     let done = |stage: Stage| -> Result<(), Failure> {
         stage.commit(&a.dir).or_failed()?;
+        if a.json {
+            return Ok(());
+        }
         println!(
             "{owner}/{name}: downloaded {} files at revision {commit} into {}",
             files.len(),
@@ -147,7 +150,19 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
     if !files.iter().any(|f| f.path == "model.sig") {
         if a.allow_unsigned {
             done(stage)?;
-            println!("warning: revision {commit} is NOT signed");
+            if a.json {
+                let out = json!({
+                    "repo": format!("{owner}/{name}"),
+                    "revision": commit,
+                    "dir": a.dir.display().to_string(),
+                    "file_count": files.len(),
+                    "signed": false,
+                    "verified": false,
+                });
+                println!("{out}");
+            } else {
+                println!("warning: revision {commit} is NOT signed");
+            }
             return Ok(0);
         }
         return Err(Failure::failed(anyhow!(
@@ -181,6 +196,23 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
             describe(&v.signer),
             pins.path().display()
         );
+    }
+    if a.json {
+        let out = json!({
+            "repo": format!("{owner}/{name}"),
+            "revision": commit,
+            "dir": a.dir.display().to_string(),
+            "file_count": files.len(),
+            "signed": true,
+            "verified": true,
+            "method": v.method,
+            "signer": v.signer,
+            "resource_count": v.resources,
+            "model_digest": v.model_digest,
+            "pinned": decision.new_pin.is_some(),
+        });
+        println!("{out}");
+        return Ok(0);
     }
     println!(
         "Verified: {} files match the signature ({} method), signed by {}",

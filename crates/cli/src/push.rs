@@ -191,7 +191,17 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
         .get("status")
         .and_then(Value::as_str)
         .unwrap_or("unknown");
-    if c.get("unchanged").and_then(Value::as_bool) == Some(true) {
+    if a.json {
+        let out = json!({
+            "repo": format!("{owner}/{name}"),
+            "revision": commit,
+            "unchanged": c.get("unchanged").and_then(Value::as_bool).unwrap_or(false),
+            "file_count": files.len(),
+            "bytes": total,
+            "signature": sig,
+        });
+        println!("{out}");
+    } else if c.get("unchanged").and_then(Value::as_bool) == Some(true) {
         println!("{owner}/{name}: unchanged, still at {commit}");
     } else {
         println!(
@@ -199,15 +209,17 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
             files.len()
         );
     }
-    println!(
-        "signature: {status}, signed by {} (issuer {}){}",
-        sig.get("identity").and_then(Value::as_str).unwrap_or("-"),
-        sig.get("issuer").and_then(Value::as_str).unwrap_or("-"),
-        sig.get("log_index")
-            .and_then(Value::as_i64)
-            .map(|i| format!(", log index {i}"))
-            .unwrap_or_default()
-    );
+    if !a.json {
+        println!(
+            "signature: {status}, signed by {} (issuer {}){}",
+            sig.get("identity").and_then(Value::as_str).unwrap_or("-"),
+            sig.get("issuer").and_then(Value::as_str).unwrap_or("-"),
+            sig.get("log_index")
+                .and_then(Value::as_i64)
+                .map(|i| format!(", log index {i}"))
+                .unwrap_or_default()
+        );
+    }
     if let Some(prev) = sig.get("identity_changed_from").and_then(Value::as_str) {
         eprintln!(
             "warning: the signer identity changed; the previous revision was signed by {prev}"

@@ -75,6 +75,9 @@ pub(crate) struct TrainArgs {
     /// Where to write the bundle.
     #[arg(long, short = 'o', default_value = "provenance.json")]
     pub(crate) output: PathBuf,
+    /// Print a machine-readable JSON result on standard output.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,9 @@ pub(crate) struct PushArgs {
     /// Commit message.
     #[arg(long, short, default_value = "")]
     pub(crate) message: String,
+    /// Print a machine-readable JSON result on standard output.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +61,9 @@ pub(crate) struct PullArgs {
     /// Accept a revision without signature (reported, exit 0).
     #[arg(long = "allow-unsigned")]
     pub(crate) allow_unsigned: bool,
+    /// Print a machine-readable JSON result on standard output.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// Where the hub is and how to authenticate.

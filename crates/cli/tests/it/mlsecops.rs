@@ -240,3 +240,22 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+#[test]
+fn attest_train_json_names_what_it_attested() {
+    let tmp = workspace();
+    let d = tmp.path();
+    let out = Cmd::new(["attest", "train", "--model", "model", "--dataset", "train"])
+        .opt("--code", CODE)
+        .opt("--key", key("test.key"))
+        .opt("-o", "provenance.json")
+        .json()
+        .cwd(d)
+        .run();
+    out.expect(0, &[]);
+    let v = out.json();
+    assert_eq!(v["provenance"], "provenance.json");
+    assert!(v["model_digest"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(v["datasets"][0]["role"], "trainedOn", "{v}");
+    assert!(d.join("provenance.json").is_file());
+}

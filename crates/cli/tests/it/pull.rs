@@ -63,13 +63,20 @@ impl Hub {
         out.stdout.trim().to_owned()
     }
 
+    /// `hallmark push DIR REPO --json`: checks the JSON result names the revision and
+    /// the hub's verified signature.
     fn push(&self, dir: &Path, repo: &str, token: &str) {
-        Cmd::new(["push".as_ref(), dir.as_os_str(), repo.as_ref()])
+        let out = Cmd::new(["push".as_ref(), dir.as_os_str(), repo.as_ref()])
             .opt("--hub", &self.url)
             .opt("--token", token)
             .arg("-q")
-            .run()
-            .expect(0, &[]);
+            .json()
+            .run();
+        out.expect(0, &[]);
+        let v = out.json();
+        assert_eq!(v["repo"], repo);
+        assert!(v["revision"].as_str().is_some_and(|r| r.len() >= 7), "{v}");
+        assert_eq!(v["signature"]["status"], "verified", "{v}");
     }
 
     /// `hallmark pull REPO DIR --hub URL -q` with the pins under `config`.
@@ -135,6 +142,18 @@ fn pull_pins_the_first_signer_and_refuses_another_until_the_user_accepts_it() {
         "{pins}"
     );
     let v1 = std::fs::read(first.join("config.json")).unwrap();
+    let again = hub
+        .pull("acme/demo", &root.path().join("again"), &config)
+        .json()
+        .run();
+    again.expect(0, &[]);
+    let j = again.json();
+    assert_eq!(
+        (&j["verified"], &j["pinned"], &j["signer"]["identity"]),
+        (&true.into(), &false.into(), &alice.clone().into()),
+        "{j}"
+    );
+    assert_eq!(j["resource_count"], 2);
 
     // bob pushes a new revision: the hub signs it as bob
     hub.push(
