@@ -134,6 +134,13 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
     })
     .or_failed()?;
 
+    // What every `--json` result of a pull starts with.
+    let pulled = json!({
+        "repo": format!("{owner}/{name}"),
+        "revision": commit,
+        "dir": a.dir.display().to_string(),
+        "file_count": files.len(),
+    });
     let done = |stage: Stage| -> Result<(), Failure> {
         stage.commit(&a.dir).or_failed()?;
         if a.json {
@@ -151,14 +158,9 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         if a.allow_unsigned {
             done(stage)?;
             if a.json {
-                let out = json!({
-                    "repo": format!("{owner}/{name}"),
-                    "revision": commit,
-                    "dir": a.dir.display().to_string(),
-                    "file_count": files.len(),
-                    "signed": false,
-                    "verified": false,
-                });
+                let mut out = pulled.clone();
+                out["signed"] = json!(false);
+                out["verified"] = json!(false);
                 println!("{out}");
             } else {
                 println!("warning: revision {commit} is NOT signed");
@@ -198,11 +200,8 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         );
     }
     if a.json {
-        let out = json!({
-            "repo": format!("{owner}/{name}"),
-            "revision": commit,
-            "dir": a.dir.display().to_string(),
-            "file_count": files.len(),
+        let mut out = pulled;
+        let more = json!({
             "signed": true,
             "verified": true,
             "method": v.method,
@@ -211,6 +210,9 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
             "model_digest": v.model_digest,
             "pinned": decision.new_pin.is_some(),
         });
+        if let (Some(o), Value::Object(m)) = (out.as_object_mut(), more) {
+            o.extend(m);
+        }
         println!("{out}");
         return Ok(0);
     }

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 #[cfg(feature = "client")]
 use crate::args::sign::SignSigstoreArgs;
-use crate::args::sign::{KeyMaterialArgs, SignCommon, SignMethod};
+use crate::args::sign::{CertificateArgs, KeyMaterialArgs, SignCommon, SignMethod};
 #[cfg(feature = "pkcs11")]
 use crate::pkcs11;
 use crate::progress::Engine;
@@ -28,7 +28,7 @@ pub(crate) fn run(method: SignMethod) -> Outcome {
         SignMethod::Key(a) => (a.common, Signer::Key(load_key(&a.key).or_input()?)),
         SignMethod::Certificate(a) => {
             let key = load_key(&a.key).or_input()?;
-            let (leaf, chain) = load_leaf_and_chain(&a.signing_certificate, &a.certificate_chain)?;
+            let (leaf, chain) = load_leaf_and_chain(&a.cert)?;
             (a.common, Signer::Certificate { key, leaf, chain })
         }
         #[cfg(feature = "pkcs11")]
@@ -38,7 +38,7 @@ pub(crate) fn run(method: SignMethod) -> Outcome {
         }
         #[cfg(feature = "pkcs11")]
         SignMethod::Pkcs11Certificate(a) => {
-            let (leaf, chain) = load_leaf_and_chain(&a.signing_certificate, &a.certificate_chain)?;
+            let (leaf, chain) = load_leaf_and_chain(&a.cert)?;
             let key = Box::new(pkcs11::open(&a.token.pkcs11_uri.0).or_input()?);
             (a.common, Signer::ExternalCertificate { key, leaf, chain })
         }
@@ -98,10 +98,8 @@ fn load_key(args: &KeyMaterialArgs) -> anyhow::Result<SigningKey> {
 }
 
 /// The signing certificate (the first in its file) and the chain to embed.
-fn load_leaf_and_chain(
-    leaf_path: &Path,
-    chain_paths: &[std::path::PathBuf],
-) -> Result<(Certificate, Vec<Certificate>), Failure> {
+fn load_leaf_and_chain(a: &CertificateArgs) -> Result<(Certificate, Vec<Certificate>), Failure> {
+    let (leaf_path, chain_paths) = (&a.signing_certificate, &a.certificate_chain);
     let mut leaf = load_certs("signing certificate", leaf_path).or_input()?;
     if leaf.is_empty() {
         return Err(Failure::input(anyhow!(

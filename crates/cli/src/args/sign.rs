@@ -58,20 +58,9 @@ pub(crate) struct KeyMaterialArgs {
     pub(crate) password_stdin: bool,
 }
 
+/// The certificate of the signing key and the chain to embed.
 #[derive(Debug, Args)]
-pub(crate) struct SignKeyArgs {
-    #[command(flatten)]
-    pub(crate) common: SignCommon,
-    #[command(flatten)]
-    pub(crate) key: KeyMaterialArgs,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct SignCertArgs {
-    #[command(flatten)]
-    pub(crate) common: SignCommon,
-    #[command(flatten)]
-    pub(crate) key: KeyMaterialArgs,
+pub(crate) struct CertificateArgs {
     /// PEM certificate of the signing key.
     #[arg(
         long = "signing-certificate",
@@ -86,6 +75,24 @@ pub(crate) struct SignCertArgs {
         value_name = "CHAIN.pem"
     )]
     pub(crate) certificate_chain: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignKeyArgs {
+    #[command(flatten)]
+    pub(crate) common: SignCommon,
+    #[command(flatten)]
+    pub(crate) key: KeyMaterialArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignCertArgs {
+    #[command(flatten)]
+    pub(crate) common: SignCommon,
+    #[command(flatten)]
+    pub(crate) key: KeyMaterialArgs,
+    #[command(flatten)]
+    pub(crate) cert: CertificateArgs,
 }
 
 #[cfg(feature = "client")]
@@ -168,18 +175,6 @@ pub(crate) struct SignPkcs11CertArgs {
     pub(crate) common: SignCommon,
     #[command(flatten)]
     pub(crate) token: super::pkcs11::Pkcs11UriArgs,
-    /// PEM certificate of the token's key.
-    #[arg(
-        long = "signing-certificate",
-        alias = "signing_certificate",
-        value_name = "CERT.pem"
-    )]
-    pub(crate) signing_certificate: PathBuf,
-    /// PEM file(s) of intermediate certificates to embed (repeatable).
-    #[arg(
-        long = "certificate-chain",
-        alias = "certificate_chain",
-        value_name = "CHAIN.pem"
-    )]
-    pub(crate) certificate_chain: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) cert: CertificateArgs,
 }
