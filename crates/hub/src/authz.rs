@@ -67,6 +67,8 @@ pub enum Action {
     CreateRepo,
     /// Change a repo's settings (visibility): owners and maintainers.
     ManageRepo,
+    /// Delete a repo with its history: owners only (the namespace's user, an org's owners).
+    DeleteRepo,
     /// Ask the hub to re-check a revision's signature.
     VerifyRevision,
     /// Add or remove org members.
@@ -139,6 +141,7 @@ pub fn can(subject: &Subject, action: Action, resource: &Resource) -> bool {
         (Action::ManageRepo, Resource::Repo { owner_id, .. }) => {
             at_least(owner_id, Role::Maintainer)
         }
+        (Action::DeleteRepo, Resource::Repo { owner_id, .. }) => at_least(owner_id, Role::Owner),
         (
             Action::ManageOrg,
             Resource::Namespace {
@@ -253,6 +256,10 @@ mod tests {
             (&c, ManageRepo, pub_acme, false),
             (&a_read, ManageRepo, priv_acme, false),
             (&anon, ManageRepo, pub_acme, false),
+            (&a, DeleteRepo, priv_acme, true),
+            (&b, DeleteRepo, priv_acme, false),
+            (&a_read, DeleteRepo, priv_acme, false),
+            (&c, DeleteRepo, priv_carol, true),
             (&a, ManageOrg, ns_acme, true),
             (&a, ManageOrg, ns_lab, false),
             (&b, ManageOrg, ns_acme, false),

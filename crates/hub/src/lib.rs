@@ -7,8 +7,9 @@
 //!   `huggingface_hub` relies on (repo info with `sha` and `siblings`, `tree` with
 //!   `Link` pagination, `resolve` with `X-Repo-Commit`, `X-Linked-Etag` = SHA-256,
 //!   `X-Linked-Size`, `ETag`, `Range`, and `X-Error-Code` errors) — see [`hfapi`] and
-//!   [`resolve`]. Uploads use the hub's own streaming API ([`upload`]); HF's LFS/Xet
-//!   upload protocol is not implemented.
+//!   [`resolve`]. Uploads use the hub's own streaming API ([`upload`]) or the HF write
+//!   API with its LFS batch protocol ([`hfwrite`]; Xet is not implemented:
+//!   `HF_HUB_DISABLE_XET=1`), both through one signing commit path.
 //! * **Signing on upload**: files are hashed while they stream to storage; the
 //!   revision's OMS v1.0 manifest is built from those digests and signed by a
 //!   [`signer::RevisionSigner`] — today [`signer::KeySigner`] (hub-held ECDSA P-256
@@ -36,6 +37,7 @@ pub mod error;
 pub mod gc;
 pub mod health;
 pub mod hfapi;
+pub mod hfwrite;
 pub mod integrity;
 pub mod keyless;
 pub mod limits;
@@ -115,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         );
     let signer_routes = state.signer.routes();
     let app = api
+        .merge(hfwrite::routes())
         .merge(adminapi::routes())
         .merge(ui::routes())
         .merge(oauth::routes());

@@ -263,12 +263,30 @@ pub async fn commit(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (repo, upload) = session(&state, &auth, &owner, &name, &id).await?;
     let files = state.meta.upload_files(&upload.id).await?;
+    let summary = body.map(|b| b.0.summary).unwrap_or_default();
+    commit_files(&state, &repo, &upload, files, summary).await
+}
+
+/// Commits `files` (a whole revision, every blob already stored) as the revision of
+/// `upload`, an open session on `repo`: path checks, the unchanged case, limits, scan,
+/// claim, signing with the uploader's identity, verification and the atomic record.
+/// The one commit path of every upload API (this one and [`crate::hfwrite`]'s commit
+/// endpoint). On a refusal the session is closed and nothing is signed or logged.
+///
+/// # Errors
+/// As [`commit`].
+pub(crate) async fn commit_files(
+    state: &AppState,
+    repo: &Repo,
+    upload: &Upload,
+    files: Vec<FileEntry>,
+    summary: String,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     if let Err(e) = check_revision_paths(files.iter().map(|f| f.path.as_str())) {
         // The API cannot take a file back out of a session: close it, nothing is recorded.
         state.meta.delete_upload(&upload.id).await?;
         return Err(e.into());
     }
-    let summary = body.map(|b| b.0.summary).unwrap_or_default();
     if let Some(head) = &repo.head {
         let current = state.meta.revision_files(repo.id, head).await?;
         if same_content(&files, &current) {
@@ -278,7 +296,7 @@ pub async fn commit(
                 StatusCode::OK,
                 Json(json!({
                     "commit": head, "unchanged": true,
-                    "signature": rev.map(|r| crate::hfapi::signature_json(&state, &repo, &r)),
+                    "signature": rev.map(|r| crate::hfapi::signature_json(state, repo, &r)),
                 })),
             ));
         }
@@ -302,7 +320,7 @@ pub async fn commit(
     // Scanned before anything is signed or logged: an owner's refusal stores nothing.
     let scan = state.scanner.scan(&state.blobs, &files).await;
     let refuse_from = state.meta.scan_refusal(repo.owner_id).await?;
-    if let Err(e) = crate::scan::check_refusal(&repo, refuse_from, &scan) {
+    if let Err(e) = crate::scan::check_refusal(repo, refuse_from, &scan) {
         state.meta.delete_upload(&upload.id).await?;
         return Err(e.into());
     }
@@ -319,7 +337,7 @@ pub async fn commit(
             now + CLAIM_SECONDS,
         )
         .await?;
-    let done = sign_and_record(&state, &repo, &upload, files, &manifest, summary, scan).await;
+    let done = sign_and_record(state, repo, upload, files, &manifest, summary, scan).await;
     if done.is_err() {
         let _ = state.meta.release_commit(repo.id, &upload.id).await;
     }

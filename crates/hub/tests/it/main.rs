@@ -8,6 +8,8 @@ mod attack;
 mod flow;
 mod guards;
 mod harness;
+mod hfbad;
+mod hfwrite;
 mod integrity;
 mod names;
 mod operator;

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# The Hugging Face write API (issue 17) with the real clients: the newest huggingface_hub
+# from PyPI (HfApi and the `hf` CLI, HF_HUB_DISABLE_XET=1) against `hallmark hub serve`, and
+# the reference model_signing 1.1.1 verifying what the hub signed for the uploader.
+#   create_repo + upload_folder (50 MiB LFS file through multipart, small regular files)
+#   → a signed revision; snapshot_download → model_signing verify sigstore (offline) with the
+#   hub's trust config, the uploader's identity and the hub's issuer; hf upload, upload_file,
+#   delete_file, hf auth login / whoami, update_repo_settings(private=True), delete_repo; bad
+#   input the client reports (wrong parent_commit, create_pr, refused paths).
+# Each check prints PASS/FAIL; the calls that passed are written as README table rows to
+# $HF_TABLE (default: $W/table.md, printed at the end).
+#   usage: tests/hub/hfclient.sh path/to/hallmark
+set -euo pipefail
+HM=$(realpath "${1:?usage: hfclient.sh path/to/hallmark}")
+HF_VENV=${HF_CLIENT_VENV:-$HOME/.cache/hallmark-hfclient-venv}
+REF_VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
+if ! "$HF_VENV/bin/python" -c "import huggingface_hub" 2>/dev/null; then
+  echo "creating huggingface_hub venv in $HF_VENV (newest release on PyPI)"
+  python3 -m venv "$HF_VENV"
+  "$HF_VENV/bin/pip" install -q --disable-pip-version-check --upgrade huggingface_hub
+fi
+if ! "$REF_VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
+  echo "creating reference venv in $REF_VENV"
+  python3 -m venv "$REF_VENV"
+  "$REF_VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
+fi
+PY="$HF_VENV/bin/python"
+HFCLI="$HF_VENV/bin/hf"
+MS="$REF_VENV/bin/model_signing"
+W=$(mktemp -d)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+cd "$W"
+export HALLMARK_HUB_DATA="$W/data" NO_PROGRESS=1 HF_HUB_DISABLE_TELEMETRY=1 HF_HOME="$W/hf-home"
+export HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_PROGRESS_BARS=1
+TABLE=${HF_TABLE:-$W/table.md}
+: > "$TABLE"
+pass=0; fail=0
+ok() { pass=$((pass+1)); echo "PASS $*"; }
+bad() { fail=$((fail+1)); echo "FAIL $*"; }
+check() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then ok "$what"; else bad "$what"; tail -12 "$W/out.txt" | sed 's/^/    /'; fi; }
+# row CALL WHAT: a README table row for a client call, written when the check passes.
+row() { local call=$1 what=$2; shift 2; if "$@" >"$W/out.txt" 2>&1; then ok "$call: $what"; printf '| `%s` | %s |\n' "$call" "$what" >> "$TABLE"; else bad "$call: $what"; tail -12 "$W/out.txt" | sed 's/^/    /'; fi; }
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+"$HM" hub serve --data-dir "$W/data" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do grep -q 'listening on' "$W/serve.log" && break; sleep 0.1; done
+PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$')
+HUB=http://127.0.0.1:$PORT
+export HF_ENDPOINT=$HUB HALLMARK_HUB=$HUB
+echo 'alice-password-1' | "$HM" hub admin user add alice --email alice@example.com --password-stdin >/dev/null
+"$HM" hub admin user add bob >/dev/null
+"$HM" hub admin org add acme --owner alice >/dev/null
+"$HM" hub admin org member acme bob --role reader >/dev/null
+ALICE=$("$HM" hub admin token alice --scope write 2>/dev/null)
+BOB_READ=$("$HM" hub admin token bob --scope read 2>/dev/null)
+export ALICE BOB_READ HUB
+echo "hub at $HUB; huggingface_hub $("$PY" -c 'import huggingface_hub as h; print(h.__version__)')"
+
+# --- the model: a 50 MiB LFS file, small regular files, a model card, what the hub skips ---
+mkdir -p model/tokenizer
+head -c 52428800 /dev/urandom > model/model.safetensors
+echo '{"hidden_size": 64, "model_type": "demo"}' > model/config.json
+echo '{"version": "1.0", "vocab": {"a": 1}}' > model/tokenizer/tokenizer.json
+printf -- '---\nlicense: apache-2.0\ntags:\n- hallmark\n- demo\npipeline_tag: text-classification\n---\n# Demo\nSigned by the hub.\n' > model/README.md
+echo '*.safetensors filter=lfs diff=lfs merge=lfs -text' > model/.gitattributes
+
+row "create_repo" "new repo (also private=True, exist_ok=True)" "$PY" -c "
+from huggingface_hub import HfApi
+api = HfApi(token='$ALICE')
+url = api.create_repo('acme/demo')
+assert url.repo_id == 'acme/demo', url
+api.create_repo('acme/demo', exist_ok=True)
+try:
+    api.create_repo('acme/demo')
+except Exception as e:
+    assert '409' in str(e), e
+else:
+    raise SystemExit('second create without exist_ok accepted')
+assert HfApi(token='$ALICE').create_repo('acme/hidden', private=True).repo_id == 'acme/hidden'"
+check "… a private repo is hidden from anonymous clients" test "$(status "$HUB/api/models/acme/hidden")" = 401
+
+row "upload_folder" "50 MiB LFS file (multipart) + regular files → one signed revision" "$PY" - <<'PYEOF'
+import json, os, urllib.request
+from huggingface_hub import HfApi
+api = HfApi(token=os.environ["ALICE"])
+info = api.upload_folder(folder_path="model", repo_id="acme/demo", commit_message="first upload")
+open("commit1.txt", "w").write(info.oid)
+hub = os.environ["HUB"]
+d = json.load(urllib.request.urlopen(f"{hub}/api/models/acme/demo"))
+assert d["sha"] == info.oid, (d["sha"], info.oid)
+s = d["hallmark"]["signature"]
+assert s["status"] == "verified", s
+assert s["identity"] == f"{hub}/alice" and s["issuer"] == hub, s
+assert s["log_index"] is not None, s
+names = {x["rfilename"] for x in d["siblings"]}
+assert names == {"model.safetensors", "config.json", "tokenizer/tokenizer.json", "README.md", "model.sig"}, names
+PYEOF
+check "… the hub's log of signing events names the commit" "$PY" - <<'PYEOF'
+import json, os, urllib.request
+ev = json.load(urllib.request.urlopen(os.environ["HUB"] + "/api/audit"))
+assert any(e["repo"] == "acme/demo" and e["commit"] == open("commit1.txt").read() and e["uploader"] == "alice" for e in ev), ev
+PYEOF
+
+row "snapshot_download" "the signed revision, verified by model_signing 1.1.1" "$PY" -c "
+from huggingface_hub import snapshot_download
+snapshot_download('acme/demo', local_dir='dl')"
+check "downloaded bytes identical" cmp model/model.safetensors dl/model.safetensors
+curl -s -o tc.json "$HUB/trust-config.json"
+OFFLINE=(); if unshare -n true 2>/dev/null; then OFFLINE=(unshare -n); fi
+KL=(--trust_config tc.json --identity "$HUB/alice" --identity_provider "$HUB")
+check "model_signing verify sigstore (offline) accepts the hub's signature for alice" "${OFFLINE[@]}" "$MS" verify sigstore dl --signature dl/model.sig "${KL[@]}" --ignore-paths dl/.cache
+check "… and refuses another identity" bash -c "! $MS verify sigstore dl --signature dl/model.sig --trust_config tc.json --identity $HUB/bob --identity_provider $HUB --ignore-paths dl/.cache"
+
+echo "more weights" > extra.txt
+row "hf upload" "CLI upload of one file → a new signed revision" "$HFCLI" upload acme/demo extra.txt extra.txt --token "$ALICE" --commit-message "cli upload"
+row "upload_file" "bytes to a nested path → a new signed revision" "$PY" - <<'PYEOF'
+import json, os, urllib.request
+from huggingface_hub import HfApi
+api = HfApi(token=os.environ["ALICE"])
+before = api.model_info("acme/demo").sha
+info = api.upload_file(path_or_fileobj=b"notes\n", path_in_repo="notes/a.txt", repo_id="acme/demo")
+assert info.oid != before
+d = json.load(urllib.request.urlopen(os.environ["HUB"] + "/api/models/acme/demo"))
+assert d["sha"] == info.oid and d["hallmark"]["signature"]["status"] == "verified", d["hallmark"]
+assert "notes/a.txt" in {x["rfilename"] for x in d["siblings"]}
+PYEOF
+row "delete_file" "removes a file in a new signed revision" "$PY" - <<'PYEOF'
+import os
+from huggingface_hub import HfApi
+api = HfApi(token=os.environ["ALICE"])
+api.delete_file("notes/a.txt", repo_id="acme/demo")
+files = api.list_repo_files("acme/demo")
+assert "notes/a.txt" not in files and "extra.txt" in files, files
+PYEOF
+row "delete_folder" "removes a folder in a new signed revision" "$PY" -c "
+from huggingface_hub import HfApi
+api = HfApi(token='$ALICE')
+api.delete_folder('tokenizer', repo_id='acme/demo')
+assert not any(f.startswith('tokenizer/') for f in api.list_repo_files('acme/demo'))"
+row "create_commit" "parent_commit: a stale parent is refused (412), nothing committed" "$PY" - <<'PYEOF'
+import os
+from huggingface_hub import HfApi, CommitOperationAdd
+from huggingface_hub.errors import HfHubHTTPError
+api = HfApi(token=os.environ["ALICE"])
+head = api.model_info("acme/demo").sha
+stale = open("commit1.txt").read()
+try:
+    api.create_commit("acme/demo", [CommitOperationAdd("x.txt", b"x")], commit_message="stale", parent_commit=stale)
+except HfHubHTTPError as e:
+    assert e.response.status_code == 412, e
+else:
+    raise SystemExit("stale parent accepted")
+assert api.model_info("acme/demo").sha == head
+api.create_commit("acme/demo", [CommitOperationAdd("x.txt", b"x")], commit_message="fresh", parent_commit=head)
+PYEOF
+row "create_commit" "create_pr=True is refused (400): the hub has no pull requests" "$PY" - <<'PYEOF'
+import os
+from huggingface_hub import HfApi
+from huggingface_hub.errors import BadRequestError
+try:
+    HfApi(token=os.environ["ALICE"]).upload_file(path_or_fileobj=b"x", path_in_repo="y.txt", repo_id="acme/demo", create_pr=True)
+except BadRequestError as e:
+    assert "pull requests are not supported" in str(e), e
+else:
+    raise SystemExit("create_pr accepted")
+PYEOF
+row "upload_file" "a path the naming rules refuse (model.sig, non-NFC) answers 422 naming it" "$PY" - <<'PYEOF'
+import os, unicodedata
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+api = HfApi(token=os.environ["ALICE"])
+head = api.model_info("acme/demo").sha
+for p in ["model.sig", unicodedata.normalize("NFD", "naïve.txt")]:
+    try:
+        api.upload_file(path_or_fileobj=b"x", path_in_repo=p, repo_id="acme/demo")
+    except HfHubHTTPError as e:
+        assert e.response.status_code == 422 and "refused" in str(e), e
+    else:
+        raise SystemExit(f"{p!r} accepted")
+assert api.model_info("acme/demo").sha == head
+PYEOF
+row "upload_file" "a reader's token is refused (403), nothing stored" "$PY" - <<'PYEOF'
+import os
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+try:
+    HfApi(token=os.environ["BOB_READ"]).upload_file(path_or_fileobj=b"x", path_in_repo="z.txt", repo_id="acme/demo")
+except HfHubHTTPError as e:
+    assert e.response.status_code == 403, e
+else:
+    raise SystemExit("reader upload accepted")
+PYEOF
+row "hf auth login" "a hub token, then hf auth whoami" bash -c "$HFCLI auth login --token $ALICE && $HFCLI auth whoami | grep -q alice"
+row "whoami" "name, orgs and token role" "$PY" -c "
+from huggingface_hub import HfApi
+me = HfApi(token='$ALICE').whoami()
+assert me['name'] == 'alice' and me['auth']['accessToken']['role'] == 'write', me
+assert [o['name'] for o in me['orgs']] == ['acme'], me"
+check "HF_TOKEN in the environment is used" env HF_TOKEN="$ALICE" "$PY" -c "
+from huggingface_hub import HfApi
+assert HfApi().whoami()['name'] == 'alice'"
+row "update_repo_settings" "private=True hides the repo from anonymous clients" "$PY" - <<'PYEOF'
+import os
+from huggingface_hub import HfApi, snapshot_download
+from huggingface_hub.errors import RepositoryNotFoundError
+HfApi(token=os.environ["ALICE"]).update_repo_settings("acme/demo", private=True)
+try:
+    snapshot_download("acme/demo", local_dir="anon", token=False)
+except RepositoryNotFoundError:
+    pass
+else:
+    raise SystemExit("anonymous download of a private repo")
+assert HfApi(token=os.environ["ALICE"]).model_info("acme/demo").private
+PYEOF
+check "… anonymous repo info answers 401" test "$(status "$HUB/api/models/acme/demo")" = 401
+row "move_repo" "refused with 501 (signatures name the repo)" "$PY" - <<'PYEOF'
+import os
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+try:
+    HfApi(token=os.environ["ALICE"]).move_repo("acme/demo", "acme/renamed")
+except HfHubHTTPError as e:
+    assert e.response.status_code == 501, e
+else:
+    raise SystemExit("move accepted")
+PYEOF
+row "delete_repo" "owners only (a reader gets 403); missing_ok" "$PY" - <<'PYEOF'
+import os
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+try:
+    HfApi(token=os.environ["BOB_READ"]).delete_repo("acme/demo")
+except HfHubHTTPError as e:
+    assert e.response.status_code == 403, e
+else:
+    raise SystemExit("reader deleted the repo")
+api = HfApi(token=os.environ["ALICE"])
+api.delete_repo("acme/demo")
+try:
+    api.model_info("acme/demo")
+except RepositoryNotFoundError:
+    pass
+else:
+    raise SystemExit("repo still there")
+api.delete_repo("acme/demo", missing_ok=True)
+PYEOF
+
+echo
+echo "client calls supported (README table rows):"
+cat "$TABLE"
+echo
+echo "hub hfclient: $pass passed, $fail failed"
+[ "$fail" = 0 ]
