@@ -253,7 +253,11 @@ async fn user_cmd(op: Operator<'_>, cmd: UserCommand) -> CmdResult {
 async fn token_cmd(op: Operator<'_>, t: TokenArgs) -> CmdResult {
     if let Some(id) = t.revoke {
         op.revoke_token(&t.name, id).await.or_input()?;
-        println!("token #{id} of {} revoked", t.name);
+        if t.json {
+            println!("{}", serde_json::json!({ "revoked": id, "user": t.name }));
+        } else {
+            println!("token #{id} of {} revoked", t.name);
+        }
         return Ok(());
     }
     let scope = match t.scope {
@@ -274,6 +278,17 @@ async fn token_cmd(op: Operator<'_>, t: TokenArgs) -> CmdResult {
         })
         .await
         .or_input()?;
+    if t.json {
+        let out = serde_json::json!({
+            "token": secret.as_str(),
+            "id": id,
+            "user": t.name,
+            "scope": scope.as_str(),
+            "expires_at": expires.map(hallmark_hub::time::rfc3339),
+        });
+        println!("{out}");
+        return Ok(());
+    }
     let expiry = expires.map_or_else(
         || "never expires".to_owned(),
         |e| format!("expires {}", hallmark_hub::time::rfc3339(e)),

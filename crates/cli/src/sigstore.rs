@@ -133,6 +133,21 @@ fn token(a: &SigstoreTokenArgs) -> Outcome {
             Duration::from_secs(a.ttl_seconds),
         )
         .or_input()?;
+    if a.json {
+        let expires = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .saturating_add(a.ttl_seconds);
+        let out = serde_json::json!({
+            "token": token,
+            "subject": subject,
+            "issuer": public_url,
+            "audience": hallmark_oidc::SIGSTORE_AUDIENCE,
+            "expires_at": hallmark_hub::time::rfc3339(i64::try_from(expires).unwrap_or(i64::MAX)),
+        });
+        println!("{out}");
+        return Ok(0);
+    }
     println!("{token}");
     Ok(0)
 }

@@ -286,4 +286,7 @@ pub(crate) struct TokenArgs {
     /// The token never expires, whatever the hub's default.
     #[arg(long = "never-expires")]
     pub(crate) never_expires: bool,
+    /// Print a JSON object (token, id, user, scope, expires_at) instead of the bare token.
+    #[arg(long)]
+    pub(crate) json: bool,
 }

@@ -65,6 +65,10 @@ pub(crate) struct SigstoreTokenArgs {
     /// Token lifetime in seconds.
     #[arg(long = "ttl", default_value_t = 600)]
     pub(crate) ttl_seconds: u64,
+    /// Print a JSON object (token, subject, issuer, audience, expires_at) instead of the
+    /// bare token.
+    #[arg(long)]
+    pub(crate) json: bool,
     /// Issuer URL, if the instance has never been started with this data directory.
     #[arg(long = "public-url")]
     pub(crate) public_url: Option<String>,

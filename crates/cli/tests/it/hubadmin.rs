@@ -89,6 +89,15 @@ fn operator_commands_disable_list_expire_and_audit() {
     admin(&["token-lifetime", "--days", "30"]).expect(0, &["30 days"]);
     admin(&["token", "alice"]).expect(0, &["expires 20"]);
     admin(&["token", "alice", "--never-expires"]).expect(0, &["never expires"]);
+    let j = admin(&["token", "alice", "--scope", "write", "--json"]);
+    j.expect(0, &[]);
+    let v = j.json();
+    assert!(v["token"].as_str().unwrap().starts_with("hm_"), "{v}");
+    assert_eq!(
+        (&v["user"], &v["scope"]),
+        (&"alice".into(), &"write".into())
+    );
+    assert!(v["expires_at"].as_str().unwrap().ends_with('Z'), "{v}");
     admin(&["user", "logout", "alice"]).expect(0, &["0 sessions"]);
     admin(&["user", "grant-admin", "alice"]).expect(0, &[]);
     admin(&["repo", "delete", "alice/none"]).expect(2, &["no repository named alice/none"]);
@@ -104,4 +113,19 @@ fn operator_commands_disable_list_expire_and_audit() {
         ],
     );
     assert!(!audit.stdout.contains("hm_"), "no secret in the audit log");
+}
+
+#[test]
+fn sigstore_token_json_names_the_identity_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Cmd::new(["sigstore", "token", "--email", "ci@example.com", "--json"])
+        .opt("--public-url", "http://127.0.0.1:9")
+        .opt("--data-dir", dir.path())
+        .run();
+    out.expect(0, &[]);
+    let v = out.json();
+    assert_eq!(v["subject"], "ci@example.com");
+    assert_eq!(v["issuer"], "http://127.0.0.1:9");
+    assert_eq!(v["token"].as_str().unwrap().split('.').count(), 3, "a JWT");
+    assert!(v["expires_at"].as_str().unwrap().ends_with('Z'), "{v}");
 }
