@@ -15,6 +15,10 @@
 //! * [`sct`]: an embedded RFC 6962 precertificate SCT signed by the CT log key, computed
 //!   over the TBS without the SCT extension, so stock verifiers rebuild the same bytes.
 //!
+//! * [`tsa`], [`tsa_material::TsaMaterial`]: an RFC 3161 timestamp authority (its own
+//!   root → signing certificate with critical EKU id-kp-timeStamping) for Rekor v2 bundles,
+//!   which carry no signed entry timestamp.
+//!
 //! Specs: RFC 5280 (profile), RFC 6962 §3.2–§3.3 (SCT, precertificate entries), RFC 2986
 //! (CSR), Fulcio API v2 JSON, Fulcio certificate extensions (OID arc 1.3.6.1.4.1.57264.1).
 //! Deviations: no CT log submission endpoint (the SCT is a promise from our own log key,
@@ -26,7 +30,10 @@ pub mod issue;
 pub mod material;
 pub mod sct;
 mod tbs;
+pub mod tsa;
+pub mod tsa_material;
 
 pub use error::{CaError, IssueFailure};
 pub use issue::{Ca, IssuedCertificate, SanIdentity};
 pub use material::CaMaterial;
+pub use tsa_material::TsaMaterial;

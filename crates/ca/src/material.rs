@@ -71,7 +71,7 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CaError> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CaError> {
     let tmp = path.with_extension("tmp");
     let _ = fs::remove_file(&tmp);
     let mut f = fs::OpenOptions::new()
@@ -86,7 +86,7 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CaError> {
     fs::rename(&tmp, path).map_err(io(path))
 }
 
-fn load_key(path: &Path) -> Result<SigningKey, CaError> {
+pub(crate) fn load_key(path: &Path) -> Result<SigningKey, CaError> {
     let der = zeroize::Zeroizing::new(fs::read(path).map_err(io(path))?);
     SigningKey::from_pkcs8_der(&der, &path.display().to_string()).map_err(|e| {
         CaError::BadMaterial {
@@ -96,7 +96,7 @@ fn load_key(path: &Path) -> Result<SigningKey, CaError> {
     })
 }
 
-fn load_cert(path: &Path) -> Result<Vec<u8>, CaError> {
+pub(crate) fn load_cert(path: &Path) -> Result<Vec<u8>, CaError> {
     let text = fs::read(path).map_err(io(path))?;
     let certs =
         hallmark_crypto::load_certificates_pem_with_source(&text, &path.display().to_string())

@@ -1,4 +1,5 @@
-//! `POST /api/v1/log/entries`, the Rekor v1 write API, under the [`LogWrites`] policy.
+//! `POST /api/v1/log/entries`, the Rekor v1 write API, under the [`LogWrites`] policy
+//! (the Rekor v2 write API, [`crate::rekor2`], shares everything but the entry format).
 //!
 //! Order of work, cheapest refusal first: access (off → 403), the client's rate
 //! (→ 429 with `Retry-After`), the write token (→ 401), the declared length (→ 413);
@@ -92,13 +93,59 @@ impl WriteState {
         Ok(())
     }
 
-    /// Parses and checks an entry; blocking (CPU: JSON, base64, hashing, signatures).
+    /// Parses and checks a Rekor v1 proposed entry; blocking (CPU: JSON, base64, hashing,
+    /// signatures).
     fn check(&self, body: Vec<u8>) -> Result<Vec<u8>, WriteRefusal> {
         let proposed = Proposed::parse(&body).map_err(WriteRefusal::Invalid)?;
         drop(body);
         self.writes
             .check_verifiers(&self.instance.ca_anchor, proposed.verifiers())?;
         proposed.canonical_body().map_err(WriteRefusal::Invalid)
+    }
+
+    /// The instance these writes go to.
+    pub(crate) fn instance(&self) -> &Arc<Instance> {
+        &self.instance
+    }
+
+    /// The write policy.
+    pub(crate) fn writes(&self) -> &LogWrites {
+        &self.writes
+    }
+}
+
+/// Everything before the append, for either write API: the cheap checks, a permit of the
+/// pool of checks, the bounded body read, then `check` (parse, policy, signatures) on the
+/// blocking pool. Gives the canonicalized body to append, or the refusal to answer.
+pub(crate) async fn checked_body(
+    w: &Arc<WriteState>,
+    req: Request,
+    check: fn(&WriteState, Vec<u8>) -> Result<Vec<u8>, WriteRefusal>,
+) -> Result<Vec<u8>, Response> {
+    let (parts, body) = req.into_parts();
+    w.admit(&parts).map_err(|r| refused(&r))?;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let Ok(permit) = Arc::clone(&w.checks).acquire_owned().await else {
+        return Err(internal("entry checks", "the pool of checks is closed"));
+    };
+    let Some(bytes) = read_limited(body, MAX_ENTRY_REQUEST_BYTES, declared).await else {
+        return Err(refused(&too_large()));
+    };
+    let w2 = Arc::clone(w);
+    let checked = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        check(&w2, bytes)
+    })
+    .await;
+    match checked {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(r)) => Err(refused(&r)),
+        Err(e) => Err(internal("checking the entry", e)),
     }
 }
 
@@ -108,7 +155,7 @@ fn too_large() -> WriteRefusal {
     }
 }
 
-fn refused(r: &WriteRefusal) -> Response {
+pub(crate) fn refused(r: &WriteRefusal) -> Response {
     let mut resp = error(r.status(), r.to_string());
     if let WriteRefusal::RateLimited {
         retry_after_secs, ..
@@ -135,7 +182,7 @@ async fn read_limited(body: Body, limit: usize, declared: usize) -> Option<Vec<u
 }
 
 /// What a failed append answers.
-fn append_failed(e: &hallmark_tlog::Error) -> Response {
+pub(crate) fn append_failed(e: &hallmark_tlog::Error) -> Response {
     if e.is_storage_full() {
         eprintln!("hallmark instance: log append failed, storage full: {e}");
         return error(
@@ -157,32 +204,9 @@ fn append_failed(e: &hallmark_tlog::Error) -> Response {
 }
 
 pub(crate) async fn create_entry(State(w): State<Arc<WriteState>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    if let Err(r) = w.admit(&parts) {
-        return refused(&r);
-    }
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let Ok(permit) = Arc::clone(&w.checks).acquire_owned().await else {
-        return internal("entry checks", "the pool of checks is closed");
-    };
-    let Some(bytes) = read_limited(body, MAX_ENTRY_REQUEST_BYTES, declared).await else {
-        return refused(&too_large());
-    };
-    let w2 = Arc::clone(&w);
-    let checked = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        w2.check(bytes)
-    })
-    .await;
-    let entry_body = match checked {
-        Ok(Ok(b)) => b,
-        Ok(Err(r)) => return refused(&r),
-        Err(e) => return internal("checking the entry", e),
+    let entry_body = match checked_body(&w, req, WriteState::check).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
     let i = &w.instance;
     let appended = match i.append_async(entry_body.clone()).await {

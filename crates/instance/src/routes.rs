@@ -1,5 +1,6 @@
-//! HTTP routes: OIDC discovery and JWKS, Fulcio v2, Rekor v1 write API (see
-//! [`crate::entries`]), trust config, and the log's read API.
+//! HTTP routes: OIDC discovery and JWKS, Fulcio v2, Rekor v1 and v2 write APIs (see
+//! [`crate::entries`], [`crate::rekor2`]), the timestamp authority ([`crate::timestamp`]),
+//! trust config, and the logs' read APIs.
 
 use std::sync::Arc;
 
@@ -14,8 +15,10 @@ use hallmark_tlog::api::{ApiState, router as log_router};
 use serde_json::Value;
 
 use crate::entries::{WriteState, create_entry};
+use crate::rekor2::create_entry_v2;
 use crate::reply::{bearer, error, internal};
 use crate::state::Instance;
+use crate::timestamp::{TsaState, timestamp};
 use crate::writes::LogWrites;
 
 /// Largest body of the other requests (a Fulcio CSR or public-key request is ~1 KiB).
@@ -28,8 +31,16 @@ pub fn router(instance: Arc<Instance>, writes: LogWrites) -> Router {
         reader: instance.log_reader(),
         key: Some(Arc::clone(&instance.log_key)),
     }));
+    let tsa_state = Arc::new(TsaState::new(Arc::clone(&instance.tsa), &writes));
+    let v2_api = instance.rekor_v2.as_ref().map(|v2| {
+        log_router(Arc::new(ApiState {
+            fetch: Arc::clone(&v2.store) as Arc<dyn hallmark_tlog::TileFetch>,
+            reader: v2.reader(),
+            key: Some(Arc::clone(&v2.key)),
+        }))
+    });
     let write_state = Arc::new(WriteState::new(Arc::clone(&instance), writes));
-    Router::new()
+    let router = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
         .route("/api/v2/signingCert", post(signing_cert))
@@ -37,10 +48,20 @@ pub fn router(instance: Arc<Instance>, writes: LogWrites) -> Router {
         .with_state(instance)
         .route(
             "/api/v1/log/entries",
-            post(create_entry).with_state(write_state),
+            post(create_entry).with_state(Arc::clone(&write_state)),
         )
-        .merge(log_api)
-        .layer(DefaultBodyLimit::max(MAX_SMALL_BODY))
+        .route(
+            "/api/v2/log/entries",
+            post(create_entry_v2).with_state(write_state),
+        )
+        .route("/api/v1/timestamp", post(timestamp).with_state(tsa_state))
+        .merge(log_api);
+    // The v2 log's checkpoint and tiles, for auditors (`hallmark log audit URL/rekor2`).
+    let router = match v2_api {
+        Some(api) => router.nest("/rekor2", api),
+        None => router,
+    };
+    router.layer(DefaultBodyLimit::max(MAX_SMALL_BODY))
 }
 
 async fn discovery(State(i): State<Arc<Instance>>) -> Json<Value> {

@@ -1,15 +1,13 @@
 //! The instance's state: issuer, CA and log opened from a data directory.
 
 use std::fs;
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hallmark_ca::{Ca, CaMaterial};
+use hallmark_ca::{Ca, CaMaterial, TsaMaterial};
 use hallmark_oidc::{Issuer, KeyRing, SIGSTORE_AUDIENCE, TokenValidator};
 use hallmark_tlog::{
     Appended, CheckpointLock, Coordinator, DirLock, DirStore, Health, LogConfig, LogKey, LogReader,
@@ -18,6 +16,8 @@ use hallmark_tlog::{
 use serde_json::json;
 
 use crate::error::InstanceError;
+use crate::files::{io, write_private};
+use crate::log2::RekorV2;
 use crate::writes::CaAnchor;
 
 /// How to open an instance.
@@ -115,6 +115,10 @@ pub struct Instance {
     pub(crate) log_cfg: LogConfig,
     pub(crate) store: Arc<dyn TileStorage>,
     pub(crate) ca_anchor: CaAnchor,
+    /// The Rekor v2 log (local log backend only).
+    pub(crate) rekor_v2: Option<RekorV2>,
+    /// The RFC 3161 timestamp authority's keys.
+    pub(crate) tsa: Arc<TsaMaterial>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -123,28 +127,6 @@ impl std::fmt::Debug for Instance {
             .field("public_url", &self.cfg.public_url)
             .finish_non_exhaustive()
     }
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InstanceError + '_ {
-    move |source| InstanceError::Io {
-        path: path.to_owned(),
-        source,
-    }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
-    let tmp = path.with_extension("tmp");
-    let _ = fs::remove_file(&tmp);
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io(&tmp))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
 }
 
 /// The identity of the instance's log in `data_dir` (tree ID and origin host, fixed when
@@ -232,6 +214,11 @@ impl Instance {
             )?;
             Ok::<_, InstanceError>((Log::Local(seq), store))
         };
+        let rekor_v2 = match backend {
+            LogBackend::Local => Some(RekorV2::open(dir, &cfg.public_url)?),
+            LogBackend::Single { .. } | LogBackend::Shared { .. } => None,
+        };
+        let tsa = Arc::new(TsaMaterial::load_or_create(&dir.join("tsa"), &cfg.org)?);
         let (log, store) = match backend {
             LogBackend::Local => single(
                 Arc::new(DirStore::open(log_dir.join("public"))?),
@@ -262,6 +249,8 @@ impl Instance {
             log_cfg,
             store,
             ca_anchor,
+            rekor_v2,
+            tsa,
         })
     }
 
@@ -356,35 +345,46 @@ impl Instance {
         )
     }
 
-    /// The ClientTrustConfig (trusted root + signing config) describing this instance.
+    /// The ClientTrustConfig (trusted root + signing config) describing this instance:
+    /// both logs (Rekor v1, and v2 when served), the CA, the CT log and the TSA; the
+    /// signing config v0.2 lists Fulcio, OIDC, Rekor v1 and v2 (one operator: clients
+    /// pick the highest version they support) and the TSA.
     #[must_use]
     pub fn trust_config(&self) -> serde_json::Value {
         let url = &self.cfg.public_url;
-        let (ca, ct) = self.ca.trusted_root_entries(url, &self.cfg.org);
+        let org = &self.cfg.org;
+        let (ca, ct) = self.ca.trusted_root_entries(url, org);
         let start = ca["validFor"]["start"].clone();
         let verifier = self.log_key.verifier();
-        let service = |u: &str| json!({ "url": u, "majorApiVersion": 1, "validFor": { "start": start }, "operator": self.cfg.org });
+        let service = |u: &str, major: u32| json!({ "url": u, "majorApiVersion": major, "validFor": { "start": start }, "operator": org });
+        let mut tlogs = vec![json!({
+            "baseUrl": url,
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": { "rawBytes": STANDARD.encode(verifier.spki_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": { "start": start } },
+            "logId": { "keyId": STANDARD.encode(verifier.log_id()) },
+        })];
+        let mut rekor_urls = vec![service(url, 1)];
+        if let Some(v2) = &self.rekor_v2 {
+            tlogs.push(v2.trusted_root_entry(url, &start, org));
+            rekor_urls.push(service(url, 2));
+        }
+        let tsa_url = format!("{url}/api/v1/timestamp");
         json!({
             "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
             "trustedRoot": {
                 "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-                "tlogs": [{
-                    "baseUrl": url,
-                    "hashAlgorithm": "SHA2_256",
-                    "publicKey": { "rawBytes": STANDARD.encode(verifier.spki_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": { "start": start } },
-                    "logId": { "keyId": STANDARD.encode(verifier.log_id()) },
-                }],
+                "tlogs": tlogs,
                 "certificateAuthorities": [ca],
                 "ctlogs": [ct],
-                "timestampAuthorities": [],
+                "timestampAuthorities": [self.tsa.trusted_root_entry(&tsa_url, org)],
             },
             "signingConfig": {
                 "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
-                "caUrls": [service(url)],
-                "oidcUrls": [service(url)],
-                "rekorTlogUrls": [service(url)],
+                "caUrls": [service(url, 1)],
+                "oidcUrls": [service(url, 1)],
+                "rekorTlogUrls": rekor_urls,
                 "rekorTlogConfig": { "selector": "ANY" },
-                "tsaUrls": [],
+                "tsaUrls": [service(&tsa_url, 1)],
                 "tsaConfig": { "selector": "ANY" },
             },
         })

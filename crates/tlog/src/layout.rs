@@ -31,14 +31,33 @@ pub fn monotonic_clock() -> LeaseClock {
 pub struct LogConfig {
     /// Host name: the checkpoint key name and the first half of the origin.
     pub host: String,
-    /// Numeric tree ID (Rekor v1 style; part of the origin and of entry UUIDs).
+    /// Numeric tree ID (Rekor v1 style; part of the origin and of entry UUIDs), or
+    /// [`LogConfig::REKOR_V2_TREE_ID`].
     pub tree_id: u64,
 }
 
 impl LogConfig {
-    /// The checkpoint origin, `"<host> - <tree_id>"` as Rekor v1 writes it.
+    /// The tree ID of a Rekor v2 (rekor-tiles) style log, which has none: its origin is
+    /// the host alone (sigstore-go requires the origin of a v2 log to equal the host name
+    /// of the log's `baseUrl`, and takes origins ending in `" - <digits>"` for Rekor v1).
+    pub const REKOR_V2_TREE_ID: u64 = 0;
+
+    /// A Rekor v2 style log named `host` (the origin and the checkpoint key name).
+    #[must_use]
+    pub fn rekor_v2(host: &str) -> Self {
+        Self {
+            host: host.to_owned(),
+            tree_id: Self::REKOR_V2_TREE_ID,
+        }
+    }
+
+    /// The checkpoint origin: `"<host> - <tree_id>"` as Rekor v1 writes it, or `<host>`
+    /// for a Rekor v2 style log.
     #[must_use]
     pub fn origin(&self) -> String {
+        if self.tree_id == Self::REKOR_V2_TREE_ID {
+            return self.host.clone();
+        }
         format!("{} - {}", self.host, self.tree_id)
     }
 }

@@ -16,6 +16,9 @@
 //! * **Rekor v1 `dsse` v0.0.1** — canonicalized (RFC 8785) bodies, entry UUIDs, signed entry
 //!   timestamps, the bundle `tlogEntries[]` JSON and the `/api/v1/log…` JSON: [`rekor`],
 //!   [`api`].
+//! * **Rekor v2 `hashedrekord` v0.0.2** (rekor-tiles) — `CreateEntryRequest` parsing, the
+//!   canonicalized body and the `TransparencyLogEntry` answer: [`rekor2`]; a v2 log is a
+//!   log whose origin is its host alone ([`LogConfig::rekor_v2`]).
 //!
 //! ## Deviations and choices
 //!
@@ -84,6 +87,7 @@ pub mod note;
 pub mod proposed;
 pub mod reader;
 pub mod rekor;
+pub mod rekor2;
 pub mod sequencer;
 pub mod shared;
 mod state;

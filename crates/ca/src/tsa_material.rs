@@ -1,0 +1,207 @@
+//! The timestamp authority's keys and certificates, created on first start and reloaded
+//! afterwards.
+//!
+//! Layout of the TSA directory: `root.pem` (the TSA root, ECDSA P-384, whose key is thrown
+//! away once it has certified the signer), `tsa.pem` (the signing certificate, ECDSA P-256:
+//! critical ExtendedKeyUsage id-kp-timeStamping only, critical KeyUsage digitalSignature,
+//! as RFC 3161 §2.3 and sigstore-python/rfc3161-client require) and `tsa.key` (PKCS#8 DER,
+//! mode 0600, never logged).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::{Duration, SystemTime};
+
+use hallmark_crypto::{Certificate, Curve, SigningKey};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectKeyIdentifier,
+};
+use x509_cert::name::Name;
+
+use crate::error::CaError;
+use crate::material::{load_cert, load_key, pem, write_new};
+use crate::tbs::{
+    OID_AUTHORITY_KEY_ID, OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE,
+    OID_SUBJECT_KEY_ID, TbsParts, ext, key_identifier, random_serial, sign, tbs, validity,
+};
+
+const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// id-kp-timeStamping (RFC 5280 §4.2.1.12).
+const OID_KP_TIME_STAMPING: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+
+/// Keys and certificates of a timestamp authority.
+pub struct TsaMaterial {
+    /// The TSA root certificate (DER).
+    pub root_der: Vec<u8>,
+    /// The signing certificate (DER), issued by the root.
+    pub leaf_der: Vec<u8>,
+    /// The signing certificate, parsed.
+    pub leaf: Certificate,
+    /// The signing key.
+    pub key: SigningKey,
+}
+
+impl std::fmt::Debug for TsaMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TsaMaterial")
+            .field("leaf", &self.leaf.subject())
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TsaMaterial {
+    /// Loads the TSA from `dir`, or creates it there (named after `org`) on first use.
+    ///
+    /// # Errors
+    /// The files cannot be read, written or parsed.
+    pub fn load_or_create(dir: &Path, org: &str) -> Result<Self, CaError> {
+        fs::create_dir_all(dir).map_err(|source| CaError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+        if !dir.join("tsa.pem").exists() {
+            Self::create(dir, org)?;
+        }
+        let leaf_der = load_cert(&dir.join("tsa.pem"))?;
+        let leaf = Certificate::from_der(&leaf_der).map_err(|e| CaError::BadMaterial {
+            path: dir.join("tsa.pem"),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            root_der: load_cert(&dir.join("root.pem"))?,
+            leaf_der,
+            leaf,
+            key: load_key(&dir.join("tsa.key"))?,
+        })
+    }
+
+    /// When the signing certificate became valid (the trust root's `validFor.start`).
+    #[must_use]
+    pub fn valid_from(&self) -> SystemTime {
+        self.leaf.not_before()
+    }
+
+    /// The trusted root's `timestampAuthorities[]` entry for a TSA served at `uri`: chain
+    /// [signing certificate, root] (stock clients skip authorities with fewer than two).
+    #[must_use]
+    pub fn trusted_root_entry(&self, uri: &str, org: &str) -> serde_json::Value {
+        use base64::Engine as _;
+        let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
+        let start = der::DateTime::from_system_time(self.valid_from())
+            .map_or_else(|_| "1970-01-01T00:00:00Z".to_owned(), |d| d.to_string());
+        serde_json::json!({
+            "subject": { "organization": org, "commonName": format!("{org} timestamp authority") },
+            "uri": uri,
+            "certChain": { "certificates": [ { "rawBytes": b64(&self.leaf_der) }, { "rawBytes": b64(&self.root_der) } ] },
+            "validFor": { "start": start },
+            "operator": org,
+        })
+    }
+
+    fn create(dir: &Path, org: &str) -> Result<(), CaError> {
+        let org = org.replace([',', '=', '+', '"', '\\', '<', '>', ';'], " ");
+        let root_key = SigningKey::generate(Curve::P384)?;
+        let key = SigningKey::generate(Curve::P256)?;
+        let now = SystemTime::now();
+        let start = now - Duration::from_secs(60);
+        let root_name = Name::from_str(&format!("CN={org} timestamp root,O={org}"))?;
+        let leaf_name = Name::from_str(&format!("CN={org} timestamp authority,O={org}"))?;
+        let root_spki = root_key.public_key().spki_der().to_vec();
+        let leaf_spki = key.public_key().spki_der().to_vec();
+        let root_ski = key_identifier(&root_spki)?;
+        let ski = |id: Vec<u8>| -> Result<_, CaError> {
+            ext(
+                OID_SUBJECT_KEY_ID,
+                false,
+                &SubjectKeyIdentifier(der::asn1::OctetString::new(id)?),
+            )
+        };
+        let root_tbs = tbs(
+            TbsParts {
+                serial: random_serial()?,
+                issuer: root_name.clone(),
+                subject: root_name.clone(),
+                validity: validity(start, now + 10 * YEAR)?,
+                spki_der: root_spki,
+                extensions: vec![
+                    ext(
+                        OID_BASIC_CONSTRAINTS,
+                        true,
+                        &BasicConstraints {
+                            ca: true,
+                            path_len_constraint: Some(0),
+                        },
+                    )?,
+                    ext(
+                        OID_KEY_USAGE,
+                        true,
+                        &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+                    )?,
+                    ski(root_ski.clone())?,
+                ],
+            },
+            Curve::P384,
+        )?;
+        let root_der = sign(root_tbs, &root_key)?;
+        let leaf_tbs = tbs(
+            TbsParts {
+                serial: random_serial()?,
+                issuer: root_name,
+                subject: leaf_name,
+                validity: validity(start, now + 5 * YEAR)?,
+                spki_der: leaf_spki.clone(),
+                extensions: vec![
+                    ext(
+                        OID_BASIC_CONSTRAINTS,
+                        true,
+                        &BasicConstraints {
+                            ca: false,
+                            path_len_constraint: None,
+                        },
+                    )?,
+                    ext(
+                        OID_KEY_USAGE,
+                        true,
+                        &KeyUsage(KeyUsages::DigitalSignature.into()),
+                    )?,
+                    ext(
+                        OID_EXT_KEY_USAGE,
+                        true,
+                        &ExtendedKeyUsage(vec![OID_KP_TIME_STAMPING]),
+                    )?,
+                    ski(key_identifier(&leaf_spki)?)?,
+                    ext(
+                        OID_AUTHORITY_KEY_ID,
+                        false,
+                        &AuthorityKeyIdentifier {
+                            key_identifier: Some(der::asn1::OctetString::new(root_ski)?),
+                            authority_cert_issuer: None,
+                            authority_cert_serial_number: None,
+                        },
+                    )?,
+                ],
+            },
+            Curve::P384,
+        )?;
+        let leaf_der = sign(leaf_tbs, &root_key)?;
+        write_new(&dir.join("tsa.key"), &key.to_pkcs8_der()?, 0o600)?;
+        write_new(
+            &dir.join("root.pem"),
+            pem("CERTIFICATE", &root_der).as_bytes(),
+            0o644,
+        )?;
+        // Written last: its presence marks a complete TSA.
+        write_new(
+            &dir.join("tsa.pem"),
+            pem("CERTIFICATE", &leaf_der).as_bytes(),
+            0o644,
+        )?;
+        Ok(())
+    }
+}

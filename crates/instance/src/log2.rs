@@ -1,0 +1,136 @@
+//! The instance's Rekor v2 log: a second tile log (`log2/` in the data directory: its own
+//! ECDSA P-256 key, so its log ID differs from the v1 log's) whose origin is the host name
+//! of the public URL; its write API is [`crate::rekor2`]. Opened only with the default
+//! local log backend: a replicated instance ([`crate::LogBackend::Shared`]) offers Rekor v1
+//! alone.
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hallmark_tlog::{
+    Appended, DirLock, DirStore, LogConfig, LogKey, LogReader, Options, Sequencer, TileFetch,
+    TileStorage,
+};
+use serde_json::{Value, json};
+
+use crate::error::InstanceError;
+use crate::files::{io, write_private};
+
+/// The Rekor v2 log of an instance.
+pub(crate) struct RekorV2 {
+    seq: Sequencer,
+    pub(crate) key: Arc<LogKey>,
+    pub(crate) cfg: LogConfig,
+    pub(crate) store: Arc<dyn TileStorage>,
+}
+
+/// The host name of `url` without port or brackets (Go's `url.Hostname()`), which
+/// sigstore-go requires a v2 checkpoint's origin to equal.
+fn hostname(url: &str) -> String {
+    let authority = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) || host.contains('+') {
+        "hallmark".to_owned()
+    } else {
+        host.to_owned()
+    }
+}
+
+impl RekorV2 {
+    /// Opens (or creates) the v2 log in `data_dir/log2`.
+    pub(crate) fn open(data_dir: &Path, public_url: &str) -> Result<Self, InstanceError> {
+        let dir = data_dir.join("log2");
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        // The origin is fixed when the log is created, like the v1 log's.
+        let host_path = dir.join("origin-host");
+        let host = match fs::read_to_string(&host_path) {
+            Ok(h) if !h.trim().is_empty() => h.trim().to_owned(),
+            _ => {
+                let h = hostname(public_url);
+                write_private(&host_path, h.as_bytes())?;
+                h
+            }
+        };
+        let key_path = dir.join("log.key");
+        let key = if key_path.exists() {
+            LogKey::from_pem(&fs::read(&key_path).map_err(io(&key_path))?)?
+        } else {
+            let k = LogKey::generate()?;
+            write_private(&key_path, k.private_pem().unwrap_or_default().as_bytes())?;
+            k
+        };
+        let key = Arc::new(key);
+        let cfg = LogConfig::rekor_v2(&host);
+        let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.join("public"))?);
+        let seq = Sequencer::open(
+            cfg.clone(),
+            Arc::clone(&key),
+            Arc::clone(&store),
+            Arc::new(DirLock::open(dir.join("lock"))?),
+            Options::default(),
+        )?;
+        Ok(Self {
+            seq,
+            key,
+            cfg,
+            store,
+        })
+    }
+
+    /// A reader over the v2 log's tiles.
+    pub(crate) fn reader(&self) -> LogReader {
+        LogReader::new(
+            Arc::clone(&self.store) as Arc<dyn TileFetch>,
+            self.cfg.clone(),
+            self.key.verifier().clone(),
+        )
+    }
+
+    /// Appends a canonicalized body and waits until it is committed.
+    pub(crate) async fn append(&self, body: Vec<u8>) -> Result<Appended, hallmark_tlog::Error> {
+        self.seq.submit(body).wait_async().await
+    }
+
+    /// The trusted root's `tlogs[]` entry: log ID and checkpoint key ID are both the
+    /// 32-byte key ID, as rekor-tiles' CLIENTS.md asks.
+    pub(crate) fn trusted_root_entry(&self, base_url: &str, start: &Value, org: &str) -> Value {
+        let v = self.key.verifier();
+        let id = json!({ "keyId": STANDARD.encode(v.log_id()) });
+        json!({
+            "baseUrl": base_url,
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": { "rawBytes": STANDARD.encode(v.spki_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": { "start": start } },
+            "logId": id,
+            "checkpointKeyId": id,
+            "operator": org,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hostname;
+
+    #[test]
+    fn origin_is_the_host_name_without_port() {
+        assert_eq!(hostname("http://127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(hostname("https://hub.example.com/x"), "hub.example.com");
+        assert_eq!(hostname("http://[::1]:3000"), "::1");
+        assert_eq!(hostname("http://u@host:1"), "host");
+        assert_eq!(hostname(""), "hallmark");
+    }
+}
