@@ -3,7 +3,12 @@
 #   * the stock reference (model_signing 1.1.1) signs against our instance with a token from our
 #     issuer, and verifies offline (inside `unshare -n` when available);
 #   * hallmark signs against our instance; model_signing and hallmark both verify;
-#   * wrong identity or wrong issuer: both refuse; a tampered model: both refuse.
+#   * wrong identity or wrong issuer: both refuse; a tampered model: both refuse;
+#   * the instance's signing config lists Rekor v1 and v2 + its TSA: both signers pick Rekor v2
+#     (hashedrekord 0.0.2, no SET) with an RFC 3161 timestamp; with the v2 log removed from the
+#     signing config both log to Rekor v1 (dsse 0.0.1 + SET); every bundle verifies offline
+#     with both verifiers; `openssl ts -verify` accepts the TSA's tokens; an unreachable TSA
+#     stops `hallmark sign` with exit 2 and no signature file.
 #   usage: tests/sigstore/e2e.sh path/to/hallmark
 set -euo pipefail
 HM=$(realpath "${1:?usage: e2e.sh path/to/hallmark}")
@@ -41,10 +46,50 @@ expect 0 "model_signing signs against the hallmark instance" "$MS" sign sigstore
 expect 0 "model_signing verifies it offline" "${OFFLINE[@]}" "$MS" verify sigstore model --signature ref.sig --trust_config tc.json --identity alice@example.com --identity_provider "$URL"
 expect 0 "hallmark verifies the reference's signature offline" "${OFFLINE[@]}" "$HM" verify sigstore model --signature ref.sig --trust-config tc.json --identity alice@example.com --identity-provider "$URL"
 
+kind() { python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); e=b["verificationMaterial"]["tlogEntries"][0]; t=b["verificationMaterial"].get("timestampVerificationData",{}).get("rfc3161Timestamps",[]); print(e["kindVersion"]["kind"], e["kindVersion"]["version"], "set" if e.get("inclusionPromise") else "noset", len(t))' "$1"; }
+expect 0 "model_signing logged on Rekor v2 with a TSA timestamp (hashedrekord 0.0.2, no SET)" test "$(kind ref.sig)" = "hashedrekord 0.0.2 noset 1"
+
 BOB=$("$HM" sigstore token --data-dir data --email bob@example.com)
 expect 0 "hallmark signs against the instance" "$HM" sign sigstore model --signature hm.sig --trust-config tc.json --identity-token "$BOB"
 expect 0 "model_signing verifies hallmark's keyless signature offline" "${OFFLINE[@]}" "$MS" verify sigstore model --signature hm.sig --trust_config tc.json --identity bob@example.com --identity_provider "$URL"
 expect 0 "hallmark verifies its own keyless signature offline" "${OFFLINE[@]}" "$HM" verify sigstore model --signature hm.sig --trust-config tc.json --identity bob@example.com --identity-provider "$URL"
+expect 0 "hallmark logged on Rekor v2 with a TSA timestamp (hashedrekord 0.0.2, no SET)" test "$(kind hm.sig)" = "hashedrekord 0.0.2 noset 1"
+
+# Rekor v1: the same trust config with the v2 log taken out of the signing config.
+python3 - <<'PYEOF'
+import json
+t = json.load(open("tc.json"))
+t["signingConfig"]["rekorTlogUrls"] = [s for s in t["signingConfig"]["rekorTlogUrls"] if s["majorApiVersion"] == 1]
+json.dump(t, open("tc-v1.json", "w"))
+t = json.load(open("tc.json"))
+t["signingConfig"]["tsaUrls"][0]["url"] = "http://127.0.0.1:9/api/v1/timestamp"
+json.dump(t, open("tc-notsa.json", "w"))
+PYEOF
+expect 0 "model_signing signs on Rekor v1 (v1-only signing config)" "$MS" sign sigstore model --signature ref1.sig --trust_config tc-v1.json --identity_token "$ALICE"
+expect 0 "hallmark signs on Rekor v1 (v1-only signing config)" "$HM" sign sigstore model --signature hm1.sig --trust-config tc-v1.json --identity-token "$BOB"
+expect 0 "both Rekor v1 bundles are dsse 0.0.1 entries with a SET" test "$(kind ref1.sig) $(kind hm1.sig)" = "dsse 0.0.1 set 1 dsse 0.0.1 set 1"
+expect 0 "model_signing verifies the Rekor v1 bundles offline" "${OFFLINE[@]}" "$MS" verify sigstore model --signature hm1.sig --trust_config tc.json --identity bob@example.com --identity_provider "$URL"
+expect 0 "hallmark verifies model_signing's Rekor v1 bundle offline" "${OFFLINE[@]}" "$HM" verify sigstore model --signature ref1.sig --trust-config tc.json --identity alice@example.com --identity-provider "$URL"
+rc=0; "$HM" sign sigstore model --signature notsa.sig --trust-config tc-notsa.json --identity-token "$BOB" 2>"$W/err.txt" || rc=$?
+expect 0 "an unreachable TSA: exit 2, one line naming the TSA URL, no signature file" test "$rc $(wc -l <"$W/err.txt") $(grep -c '127.0.0.1:9/api/v1/timestamp' "$W/err.txt") $([ -e notsa.sig ] && echo written || echo none)" = "2 1 1 none"
+
+# The TSA against openssl: a query openssl made, answered by the instance, verified by openssl
+# with the trust config's TSA chain.
+python3 - <<'PYEOF'
+import json, textwrap
+t = json.load(open("tc.json"))["trustedRoot"]
+pem = lambda b, l: f"-----BEGIN {l}-----\n" + "\n".join(textwrap.wrap(b, 64)) + f"\n-----END {l}-----\n"
+c = t["timestampAuthorities"][0]["certChain"]["certificates"]
+open("tsa.pem", "w").write(pem(c[0]["rawBytes"], "CERTIFICATE"))
+open("tsaroot.pem", "w").write(pem(c[1]["rawBytes"], "CERTIFICATE"))
+open("log2.pub", "w").write(pem(t["tlogs"][1]["publicKey"]["rawBytes"], "PUBLIC KEY"))
+PYEOF
+head -c 71 /dev/urandom > sig.bin
+openssl ts -query -data sig.bin -sha256 -cert -out q.tsq 2>/dev/null
+curl -sf -H 'Content-Type: application/timestamp-query' --data-binary @q.tsq "$URL/api/v1/timestamp" -o r.tsr || true
+expect 0 "openssl ts -verify accepts the instance's timestamp" openssl ts -verify -data sig.bin -in r.tsr -CAfile tsaroot.pem -untrusted tsa.pem
+expect 0 "the Rekor v2 log audits clean (hallmark log audit URL/rekor2)" "$HM" log audit "$URL/rekor2" --public-key log2.pub
+
 expect 1 "model_signing refuses the wrong identity" "$MS" verify sigstore model --signature hm.sig --trust_config tc.json --identity mallory@example.com --identity_provider "$URL"
 expect 1 "hallmark refuses the wrong identity" "$HM" verify sigstore model --signature hm.sig --trust-config tc.json --identity mallory@example.com --identity-provider "$URL"
 expect 1 "model_signing refuses the wrong issuer" "$MS" verify sigstore model --signature hm.sig --trust_config tc.json --identity bob@example.com --identity_provider https://accounts.example.com

@@ -1,15 +1,17 @@
 //! The HTTP client side of keyless signing (`hallmark sign sigstore`, `attest train
-//! --trust-config`): Fulcio v2 + Rekor v1 against any instance that a ClientTrustConfig
-//! describes.
+//! --trust-config`): Fulcio, Rekor v1 or v2 and RFC 3161 timestamp authorities, chosen by
+//! the SigningConfig v0.2 rules ([`hallmark_sigstore::signing_config`]) from the
+//! ClientTrustConfig. Rekor v2 and TSA calls: [`crate::keyless_v2`].
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_crypto::{Curve, SigningKey, load_certificates_pem};
 use hallmark_signing::{KeylessSignature, KeylessSigner, SignError};
+use hallmark_sigstore::signing_config::{Supported, select_services};
 use serde_json::{Value, json};
 
 use crate::util::read_input;
@@ -22,6 +24,10 @@ const LOG_WRITE_TOKEN_ENV: &str = "HALLMARK_LOG_WRITE_TOKEN";
 pub(crate) struct HttpKeylessSigner {
     fulcio: String,
     rekor: String,
+    /// The selected log's Rekor API version (1 or 2).
+    rekor_version: u32,
+    /// Full RFC 3161 endpoints of the selected TSAs.
+    tsas: Vec<String>,
     token: String,
     log_token: Option<String>,
 }
@@ -31,41 +37,10 @@ impl std::fmt::Debug for HttpKeylessSigner {
         f.debug_struct("HttpKeylessSigner")
             .field("fulcio", &self.fulcio)
             .field("rekor", &self.rekor)
+            .field("rekor_version", &self.rekor_version)
+            .field("tsas", &self.tsas)
             .finish_non_exhaustive()
     }
-}
-
-fn first_url(tc: &Value, list: &str) -> Option<String> {
-    let sc = tc
-        .get("signingConfig")
-        .or_else(|| tc.get("signing_config"))?;
-    let services = sc
-        .get(list)
-        .or_else(|| sc.get(to_snake(list)))?
-        .as_array()?;
-    services
-        .iter()
-        .find(|s| {
-            s.get("majorApiVersion")
-                .or_else(|| s.get("major_api_version"))
-                .and_then(Value::as_u64)
-                .is_none_or(|v| v == 1)
-        })
-        .and_then(|s| s.get("url")?.as_str())
-        .map(|u| u.trim_end_matches('/').to_owned())
-}
-
-fn to_snake(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 impl HttpKeylessSigner {
@@ -75,21 +50,27 @@ impl HttpKeylessSigner {
         Self::from_trust_config_json(&tc, &format!("trust config {}", path.display()), token)
     }
 
-    /// From a parsed ClientTrustConfig; `origin` names it in errors.
+    /// From a parsed ClientTrustConfig; `origin` names it in errors. The services are
+    /// chosen by the SigningConfig v0.2 rules.
     pub(crate) fn from_trust_config_json(
         tc: &Value,
         origin: &str,
         token: String,
     ) -> anyhow::Result<Self> {
-        let fulcio = first_url(tc, "caUrls").with_context(|| {
-            format!("{origin} lists no certificate authority (signingConfig.caUrls)")
-        })?;
-        let rekor = first_url(tc, "rekorTlogUrls").with_context(|| {
-            format!("{origin} lists no Rekor v1 log (signingConfig.rekorTlogUrls)")
-        })?;
+        let selected = select_services(tc, SystemTime::now(), Supported::HALLMARK)
+            .with_context(|| origin.to_owned())?;
+        let tlog = &selected.tlogs[0];
+        if tlog.major_api_version == 2 && selected.tsas.is_empty() {
+            anyhow::bail!(
+                "{origin}: the Rekor v2 log {} needs a timestamp authority, and signingConfig.tsaUrls lists none valid now",
+                tlog.url
+            );
+        }
         Ok(Self {
-            fulcio,
-            rekor,
+            fulcio: selected.ca.url,
+            rekor: tlog.url.clone(),
+            rekor_version: tlog.major_api_version,
+            tsas: selected.tsas.into_iter().map(|t| t.url).collect(),
             token,
             log_token: std::env::var(LOG_WRITE_TOKEN_ENV)
                 .ok()
@@ -192,20 +173,44 @@ impl KeylessSigner for HttpKeylessSigner {
             "payloadType": hallmark_format::dsse::IN_TOTO_PAYLOAD_TYPE,
             "signatures": [{ "sig": STANDARD.encode(&signature) }],
         });
-        let leaf_pem = hallmark_ca::material::pem("CERTIFICATE", leaf.der());
-        let entry = self.post(
-            &format!("{}/api/v1/log/entries", self.rekor),
-            &json!({ "apiVersion": "0.0.1", "kind": "dsse", "spec": { "proposedContent": { "envelope": envelope.to_string(), "verifiers": [STANDARD.encode(leaf_pem)] } } }),
-            self.log_token.as_deref(),
-        )?;
-        let tlog = bundle_entry(&entry).ok_or_else(|| {
-            SignError::Keyless("the transparency log's answer is not a Rekor v1 log entry".into())
-        })?;
+        // Timestamps first (as sigstore-python does): a failing TSA stops the signing
+        // before anything is logged.
+        let timestamps = self
+            .tsas
+            .iter()
+            .map(|url| crate::keyless_v2::timestamp(url, &signature))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tlog = if self.rekor_version == 2 {
+            let url = format!("{}/api/v2/log/entries", self.rekor);
+            let answer = self.post(
+                &url,
+                &crate::keyless_v2::hashedrekord_request(pae, &signature, leaf.der()),
+                self.log_token.as_deref(),
+            )?;
+            crate::keyless_v2::bundle_entry(answer, &url)?
+        } else {
+            let leaf_pem = hallmark_ca::material::pem("CERTIFICATE", leaf.der());
+            let entry = self.post(
+                &format!("{}/api/v1/log/entries", self.rekor),
+                &json!({ "apiVersion": "0.0.1", "kind": "dsse", "spec": { "proposedContent": { "envelope": envelope.to_string(), "verifiers": [STANDARD.encode(leaf_pem)] } } }),
+                self.log_token.as_deref(),
+            )?;
+            bundle_entry(&entry).ok_or_else(|| {
+                SignError::Keyless(
+                    "the transparency log's answer is not a Rekor v1 log entry".into(),
+                )
+            })?
+        };
+        let timestamp_verification_data = if timestamps.is_empty() {
+            json!({})
+        } else {
+            json!({ "rfc3161Timestamps": timestamps })
+        };
         Ok(KeylessSignature {
             certificate_der: leaf.der().to_vec(),
             signature,
             tlog_entries: vec![tlog],
-            timestamp_verification_data: Some(json!({})),
+            timestamp_verification_data: Some(timestamp_verification_data),
         })
     }
 }

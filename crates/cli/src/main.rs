@@ -5,7 +5,7 @@
 //!
 //! Modules: `util` (exit statuses, errors, file helpers) is a leaf, `args` holds the clap
 //! structs, and each command module depends on those two (plus the helpers `progress`,
-//! `keyless`, `idtoken` with `ambient` and `oauth`, `http`, `trustsrc`, `lineage`, `hubclient`,
+//! `keyless`, `keyless_v2`, `idtoken` with `ambient` and `oauth`, `http`, `trustsrc`, `lineage`, `hubclient`,
 //! `pins`, `pulltrust` and `stage`), never on `main` or on another command.
 
 #[cfg(not(feature = "verify"))]
@@ -30,6 +30,8 @@ mod idtoken;
 mod inspect;
 #[cfg(feature = "client")]
 mod keyless;
+#[cfg(feature = "client")]
+mod keyless_v2;
 #[cfg(feature = "client")]
 mod lineage;
 #[cfg(feature = "client")]

@@ -79,6 +79,11 @@
 //!   It also accepts `intoto` 0.0.2 entries for DSSE, which sigstore-python refuses and
 //!   sigstore-go accepts (no fixture exercises this path yet).
 //!
+//! ## Signing config
+//!
+//! [`signing_config`]: SigningConfig v0.2 service selection for signers (validity windows,
+//! highest supported `majorApiVersion`, one per operator, ALL/ANY/EXACT), pure, no network.
+//!
 //! ## Limits
 //!
 //! Bundles over [`MAX_BUNDLE_BYTES`] and trust roots over 16 MiB are refused before parsing.
@@ -87,6 +92,7 @@
 mod check;
 mod error;
 mod limits;
+pub mod signing_config;
 mod trust;
 mod verify;
 

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod conformance;
+mod conformance_rekor2;
 mod fixtures;
 
 use hallmark_sigstore::{Check, IdentityPolicy, SigstoreError, TrustedRoot};
