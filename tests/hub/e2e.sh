@@ -6,7 +6,8 @@
 #   uploader's identity and the hub's issuer → flip a byte → refused;
 #   non-member upload → 403 and nothing stored; private repo without token → 401, no bytes;
 #   SIGKILL mid-upload → no partial revision, restart works, upload retried; path traversal and
-#   oversized headers refused; a 10,000-file model pushed, pulled and verified.
+#   oversized headers refused; a 10,000-file model pushed, pulled and verified; a byte flipped
+#   in a stored blob → stock `hf download` fails, the revision is failed naming the file.
 #   usage: tests/hub/e2e.sh path/to/hallmark
 set -euo pipefail
 HM=$(realpath "${1:?usage: e2e.sh path/to/hallmark}")
@@ -109,6 +110,36 @@ check "hallmark pull verifies before reporting success" "$HM" pull acme/demo pul
 cp "$W/out.txt" "$W/pull.txt"
 check "pull reported verification" grep -q '^Verified:' "$W/pull.txt"
 check "hallmark pull --revision <commit> --identity (pinned)" "$HM" pull acme/demo pulled2 --revision "$COMMIT" --identity "$HUB/alice"
+
+# --- a stored blob altered in storage (issue 16 §2): never served, the revision fails ---
+mkdir -p tamper && head -c 3000000 /dev/urandom > tamper/weights.bin && echo '{}' > tamper/config.json
+check "push acme/tamper" "$HM" push tamper acme/tamper --token "$ALICE"
+check "hf download of the intact file" env HF_ENDPOINT="$HUB" HF_HOME="$W/hf-tamper-ok" "$HF_VENV/bin/hf" download acme/tamper weights.bin --local-dir tamper-ok
+if local_blobs "altered stored blob"; then
+  T_SHA=$(sha256sum tamper/weights.bin | cut -c1-64)
+  python3 "$HERE/../flip-bit.py" "$W/data/blobs/blobs/sha256/${T_SHA:0:2}/$T_SHA" 2999000
+  refuse "stock hf download of the altered blob fails" env HF_ENDPOINT="$HUB" HF_HOME="$W/hf-tamper-1" "$HF_VENV/bin/hf" download acme/tamper weights.bin --local-dir tamper-dl
+  check "… and leaves no weights.bin with the altered bytes" test ! -e tamper-dl/weights.bin
+  refuse "huggingface_hub.hf_hub_download of it fails" env HF_ENDPOINT="$HUB" HF_HOME="$W/hf-tamper-2" "$PY" -c "
+from huggingface_hub import hf_hub_download
+hf_hub_download('acme/tamper', 'weights.bin', local_dir='tamper-dl2', force_download=True)"
+  check "curl gets no complete body (short transfer or error)" test "$(curl -s -o /dev/null -w '%{http_code}:%{size_download}' "$HUB/acme/tamper/resolve/main/weights.bin" || true)" != "200:3000000"
+  check "API: the revision is failed, naming the file, signer and verify sigstore command kept" "$PY" - "$HUB" <<'PYEOF'
+import json, sys, time, urllib.request
+hub = sys.argv[1]
+for _ in range(100):
+    s = json.load(urllib.request.urlopen(f"{hub}/api/models/acme/tamper"))["hallmark"]["signature"]
+    if s["status"] == "failed":
+        break
+    time.sleep(0.1)
+assert s["status"] == "failed", s
+assert "weights.bin" in s["detail"] and "altered" in s["detail"], s
+assert s["identity"] == f"{hub}/alice" and s["log_index"] is not None, s
+assert "verify sigstore" in s["verify_command"] and "signing-key.pem" not in s["verify_command"], s
+PYEOF
+  check "UI: the model page says failed and names the file" bash -c "curl -s '$HUB/acme/tamper' | grep -q 'stored content of weights.bin altered'"
+  check "the intact config.json of the failed revision still downloads" test "$(status "$HUB/acme/tamper/resolve/main/config.json")" = 200
+fi
 
 # --- web UI in headless Chromium (Debian's chromium; DevTools protocol from plain node) ---
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)

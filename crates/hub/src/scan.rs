@@ -76,10 +76,19 @@ impl RevisionScanner {
                 sources.push((f.path.clone(), open_blob(blobs, &f.sha256).await));
             }
         };
+        let started = std::time::Instant::now();
         if tokio::time::timeout(self.timeout, open_all).await.is_err() {
             return self.too_late();
         }
-        self.guarded(move || scan_sources(&scanner, sources)).await
+        let n = sources.len();
+        let r = self.guarded(move || scan_sources(&scanner, sources)).await;
+        tracing::info!(
+            files = n,
+            verdict = r.verdict.as_str(),
+            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "revision scanned"
+        );
+        r
     }
 
     /// Runs `work` on the blocking pool in one of the slots, within the deadline: a panic

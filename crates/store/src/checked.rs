@@ -1,7 +1,8 @@
 //! Serving a whole blob only if it still hashes to its name.
 //!
 //! [`checked`] hashes a blob's bytes as they stream out (on the blocking pool, one read
-//! chunk at a time) and holds back the last chunk until the digest is known: when the
+//! chunk at a time, each chunk hashed while the one before it is sent and the one after
+//! it is read) and holds back the last chunk until the digest is known: when the
 //! stored bytes no longer match, the stream ends with [`StoreError::Altered`] *before*
 //! its final bytes, so a response with a `Content-Length` is cut short and every client
 //! sees a failed transfer, never a complete body of altered bytes. [`VerifiedBlobs`]
@@ -14,46 +15,62 @@ use aws_lc_rs::digest::{Context, SHA256};
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
 use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::task::JoinHandle;
 
 use crate::error::{Result, StoreError};
 
 struct State {
     inner: BoxStream<'static, Result<Bytes>>,
     expected: String,
-    ctx: Option<Context>,
+    /// The digest so far, or the hashing of the latest chunk into it, in flight.
+    ctx: Option<Hashing>,
     held: Option<Bytes>,
 }
 
-async fn hash_chunk(mut ctx: Context, chunk: Bytes) -> Result<Context> {
-    tokio::task::spawn_blocking(move || {
-        ctx.update(&chunk);
-        ctx
-    })
-    .await
-    .map_err(|e| StoreError::Task(e.to_string()))
+enum Hashing {
+    Idle(Context),
+    Busy(JoinHandle<Context>),
 }
 
+impl Hashing {
+    async fn wait(self) -> Result<Context> {
+        match self {
+            Self::Idle(ctx) => Ok(ctx),
+            Self::Busy(task) => task.await.map_err(|e| StoreError::Task(e.to_string())),
+        }
+    }
+}
+
+/// Starts hashing `chunk` into `ctx` on the blocking pool.
+fn hash_chunk(mut ctx: Context, chunk: Bytes) -> Hashing {
+    Hashing::Busy(tokio::task::spawn_blocking(move || {
+        ctx.update(&chunk);
+        ctx
+    }))
+}
+
+/// One step: waits for the previous chunk's hashing, starts hashing the chunk just read
+/// (it runs while the one before it is sent and the next one is read), and yields the one
+/// before it; the last chunk is yielded only once the whole digest matches.
 async fn step(mut s: State) -> Option<(Result<Bytes>, State)> {
-    let ctx = s.ctx.take()?;
+    let mut hashing = s.ctx.take()?;
     loop {
         match s.inner.next().await {
             Some(Ok(chunk)) if chunk.is_empty() => {}
             Some(Ok(chunk)) => {
-                let Some(prev) = s.held.replace(chunk) else {
-                    continue;
+                let ctx = match hashing.wait().await {
+                    Ok(ctx) => ctx,
+                    Err(e) => return Some((Err(e), s)),
                 };
-                return match hash_chunk(ctx, prev.clone()).await {
-                    Ok(ctx) => {
-                        s.ctx = Some(ctx);
-                        Some((Ok(prev), s))
-                    }
-                    Err(e) => Some((Err(e), s)),
-                };
+                hashing = hash_chunk(ctx, chunk.clone());
+                if let Some(prev) = s.held.replace(chunk) {
+                    s.ctx = Some(hashing);
+                    return Some((Ok(prev), s));
+                }
             }
             Some(Err(e)) => return Some((Err(e), s)),
             None => {
-                let last = s.held.take().unwrap_or_default();
-                let ctx = match hash_chunk(ctx, last.clone()).await {
+                let ctx = match hashing.wait().await {
                     Ok(ctx) => ctx,
                     Err(e) => return Some((Err(e), s)),
                 };
@@ -62,11 +79,7 @@ async fn step(mut s: State) -> Option<(Result<Bytes>, State)> {
                     let expected = std::mem::take(&mut s.expected);
                     return Some((Err(StoreError::Altered { expected, found }), s));
                 }
-                return if last.is_empty() {
-                    None
-                } else {
-                    Some((Ok(last), s))
-                };
+                return s.held.take().map(|last| (Ok(last), s));
             }
         }
     }
@@ -83,7 +96,7 @@ pub fn checked(
     let state = State {
         inner,
         expected: expected_sha256.to_owned(),
-        ctx: Some(Context::new(&SHA256)),
+        ctx: Some(Hashing::Idle(Context::new(&SHA256))),
         held: None,
     };
     futures_util::stream::unfold(state, step).boxed()
