@@ -3,7 +3,9 @@
 //! * **Whole files** stream through [`hallmark_store::checked`]: hashed as they go out,
 //!   the last chunk held back until the digest is known, so altered content ends in an
 //!   aborted response (short `Content-Length` body, connection reset) instead of a clean
-//!   200. A complete, matching stream marks the blob verified.
+//!   200. A complete, matching stream (or a scrub pass) marks the blob verified; a blob
+//!   verified since its last write is streamed without hashing it again (the cache the
+//!   issue allows: "verify before serving from a cache of verified blobs").
 //! * **Ranges** cannot be checked by hashing the range, so they are served only from
 //!   blobs in [`hallmark_store::VerifiedBlobs`]: a bounded in-memory set of blobs
 //!   verified since their last write, keyed by the object's stamp (size, modification
@@ -11,9 +13,13 @@
 //!   of a blob not in it first re-hashes the whole blob (on the blocking pool, at most
 //!   [`hallmark_store::VERIFY_SLOTS`] at a time; a request waiting for a slot finds the
 //!   blob verified by the one before it, so parallel range downloads of one file hash it
-//!   once). Altered content refuses the range with 500 `StoredContentAltered`. Limit: an
-//!   in-place rewrite that keeps size, inode and mtime (same clock tick, or reset on
-//!   purpose) is not seen by ranges until the next whole download or re-check.
+//!   once). Altered content refuses the range with 500 `StoredContentAltered`.
+//! * **The stamp** of a local blob is its inode, size, modification and status-change
+//!   times: a write through the file system, a rename over it or a reset of its mtime all
+//!   change it (the status-change time cannot be set back). Limits: a write in the same
+//!   clock tick (a few ms) as the verification that read the blob, and damage below the
+//!   file system (bit rot) keep the stamp; the background scrubber ([`crate::scrub`])
+//!   re-hashes every blob and catches those.
 //! * Either way a mismatch marks the revision `failed` naming the file (signer, issuer and
 //!   log entry of the signature are kept), shows in the audit log, and logs a warning.
 
@@ -124,6 +130,9 @@ pub async fn whole_file(
 ) -> Result<BoxStream<'static, std::io::Result<Bytes>>, ApiError> {
     let stamp = state.blobs.stamp(&file.sha256).await?;
     let inner = state.blobs.get(&file.sha256, None).await?;
+    if state.verified.contains(&file.sha256, &stamp) {
+        return Ok(inner.map(|r| r.map_err(std::io::Error::other)).boxed());
+    }
     let checked = hallmark_store::checked(inner, &file.sha256);
     let (st, repo, rev, entry, sha) = (
         state.clone(),

@@ -26,8 +26,8 @@ pub(crate) fn flip_byte(h: &Hub, data: &[u8], at: usize) {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[at] ^= 0x01;
     // written aside and renamed over the blob, so its stamp changes even within one tick
-    // of the file system's clock (an in-place rewrite in the same tick keeps inode, size
-    // and mtime: whole-file downloads still catch that, see `integrity.rs`)
+    // of the file system's clock (an in-place write in the same tick as the verification
+    // keeps the stamp: the scrubber catches that, see `integrity.rs`)
     let aside = path.with_extension("altered");
     std::fs::write(&aside, bytes).unwrap();
     std::fs::rename(&aside, &path).unwrap();
@@ -239,4 +239,41 @@ async fn over_http_an_altered_blob_ends_in_a_short_body() {
         "received {body} of {} announced bytes: the transfer must end short",
         data.len()
     );
+}
+
+/// A blob verified by a download is streamed from the verified cache after that; an
+/// in-place write (same inode and size, modification time set back to what it was)
+/// still changes its stamp (the status-change time), so the next download re-hashes it
+/// and fails instead of serving the altered bytes.
+#[tokio::test]
+async fn an_in_place_write_with_the_old_mtime_is_not_served_from_the_verified_cache() {
+    let (h, data) = hub_with_big_file().await;
+    let uri = "/alice/m/resolve/main/a.bin";
+    let (status, _, got, errored) = download(&h, uri).await;
+    assert_eq!((status, errored), (StatusCode::OK, false));
+    assert_eq!(got, data);
+    // served again from the cache, whole and intact
+    let (_, _, got, errored) = download(&h, uri).await;
+    assert!(!errored && got == data);
+    // past the file system clock's tick (a few ms) of the verification
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let path = blob_path(&h, &data);
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(1000)).unwrap();
+        f.write_all(&[data[1000] ^ 1]).unwrap();
+        f.set_modified(mtime).unwrap();
+    }
+    let (status, _, got, errored) = download(&h, uri).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(errored, "the altered blob must not be served whole");
+    assert!(
+        got.len() < data.len(),
+        "{} of {} bytes",
+        got.len(),
+        data.len()
+    );
+    signature_after_failure(&h).await;
 }
