@@ -126,31 +126,23 @@ pub async fn check_publish(
     Ok((acct.id, acct.kind))
 }
 
-/// Whether `s` is a full 40-hex commit id.
-#[must_use]
-pub fn is_commit_id(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
+pub use crate::revspec::is_commit_id;
 
-/// Resolves a branch name or commit id to a revision.
+/// Resolves a branch, tag, full or short commit id to a revision ([`crate::revspec`]).
 ///
 /// # Errors
-/// 404 `RevisionNotFound`.
+/// 404 `RevisionNotFound`; 400 for an ambiguous short commit id.
 pub async fn revision_for(state: &AppState, repo: &Repo, rev: &str) -> ApiResult<Revision> {
-    let commit = if is_commit_id(rev) {
-        Some(rev.to_ascii_lowercase())
-    } else {
-        state.meta.resolve_ref(repo.id, rev).await?
-    };
-    let found = match commit {
-        Some(c) => state.meta.revision(repo.id, &c).await?,
-        None => None,
-    };
-    found.ok_or_else(|| ApiError {
-        status: StatusCode::NOT_FOUND,
-        code: Some("RevisionNotFound"),
-        message: format!("Invalid rev id: {rev}"),
-    })
+    let commit = crate::revspec::resolve_commit(state, repo, rev).await?;
+    state
+        .meta
+        .revision(repo.id, &commit)
+        .await?
+        .ok_or_else(|| ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: Some("RevisionNotFound"),
+            message: format!("Invalid rev id: {rev}"),
+        })
 }
 
 /// The client's address: the socket peer, or with [`crate::HubConfig::trusted_proxy_header`]

@@ -93,6 +93,15 @@ fn sibling(f: &FileEntry) -> Value {
     })
 }
 
+/// A file as the tree and paths-info endpoints list it.
+#[must_use]
+pub fn tree_file(f: &FileEntry) -> Value {
+    json!({
+        "type": "file", "oid": f.sha256, "size": f.size, "path": f.path,
+        "lfs": { "oid": f.sha256, "size": f.size, "pointerSize": POINTER_SIZE },
+    })
+}
+
 async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResult<Value> {
     let files = match rev {
         Some(r) => served_files(state.meta.revision_files(repo.id, &r.commit).await?),
@@ -113,6 +122,12 @@ async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResul
         )),
         None => None,
     };
+    let card = match rev {
+        Some(r) => crate::card::for_revision(state, repo, r).await,
+        None => None,
+    };
+    let card_data = card.as_ref().and_then(|c| c.data.clone());
+    let field = |k: &str| card_data.as_ref().and_then(|d| d.get(k).cloned());
     let full = repo.full_name();
     Ok(json!({
         "_id": repo.id.to_string(),
@@ -127,7 +142,10 @@ async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResul
         "disabled": false,
         "downloads": 0,
         "likes": 0,
-        "tags": [],
+        "tags": card_data.as_ref().map(crate::card::tags).unwrap_or_default(),
+        "cardData": card_data,
+        "pipeline_tag": field("pipeline_tag"),
+        "library_name": field("library_name"),
         "siblings": files.iter().map(sibling).collect::<Vec<_>>(),
         "usedStorage": files.iter().map(|f| f.size).sum::<u64>(),
         "hallmark": {
@@ -135,6 +153,7 @@ async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResul
             "uploader": rev.map(|r| r.uploader.clone()),
             "scan": scan,
             "warnings": warnings,
+            "card_error": card.and_then(|c| c.error.as_ref().map(ToString::to_string)),
         },
     }))
 }
@@ -227,10 +246,7 @@ pub async fn tree(
             dirs.insert(format!("{prefix}{}", parts[..i].join("/")));
         }
         if recursive || !rest.contains('/') {
-            entries.push(json!({
-                "type": "file", "oid": f.sha256, "size": f.size, "path": f.path,
-                "lfs": { "oid": f.sha256, "size": f.size, "pointerSize": POINTER_SIZE },
-            }));
+            entries.push(tree_file(f));
         }
     }
     if entries.is_empty() && dirs.is_empty() && !dir.is_empty() {
@@ -299,17 +315,18 @@ pub async fn list_models(
             offset: 0,
         })
         .await?;
-    let out: Vec<Value> = repos
+    let mut out: Vec<Value> = Vec::new();
+    for r in repos
         .iter()
         .filter(|r| auth.can(Action::ReadRepo, &repo_resource(r)))
-        .map(|r| {
-            json!({
-                "_id": r.id.to_string(), "id": r.full_name(), "modelId": r.full_name(), "author": r.owner,
-                "sha": r.head, "private": r.private, "lastModified": rfc3339(r.updated_at),
-                "createdAt": rfc3339(r.created_at), "downloads": 0, "likes": 0, "tags": [],
-            })
-        })
-        .collect();
+    {
+        out.push(json!({
+            "_id": r.id.to_string(), "id": r.full_name(), "modelId": r.full_name(), "author": r.owner,
+            "sha": r.head, "private": r.private, "lastModified": rfc3339(r.updated_at),
+            "createdAt": rfc3339(r.created_at), "downloads": 0, "likes": 0,
+            "tags": crate::card::head_tags(&state, r).await,
+        }));
+    }
     Ok(Json(Value::Array(out)))
 }
 

@@ -32,12 +32,14 @@ pub mod admin;
 pub mod adminapi;
 pub mod auth;
 pub mod authz;
+pub mod card;
 pub mod csrf;
 pub mod error;
 pub mod gc;
 pub mod health;
 pub mod hfapi;
 pub mod hfwrite;
+pub mod history;
 pub mod integrity;
 pub mod keyless;
 pub mod limits;
@@ -47,8 +49,10 @@ pub mod oauth;
 pub mod oauthcodes;
 pub mod orgsettings;
 pub mod password;
+pub mod refs;
 pub mod rescan;
 pub mod resolve;
+pub mod revspec;
 pub mod scan;
 pub mod scrub;
 pub mod settings;
@@ -106,6 +110,7 @@ pub fn app(state: AppState) -> Router {
             "/api/orgs/{org}/settings",
             get(orgsettings::get).put(orgsettings::put),
         )
+        .merge(refs_routes())
         .route("/api/whoami-v2", get(hfapi::whoami))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -131,6 +136,30 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(limit_headers))
         .layer(DefaultBodyLimit::max(1 << 20))
         .with_state(state)
+}
+
+/// History, branches and tags, paths-info ([`refs`], [`history`]).
+fn refs_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/models/{owner}/{name}/refs", get(refs::list))
+        .route(
+            "/api/models/{owner}/{name}/commits/{*rev}",
+            get(history::commits),
+        )
+        .route(
+            "/api/models/{owner}/{name}/paths-info/{*rev}",
+            post(history::paths_info),
+        )
+        .route(
+            "/api/models/{owner}/{name}/branch/{*branch}",
+            post(refs::create_branch).delete(refs::delete_branch),
+        )
+        .route(
+            "/api/models/{owner}/{name}/tag/{*rev}",
+            post(refs::create_tag).delete(refs::delete_tag),
+        )
+        .route("/{owner}/{name}/info/refs", get(refs::git_clone))
+        .route("/{owner}/{name}/git-upload-pack", post(refs::git_clone))
 }
 
 /// Largest total size of request headers accepted (hyper's own cap is ~400 KiB).

@@ -12,9 +12,9 @@ use async_trait::async_trait;
 
 use crate::error::{Result, StoreError};
 use crate::model::{
-    Account, AdminEvent, BlobUse, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role,
-    ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord, SignatureState, SigningEvent,
-    TokenRecord, TokenScope, Upload,
+    Account, AdminEvent, BlobUse, FileEntry, NewRevision, RefEntry, RefKind, Repo, RepoQuery,
+    Revision, Role, ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord,
+    SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
 
 /// Persistent hub metadata.
@@ -197,6 +197,23 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
     async fn stored_blobs_after(&self, after: &str, limit: u32) -> Result<Vec<(String, u64)>>;
     /// Every revision file stored as blob `sha256`.
     async fn blob_uses(&self, sha256: &str) -> Result<Vec<BlobUse>>;
+
+    // --- branches, tags and short commit ids ------------------------------------------------
+    /// The branches and tags of a repo, branches first, by name.
+    async fn list_refs(&self, repo_id: i64) -> Result<Vec<RefEntry>>;
+    /// Creates a branch or tag pointing at one of the repo's revisions:
+    /// [`StoreError::Conflict`] when a branch or tag of that name exists,
+    /// [`StoreError::NotFound`] when the repo has no such revision. `created_at` 0 means now.
+    async fn create_ref(&self, repo_id: i64, entry: &RefEntry) -> Result<()>;
+    /// Deletes the branch or tag `name` (only of that kind); `false` if there was none.
+    async fn delete_ref(&self, repo_id: i64, name: &str, kind: RefKind) -> Result<bool>;
+    /// The repo's commit ids starting with the hex `prefix`, at most `limit` (≤ 100).
+    async fn commits_with_prefix(
+        &self,
+        repo_id: i64,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>>;
 }
 
 /// Maps "no rows changed" to [`StoreError::NotFound`].

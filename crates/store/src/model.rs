@@ -419,3 +419,30 @@ pub struct AdminEvent {
     /// Details (never a secret).
     pub detail: String,
 }
+
+stored_enum! {
+    /// What a ref is.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum RefKind("ref kind") {
+        /// Moves only when a signed revision is committed onto it.
+        Branch = "branch",
+        /// An immutable pointer: created once, never moved, only deleted.
+        Tag = "tag",
+    }
+}
+
+/// A branch or tag of a repo.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RefEntry {
+    /// Its name (`main`, `v1.0`).
+    pub name: String,
+    /// Branch or tag.
+    pub kind: RefKind,
+    /// The 40-hex commit it points at.
+    pub commit: String,
+    /// Unix seconds it was created (0 for refs older than the record).
+    pub created_at: i64,
+    /// A tag's message.
+    pub message: Option<String>,
+}

@@ -16,6 +16,7 @@ use crate::signer::served_files;
 use crate::state::AppState;
 use crate::time::human;
 use crate::ui::page::{Nav, error_page, message, render};
+use crate::ui::viewer::human_size;
 
 pub(crate) async fn app_js() -> Response {
     (
@@ -32,6 +33,7 @@ struct RepoRow {
     full_name: String,
     private: bool,
     updated: String,
+    tags: Vec<String>,
 }
 
 #[derive(Template)]
@@ -66,15 +68,19 @@ async fn repo_rows(
             offset: 0,
         })
         .await?;
-    Ok(repos
+    let mut rows = Vec::new();
+    for r in repos
         .into_iter()
         .filter(|r| auth.can(Action::ReadRepo, &repo_resource(r)))
-        .map(|r| RepoRow {
+    {
+        rows.push(RepoRow {
+            tags: crate::card::head_tags(state, &r).await,
             full_name: r.full_name(),
             private: r.private,
             updated: human(r.updated_at),
-        })
-        .collect())
+        });
+    }
+    Ok(rows)
 }
 
 pub(crate) async fn index(
@@ -177,8 +183,11 @@ struct RevView {
 struct FileRow {
     /// `/{owner}/{name}/resolve/{commit}/{path}`, every segment percent-encoded.
     href: String,
+    /// `/{owner}/{name}/blob/{commit}/{path}`: the viewer.
+    view: String,
     path: String,
     size: u64,
+    human_size: String,
     sha256: String,
     short: String,
     scan: &'static str,
@@ -208,6 +217,10 @@ struct ModelPage {
     revisions: Vec<RevRow>,
     can_recheck: bool,
     can_manage: bool,
+    /// The README rendered and sanitised ([`crate::card::render_markdown`]).
+    card_html: Option<String>,
+    card_error: Option<String>,
+    tags: Vec<String>,
 }
 
 /// `?rev=` of the model page.
@@ -251,6 +264,21 @@ async fn model_page_inner(
         None => Vec::new(),
     };
     let verdict = rev.as_ref().and_then(|r| r.scan_verdict);
+    let card = match &rev {
+        Some(r) => crate::card::for_revision(state, &repo, r).await,
+        None => None,
+    };
+    let card_html = card
+        .as_ref()
+        .filter(|c| !c.body.trim().is_empty())
+        .map(|c| crate::card::render_markdown(&c.body));
+    let card_error = card
+        .as_ref()
+        .and_then(|c| c.error.as_ref().map(ToString::to_string));
+    let tags = card
+        .as_ref()
+        .and_then(|c| c.data.as_ref().map(crate::card::tags))
+        .unwrap_or_default();
     let view = rev.as_ref().map(|r| RevView {
         commit: r.commit.clone(),
         uploader: r.uploader.clone(),
@@ -285,6 +313,13 @@ async fn model_page_inner(
                     url_path(rev.as_ref().map(|r| r.commit.as_str()).unwrap_or_default()),
                     url_path(&f.path)
                 ),
+                view: format!(
+                    "/{}/blob/{}/{}",
+                    url_path(&repo.full_name()),
+                    url_path(rev.as_ref().map(|r| r.commit.as_str()).unwrap_or_default()),
+                    url_path(&f.path)
+                ),
+                human_size: human_size(f.size),
                 short: f.sha256.get(..12).unwrap_or_default().to_owned(),
                 // The hub's own signature is not a model file: not scanned.
                 scan: if f.path == crate::names::SIGNATURE_FILE {
@@ -314,6 +349,9 @@ async fn model_page_inner(
         can_recheck: auth.0.csrf.is_some()
             && auth.can(Action::VerifyRevision, &repo_resource(&repo)),
         can_manage: auth.0.csrf.is_some() && auth.can(Action::ManageRepo, &repo_resource(&repo)),
+        card_html,
+        card_error,
+        tags,
     }))
 }
 

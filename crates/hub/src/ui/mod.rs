@@ -12,6 +12,7 @@ mod account;
 mod browse;
 pub mod guard;
 pub mod page;
+mod viewer;
 
 pub use browse::{RevQuery, SearchQuery};
 pub use page::{Nav, message, render};
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{owner}", get(browse::owner_page))
         .route("/{owner}/{name}", get(browse::model_page))
+        .route("/{owner}/{name}/blob/{rev}/{*path}", get(viewer::view))
         .route("/{owner}/{name}/verify", post(account::recheck))
         .route("/{owner}/{name}/settings", post(account::set_visibility))
 }

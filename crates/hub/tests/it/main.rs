@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod attack;
+mod cards;
 mod flow;
 mod guards;
 mod harness;
@@ -14,6 +15,7 @@ mod integrity;
 mod names;
 mod operator;
 mod pushes;
+mod refs;
 mod scaleout;
 mod scans;
 mod scrubbing;

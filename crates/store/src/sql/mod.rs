@@ -16,6 +16,7 @@ mod accounts;
 mod backend;
 mod dialect;
 mod operator;
+mod refs;
 mod repos;
 mod scans;
 mod schema;
@@ -38,9 +39,9 @@ use self::repos::Files;
 use crate::error::Result;
 use crate::meta::MetaStore;
 use crate::model::{
-    Account, AdminEvent, BlobUse, FileEntry, NewRevision, Repo, RepoQuery, Revision, Role,
-    ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord, SignatureState, SigningEvent,
-    TokenRecord, TokenScope, Upload,
+    Account, AdminEvent, BlobUse, FileEntry, NewRevision, RefEntry, RefKind, Repo, RepoQuery,
+    Revision, Role, ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord,
+    SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
 };
 pub use backend::Backend;
 pub use dialect::Dialect;
@@ -363,5 +364,22 @@ impl<DB: Backend> MetaStore for SqlMeta<DB> {
     }
     async fn blob_uses(&self, sha256: &str) -> Result<Vec<BlobUse>> {
         scrub::uses::<DB>(&mut *self.conn().await?, sha256).await
+    }
+    async fn list_refs(&self, repo_id: i64) -> Result<Vec<RefEntry>> {
+        refs::list_refs::<DB>(&mut *self.conn().await?, repo_id).await
+    }
+    async fn create_ref(&self, repo_id: i64, entry: &RefEntry) -> Result<()> {
+        refs::create_ref::<DB>(&mut *self.conn().await?, repo_id, entry).await
+    }
+    async fn delete_ref(&self, repo_id: i64, name: &str, kind: RefKind) -> Result<bool> {
+        refs::delete_ref::<DB>(&mut *self.conn().await?, repo_id, name, kind).await
+    }
+    async fn commits_with_prefix(
+        &self,
+        repo_id: i64,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        refs::commits_with_prefix::<DB>(&mut *self.conn().await?, repo_id, prefix, limit).await
     }
 }
