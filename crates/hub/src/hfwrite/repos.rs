@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::access::{Auth, check_publish, repo_for};
 use crate::admin::Operator;
 use crate::authz::Action;
+use crate::card::{parse_front_matter, split_front_matter};
 use crate::error::{ApiError, ApiResult};
 use crate::names::check_repo_name;
 use crate::state::AppState;
@@ -167,20 +168,21 @@ pub struct ValidateYaml {
 /// 400 for invalid front matter or another repo type.
 pub async fn validate_yaml(Json(body): Json<ValidateYaml>) -> ApiResult<(StatusCode, Json<Value>)> {
     models_only(body.repo_type.as_deref())?;
-    Ok(match front_matter(&body.content) {
+    Ok(match split_front_matter(&body.content).0 {
         None => (
             StatusCode::OK,
             Json(
                 json!({ "errors": [], "warnings": [{ "message": "empty or missing yaml metadata in repo card" }] }),
             ),
         ),
-        Some(yaml) => match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(yaml) {
-            Ok(serde_yaml_ng::Value::Mapping(_) | serde_yaml_ng::Value::Null) => (
+        // The card parser, with its budget on events, depth and aliases: this endpoint takes
+        // anyone's YAML, so it must not expand an alias bomb either.
+        Some(yaml) => match parse_front_matter(yaml) {
+            Ok(_) => (
                 StatusCode::OK,
                 Json(json!({ "errors": [], "warnings": [] })),
             ),
-            Ok(_) => invalid("the metadata must be a YAML mapping (key: value lines)"),
-            Err(e) => invalid(&format!("YAML front matter: {e}")),
+            Err(e) => invalid(&e.to_string()),
         },
     })
 }
@@ -190,36 +192,4 @@ fn invalid(message: &str) -> (StatusCode, Json<Value>) {
         StatusCode::BAD_REQUEST,
         Json(json!({ "error": message, "errors": [{ "message": message }] })),
     )
-}
-
-/// The YAML between a README's opening `---` line and the next `---` line.
-#[must_use]
-pub fn front_matter(readme: &str) -> Option<&str> {
-    let rest = readme
-        .strip_prefix("---\r\n")
-        .or_else(|| readme.strip_prefix("---\n"))?;
-    let mut at = 0;
-    for line in rest.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            return Some(&rest[..at]);
-        }
-        at += line.len();
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn front_matter_is_found_between_the_fences() {
-        assert_eq!(
-            front_matter("---\nlicense: mit\n---\n# x"),
-            Some("license: mit\n")
-        );
-        assert_eq!(front_matter("---\r\na: 1\r\n---\r\n"), Some("a: 1\r\n"));
-        assert_eq!(front_matter("# no metadata"), None);
-        assert_eq!(front_matter("---\nunterminated: 1\n"), None);
-    }
 }

@@ -396,3 +396,26 @@ async fn validate_yaml_reports_errors_the_client_shows() {
         assert!(r.json()["errors"][0]["message"].is_string());
     }
 }
+
+#[tokio::test]
+async fn validate_yaml_stops_an_alias_bomb_with_the_card_parsers_budget() {
+    let mut y = String::from(
+        "---\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for w in names.windows(2) {
+        let refs = vec![format!("*{}", w[0]); 9].join(",");
+        y.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
+    }
+    y.push_str("---\n# boom\n");
+    let h = hub().await;
+    let r = h
+        .post_json("/api/validate-yaml", None, json!({"content": y}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let message = r.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("not valid YAML"), "{message}");
+}
