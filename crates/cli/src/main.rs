@@ -27,6 +27,7 @@ mod hub;
 mod hubclient;
 #[cfg(feature = "client")]
 mod idtoken;
+mod incremental;
 mod inspect;
 #[cfg(feature = "client")]
 mod keyless;

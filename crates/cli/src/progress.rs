@@ -69,6 +69,7 @@ impl Engine {
             mmap,
             progress: bar.clone().map(|b| Arc::new(Bar(b)) as Arc<dyn Progress>),
             cancel: Some(Arc::clone(&cancel)),
+            incremental: None,
         };
         Self {
             options,

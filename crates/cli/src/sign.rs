@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 #[cfg(feature = "client")]
 use crate::args::sign::SignSigstoreArgs;
 use crate::args::sign::{CertificateArgs, KeyMaterialArgs, SignCommon, SignMethod};
+use crate::incremental::Incremental;
 #[cfg(feature = "pkcs11")]
 use crate::pkcs11;
 use crate::progress::Engine;
@@ -142,6 +143,14 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
         );
     }
     let engine = Engine::new(&common.engine, common.json);
+    let incremental = if common.incremental {
+        Some(
+            Incremental::for_sign(&common.model, serialization, hash, &common.signature)
+                .or_input()?,
+        )
+    } else {
+        None
+    };
     timing::mark("sign: load key, set up");
     let opts = SignOptions {
         serialization,
@@ -151,7 +160,9 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
         ignore_git_paths: !common.selection.no_ignore_git_paths,
         signature_path: Some(common.signature.clone()),
         allow_empty: common.allow_empty,
-        engine: engine.options.clone(),
+        engine: incremental
+            .as_ref()
+            .map_or_else(|| engine.options.clone(), |i| i.attach(&engine.options)),
     };
     let result = sign_model(&common.model, signer, &opts);
     engine.finish();
@@ -175,8 +186,9 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
     write_atomically(&common.signature, &signed.bundle_json).or_input()?;
     timing::mark("sign: write signature");
     let m = &signed.manifest;
+    let incremental = incremental.as_ref().map(Incremental::save);
     if common.json {
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
             "signed": true,
             "signature": common.signature.display().to_string(),
             "model": common.model.display().to_string(),
@@ -186,6 +198,10 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
             "hash": m.params.hash.to_string(),
             "resource_count": m.resources.len(),
         });
+        if let Some((summary, counts)) = &incremental {
+            out["incremental"] = counts.clone();
+            eprintln!("incremental: {summary}");
+        }
         println!("{out}");
         return Ok(0);
     }
@@ -200,6 +216,9 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
     );
     println!("  digest:    sha256:{}", hex::encode(signed.root_digest));
     println!("  signature: {}", common.signature.display());
+    if let Some((summary, _)) = &incremental {
+        println!("  incremental: {summary}");
+    }
     Ok(0)
 }
 

@@ -15,6 +15,7 @@ use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
 use serde_json::json;
 
 use crate::args::verify::{VerifyCommon, VerifyMethod, VerifySigstoreArgs};
+use crate::incremental::Incremental;
 use crate::progress::Engine;
 use crate::trustsrc::TrustSource;
 use crate::util::{EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, OrExit as _, Outcome, read_input};
@@ -124,6 +125,11 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
         );
     }
     let engine = Engine::new(&common.engine, common.json);
+    let incremental = if common.incremental {
+        Incremental::for_verify(&common.model, &bundle).or_input()?
+    } else {
+        None
+    };
     timing::mark("verify: load key and signature, set up");
     let opts = VerifyOptions {
         ignore_paths,
@@ -131,7 +137,9 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
         ignore_unsigned_files: common.ignore_unsigned_files,
         allow_symlinks: common.selection.allow_symlinks,
         signature_path: Some(common.signature.clone()),
-        engine: engine.options.clone(),
+        engine: incremental
+            .as_ref()
+            .map_or_else(|| engine.options.clone(), |i| i.attach(&engine.options)),
         ..VerifyOptions::default()
     };
     let result = verify_model(&common.model, &bundle, verifier, &opts);
@@ -139,6 +147,9 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
     Ok(match result {
         Ok(v) => {
             print_success(common, &v);
+            if let Some(i) = &incremental {
+                eprintln!("incremental: {}", i.save().0);
+            }
             0
         }
         Err(VerifyError::Hash(HashError::Cancelled)) => {

@@ -27,7 +27,7 @@ use crate::error::{FoundSize, HashError};
 use crate::hasher::{Blake2b, Blake3, ContentHasher, Sha256};
 use crate::model::ModelFile;
 use crate::options::EngineOptions;
-use crate::shared::{PROGRESS_STEP, Shared, Unit, changed, open, report};
+use crate::shared::{PROGRESS_STEP, Shared, Unit, changed, open, report, unit_ranges};
 
 /// Size of each worker's read buffer unless overridden with [`hash_files_with_buffer`].
 ///
@@ -67,6 +67,12 @@ pub fn hash_files_with_buffer(
     opts: &EngineOptions,
     buffer_size: usize,
 ) -> Result<Vec<ResourceDigest>, HashError> {
+    if let Some(cache) = &opts.incremental {
+        let full = |todo: &[ModelFile], inner: &EngineOptions| {
+            hash_files_with_buffer(todo, method, hash, inner, buffer_size)
+        };
+        return crate::incremental::hash_reusing(files, method, hash, opts, cache, full);
+    }
     let params = SerializationParams {
         method,
         hash,
@@ -124,27 +130,12 @@ fn plan(files: &[ModelFile], method: Serialization) -> Result<Vec<Unit>, HashErr
     let mut units = Vec::with_capacity(files.len());
     for i in order {
         let Some(f) = files.get(i) else { continue };
-        match method {
-            Serialization::Files => units.push(Unit {
+        for (start, end) in unit_ranges(f.size, method)? {
+            units.push(Unit {
                 file: i,
-                start: 0,
-                end: f.size,
-            }),
-            Serialization::Shards { shard_size } => {
-                if shard_size == 0 {
-                    return Err(HashError::InvalidShardSize { shard_size });
-                }
-                let mut start = 0;
-                while start < f.size {
-                    let end = start.saturating_add(shard_size).min(f.size);
-                    units.push(Unit {
-                        file: i,
-                        start,
-                        end,
-                    });
-                    start = end;
-                }
-            }
+                start,
+                end,
+            });
         }
     }
     Ok(units)

@@ -13,6 +13,9 @@
 //!   with one reused buffer each, largest units first, results in reference order.
 //!   Progress and cancellation are a callback ([`Progress`]) and a flag; drawing a
 //!   bar is the caller's business.
+//! * [`StatCache`]: incremental hashing, reusing the digests of files whose `stat`
+//!   (device, inode, size, mtime, ctime) is unchanged since a previous run and which
+//!   the previous manifest records identically; racily clean files are re-hashed.
 //!
 //! ## Deviations from `model_signing` 1.1.1
 //!
@@ -35,11 +38,13 @@ mod engine;
 mod error;
 mod hasher;
 mod ignore;
+mod incremental;
 mod mmap;
 mod model;
 mod options;
 mod parwalk;
 mod shared;
+mod statcache;
 pub mod timing;
 mod walk;
 
@@ -48,4 +53,5 @@ pub use error::{FoundSize, HashError};
 pub use ignore::IgnoreSet;
 pub use model::{ModelFile, WalkOptions};
 pub use options::{EngineOptions, MmapChoice, Progress};
+pub use statcache::{MAX_CACHE_BYTES, MAX_LINE_BYTES, StatCache, StatCacheError};
 pub use walk::{enumerate, stat_files};

@@ -1,9 +1,11 @@
 //! How callers configure the engine: [`EngineOptions`], the [`Progress`] sink and
 //! the [`MmapChoice`]. A leaf module: the engine and its read paths depend on it,
-//! it depends on nothing of this crate.
+//! it depends only on the stat cache's type.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+
+use crate::statcache::StatCache;
 
 /// Receives progress reports; called from worker threads.
 pub trait Progress: Send + Sync {
@@ -66,6 +68,9 @@ pub struct EngineOptions {
     /// Raise to stop: workers check it between chunks and the call returns
     /// [`crate::HashError::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Reuse the digests of unchanged files recorded in this stat cache and record
+    /// the others in it (incremental signing and verification; see [`StatCache`]).
+    pub incremental: Option<Arc<StatCache>>,
 }
 
 impl std::fmt::Debug for EngineOptions {
@@ -75,6 +80,7 @@ impl std::fmt::Debug for EngineOptions {
             .field("mmap", &self.mmap.is_enabled())
             .field("progress", &self.progress.is_some())
             .field("cancel", &self.cancel)
+            .field("incremental", &self.incremental.is_some())
             .finish()
     }
 }

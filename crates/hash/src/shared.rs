@@ -8,6 +8,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use hallmark_format::Serialization;
+
 use crate::error::{FoundSize, HashError};
 use crate::model::ModelFile;
 use crate::options::EngineOptions;
@@ -107,5 +109,26 @@ pub(crate) fn changed(path: &Path, expected: u64, found: FoundSize) -> HashError
         path: path.to_owned(),
         expected,
         found,
+    }
+}
+
+/// The byte ranges a file of `size` bytes is hashed in: the whole file for `files`
+/// (even when empty), `[k·N, (k+1)·N)` for `shards` (none for an empty file).
+pub(crate) fn unit_ranges(size: u64, method: Serialization) -> Result<Vec<(u64, u64)>, HashError> {
+    match method {
+        Serialization::Files => Ok(vec![(0, size)]),
+        Serialization::Shards { shard_size: 0 } => {
+            Err(HashError::InvalidShardSize { shard_size: 0 })
+        }
+        Serialization::Shards { shard_size } => {
+            let mut out = Vec::new();
+            let mut start = 0;
+            while start < size {
+                let end = start.saturating_add(shard_size).min(size);
+                out.push((start, end));
+                start = end;
+            }
+            Ok(out)
+        }
     }
 }

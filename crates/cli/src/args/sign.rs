@@ -39,6 +39,11 @@ pub(crate) struct SignCommon {
     /// Sign even if no file is left after exclusions (the OMS spec forbids it).
     #[arg(long = "allow-empty")]
     pub(crate) allow_empty: bool,
+    /// Reuse the digests of files unchanged (same device, inode, size, mtime, ctime) since
+    /// they were last hashed on this machine, if the signature now at --signature records
+    /// the same digests; hash the rest. Same signature as a full sign.
+    #[arg(long)]
+    pub(crate) incremental: bool,
     #[command(flatten)]
     pub(crate) selection: SelectionArgs,
     #[command(flatten)]

@@ -42,6 +42,10 @@ pub(crate) struct VerifyCommon {
     /// Print a machine-readable JSON result on standard output.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Do not re-read files unchanged (same device, inode, size, mtime, ctime) since they
+    /// were hashed on this machine with the digest this signature records.
+    #[arg(long)]
+    pub(crate) incremental: bool,
     #[command(flatten)]
     pub(crate) selection: SelectionArgs,
     #[command(flatten)]

@@ -290,6 +290,7 @@ fn cancel_flag_stops_with_cancelled() {
             mmap: mmap(mapped),
             cancel: Some(flag.clone()),
             progress: Some(Arc::new(CancelOnProgress(flag.clone()))),
+            incremental: None,
         };
         let err =
             hash_files(&files, Serialization::Files, HashAlgorithm::Sha256, &opts).unwrap_err();

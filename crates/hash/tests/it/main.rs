@@ -4,6 +4,7 @@
 
 mod engine;
 mod fixtures;
+mod incremental;
 mod walk;
 
 use std::path::Path;

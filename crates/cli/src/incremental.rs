@@ -1,0 +1,186 @@
+//! `hallmark sign … --incremental` and `hallmark verify … --incremental` (issue 21):
+//! reuse the digests of files that have not changed since they were last hashed on this
+//! machine, judged by a stat cache ([`hallmark_hash::StatCache`]: device, inode, size,
+//! mtime and ctime in nanoseconds; racily clean entries are not trusted) **and** the
+//! manifest of the signature at hand (the previous signature at the output path when
+//! signing, the signature being checked when verifying): a digest is reused only if the
+//! cache and that manifest record the same value.
+//!
+//! The cache lives in `$XDG_CACHE_HOME/hallmark/statcache/` (else `~/.cache/…`), one
+//! file per model root, serialization and hash, never next to the signature (which may
+//! lie inside the model and would then become part of it). It is written atomically
+//! after a successful run; a cache that is corrupt, too large or written for another
+//! model is ignored with a warning and everything is hashed.
+
+use std::io::Read as _;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use hallmark_format::bundle::Bundle;
+use hallmark_format::limits::Limits;
+use hallmark_format::statement::parse_statement;
+use hallmark_format::{HashAlgorithm, Manifest, Serialization};
+use hallmark_hash::{EngineOptions, MAX_CACHE_BYTES, StatCache};
+
+use crate::util::write_atomically;
+
+/// One run's stat cache and where it is kept.
+pub(crate) struct Incremental {
+    cache: Arc<StatCache>,
+    file: PathBuf,
+}
+
+impl Incremental {
+    /// The cache for signing `model` with `method`/`hash`, reusing digests only where the
+    /// signature now at `signature` (if any) records them.
+    pub(crate) fn for_sign(
+        model: &Path,
+        method: Serialization,
+        hash: HashAlgorithm,
+        signature: &Path,
+    ) -> anyhow::Result<Self> {
+        let previous = std::fs::read(signature).ok().and_then(|b| {
+            let m = manifest_of(&b);
+            if m.is_none() {
+                eprintln!(
+                    "warning: --incremental: previous signature {} is unreadable; hashing every file",
+                    signature.display()
+                );
+            }
+            m
+        });
+        Self::open(model, method, hash, previous.as_ref())
+    }
+
+    /// The cache for verifying `model` against the signature `bundle` (whose manifest
+    /// gives the serialization and hash, and the only digests that may be reused).
+    pub(crate) fn for_verify(model: &Path, bundle: &[u8]) -> anyhow::Result<Option<Self>> {
+        let Some(m) = manifest_of(bundle) else {
+            // Verification reports what is wrong with the signature.
+            return Ok(None);
+        };
+        Self::open(model, m.params.method, m.params.hash, Some(&m)).map(Some)
+    }
+
+    fn open(
+        model: &Path,
+        method: Serialization,
+        hash: HashAlgorithm,
+        previous: Option<&Manifest>,
+    ) -> anyhow::Result<Self> {
+        let root = std::fs::canonicalize(model)
+            .with_context(|| format!("cannot resolve the model path {}", model.display()))?;
+        let dir = cache_dir()?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .create(&dir)
+            .with_context(|| format!("cannot create the stat cache directory {}", dir.display()))?;
+        let mut cache = StatCache::new(&root, method, hash, stamp(&dir)?);
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, cache.identity().as_bytes());
+        let file = dir.join(format!("{}.cache", hex::encode(digest.as_ref())));
+        match read_bounded(&file) {
+            Ok(Some(bytes)) => {
+                if let Err(e) = cache.load(&bytes) {
+                    eprintln!(
+                        "warning: --incremental: ignoring {}: {e}; hashing every file",
+                        file.display()
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!(
+                "warning: --incremental: ignoring {}: {e}; hashing every file",
+                file.display()
+            ),
+        }
+        if let Some(m) = previous {
+            cache.expect_resources(m.params.method, m.params.hash, &m.resources, !root.is_dir());
+        }
+        Ok(Self {
+            cache: Arc::new(cache),
+            file,
+        })
+    }
+
+    /// Engine options that consult and fill this cache.
+    pub(crate) fn attach(&self, opts: &EngineOptions) -> EngineOptions {
+        EngineOptions {
+            incremental: Some(Arc::clone(&self.cache)),
+            ..opts.clone()
+        }
+    }
+
+    /// Writes the cache for the next run (a failure is only a warning: the signature
+    /// or verdict stands); returns the one-line summary to print and the counts as JSON
+    /// (`{"reused": files, "hashed": files}`).
+    pub(crate) fn save(&self) -> (String, serde_json::Value) {
+        let written = self
+            .cache
+            .serialize()
+            .map_err(anyhow::Error::from)
+            .and_then(|b| write_atomically(&self.file, &b));
+        if let Err(e) = written {
+            eprintln!("warning: --incremental: stat cache not written: {e:#}");
+        }
+        let (reused, hashed) = (self.cache.reused_files(), self.cache.hashed_files());
+        let summary = format!(
+            "{reused} file{} reused, {hashed} hashed",
+            if reused == 1 { "" } else { "s" }
+        );
+        (
+            summary,
+            serde_json::json!({ "reused": reused, "hashed": hashed }),
+        )
+    }
+}
+
+/// The manifest a signature's statement records (not authenticated: it only restricts
+/// which cached digests may be reused).
+fn manifest_of(bundle: &[u8]) -> Option<Manifest> {
+    let limits = Limits::default();
+    let bundle = Bundle::parse(bundle, &limits).ok()?;
+    Some(
+        parse_statement(&bundle.envelope.payload, &limits)
+            .ok()?
+            .manifest,
+    )
+}
+
+/// `$XDG_CACHE_HOME/hallmark/statcache`, else `$HOME/.cache/hallmark/statcache`.
+fn cache_dir() -> anyhow::Result<PathBuf> {
+    let abs = |k: &str| {
+        std::env::var_os(k)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = abs("XDG_CACHE_HOME")
+        .or_else(|| abs("HOME").map(|h| h.join(".cache")))
+        .context("--incremental: neither XDG_CACHE_HOME nor HOME is set")?;
+    Ok(base.join("hallmark").join("statcache"))
+}
+
+/// The filesystem's current time, as the mtime of a file created now: later changes to
+/// any file get a timestamp at least this large, earlier ones a smaller one unless made
+/// in this very tick (which is why entries not strictly older are re-hashed).
+fn stamp(dir: &Path) -> anyhow::Result<i128> {
+    let tmp = tempfile::Builder::new()
+        .prefix(".stamp-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let m = tmp.as_file().metadata()?;
+    Ok(i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()))
+}
+
+fn read_bounded(file: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    let f = match std::fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = Vec::new();
+    f.take(MAX_CACHE_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
