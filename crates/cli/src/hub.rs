@@ -155,6 +155,27 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
                 None => println!("{org} refuses no upload for its scan verdict"),
             }
         }
+        AdminCommand::Org(OrgCommand::Trust {
+            org,
+            public_key,
+            certificate_chain,
+            identity,
+            issuer,
+            remove,
+        }) => {
+            crate::orgtrust::org_trust(
+                &op,
+                &org,
+                crate::orgtrust::TrustChange {
+                    public_key,
+                    certificate_chain,
+                    identity,
+                    issuer,
+                    remove,
+                },
+            )
+            .await?;
+        }
         AdminCommand::Token(t) => token_cmd(op, t).await?,
         AdminCommand::TokenLifetime { days, never: _ } => {
             op.set_default_token_days(days).await.or_input()?;

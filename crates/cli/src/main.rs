@@ -41,6 +41,8 @@ mod log;
 mod login;
 #[cfg(feature = "client")]
 mod oauth;
+#[cfg(feature = "server")]
+mod orgtrust;
 #[cfg(feature = "client")]
 mod pins;
 #[cfg(feature = "pkcs11")]

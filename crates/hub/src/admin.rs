@@ -50,7 +50,12 @@ impl<'a> Operator<'a> {
         Self { meta, actor }
     }
 
-    async fn record(&self, action: &str, target: &str, detail: &str) -> Result<(), HubError> {
+    pub(crate) async fn record(
+        &self,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), HubError> {
         Ok(self
             .meta
             .record_admin_event(self.actor, action, target, detail)
@@ -171,7 +176,7 @@ impl<'a> Operator<'a> {
         Ok(org)
     }
 
-    async fn org(&self, name: &str) -> Result<Account, HubError> {
+    pub(crate) async fn org(&self, name: &str) -> Result<Account, HubError> {
         match self.meta.account(name).await? {
             Some(a) if a.kind == AccountKind::Org => Ok(a),
             _ => Err(Refusal::NoSuchOrg(name.to_owned()).into()),

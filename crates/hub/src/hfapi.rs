@@ -128,6 +128,12 @@ async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResul
     };
     let card_data = card.as_ref().and_then(|c| c.data.clone());
     let field = |k: &str| card_data.as_ref().and_then(|d| d.get(k).cloned());
+    let claims = match rev {
+        Some(r) => {
+            crate::claims::claims_json(state, repo, &state.meta.claims(repo.id, &r.commit).await?)
+        }
+        None => json!([]),
+    };
     let full = repo.full_name();
     Ok(json!({
         "_id": repo.id.to_string(),
@@ -152,6 +158,7 @@ async fn info(state: &AppState, repo: &Repo, rev: Option<&Revision>) -> ApiResul
             "signature": rev.map(|r| signature_json(state, repo, r)),
             "uploader": rev.map(|r| r.uploader.clone()),
             "scan": scan,
+            "claims": claims,
             "warnings": warnings,
             "card_error": card.and_then(|c| c.error.as_ref().map(ToString::to_string)),
         },

@@ -19,7 +19,11 @@ use hallmark_store::Account;
 
 use crate::auth::blocking;
 use crate::error::HubError;
-use crate::signer::{BundleSigner, RevisionSigner, SignedRevision};
+use crate::signer::{BundleSigner, RevisionSigner, SignedClaim, SignedRevision};
+
+/// The path under the hub's URL of the identity the hub signs its own claims as (no
+/// account name can start with a dot, so no user has it).
+pub const HUB_IDENTITY_PATH: &str = ".well-known/hallmark-hub";
 
 /// Signs revisions keylessly through the embedded Sigstore instance.
 #[derive(Debug)]
@@ -91,6 +95,38 @@ impl RevisionSigner for KeylessRevisionSigner {
             issuer: self.issuer(),
             log_index,
         })
+    }
+
+    fn sign_claim(&self, payload: Vec<u8>) -> Result<SignedClaim, HubError> {
+        let identity = format!("{}/{HUB_IDENTITY_PATH}", self.instance.public_url());
+        let signer = Signer::Keyless(Box::new(EmbeddedSigner::new(
+            Arc::clone(&self.instance),
+            &identity,
+            None,
+        )));
+        let bundle_json = crate::claims::statement::sign(payload, &signer)?;
+        let logged = crate::claims::statement::bundle_log_entry(&bundle_json);
+        Ok(SignedClaim {
+            bundle_json,
+            signer: identity,
+            issuer: self.issuer(),
+            logged,
+        })
+    }
+
+    fn log_envelope(
+        &self,
+        envelope_json: &str,
+        verifiers_pem: &[&str],
+    ) -> Result<Option<hallmark_instance::LoggedEntry>, HubError> {
+        self.instance
+            .log_dsse(envelope_json, verifiers_pem)
+            .map(Some)
+            .map_err(|e| HubError::Sign(hallmark_signing::SignError::Keyless(Box::new(e))))
+    }
+
+    fn trust_root(&self) -> Option<TrustedRoot> {
+        KeylessRevisionSigner::trust_root(self).ok()
     }
 
     fn authenticate(

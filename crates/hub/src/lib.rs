@@ -33,6 +33,7 @@ pub mod adminapi;
 pub mod auth;
 pub mod authz;
 pub mod card;
+pub mod claims;
 pub mod csrf;
 pub mod error;
 pub mod gc;
@@ -124,6 +125,7 @@ pub fn app(state: AppState) -> Router {
     let app = api
         .merge(hfwrite::routes())
         .merge(adminapi::routes())
+        .merge(claims::routes())
         .merge(ui::routes())
         .merge(oauth::routes());
     let app = match signer_routes {

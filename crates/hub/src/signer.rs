@@ -49,9 +49,44 @@ pub struct BundleSigner {
     pub log_index: Option<u64>,
 }
 
+/// A statement the hub signed about a revision (a claim, see [`crate::claims`]).
+#[derive(Clone, Debug)]
+pub struct SignedClaim {
+    /// The Sigstore bundle.
+    pub bundle_json: Vec<u8>,
+    /// Who signed it (the hub's identity, or its key's fingerprint).
+    pub signer: String,
+    /// The issuer.
+    pub issuer: String,
+    /// Where the hub's log holds it.
+    pub logged: Option<hallmark_instance::LoggedEntry>,
+}
+
 /// Signs revisions and authenticates the bundles it made.
 #[async_trait]
 pub trait RevisionSigner: Send + Sync + Debug + 'static {
+    /// Signs an in-toto statement (a claim) as the hub itself, logging it when the hub
+    /// has a log. Blocking: call it off the async workers.
+    ///
+    /// # Errors
+    /// Signing or logging failed.
+    fn sign_claim(&self, payload: Vec<u8>) -> Result<SignedClaim, HubError>;
+    /// Appends a DSSE envelope someone else signed (its JSON text), checked with the PEM
+    /// verifiers, to the hub's log; `None` when this signer has no log. Blocking.
+    ///
+    /// # Errors
+    /// The log refused the entry (a signature that does not verify) or failed.
+    fn log_envelope(
+        &self,
+        _envelope_json: &str,
+        _verifiers_pem: &[&str],
+    ) -> Result<Option<hallmark_instance::LoggedEntry>, HubError> {
+        Ok(None)
+    }
+    /// The trust root keyless bundles of this hub's own instance verify against.
+    fn trust_root(&self) -> Option<hallmark_sigstore::TrustedRoot> {
+        None
+    }
     /// `key` (hub key) or `sigstore` (keyless).
     fn method(&self) -> &'static str;
     /// Signs the manifest of a revision on behalf of `uploader`.
@@ -189,6 +224,16 @@ pub fn refuse_disabled(uploader: &Account) -> Result<(), HubError> {
 impl RevisionSigner for KeySigner {
     fn method(&self) -> &'static str {
         "key"
+    }
+
+    fn sign_claim(&self, payload: Vec<u8>) -> Result<SignedClaim, HubError> {
+        let bundle_json = crate::claims::statement::sign(payload, &self.signer)?;
+        Ok(SignedClaim {
+            bundle_json,
+            signer: format!("hub key {}", self.public.fingerprint()),
+            issuer: self.issuer(),
+            logged: None,
+        })
     }
 
     async fn sign_revision(

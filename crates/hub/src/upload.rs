@@ -187,7 +187,12 @@ pub async fn put_file(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let (_, upload) = session(&state, &auth, &owner, &name, &id).await?;
-    let path = check_file_path(&path)?.to_owned();
+    // `model.sig` itself is the publisher's signature: kept as a claim, not a model file.
+    let path = if path == SIGNATURE_FILE {
+        path
+    } else {
+        check_file_path(&path)?.to_owned()
+    };
     let announced = announced_digest(&headers)?;
     let max = state.config.max_file_size;
     let declared = headers
@@ -324,6 +329,15 @@ pub(crate) async fn commit_files(
         state.meta.delete_upload(&upload.id).await?;
         return Err(e.into());
     }
+    // A publisher's model.sig must sign exactly these files: checked before anything is
+    // signed or logged, refused with 422 (and the session closed) otherwise.
+    let publisher = match crate::claims::check_publisher(state, repo, &files, &manifest).await {
+        Ok(p) => p,
+        Err(e) => {
+            state.meta.delete_upload(&upload.id).await?;
+            return Err(e);
+        }
+    };
     // Only one push per repo is signed at a time, and only on main's current head: a push
     // that would lose at commit is refused here, before it writes a log entry.
     let now = crate::time::now();
@@ -337,15 +351,22 @@ pub(crate) async fn commit_files(
             now + CLAIM_SECONDS,
         )
         .await?;
-    let done = sign_and_record(state, repo, upload, files, &manifest, summary, scan).await;
+    let checks = Checks { scan, publisher };
+    let done = sign_and_record(state, repo, upload, files, &manifest, summary, checks).await;
     if done.is_err() {
         let _ = state.meta.release_commit(repo.id, &upload.id).await;
     }
     done
 }
 
+/// What the hub checked before signing: the scan, the publisher's signature.
+struct Checks {
+    scan: hallmark_store::ScanResult,
+    publisher: Option<crate::claims::PublisherSignature>,
+}
+
 /// Signs a claimed upload's revision, verifies the bundle and records the revision
-/// (which ends the claim).
+/// (which ends the claim) with its claims.
 async fn sign_and_record(
     state: &AppState,
     repo: &Repo,
@@ -353,8 +374,9 @@ async fn sign_and_record(
     mut files: Vec<FileEntry>,
     manifest: &hallmark_format::Manifest,
     summary: String,
-    scan: hallmark_store::ScanResult,
+    checks: Checks,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Checks { scan, publisher } = checks;
     let uploader = state
         .meta
         .account_by_id(upload.user_id)
@@ -366,6 +388,16 @@ async fn sign_and_record(
         .put_bytes(signed.bundle_json.clone().into())
         .await?;
     files.retain(|f| f.path != SIGNATURE_FILE);
+    let model_files = files.len();
+    let mut claims = Vec::with_capacity(3);
+    if let Some(p) = publisher {
+        claims.push(crate::claims::publisher_claim(state, p, model_files).await?);
+    }
+    claims.push(crate::claims::hub_signature(
+        &signed,
+        &sig_blob.sha256,
+        model_files,
+    ));
     files.push(FileEntry {
         path: SIGNATURE_FILE.into(),
         sha256: sig_blob.sha256,
@@ -396,6 +428,7 @@ async fn sign_and_record(
             .filter(|prev| sig_state.identity.as_ref().is_some_and(|now| now != prev)),
         None => None,
     };
+    claims.push(crate::claims::scan_claim(state, repo, &commit, manifest, &scan).await?);
     let rev = state
         .meta
         .commit_revision(
@@ -410,6 +443,7 @@ async fn sign_and_record(
                 identity_changed_from,
                 upload_id: Some(upload.id.clone()),
                 scan: Some(scan),
+                claims,
             },
             crate::time::now(),
         )

@@ -93,3 +93,34 @@ impl KeylessSigner for EmbeddedSigner {
         })
     }
 }
+
+/// Where the log holds an entry appended with [`Instance::log_dsse`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoggedEntry {
+    /// Leaf index.
+    pub index: u64,
+    /// When its batch was integrated (Unix seconds).
+    pub integrated_time: i64,
+}
+
+impl Instance {
+    /// Appends a `dsse` entry for a DSSE envelope (its JSON text) someone else signed,
+    /// checked against the PEM verifiers (certificates or public keys) as the log's HTTP
+    /// API would: the hub logs the statements it keeps about revisions. Blocking.
+    ///
+    /// # Errors
+    /// [`hallmark_tlog::Error::InvalidEntry`] when a signature does not verify with the
+    /// verifiers or the envelope is malformed; the log's own errors (full, stopped).
+    pub fn log_dsse(
+        &self,
+        envelope_json: &str,
+        verifiers_pem: &[&str],
+    ) -> Result<LoggedEntry, hallmark_tlog::Error> {
+        let body = dsse_body(envelope_json, verifiers_pem)?;
+        let appended = self.log.append(body)?;
+        Ok(LoggedEntry {
+            index: appended.index,
+            integrated_time: appended.integrated_time,
+        })
+    }
+}

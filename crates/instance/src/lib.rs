@@ -49,7 +49,7 @@ mod state;
 mod timestamp;
 mod writes;
 
-pub use embedded::EmbeddedSigner;
+pub use embedded::{EmbeddedSigner, LoggedEntry};
 pub use entries::MAX_ENTRY_REQUEST_BYTES;
 pub use error::InstanceError;
 pub use health::{LogReadiness, health_router, log_readiness};

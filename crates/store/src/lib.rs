@@ -34,9 +34,10 @@ pub use error::{Result, StoreError};
 pub use gc::{DEFAULT_GRACE, GcReport, MIN_GRACE, collect_unreferenced_blobs};
 pub use meta::MetaStore;
 pub use model::{
-    Account, AccountKind, AdminEvent, BlobUse, FileEntry, NewRevision, RefEntry, RefKind, Repo,
-    RepoQuery, Revision, Role, ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord,
-    SigStatus, SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    Account, AccountKind, AdminEvent, BlobUse, Claim, ClaimKind, ClaimStatus, FileEntry, NewClaim,
+    NewRevision, RefEntry, RefKind, Repo, RepoQuery, Revision, Role, ScanFinding, ScanResult,
+    ScanTarget, ScanVerdict, SessionRecord, SigStatus, SignatureState, SigningEvent, TokenRecord,
+    TokenScope, TrustEntry, TrustKind, Upload,
 };
 pub use s3::{S3Url, s3_store};
 pub use sql::{Backend, Dialect, MIGRATOR, PG_MIGRATOR, PgStore, SqlMeta, SqliteStore};

@@ -12,9 +12,9 @@ use async_trait::async_trait;
 
 use crate::error::{Result, StoreError};
 use crate::model::{
-    Account, AdminEvent, BlobUse, FileEntry, NewRevision, RefEntry, RefKind, Repo, RepoQuery,
-    Revision, Role, ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord,
-    SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    Account, AdminEvent, BlobUse, Claim, FileEntry, NewClaim, NewRevision, RefEntry, RefKind, Repo,
+    RepoQuery, Revision, Role, ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord,
+    SignatureState, SigningEvent, TokenRecord, TokenScope, TrustEntry, TrustKind, Upload,
 };
 
 /// Persistent hub metadata.
@@ -214,6 +214,28 @@ pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<String>>;
+
+    // --- claims -----------------------------------------------------------------------------
+    /// Adds a claim to a stored revision ([`StoreError::NotFound`]-free: the revision's
+    /// foreign key refuses an unknown one).
+    async fn add_claim(&self, repo_id: i64, commit: &str, claim: &NewClaim) -> Result<()>;
+    /// A revision's claims, oldest first.
+    async fn claims(&self, repo_id: i64, commit: &str) -> Result<Vec<Claim>>;
+    /// One claim of a repo, by id.
+    async fn claim(&self, repo_id: i64, id: i64) -> Result<Option<Claim>>;
+    /// The signers an account (an organisation) trusts, oldest first.
+    async fn trust_entries(&self, account_id: i64) -> Result<Vec<TrustEntry>>;
+    /// Adds a trusted signer; [`StoreError::Conflict`] when `label` of that kind is there.
+    async fn add_trust_entry(
+        &self,
+        account_id: i64,
+        kind: TrustKind,
+        value: &str,
+        issuer: Option<&str>,
+        label: &str,
+    ) -> Result<()>;
+    /// Removes a trusted signer; `false` if the account has no such entry.
+    async fn remove_trust_entry(&self, account_id: i64, id: i64) -> Result<bool>;
 }
 
 /// Maps "no rows changed" to [`StoreError::NotFound`].

@@ -352,6 +352,8 @@ pub struct NewRevision {
     pub upload_id: Option<String>,
     /// The scan of its files (`None`: not scanned, shown as unverified).
     pub scan: Option<ScanResult>,
+    /// Claims recorded in the same transaction.
+    pub claims: Vec<NewClaim>,
 }
 
 /// An upload in progress.
@@ -445,4 +447,104 @@ pub struct RefEntry {
     pub created_at: i64,
     /// A tag's message.
     pub message: Option<String>,
+}
+
+stored_enum! {
+    /// What a revision claim is (see the hub's claims module).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum ClaimKind("claim kind") {
+        /// A `model.sig` the publisher uploaded with the files.
+        PublisherSignature = "publisher-signature",
+        /// The hub's own signature (the revision's `model.sig`).
+        HubSignature = "hub-signature",
+        /// The hub's scan verdict, signed by the hub.
+        Scan = "scan",
+        /// An AI-BOM attached to the revision.
+        Bom = "bom",
+        /// SLSA provenance attached to the revision.
+        Provenance = "provenance",
+    }
+}
+
+stored_enum! {
+    /// How far a claim's signer is trusted.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ClaimStatus("claim status") {
+        /// The signature verified with a key, chain or identity the owner trusts (or the
+        /// hub's own).
+        Verified = "verified",
+        /// The statement matches the revision, but its signer is not one the owner trusts.
+        Untrusted = "untrusted",
+        /// It no longer verifies.
+        Failed = "failed",
+    }
+}
+
+/// A claim to record with (or after) a revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewClaim {
+    /// Kind.
+    pub kind: ClaimKind,
+    /// The in-toto statement's predicate type.
+    pub predicate_type: String,
+    /// Who signed it (identity, key fingerprint or certificate subject).
+    pub signer: String,
+    /// The identity's issuer, when there is one.
+    pub issuer: Option<String>,
+    /// Trust status.
+    pub status: ClaimStatus,
+    /// Index in the hub's transparency log.
+    pub log_index: Option<i64>,
+    /// When the log integrated it (Unix seconds).
+    pub integrated_time: Option<i64>,
+    /// The bundle's blob.
+    pub bundle_sha256: String,
+    /// What the statement asserts, in words.
+    pub asserts: String,
+}
+
+/// A recorded claim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// Row id (the bundle's URL names it).
+    pub id: i64,
+    /// The revision.
+    pub commit: String,
+    /// What was recorded.
+    pub claim: NewClaim,
+    /// When (Unix seconds).
+    pub created_at: i64,
+}
+
+stored_enum! {
+    /// What an owner's trust entry is.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum TrustKind("trust kind") {
+        /// A public key (PEM).
+        PublicKey = "public-key",
+        /// Certificate anchors (PEM).
+        CertificateChain = "certificate-chain",
+        /// A keyless identity and its OIDC issuer.
+        Identity = "identity",
+    }
+}
+
+/// A signer an owner accepts for publisher signatures and attachments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrustEntry {
+    /// Row id.
+    pub id: i64,
+    /// Kind.
+    pub kind: TrustKind,
+    /// PEM, or the identity.
+    pub value: String,
+    /// The identity's issuer.
+    pub issuer: Option<String>,
+    /// Key fingerprint, chain subject or identity.
+    pub label: String,
+    /// When added (Unix seconds).
+    pub created_at: i64,
 }

@@ -235,6 +235,27 @@ pub(crate) enum OrgCommand {
         #[arg(long, value_enum)]
         refuse_scan: RefuseScanArg,
     },
+    /// Set whom the organisation trusts to sign publisher signatures and attachments
+    /// (claims by anyone else are kept as `untrusted`); without an option, list them.
+    Trust {
+        /// Organisation.
+        org: String,
+        /// Trust this public key (PEM).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_chain", "identity", "remove"])]
+        public_key: Option<std::path::PathBuf>,
+        /// Trust certificates chaining to these anchors (PEM).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "remove"])]
+        certificate_chain: Option<std::path::PathBuf>,
+        /// Trust this keyless identity (certificate SAN), with --issuer.
+        #[arg(long, requires = "issuer", conflicts_with = "remove")]
+        identity: Option<String>,
+        /// The identity's OIDC issuer URL.
+        #[arg(long, requires = "identity")]
+        issuer: Option<String>,
+        /// Remove the entry with this id (see the listing).
+        #[arg(long, value_name = "ID")]
+        remove: Option<i64>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

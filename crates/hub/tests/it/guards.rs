@@ -69,8 +69,8 @@ async fn non_members_and_readers_cannot_publish_and_nothing_is_stored() {
     );
     assert_eq!(
         h.blob_count(),
-        before + 2,
-        "only alice's file and signature were stored"
+        before + 3,
+        "only alice's file, signature and scan claim were stored"
     );
 }
 
@@ -176,7 +176,10 @@ async fn unsafe_paths_and_bad_input_are_refused() {
         "a/../../evil",
         "%2e%2e/evil",
         "a//b",
-        "model.sig",
+        // `model.sig` itself is a publisher's signature (tests/it/claims.rs); its
+        // look-alikes are refused.
+        "Model.SIG",
+        "model.sig/x",
         ".git/config",
         "a%5Cb",
         "%2Fetc%2Fpasswd",
@@ -269,7 +272,8 @@ async fn readiness_names_the_failing_dependency_and_nothing_more() {
         .push(&h.alice, "alice/m", &[("w.bin", b"weights")], false)
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert_eq!(h.get("/readyz", None).await.json()["log"]["size"], 1);
+    // The revision's signature and its scan claim.
+    assert_eq!(h.get("/readyz", None).await.json()["log"]["size"], 2);
     // The log's public checkpoint disappears: not ready, and the answer says which part
     // failed without paths or error text.
     let cp = h.dir.path().join("sigstore/log/public/checkpoint");
@@ -356,5 +360,6 @@ async fn a_full_log_disk_answers_507_and_unready_until_space_returns() {
         .push(&h.alice, "alice/m", &[("w.bin", b"weights 3")], false)
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert_eq!(h.get("/readyz", None).await.json()["log"]["size"], 2);
+    // Two revisions, each logged twice: its signature and its scan claim.
+    assert_eq!(h.get("/readyz", None).await.json()["log"]["size"], 4);
 }

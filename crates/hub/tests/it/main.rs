@@ -6,6 +6,7 @@
 
 mod attack;
 mod cards;
+mod claims;
 mod flow;
 mod guards;
 mod harness;

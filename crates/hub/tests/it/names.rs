@@ -263,6 +263,7 @@ async fn legacy_unsigned_files_are_not_served() {
             identity_changed_from: None,
             upload_id: None,
             scan: None,
+            claims: Vec::new(),
         },
         0,
     )

@@ -354,10 +354,10 @@ async fn concurrent_pushes(h: &Hub) {
     assert_eq!(revisions, 1 + won as u64);
     assert_eq!(
         entries - log_before,
-        won as u64,
-        "one log entry per new revision"
+        2 * won as u64,
+        "two log entries (signature, scan claim) per new revision, none for a lost push"
     );
-    assert_eq!(entries, revisions);
+    assert_eq!(entries, 2 * revisions);
 
     // The losers' blobs: referenced while their uploads are open, collected once they are
     // abandoned and older than the grace period; the winner's stay.

@@ -287,6 +287,7 @@ async fn short_commit_ids_resolve_everywhere_and_ambiguity_is_400() {
             identity_changed_from: None,
             upload_id: None,
             scan: None,
+            claims: Vec::new(),
         };
         h.state.meta.commit_revision(&rev, 1).await.unwrap();
         parent = Some(commit);

@@ -139,7 +139,8 @@ async fn an_org_that_refuses_dangerous_uploads_stores_nothing() {
         .push(&h.alice, "acme/evil", &[("model.safetensors", &st)], false)
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert_eq!(h.log_size().await, before + 1);
+    // Its signature and its scan claim.
+    assert_eq!(h.log_size().await, before + 2);
     let events = h.state.meta.admin_events(10).await.unwrap();
     assert!(
         events

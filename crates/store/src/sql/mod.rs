@@ -14,6 +14,7 @@
 
 mod accounts;
 mod backend;
+mod claims;
 mod dialect;
 mod operator;
 mod refs;
@@ -39,10 +40,11 @@ use self::repos::Files;
 use crate::error::Result;
 use crate::meta::MetaStore;
 use crate::model::{
-    Account, AdminEvent, BlobUse, FileEntry, NewRevision, RefEntry, RefKind, Repo, RepoQuery,
-    Revision, Role, ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord,
-    SignatureState, SigningEvent, TokenRecord, TokenScope, Upload,
+    Account, AdminEvent, BlobUse, Claim, FileEntry, NewClaim, NewRevision, RefEntry, RefKind, Repo,
+    RepoQuery, Revision, Role, ScanFinding, ScanResult, ScanTarget, ScanVerdict, SessionRecord,
+    SignatureState, SigningEvent, TokenRecord, TokenScope, TrustEntry, TrustKind, Upload,
 };
+
 pub use backend::Backend;
 pub use dialect::Dialect;
 pub use schema::{MIGRATOR, PG_MIGRATOR};
@@ -381,5 +383,45 @@ impl<DB: Backend> MetaStore for SqlMeta<DB> {
         limit: u32,
     ) -> Result<Vec<String>> {
         refs::commits_with_prefix::<DB>(&mut *self.conn().await?, repo_id, prefix, limit).await
+    }
+    async fn add_claim(&self, repo_id: i64, commit: &str, claim: &NewClaim) -> Result<()> {
+        claims::add::<DB>(
+            &mut *self.conn().await?,
+            repo_id,
+            commit,
+            claim,
+            backend::now(),
+        )
+        .await
+    }
+    async fn claims(&self, repo_id: i64, commit: &str) -> Result<Vec<Claim>> {
+        claims::list::<DB>(&mut *self.conn().await?, repo_id, commit).await
+    }
+    async fn claim(&self, repo_id: i64, id: i64) -> Result<Option<Claim>> {
+        claims::one::<DB>(&mut *self.conn().await?, repo_id, id).await
+    }
+    async fn trust_entries(&self, account_id: i64) -> Result<Vec<TrustEntry>> {
+        claims::trust::<DB>(&mut *self.conn().await?, account_id).await
+    }
+    async fn add_trust_entry(
+        &self,
+        account_id: i64,
+        kind: TrustKind,
+        value: &str,
+        issuer: Option<&str>,
+        label: &str,
+    ) -> Result<()> {
+        claims::add_trust::<DB>(
+            &mut *self.conn().await?,
+            account_id,
+            kind,
+            value,
+            issuer,
+            label,
+        )
+        .await
+    }
+    async fn remove_trust_entry(&self, account_id: i64, id: i64) -> Result<bool> {
+        claims::remove_trust::<DB>(&mut *self.conn().await?, account_id, id).await
     }
 }

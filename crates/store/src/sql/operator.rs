@@ -84,7 +84,8 @@ pub(super) async fn delete_repo<DB: Backend>(
     let q = sqlx::query(
         "SELECT DISTINCT sha256 FROM revision_files WHERE repo_id = $1 \
          UNION SELECT DISTINCT f.sha256 FROM upload_files f \
-         JOIN uploads u ON u.id = f.upload_id WHERE u.repo_id = $1",
+         JOIN uploads u ON u.id = f.upload_id WHERE u.repo_id = $1 \
+         UNION SELECT DISTINCT bundle_sha256 AS sha256 FROM revision_claims WHERE repo_id = $1",
     )
     .arg(repo_id);
     let digests = all::<DB, _>(&mut *tx, q, |r| Ok(r.col::<String>("sha256")?)).await?;

@@ -394,6 +394,9 @@ pub(super) async fn commit_revision<DB: Backend>(
     if let Some(scan) = &rev.scan {
         super::scans::record::<DB>(&mut tx, rev.repo_id, &rev.commit, scan).await?;
     }
+    for claim in &rev.claims {
+        super::claims::add::<DB>(&mut tx, rev.repo_id, &rev.commit, claim, t).await?;
+    }
     if let Some(up) = &rev.upload_id {
         delete_upload::<DB>(&mut tx, up).await?;
     }

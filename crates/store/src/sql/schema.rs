@@ -41,6 +41,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0005_scan_results.sql"),
     ),
     (
+        6,
+        "revision claims",
+        include_str!("../../migrations/0006_revision_claims.sql"),
+    ),
+    (
         8,
         "refs kinds",
         include_str!("../../migrations/0008_refs_kinds.sql"),
@@ -115,7 +120,18 @@ mod tests {
     fn version_1_keeps_the_legacy_checksums() {
         for m in [&*MIGRATOR, &*PG_MIGRATOR] {
             let v: Vec<_> = m.iter().map(|m| (m.version, m.checksum.len())).collect();
-            assert_eq!(v, [(1, 48), (2, 48), (3, 48), (4, 48), (5, 48), (8, 48)]);
+            assert_eq!(
+                v,
+                [
+                    (1, 48),
+                    (2, 48),
+                    (3, 48),
+                    (4, 48),
+                    (5, 48),
+                    (6, 48),
+                    (8, 48)
+                ]
+            );
         }
         let first = |m: &Migrator| m.iter().next().unwrap().checksum.to_vec();
         assert_ne!(first(&MIGRATOR), first(&PG_MIGRATOR));

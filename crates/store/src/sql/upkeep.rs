@@ -93,7 +93,8 @@ pub(super) async fn referenced_blobs<DB: Backend>(
         .join(", ");
     let sql = format!(
         "SELECT sha256 FROM revision_files WHERE sha256 IN ({list}) \
-         UNION SELECT sha256 FROM upload_files WHERE sha256 IN ({list})"
+         UNION SELECT sha256 FROM upload_files WHERE sha256 IN ({list}) \
+         UNION SELECT bundle_sha256 AS sha256 FROM revision_claims WHERE bundle_sha256 IN ({list})"
     );
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for d in digests {

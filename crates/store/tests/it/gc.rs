@@ -56,6 +56,7 @@ async fn commit_claims(db: &Db) {
             identity_changed_from: None,
             upload_id: Some("u3".into()),
             scan: None,
+            claims: Vec::new(),
         },
         405,
     )

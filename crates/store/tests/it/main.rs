@@ -160,6 +160,7 @@ async fn conformance(s: &dyn MetaStore) {
         identity_changed_from: None,
         upload_id: Some("up1".into()),
         scan: None,
+        claims: Vec::new(),
     };
     let r1 = s.commit_revision(&rev, 10).await.unwrap();
     assert_eq!(
@@ -460,6 +461,7 @@ async fn operator_actions(db: &Db) {
                 identity_changed_from: None,
                 upload_id: None,
                 scan: None,
+                claims: Vec::new(),
             },
             1,
         )
