@@ -212,7 +212,7 @@ HfApi(token='$BOB_READ').update_repo_settings('acme/vis', private=False)"
 
 # --- hostile input --------------------------------------------------------------------
 UP=$(curl -s -X POST -H "Authorization: Bearer $ALICE" -H 'content-type: application/json' -d '{}' "$HUB/api/models/alice/paths/uploads" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["upload_id"])')
-for p in '../evil' '..%2Fevil' 'a/../../evil' '%2Fetc%2Fpasswd' 'model.sig' '.git/config' 'a%5Cb'; do
+for p in '../evil' '..%2Fevil' 'a/../../evil' '%2Fetc%2Fpasswd' 'Model.SIG' 'model.sig%2Fx' '.git/config' 'a%5Cb'; do
   check "path traversal refused: $p" test "$(status --path-as-is -X PUT -H "Authorization: Bearer $ALICE" --data-binary x "$HUB/api/models/alice/paths/uploads/$UP/files/$p")" = 422
 done
 check "nothing escaped the blob store" test -z "$(find "$W" -name evil)"
