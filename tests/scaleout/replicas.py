@@ -378,10 +378,12 @@ def cmd_check(a):
     sizes_v1 = [json.loads(get(f"{u}/api/v1/log"))["treeSize"] for u in reps]
     c.expect(all(int(s) == size for s in sizes_v1), f"Rekor v1 /api/v1/log treeSize = {size} on every replica",
              [f"{u}: {s}" for u, s in zip(reps, sizes_v1)])
-    c.expect(size == len(acked), f"log size {size} == acknowledged pushes {len(acked)} "
-             "(each push is one signing event)")
+    # Each push logs two entries: the hub's signature and its signed scan claim (issue 16).
+    c.expect(size == 2 * len(acked), f"log size {size} == 2 x acknowledged pushes {len(acked)} "
+             "(each push logs its signature and its scan claim)")
     if a.db_count is not None:
-        c.expect(a.db_count == size, f"log size {size} == signed revisions recorded in PostgreSQL ({a.db_count})")
+        c.expect(2 * a.db_count == size,
+                 f"log size {size} == 2 x signed revisions recorded in PostgreSQL ({a.db_count})")
     if a.queue_count is not None:
         c.expect(a.queue_count == size, f"log size {size} == sequenced rows of tlog_queue ({a.queue_count})")
 
