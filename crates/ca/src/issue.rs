@@ -5,15 +5,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use der::Decode as _;
-use der::asn1::{Ia5String, OctetString, Utf8StringRef};
+use der::asn1::{Ia5String, Utf8StringRef};
 use hallmark_oidc::Claims;
 use serde::Deserialize;
 use serde_json::json;
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
-    SubjectKeyIdentifier,
-};
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
 use x509_cert::name::Name;
 
 use crate::csr::{verify_csr, verify_signed_subject};
@@ -21,9 +18,9 @@ use crate::error::CaError;
 use crate::material::{CaMaterial, pem};
 use crate::sct::embedded_sct_extension_value;
 use crate::tbs::{
-    OID_AUTHORITY_KEY_ID, OID_EXT_KEY_USAGE, OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2,
-    OID_KEY_USAGE, OID_KP_CODE_SIGNING, OID_SCT_LIST, OID_SUBJECT_ALT_NAME, OID_SUBJECT_KEY_ID,
-    TbsParts, ext, key_identifier, random_serial, raw_ext, sign, tbs, validity,
+    OID_EXT_KEY_USAGE, OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2, OID_KEY_USAGE,
+    OID_KP_CODE_SIGNING, OID_SCT_LIST, OID_SUBJECT_ALT_NAME, TbsParts, authority_key_id, ext,
+    key_identifier, random_serial, raw_ext, sign, subject_key_id, tbs, validity,
 };
 
 /// The identity a certificate names.
@@ -198,20 +195,8 @@ impl Ca {
                 false,
                 &ExtendedKeyUsage(vec![OID_KP_CODE_SIGNING]),
             )?,
-            ext(
-                OID_SUBJECT_KEY_ID,
-                false,
-                &SubjectKeyIdentifier(OctetString::new(key_identifier(spki_der)?)?),
-            )?,
-            ext(
-                OID_AUTHORITY_KEY_ID,
-                false,
-                &AuthorityKeyIdentifier {
-                    key_identifier: Some(OctetString::new(key_identifier(&inter_spki)?)?),
-                    authority_cert_issuer: None,
-                    authority_cert_serial_number: None,
-                },
-            )?,
+            subject_key_id(&key_identifier(spki_der)?)?,
+            authority_key_id(&key_identifier(&inter_spki)?)?,
             ext(OID_SUBJECT_ALT_NAME, true, &SubjectAltName(vec![san]))?,
             raw_ext(OID_FULCIO_ISSUER_V1, false, issuer.as_bytes().to_vec())?,
             ext(OID_FULCIO_ISSUER_V2, false, &Utf8StringRef::new(issuer)?)?,

@@ -13,17 +13,13 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_crypto::{Certificate, Curve, SigningKey};
-use x509_cert::ext::pkix::AuthorityKeyIdentifier;
-use x509_cert::ext::pkix::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
-};
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::error::CaError;
 use crate::tbs::{
-    OID_AUTHORITY_KEY_ID, OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE,
-    OID_KP_CODE_SIGNING, OID_SUBJECT_KEY_ID, TbsParts, ext, key_identifier, random_serial, sign,
-    tbs, validity,
+    OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, OID_KP_CODE_SIGNING, TbsParts,
+    authority_key_id, ext, key_identifier, random_serial, sign, subject_key_id, tbs, validity,
 };
 
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -168,11 +164,7 @@ impl CaMaterial {
                         },
                     )?,
                     ext(OID_KEY_USAGE, true, &ca_usage)?,
-                    ext(
-                        OID_SUBJECT_KEY_ID,
-                        false,
-                        &SubjectKeyIdentifier(der::asn1::OctetString::new(root_ski.clone())?),
-                    )?,
+                    subject_key_id(&root_ski)?,
                 ],
             },
             Curve::P384,
@@ -200,22 +192,8 @@ impl CaMaterial {
                         false,
                         &ExtendedKeyUsage(vec![OID_KP_CODE_SIGNING]),
                     )?,
-                    ext(
-                        OID_SUBJECT_KEY_ID,
-                        false,
-                        &SubjectKeyIdentifier(der::asn1::OctetString::new(key_identifier(
-                            &inter_spki,
-                        )?)?),
-                    )?,
-                    ext(
-                        OID_AUTHORITY_KEY_ID,
-                        false,
-                        &AuthorityKeyIdentifier {
-                            key_identifier: Some(der::asn1::OctetString::new(root_ski)?),
-                            authority_cert_issuer: None,
-                            authority_cert_serial_number: None,
-                        },
-                    )?,
+                    subject_key_id(&key_identifier(&inter_spki)?)?,
+                    authority_key_id(&root_ski)?,
                 ],
             },
             Curve::P384,

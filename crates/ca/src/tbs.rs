@@ -8,6 +8,7 @@ use hallmark_crypto::{Curve, SigningKey};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
 use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
@@ -70,6 +71,28 @@ pub(crate) fn ext<T: Encode>(
         critical,
         extn_value: OctetString::new(value.to_der()?)?,
     })
+}
+
+/// The subjectKeyIdentifier extension (non-critical) carrying `id`.
+pub(crate) fn subject_key_id(id: &[u8]) -> Result<Extension, CaError> {
+    ext(
+        OID_SUBJECT_KEY_ID,
+        false,
+        &SubjectKeyIdentifier(OctetString::new(id)?),
+    )
+}
+
+/// The authorityKeyIdentifier extension (non-critical) naming the issuer's key `id`.
+pub(crate) fn authority_key_id(id: &[u8]) -> Result<Extension, CaError> {
+    ext(
+        OID_AUTHORITY_KEY_ID,
+        false,
+        &AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(id)?),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        },
+    )
 }
 
 /// An extension with raw value bytes.

@@ -14,17 +14,14 @@ use std::str::FromStr as _;
 use std::time::{Duration, SystemTime};
 
 use hallmark_crypto::{Certificate, Curve, SigningKey};
-use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectKeyIdentifier,
-};
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::error::CaError;
 use crate::material::{load_cert, load_key, pem, write_new};
 use crate::tbs::{
-    OID_AUTHORITY_KEY_ID, OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE,
-    OID_SUBJECT_KEY_ID, TbsParts, ext, key_identifier, random_serial, sign, tbs, validity,
+    OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, TbsParts, authority_key_id, ext,
+    key_identifier, random_serial, sign, subject_key_id, tbs, validity,
 };
 
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -115,13 +112,6 @@ impl TsaMaterial {
         let root_spki = root_key.public_key().spki_der().to_vec();
         let leaf_spki = key.public_key().spki_der().to_vec();
         let root_ski = key_identifier(&root_spki)?;
-        let ski = |id: Vec<u8>| -> Result<_, CaError> {
-            ext(
-                OID_SUBJECT_KEY_ID,
-                false,
-                &SubjectKeyIdentifier(der::asn1::OctetString::new(id)?),
-            )
-        };
         let root_tbs = tbs(
             TbsParts {
                 serial: random_serial()?,
@@ -143,7 +133,7 @@ impl TsaMaterial {
                         true,
                         &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
                     )?,
-                    ski(root_ski.clone())?,
+                    subject_key_id(&root_ski)?,
                 ],
             },
             Curve::P384,
@@ -175,16 +165,8 @@ impl TsaMaterial {
                         true,
                         &ExtendedKeyUsage(vec![OID_KP_TIME_STAMPING]),
                     )?,
-                    ski(key_identifier(&leaf_spki)?)?,
-                    ext(
-                        OID_AUTHORITY_KEY_ID,
-                        false,
-                        &AuthorityKeyIdentifier {
-                            key_identifier: Some(der::asn1::OctetString::new(root_ski)?),
-                            authority_cert_issuer: None,
-                            authority_cert_serial_number: None,
-                        },
-                    )?,
+                    subject_key_id(&key_identifier(&leaf_spki)?)?,
+                    authority_key_id(&root_ski)?,
                 ],
             },
             Curve::P384,
