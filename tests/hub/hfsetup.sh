@@ -1,0 +1,42 @@
+# Shared set-up of the real-client hub scripts (hfclient.sh, hfrefs.sh), sourced with $HM set:
+# the huggingface_hub venv (newest release on PyPI), a work dir removed on exit, PASS/FAIL
+# counters with check/row, a `hallmark hub serve` on a free port with alice (acme owner, write
+# token $ALICE) and bob (acme reader, read token $BOB_READ), and HF_ENDPOINT pointing at it.
+HF_VENV=${HF_CLIENT_VENV:-$HOME/.cache/hallmark-hfclient-venv}
+if ! "$HF_VENV/bin/python" -c "import huggingface_hub" 2>/dev/null; then
+  echo "creating huggingface_hub venv in $HF_VENV (newest release on PyPI)"
+  python3 -m venv "$HF_VENV"
+  "$HF_VENV/bin/pip" install -q --disable-pip-version-check --upgrade huggingface_hub
+fi
+PY="$HF_VENV/bin/python"
+W=$(mktemp -d)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+cd "$W"
+export HALLMARK_HUB_DATA="$W/data" NO_PROGRESS=1 HF_HUB_DISABLE_TELEMETRY=1 HF_HOME="$W/hf-home"
+export HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_PROGRESS_BARS=1
+TABLE=${HF_TABLE:-$W/table.md}
+: > "$TABLE"
+pass=0; fail=0
+ok() { pass=$((pass+1)); echo "PASS $*"; }
+bad() { fail=$((fail+1)); echo "FAIL $*"; }
+check() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then ok "$what"; else bad "$what"; tail -12 "$W/out.txt" | sed 's/^/    /'; fi; }
+# row CALL WHAT: a README table row for a client call, written when the check passes.
+row() { local call=$1 what=$2; shift 2; if "$@" >"$W/out.txt" 2>&1; then ok "$call: $what"; printf '| `%s` | %s |\n' "$call" "$what" >> "$TABLE"; else bad "$call: $what"; tail -12 "$W/out.txt" | sed 's/^/    /'; fi; }
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+"$HM" hub serve --data-dir "$W/data" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do grep -q 'listening on' "$W/serve.log" && break; sleep 0.1; done
+PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$')
+HUB=http://127.0.0.1:$PORT
+export HF_ENDPOINT=$HUB HALLMARK_HUB=$HUB
+echo 'alice-password-1' | "$HM" hub admin user add alice --email alice@example.com --password-stdin >/dev/null
+"$HM" hub admin user add bob >/dev/null
+"$HM" hub admin org add acme --owner alice >/dev/null
+"$HM" hub admin org member acme bob --role reader >/dev/null
+ALICE=$("$HM" hub admin token alice --scope write 2>/dev/null)
+BOB_READ=$("$HM" hub admin token bob --scope read 2>/dev/null)
+export ALICE BOB_READ HUB
+echo "hub at $HUB; huggingface_hub $("$PY" -c 'import huggingface_hub as h; print(h.__version__)')"
