@@ -6,7 +6,7 @@
 //! Modules: `util` (exit statuses, errors, file helpers) is a leaf, `args` holds the clap
 //! structs, and each command module depends on those two (plus the helpers `progress`,
 //! `keyless`, `keyless_v2`, `idtoken` with `ambient` and `oauth`, `http`, `trustsrc`, `lineage`, `hubclient`,
-//! `pins`, `pulltrust` and `stage`), never on `main` or on another command.
+//! `pins`, `pulltrust`, `require`, `claimattach` and `stage`), never on `main` or on another command.
 
 #[cfg(not(feature = "verify"))]
 compile_error!("hallmark-cli needs at least the `verify` feature");
@@ -18,6 +18,8 @@ mod args;
 mod attest;
 #[cfg(feature = "client")]
 mod bom;
+#[cfg(feature = "client")]
+mod claimattach;
 mod digest;
 #[cfg(feature = "client")]
 mod http;
@@ -56,6 +58,8 @@ mod pull;
 mod pulltrust;
 #[cfg(feature = "client")]
 mod push;
+#[cfg(feature = "client")]
+mod require;
 #[cfg(feature = "client")]
 mod scan;
 mod sign;

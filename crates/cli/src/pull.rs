@@ -17,6 +17,7 @@ use crate::args::remote::PullArgs;
 use crate::hubclient::{Client, bar, encode_path, parallel, split_repo};
 use crate::pins::{Pins, repo_key};
 use crate::pulltrust::decide;
+use crate::require::{self, Subject};
 use crate::stage::Stage;
 use crate::util::{Failure, OrExit as _, Outcome};
 
@@ -104,6 +105,10 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
             a.dir.display()
         )));
     }
+    let policy = match &a.policy {
+        Some(p) => Some((p.as_path(), hallmark_policy::Policy::load(p).or_input()?)),
+        None => None,
+    };
     let mut pins = Pins::load().or_input()?;
     let client = Client::new(&a.hub);
     let rev = encode_path(&a.revision).replace('/', "%2F");
@@ -155,6 +160,12 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
     };
     let sig_path = stage.files().join("model.sig");
     if !files.iter().any(|f| f.path == "model.sig") {
+        if a.allow_unsigned && (!a.require.is_empty() || policy.is_some()) {
+            return Err(Failure::failed(anyhow!(
+                "revision {commit} is not signed, so its claims cannot be tied to the files \
+                 (--require and --policy need a signed revision); nothing was written"
+            )));
+        }
         if a.allow_unsigned {
             done(stage)?;
             if a.json {
@@ -190,6 +201,34 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
                 "verification of {owner}/{name} at {commit} FAILED; nothing was written"
             )))
         })?;
+    if !a.require.is_empty() || policy.is_some() {
+        let root = v.model_digest.as_deref().unwrap_or_default();
+        let subject = Subject {
+            commit: &commit,
+            root: root.strip_prefix("sha256:").unwrap_or(root),
+            files: files.iter().map(|f| f.sha256.as_str()).collect(),
+            hub: decision.hub.as_ref(),
+            model_sig: decision.verifier.as_ref(),
+        };
+        let refused = |e: anyhow::Error| {
+            Failure::failed(e.context(format!(
+                "{owner}/{name} at {commit} does not meet the requirements; nothing was written"
+            )))
+        };
+        require::check(&client, &info, &a.require, &subject)
+            .map_err(|e| refused(anyhow::Error::new(e)))?;
+        if let Some((path, p)) = &policy {
+            require::policy(
+                &client,
+                &info,
+                (path, p),
+                stage.files(),
+                stage.parts(),
+                &subject,
+            )
+            .map_err(|f| refused(f.error))?;
+        }
+    }
     done(stage)?;
     if let Some(pin) = &decision.new_pin {
         pins.set(&key, pin).or_input()?;

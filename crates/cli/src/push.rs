@@ -12,6 +12,7 @@ use indicatif::ProgressBar;
 use serde_json::{Value, json};
 
 use crate::args::remote::PushArgs;
+use crate::claimattach::attach_all;
 use crate::hubclient::{Client, bar, encode_path, json_answer, parallel, split_repo};
 use crate::util::{Failure, OrExit as _, Outcome};
 
@@ -57,9 +58,14 @@ fn walk(
             notes.push(format!("skipped symbolic link {rel}"));
         } else if ft.is_dir() {
             walk(root, &path, out, notes)?;
-        } else if rel == "model.sig" {
-            notes.push("skipped model.sig: the hub signs every revision itself".into());
         } else {
+            if rel == "model.sig" {
+                notes.push(
+                    "model.sig goes with the files as the publisher's signature: the hub \
+                     checks it against them and keeps it as a claim beside its own"
+                        .into(),
+                );
+            }
             let size = entry
                 .metadata()
                 .with_context(|| format!("cannot stat {}", path.display()))?
@@ -187,6 +193,7 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
         .or_failed()?;
     let commit = c.get("commit").and_then(Value::as_str).unwrap_or("?");
     let sig = c.get("signature").cloned().unwrap_or(Value::Null);
+    let attached = attach_all(&client, owner, name, commit, &a.attach).or_failed()?;
     let status = sig
         .get("status")
         .and_then(Value::as_str)
@@ -199,6 +206,7 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
             "file_count": files.len(),
             "bytes": total,
             "signature": sig,
+            "attached": attached,
         });
         println!("{out}");
     } else if c.get("unchanged").and_then(Value::as_bool) == Some(true) {
@@ -219,6 +227,18 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
                 .map(|i| format!(", log index {i}"))
                 .unwrap_or_default()
         );
+    }
+    if !a.json {
+        for (f, c) in a.attach.iter().zip(&attached) {
+            let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
+            println!(
+                "attached {}: {} claim, {}, signed by {}",
+                f.display(),
+                field("kind"),
+                field("status"),
+                field("signer")
+            );
+        }
     }
     if let Some(prev) = sig.get("identity_changed_from").and_then(Value::as_str) {
         eprintln!(

@@ -19,6 +19,8 @@ pub(crate) mod policy;
 #[cfg(feature = "client")]
 pub(crate) mod remote;
 #[cfg(feature = "client")]
+pub(crate) mod require;
+#[cfg(feature = "client")]
 pub(crate) mod scan;
 pub(crate) mod sign;
 #[cfg(feature = "server")]

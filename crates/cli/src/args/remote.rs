@@ -19,6 +19,10 @@ pub(crate) struct PushArgs {
     /// Commit message.
     #[arg(long, short, default_value = "")]
     pub(crate) message: String,
+    /// After the push, attach this Sigstore bundle (an AI-BOM or SLSA provenance
+    /// statement about the pushed files) to the new revision as a claim (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) attach: Vec<PathBuf>,
     /// Print a machine-readable JSON result on standard output.
     #[arg(long)]
     pub(crate) json: bool,
@@ -61,6 +65,19 @@ pub(crate) struct PullArgs {
     /// Accept a revision without signature (reported, exit 0).
     #[arg(long = "allow-unsigned")]
     pub(crate) allow_unsigned: bool,
+    /// Require a claim of the revision (repeatable): KIND[=VALUE], KIND one of
+    /// publisher-signature, hub-signature, scan, bom, provenance. `scan=V` accepts a
+    /// verdict no worse than V (clean < unverified < suspicious < dangerous); for the
+    /// others VALUE is the status (verified, the default, or untrusted). Each claim's
+    /// bundle must name the verified files; scan and hub-signature claims must verify
+    /// under the pinned trust.
+    #[arg(long, value_name = "KIND[=VALUE]", value_parser = super::require::parse)]
+    pub(crate) require: Vec<super::require::Requirement>,
+    /// Run this `hallmark policy` file (TOML) on the downloaded files before moving them
+    /// into place: the publisher signatures (else model.sig), a local scan, and the
+    /// revision's provenance and BOM claims are its evidence.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<PathBuf>,
     /// Print a machine-readable JSON result on standard output.
     #[arg(long)]
     pub(crate) json: bool,

@@ -35,6 +35,8 @@ mod oms;
 mod pkcs11;
 #[cfg(feature = "server")]
 mod pull;
+#[cfg(feature = "server")]
+mod pullrequire;
 mod roundtrip;
 mod surface;
 

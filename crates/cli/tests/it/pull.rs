@@ -11,12 +11,12 @@ use crate::{Cmd, Out};
 
 /// A running hub on a fresh data directory, with users alice and bob (both maintainers of
 /// org acme) and a write token each. Killed on drop.
-struct Hub {
+pub(crate) struct Hub {
     child: Child,
-    url: String,
-    data: PathBuf,
-    alice: String,
-    bob: String,
+    pub(crate) url: String,
+    pub(crate) data: PathBuf,
+    pub(crate) alice: String,
+    pub(crate) bob: String,
 }
 
 impl Drop for Hub {
@@ -27,7 +27,7 @@ impl Drop for Hub {
 }
 
 impl Hub {
-    fn start(root: &Path) -> Self {
+    pub(crate) fn start(root: &Path) -> Self {
         let data = root.join("hub");
         let (child, url) = crate::hubproc::spawn_hub(&data);
         let mut hub = Self {
@@ -50,14 +50,14 @@ impl Hub {
         hub
     }
 
-    fn admin(&self, args: &[&str]) -> Out {
+    pub(crate) fn admin(&self, args: &[&str]) -> Out {
         Cmd::new(["hub", "admin", "--data-dir"])
             .arg(&self.data)
             .args(args)
             .run()
     }
 
-    fn token(&self, user: &str) -> String {
+    pub(crate) fn token(&self, user: &str) -> String {
         let out = self.admin(&["token", user, "--scope", "write"]);
         out.expect(0, &[]);
         out.stdout.trim().to_owned()
@@ -65,7 +65,7 @@ impl Hub {
 
     /// `hallmark push DIR REPO --json`: checks the JSON result names the revision and
     /// the hub's verified signature.
-    fn push(&self, dir: &Path, repo: &str, token: &str) {
+    pub(crate) fn push(&self, dir: &Path, repo: &str, token: &str) {
         let out = Cmd::new(["push".as_ref(), dir.as_os_str(), repo.as_ref()])
             .opt("--hub", &self.url)
             .opt("--token", token)
@@ -80,20 +80,34 @@ impl Hub {
     }
 
     /// `hallmark pull REPO DIR --hub URL -q` with the pins under `config`.
-    fn pull(&self, repo: &str, dir: &Path, config: &Path) -> Cmd {
+    pub(crate) fn pull(&self, repo: &str, dir: &Path, config: &Path) -> Cmd {
         Cmd::new(["pull".as_ref(), repo.as_ref(), dir.as_os_str()])
             .opt("--hub", &self.url)
             .arg("-q")
             .env("XDG_CONFIG_HOME", config)
     }
 
-    fn identity(&self, user: &str) -> String {
+    pub(crate) fn identity(&self, user: &str) -> String {
         format!("{}/{user}", self.url)
     }
 }
 
 /// A small model: config.json and a `len`-byte weights file (a size no other blob has).
 fn model(root: &Path, name: &str, version: &str, len: u32) -> PathBuf {
+    let weights: Vec<u8> = (0..len)
+        .map(|i| (i.wrapping_mul(31) ^ 0x5a) as u8)
+        .collect();
+    model_with(root, name, version, "model.safetensors", &weights)
+}
+
+/// A model directory `name`: config.json (naming `version`) and `weights` as `file`.
+pub(crate) fn model_with(
+    root: &Path,
+    name: &str,
+    version: &str,
+    file: &str,
+    weights: &[u8],
+) -> PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -101,15 +115,12 @@ fn model(root: &Path, name: &str, version: &str, len: u32) -> PathBuf {
         format!("{{\"version\": \"{version}\"}}\n"),
     )
     .unwrap();
-    let weights: Vec<u8> = (0..len)
-        .map(|i| (i.wrapping_mul(31) ^ 0x5a) as u8)
-        .collect();
-    std::fs::write(dir.join("model.safetensors"), weights).unwrap();
+    std::fs::write(dir.join(file), weights).unwrap();
     dir
 }
 
 /// The names in `dir` (sorted): what a pull left there.
-fn listing(dir: &Path) -> Vec<String> {
+pub(crate) fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
