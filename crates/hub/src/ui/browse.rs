@@ -15,6 +15,7 @@ use crate::names::url_path;
 use crate::signer::served_files;
 use crate::state::AppState;
 use crate::time::human;
+use crate::ui::claims::{ClaimRow, TrustRow, claim_rows, trust_for_owner};
 use crate::ui::page::{Nav, error_page, message, render};
 use crate::ui::viewer::human_size;
 
@@ -110,6 +111,8 @@ struct OwnerPage {
     repos: Vec<RepoRow>,
     /// The org's scan refusal choices (value, label, selected), for its owners only.
     refuse_scan: Vec<(&'static str, &'static str, bool)>,
+    /// Whom the org trusts to sign, for its owners only (the trust form is shown).
+    trust: Option<Vec<TrustRow>>,
 }
 
 pub(crate) async fn owner_page(
@@ -146,6 +149,7 @@ pub(crate) async fn owner_page(
         Vec::new()
     };
     let refuse_scan = crate::orgsettings::refusal_for_owner(&state, &auth, &acct).await;
+    let trust = trust_for_owner(&state, &auth, &acct).await;
     match repo_rows(&state, &auth, None, Some(acct.name.clone())).await {
         Ok(repos) => render(&OwnerPage {
             nav: Nav::of(&auth),
@@ -158,6 +162,7 @@ pub(crate) async fn owner_page(
             members,
             repos,
             refuse_scan,
+            trust,
         }),
         Err(e) => error_page(&auth, &e),
     }
@@ -178,6 +183,7 @@ struct RevView {
     scan: &'static str,
     scan_policy: String,
     findings: Vec<hallmark_store::ScanFinding>,
+    claims: Vec<ClaimRow>,
 }
 
 struct FileRow {
@@ -263,6 +269,10 @@ async fn model_page_inner(
         Some(r) => state.meta.scan_findings(repo.id, &r.commit).await?,
         None => Vec::new(),
     };
+    let claims = match &rev {
+        Some(r) => claim_rows(state, &repo, &r.commit).await?,
+        None => Vec::new(),
+    };
     let verdict = rev.as_ref().and_then(|r| r.scan_verdict);
     let card = match &rev {
         Some(r) => crate::card::for_revision(state, &repo, r).await,
@@ -297,6 +307,7 @@ async fn model_page_inner(
             .clone()
             .unwrap_or_else(|| "not scanned".into()),
         findings: findings.clone(),
+        claims,
     });
     Ok(render(&ModelPage {
         nav: Nav::of(auth),

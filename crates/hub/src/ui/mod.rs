@@ -1,6 +1,6 @@
 //! Server-rendered web UI (askama templates, auto-escaped). `browse` has the read-only
 //! pages (model list and search, model page, owner page, audit page), `account` the
-//! login, token and re-check forms; both build on the leaf modules `page` (layout and
+//! login, token and re-check forms, `claims` a revision's claims and the org trust form; both build on the leaf modules `page` (layout and
 //! message pages) and `guard` (the CSRF + authorization extractor every form goes through).
 
 use axum::Router;
@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 mod account;
 mod browse;
+mod claims;
 pub mod guard;
 pub mod page;
 mod viewer;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
             "/settings/orgs/{org}/scan",
             post(crate::orgsettings::ui_set),
         )
+        .route("/settings/orgs/{org}/trust", post(claims::ui_trust))
         .route("/{owner}", get(browse::owner_page))
         .route("/{owner}/{name}", get(browse::model_page))
         .route("/{owner}/{name}/blob/{rev}/{*path}", get(viewer::view))

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Hub, Resp, URL, hub};
 
-const FILES: &[(&str, &[u8])] = &[
+pub(crate) const FILES: &[(&str, &[u8])] = &[
     ("config.json", b"{\"layers\": 2}"),
     ("weights/model.bin", b"not really weights, but bytes"),
 ];
@@ -33,19 +33,22 @@ fn entries(files: &[(&str, &[u8])]) -> Vec<FileEntry> {
 }
 
 /// A fresh publisher key: the signer and its public key.
-fn new_key() -> (Signer, PublicKey) {
+pub(crate) fn new_key() -> (Signer, PublicKey) {
     let k = SigningKey::generate(Curve::P256).unwrap();
     let public = k.public_key();
     (Signer::Key(k), public)
 }
 
 /// `model.sig` for `files` as `hallmark sign --method key` would make it.
-fn publisher_sig(key: &Signer, files: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn publisher_sig(key: &Signer, files: &[(&str, &[u8])]) -> Vec<u8> {
     let manifest = revision_manifest("my-model", &entries(files)).unwrap();
     sign_manifest(manifest, key).unwrap().bundle_json
 }
 
-fn with_sig<'a>(files: &[(&'a str, &'a [u8])], sig: &'a [u8]) -> Vec<(&'a str, &'a [u8])> {
+pub(crate) fn with_sig<'a>(
+    files: &[(&'a str, &'a [u8])],
+    sig: &'a [u8],
+) -> Vec<(&'a str, &'a [u8])> {
     let mut v = files.to_vec();
     v.push(("model.sig", sig));
     v

@@ -7,6 +7,7 @@
 mod attack;
 mod cards;
 mod claims;
+mod claimsui;
 mod flow;
 mod guards;
 mod harness;
