@@ -23,9 +23,6 @@
 //! * Either way a mismatch marks the revision `failed` naming the file (signer, issuer and
 //!   log entry of the signature are kept), shows in the audit log, and logs a warning.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -133,35 +130,19 @@ pub async fn whole_file(
     if state.verified.contains(&file.sha256, &stamp) {
         return Ok(inner.map(|r| r.map_err(std::io::Error::other)).boxed());
     }
-    let checked = hallmark_store::checked(inner, &file.sha256);
-    let (st, repo, rev, entry, sha) = (
-        state.clone(),
-        repo.clone(),
-        rev.clone(),
-        file.clone(),
-        file.sha256.clone(),
-    );
-    let failed = Arc::new(AtomicBool::new(false));
-    let on_error = {
-        let (st, failed) = (st.clone(), Arc::clone(&failed));
-        move |e: StoreError| {
-            failed.store(true, Ordering::Relaxed);
-            if let StoreError::Altered { found, .. } = &e {
-                let (st, found) = (st.clone(), found.clone());
-                let (repo, rev, entry) = (repo.clone(), rev.clone(), entry.clone());
-                tokio::spawn(async move { record_altered(&st, &repo, &rev, &entry, &found).await });
-            }
-            std::io::Error::other(e)
-        }
+    let verified = {
+        let (st, sha) = (state.clone(), file.sha256.clone());
+        move || st.verified.insert(&sha, stamp)
     };
-    let done = futures_util::stream::once(async move {
-        if !failed.load(Ordering::Relaxed) {
-            st.verified.insert(&sha, stamp);
+    let checked = hallmark_store::checked_then(inner, &file.sha256, verified);
+    let (st, repo, rev, entry) = (state.clone(), repo.clone(), rev.clone(), file.clone());
+    let on_error = move |e: StoreError| {
+        if let StoreError::Altered { found, .. } = &e {
+            let (st, found) = (st.clone(), found.clone());
+            let (repo, rev, entry) = (repo.clone(), rev.clone(), entry.clone());
+            tokio::spawn(async move { record_altered(&st, &repo, &rev, &entry, &found).await });
         }
-    })
-    .filter_map(|()| async { None });
-    Ok(checked
-        .map(move |r| r.map_err(&on_error))
-        .chain(done)
-        .boxed())
+        std::io::Error::other(e)
+    };
+    Ok(checked.map(move |r| r.map_err(&on_error)).boxed())
 }

@@ -175,8 +175,9 @@ impl BlobStore {
         };
         let got = self.store.get_opts(&Self::key(sha256_hex), opts).await?;
         #[cfg(unix)]
-        if let GetResultPayload::File(file, _) = got.payload {
-            return Ok(file_stream(file, got.range));
+        if let GetResultPayload::File(file, path) = got.payload {
+            let path = path.display().to_string();
+            return Ok(crate::filestream::FileChunks::new(file, &path, got.range).boxed());
         }
         Ok(got
             .into_stream()
@@ -306,41 +307,6 @@ impl BlobStore {
         }
         Ok(n)
     }
-}
-
-/// Bytes read per step when streaming a local file.
-#[cfg(unix)]
-const READ_CHUNK: u64 = 2 << 20;
-
-/// Streams `range` of a local file in large positional reads on the blocking pool
-/// (`object_store`'s own local stream reads 8 KiB per blocking task, which caps
-/// downloads far below disk and loopback speed).
-#[cfg(unix)]
-fn file_stream(file: std::fs::File, range: Range<u64>) -> BoxStream<'static, Result<Bytes>> {
-    let file = Arc::new(file);
-    futures_util::stream::try_unfold(
-        (file, range.start, range.end),
-        |(file, pos, end)| async move {
-            if pos >= end {
-                return Ok(None);
-            }
-            let len = usize::try_from((end - pos).min(READ_CHUNK)).unwrap_or(1 << 20);
-            let f = Arc::clone(&file);
-            let buf = tokio::task::spawn_blocking(move || {
-                use std::os::unix::fs::FileExt as _;
-                let mut buf = vec![0u8; len];
-                f.read_exact_at(&mut buf, pos).map(|()| buf)
-            })
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
-            .map_err(|source| StoreError::Io {
-                path: "blob".into(),
-                source,
-            })?;
-            Ok(Some((Bytes::from(buf), (file, pos + len as u64, end))))
-        },
-    )
-    .boxed()
 }
 
 pub(crate) fn chrono_cutoff(age: Duration) -> i64 {

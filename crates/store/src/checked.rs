@@ -25,6 +25,8 @@ struct State {
     /// The digest so far, or the hashing of the latest chunk into it, in flight.
     ctx: Option<Hashing>,
     held: Option<Bytes>,
+    /// Called once the whole digest matched, before the last chunk is yielded.
+    on_verified: Option<Box<dyn FnOnce() + Send>>,
 }
 
 enum Hashing {
@@ -79,6 +81,9 @@ async fn step(mut s: State) -> Option<(Result<Bytes>, State)> {
                     let expected = std::mem::take(&mut s.expected);
                     return Some((Err(StoreError::Altered { expected, found }), s));
                 }
+                if let Some(verified) = s.on_verified.take() {
+                    verified();
+                }
                 return s.held.take().map(|last| (Ok(last), s));
             }
         }
@@ -93,11 +98,24 @@ pub fn checked(
     inner: BoxStream<'static, Result<Bytes>>,
     expected_sha256: &str,
 ) -> BoxStream<'static, Result<Bytes>> {
+    checked_then(inner, expected_sha256, || {})
+}
+
+/// [`checked`], calling `on_verified` once the whole content matched its name (before
+/// the last chunk is yielded: a consumer that stops after the last byte it expects,
+/// as hyper does with a `Content-Length`, never polls the stream's end).
+#[must_use]
+pub fn checked_then(
+    inner: BoxStream<'static, Result<Bytes>>,
+    expected_sha256: &str,
+    on_verified: impl FnOnce() + Send + 'static,
+) -> BoxStream<'static, Result<Bytes>> {
     let state = State {
         inner,
         expected: expected_sha256.to_owned(),
         ctx: Some(Hashing::Idle(Context::new(&SHA256))),
         held: None,
+        on_verified: Some(Box::new(on_verified)),
     };
     futures_util::stream::unfold(state, step).boxed()
 }
@@ -184,6 +202,32 @@ mod tests {
         let (out, err) = collect(checked(chunks(&[b"ab", b"", b"cd", b"ef"]), &sha)).await;
         assert_eq!(out, b"abcdef");
         assert!(err.is_none());
+    }
+
+    #[tokio::test]
+    async fn verification_is_reported_before_the_last_chunk() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let sha = hex::encode(aws_lc_rs::digest::digest(&SHA256, b"abcdef"));
+        for (parts, intact) in [
+            (&[b"ab" as &'static [u8], b"cd", b"ef"], true),
+            (&[b"ab" as &'static [u8], b"cd", b"eF"], false),
+        ] {
+            let seen = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&seen);
+            let mut s = checked_then(chunks(parts), &sha, move || {
+                flag.store(true, Ordering::SeqCst);
+            });
+            // take exactly the bytes expected, never polling the end (as hyper does)
+            let mut got = 0;
+            while got < 6 {
+                match s.next().await {
+                    Some(Ok(b)) => got += b.len(),
+                    _ => break,
+                }
+            }
+            assert_eq!(seen.load(Ordering::SeqCst), intact, "{parts:?}");
+        }
     }
 
     #[tokio::test]

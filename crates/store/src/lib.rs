@@ -21,6 +21,8 @@
 mod blob;
 mod checked;
 mod error;
+#[cfg(unix)]
+mod filestream;
 mod gc;
 pub mod log;
 mod meta;
@@ -29,7 +31,7 @@ mod s3;
 mod sql;
 
 pub use blob::{BlobStore, BlobWriter, PART_SIZE, REFRESH_AFTER, StoredBlob};
-pub use checked::{MAX_VERIFIED, VERIFY_SLOTS, VerifiedBlobs, checked};
+pub use checked::{MAX_VERIFIED, VERIFY_SLOTS, VerifiedBlobs, checked, checked_then};
 pub use error::{Result, StoreError};
 pub use gc::{DEFAULT_GRACE, GcReport, MIN_GRACE, collect_unreferenced_blobs};
 pub use meta::MetaStore;

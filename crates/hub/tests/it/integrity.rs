@@ -9,7 +9,7 @@ use tower::ServiceExt;
 
 use crate::harness::{Hub, hub};
 
-/// 3 MiB (more than one 2 MiB read chunk), so an altered blob is cut short mid-body.
+/// 3 MiB (many read chunks), so an altered blob is cut short mid-body.
 pub(crate) fn big() -> Vec<u8> {
     (0..3u32 << 20).map(|i| (i % 251) as u8).collect()
 }
@@ -238,6 +238,35 @@ async fn over_http_an_altered_blob_ends_in_a_short_body() {
         body < data.len(),
         "received {body} of {} announced bytes: the transfer must end short",
         data.len()
+    );
+}
+
+/// Over a real HTTP/1.1 connection hyper stops polling the body once `Content-Length`
+/// bytes went out, never reaching the stream's end: a complete download must still mark
+/// the blob verified (before the fix every download of it was hashed again).
+#[tokio::test]
+async fn over_http_a_complete_download_marks_the_blob_verified() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (h, data) = hub_with_big_file().await;
+    let sha = hex::encode(hallmark_crypto::sha256(&data));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(axum::serve(listener, h.app.clone()).into_future());
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(
+        b"GET /alice/m/resolve/main/a.bin HTTP/1.1\r\nHost: hub.test\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = conn.read_to_end(&mut raw).await;
+    server.abort();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(&raw[split..], &data[..], "the whole body");
+    let stamp = h.state.blobs.stamp(&sha).await.unwrap();
+    assert!(
+        h.state.verified.contains(&sha, &stamp),
+        "a complete download over HTTP leaves the blob verified"
     );
 }
 
