@@ -205,14 +205,10 @@ async fn ranges_of_a_blob_altered_after_verification_are_refused() {
     assert!(sig["detail"].as_str().unwrap().contains("a.bin"));
 }
 
-/// Over a real HTTP/1.1 connection: the response announces the full `Content-Length`,
-/// and the connection closes before that many body bytes arrive, which every HTTP client
-/// (`requests`/urllib3, `hf download`, curl) reports as a failed transfer.
-#[tokio::test]
-async fn over_http_an_altered_blob_ends_in_a_short_body() {
+/// `GET /alice/m/resolve/main/a.bin` over a real HTTP/1.1 connection (hyper, as in
+/// production): the raw response and where its body starts.
+async fn http_get_a_bin(h: &Hub) -> (Vec<u8>, usize) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (h, data) = hub_with_big_file().await;
-    flip_byte(&h, &data, 5);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(axum::serve(listener, h.app.clone()).into_future());
@@ -227,6 +223,17 @@ async fn over_http_an_altered_blob_ends_in_a_short_body() {
     let _ = conn.read_to_end(&mut raw).await;
     server.abort();
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    (raw, split)
+}
+
+/// Over a real HTTP/1.1 connection: the response announces the full `Content-Length`,
+/// and the connection closes before that many body bytes arrive, which every HTTP client
+/// (`requests`/urllib3, `hf download`, curl) reports as a failed transfer.
+#[tokio::test]
+async fn over_http_an_altered_blob_ends_in_a_short_body() {
+    let (h, data) = hub_with_big_file().await;
+    flip_byte(&h, &data, 5);
+    let (raw, split) = http_get_a_bin(&h).await;
     let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(
@@ -246,22 +253,9 @@ async fn over_http_an_altered_blob_ends_in_a_short_body() {
 /// the blob verified (before the fix every download of it was hashed again).
 #[tokio::test]
 async fn over_http_a_complete_download_marks_the_blob_verified() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (h, data) = hub_with_big_file().await;
     let sha = hex::encode(hallmark_crypto::sha256(&data));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(axum::serve(listener, h.app.clone()).into_future());
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(
-        b"GET /alice/m/resolve/main/a.bin HTTP/1.1\r\nHost: hub.test\r\nConnection: close\r\n\r\n",
-    )
-    .await
-    .unwrap();
-    let mut raw = Vec::new();
-    let _ = conn.read_to_end(&mut raw).await;
-    server.abort();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let (raw, split) = http_get_a_bin(&h).await;
     assert_eq!(&raw[split..], &data[..], "the whole body");
     let stamp = h.state.blobs.stamp(&sha).await.unwrap();
     assert!(
