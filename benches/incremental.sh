@@ -25,11 +25,7 @@ else
     --no-default-features --features verify
   HM=${CARGO_TARGET_DIR:-$ROOT/target}/release/hallmark
 fi
-if ! "$VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  echo "# creating reference venv in $VENV" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$ROOT/scripts/ref-venv.sh" "$VENV"
 W=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/hallmark-incr.XXXXXX")}
 mkdir -p "$W"
 [ -z "${BENCH_DIR:-}" ] && trap 'rm -rf "$W"' EXIT

@@ -11,11 +11,7 @@
 set -euo pipefail
 HM=$(realpath "${1:?usage: claims.sh path/to/hallmark}")
 REF_VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
-if ! "$REF_VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  echo "creating reference venv in $REF_VENV"
-  python3 -m venv "$REF_VENV"
-  "$REF_VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$(dirname "$0")/../../scripts/ref-venv.sh" "$REF_VENV"
 PY="$REF_VENV/bin/python"
 MS="$REF_VENV/bin/model_signing"
 W=$(mktemp -d)

@@ -19,11 +19,7 @@ if ! "$HF_VENV/bin/python" -c "import huggingface_hub" 2>/dev/null; then
   python3 -m venv "$HF_VENV"
   "$HF_VENV/bin/pip" install -q --disable-pip-version-check huggingface_hub
 fi
-if ! "$REF_VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  echo "creating reference venv in $REF_VENV"
-  python3 -m venv "$REF_VENV"
-  "$REF_VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$HERE/../../scripts/ref-venv.sh" "$REF_VENV"
 PY="$HF_VENV/bin/python"
 MS="$REF_VENV/bin/model_signing"
 W=$(mktemp -d)

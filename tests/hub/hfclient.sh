@@ -13,11 +13,7 @@
 set -euo pipefail
 HM=$(realpath "${1:?usage: hfclient.sh path/to/hallmark}")
 REF_VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
-if ! "$REF_VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  echo "creating reference venv in $REF_VENV"
-  python3 -m venv "$REF_VENV"
-  "$REF_VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$(dirname "$0")/../../scripts/ref-venv.sh" "$REF_VENV"
 # shellcheck source=tests/hub/hfsetup.sh
 source "$(dirname "$0")/hfsetup.sh"
 HFCLI="$HF_VENV/bin/hf"

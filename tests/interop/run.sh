@@ -8,11 +8,7 @@ set -euo pipefail
 HM=$(realpath "${1:?usage: run.sh path/to/hallmark}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
-if ! "$VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  echo "creating reference venv in $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$HERE/../../scripts/ref-venv.sh" "$VENV"
 PY="$VENV/bin/python"
 MS="$VENV/bin/model_signing"
 W=$(mktemp -d)

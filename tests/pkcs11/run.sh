@@ -25,11 +25,7 @@ if [ ! -f "$MODULE" ] || ! command -v softhsm2-util >/dev/null; then
   fi
 fi
 VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
-if ! "$VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  echo "creating reference venv in $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$HERE/../../scripts/ref-venv.sh" "$VENV"
 MS="$VENV/bin/model_signing"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT

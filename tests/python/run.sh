@@ -16,10 +16,7 @@ if ! "$TOOLS/bin/maturin" --version >/dev/null 2>&1; then
   python3 -m venv "$TOOLS"
   "$TOOLS/bin/pip" install -q --disable-pip-version-check 'maturin>=1.5,<2'
 fi
-if ! "$REF_VENV/bin/python" -c "import model_signing" 2>/dev/null; then
-  python3 -m venv "$REF_VENV"
-  "$REF_VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$ROOT/scripts/ref-venv.sh" "$REF_VENV"
 W=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W" "$ROOT/python/hallmark/bin"; }

@@ -14,10 +14,7 @@ set -euo pipefail
 HM=$(realpath "${1:?usage: e2e.sh path/to/hallmark}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
-if ! "$VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$HERE/../../scripts/ref-venv.sh" "$VENV"
 MS="$VENV/bin/model_signing"
 W=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

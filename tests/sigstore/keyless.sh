@@ -16,10 +16,7 @@
 set -euo pipefail
 HM=$(realpath "${1:?usage: keyless.sh path/to/hallmark}")
 VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
-if ! "$VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$(dirname "$0")/../../scripts/ref-venv.sh" "$VENV"
 MS="$VENV/bin/model_signing"
 W=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
