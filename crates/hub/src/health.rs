@@ -67,6 +67,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let log_ok = match &log {
         Ok(Some(Ok(h))) => {
             body["log"] = json!({ "size": h.size, "sequencing": h.sequencing });
+            if let Some(w) = &h.witnesses {
+                body["witnesses"] = hallmark_instance::witness_json(w);
+            }
             true
         }
         Ok(None) => true,

@@ -71,8 +71,7 @@ impl KeylessSigner for EmbeddedSigner {
         let body = dsse_body(&envelope.to_string(), &[leaf_pem.as_str()]).map_err(err)?;
         // Kept typed: callers map a full log ([`hallmark_tlog::Error::StorageFull`]) to 507.
         let appended = i
-            .log
-            .append(body.clone())
+            .append_witnessed(body.clone())
             .map_err(|e| SignError::Keyless(Box::new(e)))?;
         let set = appended.sign_set(&i.log_key, &body).map_err(err)?;
         let entry = EntryProof {
@@ -117,7 +116,7 @@ impl Instance {
         verifiers_pem: &[&str],
     ) -> Result<LoggedEntry, hallmark_tlog::Error> {
         let body = dsse_body(envelope_json, verifiers_pem)?;
-        let appended = self.log.append(body)?;
+        let appended = self.append_witnessed(body)?;
         Ok(LoggedEntry {
             index: appended.index,
             integrated_time: appended.integrated_time,

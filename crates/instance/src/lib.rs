@@ -47,13 +47,17 @@ mod reply;
 mod routes;
 mod state;
 mod timestamp;
+mod witnessing;
 mod writes;
 
 pub use embedded::{EmbeddedSigner, LoggedEntry};
 pub use entries::MAX_ENTRY_REQUEST_BYTES;
 pub use error::InstanceError;
-pub use health::{LogReadiness, health_router, log_readiness};
+pub use health::{LogReadiness, health_router, log_readiness, witness_json};
 pub use routes::router;
 pub use state::{Instance, InstanceConfig, LogBackend, log_config};
 pub use timestamp::MAX_TIMESTAMP_REQUEST_BYTES;
+pub use witnessing::{
+    CheckpointWitness, ProofSource, WitnessFailure, WitnessReport, Witnessing, tile_proofs,
+};
 pub use writes::{LogWrites, Rate, WriteAccess, WriteRefusal, WriteToken};

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hallmark_tlog::api::{ApiState, router as log_router};
@@ -30,7 +30,11 @@ pub fn router(instance: Arc<Instance>, writes: LogWrites) -> Router {
         fetch: Arc::clone(&instance.store) as Arc<dyn hallmark_tlog::TileFetch>,
         reader: instance.log_reader(),
         key: Some(Arc::clone(&instance.log_key)),
-    }));
+    }))
+    .route_layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&instance),
+        witnessed_checkpoint,
+    ));
     let tsa_state = Arc::new(TsaState::new(Arc::clone(&instance.tsa), &writes));
     let v2_api = instance.rekor_v2.as_ref().map(|v2| {
         log_router(Arc::new(ApiState {
@@ -45,6 +49,7 @@ pub fn router(instance: Arc<Instance>, writes: LogWrites) -> Router {
         .route("/jwks", get(jwks))
         .route("/api/v2/signingCert", post(signing_cert))
         .route("/trust-config.json", get(trust_config))
+        .route("/witness-policy", get(witness_policy))
         .with_state(instance)
         .route(
             "/api/v1/log/entries",
@@ -70,6 +75,41 @@ async fn discovery(State(i): State<Arc<Instance>>) -> Json<Value> {
 
 async fn jwks(State(i): State<Arc<Instance>>) -> Json<Value> {
     Json(i.oidc_documents().1)
+}
+
+/// `/checkpoint` of a witnessed log: the published checkpoint with its cosignatures
+/// (other log routes pass through).
+async fn witnessed_checkpoint(
+    State(i): State<Arc<Instance>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.uri().path() == "/checkpoint"
+        && let Some(note) = i.witnessed_checkpoint()
+    {
+        return (
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            note,
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// `GET /witness-policy`: the witnesses this log asks, as a policy clients may pin
+/// (`hallmark pull --witness-policy`); 404 when the log has none.
+async fn witness_policy(State(i): State<Arc<Instance>>) -> Response {
+    match i.witness_policy() {
+        Some(p) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            p.to_owned(),
+        )
+            .into_response(),
+        None => error(StatusCode::NOT_FOUND, "this log has no witnesses"),
+    }
 }
 
 async fn trust_config(State(i): State<Arc<Instance>>) -> Json<Value> {

@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::error::InstanceError;
 use crate::files::{io, write_private};
 use crate::log2::RekorV2;
+use crate::witnessing::{CheckpointWitness, Witnessing, tile_proofs};
 use crate::writes::CaAnchor;
 
 /// How to open an instance.
@@ -33,6 +34,14 @@ pub struct InstanceConfig {
     pub cert_lifetime: Duration,
     /// Lifetime of minted ID tokens.
     pub token_lifetime: Duration,
+    /// Witnesses asked to cosign each new checkpoint of the (Rekor v1) log (none: the
+    /// checkpoint is published with the log's signature alone).
+    pub witnesses: Vec<Arc<dyn CheckpointWitness>>,
+    /// How long one round of cosigning may take before the checkpoint goes out with the
+    /// cosignatures it got.
+    pub witness_deadline: Duration,
+    /// The witness policy clients may pin (served at `/witness-policy`), if any.
+    pub witness_policy: Option<String>,
 }
 
 impl InstanceConfig {
@@ -45,6 +54,9 @@ impl InstanceConfig {
             org: "Hallmark".into(),
             cert_lifetime: Duration::from_secs(600),
             token_lifetime: Duration::from_secs(600),
+            witnesses: Vec::new(),
+            witness_deadline: Duration::from_secs(3),
+            witness_policy: None,
         }
     }
 }
@@ -119,6 +131,8 @@ pub struct Instance {
     pub(crate) rekor_v2: Option<RekorV2>,
     /// The RFC 3161 timestamp authority's keys.
     pub(crate) tsa: Arc<TsaMaterial>,
+    /// Cosigning of the log's checkpoints by witnesses, when configured.
+    pub(crate) witnessing: Option<Witnessing>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -240,7 +254,24 @@ impl Instance {
                 (Log::Shared(seq), store)
             }
         };
+        let witnessing = if cfg.witnesses.is_empty() {
+            None
+        } else {
+            let w = Witnessing::start(
+                cfg.witnesses.clone(),
+                cfg.witness_deadline,
+                tile_proofs(Arc::clone(&store) as Arc<dyn TileFetch>),
+            )
+            .map_err(io(dir))?;
+            // The witnesses see the current checkpoint at once (and /checkpoint has it).
+            match &log {
+                Log::Local(s) => w.offer(&s.latest()),
+                Log::Shared(s) => w.offer(&Arc::new(s.latest()?)),
+            }
+            Some(w)
+        };
         Ok(Self {
+            witnessing,
             cfg,
             issuer: RwLock::new(issuer),
             ca,
@@ -255,20 +286,71 @@ impl Instance {
     }
 
     /// Appends a log entry from an async handler: a local log is awaited, a shared one
-    /// waited for on the blocking pool.
+    /// waited for on the blocking pool; then, with witnesses, until its checkpoint was
+    /// offered to them.
     pub(crate) async fn append_async(
         self: &Arc<Self>,
         body: Vec<u8>,
     ) -> Result<Appended, hallmark_tlog::Error> {
+        let me = Arc::clone(self);
         match &self.log {
-            Log::Local(s) => s.submit(body).wait_async().await,
-            Log::Shared(_) => {
-                let me = Arc::clone(self);
-                tokio::task::spawn_blocking(move || me.log.append(body))
-                    .await
-                    .map_err(|e| hallmark_tlog::Error::Stopped(e.to_string()))?
+            Log::Local(s) => {
+                let a = s.submit(body).wait_async().await?;
+                if self.witnessing.is_none() {
+                    return Ok(a);
+                }
+                tokio::task::spawn_blocking(move || {
+                    me.await_witnesses(&a);
+                    a
+                })
+                .await
+                .map_err(|e| hallmark_tlog::Error::Stopped(e.to_string()))
             }
+            Log::Shared(_) => tokio::task::spawn_blocking(move || me.append_witnessed(body))
+                .await
+                .map_err(|e| hallmark_tlog::Error::Stopped(e.to_string()))?,
         }
+    }
+
+    /// Appends and waits until the entry is committed and (with witnesses) its checkpoint
+    /// went through a round of cosigning. Blocking.
+    pub(crate) fn append_witnessed(&self, body: Vec<u8>) -> Result<Appended, hallmark_tlog::Error> {
+        let a = self.log.append(body)?;
+        self.await_witnesses(&a);
+        Ok(a)
+    }
+
+    /// Waits (bounded: the round in flight and the next) until a checkpoint covering `a`
+    /// was offered to the witnesses and published. Blocking.
+    fn await_witnesses(&self, a: &Appended) {
+        if let Some(w) = &self.witnessing {
+            let _ = w.wait_witnessed(
+                &a.checkpoint,
+                self.cfg.witness_deadline * 2 + Duration::from_secs(1),
+            );
+        }
+    }
+
+    /// The witnesses' state for `/readyz`, if the log has witnesses.
+    #[must_use]
+    pub fn witness_report(&self) -> Option<crate::WitnessReport> {
+        self.witnessing.as_ref().map(Witnessing::report)
+    }
+
+    /// The published checkpoint note with its cosignatures (what `/checkpoint` serves),
+    /// if the log has witnesses and a round ran.
+    #[must_use]
+    pub fn witnessed_checkpoint(&self) -> Option<String> {
+        self.witnessing
+            .as_ref()
+            .and_then(Witnessing::published)
+            .map(|p| p.text.clone())
+    }
+
+    /// The witness policy clients may pin, if configured.
+    #[must_use]
+    pub fn witness_policy(&self) -> Option<&str> {
+        self.cfg.witness_policy.as_deref()
     }
 
     /// Stops a shared log's sequencer, giving its lease back at once (a local log stops

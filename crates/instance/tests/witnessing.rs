@@ -1,0 +1,256 @@
+//! Issue 22, log side: the instance asks its witnesses to cosign each new checkpoint and
+//! publishes the cosigned note at `/checkpoint`; a witness that is down, slow or refusing
+//! never blocks the log (it shows in `/readyz`); a witness that knows another size gets
+//! a proof from that size (409 path); a second history of the log (a copy of its data
+//! directory that appended something else) is refused by the witness.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use hallmark_instance::{CheckpointWitness, Instance, InstanceConfig, WitnessFailure};
+use hallmark_tlog::Hash;
+use hallmark_tlog::note::{Checkpoint, parse_note};
+use tower::ServiceExt as _;
+
+const URL: &str = "http://hub.test";
+
+/// A witness that checks consistency like a real one (in memory): what it cosigned last,
+/// 409 for another old size, 422 for a bad proof or the same size with another root.
+#[derive(Debug, Default)]
+struct Honest {
+    name: String,
+    state: Mutex<Option<(u64, Hash)>>,
+    conflicts: Mutex<u32>,
+    /// While set, requests block until it is cleared (a slow witness, released by hand).
+    hold: Mutex<bool>,
+}
+
+impl Honest {
+    fn new(name: &str) -> Arc<Self> {
+        Arc::new(Self {
+            name: name.into(),
+            ..Self::default()
+        })
+    }
+}
+
+impl CheckpointWitness for Honest {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn add_checkpoint(
+        &self,
+        old_size: u64,
+        proof: &[Hash],
+        checkpoint: &str,
+    ) -> Result<String, WitnessFailure> {
+        while *self.hold.lock().unwrap() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let refuse = |status, d: &str| WitnessFailure::Refused {
+            status,
+            detail: d.into(),
+        };
+        let (body, _) = parse_note(checkpoint).map_err(|e| refuse(400, &e.to_string()))?;
+        let cp = Checkpoint::parse_body(body).map_err(|e| refuse(400, &e.to_string()))?;
+        let mut st = self.state.lock().unwrap();
+        let (known, root) = st.unwrap_or((0, hallmark_tlog::merkle::empty_root()));
+        if old_size != known {
+            *self.conflicts.lock().unwrap() += 1;
+            return Err(WitnessFailure::Conflict { known_size: known });
+        }
+        if old_size > cp.size {
+            return Err(refuse(400, "old size beyond the checkpoint"));
+        }
+        if old_size > 0 || !proof.is_empty() {
+            hallmark_tlog::merkle::verify_consistency(old_size, cp.size, proof, &root, &cp.root)
+                .map_err(|e| refuse(422, &e.to_string()))?;
+        }
+        *st = Some((cp.size, cp.root));
+        // The shape of a cosignature/v1 line: 4-byte key ID, 8-byte time, 64-byte signature.
+        let blob = base64::engine::general_purpose::STANDARD.encode([7u8; 76]);
+        Ok(format!("\u{2014} {} {blob}\n", self.name))
+    }
+}
+
+#[derive(Debug)]
+struct Down;
+
+impl CheckpointWitness for Down {
+    fn name(&self) -> &str {
+        "down"
+    }
+
+    fn add_checkpoint(&self, _: u64, _: &[Hash], _: &str) -> Result<String, WitnessFailure> {
+        Err(WitnessFailure::Unreachable("connection refused".into()))
+    }
+}
+
+fn open(dir: &Path, witnesses: Vec<Arc<dyn CheckpointWitness>>) -> Arc<Instance> {
+    let mut cfg = InstanceConfig::new(dir, URL);
+    cfg.witnesses = witnesses;
+    cfg.witness_deadline = Duration::from_millis(300);
+    Arc::new(Instance::open(cfg).unwrap())
+}
+
+/// Signs a one-file model through the embedded instance: one log entry.
+fn sign(inst: &Arc<Instance>, dir: &Path, n: u32) {
+    let model = dir.join(format!("model{n}"));
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(model.join("w.bin"), format!("weights {n}")).unwrap();
+    let signer = hallmark_signing::Signer::Keyless(Box::new(
+        hallmark_instance::EmbeddedSigner::new(Arc::clone(inst), "http://hub.test/alice", None),
+    ));
+    hallmark_signing::sign_model(&model, &signer, &hallmark_signing::SignOptions::default())
+        .unwrap();
+}
+
+async fn get(app: &axum::Router, path: &str) -> (StatusCode, String) {
+    let req = Request::get(path).body(Body::empty()).unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let b = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8(b.to_vec()).unwrap())
+}
+
+fn cosigners(note: &str) -> Vec<String> {
+    let (_, sigs) = parse_note(note).unwrap();
+    sigs.into_iter().skip(1).map(|s| s.name).collect()
+}
+
+fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(f).join().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkpoints_go_out_with_the_cosignatures_they_got() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (Honest::new("alpha"), Honest::new("beta"));
+    let inst = open(
+        &d.path().join("data"),
+        vec![
+            a.clone() as Arc<dyn CheckpointWitness>,
+            b.clone(),
+            Arc::new(Down),
+        ],
+    );
+    let (i2, dd) = (Arc::clone(&inst), d.path().to_owned());
+    blocking(move || (1..=3).for_each(|n| sign(&i2, &dd, n)));
+    let app = hallmark_instance::router(Arc::clone(&inst), hallmark_instance::LogWrites::open());
+    let (s, note) = get(&app, "/checkpoint").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(note.starts_with("hub.test - "), "{note}");
+    assert_eq!(note.lines().nth(1), Some("3"), "{note}");
+    assert_eq!(cosigners(&note), ["alpha", "beta"], "{note}");
+    // Both witnesses checked consistency proofs up to size 3.
+    assert_eq!(a.state.lock().unwrap().unwrap().0, 3);
+    assert_eq!(b.state.lock().unwrap().unwrap().0, 3);
+    let health = hallmark_instance::health_router(Arc::clone(&inst));
+    let (s, ready) = get(&health, "/readyz").await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "a missing witness degrades, it does not fail"
+    );
+    let v: serde_json::Value = serde_json::from_str(&ready).unwrap();
+    assert_eq!(v["witnesses"]["status"], "degraded", "{v}");
+    assert_eq!(
+        v["witnesses"]["missing"],
+        serde_json::json!(["down"]),
+        "{v}"
+    );
+    assert_eq!(v["witnesses"]["configured"], 3, "{v}");
+    assert!(
+        v["witnesses"]["failures_total"].as_u64().unwrap() >= 3,
+        "{v}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_witness_does_not_hold_the_log_and_its_late_cosignature_is_added() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, slow) = (Honest::new("alpha"), Honest::new("slow"));
+    let inst = open(
+        &d.path().join("data"),
+        vec![a.clone() as Arc<dyn CheckpointWitness>, slow.clone()],
+    );
+    // The first round (the empty log at start) is through before the witness stalls.
+    let (i2, dd) = (Arc::clone(&inst), d.path().to_owned());
+    blocking(move || sign(&i2, &dd, 1));
+    *slow.hold.lock().unwrap() = true;
+    let (i2, dd) = (Arc::clone(&inst), d.path().to_owned());
+    // Returns although "slow" never answers while held (no time bound: it would hang).
+    blocking(move || sign(&i2, &dd, 2));
+    let app = hallmark_instance::router(Arc::clone(&inst), hallmark_instance::LogWrites::open());
+    let (_, note) = get(&app, "/checkpoint").await;
+    assert_eq!(note.lines().nth(1), Some("2"));
+    assert_eq!(cosigners(&note), ["alpha"], "{note}");
+    *slow.hold.lock().unwrap() = false;
+    let mut late = Vec::new();
+    for _ in 0..400 {
+        late = cosigners(&get(&app, "/checkpoint").await.1);
+        if late.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(late, ["alpha", "slow"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_log_resyncs_by_409_and_a_forked_copy_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let w = Honest::new("alpha");
+    let inst = open(&data, vec![w.clone() as Arc<dyn CheckpointWitness>]);
+    let (i2, dd) = (Arc::clone(&inst), d.path().to_owned());
+    blocking(move || (1..=2).for_each(|n| sign(&i2, &dd, n)));
+    drop(inst);
+    // A copy of the data directory at size 2: the same origin and key.
+    let fork = d.path().join("fork");
+    copy_dir(&data, &fork);
+    // Restarted (a new cosigner that starts from old size 0): 409 → proof from size 2.
+    let inst = open(&data, vec![w.clone() as Arc<dyn CheckpointWitness>]);
+    let (i2, dd) = (Arc::clone(&inst), d.path().to_owned());
+    blocking(move || sign(&i2, &dd, 3));
+    assert!(*w.conflicts.lock().unwrap() >= 1);
+    assert_eq!(w.state.lock().unwrap().unwrap().0, 3);
+    let good_root = w.state.lock().unwrap().unwrap().1;
+    drop(inst);
+    // The copy appends something else at size 3: the witness refuses it.
+    let forked = open(&fork, vec![w.clone() as Arc<dyn CheckpointWitness>]);
+    let (i2, dd) = (Arc::clone(&forked), d.path().to_owned());
+    blocking(move || sign(&i2, &dd, 4));
+    let app = hallmark_instance::router(Arc::clone(&forked), hallmark_instance::LogWrites::open());
+    let (_, note) = get(&app, "/checkpoint").await;
+    assert_eq!(note.lines().nth(1), Some("3"));
+    assert!(
+        cosigners(&note).is_empty(),
+        "the fork got a cosignature: {note}"
+    );
+    assert_eq!(w.state.lock().unwrap().unwrap(), (3, good_root));
+    let r = forked.witness_report().unwrap();
+    assert_eq!(r.missing, ["alpha"]);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
