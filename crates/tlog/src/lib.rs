@@ -12,7 +12,9 @@
 //! * **C2SP tlog-tiles** (v1.0) — hash tiles of height 8 (`tile/L/N[.p/W]`), entry bundles
 //!   (`tile/entries/N[.p/W]`, `u16` length prefixes), `/checkpoint`: [`tile`].
 //! * **C2SP signed-note** and **C2SP tlog-checkpoint** — checkpoints are notes with one
-//!   ECDSA P-256 signature, key hint = first 4 bytes of `SHA-256(SPKI)`: [`note`].
+//!   ECDSA P-256 signature, key hint = first 4 bytes of `SHA-256(SPKI)`: [`note`];
+//!   Ed25519 note keys with C2SP typed key IDs, vkeys, and one verifier over both key
+//!   types: [`notekey`].
 //! * **Rekor v1 `dsse` v0.0.1** — canonicalized (RFC 8785) bodies, entry UUIDs, signed entry
 //!   timestamps, the bundle `tlogEntries[]` JSON and the `/api/v1/log…` JSON: [`rekor`],
 //!   [`api`].
@@ -28,8 +30,9 @@
 //!   Checkpoints carry only the log's signature (sigstore-go's v1 note check refuses any
 //!   other) and no extension lines (Rekor v1's old `Timestamp:` line is omitted).
 //! * **Key type**: ECDSA P-256 only (what Rekor v1 uses; `logId` = SHA-256 of the SPKI, the
-//!   Sigstore convention for ECDSA note keys rather than C2SP's typed key IDs). An Ed25519
-//!   key (C2SP witness network) is not supported yet.
+//!   Sigstore convention for ECDSA note keys rather than C2SP's typed key IDs). Ed25519
+//!   note keys (Rekor v2, the C2SP witness network) are in [`notekey`]; the sequencer
+//!   still signs with [`LogKey`].
 //! * **Extra resources**: `hallmark/time/N[.p/W]` holds each entry's `integratedTime`
 //!   (Rekor v1 keeps it outside the Merkle leaf, and so do we). SETs are not stored: like
 //!   Rekor v1 the log signs them when it answers (submitters sign theirs in their own
@@ -84,6 +87,7 @@ pub mod layout;
 pub mod mem;
 pub mod merkle;
 pub mod note;
+pub mod notekey;
 pub mod proposed;
 pub mod reader;
 pub mod rekor;
@@ -101,6 +105,7 @@ pub use error::{Error, is_out_of_space};
 pub use layout::{Appended, Fault, Health, LogConfig};
 pub use merkle::Hash;
 pub use note::{Checkpoint, LogKey, LogVerifier, SignedCheckpoint};
+pub use notekey::{Ed25519NoteKey, NoteVerifier, Vkey};
 pub use reader::LogReader;
 pub use sequencer::{Options, Sequencer};
 pub use shared::{Coordinator, SharedOptions, SharedSequencer};

@@ -263,7 +263,8 @@ pub fn sign_checkpoint(
     })
 }
 
-fn check_key_name(name: &str) -> Result<(), Error> {
+/// Checks a note key name: non-empty, no whitespace, no `+` (signed-note).
+pub(crate) fn check_key_name(name: &str) -> Result<(), Error> {
     if name.is_empty() || name.contains('+') || name.chars().any(char::is_whitespace) {
         return Err(Error::BadCheckpoint(format!(
             "invalid note key name {name:?}"
