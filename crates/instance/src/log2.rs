@@ -2,11 +2,14 @@
 //! ECDSA P-256 key, so its log ID differs from the v1 log's) whose origin is the host name
 //! of the public URL; its write API is [`crate::rekor2`]. Opened only with the default
 //! local log backend: a replicated instance ([`crate::LogBackend::Shared`]) offers Rekor v1
-//! alone.
+//! alone. With witnesses its checkpoints are cosigned like the v1 log's, and its
+//! `TransparencyLogEntry` answers embed the cosigned checkpoint (C2SP note verifiers, and
+//! sigstore-python's, ignore signature lines of other keys).
 
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -18,10 +21,15 @@ use serde_json::{Value, json};
 
 use crate::error::InstanceError;
 use crate::files::{io, write_private};
+use crate::witnessing::{CheckpointWitness, Witnessing, tile_proofs};
 
 /// The Rekor v2 log of an instance.
 pub(crate) struct RekorV2 {
     seq: Sequencer,
+    /// Cosigning of the v2 log's checkpoints, when witnesses are configured: its bundles
+    /// then embed the cosigned checkpoint.
+    pub(crate) witnessing: Option<Arc<Witnessing>>,
+    witness_wait: Duration,
     pub(crate) key: Arc<LogKey>,
     pub(crate) cfg: LogConfig,
     pub(crate) store: Arc<dyn TileStorage>,
@@ -52,7 +60,12 @@ fn hostname(url: &str) -> String {
 
 impl RekorV2 {
     /// Opens (or creates) the v2 log in `data_dir/log2`.
-    pub(crate) fn open(data_dir: &Path, public_url: &str) -> Result<Self, InstanceError> {
+    pub(crate) fn open(
+        data_dir: &Path,
+        public_url: &str,
+        witnesses: &[Arc<dyn CheckpointWitness>],
+        witness_deadline: Duration,
+    ) -> Result<Self, InstanceError> {
         let dir = data_dir.join("log2");
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         // The origin is fixed when the log is created, like the v1 log's.
@@ -83,8 +96,22 @@ impl RekorV2 {
             Arc::new(DirLock::open(dir.join("lock"))?),
             Options::default(),
         )?;
+        let witnessing = if witnesses.is_empty() {
+            None
+        } else {
+            let w = Witnessing::start(
+                witnesses.to_vec(),
+                witness_deadline,
+                tile_proofs(Arc::clone(&store) as Arc<dyn TileFetch>),
+            )
+            .map_err(io(&dir))?;
+            w.offer(&seq.latest());
+            Some(Arc::new(w))
+        };
         Ok(Self {
             seq,
+            witnessing,
+            witness_wait: witness_deadline * 2 + Duration::from_secs(1),
             key,
             cfg,
             store,
@@ -100,9 +127,29 @@ impl RekorV2 {
         )
     }
 
-    /// Appends a canonicalized body and waits until it is committed.
+    /// Appends a canonicalized body and waits until it is committed; with witnesses, also
+    /// (bounded) until a checkpoint covering it went through a round of cosigning, and
+    /// answers with that checkpoint (its cosignatures included) and a proof against it.
     pub(crate) async fn append(&self, body: Vec<u8>) -> Result<Appended, hallmark_tlog::Error> {
-        self.seq.submit(body).wait_async().await
+        let mut a = self.seq.submit(body).wait_async().await?;
+        let Some(w) = self.witnessing.clone() else {
+            return Ok(a);
+        };
+        let (reader, wait) = (self.reader(), self.witness_wait);
+        tokio::task::spawn_blocking(move || {
+            let Some(p) = w.wait_witnessed(&a.checkpoint, wait) else {
+                return a;
+            };
+            if p.checkpoint == a.checkpoint.checkpoint {
+                a.checkpoint = p;
+            } else if let Ok(proof) = reader.inclusion_proof(a.index, p.checkpoint.size) {
+                a.proof = proof;
+                a.checkpoint = p;
+            }
+            a
+        })
+        .await
+        .map_err(|e| hallmark_tlog::Error::Stopped(e.to_string()))
     }
 
     /// The trusted root's `tlogs[]` entry: log ID and checkpoint key ID are both the

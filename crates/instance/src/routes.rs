@@ -42,6 +42,10 @@ pub fn router(instance: Arc<Instance>, writes: LogWrites) -> Router {
             reader: v2.reader(),
             key: Some(Arc::clone(&v2.key)),
         }))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&instance),
+            witnessed_checkpoint_v2,
+        ))
     });
     let write_state = Arc::new(WriteState::new(Arc::clone(&instance), writes));
     let router = Router::new()
@@ -84,19 +88,41 @@ async fn witnessed_checkpoint(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if req.uri().path() == "/checkpoint"
-        && let Some(note) = i.witnessed_checkpoint()
-    {
-        return (
+    let note = i.witnessed_checkpoint();
+    serve_checkpoint(note, req, next).await
+}
+
+/// The same for the Rekor v2 log (under `/rekor2`).
+async fn witnessed_checkpoint_v2(
+    State(i): State<Arc<Instance>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let note = i
+        .rekor_v2
+        .as_ref()
+        .and_then(|v2| v2.witnessing.as_ref())
+        .and_then(|w| w.published())
+        .map(|p| p.text.clone());
+    serve_checkpoint(note, req, next).await
+}
+
+async fn serve_checkpoint(
+    note: Option<String>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match note {
+        Some(note) if req.uri().path() == "/checkpoint" => (
             [
                 (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-cache"),
             ],
             note,
         )
-            .into_response();
+            .into_response(),
+        _ => next.run(req).await,
     }
-    next.run(req).await
 }
 
 /// `GET /witness-policy`: the witnesses this log asks, as a policy clients may pin

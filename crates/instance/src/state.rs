@@ -229,7 +229,12 @@ impl Instance {
             Ok::<_, InstanceError>((Log::Local(seq), store))
         };
         let rekor_v2 = match backend {
-            LogBackend::Local => Some(RekorV2::open(dir, &cfg.public_url)?),
+            LogBackend::Local => Some(RekorV2::open(
+                dir,
+                &cfg.public_url,
+                &cfg.witnesses,
+                cfg.witness_deadline,
+            )?),
             LogBackend::Single { .. } | LogBackend::Shared { .. } => None,
         };
         let tsa = Arc::new(TsaMaterial::load_or_create(&dir.join("tsa"), &cfg.org)?);

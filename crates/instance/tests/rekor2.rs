@@ -127,6 +127,28 @@ fn policy(who: &str) -> IdentityPolicy {
     }
 }
 
+/// Issue 22: with witnesses, the v2 entry embeds the cosigned checkpoint, and the bundle
+/// still verifies (note verifiers ignore the other keys' lines).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_witnessed_v2_entry_embeds_the_cosigned_checkpoint() {
+    let d = tempfile::tempdir().unwrap();
+    let w = witness::Honest::new("alpha");
+    let inst = witness::witnessed_instance(d.path(), vec![w.clone() as _]);
+    let app = hallmark_instance::router(Arc::clone(&inst), unlimited());
+    for who in ["alice@example.com", "bob@example.com"] {
+        let (bundle, tle) = signed_bundle(&app, d.path(), who).await;
+        let note = tle["inclusionProof"]["checkpoint"]["envelope"]
+            .as_str()
+            .unwrap();
+        assert_eq!(witness::cosigners(note), ["alpha"], "{note}");
+        let v =
+            verify_dsse_bundle(bundle.to_string().as_bytes(), &trust(&inst), &policy(who)).unwrap();
+        assert_eq!(v.identity, who);
+    }
+    // The witness saw the v2 log's sizes 1 and 2 (and proved 1 -> 2).
+    assert_eq!(w.state.lock().unwrap().unwrap().0, 2);
+}
+
 #[tokio::test]
 async fn a_v2_entry_with_a_tsa_timestamp_verifies_offline() {
     let d = tempfile::tempdir().unwrap();

@@ -19,6 +19,8 @@ use hallmark_instance::{Instance, InstanceConfig, LogWrites};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
+pub mod witness;
+
 pub const URL: &str = "http://hub.test";
 
 pub fn instance(dir: &Path) -> Arc<Instance> {
