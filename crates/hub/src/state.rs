@@ -46,6 +46,8 @@ pub struct HubConfig {
     pub scan: crate::scan::ScanSettings,
     /// How `hub serve` re-hashes stored blobs in the background.
     pub scrub: ScrubSettings,
+    /// Witnesses that cosign the embedded log's checkpoints (issue 22).
+    pub witnessing: hallmark_instance::WitnessConfig,
 }
 
 impl HubConfig {
@@ -66,6 +68,7 @@ impl HubConfig {
             serve: hallmark_instance::listen::ServeLimits::default(),
             scan: crate::scan::ScanSettings::default(),
             scrub: ScrubSettings::default(),
+            witnessing: hallmark_instance::WitnessConfig::default(),
         }
     }
 
@@ -268,7 +271,8 @@ async fn open_instance(
 ) -> Result<hallmark_instance::Instance, HubError> {
     use hallmark_instance::{Instance, InstanceConfig, LogBackend};
     let dir = config.data_dir.join("sigstore");
-    let instance_cfg = InstanceConfig::new(&dir, &config.public_url);
+    let mut instance_cfg = InstanceConfig::new(&dir, &config.public_url);
+    instance_cfg.witnessing = config.witnessing.clone();
     let backend = match pg_pool {
         Some(pg) => {
             // Whether this start creates the log's identity (and must undo that if refused).

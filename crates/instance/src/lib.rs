@@ -58,6 +58,7 @@ pub use routes::router;
 pub use state::{Instance, InstanceConfig, LogBackend, log_config};
 pub use timestamp::MAX_TIMESTAMP_REQUEST_BYTES;
 pub use witnessing::{
-    CheckpointWitness, ProofSource, WitnessFailure, WitnessReport, Witnessing, tile_proofs,
+    CheckpointWitness, ProofSource, WitnessConfig, WitnessFailure, WitnessReport, Witnessing,
+    tile_proofs,
 };
 pub use writes::{LogWrites, Rate, WriteAccess, WriteRefusal, WriteToken};

@@ -129,11 +129,7 @@ async fn serve_checkpoint(
 /// (`hallmark pull --witness-policy`); 404 when the log has none.
 async fn witness_policy(State(i): State<Arc<Instance>>) -> Response {
     match i.witness_policy() {
-        Some(p) => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            p.to_owned(),
-        )
-            .into_response(),
+        Some(p) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], p).into_response(),
         None => error(StatusCode::NOT_FOUND, "this log has no witnesses"),
     }
 }

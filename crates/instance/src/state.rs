@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::error::InstanceError;
 use crate::files::{io, write_private};
 use crate::log2::RekorV2;
-use crate::witnessing::{CheckpointWitness, Witnessing, tile_proofs};
+use crate::witnessing::{WitnessConfig, Witnessing, tile_proofs};
 use crate::writes::CaAnchor;
 
 /// How to open an instance.
@@ -34,14 +34,8 @@ pub struct InstanceConfig {
     pub cert_lifetime: Duration,
     /// Lifetime of minted ID tokens.
     pub token_lifetime: Duration,
-    /// Witnesses asked to cosign each new checkpoint of the (Rekor v1) log (none: the
-    /// checkpoint is published with the log's signature alone).
-    pub witnesses: Vec<Arc<dyn CheckpointWitness>>,
-    /// How long one round of cosigning may take before the checkpoint goes out with the
-    /// cosignatures it got.
-    pub witness_deadline: Duration,
-    /// The witness policy clients may pin (served at `/witness-policy`), if any.
-    pub witness_policy: Option<String>,
+    /// Witnesses asked to cosign the logs' checkpoints.
+    pub witnessing: WitnessConfig,
 }
 
 impl InstanceConfig {
@@ -54,9 +48,7 @@ impl InstanceConfig {
             org: "Hallmark".into(),
             cert_lifetime: Duration::from_secs(600),
             token_lifetime: Duration::from_secs(600),
-            witnesses: Vec::new(),
-            witness_deadline: Duration::from_secs(3),
-            witness_policy: None,
+            witnessing: WitnessConfig::default(),
         }
     }
 }
@@ -232,8 +224,8 @@ impl Instance {
             LogBackend::Local => Some(RekorV2::open(
                 dir,
                 &cfg.public_url,
-                &cfg.witnesses,
-                cfg.witness_deadline,
+                &cfg.witnessing.witnesses,
+                cfg.witnessing.deadline,
             )?),
             LogBackend::Single { .. } | LogBackend::Shared { .. } => None,
         };
@@ -259,12 +251,12 @@ impl Instance {
                 (Log::Shared(seq), store)
             }
         };
-        let witnessing = if cfg.witnesses.is_empty() {
+        let witnessing = if cfg.witnessing.witnesses.is_empty() {
             None
         } else {
             let w = Witnessing::start(
-                cfg.witnesses.clone(),
-                cfg.witness_deadline,
+                cfg.witnessing.witnesses.clone(),
+                cfg.witnessing.deadline,
                 tile_proofs(Arc::clone(&store) as Arc<dyn TileFetch>),
             )
             .map_err(io(dir))?;
@@ -331,7 +323,7 @@ impl Instance {
         if let Some(w) = &self.witnessing {
             let _ = w.wait_witnessed(
                 &a.checkpoint,
-                self.cfg.witness_deadline * 2 + Duration::from_secs(1),
+                self.cfg.witnessing.deadline * 2 + Duration::from_secs(1),
             );
         }
     }
@@ -352,10 +344,36 @@ impl Instance {
             .map(|p| p.text.clone())
     }
 
-    /// The witness policy clients may pin, if configured.
+    /// The witness policy clients may pin (`None` without witnesses): a `log` line for
+    /// each log (vkey, URL), then the configured witnesses, groups and quorum.
     #[must_use]
-    pub fn witness_policy(&self) -> Option<&str> {
-        self.cfg.witness_policy.as_deref()
+    pub fn witness_policy(&self) -> Option<String> {
+        let w = &self.cfg.witnessing;
+        if w.witnesses.is_empty() {
+            return None;
+        }
+        let url = &self.cfg.public_url;
+        let mut out =
+            format!("# Witness policy of {url}: its logs, their witnesses, the quorum.\n");
+        let vkey = |host: &str, key: &LogKey| {
+            hallmark_tlog::NoteVerifier::ecdsa(host, key.verifier().clone())
+                .map(|v| v.vkey().to_string())
+        };
+        if let Ok(v) = vkey(&self.log_cfg.host, &self.log_key) {
+            out.push_str(&format!("log {v} {url}\n"));
+        }
+        if let Some(v2) = &self.rekor_v2
+            && let Ok(v) = vkey(&v2.cfg.host, &v2.key)
+        {
+            out.push_str(&format!("log {v} {url}/rekor2\n"));
+        }
+        for line in w.policy.as_deref().unwrap_or_default().lines() {
+            if !line.trim_start().starts_with("log ") {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        Some(out)
     }
 
     /// Stops a shared log's sequencer, giving its lease back at once (a local log stops

@@ -89,6 +89,30 @@ pub trait CheckpointWitness: Send + Sync + std::fmt::Debug {
     ) -> Result<String, WitnessFailure>;
 }
 
+/// Which witnesses a log asks, how long a round may take, and the policy clients may pin.
+#[derive(Clone, Debug)]
+pub struct WitnessConfig {
+    /// Witnesses asked to cosign each new checkpoint (none: the checkpoint is published
+    /// with the log's signature alone).
+    pub witnesses: Vec<Arc<dyn CheckpointWitness>>,
+    /// How long one round may take before the checkpoint goes out with the cosignatures
+    /// it got.
+    pub deadline: Duration,
+    /// The witness lines, groups and quorum of the policy clients may pin (served at
+    /// `/witness-policy` after the logs' own `log` lines).
+    pub policy: Option<String>,
+}
+
+impl Default for WitnessConfig {
+    fn default() -> Self {
+        Self {
+            witnesses: Vec::new(),
+            deadline: Duration::from_secs(3),
+            policy: None,
+        }
+    }
+}
+
 /// How the cosigner gets consistency proofs: `(old, new)` to the hashes.
 pub type ProofSource =
     Arc<dyn Fn(u64, u64) -> Result<Vec<Hash>, hallmark_tlog::Error> + Send + Sync>;

@@ -72,6 +72,16 @@ async fn checkpoints_go_out_with_the_cosignatures_they_got() {
     // Both witnesses checked consistency proofs up to size 3.
     assert_eq!(a.state.lock().unwrap().unwrap().0, 3);
     assert_eq!(b.state.lock().unwrap().unwrap().0, 3);
+    // The policy clients may pin names both logs by vkey and URL, then the witnesses.
+    let (s, policy) = get(&app, "/witness-policy").await;
+    assert_eq!(s, StatusCode::OK);
+    let logs: Vec<&str> = policy.lines().filter(|l| l.starts_with("log ")).collect();
+    assert_eq!(logs.len(), 2, "{policy}");
+    assert!(logs[0].starts_with("log hub.test+") && logs[0].ends_with(" http://hub.test"));
+    assert!(logs[1].ends_with(" http://hub.test/rekor2"), "{policy}");
+    let v1 = hallmark_tlog::NoteVerifier::from_vkey(logs[0].split(' ').nth(1).unwrap()).unwrap();
+    assert_eq!(v1.log_id(), inst.log_reader().verifier().log_id());
+    assert!(policy.contains("\nquorum all\n"), "{policy}");
     let health = hallmark_instance::health_router(Arc::clone(&inst));
     let (s, ready) = get(&health, "/readyz").await;
     assert_eq!(

@@ -86,8 +86,9 @@ impl CheckpointWitness for Down {
 /// An instance at [`super::URL`] whose logs ask `witnesses`, rounds bounded by 300 ms.
 pub fn witnessed_instance(dir: &Path, witnesses: Vec<Arc<dyn CheckpointWitness>>) -> Arc<Instance> {
     let mut cfg = InstanceConfig::new(dir, super::URL);
-    cfg.witnesses = witnesses;
-    cfg.witness_deadline = Duration::from_millis(300);
+    cfg.witnessing.witnesses = witnesses;
+    cfg.witnessing.deadline = Duration::from_millis(300);
+    cfg.witnessing.policy = Some("group all 1 alpha\nquorum all\n".into());
     Arc::new(Instance::open(cfg).unwrap())
 }
 
