@@ -54,6 +54,14 @@ pub fn key_id(name: &str, sig_type: u8, key: &[u8]) -> [u8; 4] {
     [a, b, c, d]
 }
 
+/// Verifies a raw Ed25519 signature by `key` over `msg`.
+#[must_use]
+pub fn verify_ed25519(key: &[u8; 32], msg: &[u8], sig: &[u8]) -> bool {
+    UnparsedPublicKey::new(&ED25519, key)
+        .verify(msg, sig)
+        .is_ok()
+}
+
 /// A verifier key in its C2SP text form, parsed but not interpreted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vkey {
@@ -414,9 +422,7 @@ impl NoteVerifier {
     #[must_use]
     pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
         match self {
-            Self::Ed25519 { key, .. } => UnparsedPublicKey::new(&ED25519, key)
-                .verify(msg, sig)
-                .is_ok(),
+            Self::Ed25519 { key, .. } => verify_ed25519(key, msg, sig),
             Self::Ecdsa { verifier, .. } => verifier.verify(msg, sig),
         }
     }
