@@ -12,7 +12,7 @@
 //! after a successful run; a cache that is corrupt, too large or written for another
 //! model is ignored with a warning and everything is hashed.
 
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,8 +23,6 @@ use hallmark_format::limits::Limits;
 use hallmark_format::statement::parse_statement;
 use hallmark_format::{HashAlgorithm, Manifest, Serialization};
 use hallmark_hash::{EngineOptions, MAX_CACHE_BYTES, StatCache};
-
-use crate::util::write_atomically;
 
 /// One run's stat cache and where it is kept.
 pub(crate) struct Incremental {
@@ -43,6 +41,7 @@ impl Incremental {
     ) -> anyhow::Result<Self> {
         let previous = std::fs::read(signature).ok().and_then(|b| {
             let m = manifest_of(&b);
+            hallmark_hash::timing::mark("incremental: previous signature");
             if m.is_none() {
                 eprintln!(
                     "warning: --incremental: previous signature {} is unreadable; hashing every file",
@@ -51,7 +50,7 @@ impl Incremental {
             }
             m
         });
-        Self::open(model, method, hash, previous.as_ref())
+        Self::open(model, method, hash, previous)
     }
 
     /// The cache for verifying `model` against the signature `bundle` (whose manifest
@@ -61,14 +60,14 @@ impl Incremental {
             // Verification reports what is wrong with the signature.
             return Ok(None);
         };
-        Self::open(model, m.params.method, m.params.hash, Some(&m)).map(Some)
+        Self::open(model, m.params.method, m.params.hash, Some(m)).map(Some)
     }
 
     fn open(
         model: &Path,
         method: Serialization,
         hash: HashAlgorithm,
-        previous: Option<&Manifest>,
+        previous: Option<Manifest>,
     ) -> anyhow::Result<Self> {
         let root = std::fs::canonicalize(model)
             .with_context(|| format!("cannot resolve the model path {}", model.display()))?;
@@ -96,8 +95,9 @@ impl Incremental {
                 file.display()
             ),
         }
+        hallmark_hash::timing::mark("incremental: read stat cache");
         if let Some(m) = previous {
-            cache.expect_resources(m.params.method, m.params.hash, &m.resources, !root.is_dir());
+            cache.expect_resources(m.params.method, m.params.hash, m.resources, !root.is_dir());
         }
         Ok(Self {
             cache: Arc::new(cache),
@@ -121,18 +121,56 @@ impl Incremental {
             .cache
             .serialize()
             .map_err(anyhow::Error::from)
-            .and_then(|b| write_atomically(&self.file, &b));
+            .and_then(|b| write_unsynced(&self.file, &b));
+        hallmark_hash::timing::mark("incremental: write stat cache");
         if let Err(e) = written {
             eprintln!("warning: --incremental: stat cache not written: {e:#}");
         }
+        self.summary()
+    }
+
+    /// What this run read and what it trusted from the cache, as a line to print and
+    /// as JSON (`reused`, `hashed`, `hashed_because`, `hashed_first`).
+    pub(crate) fn summary(&self) -> (String, serde_json::Value) {
         let (reused, hashed) = (self.cache.reused_files(), self.cache.hashed_files());
-        let summary = format!(
-            "{reused} file{} reused, {hashed} hashed",
-            if reused == 1 { "" } else { "s" }
+        let why = self.cache.rehashed();
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut summary = format!(
+            "{reused} file{} not read: digests trusted from the stat cache (device, inode, size, mtime and ctime unchanged since hashed on this machine, digests as the signature records); {hashed} file{} hashed",
+            plural(reused),
+            plural(hashed),
         );
+        if hashed > 0 {
+            let counts: Vec<String> = why
+                .counts
+                .iter()
+                .map(|(r, n)| format!("{n} {}", r.describe()))
+                .collect();
+            let names: Vec<String> = why
+                .names
+                .iter()
+                .map(|(name, r)| format!("{name} ({})", r.describe()))
+                .collect();
+            let more = if hashed > names.len() { ", …" } else { "" };
+            summary.push_str(&format!(
+                " ({}): {}{more}",
+                counts.join(", "),
+                names.join(", ")
+            ));
+        }
+        let reasons: serde_json::Map<String, serde_json::Value> = why
+            .counts
+            .iter()
+            .map(|(r, n)| (r.describe().to_owned(), (*n).into()))
+            .collect();
         (
             summary,
-            serde_json::json!({ "reused": reused, "hashed": hashed }),
+            serde_json::json!({
+                "reused": reused,
+                "hashed": hashed,
+                "hashed_because": reasons,
+                "hashed_first": why.names.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+            }),
         )
     }
 }
@@ -172,6 +210,20 @@ fn stamp(dir: &Path) -> anyhow::Result<i128> {
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
     let m = tmp.as_file().metadata()?;
     Ok(i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()))
+}
+
+/// Replaces `file` with `bytes` atomically (a temporary file renamed over it) but
+/// without `fsync`: a cache lost in a crash only costs the next run a full hash, and
+/// a torn one fails to parse.
+fn write_unsynced(file: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cache-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.persist(file).map(drop).map_err(|e| e.error))
+        .with_context(|| format!("cannot write {}", file.display()))
 }
 
 fn read_bounded(file: &Path) -> std::io::Result<Option<Vec<u8>>> {

@@ -158,6 +158,13 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
         }
         Err(e) => {
             print_failure(common, &e);
+            if let Some(i) = &incremental {
+                // Not saved: the next run hashes what this one could not verify.
+                let (line, counts) = i.summary();
+                if counts["reused"] != 0 || counts["hashed"] != 0 {
+                    eprintln!("incremental: {line}");
+                }
+            }
             if e.is_input_error() {
                 EXIT_INPUT
             } else {

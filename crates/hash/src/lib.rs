@@ -45,13 +45,15 @@ mod options;
 mod parwalk;
 mod shared;
 mod statcache;
+mod statfile;
 pub mod timing;
 mod walk;
 
 pub use engine::{DEFAULT_BUFFER_SIZE, hash_files, hash_files_with_buffer};
 pub use error::{FoundSize, HashError};
 pub use ignore::IgnoreSet;
-pub use model::{ModelFile, WalkOptions};
+pub use model::{FileStat, ModelFile, WalkOptions};
 pub use options::{EngineOptions, MmapChoice, Progress};
-pub use statcache::{MAX_CACHE_BYTES, MAX_LINE_BYTES, StatCache, StatCacheError};
+pub use statcache::{RehashReason, Rehashed, StatCache};
+pub use statfile::{MAX_CACHE_BYTES, MAX_LINE_BYTES, StatCacheError};
 pub use walk::{enumerate, stat_files};

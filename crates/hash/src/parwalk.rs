@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::error::HashError;
-use crate::model::{ModelFile, WalkOptions, follow};
+use crate::model::{FileStat, ModelFile, WalkOptions, follow};
 
 /// Files sized per task: small enough to share a flat directory between workers,
 /// large enough that the queue's lock is not contended.
@@ -187,6 +187,7 @@ fn list(
                     name,
                     path,
                     size: target.len(),
+                    stat: Some(FileStat::of(&target)),
                 });
             } else if !target.is_dir() {
                 return Err(HashError::NotRegular { path });
@@ -221,6 +222,7 @@ fn size(files: Vec<(DirEntry, String)>, out: &mut Vec<ModelFile>) -> Result<(), 
             name,
             path: entry.path(),
             size: meta.len(),
+            stat: Some(FileStat::of(&meta)),
         });
     }
     Ok(())

@@ -18,92 +18,75 @@
 //! rename or `utimensat`; only root (clock changes, raw block-device edits) can change
 //! bytes without moving ctime.
 //!
-//! The cache file is a bounded line format ([`MAX_CACHE_BYTES`], [`MAX_LINE_BYTES`]):
-//! anything malformed, or written for another model root or other parameters, is a
+//! The cache file is a bounded line format ([`MAX_CACHE_BYTES`], [`crate::MAX_LINE_BYTES`]),
+//! one line per file in the manifest's (reference) order, so that a run matches the
+//! files, the cache and the manifest in one merged pass with no index. It is read into
+//! two buffers (names, digests) and one fixed-size record per file. Anything
+//! malformed, out of order, or written for another model root or other parameters is a
 //! [`StatCacheError`] and the caller ignores the whole file.
 
-use std::collections::HashMap;
-use std::fs::Metadata;
-use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use hallmark_format::resource::SINGLE_FILE_NAME;
 use hallmark_format::{HashAlgorithm, ResourceDigest, ResourceName, Serialization};
 
-/// Largest cache file read or written (about a million files of typical names).
-pub const MAX_CACHE_BYTES: u64 = 256 << 20;
+use crate::statfile::{MAGIC, MAX_CACHE_BYTES, Previous, StatCacheError, Writer, parse};
 
-/// Largest line of a cache file (one file's name and all its shard digests).
-pub const MAX_LINE_BYTES: usize = 1 << 20;
-
-const MAGIC: &str = "hallmark-statcache 1";
-
-/// Why a cache file was not used (the caller warns and hashes everything).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum StatCacheError {
-    /// The file is larger than [`MAX_CACHE_BYTES`] (or would be, when writing).
-    #[error("stat cache is {size} bytes, over the {limit}-byte limit")]
-    TooLarge {
-        /// Its size in bytes.
-        size: u64,
-        /// [`MAX_CACHE_BYTES`].
-        limit: u64,
-    },
-    /// A line is not what the format allows.
-    #[error("stat cache line {line}: {reason}")]
-    Malformed {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// The header names another model root, serialization or hash.
-    #[error("stat cache was written for another {field}")]
-    Foreign {
-        /// `root`, `params` or `format`.
-        field: &'static str,
-    },
+/// Why a file was hashed rather than taken from the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RehashReason {
+    /// The cache has no entry for it (a new file, or the first run).
+    New,
+    /// Its device, inode, size, mtime or ctime differ from the cache's entry.
+    StatChanged,
+    /// Its entry is racily clean: changed in the tick the previous run started, or later.
+    Racy,
+    /// The signature at hand records other digests for it than the cache (or none).
+    SignatureDiffers,
 }
 
-/// A file's identity and change stamps, as `stat` reports them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct StatKey {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: i128,
-    ctime: i128,
-}
-
-impl StatKey {
-    pub(crate) fn of(m: &Metadata) -> Self {
-        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-        Self {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime: ns(m.mtime(), m.mtime_nsec()),
-            ctime: ns(m.ctime(), m.ctime_nsec()),
+impl RehashReason {
+    /// A few words for messages.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::New => "not in the cache",
+            Self::StatChanged => "stat changed",
+            Self::Racy => "changed while the last run hashed it",
+            Self::SignatureDiffers => "signature records another digest",
         }
     }
+}
 
-    pub(crate) fn size(&self) -> u64 {
-        self.size
+/// Which files a run hashed, and why: the count per reason and the first few names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rehashed {
+    /// `(reason, files)`, in the order of [`RehashReason`], only reasons that occurred.
+    pub counts: Vec<(RehashReason, usize)>,
+    /// The first [`Rehashed::NAMES`] files hashed, in reference order, with the reason.
+    pub names: Vec<(String, RehashReason)>,
+}
+
+impl Rehashed {
+    /// How many names are kept.
+    pub const NAMES: usize = 5;
+
+    pub(crate) fn add(&mut self, name: &str, reason: RehashReason) {
+        match self.counts.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push((reason, 1)),
+        }
+        if self.names.len() < Self::NAMES {
+            self.names.push((name.to_owned(), reason));
+        }
     }
 }
 
-#[derive(Clone, Debug)]
-struct Entry {
-    key: StatKey,
-    digests: Vec<Vec<u8>>,
-}
-
-/// The digests the previous manifest records for one file: `None` ranges for `files`.
-type Expected = Vec<(Option<(u64, u64)>, Vec<u8>)>;
-
-/// One model's stat cache: the entries read from the previous run, the manifest they
-/// must agree with, and the entries of this run (what [`StatCache::serialize`] writes).
+/// One model's stat cache: the entries read from the previous run and the manifest
+/// they must agree with (both handed to one hashing run), and the cache file that run
+/// produced (what [`StatCache::serialize`] returns).
 #[derive(Debug)]
 pub struct StatCache {
     params: String,
@@ -111,9 +94,9 @@ pub struct StatCache {
     stamp: i128,
     method: Serialization,
     hash: HashAlgorithm,
-    previous: HashMap<String, Entry>,
-    expected: HashMap<String, Expected>,
-    next: Mutex<Vec<(String, Entry)>>,
+    inputs: Mutex<Option<(Previous, Vec<ResourceDigest>)>>,
+    next: Mutex<Option<Vec<u8>>>,
+    rehashed: Mutex<Rehashed>,
     reused: AtomicUsize,
     hashed: AtomicUsize,
 }
@@ -134,9 +117,9 @@ impl StatCache {
             stamp: stamp_ns,
             method,
             hash,
-            previous: HashMap::new(),
-            expected: HashMap::new(),
-            next: Mutex::new(Vec::new()),
+            inputs: Mutex::new(Some((Previous::default(), Vec::new()))),
+            next: Mutex::new(None),
+            rehashed: Mutex::new(Rehashed::default()),
             reused: AtomicUsize::new(0),
             hashed: AtomicUsize::new(0),
         }
@@ -148,49 +131,67 @@ impl StatCache {
         format!("{MAGIC}\n{}\n{}\n", self.params, self.root)
     }
 
-    /// Reads a cache file written by an earlier run, keeping only entries that are not
-    /// racily clean. Returns how many entries were kept.
+    /// Reads a cache file written by an earlier run (racily clean entries are kept only
+    /// to say why their files are hashed). Returns how many entries may be reused.
     ///
     /// # Errors
-    /// Too large, malformed, or written for another root or parameters; nothing is kept.
+    /// Too large, malformed, out of order, or written for another root or parameters;
+    /// nothing is kept.
     pub fn load(&mut self, bytes: &[u8]) -> Result<usize, StatCacheError> {
-        self.previous = parse(bytes, &self.params, &self.root)?;
-        Ok(self.previous.len())
+        let previous = parse(bytes, &self.params, &self.root)?;
+        let n = previous.entries.iter().filter(|e| !e.racy).count();
+        self.inputs_mut().0 = previous;
+        Ok(n)
     }
 
     /// Registers the previous signature's resources: only digests equal to these are
-    /// reused. Resources of another serialization or hash register nothing (returns
-    /// false). `single_file` maps a one-file manifest's name to `"."` (a model that is
-    /// a file is enumerated under that name).
+    /// reused (the resources themselves are moved into the result). Resources of
+    /// another serialization or hash register nothing (returns false). `single_file`
+    /// maps a one-file manifest's name to `"."` (a model that is a file is enumerated
+    /// under that name).
     pub fn expect_resources(
         &mut self,
         method: Serialization,
         hash: HashAlgorithm,
-        resources: &[ResourceDigest],
+        mut resources: Vec<ResourceDigest>,
         single_file: bool,
     ) -> bool {
         if method != self.method || hash != self.hash {
             return false;
         }
-        let mut map: HashMap<String, Expected> = HashMap::new();
-        for r in resources {
-            let (path, range) = match &r.name {
-                ResourceName::File(p) => (p.clone(), None),
-                ResourceName::Shard { path, start, end } => (path.clone(), Some((*start, *end))),
-            };
-            map.entry(path).or_default().push((range, r.digest.clone()));
+        let one_path = resources.first().map(|r| r.name.path().to_owned());
+        if single_file && one_path.is_some_and(|p| resources.iter().all(|r| r.name.path() == p)) {
+            for r in &mut resources {
+                match &mut r.name {
+                    ResourceName::File(p) | ResourceName::Shard { path: p, .. } => {
+                        SINGLE_FILE_NAME.clone_into(p);
+                    }
+                }
+            }
         }
-        for v in map.values_mut() {
-            v.sort_by_key(|(r, _)| *r);
+        if !resources.is_sorted_by(|a, b| a.name.reference_cmp(&b.name).is_le()) {
+            resources.sort_by(|a, b| a.name.reference_cmp(&b.name));
         }
-        if single_file && map.len() == 1 {
-            map = map
-                .into_values()
-                .map(|v| (hallmark_format::resource::SINGLE_FILE_NAME.to_owned(), v))
-                .collect();
-        }
-        self.expected = map;
+        self.inputs_mut().1 = resources;
         true
+    }
+
+    fn inputs_mut(&mut self) -> &mut (Previous, Vec<ResourceDigest>) {
+        let inputs = self
+            .inputs
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inputs.get_or_insert_with(|| (Previous::default(), Vec::new()))
+    }
+
+    /// Hands the previous entries and the manifest to the one hashing run that uses
+    /// them (a second run finds none and hashes everything).
+    pub(crate) fn take_inputs(&self) -> (Previous, Vec<ResourceDigest>) {
+        self.inputs
+            .lock()
+            .ok()
+            .and_then(|mut g| g.take())
+            .unwrap_or_default()
     }
 
     /// Files whose digests this run reused.
@@ -205,39 +206,44 @@ impl StatCache {
         self.hashed.load(Ordering::Relaxed)
     }
 
-    /// The cache file for the next run: this run's entries, stamped with its start.
+    /// Which files this run hashed, and why.
+    #[must_use]
+    pub fn rehashed(&self) -> Rehashed {
+        self.rehashed.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn count(&self, reused: usize, hashed: Rehashed) {
+        let n = hashed.counts.iter().map(|(_, n)| n).sum();
+        self.reused.fetch_add(reused, Ordering::Relaxed);
+        self.hashed.fetch_add(n, Ordering::Relaxed);
+        if let Ok(mut g) = self.rehashed.lock() {
+            *g = hashed;
+        }
+    }
+
+    /// A writer for this run's cache file, headed by the identity and the stamp.
+    pub(crate) fn writer(&self, files: usize) -> Writer {
+        Writer::new(&format!("{}stamp {}\n", self.identity(), self.stamp), files)
+    }
+
+    pub(crate) fn finish(&self, w: Writer) {
+        if let Ok(mut next) = self.next.lock() {
+            *next = Some(w.into_bytes());
+        }
+    }
+
+    /// The cache file for the next run: the entries of the hashing run, stamped with
+    /// its start (taken: a second call returns an empty cache).
     ///
     /// # Errors
     /// [`StatCacheError::TooLarge`] when it would exceed [`MAX_CACHE_BYTES`].
     pub fn serialize(&self) -> Result<Vec<u8>, StatCacheError> {
-        let mut entries = self.next.lock().map(|g| g.clone()).unwrap_or_default();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out = self.identity();
-        out.push_str(&format!("stamp {}\n", self.stamp));
-        for (name, e) in entries {
-            let k = &e.key;
-            let digests = if e.digests.is_empty() {
-                "-".to_owned()
-            } else {
-                e.digests
-                    .iter()
-                    .map(hex::encode)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            };
-            let line = format!(
-                "{} {} {} {} {} {} {digests}\n",
-                k.dev,
-                k.ino,
-                k.size,
-                k.mtime,
-                k.ctime,
-                hex::encode(name.as_bytes())
-            );
-            if line.len() <= MAX_LINE_BYTES {
-                out.push_str(&line);
-            }
-        }
+        let out = self
+            .next
+            .lock()
+            .ok()
+            .and_then(|mut g| g.take())
+            .unwrap_or_else(|| self.writer(0).into_bytes());
         let size = out.len() as u64;
         if size > MAX_CACHE_BYTES {
             return Err(StatCacheError::TooLarge {
@@ -245,60 +251,7 @@ impl StatCache {
                 limit: MAX_CACHE_BYTES,
             });
         }
-        Ok(out.into_bytes())
-    }
-
-    /// The digests of `name` if its stat is `key` and both the cache and the previous
-    /// manifest record the same digests for exactly these unit `ranges`.
-    pub(crate) fn lookup(
-        &self,
-        name: &str,
-        key: &StatKey,
-        ranges: &[(u64, u64)],
-    ) -> Option<Vec<Vec<u8>>> {
-        let entry = self.previous.get(name)?;
-        // A manifest names no shard of an empty file: nothing to agree on.
-        let expected = self.expected.get(name).map_or(&[][..], Vec::as_slice);
-        if entry.key != *key
-            || entry.digests.len() != ranges.len()
-            || expected.len() != ranges.len()
-        {
-            return None;
-        }
-        let files = self.method == Serialization::Files;
-        for ((range, want), (have, unit)) in expected.iter().zip(entry.digests.iter().zip(ranges)) {
-            let range_ok = if files {
-                range.is_none()
-            } else {
-                *range == Some(*unit)
-            };
-            if !range_ok || want != have {
-                return None;
-            }
-        }
-        Some(entry.digests.clone())
-    }
-
-    /// Records `name`'s digests for the next run; `reused` says whether they were
-    /// taken from the cache or hashed now.
-    pub(crate) fn record(
-        &self,
-        name: &str,
-        key: Option<StatKey>,
-        digests: &[Vec<u8>],
-        reused: bool,
-    ) {
-        let counter = if reused { &self.reused } else { &self.hashed };
-        counter.fetch_add(1, Ordering::Relaxed);
-        if let (Some(key), Ok(mut next)) = (key, self.next.lock()) {
-            next.push((
-                name.to_owned(),
-                Entry {
-                    key,
-                    digests: digests.to_vec(),
-                },
-            ));
-        }
+        Ok(out)
     }
 
     pub(crate) fn method(&self) -> Serialization {
@@ -306,84 +259,10 @@ impl StatCache {
     }
 }
 
-fn parse(bytes: &[u8], params: &str, root: &str) -> Result<HashMap<String, Entry>, StatCacheError> {
-    let size = bytes.len() as u64;
-    if size > MAX_CACHE_BYTES {
-        return Err(StatCacheError::TooLarge {
-            size,
-            limit: MAX_CACHE_BYTES,
-        });
-    }
-    let bad = |line: usize, reason| StatCacheError::Malformed { line, reason };
-    let text = std::str::from_utf8(bytes).map_err(|_| bad(0, "not UTF-8"))?;
-    if !text.ends_with('\n') {
-        return Err(bad(0, "truncated (no final newline)"));
-    }
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    let mut header = |want: &str, field| match lines.next() {
-        Some((_, l)) if l == want => Ok(()),
-        Some((_, l)) if l.split(' ').next() == want.split(' ').next() => {
-            Err(StatCacheError::Foreign { field })
-        }
-        Some((n, _)) => Err(bad(n, "unexpected header line")),
-        None => Err(bad(0, "empty")),
-    };
-    header(MAGIC, "format")?;
-    header(params, "params")?;
-    header(root, "root")?;
-    let stamp: i128 = match lines.next() {
-        Some((n, l)) => l
-            .strip_prefix("stamp ")
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad(n, "bad stamp"))?,
-        None => return Err(bad(0, "no stamp")),
-    };
-    let mut out = HashMap::new();
-    for (n, l) in lines {
-        if l.len() > MAX_LINE_BYTES {
-            return Err(bad(n, "line too long"));
-        }
-        let f: Vec<&str> = l.split(' ').collect();
-        let [dev, ino, size, mtime, ctime, name, digests] = f.as_slice() else {
-            return Err(bad(n, "not 7 fields"));
-        };
-        let num = |s: &str| s.parse::<u64>().map_err(|_| bad(n, "bad number"));
-        let time = |s: &str| s.parse::<i128>().map_err(|_| bad(n, "bad time"));
-        let key = StatKey {
-            dev: num(dev)?,
-            ino: num(ino)?,
-            size: num(size)?,
-            mtime: time(mtime)?,
-            ctime: time(ctime)?,
-        };
-        let name = hex::decode(name)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| bad(n, "bad name"))?;
-        let digests = if *digests == "-" {
-            Vec::new()
-        } else {
-            digests
-                .split(',')
-                .map(hex::decode)
-                .collect::<Result<Vec<_>, _>>()
-                .ok()
-                .ok_or_else(|| bad(n, "bad digest"))?
-        };
-        // Racily clean: changed in the tick the run that wrote it started, or later.
-        if key.mtime >= stamp || key.ctime >= stamp {
-            continue;
-        }
-        if out.insert(name, Entry { key, digests }).is_some() {
-            return Err(bad(n, "duplicate name"));
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FileStat;
 
     fn cache(stamp: i128) -> StatCache {
         StatCache::new(
@@ -394,8 +273,8 @@ mod tests {
         )
     }
 
-    fn key(mtime: i128, ctime: i128) -> StatKey {
-        StatKey {
+    fn key(mtime: i128, ctime: i128) -> FileStat {
+        FileStat {
             dev: 1,
             ino: 2,
             size: 3,
@@ -404,60 +283,51 @@ mod tests {
         }
     }
 
+    fn written(c: &StatCache, entries: &[(&str, FileStat, &[&[u8]])]) -> Vec<u8> {
+        let mut w = c.writer(entries.len());
+        for (name, k, d) in entries {
+            w.entry(name, k, d.iter().copied());
+        }
+        c.finish(w);
+        c.serialize().unwrap()
+    }
+
     #[test]
     fn round_trip_keeps_clean_entries_and_drops_racy_ones() {
         let c = cache(100);
-        c.record("a", Some(key(50, 60)), &[vec![1, 2]], false);
-        c.record("racy", Some(key(50, 100)), &[vec![3]], false);
-        c.record("empty", Some(key(1, 1)), &[], true);
-        let bytes = c.serialize().unwrap();
-        let mut d = cache(200);
-        assert_eq!(d.load(&bytes), Ok(2));
-        assert!(d.previous.contains_key("a") && d.previous.contains_key("empty"));
+        let bytes = written(
+            &c,
+            &[
+                ("a", key(50, 60), &[&[1, 2]]),
+                ("empty", key(1, 1), &[]),
+                ("racy", key(50, 100), &[&[3]]),
+                ("shards", key(1, 2), &[&[4, 5], &[6, 7]]),
+            ],
+        );
+        let d = parse(&bytes, &c.params, &c.root).unwrap();
+        let names: Vec<(&str, bool)> = d.entries.iter().map(|e| (d.name(e), e.racy)).collect();
+        assert_eq!(
+            names,
+            [
+                ("a", false),
+                ("empty", false),
+                ("racy", true),
+                ("shards", false)
+            ]
+        );
+        let digests = |i: usize| d.digests(&d.entries[i]).collect::<Vec<_>>();
+        assert_eq!(digests(0), [&[1u8, 2][..]]);
+        assert_eq!(Previous::count(&d.entries[1]), 0);
+        assert_eq!(digests(3), [&[4u8, 5][..], &[6, 7]]);
+        assert_eq!(d.entries[3].key, key(1, 2));
+        let mut e = cache(200);
+        assert_eq!(e.load(&bytes), Ok(3));
     }
 
     #[test]
-    fn reuse_needs_the_manifest_to_agree() {
+    fn corrupt_unordered_and_foreign_caches_are_refused() {
         let c = cache(100);
-        c.record("a", Some(key(50, 60)), &[vec![1, 2]], false);
-        let bytes = c.serialize().unwrap();
-        let mut d = cache(200);
-        d.load(&bytes).unwrap();
-        assert_eq!(d.lookup("a", &key(50, 60), &[(0, 3)]), None, "no manifest");
-        let r = |digest: Vec<u8>| ResourceDigest {
-            name: ResourceName::File("a".into()),
-            algorithm: "sha256".into(),
-            digest,
-        };
-        d.expect_resources(
-            Serialization::Files,
-            HashAlgorithm::Sha256,
-            &[r(vec![9])],
-            false,
-        );
-        assert_eq!(
-            d.lookup("a", &key(50, 60), &[(0, 3)]),
-            None,
-            "manifest differs"
-        );
-        d.expect_resources(
-            Serialization::Files,
-            HashAlgorithm::Sha256,
-            &[r(vec![1, 2])],
-            false,
-        );
-        assert_eq!(d.lookup("a", &key(50, 61), &[(0, 3)]), None, "ctime moved");
-        assert_eq!(
-            d.lookup("a", &key(50, 60), &[(0, 3)]),
-            Some(vec![vec![1, 2]])
-        );
-    }
-
-    #[test]
-    fn corrupt_and_foreign_caches_are_refused() {
-        let c = cache(100);
-        c.record("a", Some(key(50, 60)), &[vec![1, 2]], false);
-        let bytes = c.serialize().unwrap();
+        let bytes = written(&c, &[("a", key(50, 60), &[&[1, 2]])]);
         let mut d = cache(200);
         let truncated = bytes.get(..bytes.len() - 3).unwrap();
         assert!(matches!(
@@ -471,6 +341,15 @@ mod tests {
             d.load(garbled.as_bytes()),
             Err(StatCacheError::Malformed { .. })
         ));
+        let c = cache(100);
+        let unordered = written(&c, &[("b", key(1, 1), &[&[1]]), ("a", key(1, 1), &[&[1]])]);
+        assert_eq!(
+            d.load(&unordered),
+            Err(StatCacheError::Malformed {
+                line: 6,
+                reason: "names out of order or repeated"
+            })
+        );
         let mut other = StatCache::new(
             Path::new("/other"),
             Serialization::Files,
@@ -481,6 +360,6 @@ mod tests {
             other.load(&bytes),
             Err(StatCacheError::Foreign { field: "root" })
         );
-        assert!(d.previous.is_empty());
+        assert!(d.take_inputs().0.entries.is_empty());
     }
 }

@@ -26,7 +26,7 @@ use std::path::Path;
 use hallmark_format::resource::{SINGLE_FILE_NAME, compare_paths, normalize_path};
 
 use crate::error::HashError;
-use crate::model::{ModelFile, WalkOptions, follow};
+use crate::model::{FileStat, ModelFile, WalkOptions, follow};
 
 /// Enumerates a model (a directory or a single file), sorted in reference order.
 ///
@@ -50,6 +50,7 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
             name: SINGLE_FILE_NAME.to_owned(),
             path: model.to_owned(),
             size: meta.len(),
+            stat: Some(FileStat::of(&meta)),
         }]);
     }
     if !meta.is_dir() {
@@ -103,10 +104,11 @@ pub fn stat_files(
                 missing.push(raw.clone());
             } else {
                 match classify(model, allow_symlinks)? {
-                    Some(size) => found.push(ModelFile {
+                    Some(meta) => found.push(ModelFile {
                         name: raw.clone(),
                         path: model.to_owned(),
-                        size,
+                        size: meta.len(),
+                        stat: Some(FileStat::of(&meta)),
                     }),
                     None => missing.push(raw.clone()),
                 }
@@ -123,7 +125,12 @@ pub fn stat_files(
         }
         let path = model.join(&name);
         match classify(&path, allow_symlinks)? {
-            Some(size) => found.push(ModelFile { name, path, size }),
+            Some(meta) => found.push(ModelFile {
+                name,
+                path,
+                size: meta.len(),
+                stat: Some(FileStat::of(&meta)),
+            }),
             None => missing.push(name),
         }
     }
@@ -166,9 +173,9 @@ fn parents_are_dirs(
     Ok(true)
 }
 
-/// `Some(size)` for a regular file (or allowed link to one), `None` when absent
+/// `Some(metadata)` for a regular file (or allowed link to one, its target's), `None` when absent
 /// or a directory.
-fn classify(path: &Path, allow_symlinks: bool) -> Result<Option<u64>, HashError> {
+fn classify(path: &Path, allow_symlinks: bool) -> Result<Option<fs::Metadata>, HashError> {
     let lmeta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if is_absent(&e) => return Ok(None),
@@ -185,7 +192,7 @@ fn classify(path: &Path, allow_symlinks: bool) -> Result<Option<u64>, HashError>
         lmeta
     };
     if meta.is_file() {
-        Ok(Some(meta.len()))
+        Ok(Some(meta))
     } else if meta.is_dir() {
         Ok(None)
     } else {

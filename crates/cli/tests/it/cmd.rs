@@ -142,8 +142,7 @@ impl Cmd {
         self
     }
 
-    /// Sets an environment variable for the run (only the `client` tests set any).
-    #[cfg_attr(not(any(feature = "client", feature = "pkcs11")), expect(dead_code))]
+    /// Sets an environment variable for the run.
     pub(crate) fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.envs
             .push((key.as_ref().to_owned(), value.as_ref().to_owned()));

@@ -7,6 +7,8 @@
 //! * `digest`: `hallmark digest` equals the reference library on every fixture;
 //! * `modes`: outputs honour the umask;
 //! * `pkcs11`: signing with SoftHSM2 token keys (skipped without SoftHSM2);
+//! * `incremental`: `sign`/`verify --incremental` reuse only what the stat cache and
+//!   the signature agree on, re-hash a file whose bytes changed under a restored mtime;
 //! * `roundtrip`: sign → verify, `--json`, `inspect`, and input errors;
 //! * `surface`: `--version` names the commit, shell completions;
 //! * `mlsecops`: datasets, BOM, provenance and policy end to end;
@@ -25,6 +27,7 @@ mod golden;
 mod hubadmin;
 #[cfg(feature = "server")]
 mod hubproc;
+mod incremental;
 #[cfg(feature = "server")]
 mod keyless;
 #[cfg(feature = "client")]

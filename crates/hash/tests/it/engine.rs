@@ -355,6 +355,7 @@ fn unreadable_file_error_names_it() {
         name: "gone".into(),
         path: "/nonexistent/dir/gone".into(),
         size: 3,
+        stat: None,
     }];
     let err = hash_files(
         &files,

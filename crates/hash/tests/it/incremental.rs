@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hallmark_format::{HashAlgorithm, ResourceDigest, Serialization};
-use hallmark_hash::{EngineOptions, StatCache, StatCacheError, WalkOptions, enumerate, hash_files};
+use hallmark_hash::{
+    EngineOptions, RehashReason, StatCache, StatCacheError, WalkOptions, enumerate, hash_files,
+};
 
 const SHARDS: Serialization = Serialization::Shards { shard_size: 1000 };
 
@@ -47,6 +49,7 @@ struct Run {
     resources: Vec<ResourceDigest>,
     reused: usize,
     hashed: usize,
+    why: Vec<(String, RehashReason)>,
     cache: Vec<u8>,
 }
 
@@ -60,7 +63,7 @@ fn run(
     let mut cache = StatCache::new(model, method, HashAlgorithm::Sha256, stamp);
     if let Some((bytes, resources)) = prev {
         cache.load(bytes).unwrap();
-        cache.expect_resources(method, HashAlgorithm::Sha256, resources, false);
+        cache.expect_resources(method, HashAlgorithm::Sha256, resources.to_vec(), false);
     }
     let cache = Arc::new(cache);
     let files = enumerate(model, &WalkOptions::default()).unwrap();
@@ -73,6 +76,7 @@ fn run(
         resources,
         reused: cache.reused_files(),
         hashed: cache.hashed_files(),
+        why: cache.rehashed().names,
         cache: cache.serialize().unwrap(),
     }
 }
@@ -107,6 +111,7 @@ fn unchanged_files_are_reused_and_the_result_equals_a_full_hash() {
         let (m, c) = model();
         let first = run(m.path(), method, stamp(c.path(), m.path()), None);
         assert_eq!((first.reused, first.hashed), (0, 4));
+        assert!(first.why.iter().all(|(_, r)| *r == RehashReason::New));
         let second = run(
             m.path(),
             method,
@@ -145,6 +150,10 @@ fn changed_bytes_with_the_mtime_restored_are_rehashed() {
             Some((&first.cache, &first.resources)),
         );
         assert_eq!((second.reused, second.hashed), (3, 1), "{method:?}");
+        assert_eq!(
+            second.why,
+            [("b.bin".to_owned(), RehashReason::StatChanged)]
+        );
         assert_eq!(second.resources, full(m.path(), method));
         assert_ne!(second.resources, first.resources);
     }
@@ -172,6 +181,7 @@ fn a_file_changed_after_the_run_started_is_racy_and_rehashed() {
         (3, 1),
         "racy README.md re-hashed"
     );
+    assert_eq!(third.why, [("README.md".to_owned(), RehashReason::Racy)]);
     let fourth = run(
         m.path(),
         method,
