@@ -1,31 +1,19 @@
 //! `hallmark log audit`: monitor a transparency log (hallmark-tlog) the way a witness does.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use anyhow::Context as _;
-use hallmark_tlog::{AuditReport, DirFetch, Error, HttpFetch, LogVerifier, TileFetch};
+use hallmark_tlog::{AuditReport, LogVerifier};
 
 use crate::args::log::{AuditArgs, LogCommand};
+use crate::logmonitor::{fetcher, is_verdict};
 use crate::util::{Failure, OrExit as _, Outcome, read_input};
 
 pub(crate) fn run(cmd: LogCommand) -> Outcome {
     match cmd {
         LogCommand::Audit(a) => audit(&a),
+        LogCommand::Monitor(a) => crate::logmonitor::run(&a),
     }
-}
-
-fn fetcher(log: &str) -> Arc<dyn TileFetch> {
-    if log.starts_with("http://") || log.starts_with("https://") {
-        Arc::new(HttpFetch::new(log))
-    } else {
-        Arc::new(DirFetch(PathBuf::from(log)))
-    }
-}
-
-/// Whether an error means "the log is bad" (exit 1) rather than "could not check" (exit 2).
-fn is_verdict(e: &Error) -> bool {
-    !matches!(e, Error::Io { .. } | Error::Fetch { .. } | Error::Key(_))
 }
 
 fn audit(a: &AuditArgs) -> Outcome {
@@ -120,6 +108,7 @@ mod tests {
     use super::*;
     use crate::util::{EXIT_FAILED, EXIT_INPUT};
     use hallmark_tlog::{DirLock, DirStore, LogConfig, LogKey, Options, Sequencer, TileStorage};
+    use std::sync::Arc;
 
     #[test]
     fn audits_a_directory_and_remembers_the_checkpoint() {

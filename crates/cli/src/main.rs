@@ -42,6 +42,8 @@ mod log;
 #[cfg(feature = "client")]
 mod login;
 #[cfg(feature = "client")]
+mod logmonitor;
+#[cfg(feature = "client")]
 mod oauth;
 #[cfg(feature = "server")]
 mod orgtrust;

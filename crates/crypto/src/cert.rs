@@ -146,6 +146,28 @@ impl Certificate {
         self.ext.san.clone()
     }
 
+    /// The OIDC issuer a Fulcio-like CA wrote into the certificate: extension
+    /// 1.3.6.1.4.1.57264.1.8 (a DER UTF8String), else the legacy 1.3.6.1.4.1.57264.1.1
+    /// (raw UTF-8). Only as true as the CA that signed the certificate: use it to show who
+    /// a signer claims to be, not to decide trust. `None` when neither is there or readable.
+    #[must_use]
+    pub fn oidc_issuer(&self) -> Option<String> {
+        let exts = self.inner.tbs_certificate.extensions.as_ref()?;
+        let value = |oid| {
+            exts.iter()
+                .find(|e| e.extn_id == oid)
+                .map(|e| e.extn_value.as_bytes())
+        };
+        if let Some(v) = value(oids::FULCIO_OIDC_ISSUER) {
+            return der::asn1::Utf8StringRef::from_der(v)
+                .ok()
+                .map(|s| s.as_str().to_owned());
+        }
+        value(oids::FULCIO_OIDC_ISSUER_V1)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .map(str::to_owned)
+    }
+
     /// Lower-case hex SHA-256 of the DER encoding.
     #[must_use]
     pub fn fingerprint(&self) -> String {

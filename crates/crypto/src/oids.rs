@@ -39,6 +39,10 @@ pub(crate) const CE_AUTHORITY_KEY_ID: Oid = Oid::new_unwrap("2.5.29.35");
 pub(crate) const CE_POLICY_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.36");
 pub(crate) const CE_EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
 pub(crate) const CE_INHIBIT_ANY_POLICY: Oid = Oid::new_unwrap("2.5.29.54");
+/// Fulcio's OIDC issuer extension (DER UTF8String).
+pub(crate) const FULCIO_OIDC_ISSUER: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.8");
+/// Fulcio's legacy OIDC issuer extension (raw UTF-8 bytes).
+pub(crate) const FULCIO_OIDC_ISSUER_V1: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.1");
 pub(crate) const KP_CODE_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.3");
 
 /// Human name of a public-key algorithm OID, for error messages.

@@ -51,16 +51,45 @@ pub fn audit(
     let origin = origin
         .map(str::to_owned)
         .or_else(|| prev.as_ref().map(|p| p.checkpoint.origin.clone()));
+    let cp = fetch_checkpoint(fetch.as_ref(), verifier, origin.as_deref())?;
+    audit_from(fetch, prev.as_ref(), cp, &mut |_, _| Ok(()))
+}
+
+/// Fetches the log's `/checkpoint` and verifies its signature (and origin, if given).
+///
+/// # Errors
+/// [`Error::Missing`] when the log has none, [`Error::BadCheckpoint`], fetch failures.
+pub fn fetch_checkpoint(
+    fetch: &dyn TileFetch,
+    verifier: &LogVerifier,
+    origin: Option<&str>,
+) -> Result<SignedCheckpoint, Error> {
     let note = fetch.fetch(CHECKPOINT_KEY)?.ok_or_else(|| Error::Missing {
         key: CHECKPOINT_KEY.into(),
         context: "the log has no checkpoint".into(),
     })?;
     let note = String::from_utf8(note)
         .map_err(|_| Error::BadCheckpoint("checkpoint is not UTF-8".into()))?;
-    let cp = verify_checkpoint(&note, verifier, None, origin.as_deref())?;
+    verify_checkpoint(&note, verifier, None, origin)
+}
+
+/// Called with each new entry's index and leaf bytes during an audit.
+pub type EntryVisitor<'a> = dyn FnMut(u64, &[u8]) -> Result<(), Error> + 'a;
+
+/// Audits the tree of the verified checkpoint `cp` against the verified `prev`, handing
+/// each new entry (index, leaf bytes) to `visit` once it has been hashed into its tile.
+///
+/// # Errors
+/// As [`audit`], or what `visit` returns.
+pub fn audit_from(
+    fetch: Arc<dyn TileFetch>,
+    prev: Option<&SignedCheckpoint>,
+    cp: SignedCheckpoint,
+    visit: &mut EntryVisitor<'_>,
+) -> Result<AuditReport, Error> {
     let n = cp.checkpoint.size;
-    let m = prev.as_ref().map_or(0, |p| p.checkpoint.size);
-    if let Some(p) = &prev {
+    let m = prev.map_or(0, |p| p.checkpoint.size);
+    if let Some(p) = prev {
         if n < m {
             return Err(Error::Rollback { old: m, new: n });
         }
@@ -94,6 +123,7 @@ pub fn audit(
                         )));
                     }
                     entries_checked += 1;
+                    visit(index, e)?;
                 }
             }
         }
@@ -124,7 +154,7 @@ pub fn audit(
             hex::encode(cp.checkpoint.root)
         )));
     }
-    if let Some(p) = &prev
+    if let Some(p) = prev
         && m > 0
         && n > m
     {
@@ -139,10 +169,38 @@ pub fn audit(
     }
     Ok(AuditReport {
         checkpoint: cp,
-        previous: prev.map(|p| p.checkpoint),
+        previous: prev.map(|p| p.checkpoint.clone()),
         entries_checked,
         hashes_checked,
     })
+}
+
+/// Most bytes a log may serve for the object at `key`: a note for the checkpoint, 256
+/// hashes for a hash tile, 256 times for a time sidecar, 256 maximal length-prefixed
+/// entries for an entry bundle. Fetchers stop reading past it (an untrusted log cannot
+/// make a monitor buffer more).
+#[must_use]
+pub fn max_object_bytes(key: &str) -> u64 {
+    let w = TILE_WIDTH;
+    if key == CHECKPOINT_KEY {
+        crate::note::MAX_NOTE_BYTES as u64
+    } else if key.starts_with("tile/entries/") {
+        w * (2 + crate::tile::MAX_ENTRY_BYTES as u64)
+    } else if key.starts_with("hallmark/time/") {
+        w * 8
+    } else {
+        w * 32
+    }
+}
+
+fn too_big(url: &str, key: &str) -> Error {
+    Error::Fetch {
+        url: url.to_owned(),
+        reason: format!(
+            "object larger than {} bytes (the limit for {key})",
+            max_object_bytes(key)
+        ),
+    }
 }
 
 /// Reads tiles from a directory laid out like the URL space (e.g. a [`crate::DirStore`]).
@@ -160,12 +218,22 @@ impl TileFetch for DirFetch {
                 reason: "invalid key".into(),
             });
         }
+        use std::io::Read as _;
         let path = self.0.join(key);
-        match std::fs::read(&path) {
-            Ok(d) => Ok(Some(d)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("read", path, e)),
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", path, e)),
+        };
+        let limit = max_object_bytes(key);
+        let mut out = Vec::new();
+        file.take(limit + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| Error::io("read", path.clone(), e))?;
+        if out.len() as u64 > limit {
+            return Err(too_big(&path.display().to_string(), key));
         }
+        Ok(Some(out))
     }
 }
 
@@ -180,9 +248,6 @@ pub struct HttpFetch {
 
 #[cfg(feature = "http")]
 impl HttpFetch {
-    /// Most bytes accepted for one object (a full bundle of maximal entries fits).
-    pub const MAX_OBJECT_BYTES: u64 = 256 * 65_537;
-
     /// A fetcher for the log at `base` (e.g. `https://log.example/`).
     #[must_use]
     pub fn new(base: &str) -> Self {
@@ -220,13 +285,22 @@ impl TileFetch for HttpFetch {
             .call()
             .map_err(|e| err(e.to_string()))?;
         match resp.status().as_u16() {
-            200 => resp
-                .body_mut()
-                .with_config()
-                .limit(Self::MAX_OBJECT_BYTES)
-                .read_to_vec()
-                .map(Some)
-                .map_err(|e| err(e.to_string())),
+            200 => {
+                use std::io::Read as _;
+                let limit = max_object_bytes(key);
+                let mut out = Vec::new();
+                resp.body_mut()
+                    .with_config()
+                    .limit(limit + 1)
+                    .reader()
+                    .take(limit + 1)
+                    .read_to_end(&mut out)
+                    .map_err(|e| err(e.to_string()))?;
+                if out.len() as u64 > limit {
+                    return Err(too_big(&url, key));
+                }
+                Ok(Some(out))
+            }
             404 => Ok(None),
             s => Err(err(format!("HTTP status {s}"))),
         }

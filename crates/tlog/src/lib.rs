@@ -86,6 +86,7 @@ mod error;
 pub mod layout;
 pub mod mem;
 pub mod merkle;
+pub mod monitor;
 pub mod note;
 pub mod notekey;
 pub mod proposed;

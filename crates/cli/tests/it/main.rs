@@ -31,6 +31,8 @@ mod incremental;
 #[cfg(feature = "server")]
 mod keyless;
 #[cfg(feature = "client")]
+mod logmonitor;
+#[cfg(feature = "client")]
 mod mlsecops;
 mod modes;
 mod oms;
