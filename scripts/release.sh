@@ -21,6 +21,8 @@
 # checkout, CARGO_HOME and the toolchain (trim-paths is unstable), codegen-units=1 (the
 # workspace's release profile), a fixed target dir name inside the build root.
 set -euo pipefail
+# The shipped profile is the workspace's: drop the faster-build overrides .ci/run exports.
+unset CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_CODEGEN_UNITS
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TC=""; OUT=""; CHECK=0; VERIFY_ONLY=0
 while [ $# -gt 0 ]; do
