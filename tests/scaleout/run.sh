@@ -35,7 +35,7 @@ echo "PostgreSQL: $PG_URL   S3 (Garage): $HALLMARK_TEST_S3"
 
 echo "--- PG/S3-gated Rust tests"
 cd "$ROOT"
-cargo nextest run --workspace --locked --no-fail-fast -E 'test(/pg|s3|scaleout/)'
+cargo nextest run --workspace --locked --no-fail-fast -E 'test(/pg|postgres|s3|scaleout/)'
 
 echo "--- hub end to end on PostgreSQL + S3"
 DB=e2e_$$

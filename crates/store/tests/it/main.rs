@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 mod backends;
+mod claims;
 mod gc;
 mod log_backends;
 mod pg;
