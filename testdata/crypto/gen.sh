@@ -62,6 +62,18 @@ keyUsage = critical,digitalSignature
 1.3.6.1.4.1.99999.1 = critical,ASN1:NULL
 [leaf_noext]
 subjectKeyIdentifier = hash
+[leaf_fulcio]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+subjectAltName = critical,URI:https://ci.example/builder
+1.3.6.1.4.1.57264.1.1 = DER:$(printf %s https://issuer-v1.example | od -An -tx1 | tr -d ' \n' | sed 's/../&:/g; s/:$//')
+1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:https://issuer-v2.example
+[leaf_fulcio_v1]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+subjectAltName = critical,URI:https://ci.example/builder
+1.3.6.1.4.1.57264.1.1 = DER:$(printf %s https://issuer-v1.example | od -An -tx1 | tr -d ' \n' | sed 's/../&:/g; s/:$//')
 CNF
 key() { openssl ecparam -name "$1" -genkey -noout | openssl pkcs8 -topk8 -nocrypt -out "pki/$2.key"; }
 csr() { openssl req -new -key "pki/$1.key" -subj "/CN=$2" -out "$W/$1.csr"; }
@@ -105,4 +117,10 @@ key prime256v1 leaf-pss; csr leaf-pss "Hallmark PSS Leaf"
 openssl ca -batch -notext -config "$W/ca.cnf" -in "$W/leaf-pss.csr" -cert pki/pss-root.crt -keyfile pki/pss-root.key \
   -extensions leaf -startdate 20220101000000Z -enddate 20350101000000Z -md sha256 \
   -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -out pki/leaf-pss.crt 2>/dev/null
+# Fulcio-style leaves: OIDC issuer in 1.3.6.1.4.1.57264.1.8 (UTF8String) and the legacy .1.1
+# (raw bytes, a different value so tests see which one is read), or only the legacy one
+key prime256v1 leaf-fulcio; csr leaf-fulcio "Hallmark Fulcio-style Leaf"
+sign leaf-fulcio int leaf_fulcio 20220101000000Z 20350101000000Z
+key prime256v1 leaf-fulcio-v1; csr leaf-fulcio-v1 "Hallmark Legacy Fulcio-style Leaf"
+sign leaf-fulcio-v1 int leaf_fulcio_v1 20220101000000Z 20350101000000Z
 echo done

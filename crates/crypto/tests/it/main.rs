@@ -278,6 +278,24 @@ fn certificate_accessors() {
     assert_eq!(chain.len(), 2);
 }
 
+/// The OIDC issuer a Fulcio-like CA records: `.1.8` (UTF8String) first, the legacy `.1.1`
+/// (raw bytes) when it is the only one, nothing for an ordinary certificate.
+#[test]
+fn oidc_issuer_comes_from_the_fulcio_extensions() {
+    let both = cert("pki/leaf-fulcio.crt");
+    assert_eq!(
+        both.oidc_issuer().as_deref(),
+        Some("https://issuer-v2.example")
+    );
+    assert_eq!(both.san_values(), ["https://ci.example/builder"]);
+    let legacy = cert("pki/leaf-fulcio-v1.crt");
+    assert_eq!(
+        legacy.oidc_issuer().as_deref(),
+        Some("https://issuer-v1.example")
+    );
+    assert_eq!(cert("pki/leaf-expired.crt").oidc_issuer(), None);
+}
+
 // ---------- chain validation ----------
 
 #[test]

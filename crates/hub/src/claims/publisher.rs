@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | public key | a trusted key with the bundle's hint verifies it | no trusted key has its hint (the hub cannot check it without the key, so it is not logged) | a trusted key with its hint does not verify it |
 //! | certificate chain | the chain reaches a trusted anchor | it does not | the leaf's key does not verify it |
-//! | keyless certificate | it verifies against the hub's own or the public-good trust root for a trusted identity and issuer | no trusted identity matches | the leaf's key does not verify it |
+//! | keyless certificate | it verifies against the hub's own or the public-good trust root for a trusted identity and issuer | no trusted identity matches, or the certificate does not chain to one of those roots (signer and issuer shown as the certificate names them) | the leaf's key does not verify it |
 
 use std::collections::BTreeMap;
 
@@ -191,6 +191,8 @@ pub fn authenticate(
                     }
                 }
             }
+            // Not an identity the owner trusts: who the certificate says signed, and the
+            // OIDC issuer its CA recorded, shown as claimed (the status says untrusted).
             Ok(Checked {
                 status: ClaimStatus::Untrusted,
                 signer: leaf
@@ -198,7 +200,7 @@ pub fn authenticate(
                     .into_iter()
                     .next()
                     .unwrap_or_else(|| leaf.subject()),
-                issuer: None,
+                issuer: leaf.oidc_issuer(),
                 verifier_pem: Some(cert_pem(der)),
                 envelope_json,
             })

@@ -14,6 +14,7 @@ mod harness;
 mod hfbad;
 mod hfwrite;
 mod integrity;
+mod keylessclaims;
 mod names;
 mod operator;
 mod pushes;
