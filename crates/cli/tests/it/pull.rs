@@ -1,8 +1,9 @@
 //! `hallmark pull` against a live `hallmark hub serve` (issue 16 item 4): the first pull
 //! pins the repository's trust config and signer; a revision signed by someone else is
 //! refused (exit 1, naming both identities) unless the user names or accepts the new
-//! signer; a tampered blob or another instance's trust config fails the pull; and a failed
-//! pull writes nothing: no target directory, an existing one untouched, no staging left.
+//! signer; a tampered blob, a swapped signature row or another instance's trust config
+//! fails the pull; and a failed pull writes nothing: no target directory, an existing one
+//! untouched, no staging left.
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -278,6 +279,82 @@ fn a_tampered_blob_or_another_trust_root_fails_the_pull_and_writes_nothing() {
     hub.pull("acme/clean", &clean, &config)
         .run()
         .expect(0, &["Verified"]);
+}
+
+/// Issue 16: a database-only change. acme/demo's `model.sig` row is swapped for bob's
+/// genuine bundle over the same files (his push to acme/copy); the hub serves it and still
+/// reports alice. A pull pinned to alice, and a first-use pull naming `--identity` alice,
+/// refuse it naming both signers, and write nothing.
+#[test]
+fn a_swapped_signature_row_fails_the_pull_and_writes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let hub = Hub::start(root.path());
+    let config = root.path().join("config");
+    let out = root.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let (alice, bob) = (hub.identity("alice"), hub.identity("bob"));
+    hub.push(
+        &model(root.path(), "a", "1", 100_003),
+        "acme/demo",
+        &hub.alice,
+    );
+    hub.push(
+        &model(root.path(), "b", "1", 100_003),
+        "acme/copy",
+        &hub.bob,
+    );
+    hub.pull("acme/demo", &out.join("first"), &config)
+        .run()
+        .expect(0, &["Verified", &alice, "pinned"]);
+
+    let swapped = swap_signature_row(&hub.data.join("hub.db"), "demo", "copy");
+    assert_eq!(swapped, 1, "one model.sig row changed");
+    let target = out.join("dl");
+    hub.pull("acme/demo", &target, &config)
+        .run()
+        .expect(1, &[&alice, &bob, "Nothing was written"]);
+    assert!(!target.exists(), "no target directory");
+    let fresh = root.path().join("fresh-config");
+    hub.pull("acme/demo", &target, &fresh)
+        .opt("--identity", &alice)
+        .run()
+        .expect(1, &[&alice, &bob, "Nothing was written"]);
+    assert!(!target.exists());
+    assert_eq!(listing(&out), ["first"], "no staging directory left");
+    // The bundle itself is genuine: bob's own repository verifies as his.
+    hub.pull("acme/copy", &target, &fresh)
+        .opt("--identity", &bob)
+        .run()
+        .expect(0, &["Verified", &bob]);
+}
+
+/// Points the `model.sig` row of repo `victim` at the `model.sig` blob of repo `source`
+/// (SQL on the hub's database, as someone with access to it could); returns rows changed.
+fn swap_signature_row(db: &Path, victim: &str, source: &str) -> u64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let of_source = "FROM revision_files f JOIN repos r ON r.id = f.repo_id \
+                         WHERE r.name = ?2 AND f.path = 'model.sig'";
+        let sql = format!(
+            "UPDATE revision_files SET sha256 = (SELECT f.sha256 {of_source}), \
+             size = (SELECT f.size {of_source}) \
+             WHERE path = 'model.sig' AND repo_id = (SELECT id FROM repos WHERE name = ?1)"
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(victim)
+            .bind(source)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        r.rows_affected()
+    })
 }
 
 /// The first regular file of exactly `len` bytes under `dir`.

@@ -230,7 +230,7 @@ async fn a_signature_by_a_key_the_owner_does_not_trust_is_kept_as_untrusted() {
     assert!(p["log_index"].is_null(), "{p}");
 }
 
-async fn refused(h: &Hub, repo: &str, sig: &[u8], want: &str) -> Resp {
+pub(crate) async fn refused(h: &Hub, repo: &str, sig: &[u8], want: &str) -> Resp {
     let before = h.log_size().await;
     let r = h.push(&h.alice, repo, &with_sig(FILES, sig), false).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());

@@ -3,7 +3,7 @@
 //! or not the org trusts them: `untrusted` for an identity the org does not list, and for
 //! a listed identity certified by a CA that is not one of the hub's trust roots (anyone
 //! can run a CA that writes any identity); `verified` for a listed identity certified by
-//! a trust root the hub accepts.
+//! a trust root the hub accepts. A certificate with another key's signature is refused.
 
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use hallmark_signing::{Signer, sign_manifest};
 use hallmark_store::FileEntry;
 use serde_json::Value;
 
-use crate::claims::{FILES, with_sig};
+use crate::claims::{FILES, new_key, publisher_sig, refused, with_sig};
 use crate::harness::{Hub, URL, hub};
 
 const CI: &str = "https://ci.example";
@@ -104,6 +104,24 @@ async fn an_untrusted_keyless_signature_shows_the_signer_and_issuer_of_its_certi
             && row.contains(BUILDER)
             && row.contains(CI),
         "{row}"
+    );
+
+    // The certificate with another key's signature: refused, nothing logged or stored.
+    let mut forged: Value = serde_json::from_slice(&sig).unwrap();
+    let (other, _) = new_key();
+    let theirs: Value = serde_json::from_slice(&publisher_sig(&other, FILES)).unwrap();
+    forged["dsseEnvelope"]["signatures"] = theirs["dsseEnvelope"]["signatures"].clone();
+    let r = refused(
+        &h,
+        "acme/forged",
+        forged.to_string().as_bytes(),
+        "the signature does not verify",
+    )
+    .await;
+    assert!(
+        r.text().contains("not by the key of certificate"),
+        "{}",
+        r.text()
     );
 
     // The org lists that identity, but this CA is none of the hub's trust roots: still
