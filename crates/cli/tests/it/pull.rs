@@ -93,6 +93,17 @@ impl Hub {
     }
 }
 
+/// What each pull test starts from: a temporary root, a hub in it, the directory pins are
+/// kept under (`XDG_CONFIG_HOME`) and an empty `out` directory for the pulls.
+pub(crate) fn scene() -> (tempfile::TempDir, Hub, PathBuf, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let hub = Hub::start(root.path());
+    let config = root.path().join("config");
+    let out = root.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    (root, hub, config, out)
+}
+
 /// A small model: config.json and a `len`-byte weights file (a size no other blob has).
 fn model(root: &Path, name: &str, version: &str, len: u32) -> PathBuf {
     let weights: Vec<u8> = (0..len)
@@ -132,11 +143,7 @@ pub(crate) fn listing(dir: &Path) -> Vec<String> {
 
 #[test]
 fn pull_pins_the_first_signer_and_refuses_another_until_the_user_accepts_it() {
-    let root = tempfile::tempdir().unwrap();
-    let hub = Hub::start(root.path());
-    let config = root.path().join("config");
-    let out = root.path().join("out");
-    std::fs::create_dir(&out).unwrap();
+    let (root, hub, config, out) = scene();
     let (alice, bob) = (hub.identity("alice"), hub.identity("bob"));
 
     hub.push(
@@ -223,11 +230,7 @@ fn pull_pins_the_first_signer_and_refuses_another_until_the_user_accepts_it() {
 
 #[test]
 fn a_tampered_blob_or_another_trust_root_fails_the_pull_and_writes_nothing() {
-    let root = tempfile::tempdir().unwrap();
-    let hub = Hub::start(root.path());
-    let config = root.path().join("config");
-    let out = root.path().join("out");
-    std::fs::create_dir(&out).unwrap();
+    let (root, hub, config, out) = scene();
     hub.push(
         &model(root.path(), "m", "1", 100_003),
         "acme/demo",
@@ -287,11 +290,7 @@ fn a_tampered_blob_or_another_trust_root_fails_the_pull_and_writes_nothing() {
 /// refuse it naming both signers, and write nothing.
 #[test]
 fn a_swapped_signature_row_fails_the_pull_and_writes_nothing() {
-    let root = tempfile::tempdir().unwrap();
-    let hub = Hub::start(root.path());
-    let config = root.path().join("config");
-    let out = root.path().join("out");
-    std::fs::create_dir(&out).unwrap();
+    let (root, hub, config, out) = scene();
     let (alice, bob) = (hub.identity("alice"), hub.identity("bob"));
     hub.push(
         &model(root.path(), "a", "1", 100_003),

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::Cmd;
-use crate::pull::{Hub, listing, model_with as model};
+use crate::pull::{listing, model_with as model, scene};
 
 const CODE: &str = "https://github.com/acme/train@0123456789abcdef0123456789abcdef01234567";
 
@@ -25,11 +25,7 @@ fn pickle_payload() -> Vec<u8> {
 
 #[test]
 fn a_missing_or_failing_required_claim_refuses_the_pull_and_writes_nothing() {
-    let root = tempfile::tempdir().unwrap();
-    let hub = Hub::start(root.path());
-    let config = root.path().join("config");
-    let out = root.path().join("out");
-    std::fs::create_dir(&out).unwrap();
+    let (root, hub, config, out) = scene();
     let clean = model(root.path(), "c", "1", "model.safetensors", &safetensors());
     hub.push(&clean, "acme/clean", &hub.alice);
     let bad = model(
@@ -99,11 +95,7 @@ fn a_missing_or_failing_required_claim_refuses_the_pull_and_writes_nothing() {
 
 #[test]
 fn publisher_claims_and_policy_files_decide_the_pull() {
-    let root = tempfile::tempdir().unwrap();
-    let hub = Hub::start(root.path());
-    let config = root.path().join("config");
-    let out = root.path().join("out");
-    std::fs::create_dir(&out).unwrap();
+    let (root, hub, config, out) = scene();
     let key = |n: &str| hallmark_testkit::test_key(n);
     // a model with training provenance (about its files) and a key-signed model.sig
     let signed = |name: &str, version: &str| {
