@@ -100,8 +100,13 @@ WHEEL=$(ls "$OUT"/hallmark-*.whl)
 
 echo "== container image (deploy/Dockerfile)"
 IMAGE=""
-if docker info >/dev/null 2>&1; then
-  docker build --build-arg SOURCE_DATE_EPOCH -f deploy/Dockerfile -t "hallmark:$VERSION" . \
+if [ "$VERIFY_ONLY" = 1 ]; then
+  echo "--verify-only: no image (the image runs the hub: it needs the full binary)"
+elif docker info >/dev/null 2>&1; then
+  # the release target copies the binary built above (context: the release directory)
+  docker build --build-arg SOURCE_DATE_EPOCH --build-arg "VERSION=$VERSION" \
+      --build-arg "HALLMARK_SHA256=$(sha256sum < "$BIN" | cut -d' ' -f1)" \
+      -f deploy/Dockerfile --target release -t "hallmark:$VERSION" "$OUT" \
     && docker save "hallmark:$VERSION" -o "$OUT/hallmark-image-$VERSION.tar" && IMAGE="$OUT/hallmark-image-$VERSION.tar"
 else
   echo "docker daemon not available: image not built (deploy/Dockerfile is the release image definition)"
