@@ -208,6 +208,36 @@ else:
 api.delete_repo("acme/demo", missing_ok=True)
 PYEOF
 
+# Issue 16 "Done when": a pickle payload uploaded with the stock client is scanned dangerous,
+# and with the org's refusal on the upload is refused (422 naming file and finding), nothing stored.
+check "upload_file of a pickle payload: hallmark.scan.verdict dangerous, the finding names the file" "$PY" - <<'PYEOF'
+import json, os, urllib.request
+from huggingface_hub import HfApi
+api = HfApi(token=os.environ["ALICE"])
+api.create_repo("alice/evil")
+payload = b"\x80\x02cos\nsystem\n(X\x02\x00\x00\x00idtR."
+api.upload_file(path_or_fileobj=payload, path_in_repo="pytorch_model.bin", repo_id="alice/evil")
+scan = json.load(urllib.request.urlopen(f"{os.environ['HUB']}/api/models/alice/evil"))["hallmark"]["scan"]
+assert scan["verdict"] == "dangerous", scan
+assert any(f["path"] == "pytorch_model.bin" and f["severity"] == "dangerous" for f in scan["findings"]), scan
+PYEOF
+check "hub admin org set acme --refuse-scan dangerous" "$HM" hub admin org set acme --refuse-scan dangerous
+check "… then upload_file of the payload to acme is refused (422 naming it), nothing stored" "$PY" - <<'PYEOF'
+import os
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+api = HfApi(token=os.environ["ALICE"])
+api.create_repo("acme/evil")
+payload = b"\x80\x02cos\nsystem\n(X\x02\x00\x00\x00idtR."
+try:
+    api.upload_file(path_or_fileobj=payload, path_in_repo="pytorch_model.bin", repo_id="acme/evil")
+except HfHubHTTPError as e:
+    assert e.response.status_code == 422 and "pytorch_model.bin" in str(e), e
+else:
+    raise SystemExit("dangerous upload accepted")
+assert api.model_info("acme/evil").sha is None, api.model_info("acme/evil")
+PYEOF
+
 echo
 echo "client calls supported (README table rows):"
 cat "$TABLE"
