@@ -46,7 +46,7 @@ sign() {
 }
 row() { # NAME FILES BYTES
   printf '%-14s %9d files %8.2f GiB  %8.3f s  %7.3f GB/s  %10.0f files/s  peak RSS %5d MiB  signature %7.1f MiB\n' \
-    "$1" "$2" "$(echo "$3 / 1073741824" | bc -l)" "$WALL" "$(echo "$3 / $WALL / 1e9" | bc -l)" \
+    "$1" "$2" "$(echo "$3 / 1073741824" | bc -l)" "$WALL" "$(echo "$3 / $WALL / 1000000000" | bc -l)" \
     "$(echo "$2 / $WALL" | bc -l)" "$RSS" "$(echo "$(stat -c %s "$W/$1.sig") / 1048576" | bc -l)"
 }
 
