@@ -6,7 +6,8 @@
 //! datasets (`data`, with a `componentData` entry of type `dataset`) and the base model;
 //! `dependencies` form the plain graph model → datasets + base model, which is what GUAC
 //! ingests today (it ignores `modelCard` and `data`). Signature, scan and provenance
-//! are recorded as `hallmark:*` properties and `externalReferences`. Dataset roles
+//! are recorded as `hallmark:*` properties and `externalReferences` (further attestations
+//! and facts given by the caller, e.g. the hub's export, too). Dataset roles
 //! (`trainedOn` / `testedOn`), which CycloneDX has no field for, are properties too.
 
 use serde_json::{Map, Value, json};
@@ -67,12 +68,12 @@ fn base_component(c: &Component, ty: &str) -> Map<String, Value> {
     if let Some(l) = &c.license {
         m.insert("licenses".into(), json!([{ "expression": l }]));
     }
+    if let Some(d) = c.known_sha256() {
+        // The component-level hash is the OMS root digest: SHA-256 over the per-file
+        // digests (or, for a remote component, the digest an attestation names).
+        m.insert("hashes".into(), json!([{ "alg": "SHA-256", "content": d }]));
+    }
     if let Some(a) = &c.artifact {
-        // The component-level hash is the OMS root digest: SHA-256 over the per-file digests.
-        m.insert(
-            "hashes".into(),
-            json!([{ "alg": "SHA-256", "content": a.root_sha256 }]),
-        );
         m.insert("components".into(), json!(file_components(&c.purl, a)));
     }
     m
@@ -116,6 +117,9 @@ fn model_properties(input: &BomInput) -> Vec<Value> {
         };
         props.push(prop("hallmark:signature:digest-matches", matches));
         props.push(prop("hallmark:signature:verified", "false"));
+    }
+    for (name, value) in &input.facts {
+        props.push(prop(name, value.clone()));
     }
     if let Some(scan) = &input.scan {
         props.push(prop("hallmark:scan:verdict", scan.verdict.as_str()));
@@ -186,6 +190,9 @@ fn external_refs(input: &BomInput) -> Vec<Value> {
     if let Some(p) = &input.provenance {
         refs.push(json!({ "type": "attestation", "url": iri_ref(p),
             "comment": "SLSA provenance v1 (in-toto statement in a DSSE bundle)" }));
+    }
+    for a in &input.attestations {
+        refs.push(json!({ "type": "attestation", "url": iri_ref(&a.url), "comment": a.comment }));
     }
     refs
 }

@@ -21,6 +21,9 @@ pub struct Component {
     pub artifact: Option<Artifact>,
     /// SPDX license expression, when declared.
     pub license: Option<String>,
+    /// SHA-256 (hex) known from elsewhere (an attestation's resolved dependency) when it
+    /// was not described from disk.
+    pub sha256: Option<String>,
 }
 
 impl Component {
@@ -51,6 +54,7 @@ impl Component {
             purl,
             artifact: Some(artifact),
             license: None,
+            sha256: None,
         })
     }
 
@@ -66,6 +70,7 @@ impl Component {
             purl: purl_str.to_owned(),
             artifact: None,
             license: None,
+            sha256: None,
         })
     }
 
@@ -73,6 +78,13 @@ impl Component {
     #[must_use]
     pub fn root_sha256(&self) -> Option<&str> {
         self.artifact.as_ref().map(|a| a.root_sha256.as_str())
+    }
+
+    /// The digest to record: the root digest when described from disk, else the one
+    /// known from elsewhere.
+    #[must_use]
+    pub fn known_sha256(&self) -> Option<&str> {
+        self.root_sha256().or(self.sha256.as_deref())
     }
 }
 
@@ -140,6 +152,15 @@ pub const APPROACHES: [&str; 5] = [
     "self-supervised",
 ];
 
+/// A link to an attestation about the model: a file beside the BOM or a URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttestationRef {
+    /// Path (relative to the BOM) or URL.
+    pub url: String,
+    /// What it is (kind, predicate type, signer).
+    pub comment: String,
+}
+
 /// Everything a BOM says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BomInput {
@@ -159,6 +180,11 @@ pub struct BomInput {
     pub scan: Option<ScanSummary>,
     /// Where the provenance attestation is (path or URL), when known.
     pub provenance: Option<String>,
+    /// Further attestations about the model (in-toto statements, Sigstore bundles).
+    pub attestations: Vec<AttestationRef>,
+    /// Further facts about the model as `(name, value)` pairs (`hallmark:*` names):
+    /// CycloneDX properties, SPDX annotations.
+    pub facts: Vec<(String, String)>,
     /// Creation time, seconds since the Unix epoch (`SOURCE_DATE_EPOCH` in the CLI).
     pub created: u64,
 }

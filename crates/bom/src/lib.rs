@@ -41,5 +41,5 @@ pub use error::BomError;
 pub use evidence::{
     ScanSummary, ScanVerdict, SignatureSummary, parse_scan_report, summarize_signature,
 };
-pub use input::{BomInput, Component, Dataset, DatasetRole, ModelCard};
+pub use input::{AttestationRef, BomInput, Component, Dataset, DatasetRole, ModelCard};
 pub use spdx::to_spdx;

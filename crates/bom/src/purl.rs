@@ -97,6 +97,63 @@ pub fn without_qualifiers(purl: &str) -> &str {
     purl.split(['?', '#']).next().unwrap_or(purl)
 }
 
+/// The value of qualifier `key` (percent-decoded), when the purl has it.
+#[must_use]
+pub fn qualifier(purl: &str, key: &str) -> Option<String> {
+    let query = purl.split('#').next()?.split_once('?')?.1;
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+/// `%XX` escapes decoded (invalid escapes and non-UTF-8 results are kept as written).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
+}
+
+/// `pkg:huggingface/<org>/<name>@<revision>?repository_url=<hub>` for a repository of a
+/// hub other than huggingface.co.
+///
+/// # Errors
+/// [`BomError::Purl`] when `repo` is not `org/name`.
+pub fn huggingface_at(repo: &str, revision: &str, hub: &str) -> Result<String, BomError> {
+    Ok(format!(
+        "{}?repository_url={}",
+        huggingface(repo, revision)?,
+        encode_qualifier(hub)
+    ))
+}
+
+/// Percent-encodes a qualifier value (`:` and `/` kept, as purl-spec allows).
+fn encode_qualifier(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +173,18 @@ mod tests {
             "pkg:huggingface/acme/sentiment@9f2c"
         );
         assert!(huggingface("sentiment", "9f2c").is_err());
+        let at = huggingface_at("acme/s", "9f2c", "https://hub.example:8443/x y").unwrap();
+        assert_eq!(
+            at,
+            "pkg:huggingface/acme/s@9f2c?repository_url=https://hub.example:8443/x%20y"
+        );
+        validate(&at).unwrap();
+        assert_eq!(
+            qualifier(&at, "repository_url").as_deref(),
+            Some("https://hub.example:8443/x y")
+        );
+        assert_eq!(qualifier(&at, "checksum"), None);
+        assert_eq!(qualifier("pkg:generic/a@1", "x"), None);
     }
 
     #[test]

@@ -95,16 +95,27 @@ impl Graph {
                 "hashValue": a.root_sha256,
                 "comment": "OMS root digest: SHA-256 over the per-file SHA-256 digests in manifest order",
             }]);
+        } else if let Some(d) = &c.sha256 {
+            p["verifiedUsing"] = json!([{
+                "type": "Hash",
+                "algorithm": "sha256",
+                "hashValue": d,
+                "comment": "digest named by an attestation about the model",
+            }]);
         }
         p
     }
 }
 
-/// `https://huggingface.co/<org>/<name>` for a `pkg:huggingface` purl.
+/// `<hub>/<org>/<name>` for a `pkg:huggingface` purl: the hub is the purl's
+/// `repository_url` qualifier (purl-spec), `https://huggingface.co` without one.
 fn hub_url(purl: &str) -> Option<String> {
     let rest = crate::purl::without_qualifiers(purl).strip_prefix("pkg:huggingface/")?;
     let repo = rest.split('@').next()?;
-    Some(format!("https://huggingface.co/{repo}"))
+    let hub = crate::purl::qualifier(purl, "repository_url")
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .unwrap_or_else(|| "https://huggingface.co".to_owned());
+    Some(format!("{}/{repo}", hub.trim_end_matches('/')))
 }
 
 /// Builds the SPDX 3.0.1 JSON-LD document.
@@ -217,6 +228,12 @@ pub fn to_spdx(input: &BomInput) -> Value {
             s.signer,
             s.subject_sha256.as_deref().unwrap_or("unknown"),
         ));
+    }
+    for a in &input.attestations {
+        notes.push(format!("attestation {}: {}", a.url, a.comment));
+    }
+    for (name, value) in &input.facts {
+        notes.push(format!("{name}: {value}"));
     }
     if let Some(scan) = &input.scan {
         notes.push(format!(

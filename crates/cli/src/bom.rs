@@ -46,6 +46,8 @@ fn build(a: &BomArgs) -> anyhow::Result<BomInput> {
         signatures,
         scan,
         provenance: a.provenance.as_ref().map(|p| p.display().to_string()),
+        attestations: Vec::new(),
+        facts: Vec::new(),
         created: now_or_source_date_epoch(),
     };
     input.check().map_err(|e| anyhow!("--{e}"))?;

@@ -86,6 +86,8 @@ impl Fixture {
             signatures: vec![sig],
             scan: Some(scan),
             provenance: Some("model.provenance.json".into()),
+            attestations: Vec::new(),
+            facts: Vec::new(),
             created: 1_767_225_599,
         }
     }

@@ -104,3 +104,40 @@ fn the_validators_do_reject_broken_documents() {
     ds["dataset_datasetType"] = serde_json::json!(["tabular"]);
     assert!(!spdx_validator().is_valid(&spdx));
 }
+
+#[test]
+fn hub_exports_with_attestations_facts_and_remote_digests_validate() {
+    let f = Fixture::new();
+    let mut input = f.input();
+    let purl = hallmark_bom::purl::huggingface_at("acme/m", "0a1b", "https://hub.example").unwrap();
+    input.model.purl = purl.clone();
+    input.attestations = vec![hallmark_bom::AttestationRef {
+        url: "claims/3-provenance.sigstore.json".into(),
+        comment: "provenance (https://slsa.dev/provenance/v1) signed by ci".into(),
+    }];
+    input.facts = vec![("hallmark:hub:status".into(), "verified".into())];
+    let mut remote = hallmark_bom::Component::remote("pkg:huggingface/d/imdb@1").unwrap();
+    remote.sha256 = Some("ab".repeat(32));
+    input.datasets[0].component = remote;
+    let cdx = hallmark_bom::to_cyclonedx(&input);
+    assert_valid(&cyclonedx_validator(), &cdx);
+    let model = &cdx["metadata"]["component"];
+    let refs = model["externalReferences"].as_array().unwrap();
+    assert!(refs.iter().any(|r| r["type"] == "attestation"
+        && r["url"] == "claims/3-provenance.sigstore.json"));
+    let props = model["properties"].as_array().unwrap();
+    assert!(props.iter().any(|p| p["name"] == "hallmark:hub:status"));
+    assert_eq!(cdx["components"][0]["hashes"][0]["content"], "ab".repeat(32));
+    let spdx = hallmark_bom::to_spdx(&input);
+    assert_valid(&spdx_validator(), &spdx);
+    let graph = spdx["@graph"].as_array().unwrap();
+    let m = graph.iter().find(|n| n["software_packageUrl"] == purl.as_str()).unwrap();
+    assert_eq!(m["software_downloadLocation"], "https://hub.example/acme/m");
+    let d = graph
+        .iter()
+        .find(|n| n["type"] == "dataset_DatasetPackage")
+        .unwrap();
+    assert_eq!(d["verifiedUsing"][0]["hashValue"], "ab".repeat(32));
+    assert!(graph.iter().any(|n| n["type"] == "Annotation"
+        && n["statement"].as_str().unwrap().contains("hallmark:hub:status: verified")));
+}
