@@ -26,6 +26,7 @@ pub(crate) fn run(cmd: HubCommand) -> Outcome {
         match cmd {
             HubCommand::Serve(a) => serve(a).await,
             HubCommand::Admin(a) => admin_cmd(a).await,
+            HubCommand::Export(a) => crate::hubexport::run(a).await,
         }
     })?;
     Ok(0)

@@ -27,6 +27,8 @@ mod http;
 mod hub;
 #[cfg(feature = "client")]
 mod hubclient;
+#[cfg(feature = "server")]
+mod hubexport;
 #[cfg(feature = "client")]
 mod idtoken;
 mod incremental;

@@ -36,6 +36,7 @@ pub mod card;
 pub mod claims;
 pub mod csrf;
 pub mod error;
+pub mod export;
 pub mod gc;
 pub mod health;
 pub mod hfapi;

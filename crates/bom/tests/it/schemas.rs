@@ -123,21 +123,34 @@ fn hub_exports_with_attestations_facts_and_remote_digests_validate() {
     assert_valid(&cyclonedx_validator(), &cdx);
     let model = &cdx["metadata"]["component"];
     let refs = model["externalReferences"].as_array().unwrap();
-    assert!(refs.iter().any(|r| r["type"] == "attestation"
-        && r["url"] == "claims/3-provenance.sigstore.json"));
+    assert!(
+        refs.iter()
+            .any(|r| r["type"] == "attestation" && r["url"] == "claims/3-provenance.sigstore.json")
+    );
     let props = model["properties"].as_array().unwrap();
     assert!(props.iter().any(|p| p["name"] == "hallmark:hub:status"));
-    assert_eq!(cdx["components"][0]["hashes"][0]["content"], "ab".repeat(32));
+    assert_eq!(
+        cdx["components"][0]["hashes"][0]["content"],
+        "ab".repeat(32)
+    );
     let spdx = hallmark_bom::to_spdx(&input);
     assert_valid(&spdx_validator(), &spdx);
     let graph = spdx["@graph"].as_array().unwrap();
-    let m = graph.iter().find(|n| n["software_packageUrl"] == purl.as_str()).unwrap();
+    let m = graph
+        .iter()
+        .find(|n| n["software_packageUrl"] == purl.as_str())
+        .unwrap();
     assert_eq!(m["software_downloadLocation"], "https://hub.example/acme/m");
     let d = graph
         .iter()
         .find(|n| n["type"] == "dataset_DatasetPackage")
         .unwrap();
     assert_eq!(d["verifiedUsing"][0]["hashValue"], "ab".repeat(32));
-    assert!(graph.iter().any(|n| n["type"] == "Annotation"
-        && n["statement"].as_str().unwrap().contains("hallmark:hub:status: verified")));
+    assert!(graph.iter().any(|n| {
+        n["type"] == "Annotation"
+            && n["statement"]
+                .as_str()
+                .unwrap()
+                .contains("hallmark:hub:status: verified")
+    }));
 }

@@ -12,6 +12,49 @@ pub(crate) enum HubCommand {
     Serve(ServeArgs),
     /// Operator commands on the hub's data directory.
     Admin(AdminArgs),
+    /// Export revisions for a supply-chain graph (GUAC): per revision a CycloneDX 1.6
+    /// ML-BOM, an SPDX 3.0.1 AI/Dataset document, the claims' in-toto statements and
+    /// Sigstore bundles as stored, plus index.json; written atomically into DIR.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Data directory of the hub.
+    #[arg(
+        long = "data-dir",
+        alias = "data_dir",
+        env = "HALLMARK_HUB_DATA",
+        default_value = "hallmark-hub"
+    )]
+    pub(crate) data_dir: PathBuf,
+    /// Metadata database of the hub (as for `hub serve --database`).
+    #[arg(long, env = "HALLMARK_HUB_DATABASE")]
+    pub(crate) database: Option<String>,
+    /// Blob store of the hub (as for `hub serve --blob-store`).
+    #[arg(long = "blob-store", env = "HALLMARK_HUB_BLOB_STORE")]
+    pub(crate) blob_store: Option<String>,
+    /// Revisions created at or after this RFC 3339 time (e.g. 2026-12-01T00:00:00Z).
+    #[arg(long)]
+    pub(crate) since: String,
+    /// Revisions created before this RFC 3339 time.
+    #[arg(long)]
+    pub(crate) until: Option<String>,
+    /// Only repositories of this user or organisation.
+    #[arg(long)]
+    pub(crate) org: Option<String>,
+    /// Only this repository (owner/name).
+    #[arg(long)]
+    pub(crate) repo: Option<String>,
+    /// The hub's public URL (package URLs get it as repository_url; SPDX download
+    /// locations point at it). Default: the issuer of the revisions' hub signatures.
+    #[arg(long = "public-url")]
+    pub(crate) public_url: Option<String>,
+    /// Replace DIR when it is not empty.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Where to write the export (created; refused when not empty unless --force).
+    pub(crate) dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod attack;
 mod cards;
 mod claims;
 mod claimsui;
+mod export;
 mod flow;
 mod guards;
 mod harness;
