@@ -292,3 +292,67 @@ fn a_log_serving_huge_tiles_is_bounded() {
     assert!(sent < 12 * 1024 * 1024, "{sent} bytes");
     assert!(!state.exists(), "nothing verified, nothing saved");
 }
+
+/// Alerts are POSTed to the webhook; an unreachable webhook is reported without its URL
+/// (which may hold a token) and does not change the verdict.
+#[test]
+fn alerts_go_to_the_webhook_and_its_url_is_never_printed() {
+    let log = Log::new(cfg());
+    log.dsse(ALICE, "https://evil.test");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = s.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf);
+            if let Some(i) = text.find("\r\n\r\n")
+                && text[i + 4..].ends_with('}')
+            {
+                break;
+            }
+        }
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let state = log.dir.path().join("state.json");
+    let secret = "s3cr3t-hook-token";
+    let out = log
+        .monitor(&state)
+        .opt("--identity", ALICE)
+        .opt("--expected-issuer", HUB)
+        .opt("--webhook", format!("http://{addr}/hook/{secret}"))
+        .run();
+    out.expect(1, &["unexpected-issuer"]);
+    let request = got.join().unwrap();
+    assert!(
+        request.starts_with(&format!("POST /hook/{secret} ")),
+        "{request}"
+    );
+    assert!(
+        request.contains(r#""alert":"unexpected-issuer""#),
+        "{request}"
+    );
+    // A webhook nobody listens on: reported, URL withheld, same verdict.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    std::fs::remove_file(&state).unwrap();
+    let out = log
+        .monitor(&state)
+        .opt("--identity", ALICE)
+        .opt("--expected-issuer", HUB)
+        .opt("--webhook", format!("http://{dead_addr}/hook/{secret}"))
+        .run();
+    out.expect(1, &["webhook not delivered"]);
+    assert!(
+        !out.stdout.contains(secret) && !out.stderr.contains(secret),
+        "{out:#?}"
+    );
+}
