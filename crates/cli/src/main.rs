@@ -74,6 +74,8 @@ mod stage;
 mod trustsrc;
 mod util;
 mod verify;
+#[cfg(feature = "server")]
+mod witness;
 
 use std::process::ExitCode;
 
@@ -127,6 +129,8 @@ fn main() -> ExitCode {
         Command::Log(c) => ("Error", log::run(c)),
         #[cfg(feature = "server")]
         Command::Sigstore(c) => ("Error", sigstore::run(c)),
+        #[cfg(feature = "server")]
+        Command::Witness(c) => ("Error", witness::run(c)),
         #[cfg(feature = "client")]
         Command::Scan(a) => ("hallmark scan", scan::run(&a)),
         #[cfg(feature = "client")]

@@ -26,6 +26,8 @@ pub(crate) mod sign;
 #[cfg(feature = "server")]
 pub(crate) mod sigstore;
 pub(crate) mod verify;
+#[cfg(feature = "server")]
+pub(crate) mod witness;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -78,6 +80,10 @@ pub(crate) enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     Sigstore(sigstore::SigstoreCommand),
+    /// Run a C2SP transparency-log witness (cosigns checkpoints it has checked).
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
     /// Scan model files for code-execution payloads, without loading them.
     #[cfg(feature = "client")]
     #[command(after_help = scan::EXIT_HELP)]

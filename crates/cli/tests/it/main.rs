@@ -44,5 +44,7 @@ mod pull;
 mod pullrequire;
 mod roundtrip;
 mod surface;
+#[cfg(feature = "server")]
+mod witnesscrash;
 
 pub(crate) use cmd::{Cmd, Out};
