@@ -61,6 +61,7 @@ async fn serve(a: ServeArgs) -> CmdResult {
         rate: a.scrub_rate,
         interval: std::time::Duration::from_secs(a.scrub_interval),
     };
+    config.incident_webhook = a.incident_webhook;
     if config.database.is_some() && config.blob_store.is_none() {
         eprintln!(
             "hallmark hub: warning: --database without --blob-store keeps model files and the log's tiles in {}: run one replica only, or give every replica the same --blob-store",

@@ -57,9 +57,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A request of an administrator holding a write token: the [`Operator`] acting for them.
-struct Admin {
-    state: AppState,
-    actor: String,
+pub(crate) struct Admin {
+    pub(crate) state: AppState,
+    pub(crate) actor: String,
 }
 
 impl FromRequestParts<AppState> for Admin {
@@ -86,7 +86,7 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 impl Admin {
-    fn op(&self) -> Operator<'_> {
+    pub(crate) fn op(&self) -> Operator<'_> {
         Operator::new(&*self.state.meta, &self.actor)
     }
 }

@@ -40,7 +40,8 @@ const TREE_PAGE: usize = 1000;
 pub fn signature_json(state: &AppState, repo: &Repo, rev: &Revision) -> Value {
     let s = &rev.signature;
     json!({
-        "status": s.status,
+        "status": crate::incident::apply::status(rev),
+        "incident": rev.revoked.as_ref().map(crate::incident::apply::revocation_json),
         "method": s.method,
         "identity": s.identity,
         "issuer": s.issuer,

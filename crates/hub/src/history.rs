@@ -78,7 +78,7 @@ pub fn commit_json(rev: &Revision, formatted: bool) -> Value {
         "message": message,
         "hallmark": {
             "signature": {
-                "status": s.status, "method": s.method, "identity": s.identity,
+                "status": crate::incident::apply::status(rev), "method": s.method, "identity": s.identity,
                 "issuer": s.issuer, "log_index": s.log_index,
                 "identity_changed_from": rev.identity_changed_from,
             },

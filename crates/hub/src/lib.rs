@@ -42,6 +42,7 @@ pub mod health;
 pub mod hfapi;
 pub mod hfwrite;
 pub mod history;
+pub mod incident;
 pub mod integrity;
 pub mod keyless;
 pub mod limits;
@@ -51,6 +52,7 @@ pub mod oauth;
 pub mod oauthcodes;
 pub mod orgsettings;
 pub mod password;
+pub mod query;
 pub mod refs;
 pub mod rescan;
 pub mod resolve;
@@ -127,6 +129,8 @@ pub fn app(state: AppState) -> Router {
         .merge(hfwrite::routes())
         .merge(adminapi::routes())
         .merge(claims::routes())
+        .merge(query::routes())
+        .merge(incident::routes())
         .merge(ui::routes())
         .merge(oauth::routes());
     let app = match signer_routes {

@@ -48,6 +48,9 @@ pub struct HubConfig {
     pub scrub: ScrubSettings,
     /// Witnesses that cosign the embedded log's checkpoints (issue 22).
     pub witnessing: hallmark_instance::WitnessConfig,
+    /// Where incidents are posted for owners ([`crate::incident::notify`]); `None`: only
+    /// the audit log.
+    pub incident_webhook: Option<String>,
 }
 
 impl HubConfig {
@@ -69,6 +72,7 @@ impl HubConfig {
             scan: crate::scan::ScanSettings::default(),
             scrub: ScrubSettings::default(),
             witnessing: hallmark_instance::WitnessConfig::default(),
+            incident_webhook: None,
         }
     }
 

@@ -448,6 +448,15 @@ async fn sign_and_record(
             crate::time::now(),
         )
         .await?;
+    // A push matching an open incident (the revoked identity) is revoked as recorded.
+    let rev = match crate::incident::apply::rematch(state).await? {
+        0 => rev,
+        _ => state
+            .meta
+            .revision(repo.id, &rev.commit)
+            .await?
+            .unwrap_or(rev),
+    };
     Ok((
         StatusCode::CREATED,
         Json(json!({

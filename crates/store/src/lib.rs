@@ -27,6 +27,7 @@ mod gc;
 pub mod log;
 mod meta;
 mod model;
+mod response;
 mod s3;
 mod sql;
 
@@ -40,6 +41,10 @@ pub use model::{
     NewRevision, RefEntry, RefKind, Repo, RepoQuery, Revision, Role, ScanFinding, ScanResult,
     ScanTarget, ScanVerdict, SessionRecord, SigStatus, SignatureState, SigningEvent, TokenRecord,
     TokenScope, TrustEntry, TrustKind, Upload,
+};
+pub use response::{
+    Affected, ClaimRef, ClaimRefKind, Incident, IncidentSelector, NewIncident, QueryHit,
+    ResponseStore, Revocation, SignatureQuery, Visibility,
 };
 pub use s3::{S3Url, s3_store};
 pub use sql::{Backend, Dialect, MIGRATOR, PG_MIGRATOR, PgStore, SqlMeta, SqliteStore};

@@ -19,7 +19,9 @@ use crate::model::{
 
 /// Persistent hub metadata.
 #[async_trait]
-pub trait MetaStore: Send + Sync + std::fmt::Debug + 'static {
+pub trait MetaStore:
+    crate::response::ResponseStore + Send + Sync + std::fmt::Debug + 'static
+{
     // --- accounts -------------------------------------------------------------------
     /// Creates a user; [`StoreError::Conflict`] if the name is taken.
     async fn create_user(

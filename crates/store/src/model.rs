@@ -49,6 +49,7 @@ macro_rules! stored_enum {
         }
     };
 }
+pub(crate) use stored_enum;
 
 stored_enum! {
     /// Whether a namespace belongs to a person or to an organisation.
@@ -261,6 +262,8 @@ pub struct Revision {
     pub scan_verdict: Option<ScanVerdict>,
     /// The scanner policy version that judged it.
     pub scan_policy: Option<String>,
+    /// The open incident revoking it, if any (issue 20).
+    pub revoked: Option<crate::response::Revocation>,
 }
 
 stored_enum! {

@@ -109,6 +109,10 @@ pub(crate) struct ServeArgs {
     /// Seconds between the end of one scrub pass and the start of the next.
     #[arg(long = "scrub-interval", default_value_t = 86_400)]
     pub(crate) scrub_interval: u64,
+    /// URL that incidents are POSTed to (JSON: event, incident, affected revisions with
+    /// their owners), 5 s timeout; owners are also told through the audit log.
+    #[arg(long = "incident-webhook", env = "HALLMARK_HUB_INCIDENT_WEBHOOK")]
+    pub(crate) incident_webhook: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -116,6 +116,13 @@ pub async fn attach(
     );
     state.meta.add_claim(repo.id, &rev.commit, &claim).await?;
     let all = state.meta.claims(repo.id, &rev.commit).await?;
+    if let Some(added) = all.last() {
+        let refs = crate::query::refs::claim_refs(&subj.statement, &root);
+        (state.meta)
+            .add_claim_refs(repo.id, &rev.commit, added.id, &refs)
+            .await?;
+        crate::incident::apply::rematch(&state).await?;
+    }
     let json = claims_json(&state, &repo, &all[all.len().saturating_sub(1)..]);
     Ok((
         StatusCode::CREATED,

@@ -32,6 +32,7 @@ use crate::state::AppState;
 
 pub use record::{
     PublisherSignature, check_publisher, claims_json, hub_signature, publisher_claim, scan_claim,
+    sign_statement,
 };
 pub use refusal::{ClaimRefusal, MAX_CLAIM_BYTES};
 pub use statement::SCAN_PREDICATE_TYPE;

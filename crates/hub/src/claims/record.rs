@@ -76,8 +76,7 @@ pub async fn scan_claim(
     scan: &ScanResult,
 ) -> Result<NewClaim, HubError> {
     let payload = statement::scan_statement(repo, commit, manifest, scan);
-    let signer = std::sync::Arc::clone(&state.signer);
-    let signed = crate::auth::blocking(move || signer.sign_claim(payload)).await??;
+    let signed = sign_statement(state, payload).await?;
     let blob = state.blobs.put_bytes(signed.bundle_json.into()).await?;
     Ok(NewClaim {
         kind: ClaimKind::Scan,
@@ -95,6 +94,19 @@ pub async fn scan_claim(
             scan.findings.len()
         ),
     })
+}
+
+/// Signs an in-toto statement (exact bytes) as the hub and appends it to the hub's
+/// transparency log when it has one: the scan claims' and incidents' path.
+///
+/// # Errors
+/// Signing or logging failed.
+pub async fn sign_statement(
+    state: &AppState,
+    payload: Vec<u8>,
+) -> Result<crate::signer::SignedClaim, HubError> {
+    let signer = std::sync::Arc::clone(&state.signer);
+    crate::auth::blocking(move || signer.sign_claim(payload)).await?
 }
 
 /// `hallmark.claims` of a revision.

@@ -293,12 +293,23 @@ async fn model_page_inner(
         commit: r.commit.clone(),
         uploader: r.uploader.clone(),
         time: human(r.created_at),
-        status: r.signature.status.as_str(),
+        status: crate::incident::apply::status(r),
         identity: r.signature.identity.clone(),
         issuer: r.signature.issuer.clone(),
         log_index: r.signature.log_index,
         checked: r.signature.checked_at.map(human),
-        detail: r.signature.detail.clone(),
+        detail: r
+            .revoked
+            .as_ref()
+            .map(|v| {
+                format!(
+                    "revoked by incident {} (opened {}): {}",
+                    v.id,
+                    human(v.opened_at),
+                    v.reason
+                )
+            })
+            .or_else(|| r.signature.detail.clone()),
         identity_changed_from: r.identity_changed_from.clone(),
         verify_command: crate::hfapi::verify_command(state, &repo, r),
         scan: verdict.unwrap_or(ScanVerdict::Unverified).as_str(),
@@ -346,11 +357,11 @@ async fn model_page_inner(
         revisions: revisions
             .into_iter()
             .map(|r| RevRow {
+                status: crate::incident::apply::status(&r),
                 short: r.commit.get(..12).unwrap_or_default().to_owned(),
                 commit: r.commit,
                 uploader: r.uploader,
                 time: human(r.created_at),
-                status: r.signature.status.as_str(),
                 changed: r.identity_changed_from.is_some(),
                 summary: r.summary,
                 scan: r.scan_verdict.unwrap_or(ScanVerdict::Unverified).as_str(),

@@ -14,6 +14,7 @@ mod guards;
 mod harness;
 mod hfbad;
 mod hfwrite;
+mod incidents;
 mod integrity;
 mod keylessclaims;
 mod names;

@@ -14,8 +14,12 @@ const REPO_SELECT: &str = "SELECT r.id, r.owner_id, a.name AS owner, a.kind AS o
      FROM repos r JOIN accounts a ON a.id = r.owner_id \
      LEFT JOIN refs f ON f.repo_id = r.id AND f.name = 'main'";
 
-const REVISION_SELECT: &str = "SELECT v.*, a.name AS uploader FROM revisions v \
-     JOIN accounts a ON a.id = v.uploader_id";
+const REVISION_SELECT: &str = "SELECT v.*, a.name AS uploader, i.id AS revoked_by, \
+     i.reason AS revoked_reason, i.opened_at AS revoked_at FROM revisions v \
+     JOIN accounts a ON a.id = v.uploader_id \
+     LEFT JOIN incidents i ON i.id = (SELECT MIN(ir.incident_id) FROM incident_revisions ir \
+     JOIN incidents j ON j.id = ir.incident_id \
+     WHERE ir.repo_id = v.repo_id AND ir.commit_id = v.commit_id AND j.closed_at IS NULL)";
 
 /// Where the files of an upload or of a revision are.
 pub(super) enum Files<'a> {
@@ -86,6 +90,14 @@ where
             .map(|v| v.parse())
             .transpose()?,
         scan_policy: row.col("scan_policy")?,
+        revoked: match row.col::<Option<i64>>("revoked_by")? {
+            Some(id) => Some(crate::response::Revocation {
+                id,
+                reason: row.col("revoked_reason")?,
+                opened_at: row.col("revoked_at")?,
+            }),
+            None => None,
+        },
     })
 }
 

@@ -50,6 +50,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "refs kinds",
         include_str!("../../migrations/0008_refs_kinds.sql"),
     ),
+    (
+        11,
+        "incident response",
+        include_str!("../../migrations/0011_incident_response.sql"),
+    ),
 ];
 
 /// The schema migrations for SQLite.
@@ -129,7 +134,8 @@ mod tests {
                     (4, 48),
                     (5, 48),
                     (6, 48),
-                    (8, 48)
+                    (8, 48),
+                    (11, 48)
                 ]
             );
         }
