@@ -57,6 +57,7 @@ async fn serve(a: ServeArgs) -> CmdResult {
     config.database = a.database;
     config.blob_store = a.blob_store;
     config.trusted_proxy_header = a.trusted_proxy_header.map(|h| h.to_ascii_lowercase());
+    config.witnessing = witness_config(&a.witnesses)?;
     config.scrub = hallmark_hub::scrub::ScrubSettings {
         rate: a.scrub_rate,
         interval: std::time::Duration::from_secs(a.scrub_interval),
@@ -361,4 +362,23 @@ async fn rescan_cmd(
         r.changed.len()
     );
     Ok(())
+}
+
+/// The log's witnesses from `--witness-config` (none without it).
+pub(crate) fn witness_config(
+    a: &crate::args::sigstore::LogWitnessArgs,
+) -> Result<hallmark_instance::WitnessConfig, Failure> {
+    let deadline = std::time::Duration::from_millis(a.witness_deadline_ms.max(1));
+    let Some(path) = &a.witness_config else {
+        return Ok(hallmark_instance::WitnessConfig {
+            deadline,
+            ..hallmark_instance::WitnessConfig::default()
+        });
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the witness config {}", path.display()))
+        .or_input()?;
+    hallmark_instance::witness_config(&text, deadline)
+        .with_context(|| format!("witness config {}", path.display()))
+        .or_input()
 }

@@ -28,12 +28,21 @@ fn audit(a: &AuditArgs) -> Outcome {
         }
         _ => None,
     };
+    let witnesses = match &a.witness_policy {
+        Some(p) => Some(crate::witnessed::WitnessPolicy::load(p).or_input()?),
+        None => None,
+    };
     let report = hallmark_tlog::audit(
         fetcher(&a.log),
         &key,
         a.origin.as_deref(),
         previous.as_deref(),
     );
+    if let (Ok(r), Some(w)) = (&report, &witnesses) {
+        let url = a.log.starts_with("http").then_some(a.log.as_str());
+        w.check_checkpoint(&r.checkpoint.text, url)
+            .map_err(|e| Failure::failed(anyhow::Error::new(e)).with_prefix("Log audit FAILED"))?;
+    }
     match report {
         Ok(r) => {
             if let Some(p) = &a.since_checkpoint {
@@ -143,6 +152,7 @@ mod tests {
                 public_key: pubkey.clone(),
                 origin: Some("log.test - 3".into()),
                 since_checkpoint: Some(seen.clone()),
+                witness_policy: None,
                 json,
             })
             .unwrap_or_else(|f| f.code)

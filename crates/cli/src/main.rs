@@ -76,6 +76,8 @@ mod util;
 mod verify;
 #[cfg(feature = "server")]
 mod witness;
+#[cfg(feature = "client")]
+mod witnessed;
 
 use std::process::ExitCode;
 

@@ -20,6 +20,7 @@ use crate::pulltrust::decide;
 use crate::require::{self, Subject};
 use crate::stage::Stage;
 use crate::util::{Failure, OrExit as _, Outcome};
+use crate::witnessed::WitnessPolicy;
 
 struct Remote {
     path: String,
@@ -107,6 +108,10 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
     }
     let policy = match &a.policy {
         Some(p) => Some((p.as_path(), hallmark_policy::Policy::load(p).or_input()?)),
+        None => None,
+    };
+    let witness_policy = match &a.witness_policy {
+        Some(p) => Some(WitnessPolicy::load(p).or_input()?),
         None => None,
     };
     let mut pins = Pins::load().or_input()?;
@@ -201,6 +206,14 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
                 "verification of {owner}/{name} at {commit} FAILED; nothing was written"
             )))
         })?;
+    if let Some(wp) = &witness_policy {
+        wp.check_bundle(&bundle, Some(&client.base)).map_err(|e| {
+            Failure::failed(anyhow::Error::new(e).context(format!(
+                "{owner}/{name} at {commit}: its log entry is not witnessed under {}; nothing was written",
+                a.witness_policy.as_deref().unwrap_or(Path::new("")).display()
+            )))
+        })?;
+    }
     if !a.require.is_empty() || policy.is_some() {
         let root = v.model_digest.as_deref().unwrap_or_default();
         let subject = Subject {

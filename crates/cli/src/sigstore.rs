@@ -51,7 +51,8 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", a.listen));
-    let cfg = hallmark_instance::InstanceConfig::new(&a.data_dir, &public_url);
+    let mut cfg = hallmark_instance::InstanceConfig::new(&a.data_dir, &public_url);
+    cfg.witnessing = crate::hub::witness_config(&a.witnesses)?;
     let instance = hallmark_instance::Instance::open(cfg)
         .with_context(|| format!("cannot open the instance in {}", a.data_dir.display()))
         .or_input()?;

@@ -31,6 +31,10 @@ pub(crate) fn run(method: VerifyMethod) -> Outcome {
             (a.common, verifier)
         }
         VerifyMethod::Sigstore(a) => {
+            #[cfg(feature = "client")]
+            if let Some(p) = &a.witness_policy {
+                crate::witnessed::require_witnessed(p, &a.common.signature)?;
+            }
             let verifier = keyless_verifier(&a);
             (a.common, verifier)
         }

@@ -47,6 +47,7 @@ mod reply;
 mod routes;
 mod state;
 mod timestamp;
+mod witnessclient;
 mod witnessing;
 mod writes;
 
@@ -57,6 +58,7 @@ pub use health::{LogReadiness, health_router, log_readiness, witness_json};
 pub use routes::router;
 pub use state::{Instance, InstanceConfig, LogBackend, log_config};
 pub use timestamp::MAX_TIMESTAMP_REQUEST_BYTES;
+pub use witnessclient::{HttpWitness, witness_config};
 pub use witnessing::{
     CheckpointWitness, ProofSource, WitnessConfig, WitnessFailure, WitnessReport, Witnessing,
     tile_proofs,

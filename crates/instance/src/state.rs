@@ -344,14 +344,13 @@ impl Instance {
             .map(|p| p.text.clone())
     }
 
-    /// The witness policy clients may pin (`None` without witnesses): a `log` line for
-    /// each log (vkey, URL), then the configured witnesses, groups and quorum.
+    /// The witness policy clients may pin: a `log` line for each log (vkey, URL), then
+    /// the configured witnesses, groups and quorum (without witnesses only the `log`
+    /// lines: what witnesses need to be configured for this log; no quorum, so no client
+    /// takes it for a policy).
     #[must_use]
-    pub fn witness_policy(&self) -> Option<String> {
+    pub fn witness_policy(&self) -> String {
         let w = &self.cfg.witnessing;
-        if w.witnesses.is_empty() {
-            return None;
-        }
         let url = &self.cfg.public_url;
         let mut out =
             format!("# Witness policy of {url}: its logs, their witnesses, the quorum.\n");
@@ -373,7 +372,10 @@ impl Instance {
                 out.push('\n');
             }
         }
-        Some(out)
+        if w.witnesses.is_empty() {
+            out.push_str("# no witnesses configured\n");
+        }
+        out
     }
 
     /// Stops a shared log's sequencer, giving its lease back at once (a local log stops

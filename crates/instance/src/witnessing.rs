@@ -427,6 +427,8 @@ fn ask(s: &Shared, i: usize, cp: &SignedCheckpoint) -> Result<String, WitnessFai
     let mut old = lock(&slot.st).known.unwrap_or(0);
     let mut res = request(s, slot, old, cp);
     if let Err(WitnessFailure::Conflict { known_size }) = res {
+        // Kept even if the retry fails: the next request starts from it.
+        lock(&slot.st).known = Some(known_size);
         old = known_size;
         res = request(s, slot, old, cp);
     }

@@ -182,3 +182,54 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The log's HTTP witness client against a real `hallmark-witness` server on loopback,
+/// and the published checkpoint checked by the client's policy (both logs' vkeys from
+/// `/witness-policy`): accepted with the witness's cosignature, refused once it is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_real_witness_cosigns_and_the_served_policy_accepts_the_checkpoint() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    // The log's identity first (what the witness must be told).
+    let first = common::instance(&data);
+    let origin = first.log_reader().config().origin();
+    let own = first.witness_policy();
+    let vkey = own.lines().find(|l| l.starts_with("log ")).unwrap();
+    let vkey = vkey.split(' ').nth(1).unwrap().to_owned();
+    drop(first);
+    let logs = hallmark_witness::LogsConfig::parse(&format!("log {origin} {vkey}\n")).unwrap();
+    let w = Arc::new(hallmark_witness::Witness::open(&d.path().join("w"), "w.test", logs).unwrap());
+    let wkey = w.key().vkey().to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, hallmark_witness::server::router(w))
+            .await
+            .unwrap();
+    });
+    let text = format!(
+        "witness alpha {} http://{addr}\ngroup g 1 alpha\nquorum g\n",
+        wkey
+    );
+    let mut cfg = hallmark_instance::InstanceConfig::new(&data, common::URL);
+    cfg.witnessing = hallmark_instance::witness_config(&text, Duration::from_secs(5)).unwrap();
+    let inst = Arc::new(Instance::open(cfg).unwrap());
+    let (i2, dd) = (Arc::clone(&inst), d.path().to_owned());
+    blocking(move || (1..=2).for_each(|n| sign(&i2, &dd, n)));
+    let app = hallmark_instance::router(Arc::clone(&inst), hallmark_instance::LogWrites::open());
+    let (_, note) = get(&app, "/checkpoint").await;
+    let (_, policy) = get(&app, "/witness-policy").await;
+    let policy = hallmark_witness::Policy::parse(&policy).unwrap();
+    let v = policy.check(&note).unwrap();
+    assert_eq!(v.checkpoint.size, 2);
+    assert_eq!(v.cosigned, ["alpha"]);
+    // Without the witness the next checkpoint goes out uncosigned: the policy refuses it.
+    server.abort();
+    let _ = server.await;
+    let (i2, dd) = (Arc::clone(&inst), d.path().to_owned());
+    blocking(move || sign(&i2, &dd, 3));
+    let (_, note) = get(&app, "/checkpoint").await;
+    assert_eq!(note.lines().nth(1), Some("3"));
+    let e = policy.check(&note).unwrap_err();
+    assert!(e.to_string().contains("quorum"), "{e}");
+}

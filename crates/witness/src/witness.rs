@@ -22,26 +22,29 @@ pub struct LogsConfig {
 
 impl LogsConfig {
     /// Parses the config text: one `log <origin> <vkey>` per line (an origin may have
-    /// several keys), `#` comment lines, blank lines. Origins may not contain spaces.
+    /// several keys), `#` comment lines, blank lines. The origin is everything between
+    /// `log` and the last item, so Rekor v1 origins (`host - 1234`) fit.
     ///
     /// # Errors
     /// A message naming the line.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut out = Self::default();
         for (i, line) in text.lines().enumerate() {
-            let items: Vec<&str> = line.split_whitespace().collect();
-            match items.as_slice() {
-                [] => {}
-                [c, ..] if c.starts_with('#') => {}
-                ["log", origin, vkey] => {
-                    let key = NoteVerifier::from_vkey(vkey)
-                        .map_err(|e| format!("line {}: {e}", i + 1))?;
-                    out.add(origin, key);
-                }
-                _ => {
-                    return Err(format!("line {}: expected `log <origin> <vkey>`", i + 1));
-                }
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
             }
+            let parsed = line
+                .strip_prefix("log")
+                .filter(|r| r.starts_with([' ', '\t']))
+                .and_then(|r| r.trim().rsplit_once([' ', '\t']))
+                .map(|(o, v)| (o.trim(), v))
+                .filter(|(o, _)| !o.is_empty());
+            let Some((origin, vkey)) = parsed else {
+                return Err(format!("line {}: expected `log <origin> <vkey>`", i + 1));
+            };
+            let key = NoteVerifier::from_vkey(vkey).map_err(|e| format!("line {}: {e}", i + 1))?;
+            out.add(origin, key);
         }
         Ok(out)
     }

@@ -101,6 +101,8 @@ pub(crate) struct ServeArgs {
         env = "HALLMARK_HUB_TRUSTED_PROXY_HEADER"
     )]
     pub(crate) trusted_proxy_header: Option<String>,
+    #[command(flatten)]
+    pub(crate) witnesses: crate::args::sigstore::LogWitnessArgs,
     /// Re-hash stored blobs in the background at this many bytes per second on average
     /// (a blob that no longer matches fails its revisions, naming the file); 0 turns the
     /// scrubber off.

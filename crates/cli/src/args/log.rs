@@ -40,6 +40,11 @@ pub(crate) struct AuditArgs {
         value_name = "FILE"
     )]
     pub(crate) since_checkpoint: Option<PathBuf>,
+    /// Also require the audited checkpoint to be cosigned by a quorum of this C2SP
+    /// witness policy's witnesses, and to extend the witnessed checkpoint seen last
+    /// (refused naming the missing witnesses, or the fork).
+    #[arg(long = "witness-policy", value_name = "FILE")]
+    pub(crate) witness_policy: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,

@@ -54,6 +54,12 @@ pub(crate) struct PullArgs {
     /// trust-config.json, obtained out of band) instead of the one pinned for the repository.
     #[arg(long = "trust-config", alias = "trust_config")]
     pub(crate) trust_config: Option<PathBuf>,
+    /// Require the revision's log entry to be under a checkpoint cosigned by a quorum of
+    /// this C2SP witness policy's witnesses (the hub's /witness-policy, pinned); each
+    /// witnessed checkpoint is remembered, and one that does not extend it is refused as a
+    /// fork. Refused naming the missing witnesses or the fork; nothing is written.
+    #[arg(long = "witness-policy", value_name = "FILE")]
+    pub(crate) witness_policy: Option<PathBuf>,
     /// Accept and re-pin a signer, trust config or key that differs from the one pinned
     /// for the repository (pins live in $XDG_CONFIG_HOME/hallmark/pins.json, else
     /// ~/.config/hallmark/pins.json; the first verified pull of a repository pins it).

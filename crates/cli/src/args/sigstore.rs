@@ -49,6 +49,33 @@ pub(crate) struct SigstoreServeArgs {
     /// reverse proxy every client has the proxy's address: limit at the proxy instead.
     #[arg(long = "log-writes-per-minute", default_value_t = 60, value_name = "N")]
     pub(crate) log_writes_per_minute: u32,
+    #[command(flatten)]
+    pub(crate) witnesses: LogWitnessArgs,
+}
+
+/// Witnesses of the log (`sigstore serve`, `hub serve`).
+#[derive(Debug, Args)]
+pub(crate) struct LogWitnessArgs {
+    /// Witnesses that cosign the log's checkpoints: a C2SP witness policy file (`witness
+    /// NAME VKEY URL` lines, `group NAME K MEMBERS…`, `quorum NAME`). Each new checkpoint
+    /// is sent to every witness with a URL (C2SP add-checkpoint) and published at
+    /// /checkpoint with the cosignatures it got; a witness that is down never stops the
+    /// log (it shows in /readyz). /witness-policy serves the file after the logs' vkeys,
+    /// for clients to pin (--witness-policy).
+    #[arg(
+        long = "witness-config",
+        env = "HALLMARK_WITNESS_CONFIG",
+        value_name = "FILE"
+    )]
+    pub(crate) witness_config: Option<PathBuf>,
+    /// How long one round of cosigning may take, in milliseconds, before the checkpoint
+    /// goes out with the cosignatures it got.
+    #[arg(
+        long = "witness-deadline-ms",
+        default_value_t = 3000,
+        value_name = "MS"
+    )]
+    pub(crate) witness_deadline_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -96,6 +96,13 @@ pub(crate) struct VerifySigstoreArgs {
         conflicts_with = "identity"
     )]
     pub(crate) identity_regex: Option<String>,
+    /// Also require the bundle's log entry to be under a checkpoint cosigned by a quorum
+    /// of this C2SP witness policy's witnesses (e.g. the hub's /witness-policy, pinned):
+    /// the checkpoint in the bundle, else the log's /checkpoint (URL from the policy's
+    /// `log` line) proven to extend it. Refused naming the missing witnesses, or a fork.
+    #[cfg(feature = "client")]
+    #[arg(long = "witness-policy", value_name = "FILE")]
+    pub(crate) witness_policy: Option<std::path::PathBuf>,
     /// The OIDC issuer of the identity (e.g. https://accounts.google.com), matched exactly.
     #[arg(long = "identity-provider", alias = "identity_provider")]
     pub(crate) identity_provider: String,

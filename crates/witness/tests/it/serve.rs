@@ -55,6 +55,14 @@ fn refusals_follow_tlog_witness() {
         "rekor.example - 7",
         NoteVerifier::ecdsa("rekor.example", ecdsa.verifier().clone()).unwrap(),
     );
+    // A Rekor v1 origin (with spaces) parses from config text too.
+    let v1 = NoteVerifier::ecdsa("rekor.example", ecdsa.verifier().clone()).unwrap();
+    let mut one = LogsConfig::default();
+    one.add("rekor.example - 7", v1.clone());
+    assert_eq!(
+        LogsConfig::parse(&format!("log rekor.example - 7 {}\n", v1.vkey())).unwrap(),
+        one
+    );
     let w = Witness::open(dir.path(), "witness.example/w1", cfg.clone()).unwrap();
 
     add(&w, &a, 0, 5).unwrap();
