@@ -18,13 +18,13 @@ HUB_PID=""
 # start_witness NAME: a witness of the log in $W/witness-logs.conf; sets WURL_NAME, WVKEY_NAME.
 start_witness() {
   local name=$1 dir=$W/witness-$1
-  "$HM" witness serve --data-dir "$dir" --name "$name" --logs "$W/witness-logs.conf" \
+  "$HM" witness serve --data-dir "$dir" --name "$name" --config "$W/witness-logs.conf" \
     --listen 127.0.0.1:0 >"$dir.log" 2>&1 &
   WPIDS+=($!)
   eval "WPID_$name=$!"
   for _ in $(seq 100); do grep -q 'listening on' "$dir.log" 2>/dev/null && break; sleep 0.1; done
   eval "WURL_$name=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$dir.log" | grep -o 'http://.*')"
-  eval "WVKEY_$name=$(grep -o 'vkey [^ ]*' "$dir.log" | head -1 | cut -d' ' -f2)"
+  eval "WVKEY_$name=$(grep -o 'witness: key [^ ]*' "$dir.log" | head -1 | cut -d' ' -f3)"
 }
 
 # start_hub DATA_DIR [WITNESS_POLICY]: the hub, witnessed if a policy file is given; sets HUB.
