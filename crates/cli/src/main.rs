@@ -65,6 +65,8 @@ mod push;
 #[cfg(feature = "client")]
 mod require;
 #[cfg(feature = "client")]
+mod revoked;
+#[cfg(feature = "client")]
 mod scan;
 mod sign;
 #[cfg(feature = "server")]

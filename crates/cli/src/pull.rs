@@ -18,6 +18,7 @@ use crate::hubclient::{Client, bar, encode_path, parallel, split_repo};
 use crate::pins::{Pins, repo_key};
 use crate::pulltrust::decide;
 use crate::require::{self, Subject};
+use crate::revoked;
 use crate::stage::Stage;
 use crate::util::{Failure, OrExit as _, Outcome};
 use crate::witnessed::WitnessPolicy;
@@ -126,6 +127,8 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         .context("the hub sent no commit id")
         .or_failed()?
         .to_owned();
+    let what = format!("{owner}/{name} at {commit}");
+    revoked::check(&info, a.allow_revoked, &what)?;
     let files = remote_files(&info)?;
     let stage = Stage::beside(&a.dir).or_input()?;
     let total = files.iter().map(|f| f.size).sum();
@@ -151,7 +154,15 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         "dir": a.dir.display().to_string(),
         "file_count": files.len(),
     });
+    // The last word before anything is written: the revision's status now (an incident
+    // opened during the download revokes it too).
     let done = |stage: Stage| -> Result<(), Failure> {
+        let now = client
+            .get_json(&format!("/api/models/{owner}/{name}/revision/{commit}"))
+            .or_failed()?;
+        if let Some(r) = revoked::check(&now, a.allow_revoked, &what)? {
+            eprintln!("warning: {what} is REVOKED by {r}; pulled because of --allow-revoked");
+        }
         stage.commit(&a.dir).or_failed()?;
         if a.json {
             return Ok(());

@@ -71,6 +71,9 @@ pub(crate) struct PullArgs {
     /// Accept a revision without signature (reported, exit 0).
     #[arg(long = "allow-unsigned")]
     pub(crate) allow_unsigned: bool,
+    /// Accept a revision the hub reports revoked by an open incident (a warning names it).
+    #[arg(long = "allow-revoked")]
+    pub(crate) allow_revoked: bool,
     /// Require a claim of the revision (repeatable): KIND[=VALUE], KIND one of
     /// publisher-signature, hub-signature, scan, bom, provenance. `scan=V` accepts a
     /// verdict no worse than V (clean < unverified < suspicious < dangerous); for the

@@ -42,6 +42,8 @@ mod pkcs11;
 mod pull;
 #[cfg(feature = "server")]
 mod pullrequire;
+#[cfg(feature = "server")]
+mod pullrevoked;
 mod roundtrip;
 mod surface;
 #[cfg(feature = "server")]
