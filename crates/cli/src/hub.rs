@@ -27,6 +27,7 @@ pub(crate) fn run(cmd: HubCommand) -> Outcome {
             HubCommand::Serve(a) => serve(a).await,
             HubCommand::Admin(a) => admin_cmd(a).await,
             HubCommand::Export(a) => crate::hubexport::run(a).await,
+            HubCommand::Query(q) => crate::hubquery::run(&q).map(drop),
         }
     })?;
     Ok(0)

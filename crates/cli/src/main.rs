@@ -29,6 +29,8 @@ mod hub;
 mod hubclient;
 #[cfg(feature = "server")]
 mod hubexport;
+#[cfg(feature = "server")]
+mod hubquery;
 #[cfg(feature = "client")]
 mod idtoken;
 mod incremental;

@@ -16,6 +16,10 @@ pub(crate) enum HubCommand {
     /// ML-BOM, an SPDX 3.0.1 AI/Dataset document, the claims' in-toto statements and
     /// Sigstore bundles as stored, plus index.json; written atomically into DIR.
     Export(ExportArgs),
+    /// Incident-response queries against a running hub: who signed what, which
+    /// revisions a dataset, base model, file or scanner rule affects.
+    #[command(subcommand)]
+    Query(crate::args::query::QueryCommand),
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,8 @@ pub(crate) mod log;
 pub(crate) mod pkcs11;
 #[cfg(feature = "client")]
 pub(crate) mod policy;
+#[cfg(feature = "server")]
+pub(crate) mod query;
 #[cfg(feature = "client")]
 pub(crate) mod remote;
 #[cfg(feature = "client")]

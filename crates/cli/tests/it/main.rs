@@ -27,6 +27,8 @@ mod golden;
 mod hubadmin;
 #[cfg(feature = "server")]
 mod hubproc;
+#[cfg(feature = "server")]
+mod hubquery;
 mod incremental;
 #[cfg(feature = "server")]
 mod keyless;
