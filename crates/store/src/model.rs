@@ -263,7 +263,18 @@ pub struct Revision {
     /// The scanner policy version that judged it.
     pub scan_policy: Option<String>,
     /// The open incident revoking it, if any (issue 20).
-    pub revoked: Option<crate::response::Revocation>,
+    pub revoked: Option<Revocation>,
+}
+
+/// What makes a revision `revoked`: the oldest open incident that matched it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Revocation {
+    /// The incident.
+    pub id: i64,
+    /// Its reason.
+    pub reason: String,
+    /// When it was opened (Unix seconds).
+    pub opened_at: i64,
 }
 
 stored_enum! {

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::error::{Result, StoreError};
+pub use crate::model::Revocation;
 use crate::model::stored_enum;
 
 stored_enum! {
@@ -155,17 +156,6 @@ pub struct Incident {
     pub close_log_index: Option<i64>,
     /// The closing statement's bundle.
     pub close_bundle_json: Option<String>,
-}
-
-/// What makes a revision `revoked`: the oldest open incident that matched it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Revocation {
-    /// The incident.
-    pub id: i64,
-    /// Its reason.
-    pub reason: String,
-    /// When it was opened (Unix seconds).
-    pub opened_at: i64,
 }
 
 /// A revision an incident revoked.

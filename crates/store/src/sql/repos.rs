@@ -91,7 +91,7 @@ where
             .transpose()?,
         scan_policy: row.col("scan_policy")?,
         revoked: match row.col::<Option<i64>>("revoked_by")? {
-            Some(id) => Some(crate::response::Revocation {
+            Some(id) => Some(crate::model::Revocation {
                 id,
                 reason: row.col("revoked_reason")?,
                 opened_at: row.col("revoked_at")?,
