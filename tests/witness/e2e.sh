@@ -31,6 +31,7 @@ start_witness() {
 start_hub() {
   local extra=()
   [ -n "${2:-}" ] && extra=(--witness-config "$2" --witness-deadline-ms 2000)
+  : >"$1.serve.log" # a restart must not find the previous run's "listening on" line
   "$HM" hub serve --data-dir "$1" --listen 127.0.0.1:0 "${extra[@]}" >"$1.serve.log" 2>&1 &
   HUB_PID=$!
   for _ in $(seq 200); do grep -q 'listening on' "$1.serve.log" 2>/dev/null && break; sleep 0.1; done
