@@ -35,9 +35,9 @@ for r in $(seq "$ROUNDS"); do
   start_hub "$W/hub" ""                    ; round none.txt "n$r"; stop_hub
   start_hub "$W/hub" "$W/witnesses.policy" ; round three.txt "w$r"; stop_hub
 done
-stat() { sort -n "$1" | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; p=a[int(NR*0.9+0.999)]; printf "%.3f %.3f %d", m, p, NR}'; }
-read -r n_med n_p90 n_n < <(stat none.txt)
-read -r w_med w_p90 w_n < <(stat three.txt)
+summary() { sort -n "$1" | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; p=a[int(NR*0.9+0.999)]; printf "%.3f %.3f %d\n", m, p, NR}'; }
+read -r n_med n_p90 n_n < <(summary none.txt)
+read -r w_med w_p90 w_n < <(summary three.txt)
 echo "16 concurrent pushes x $ROUNDS rounds (200 KB model each), loopback, fsync on"
 printf 'no witnesses:  median %.3f s  p90 %.3f s  (%d pushes)\n' "$n_med" "$n_p90" "$n_n"
 printf '3 witnesses:   median %.3f s  p90 %.3f s  (%d pushes)\n' "$w_med" "$w_p90" "$w_n"
