@@ -101,6 +101,8 @@ check "hallmark pull --witness-policy accepts the revision" \
 openssl pkey -in "$W/hub/sigstore/log/log.key" -pubout -out log.pub 2>/dev/null
 check "hallmark log audit --witness-policy accepts the log" \
   "$HM" log audit "$HUB" --public-key log.pub --witness-policy policy.txt
+check "hallmark log monitor --witness-policy accepts the log" \
+  "$HM" log monitor "$HUB" --public-key log.pub --state monitor.json --once --witness-policy policy.txt
 start_witness gamma
 
 # --- a fork: the same log (origin, key) with another history -------------------------------
@@ -128,6 +130,10 @@ check "… and nothing was written" test ! -e pulled4
 refuse "a client that never saw the real log is refused too" \
   env XDG_CONFIG_HOME="$W/fresh-client" "$HM" pull bench/four pulled5 --hub "$HUB" --witness-policy policy.txt
 says "alpha, beta, gamma" "the missing witnesses"
+refuse "hallmark log monitor --witness-policy on the fork (fresh state) alerts" \
+  "$HM" log monitor "$HUB" --public-key log.pub --state monitor-fork.json --once --witness-policy policy.txt
+says '"alert":"witness-policy"' "a witness-policy alert"
+check "… and the unwitnessed fork is not saved as the monitor's state" test ! -e monitor-fork.json
 
 echo "witness e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

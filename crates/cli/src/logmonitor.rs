@@ -46,10 +46,14 @@ pub(crate) fn run(a: &MonitorArgs) -> Outcome {
         .webhook
         .as_deref()
         .map(|url| (url, crate::http::agent(WEBHOOK_TIMEOUT)));
+    let witnesses = match &a.witness_policy {
+        Some(p) => Some(crate::witnessed::WitnessPolicy::load(p).or_input()?),
+        None => None,
+    };
     let mut worst = 0u8;
     let mut done = 0u64;
     loop {
-        let code = poll_once(a, &target, &watch, webhook.as_ref())?;
+        let code = poll_once(a, &target, &watch, witnesses.as_ref(), webhook.as_ref())?;
         worst = worst.max(code);
         done += 1;
         let Some(secs) = a.interval else { break };
@@ -86,6 +90,7 @@ fn poll_once(
     a: &MonitorArgs,
     target: &LogTarget,
     watch: &WatchList,
+    witnesses: Option<&crate::witnessed::WitnessPolicy>,
     webhook: Option<&(&str, ureq::Agent)>,
 ) -> Result<u8, Failure> {
     let mut state = MonitorState::load(&a.state)
@@ -109,6 +114,19 @@ fn poll_once(
             return Err(failure);
         }
     };
+    if let (Some(w), Some(note)) = (witnesses, state.checkpoint.as_deref()) {
+        let url = a.log.starts_with("http").then_some(a.log.as_str());
+        if let Err(refusal) = w.check_checkpoint(note, url) {
+            // Not saved: the next poll checks the log from the last witnessed state again.
+            let line = json!({"alert": "witness-policy", "origin": report.origin,
+                "tree_size": report.tree_size, "error": refusal.to_string()});
+            println!("{line}");
+            if let Some((url, agent)) = webhook {
+                post(agent, url, &line);
+            }
+            return Ok(EXIT_FAILED);
+        }
+    }
     state
         .save(&a.state)
         .map_err(|e| Failure::input(e).with_prefix("Error: cannot save the monitor state"))?;

@@ -97,4 +97,10 @@ pub(crate) struct MonitorArgs {
     /// printed (it may hold a token).
     #[arg(long, value_name = "URL")]
     pub(crate) webhook: Option<String>,
+    /// Also require each new checkpoint to be cosigned by a quorum of this C2SP witness
+    /// policy's witnesses and to extend the witnessed checkpoint seen last; a refusal is a
+    /// `witness-policy` alert naming the missing witnesses or the fork, and the state is
+    /// not advanced past it.
+    #[arg(long = "witness-policy", value_name = "FILE")]
+    pub(crate) witness_policy: Option<PathBuf>,
 }
