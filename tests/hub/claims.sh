@@ -15,26 +15,7 @@ bash "$(dirname "$0")/../../scripts/ref-venv.sh" "$REF_VENV"
 PY="$REF_VENV/bin/python"
 MS="$REF_VENV/bin/model_signing"
 W=$(mktemp -d)
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
-cd "$W"
-export HALLMARK_HUB_DATA="$W/data" XDG_CONFIG_HOME="$W/config"
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then ok "$what"; else bad "$what"; tail -8 "$W/out.txt" | sed 's/^/    /'; fi; }
-refuse() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then bad "$what (accepted)"; tail -5 "$W/out.txt" | sed 's/^/    /'; else ok "$what"; fi; }
-
-"$HM" hub serve --data-dir "$W/data" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q 'listening on' "$W/serve.log" && break; sleep 0.1; done
-HUB=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$W/serve.log" | grep -o 'http://.*$')
-export HALLMARK_HUB=$HUB
-echo "hub at $HUB"
-"$HM" hub admin user add alice >/dev/null
-"$HM" hub admin org add acme --owner alice >/dev/null
-ALICE=$("$HM" hub admin token alice --scope write 2>/dev/null)
+source "$(dirname "$0")/hubcheck.sh"
 
 # the publisher's key (and another one), PKCS#8 P-256
 for k in pub other; do

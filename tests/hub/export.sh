@@ -14,11 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HM=$(realpath "${1:?usage: export.sh path/to/hallmark}")
 REF_VENV=${OMS_REF_VENV:-$HOME/.cache/hallmark-oms-ref}
-if ! "$REF_VENV/bin/python" -c "import model_signing, OpenSSL" 2>/dev/null; then
-  echo "creating reference venv in $REF_VENV"
-  python3 -m venv "$REF_VENV"
-  "$REF_VENV/bin/pip" install -q --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
-fi
+bash "$ROOT/scripts/ref-venv.sh" "$REF_VENV"
 BOM_VENV="$HOME/.cache/hallmark-bom-venv"   # shared with tests/bom/validate.sh
 if ! "$BOM_VENV/bin/python" -c 'import cyclonedx.validation.json, jsonschema' 2>/dev/null; then
   python3 -m venv "$BOM_VENV"
@@ -26,26 +22,7 @@ if ! "$BOM_VENV/bin/python" -c 'import cyclonedx.validation.json, jsonschema' 2>
 fi
 MS="$REF_VENV/bin/model_signing"
 W=$(mktemp -d)
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
-cd "$W"
-export HALLMARK_HUB_DATA="$W/data" XDG_CONFIG_HOME="$W/config"
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then ok "$what"; else bad "$what"; tail -8 "$W/out.txt" | sed 's/^/    /'; fi; }
-refuse() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then bad "$what (accepted)"; tail -5 "$W/out.txt" | sed 's/^/    /'; else ok "$what"; fi; }
-
-"$HM" hub serve --data-dir "$W/data" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q 'listening on' "$W/serve.log" && break; sleep 0.1; done
-HUB=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$W/serve.log" | grep -o 'http://.*$')
-export HALLMARK_HUB=$HUB
-echo "hub at $HUB"
-"$HM" hub admin user add alice >/dev/null
-"$HM" hub admin org add acme --owner alice >/dev/null
-ALICE=$("$HM" hub admin token alice --scope write 2>/dev/null)
+source "$ROOT/tests/hub/hubcheck.sh"
 openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt -out pub.key
 openssl pkey -in pub.key -pubout -out pub.pem
 check "the org trusts the publisher's key" "$HM" hub admin org trust acme --public-key pub.pem
