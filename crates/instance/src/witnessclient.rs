@@ -34,15 +34,8 @@ impl HttpWitness {
     /// every request ends within `timeout`.
     #[must_use]
     pub fn new(name: &str, url: &str, key: CosignerKey, timeout: Duration) -> Self {
-        use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .root_certs(RootCerts::WebPki)
-            .unversioned_rustls_crypto_provider(provider)
-            .build();
         let agent = ureq::Agent::config_builder()
-            .tls_config(tls)
+            .tls_config(hallmark_tlog::https_tls())
             .http_status_as_error(false)
             .timeout_global(Some(timeout))
             .build()

@@ -246,20 +246,27 @@ pub struct HttpFetch {
     agent: ureq::Agent,
 }
 
+/// TLS for the HTTPS requests of logs, witnesses and webhooks: rustls on aws-lc-rs with the
+/// WebPKI roots (one configuration for every ureq agent that talks to them).
+#[cfg(feature = "http")]
+#[must_use]
+pub fn https_tls() -> ureq::tls::TlsConfig {
+    use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::WebPki)
+        .unversioned_rustls_crypto_provider(provider)
+        .build()
+}
+
 #[cfg(feature = "http")]
 impl HttpFetch {
     /// A fetcher for the log at `base` (e.g. `https://log.example/`).
     #[must_use]
     pub fn new(base: &str) -> Self {
-        use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .root_certs(RootCerts::WebPki)
-            .unversioned_rustls_crypto_provider(provider)
-            .build();
         let agent = ureq::Agent::config_builder()
-            .tls_config(tls)
+            .tls_config(https_tls())
             .http_status_as_error(false)
             .timeout_global(Some(std::time::Duration::from_secs(60)))
             .build()

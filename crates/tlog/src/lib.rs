@@ -99,9 +99,9 @@ mod state;
 mod store;
 pub mod tile;
 
-#[cfg(feature = "http")]
-pub use audit::HttpFetch;
 pub use audit::{AuditReport, DirFetch, audit};
+#[cfg(feature = "http")]
+pub use audit::{HttpFetch, https_tls};
 pub use error::{Error, is_out_of_space};
 pub use layout::{Appended, Fault, Health, LogConfig};
 pub use merkle::Hash;

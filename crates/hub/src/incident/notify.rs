@@ -90,15 +90,8 @@ fn host_of(url: &str) -> &str {
 }
 
 fn post(url: &str, body: &Value) {
-    use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(RootCerts::WebPki)
-        .unversioned_rustls_crypto_provider(provider)
-        .build();
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .tls_config(tls)
+        .tls_config(hallmark_tlog::https_tls())
         .http_status_as_error(false)
         .max_redirects(0)
         .timeout_global(Some(WEBHOOK_TIMEOUT))
