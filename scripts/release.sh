@@ -6,14 +6,17 @@
 #     [--verify-only]   build only the verify-only CLI (quicker; the signing steps then need
 #                       HALLMARK_SIGNER=path/to/a full hallmark)
 #
-# Produces in DIR: hallmark-<ver>-x86_64-linux (full CLI), hallmark-verify-<ver>-x86_64-linux
-# (verify-only CLI), hallmark-<ver>-cp310-abi3-manylinux_*.whl, hallmark-image-<ver>.tar (when
-# docker works), <artifact>.cdx.json (SBOM), provenance.json (SLSA provenance v1, DSSE bundle),
-# SHA256SUMS, and <file>.sig for every file (OMS bundle, keyless against TC). Verify with
+# Produces in DIR: hallmark-<ver>-<arch>-linux (full CLI), hallmark-verify-<ver>-<arch>-linux
+# (verify-only CLI) for x86_64 and aarch64, hallmark-<ver>-cp310-abi3-manylinux_*.whl,
+# hallmark-image-<ver>.tar (when docker works), <artifact>.cdx.json (SBOM), provenance.json (SLSA
+# provenance v1, DSSE bundle), SHA256SUMS, and <file>.sig for every file (OMS bundle, keyless
+# against TC). Verify with
 #   hallmark verify sigstore DIR/<file> --signature DIR/<file>.sig --trust-config TC.json \
 #     --identity <signer> --identity-provider <issuer>
-# aarch64: not built (only the x86_64 Rust target is installed and nothing can be fetched here;
-# with `rustup target add aarch64-unknown-linux-gnu` and a cross linker, add it to TARGETS).
+# aarch64 is cross-compiled (`rustup target add aarch64-unknown-linux-gnu`, Debian's
+# gcc-aarch64-linux-gnu for the linker and the C code of aws-lc and SQLite) and smoke-tested under
+# qemu-aarch64 when it is installed; without the target or the cross compiler it is skipped, and
+# said. HALLMARK_RELEASE_ARCHES="x86_64" builds only one.
 #
 # Reproducibility (--check-reproducible builds the binaries a second time in another directory
 # and compares bytes): Cargo.lock + --locked, the toolchain pinned by the caller (rustc -V is
@@ -59,27 +62,61 @@ build() {
     cd "$dir/src"
     export CARGO_TARGET_DIR="$dir/target"
     export RUSTFLAGS="--remap-path-prefix=$dir/src=/hallmark --remap-path-prefix=$CARGO_HOME=/cargo --remap-path-prefix=$SYSROOT=/rust -C strip=debuginfo"
-    cargo build --release --locked -p hallmark-cli --no-default-features --features verify
-    cp "$dir/target/release/hallmark" "$dir/hallmark-verify"
-    if [ "$VERIFY_ONLY" = 0 ]; then
-      cargo build --release --locked -p hallmark-cli
-      cp "$dir/target/release/hallmark" "$dir/hallmark"
-    fi
+    for arch in $ARCHES; do
+      local triple=$arch-unknown-linux-gnu out=$dir/target/$arch-unknown-linux-gnu/release/hallmark
+      cargo build --release --locked --target "$triple" -p hallmark-cli --no-default-features --features verify
+      cp "$out" "$dir/hallmark-verify-$arch"
+      if [ "$VERIFY_ONLY" = 0 ]; then
+        cargo build --release --locked --target "$triple" -p hallmark-cli
+        cp "$out" "$dir/hallmark-$arch"
+      fi
+    done
   )
 }
 
+# Which architectures: x86_64 always; aarch64 when its Rust target and cross compiler are here.
+ARCHES=${HALLMARK_RELEASE_ARCHES:-x86_64 aarch64}
+case " $ARCHES " in *" aarch64 "*)
+  if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
+      || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+    echo "aarch64 skipped: needs \`rustup target add aarch64-unknown-linux-gnu\` and gcc-aarch64-linux-gnu" >&2
+    ARCHES=x86_64
+  fi ;;
+esac
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
+
 echo "== build $COMMIT (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH) in $BUILD_ROOT/a"
 build "$BUILD_ROOT/a"
+BUILT=()
+for arch in $ARCHES; do
+  cp "$BUILD_ROOT/a/hallmark-verify-$arch" "$OUT/hallmark-verify-$VERSION-$arch-linux"; BUILT+=("hallmark-verify-$arch")
+  if [ "$VERIFY_ONLY" = 0 ]; then
+    cp "$BUILD_ROOT/a/hallmark-$arch" "$OUT/hallmark-$VERSION-$arch-linux"; BUILT+=("hallmark-$arch")
+  fi
+done
 BIN="$OUT/hallmark-$VERSION-x86_64-linux"
 VBIN="$OUT/hallmark-verify-$VERSION-x86_64-linux"
-cp "$BUILD_ROOT/a/hallmark-verify" "$VBIN"
-if [ "$VERIFY_ONLY" = 0 ]; then cp "$BUILD_ROOT/a/hallmark" "$BIN"; SIGNER=${HALLMARK_SIGNER:-$BIN}
+if [ "$VERIFY_ONLY" = 0 ]; then SIGNER=${HALLMARK_SIGNER:-$BIN}
 else BIN=$VBIN; SIGNER=${HALLMARK_SIGNER:?--verify-only: set HALLMARK_SIGNER to a full hallmark binary}; fi
+
+# The cross-built binaries run: a key sign + verify round trip under qemu when it is installed.
+if [ -f "$OUT/hallmark-verify-$VERSION-aarch64-linux" ] && command -v qemu-aarch64 >/dev/null; then
+  smoke=$(mktemp -d); mkdir "$smoke/model"; echo weights > "$smoke/model/w.bin"
+  openssl ecparam -name prime256v1 -genkey -noout -out "$smoke/k.pem" 2>/dev/null
+  openssl ec -in "$smoke/k.pem" -pubout -out "$smoke/k.pub" 2>/dev/null
+  "$SIGNER" sign key "$smoke/model" --private-key "$smoke/k.pem" --signature "$smoke/m.sig" >/dev/null
+  for f in "$OUT"/hallmark-*aarch64-linux; do
+    qemu-aarch64 -L /usr/aarch64-linux-gnu "$f" verify key "$smoke/model" --public-key "$smoke/k.pub" \
+      --signature "$smoke/m.sig" >/dev/null && echo "aarch64 smoke (qemu): $(basename "$f") verifies"
+  done
+  rm -rf "$smoke"
+fi
 
 if [ "$CHECK" = 1 ]; then
   echo "== second build in $BUILD_ROOT/b (reproducibility)"
   build "$BUILD_ROOT/b"
-  for f in hallmark-verify $([ "$VERIFY_ONLY" = 1 ] || echo hallmark); do
+  for f in "${BUILT[@]}"; do
     if cmp "$BUILD_ROOT/a/$f" "$BUILD_ROOT/b/$f"; then echo "reproducible: $f $(sha256sum < "$BUILD_ROOT/a/$f" | cut -c1-16)…"
     else echo "NOT reproducible: $f" >&2; exit 1; fi
   done
@@ -113,8 +150,12 @@ else
 fi
 
 echo "== SBOMs (CycloneDX 1.5, Cargo.lock + crate graph)"
-[ "$VERIFY_ONLY" = 1 ] || python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$BIN")" "$BIN" > "$BIN.cdx.json"
-python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$VBIN")" "$VBIN" --no-default-features --features verify > "$VBIN.cdx.json"
+for arch in $ARCHES; do
+  f="$OUT/hallmark-$VERSION-$arch-linux"
+  [ "$VERIFY_ONLY" = 1 ] || python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$f")" "$f" > "$f.cdx.json"
+  f="$OUT/hallmark-verify-$VERSION-$arch-linux"
+  python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$f")" "$f" --no-default-features --features verify > "$f.cdx.json"
+done
 python3 scripts/cargo-sbom.py hallmark-python "$(basename "$WHEEL")" "$WHEEL" > "$WHEEL.cdx.json"
 [ -z "$IMAGE" ] || python3 scripts/cargo-sbom.py hallmark-cli "$(basename "$IMAGE")" "$IMAGE" > "$IMAGE.cdx.json"
 
