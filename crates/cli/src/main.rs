@@ -78,6 +78,8 @@ mod stage;
 mod trustsrc;
 mod util;
 mod verify;
+#[cfg(feature = "client")]
+mod verifyhub;
 #[cfg(feature = "server")]
 mod witness;
 #[cfg(feature = "client")]

@@ -23,6 +23,9 @@ use crate::stage::Stage;
 use crate::util::{Failure, OrExit as _, Outcome};
 use crate::witnessed::WitnessPolicy;
 
+/// How a refusal of the pull ends.
+const NOTHING_WRITTEN: &str = "; nothing was written";
+
 struct Remote {
     path: String,
     size: u64,
@@ -128,7 +131,7 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         .or_failed()?
         .to_owned();
     let what = format!("{owner}/{name} at {commit}");
-    revoked::check(&info, a.allow_revoked, &what)?;
+    revoked::check(&info, a.allow_revoked, &what, NOTHING_WRITTEN)?;
     let files = remote_files(&info)?;
     let stage = Stage::beside(&a.dir).or_input()?;
     let total = files.iter().map(|f| f.size).sum();
@@ -160,7 +163,7 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         let now = client
             .get_json(&format!("/api/models/{owner}/{name}/revision/{commit}"))
             .or_failed()?;
-        if let Some(r) = revoked::check(&now, a.allow_revoked, &what)? {
+        if let Some(r) = revoked::check(&now, a.allow_revoked, &what, NOTHING_WRITTEN)? {
             eprintln!("warning: {what} is REVOKED by {r}; pulled because of --allow-revoked");
         }
         stage.commit(&a.dir).or_failed()?;

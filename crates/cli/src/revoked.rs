@@ -46,12 +46,18 @@ pub(crate) fn of(info: &Value) -> Option<Revocation> {
     })
 }
 
-/// Refuses `what` (exit 1, naming the incident) if `info` reports it revoked, unless `allow`;
-/// with `allow`, returns the revocation for the caller's warning.
-pub(crate) fn check(info: &Value, allow: bool, what: &str) -> Result<Option<Revocation>, Failure> {
+/// Refuses `what` (exit 1, naming the incident, the message ending with `tail`) if `info`
+/// reports it revoked, unless `allow`; with `allow`, returns the revocation for the
+/// caller's warning.
+pub(crate) fn check(
+    info: &Value,
+    allow: bool,
+    what: &str,
+    tail: &str,
+) -> Result<Option<Revocation>, Failure> {
     match of(info) {
         Some(r) if !allow => Err(Failure::failed(anyhow!(
-            "{what} is REVOKED by {r} (use --allow-revoked to accept it); nothing was written"
+            "{what} is REVOKED by {r} (use --allow-revoked to accept it){tail}"
         ))),
         r => Ok(r),
     }
@@ -75,11 +81,11 @@ mod tests {
             "incident 7 (opened 2026-01-02T03:04:05Z): key leaked"
         );
         assert!(
-            check(&info("revoked", inc.clone()), true, "x")
+            check(&info("revoked", inc.clone()), true, "x", "")
                 .unwrap()
                 .is_some()
         );
-        let err = check(&info("revoked", inc), false, "acme/m at abc")
+        let err = check(&info("revoked", inc), false, "acme/m at abc", "")
             .unwrap_err()
             .error
             .to_string();

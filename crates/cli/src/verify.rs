@@ -148,9 +148,18 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
     };
     let result = verify_model(&common.model, &bundle, verifier, &opts);
     engine.finish();
+    // The signature verified: now the hub's word on the revision it signs (refused when
+    // revoked, before anything says "succeeded").
+    #[cfg(feature = "client")]
+    let hub = match &result {
+        Ok(_) => crate::verifyhub::check(&common.hub, &bundle)?,
+        Err(_) => None,
+    };
+    #[cfg(not(feature = "client"))]
+    let hub: Option<serde_json::Value> = None;
     Ok(match result {
         Ok(v) => {
-            print_success(common, &v);
+            print_success(common, &v, hub.as_ref());
             if let Some(i) = &incremental {
                 eprintln!("incremental: {}", i.save().0);
             }
@@ -208,11 +217,14 @@ fn signer_line(s: &SignerInfo) -> String {
     }
 }
 
-fn print_success(common: &VerifyCommon, v: &Verified) {
+fn print_success(common: &VerifyCommon, v: &Verified, hub: Option<&serde_json::Value>) {
     if common.json {
         let mut value = serde_json::to_value(v).unwrap_or_default();
         if let Some(obj) = value.as_object_mut() {
             obj.insert("verified".into(), json!(true));
+            if let Some(h) = hub {
+                obj.insert("hub".into(), h.clone());
+            }
         }
         println!("{value}");
         return;
@@ -239,6 +251,18 @@ fn print_success(common: &VerifyCommon, v: &Verified) {
     }
     for c in &v.checks {
         println!("  ok        {}: {}", c.name, c.detail);
+    }
+    let revisions = hub
+        .and_then(|h| h.get("revisions"))
+        .and_then(|r| r.as_array());
+    for r in revisions.into_iter().flatten() {
+        let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+        println!(
+            "  hub       {} at {}: {}",
+            s("repo"),
+            s("revision"),
+            s("status")
+        );
     }
 }
 

@@ -50,6 +50,47 @@ pub(crate) struct VerifyCommon {
     pub(crate) selection: SelectionArgs,
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
+    #[cfg(feature = "client")]
+    #[command(flatten)]
+    pub(crate) hub: VerifyHubArgs,
+}
+
+/// `--hub`: after the signature verifies, ask a hub whether the revision it signs is
+/// revoked by an open incident (issue 20 §2).
+#[cfg(feature = "client")]
+#[derive(Args)]
+pub(crate) struct VerifyHubArgs {
+    /// After the signature verifies, refuse (exit 1, naming the incident) if this hub
+    /// reports the revision revoked. The revision is --repo/--revision, else every
+    /// revision of the hub (of --repo, when given) whose model.sig is this signature.
+    #[arg(long, value_name = "URL")]
+    pub(crate) hub: Option<String>,
+    /// The hub repository the model is from (owner/name).
+    #[arg(long, value_name = "OWNER/NAME", requires = "hub")]
+    pub(crate) repo: Option<String>,
+    /// The revision (branch or commit) of --repo the model is.
+    #[arg(long, requires = "repo")]
+    pub(crate) revision: Option<String>,
+    /// Accept a revision the hub reports revoked (a warning names the incident).
+    #[arg(long = "allow-revoked", requires = "hub")]
+    pub(crate) allow_revoked: bool,
+    /// API token for a private repository; default: $HALLMARK_TOKEN, $HF_TOKEN, else the
+    /// one `hallmark login` stored for the hub.
+    #[arg(long = "hub-token", value_name = "TOKEN", requires = "hub")]
+    pub(crate) token: Option<String>,
+}
+
+#[cfg(feature = "client")]
+impl std::fmt::Debug for VerifyHubArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyHubArgs")
+            .field("hub", &self.hub)
+            .field("repo", &self.repo)
+            .field("revision", &self.revision)
+            .field("allow_revoked", &self.allow_revoked)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Args)]

@@ -49,6 +49,8 @@ mod pullrevoked;
 mod roundtrip;
 mod surface;
 #[cfg(feature = "server")]
+mod verifyhub;
+#[cfg(feature = "server")]
 mod witnesscrash;
 
 pub(crate) use cmd::{Cmd, Out};

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::pull::{Hub, listing, model_with, scene};
 
 /// POST `body` (JSON) to the hub as `token`: status and JSON reply.
-fn post(hub: &Hub, path: &str, token: &str, body: &str) -> (u16, Value) {
+pub(crate) fn post(hub: &Hub, path: &str, token: &str, body: &str) -> (u16, Value) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
