@@ -22,6 +22,8 @@ mod bom;
 mod claimattach;
 mod digest;
 #[cfg(feature = "client")]
+mod download;
+#[cfg(feature = "client")]
 mod http;
 #[cfg(feature = "server")]
 mod hub;

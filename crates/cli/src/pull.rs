@@ -1,36 +1,41 @@
 //! `hallmark pull owner/name [--revision R] DIR`: download a revision into a staging
-//! directory beside DIR (checking every file's SHA-256 as it arrives), verify its signature
-//! against what the user pinned (`pulltrust`), and only then move the files into DIR. A
-//! failed pull leaves nothing behind: no DIR, or DIR as it was.
+//! directory beside DIR, verify its signature against what the user pinned (`pulltrust`),
+//! and only then move the files into DIR. A failed pull leaves nothing in DIR: no DIR, or
+//! DIR as it was.
+//!
+//! `model.sig` comes first; the other files then download in parallel (`--jobs`), each
+//! hashed as its bytes arrive in the serialization the signature declares
+//! ([`crate::download`]), and the signature is checked against those digests when the
+//! last byte lands ([`verify_hashed`]): the bytes are never read a second time. A
+//! download interrupted by the network or the process being killed leaves its bytes in
+//! the stage (under `~/.cache/hallmark/pull/`, or beside DIR when the cache is on another
+//! filesystem: [`crate::stage`]); the same pull run again resumes each file with an HTTP `Range` request. Wrong bytes (a digest or a
+//! signature that does not match) delete the stage.
 
-use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use anyhow::{Context as _, anyhow, bail};
-use aws_lc_rs::digest::{Context, SHA256};
+use anyhow::{Context as _, anyhow};
+use aws_lc_rs::digest::{SHA256, digest};
+use hallmark_format::{HashAlgorithm, ResourceDigest, Serialization};
 use hallmark_signing::verify::SignerInfo;
-use hallmark_signing::{VerifyOptions, verify_model};
-use indicatif::ProgressBar;
+use hallmark_signing::{VerifyOptions, signed_params, verify_hashed};
 use serde_json::{Value, json};
 
 use crate::args::remote::PullArgs;
+use crate::download::{Failed, Fetch, Remote, fetch};
 use crate::hubclient::{Client, bar, encode_path, parallel, split_repo};
 use crate::pins::{Pins, repo_key};
 use crate::pulltrust::decide;
 use crate::require::{self, Subject};
 use crate::revoked;
-use crate::stage::Stage;
+use crate::stage::{Stage, cache_base};
 use crate::util::{Failure, OrExit as _, Outcome};
 use crate::witnessed::WitnessPolicy;
 
 /// How a refusal of the pull ends.
 const NOTHING_WRITTEN: &str = "; nothing was written";
-
-struct Remote {
-    path: String,
-    size: u64,
-    sha256: String,
-}
 
 fn safe_rel(p: &str) -> bool {
     !p.is_empty()
@@ -38,63 +43,6 @@ fn safe_rel(p: &str) -> bool {
         && !p.contains('\\')
         && !p.chars().any(char::is_control)
         && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
-}
-
-/// What every download shares.
-struct Fetch<'a> {
-    client: &'a Client,
-    /// `/{owner}/{name}/resolve/{commit}`
-    base: String,
-    dir: &'a Path,
-    tmp: &'a Path,
-    pb: &'a ProgressBar,
-}
-
-fn fetch(job: &Fetch<'_>, f: &Remote, i: usize) -> anyhow::Result<()> {
-    let (client, dir, tmp, pb) = (job.client, job.dir, job.tmp, job.pb);
-    let url = client.url(&format!("{}/{}", job.base, encode_path(&f.path)));
-    let mut resp = client
-        .auth(client.agent.get(&url))
-        .call()
-        .with_context(|| format!("GET {url}"))?;
-    if !resp.status().is_success() {
-        bail!("GET {url}: {}", resp.status());
-    }
-    let part = tmp.join(i.to_string());
-    let mut out =
-        std::fs::File::create(&part).with_context(|| format!("cannot write {}", part.display()))?;
-    let mut reader = resp.body_mut().as_reader();
-    let mut ctx = Context::new(&SHA256);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut got = 0u64;
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .with_context(|| format!("downloading {}", f.path))?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .with_context(|| format!("cannot write {}", part.display()))?;
-        got += n as u64;
-        pb.inc(n as u64);
-    }
-    let digest = hex::encode(ctx.finish());
-    if got != f.size || digest != f.sha256 {
-        bail!(
-            "{} arrived corrupted (sha256:{digest}, {got} bytes; expected sha256:{}, {} bytes)",
-            f.path,
-            f.sha256,
-            f.size
-        );
-    }
-    let dest = dir.join(&f.path);
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    std::fs::rename(&part, &dest).with_context(|| format!("cannot write {}", dest.display()))
 }
 
 pub(crate) fn run(a: &PullArgs) -> Outcome {
@@ -133,22 +81,37 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
     let what = format!("{owner}/{name} at {commit}");
     revoked::check(&info, a.allow_revoked, &what, NOTHING_WRITTEN)?;
     let files = remote_files(&info)?;
-    let stage = Stage::beside(&a.dir).or_input()?;
-    let total = files.iter().map(|f| f.size).sum();
-    let pb = bar(a.hub.quiet, total, "downloading");
-    let job = Fetch {
-        client: &client,
-        base: format!("/{owner}/{name}/resolve/{commit}"),
-        dir: stage.files(),
-        tmp: stage.parts(),
-        pb: &pb,
+    let stage_id = stage_key(&client.base, &a.repo, &a.dir);
+    let mut stage = Stage::beside(&a.dir, &stage_id, cache_base()).or_input()?;
+    stage
+        .retain(
+            &files.iter().map(|f| f.path.as_str()).collect(),
+            &files.iter().map(Remote::part_name).collect(),
+        )
+        .or_input()?;
+    let hashed = match download_all(
+        a,
+        &client,
+        &format!("/{owner}/{name}/resolve/{commit}"),
+        &files,
+        &stage,
+    ) {
+        Ok(d) => d,
+        Err(Failed::Interrupted(e)) => {
+            stage.keep();
+            return Err(Failure::failed(e.context(format!(
+                "download of {owner}/{name} at {commit} was interrupted; nothing was written to \
+                 {}. What arrived is kept in {}: run the same pull again to resume",
+                a.dir.display(),
+                stage.dir().display()
+            ))));
+        }
+        Err(Failed::Corrupt(e)) => {
+            return Err(Failure::failed(e.context(format!(
+                "download of {owner}/{name} at {commit} failed; nothing was written"
+            ))));
+        }
     };
-    let res = parallel(files.len(), a.hub.jobs, |i| fetch(&job, &files[i], i));
-    pb.finish_and_clear();
-    res.with_context(|| {
-        format!("download of {owner}/{name} at {commit} failed; nothing was written")
-    })
-    .or_failed()?;
 
     // What every `--json` result of a pull starts with.
     let pulled = json!({
@@ -214,12 +177,18 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         signature_path: Some(sig_path.clone()),
         ..VerifyOptions::default()
     };
-    let v =
-        verify_model(stage.files(), &bundle, decision.verifier.as_ref(), &opts).map_err(|e| {
-            Failure::failed(anyhow::Error::new(e).context(format!(
-                "verification of {owner}/{name} at {commit} FAILED; nothing was written"
-            )))
-        })?;
+    let v = verify_hashed(
+        stage.files(),
+        hashed,
+        &bundle,
+        decision.verifier.as_ref(),
+        &opts,
+    )
+    .map_err(|e| {
+        Failure::failed(anyhow::Error::new(e).context(format!(
+            "verification of {owner}/{name} at {commit} FAILED; nothing was written"
+        )))
+    })?;
     if let Some(wp) = &witness_policy {
         wp.check_bundle(&bundle, Some(&client.base)).map_err(|e| {
             Failure::failed(anyhow::Error::new(e).context(format!(
@@ -327,7 +296,95 @@ fn remote_files(info: &Value) -> Result<Vec<Remote>, Failure> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(Failure::failed(anyhow!(
+                "the hub listed no SHA-256 for {path} (got {sha256:?})"
+            )));
+        }
         files.push(Remote { path, size, sha256 });
     }
     Ok(files)
+}
+
+/// The stage's name: which hub, repository and target directory (the same pull run again
+/// finds it; another target or repository does not).
+fn stage_key(hub: &str, repo: &str, dir: &Path) -> String {
+    let target = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let id = format!("{hub}\n{repo}\n{}", target.display());
+    hex::encode(digest(&SHA256, id.as_bytes()))[..16].to_owned()
+}
+
+/// Downloads `files` into the stage: `model.sig` first (its statement says how the others
+/// are hashed), then the rest on `--jobs` threads. Returns every file's digests in the
+/// signature's serialization (`files`/SHA-256 when unsigned). The first failure stops the
+/// scheduling of new files; a corrupt one wins over an interruption.
+fn download_all(
+    a: &PullArgs,
+    client: &Client,
+    base: &str,
+    files: &[Remote],
+    stage: &Stage,
+) -> Result<Vec<ResourceDigest>, Failed> {
+    let total = files.iter().map(|f| f.size).sum();
+    let pb = bar(a.hub.quiet, total, "downloading");
+    let done = AtomicUsize::new(0);
+    let count = |pb: &indicatif::ProgressBar| {
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        pb.set_message(format!("{n}/{} files", files.len()));
+    };
+    pb.set_message(format!("0/{} files", files.len()));
+    let mut job = Fetch {
+        client,
+        base: base.to_owned(),
+        files: stage.files(),
+        parts: stage.parts(),
+        method: Serialization::Files,
+        hash: HashAlgorithm::Sha256,
+        bytes: &pb,
+    };
+    let mut out = Vec::new();
+    let sig = files.iter().position(|f| f.path == "model.sig");
+    if let Some(i) = sig {
+        out.extend(fetch(&job, &files[i])?);
+        count(&pb);
+        let path = stage.files().join("model.sig");
+        // unauthenticated: it only says how to hash; verify_hashed authenticates it
+        if let Some(p) = std::fs::read(&path)
+            .ok()
+            .and_then(|b| signed_params(&b, &hallmark_format::limits::Limits::default()).ok())
+        {
+            (job.method, job.hash) = (p.method, p.hash);
+        }
+    }
+    let rest: Vec<&Remote> = files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != sig)
+        .map(|(_, f)| f)
+        .collect();
+    let got = Mutex::new(out);
+    let corrupt = AtomicBool::new(false);
+    let res = parallel(rest.len(), a.hub.jobs, |i| match fetch(&job, rest[i]) {
+        Ok(d) => {
+            if let Ok(mut g) = got.lock() {
+                g.extend(d);
+            }
+            count(&pb);
+            Ok(())
+        }
+        Err(f) => {
+            corrupt.fetch_or(matches!(f, Failed::Corrupt(_)), Ordering::SeqCst);
+            Err(f.into_error())
+        }
+    });
+    pb.finish_and_clear();
+    match res {
+        Ok(()) => Ok(got.into_inner().unwrap_or_default()),
+        Err(e) if corrupt.load(Ordering::SeqCst) => Err(Failed::Corrupt(e)),
+        Err(e) => Err(Failed::Interrupted(e)),
+    }
 }

@@ -13,6 +13,8 @@
 //!   with one reused buffer each, largest units first, results in reference order.
 //!   Progress and cancellation are a callback ([`Progress`]) and a flag; drawing a
 //!   bar is the caller's business.
+//! * [`StreamHasher`]: the same digests computed from a file's bytes as they arrive (a
+//!   download hashed in flight, never read twice).
 //! * [`StatCache`]: incremental hashing, reusing the digests of files whose `stat`
 //!   (device, inode, size, mtime, ctime) is unchanged since a previous run and which
 //!   the previous manifest records identically; racily clean files are re-hashed.
@@ -46,6 +48,7 @@ mod parwalk;
 mod shared;
 mod statcache;
 mod statfile;
+mod stream;
 pub mod timing;
 mod walk;
 
@@ -56,4 +59,5 @@ pub use model::{FileStat, ModelFile, WalkOptions};
 pub use options::{EngineOptions, MmapChoice, Progress};
 pub use statcache::{RehashReason, Rehashed, StatCache};
 pub use statfile::{MAX_CACHE_BYTES, MAX_LINE_BYTES, StatCacheError};
+pub use stream::StreamHasher;
 pub use walk::{enumerate, stat_files};

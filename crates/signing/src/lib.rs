@@ -4,7 +4,8 @@
 //! model and produces a Sigstore bundle v0.3 that the reference `model_signing` 1.1.1
 //! verifies; [`verify::verify_model`] authenticates a bundle (key, certificate, or a
 //! pluggable keyless verifier), checks the statement and re-hashes the model, reporting
-//! every difference by file.
+//! every difference by file; [`hashed::verify_hashed`] does the same with digests the
+//! caller computed while the bytes arrived (a download), never reading them twice.
 //!
 //! Verification order (fail closed at each step): parse the bundle with limits →
 //! authenticate the DSSE envelope over the exact payload bytes → check `payloadType` →
@@ -16,12 +17,14 @@
 
 pub mod compare;
 pub mod error;
+pub mod hashed;
 pub mod keyless;
 pub mod paths;
 pub mod sign;
 pub mod verify;
 
 pub use error::{SignError, VerifyError};
+pub use hashed::{signed_params, verify_hashed};
 pub use sign::{
     ExternalKey, KeylessSignature, KeylessSigner, SignOptions, SignedModel, Signer, hash_model,
     sign_in_toto_payload, sign_manifest, sign_model,

@@ -332,35 +332,38 @@ pub struct Verified {
     pub warnings: Vec<String>,
 }
 
-/// Verifies the model at `model` against `bundle_bytes` with `verifier`.
-pub fn verify_model(
-    model: &Path,
+/// What a bundle signs, once authenticated: the manifest to compare the model with and
+/// what verification established so far.
+pub(crate) struct Signed {
+    pub(crate) auth: Authenticated,
+    pub(crate) version: StatementVersion,
+    pub(crate) manifest: hallmark_format::Manifest,
+    pub(crate) model_digest: Option<String>,
+}
+
+/// Parses `bundle_bytes`, authenticates its envelope with `verifier`, parses the statement
+/// and checks its root digest: every step of verification before the model is hashed.
+pub(crate) fn authenticate_statement(
     bundle_bytes: &[u8],
     verifier: &dyn EnvelopeVerifier,
-    opts: &VerifyOptions,
-) -> Result<Verified, VerifyError> {
-    let meta = std::fs::metadata(model).map_err(|source| VerifyError::ModelPath {
-        path: model.display().to_string(),
-        source,
-    })?;
-    let bundle = Bundle::parse(bundle_bytes, &opts.limits)?;
+    limits: &Limits,
+) -> Result<Signed, VerifyError> {
+    let bundle = Bundle::parse(bundle_bytes, limits)?;
     timing::mark("verify: parse bundle");
-    let auth = verifier.authenticate(&bundle, bundle_bytes)?;
+    let mut auth = verifier.authenticate(&bundle, bundle_bytes)?;
     timing::mark("verify: authenticate");
-    let mut checks = auth.checks;
-    let mut warnings = auth.warnings;
     if bundle.envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Err(FormatError::PayloadType {
             found: bundle.envelope.payload_type.clone(),
         }
         .into());
     }
-    let statement = parse_statement(&bundle.envelope.payload, &opts.limits)?;
+    let statement = parse_statement(&bundle.envelope.payload, limits)?;
     if auth.compat_pae && statement.version != StatementVersion::LegacyDigestsV01 {
         return Err(VerifyError::BadSignature { signer: "the compatibility encoding of model_signing 0.2.0, which is only accepted for 0.2.0 statements".into() });
     }
     if auth.compat_pae {
-        warnings.push("signature made by model_signing 0.2.0 (legacy Digests/v0.1 statement, non-standard DSSE encoding)".into());
+        auth.warnings.push("signature made by model_signing 0.2.0 (legacy Digests/v0.1 statement, non-standard DSSE encoding)".into());
     }
     timing::mark("verify: parse statement");
     let manifest = statement.manifest;
@@ -373,7 +376,7 @@ pub fn verify_model(
                     computed: hex::encode(computed),
                 });
             }
-            checks.push(check(
+            auth.checks.push(check(
                 "root-digest",
                 format!(
                     "subject digest sha256:{} matches the {} resources",
@@ -385,7 +388,27 @@ pub fn verify_model(
         }
         None => None,
     };
+    Ok(Signed {
+        auth,
+        version: statement.version,
+        manifest,
+        model_digest,
+    })
+}
 
+/// Verifies the model at `model` against `bundle_bytes` with `verifier`.
+pub fn verify_model(
+    model: &Path,
+    bundle_bytes: &[u8],
+    verifier: &dyn EnvelopeVerifier,
+    opts: &VerifyOptions,
+) -> Result<Verified, VerifyError> {
+    let meta = std::fs::metadata(model).map_err(|source| VerifyError::ModelPath {
+        path: model.display().to_string(),
+        source,
+    })?;
+    let signed = authenticate_statement(bundle_bytes, verifier, &opts.limits)?;
+    let manifest = &signed.manifest;
     let params = &manifest.params;
     let allow_symlinks = params.allow_symlinks || opts.allow_symlinks;
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -466,9 +489,28 @@ pub fn verify_model(
             }
         }
     }
+    conclude(verifier, signed, diffs, ignored_paths)
+}
+
+/// The end of every verification: `diffs` (signed against actual) must be empty; the
+/// report of what was verified.
+pub(crate) fn conclude(
+    verifier: &dyn EnvelopeVerifier,
+    signed: Signed,
+    diffs: Vec<Difference>,
+    ignored_paths: Vec<String>,
+) -> Result<Verified, VerifyError> {
     if !diffs.is_empty() {
         return Err(VerifyError::Mismatch(diffs));
     }
+    let Signed {
+        auth,
+        version,
+        manifest,
+        model_digest,
+    } = signed;
+    let params = &manifest.params;
+    let mut checks = auth.checks;
     checks.push(check(
         "model-contents",
         format!(
@@ -486,7 +528,7 @@ pub fn verify_model(
     Ok(Verified {
         method: verifier.method(),
         signer: auth.signer,
-        statement_version: match statement.version {
+        statement_version: match version {
             StatementVersion::V1 => "v1.0",
             StatementVersion::LegacyDigestsV01 => "v0.1",
         },
@@ -500,8 +542,8 @@ pub fn verify_model(
         resources: manifest.resources.len(),
         model_digest,
         ignored_paths,
+        warnings: auth.warnings,
         checks,
-        warnings,
     })
 }
 

@@ -13,7 +13,9 @@
 //! * `surface`: `--version` names the commit, shell completions;
 //! * `mlsecops`: datasets, BOM, provenance and policy end to end;
 //! * `pull`: `hallmark pull` against a live hub: signer pinning, tampered blobs, another
-//!   trust root, and that a failed pull writes nothing.
+//!   trust root, and that a failed pull writes nothing;
+//! * `pullresume`: an interrupted pull resumed with `Range` (only the rest is downloaded),
+//!   tampered kept bytes, a server that ignores `Range`.
 //!
 //! Command lines are built with [`cmd::Cmd`].
 
@@ -44,6 +46,8 @@ mod pkcs11;
 mod pull;
 #[cfg(feature = "server")]
 mod pullrequire;
+#[cfg(feature = "server")]
+mod pullresume;
 #[cfg(feature = "server")]
 mod pullrevoked;
 mod roundtrip;

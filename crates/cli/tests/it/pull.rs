@@ -80,12 +80,10 @@ impl Hub {
         assert_eq!(v["signature"]["status"], "verified", "{v}");
     }
 
-    /// `hallmark pull REPO DIR --hub URL -q` with the pins under `config`.
+    /// `hallmark pull REPO DIR --hub URL -q` with the pins under `config` (and the
+    /// resumable downloads under `config/cache`).
     pub(crate) fn pull(&self, repo: &str, dir: &Path, config: &Path) -> Cmd {
-        Cmd::new(["pull".as_ref(), repo.as_ref(), dir.as_os_str()])
-            .opt("--hub", &self.url)
-            .arg("-q")
-            .env("XDG_CONFIG_HOME", config)
+        pull_via(&self.url, repo, dir, config)
     }
 
     pub(crate) fn identity(&self, user: &str) -> String {
@@ -102,6 +100,15 @@ pub(crate) fn scene() -> (tempfile::TempDir, Hub, PathBuf, PathBuf) {
     let out = root.path().join("out");
     std::fs::create_dir(&out).unwrap();
     (root, hub, config, out)
+}
+
+/// `hallmark pull REPO DIR --hub URL -q`, pins under `config`, stages under `config/cache`.
+pub(crate) fn pull_via(url: &str, repo: &str, dir: &Path, config: &Path) -> Cmd {
+    Cmd::new(["pull".as_ref(), repo.as_ref(), dir.as_os_str()])
+        .opt("--hub", url)
+        .arg("-q")
+        .env("XDG_CONFIG_HOME", config)
+        .env("XDG_CACHE_HOME", config.join("cache"))
 }
 
 /// A small model: config.json and a `len`-byte weights file (a size no other blob has).
