@@ -16,7 +16,7 @@ use crate::shared::{changed, unit_ranges};
 enum Running {
     Sha256(Sha256),
     Blake2b(Blake2b),
-    Blake3(Blake3),
+    Blake3(Box<Blake3>),
 }
 
 impl Running {
@@ -24,7 +24,7 @@ impl Running {
         match hash {
             HashAlgorithm::Sha256 => Ok(Self::Sha256(Sha256::start())),
             HashAlgorithm::Blake2b => Ok(Self::Blake2b(Blake2b::start())),
-            HashAlgorithm::Blake3 => Ok(Self::Blake3(Blake3::start())),
+            HashAlgorithm::Blake3 => Ok(Self::Blake3(Box::new(Blake3::start()))),
             _ => Err(HashError::UnsupportedAlgorithm {
                 algorithm: hash.name().to_owned(),
             }),
@@ -43,7 +43,7 @@ impl Running {
         match self {
             Self::Sha256(h) => h.finish(),
             Self::Blake2b(h) => h.finish(),
-            Self::Blake3(h) => h.finish(),
+            Self::Blake3(h) => (*h).finish(),
         }
     }
 }
@@ -195,6 +195,7 @@ mod tests {
                 name: format!("sub/f{size}"),
                 path,
                 size: size as u64,
+                stat: None,
             };
             for method in [
                 Serialization::Files,
