@@ -94,7 +94,6 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
-    restore_sigpipe();
     hallmark_hash::timing::mark("start");
     let command = Cli::command().mut_subcommand("verify", |v| {
         v.mut_subcommand("sigstore", |s| {
@@ -110,6 +109,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
+    if !serves(&cli.command) {
+        restore_sigpipe();
+    }
     hallmark_hash::timing::mark("parse arguments");
     // Each command prints its own result; an error it returns is printed here, under the
     // command's prefix, with its cause chain.
@@ -155,12 +157,33 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Whether the command is a long-running server (`hub serve`, `sigstore serve`, `witness
+/// serve`). A server keeps SIGPIPE ignored: a client that goes away mid-response makes a
+/// vectored write (`writev`, which has no `MSG_NOSIGNAL`) fail with EPIPE, and with the
+/// default disposition that signal would kill the whole server.
+#[cfg(feature = "server")]
+fn serves(command: &Command) -> bool {
+    use crate::args::{hub::HubCommand, sigstore::SigstoreCommand, witness::WitnessCommand};
+    matches!(
+        command,
+        Command::Hub(HubCommand::Serve(_))
+            | Command::Sigstore(SigstoreCommand::Serve(_))
+            | Command::Witness(WitnessCommand::Serve(_))
+    )
+}
+
+/// Without the `server` feature there is no server command.
+#[cfg(not(feature = "server"))]
+fn serves(_: &Command) -> bool {
+    false
+}
+
 /// Makes a closed stdout (`hallmark … | head`) end the process quietly, as Unix tools do,
-/// instead of a panic in `println!`.
+/// instead of a panic in `println!`. Not for servers ([`serves`]).
 #[allow(unsafe_code)]
 fn restore_sigpipe() {
-    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
-    // disposition for SIGPIPE.
+    // SAFETY: called right after parsing the arguments, before any thread exists; SIG_DFL
+    // is a valid disposition for SIGPIPE.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }

@@ -86,6 +86,11 @@ impl Hub {
         pull_via(&self.url, repo, dir, config)
     }
 
+    /// The hub process's id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn identity(&self, user: &str) -> String {
         format!("{}/{user}", self.url)
     }

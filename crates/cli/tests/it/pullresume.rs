@@ -250,3 +250,41 @@ fn a_server_that_ignores_range_restarts_the_file_cleanly() {
         weights()
     );
 }
+
+/// Clients that go away in the middle of a download (each reads 64 KiB of the weights,
+/// then shuts the connection with unread bytes, as the proxy above does) must not take
+/// the hub down. Before the fix the hub kept the CLI's SIGPIPE default: its `writev` to a
+/// reset socket killed it (wait status 13) and every later connection was refused. The
+/// kill depends on timing, so the hub's signal mask is checked too.
+#[test]
+fn clients_hanging_up_mid_download_do_not_kill_the_hub() {
+    let root = tempfile::tempdir().unwrap();
+    let hub = Hub::start(root.path());
+    let ignored = std::fs::read_to_string(format!("/proc/{}/status", hub.pid()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .map(|m| u64::from_str_radix(m.trim(), 16).unwrap())
+        .unwrap();
+    assert_ne!(ignored & (1 << (13 - 1)), 0, "the hub ignores SIGPIPE");
+    let dir = model_with(root.path(), "m", "1", "model.safetensors", &weights());
+    hub.push(&dir, "acme/big", &hub.alice);
+    let addr = hub.url.trim_start_matches("http://");
+    for i in 0..20 {
+        let mut s = TcpStream::connect(addr)
+            .unwrap_or_else(|e| panic!("hang-up {i}: the hub is gone: {e}"));
+        write!(
+            s,
+            "GET /acme/big/resolve/main/model.safetensors HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+        )
+        .unwrap();
+        let mut head = vec![0u8; 64 * 1024];
+        s.read_exact(&mut head)
+            .unwrap_or_else(|e| panic!("hang-up {i}: the hub is gone: {e}"));
+        let _ = s.shutdown(Shutdown::Both);
+    }
+    let config = root.path().join("config");
+    pull_via(&hub.url, "acme/big", &root.path().join("out"), &config)
+        .run()
+        .expect(0, &["Verified"]);
+}
