@@ -1,6 +1,7 @@
 // Headless-Chromium test of the hub's web UI over the DevTools protocol (no npm packages:
 // Node's built-in WebSocket and fetch). Logs in with a password, checks the model list,
-// the model page (signature badge, signer identity, verify command), the org page, and
+// the model page (signature badge, signer identity, verify command), the org page, the
+// query page (signatures by identity pattern), and
 // creates an API token through the form; saves a screenshot of the model page.
 //   usage: node --experimental-websocket ui.mjs HUB_URL CHROMIUM USER PASSWORD REPO SCREENSHOT.png
 import { spawn } from "node:child_process";
@@ -80,6 +81,13 @@ async function main() {
   await load(() => send("Page.navigate", { url: `${hub}/${org}` }));
   check("org page lists members and models", (await evaluate(`document.querySelector("#members").innerText`)).includes(user)
     && (await evaluate(`document.querySelector("#models").innerText`)).includes(repo));
+
+  await load(() => evaluate(`document.querySelector("header a[href='/query']").click(); true`));
+  await load(() => evaluate(`document.querySelector("#query-signatures input[name=identity]").value = ${JSON.stringify(".*/" + user)};
+      document.querySelector("#query-signatures input[name=regex]").checked = true;
+      document.querySelector("#query-signatures button").click(); true`));
+  const found = await evaluate(`document.querySelector("#query-results")?.innerText || ""`);
+  check("query page (from the nav) finds the user's signatures", found.includes(repo) && found.includes("verified"), found);
 
   await load(() => send("Page.navigate", { url: `${hub}/settings/tokens` }));
   await load(() => evaluate(`document.querySelector("input[name=label]").value = "from-chromium";

@@ -40,6 +40,7 @@ const RESERVED: &[&str] = &[
     "settings",
     "static",
     "audit",
+    "query",
     "admin",
     "new",
     "models",

@@ -1,6 +1,7 @@
 //! Server-rendered web UI (askama templates, auto-escaped). `browse` has the read-only
 //! pages (model list and search, model page, owner page, audit page), `account` the
-//! login, token and re-check forms, `claims` a revision's claims and the org trust form; both build on the leaf modules `page` (layout and
+//! login, token and re-check forms, `claims` a revision's claims and the org trust form,
+//! `query` the incident-response query forms; both build on the leaf modules `page` (layout and
 //! message pages) and `guard` (the CSRF + authorization extractor every form goes through).
 
 use axum::Router;
@@ -13,6 +14,7 @@ mod browse;
 mod claims;
 pub mod guard;
 pub mod page;
+mod query;
 mod viewer;
 
 pub use browse::{RevQuery, SearchQuery};
@@ -23,6 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(browse::index))
         .route("/audit", get(browse::audit))
+        .route("/query", get(query::page))
         .route("/static/app.js", get(browse::app_js))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::claims::{FILES, new_key};
 use crate::harness::{Hub, URL, hub};
 
-const D: &str = "pkg:generic/poisoned-corpus@3";
+pub(crate) const D: &str = "pkg:generic/poisoned-corpus@3";
 
 fn provenance(root: &str, datasets: &[&str], base: Option<&str>) -> Vec<u8> {
     let mut deps: Vec<Value> = datasets
@@ -43,7 +43,7 @@ fn provenance(root: &str, datasets: &[&str], base: Option<&str>) -> Vec<u8> {
 
 impl Hub {
     /// Pushes `files` to `repo` and attaches a provenance naming `datasets` / `base`.
-    async fn trained(
+    pub(crate) async fn trained(
         &self,
         token: &str,
         repo: &str,
@@ -92,7 +92,7 @@ fn repos(rows: &[Value]) -> Vec<String> {
     v
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
@@ -227,7 +227,7 @@ async fn a_pathological_identity_pattern_is_refused_before_it_burns_cpu() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
-async fn root_token(h: &Hub) -> String {
+pub(crate) async fn root_token(h: &Hub) -> String {
     let op = Operator::new(&*h.state.meta, "cli:test");
     op.add_user("root", None, None, true).await.unwrap();
     op.new_token(&NewToken {

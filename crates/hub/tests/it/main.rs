@@ -20,6 +20,7 @@ mod keylessclaims;
 mod names;
 mod operator;
 mod pushes;
+mod queryui;
 mod refs;
 mod scaleout;
 mod scans;
