@@ -8,7 +8,11 @@
 #     (hashedrekord 0.0.2, no SET) with an RFC 3161 timestamp; with the v2 log removed from the
 #     signing config both log to Rekor v1 (dsse 0.0.1 + SET); every bundle verifies offline
 #     with both verifiers; `openssl ts -verify` accepts the TSA's tokens; an unreachable TSA
-#     stops `hallmark sign` with exit 2 and no signature file.
+#     stops `hallmark sign` with exit 2 and no signature file;
+#   * log key types: by default the v1 log is ECDSA P-256 and the v2 log Ed25519 (trust root
+#     keyDetails); a second instance started with `--log-key-type ed25519` has an Ed25519
+#     Rekor v1 log too: model_signing signs on it (dsse 0.0.1 + SET + checkpoint signed with
+#     the C2SP key ID) and both verifiers accept the bundle offline; the log audits clean.
 #   usage: tests/sigstore/e2e.sh path/to/hallmark
 set -euo pipefail
 HM=$(realpath "${1:?usage: e2e.sh path/to/hallmark}")
@@ -102,5 +106,31 @@ open("log.pub", "w").write("-----BEGIN PUBLIC KEY-----\n" + "\n".join(textwrap.w
 PYEOF
 expect 0 "the log audits clean (hallmark log audit over HTTP)" "$HM" log audit "$URL" --public-key log.pub --since-checkpoint seen.cp
 expect 0 "an incremental audit is consistent with the checkpoint seen before" "$HM" log audit "$URL" --public-key log.pub --since-checkpoint seen.cp
+
+keytypes() { python3 -c 'import json,sys; print(" ".join(t["publicKey"]["keyDetails"] for t in json.load(open(sys.argv[1]))["trustedRoot"]["tlogs"]))' "$1"; }
+expect 0 "default log keys: Rekor v1 ECDSA P-256, Rekor v2 Ed25519" test "$(keytypes tc.json)" = "PKIX_ECDSA_P256_SHA_256 PKIX_ED25519"
+# A second instance whose logs are all Ed25519, signed on with its Rekor v1 log.
+PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL2="http://127.0.0.1:$PORT2"
+"$HM" sigstore serve --data-dir "$W/data2" --listen "127.0.0.1:$PORT2" --log-key-type ed25519 >"$W/serve2.log" 2>&1 &
+SERVER2=$!
+trap 'kill $SERVER $SERVER2 2>/dev/null; rm -rf "$W"' EXIT
+for _ in $(seq 50); do curl -sf "$URL2/trust-config.json" -o "$W/tc2.json" && break; sleep 0.2; done
+python3 - <<'PYEOF'
+import json, textwrap
+t = json.load(open("tc2.json"))
+t["signingConfig"]["rekorTlogUrls"] = [s for s in t["signingConfig"]["rekorTlogUrls"] if s["majorApiVersion"] == 1]
+json.dump(t, open("tc2-v1.json", "w"))
+k = t["trustedRoot"]["tlogs"][0]["publicKey"]["rawBytes"]
+open("log-ed.pub", "w").write("-----BEGIN PUBLIC KEY-----\n" + "\n".join(textwrap.wrap(k, 64)) + "\n-----END PUBLIC KEY-----\n")
+PYEOF
+expect 0 "--log-key-type ed25519: both logs Ed25519 in the trust root" test "$(keytypes tc2.json)" = "PKIX_ED25519 PKIX_ED25519"
+CAROL=$("$HM" sigstore token --data-dir data2 --email carol@example.com)
+expect 0 "model_signing signs on an Ed25519 Rekor v1 log" "$MS" sign sigstore model --signature ed1.sig --trust_config tc2-v1.json --identity_token "$CAROL"
+expect 0 "the Ed25519 Rekor v1 bundle is a dsse 0.0.1 entry with a SET" test "$(kind ed1.sig)" = "dsse 0.0.1 set 1"
+expect 0 "model_signing verifies the Ed25519 Rekor v1 bundle offline" "${OFFLINE[@]}" "$MS" verify sigstore model --signature ed1.sig --trust_config tc2.json --identity carol@example.com --identity_provider "$URL2"
+expect 0 "hallmark verifies the Ed25519 Rekor v1 bundle offline" "${OFFLINE[@]}" "$HM" verify sigstore model --signature ed1.sig --trust-config tc2.json --identity carol@example.com --identity-provider "$URL2"
+expect 0 "the Ed25519 Rekor v1 log audits clean" "$HM" log audit "$URL2" --public-key log-ed.pub
+expect 1 "model_signing refuses it under the first instance's trust root" "$MS" verify sigstore model --signature ed1.sig --trust_config tc.json --identity carol@example.com --identity_provider "$URL2"
 echo "sigstore e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -59,6 +59,7 @@ async fn serve(a: ServeArgs) -> CmdResult {
     config.blob_store = a.blob_store;
     config.trusted_proxy_header = a.trusted_proxy_header.map(|h| h.to_ascii_lowercase());
     config.witnessing = witness_config(&a.witnesses)?;
+    config.log_key_type = a.log_key.log_key_type;
     config.scrub = hallmark_hub::scrub::ScrubSettings {
         rate: a.scrub_rate,
         interval: std::time::Duration::from_secs(a.scrub_interval),

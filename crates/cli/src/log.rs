@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn audits_a_directory_and_remembers_the_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
-        let key = Arc::new(LogKey::generate().unwrap());
+        let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
         let cfg = LogConfig {
             host: "log.test".into(),
             tree_id: 3,
@@ -171,7 +171,7 @@ mod tests {
                 .starts_with("log.test - 3\n301\n")
         );
         // Another key: the checkpoint is not the log's (exit 1); an unreadable key is exit 2.
-        let other = Arc::new(LogKey::generate().unwrap());
+        let other = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
         std::fs::write(&pubkey, other.verifier().to_pem()).unwrap();
         assert_eq!(status(false), EXIT_FAILED);
         std::fs::write(&pubkey, "not a key").unwrap();

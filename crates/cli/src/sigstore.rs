@@ -53,6 +53,7 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
         .unwrap_or_else(|| format!("http://{}", a.listen));
     let mut cfg = hallmark_instance::InstanceConfig::new(&a.data_dir, &public_url);
     cfg.witnessing = crate::hub::witness_config(&a.witnesses)?;
+    cfg.log_key_type = a.log_key.log_key_type;
     let instance = hallmark_instance::Instance::open(cfg)
         .with_context(|| format!("cannot open the instance in {}", a.data_dir.display()))
         .or_input()?;

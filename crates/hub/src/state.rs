@@ -48,6 +48,9 @@ pub struct HubConfig {
     pub scrub: ScrubSettings,
     /// Witnesses that cosign the embedded log's checkpoints (issue 22).
     pub witnessing: hallmark_instance::WitnessConfig,
+    /// Key type of the embedded logs created at this start (`None`: each log's default,
+    /// see [`hallmark_instance::InstanceConfig::log_key_type`]).
+    pub log_key_type: Option<hallmark_tlog::LogKeyType>,
     /// Where incidents are posted for owners ([`crate::incident::notify`]); `None`: only
     /// the audit log.
     pub incident_webhook: Option<String>,
@@ -72,6 +75,7 @@ impl HubConfig {
             scan: crate::scan::ScanSettings::default(),
             scrub: ScrubSettings::default(),
             witnessing: hallmark_instance::WitnessConfig::default(),
+            log_key_type: None,
             incident_webhook: None,
         }
     }
@@ -277,6 +281,7 @@ async fn open_instance(
     let dir = config.data_dir.join("sigstore");
     let mut instance_cfg = InstanceConfig::new(&dir, &config.public_url);
     instance_cfg.witnessing = config.witnessing.clone();
+    instance_cfg.log_key_type = config.log_key_type;
     let backend = match pg_pool {
         Some(pg) => {
             // Whether this start creates the log's identity (and must undo that if refused).

@@ -73,12 +73,14 @@ impl KeylessSigner for EmbeddedSigner {
         let appended = i
             .append_witnessed(body.clone())
             .map_err(|e| SignError::Keyless(Box::new(e)))?;
-        let set = appended.sign_set(&i.log_key, &body).map_err(err)?;
+        let set = appended
+            .sign_set(&i.log_key, &i.log_cfg, &body)
+            .map_err(err)?;
         let entry = EntryProof {
             body: &body,
             index: appended.index,
             integrated_time: appended.integrated_time,
-            log_id: i.log_key.verifier().log_id(),
+            log_id: i.log_id(),
             set: &set,
             proof: &appended.proof,
             checkpoint: &appended.checkpoint,

@@ -213,7 +213,7 @@ pub(crate) async fn create_entry(State(w): State<Arc<WriteState>>, req: Request)
         Ok(a) => a,
         Err(e) => return append_failed(&e),
     };
-    let set = match appended.sign_set(&i.log_key, &entry_body) {
+    let set = match appended.sign_set(&i.log_key, &i.log_cfg, &entry_body) {
         Ok(s) => s,
         Err(e) => return internal("signing the entry timestamp", e),
     };
@@ -221,7 +221,7 @@ pub(crate) async fn create_entry(State(w): State<Arc<WriteState>>, req: Request)
         body: &entry_body,
         index: appended.index,
         integrated_time: appended.integrated_time,
-        log_id: i.log_key.verifier().log_id(),
+        log_id: i.log_id(),
         set: &set,
         proof: &appended.proof,
         checkpoint: &appended.checkpoint,

@@ -56,7 +56,9 @@ pub use entries::MAX_ENTRY_REQUEST_BYTES;
 pub use error::InstanceError;
 pub use health::{LogReadiness, health_router, log_readiness, witness_json};
 pub use routes::router;
-pub use state::{Instance, InstanceConfig, LogBackend, log_config};
+pub use state::{
+    DEFAULT_V1_KEY_TYPE, DEFAULT_V2_KEY_TYPE, Instance, InstanceConfig, LogBackend, log_config,
+};
 pub use timestamp::MAX_TIMESTAMP_REQUEST_BYTES;
 pub use witnessclient::{HttpWitness, witness_config};
 pub use witnessing::{

@@ -1,5 +1,6 @@
 //! The instance's Rekor v2 log: a second tile log (`log2/` in the data directory: its own
-//! ECDSA P-256 key, so its log ID differs from the v1 log's) whose origin is the host name
+//! key, Ed25519 unless the instance was told otherwise when the log was created, so its
+//! log ID differs from the v1 log's) whose origin is the host name
 //! of the public URL; its write API is [`crate::rekor2`]. Opened only with the default
 //! local log backend: a replicated instance ([`crate::LogBackend::Shared`]) offers Rekor v1
 //! alone. With witnesses its checkpoints are cosigned like the v1 log's, and its
@@ -14,13 +15,13 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_tlog::{
-    Appended, DirLock, DirStore, LogConfig, LogKey, LogReader, Options, Sequencer, TileFetch,
-    TileStorage,
+    Appended, DirLock, DirStore, LogConfig, LogKey, LogKeyType, LogReader, Options, Sequencer,
+    TileFetch, TileStorage,
 };
 use serde_json::{Value, json};
 
 use crate::error::InstanceError;
-use crate::files::{io, write_private};
+use crate::files::{io, load_or_create_log_key, write_private};
 use crate::witnessing::{CheckpointWitness, Witnessing, tile_proofs};
 
 /// The Rekor v2 log of an instance.
@@ -63,6 +64,7 @@ impl RekorV2 {
     pub(crate) fn open(
         data_dir: &Path,
         public_url: &str,
+        key_type: LogKeyType,
         witnesses: &[Arc<dyn CheckpointWitness>],
         witness_deadline: Duration,
     ) -> Result<Self, InstanceError> {
@@ -78,15 +80,7 @@ impl RekorV2 {
                 h
             }
         };
-        let key_path = dir.join("log.key");
-        let key = if key_path.exists() {
-            LogKey::from_pem(&fs::read(&key_path).map_err(io(&key_path))?)?
-        } else {
-            let k = LogKey::generate()?;
-            write_private(&key_path, k.private_pem().unwrap_or_default().as_bytes())?;
-            k
-        };
-        let key = Arc::new(key);
+        let key = Arc::new(load_or_create_log_key(&dir.join("log.key"), key_type)?);
         let cfg = LogConfig::rekor_v2(&host);
         let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.join("public"))?);
         let seq = Sequencer::open(
@@ -116,6 +110,12 @@ impl RekorV2 {
             cfg,
             store,
         })
+    }
+
+    /// The log ID: the checkpoint key's ID under the origin (C2SP typed key hash for
+    /// Ed25519, `SHA-256(SPKI)` for ECDSA).
+    pub(crate) fn log_id(&self) -> hallmark_tlog::Hash {
+        self.key.verifier().log_id(&self.cfg.host)
     }
 
     /// A reader over the v2 log's tiles.
@@ -156,11 +156,11 @@ impl RekorV2 {
     /// 32-byte key ID, as rekor-tiles' CLIENTS.md asks.
     pub(crate) fn trusted_root_entry(&self, base_url: &str, start: &Value, org: &str) -> Value {
         let v = self.key.verifier();
-        let id = json!({ "keyId": STANDARD.encode(v.log_id()) });
+        let id = json!({ "keyId": STANDARD.encode(self.log_id()) });
         json!({
             "baseUrl": base_url,
             "hashAlgorithm": "SHA2_256",
-            "publicKey": { "rawBytes": STANDARD.encode(v.spki_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": { "start": start } },
+            "publicKey": { "rawBytes": STANDARD.encode(v.spki_der()), "keyDetails": v.key_type().key_details(), "validFor": { "start": start } },
             "logId": id,
             "checkpointKeyId": id,
             "operator": org,

@@ -40,11 +40,7 @@ pub(crate) async fn create_entry_v2(State(w): State<Arc<WriteState>>, req: Reque
     match log.append(body.clone()).await {
         Ok(a) => (
             StatusCode::CREATED,
-            Json(transparency_log_entry(
-                &a,
-                &body,
-                &log.key.verifier().log_id(),
-            )),
+            Json(transparency_log_entry(&a, &body, &log.log_id())),
         )
             .into_response(),
         Err(e) => append_failed(&e),

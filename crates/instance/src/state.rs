@@ -10,13 +10,14 @@ use base64::engine::general_purpose::STANDARD;
 use hallmark_ca::{Ca, CaMaterial, TsaMaterial};
 use hallmark_oidc::{Issuer, KeyRing, SIGSTORE_AUDIENCE, TokenValidator};
 use hallmark_tlog::{
-    Appended, CheckpointLock, Coordinator, DirLock, DirStore, Health, LogConfig, LogKey, LogReader,
-    Options, Sequencer, SharedOptions, SharedSequencer, TileFetch, TileStorage,
+    Appended, CheckpointLock, Coordinator, DirLock, DirStore, Health, LogConfig, LogKey,
+    LogKeyType, LogReader, Options, Sequencer, SharedOptions, SharedSequencer, TileFetch,
+    TileStorage,
 };
 use serde_json::json;
 
 use crate::error::InstanceError;
-use crate::files::{io, write_private};
+use crate::files::{io, load_or_create_log_key, write_private};
 use crate::log2::RekorV2;
 use crate::witnessing::{WitnessConfig, Witnessing, tile_proofs};
 use crate::writes::CaAnchor;
@@ -36,7 +37,15 @@ pub struct InstanceConfig {
     pub token_lifetime: Duration,
     /// Witnesses asked to cosign the logs' checkpoints.
     pub witnessing: WitnessConfig,
+    /// The key type of logs created at this start (`None`: [`DEFAULT_V1_KEY_TYPE`] for the
+    /// Rekor v1 log, [`DEFAULT_V2_KEY_TYPE`] for the v2 log); existing logs keep theirs.
+    pub log_key_type: Option<LogKeyType>,
 }
+
+/// The key type of a new Rekor v1 log unless told otherwise: ECDSA P-256, like Rekor v1.
+pub const DEFAULT_V1_KEY_TYPE: LogKeyType = LogKeyType::EcdsaP256;
+/// The key type of a new Rekor v2 log unless told otherwise: Ed25519, like Rekor v2.
+pub const DEFAULT_V2_KEY_TYPE: LogKeyType = LogKeyType::Ed25519;
 
 impl InstanceConfig {
     /// Defaults: Fulcio's 10-minute certificates, 10-minute tokens.
@@ -49,6 +58,7 @@ impl InstanceConfig {
             cert_lifetime: Duration::from_secs(600),
             token_lifetime: Duration::from_secs(600),
             witnessing: WitnessConfig::default(),
+            log_key_type: None,
         }
     }
 }
@@ -201,15 +211,10 @@ impl Instance {
         let ca_anchor = CaAnchor::of(&ca, &dir.join("ca"))?;
         let log_cfg = log_config(dir, &cfg.public_url)?;
         let log_dir = dir.join("log");
-        let key_path = log_dir.join("log.key");
-        let log_key = if key_path.exists() {
-            LogKey::from_pem(&fs::read(&key_path).map_err(io(&key_path))?)?
-        } else {
-            let k = LogKey::generate()?;
-            write_private(&key_path, k.private_pem().unwrap_or_default().as_bytes())?;
-            k
-        };
-        let log_key = Arc::new(log_key);
+        let log_key = Arc::new(load_or_create_log_key(
+            &log_dir.join("log.key"),
+            cfg.log_key_type.unwrap_or(DEFAULT_V1_KEY_TYPE),
+        )?);
         let single = |store: Arc<dyn TileStorage>, lock: Arc<dyn CheckpointLock>| {
             let seq = Sequencer::open(
                 log_cfg.clone(),
@@ -224,6 +229,7 @@ impl Instance {
             LogBackend::Local => Some(RekorV2::open(
                 dir,
                 &cfg.public_url,
+                cfg.log_key_type.unwrap_or(DEFAULT_V2_KEY_TYPE),
                 &cfg.witnessing.witnesses,
                 cfg.witnessing.deadline,
             )?),
@@ -355,7 +361,7 @@ impl Instance {
         let mut out =
             format!("# Witness policy of {url}: its logs, their witnesses, the quorum.\n");
         let vkey = |host: &str, key: &LogKey| {
-            hallmark_tlog::NoteVerifier::ecdsa(host, key.verifier().clone())
+            hallmark_tlog::NoteVerifier::named(host, key.verifier().clone())
                 .map(|v| v.vkey().to_string())
         };
         if let Ok(v) = vkey(&self.log_cfg.host, &self.log_key) {
@@ -442,6 +448,12 @@ impl Instance {
         }
     }
 
+    /// The Rekor v1 log's ID (bundles' and the trusted root's `logId.keyId`).
+    #[must_use]
+    pub fn log_id(&self) -> hallmark_tlog::Hash {
+        self.log_key.verifier().log_id(&self.log_cfg.host)
+    }
+
     /// A reader over the log's tiles.
     #[must_use]
     pub fn log_reader(&self) -> LogReader {
@@ -467,8 +479,8 @@ impl Instance {
         let mut tlogs = vec![json!({
             "baseUrl": url,
             "hashAlgorithm": "SHA2_256",
-            "publicKey": { "rawBytes": STANDARD.encode(verifier.spki_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": { "start": start } },
-            "logId": { "keyId": STANDARD.encode(verifier.log_id()) },
+            "publicKey": { "rawBytes": STANDARD.encode(verifier.spki_der()), "keyDetails": verifier.key_type().key_details(), "validFor": { "start": start } },
+            "logId": { "keyId": STANDARD.encode(self.log_id()) },
         })];
         let mut rekor_urls = vec![service(url, 1)];
         if let Some(v2) = &self.rekor_v2 {

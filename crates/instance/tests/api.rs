@@ -506,3 +506,46 @@ async fn a_full_log_disk_makes_the_instance_unready_until_space_returns() {
         "the failed entry was not logged, the next one was"
     );
 }
+
+/// `log_key_type` applies to logs created at this start: an instance created with
+/// Ed25519 publishes both logs as `PKIX_ED25519` with the C2SP typed key hash as log ID
+/// (and its log's checkpoints verify under it); reopened with ECDSA asked for, both logs
+/// keep their Ed25519 keys.
+#[test]
+fn log_key_type_is_chosen_at_creation_and_kept() {
+    use hallmark_tlog::{LogKeyType, LogVerifier};
+    let d = tempfile::tempdir().unwrap();
+    let open = |kind: LogKeyType| {
+        let mut cfg = InstanceConfig::new(d.path(), URL);
+        cfg.log_key_type = Some(kind);
+        Instance::open(cfg).unwrap()
+    };
+    let first = open(LogKeyType::Ed25519);
+    let tlogs = |i: &Instance| i.trust_config()["trustedRoot"]["tlogs"].clone();
+    let created = tlogs(&first);
+    // Both logs' key name is the host of the public URL.
+    for t in created.as_array().unwrap() {
+        assert_eq!(t["publicKey"]["keyDetails"], "PKIX_ED25519", "{t}");
+        let raw = STANDARD
+            .decode(t["publicKey"]["rawBytes"].as_str().unwrap())
+            .unwrap();
+        let v = LogVerifier::from_spki_der(&raw).unwrap();
+        assert_eq!(v.key_type(), LogKeyType::Ed25519);
+        assert_eq!(
+            t["logId"]["keyId"],
+            STANDARD.encode(hallmark_tlog::notekey::key_hash(
+                "hub.test",
+                hallmark_tlog::notekey::SIG_ED25519,
+                v.ed25519_key().unwrap()
+            ))
+        );
+    }
+    assert_eq!(first.log_reader().checkpoint().unwrap().checkpoint.size, 0);
+    drop(first);
+    let again = open(LogKeyType::EcdsaP256);
+    assert_eq!(tlogs(&again), created, "an existing log keeps its key");
+    assert_eq!(
+        again.log_reader().verifier().key_type(),
+        LogKeyType::Ed25519
+    );
+}

@@ -80,7 +80,20 @@ async fn checkpoints_go_out_with_the_cosignatures_they_got() {
     assert!(logs[0].starts_with("log hub.test+") && logs[0].ends_with(" http://hub.test"));
     assert!(logs[1].ends_with(" http://hub.test/rekor2"), "{policy}");
     let v1 = hallmark_tlog::NoteVerifier::from_vkey(logs[0].split(' ').nth(1).unwrap()).unwrap();
-    assert_eq!(v1.log_id(), inst.log_reader().verifier().log_id());
+    assert_eq!(v1.log_id(), inst.log_id());
+    // Each log's vkey carries its key type (v1 ECDSA, v2 Ed25519 by default) and the ID
+    // the trust root publishes for it.
+    let v2 = hallmark_tlog::NoteVerifier::from_vkey(logs[1].split(' ').nth(1).unwrap()).unwrap();
+    let tlogs = inst.trust_config()["trustedRoot"]["tlogs"].clone();
+    for (v, t, kind) in [
+        (&v1, &tlogs[0], hallmark_instance::DEFAULT_V1_KEY_TYPE),
+        (&v2, &tlogs[1], hallmark_instance::DEFAULT_V2_KEY_TYPE),
+    ] {
+        assert_eq!(v.verifier().key_type(), kind);
+        assert_eq!(t["publicKey"]["keyDetails"], kind.key_details());
+        let id = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, v.log_id());
+        assert_eq!(t["logId"]["keyId"], id.as_str());
+    }
     assert!(policy.contains("\nquorum all\n"), "{policy}");
     let health = hallmark_instance::health_router(Arc::clone(&inst));
     let (s, ready) = get(&health, "/readyz").await;

@@ -83,7 +83,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let tmp = tempfile::tempdir().unwrap();
 
     let local = {

@@ -62,7 +62,7 @@ fn main() {
         dir.path().display()
     );
 
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let cfg = LogConfig {
         host: "log.hallmark.test".into(),
         tree_id: 1,
@@ -90,6 +90,7 @@ fn main() {
         let tasks: Vec<_> = (0..submitters)
             .map(|_| {
                 let (seq, key, next) = (Arc::clone(&seq), Arc::clone(&key), Arc::clone(&next));
+                let cfg = cfg.clone();
                 tokio::spawn(async move {
                     let mut lat = Vec::new();
                     loop {
@@ -104,7 +105,7 @@ fn main() {
                         let a = seq.submit(body.clone()).wait_async().await.unwrap();
                         // The submitter signs its own SET (as the hub will).
                         if with_set {
-                            let _set = a.sign_set(&key, &body).unwrap();
+                            let _set = a.sign_set(&key, &cfg, &body).unwrap();
                         }
                         lat.push(t0.elapsed());
                     }

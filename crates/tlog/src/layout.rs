@@ -78,12 +78,13 @@ pub struct Appended {
 }
 
 impl Appended {
-    /// Signs this entry's SET (done by the caller, off the sequencer thread).
+    /// Signs this entry's SET (done by the caller, off the sequencer thread) by the log
+    /// `cfg` whose checkpoint key is `key`.
     ///
     /// # Errors
     /// Key failures.
-    pub fn sign_set(&self, key: &LogKey, body: &[u8]) -> Result<Vec<u8>, Error> {
-        rekor::sign_set(key, body, self.integrated_time, self.index)
+    pub fn sign_set(&self, key: &LogKey, cfg: &LogConfig, body: &[u8]) -> Result<Vec<u8>, Error> {
+        rekor::sign_set(key, &cfg.host, body, self.integrated_time, self.index)
     }
 }
 

@@ -12,7 +12,8 @@
 //! * **C2SP tlog-tiles** (v1.0) — hash tiles of height 8 (`tile/L/N[.p/W]`), entry bundles
 //!   (`tile/entries/N[.p/W]`, `u16` length prefixes), `/checkpoint`: [`tile`].
 //! * **C2SP signed-note** and **C2SP tlog-checkpoint** — checkpoints are notes with one
-//!   ECDSA P-256 signature, key hint = first 4 bytes of `SHA-256(SPKI)`: [`note`];
+//!   signature by the log key, ECDSA P-256 (key hint = first 4 bytes of `SHA-256(SPKI)`)
+//!   or Ed25519 (C2SP typed key ID): [`note`], [`logkey`];
 //!   Ed25519 note keys with C2SP typed key IDs, vkeys, and one verifier over both key
 //!   types: [`notekey`].
 //! * **Rekor v1 `dsse` v0.0.1** — canonicalized (RFC 8785) bodies, entry UUIDs, signed entry
@@ -29,10 +30,10 @@
 //!   `.* - [0-9]+$`, sigstore-python matches the key hint against the bundle's `logId`.
 //!   Checkpoints carry only the log's signature (sigstore-go's v1 note check refuses any
 //!   other) and no extension lines (Rekor v1's old `Timestamp:` line is omitted).
-//! * **Key type**: ECDSA P-256 only (what Rekor v1 uses; `logId` = SHA-256 of the SPKI, the
-//!   Sigstore convention for ECDSA note keys rather than C2SP's typed key IDs). Ed25519
-//!   note keys (Rekor v2, the C2SP witness network) are in [`notekey`]; the sequencer
-//!   still signs with [`LogKey`].
+//! * **Key type**: ECDSA P-256 (what Rekor v1 uses) or Ed25519 (Rekor v2, the C2SP
+//!   witness network), chosen when a log is created ([`LogKeyType`], [`logkey`]). The
+//!   `logId` is `SHA-256(SPKI)` for ECDSA (the Sigstore convention for ECDSA note keys)
+//!   and the C2SP typed key hash for Ed25519 (as Rekor v2 trusted roots carry it).
 //! * **Extra resources**: `hallmark/time/N[.p/W]` holds each entry's `integratedTime`
 //!   (Rekor v1 keeps it outside the Merkle leaf, and so do we). SETs are not stored: like
 //!   Rekor v1 the log signs them when it answers (submitters sign theirs in their own
@@ -84,6 +85,7 @@ mod bounded;
 mod coordinator;
 mod error;
 pub mod layout;
+pub mod logkey;
 pub mod mem;
 pub mod merkle;
 pub mod monitor;
@@ -104,8 +106,9 @@ pub use audit::{AuditReport, DirFetch, audit};
 pub use audit::{HttpFetch, https_tls};
 pub use error::{Error, is_out_of_space};
 pub use layout::{Appended, Fault, Health, LogConfig};
+pub use logkey::{LogKey, LogKeyType, LogVerifier};
 pub use merkle::Hash;
-pub use note::{Checkpoint, LogKey, LogVerifier, SignedCheckpoint};
+pub use note::{Checkpoint, SignedCheckpoint};
 pub use notekey::{Ed25519NoteKey, NoteVerifier, Vkey};
 pub use reader::LogReader;
 pub use sequencer::{Options, Sequencer};

@@ -1,167 +1,28 @@
-//! Log keys, C2SP signed notes and C2SP tlog-checkpoint bodies, in the form Rekor v1 and
-//! the Sigstore verifiers use.
+//! C2SP signed notes and C2SP tlog-checkpoint bodies, in the form Rekor and the Sigstore
+//! verifiers use.
 //!
-//! * Key: ECDSA P-256 with SHA-256 (`PKIX_ECDSA_P256_SHA_256` in a trusted root). The
-//!   Sigstore log ID is `SHA-256(DER SubjectPublicKeyInfo)`; the signed-note key hint is its
-//!   first four bytes (the Sigstore convention for ECDSA note keys, sigstore-infra.md §3.3).
+//! * Key: a [`LogKey`], ECDSA P-256 or Ed25519 ([`crate::logkey`]); the signed-note key
+//!   hint is [`LogVerifier::key_id`] of the key name (`SHA-256(SPKI)[:4]` for ECDSA, the
+//!   Sigstore convention, sigstore-infra.md §3.3; the C2SP typed key ID for Ed25519).
 //! * Note: `body` (lines ending in `\n`, no blank line) + `\n` + signature lines
-//!   `— <key name> <base64(hint ‖ DER signature)>\n`; the signature covers the body bytes.
+//!   `— <key name> <base64(hint ‖ signature)>\n`; the signature covers the body bytes.
 //! * Checkpoint body: origin, decimal size, base64 root, optional extension lines. Rekor v1
 //!   origins are `"<host> - <tree id>"` and the key name is `<host>`; sigstore-go routes to
 //!   its Rekor v1 path only for origins matching `.* - [0-9]+$`.
 
 use std::fmt::Write as _;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use hallmark_crypto::{Curve, PublicKey, SigningKey};
 
 use crate::error::Error;
-use crate::merkle::{Hash, sha256};
+pub use crate::logkey::{LogKey, LogVerifier};
+use crate::merkle::Hash;
 
 /// Most signature lines a note may carry before it is refused.
 pub const MAX_NOTE_SIGNATURES: usize = 100;
 /// Largest note accepted.
 pub const MAX_NOTE_BYTES: usize = 64 * 1024;
-
-/// The log's private key (ECDSA P-256).
-pub struct LogKey {
-    signer: SigningKey,
-    verifier: LogVerifier,
-    pkcs8_pem: Option<String>,
-}
-
-impl std::fmt::Debug for LogKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogKey")
-            .field("log_id", &hex::encode(self.verifier.log_id()))
-            .finish_non_exhaustive()
-    }
-}
-
-impl LogKey {
-    /// A fresh random key.
-    ///
-    /// # Errors
-    /// Only if aws-lc-rs fails.
-    pub fn generate() -> Result<Self, Error> {
-        let doc =
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
-                .map_err(|_| Error::Key("cannot generate a P-256 key".into()))?;
-        let pem =
-            pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, doc.as_ref())
-                .map_err(|e| Error::Key(format!("cannot encode the key: {e}")))?;
-        let mut key = Self::from_pem(pem.as_bytes())?;
-        key.pkcs8_pem = Some(pem);
-        Ok(key)
-    }
-
-    /// Loads a PEM private key (PKCS#8 or SEC1), which must be P-256.
-    ///
-    /// # Errors
-    /// Unparseable key or another curve.
-    pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        let signer = SigningKey::from_pem_with_source(pem, None, "log key")
-            .map_err(|e| Error::Key(e.to_string()))?;
-        if signer.curve() != Curve::P256 {
-            return Err(Error::Key(format!(
-                "the log key must be P-256, not {}",
-                signer.curve().name()
-            )));
-        }
-        let verifier = LogVerifier::new(signer.public_key())?;
-        Ok(Self {
-            signer,
-            verifier,
-            pkcs8_pem: Some(String::from_utf8_lossy(pem).into_owned()),
-        })
-    }
-
-    /// The PEM the key was generated or loaded from.
-    #[must_use]
-    pub fn private_pem(&self) -> Option<&str> {
-        self.pkcs8_pem.as_deref()
-    }
-
-    /// The public half.
-    #[must_use]
-    pub fn verifier(&self) -> &LogVerifier {
-        &self.verifier
-    }
-
-    /// DER ECDSA signature over `msg` (SHA-256).
-    ///
-    /// # Errors
-    /// Only if aws-lc-rs fails.
-    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
-        self.signer.sign(msg).map_err(|e| Error::Key(e.to_string()))
-    }
-}
-
-/// The log's public key, log ID and note key hint.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LogVerifier {
-    public: PublicKey,
-    log_id: Hash,
-}
-
-impl LogVerifier {
-    /// Wraps a P-256 public key.
-    ///
-    /// # Errors
-    /// Another curve.
-    pub fn new(public: PublicKey) -> Result<Self, Error> {
-        if public.curve() != Curve::P256 {
-            return Err(Error::Key("the log key must be P-256".into()));
-        }
-        let log_id = sha256(public.spki_der());
-        Ok(Self { public, log_id })
-    }
-
-    /// Parses a `PUBLIC KEY` PEM.
-    ///
-    /// # Errors
-    /// Unparseable or not P-256.
-    pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        Self::new(
-            PublicKey::from_pem_with_source(pem, "log public key")
-                .map_err(|e| Error::Key(e.to_string()))?,
-        )
-    }
-
-    /// `SHA-256(SPKI DER)`: Rekor's log ID and the trusted root's `logId.keyId`.
-    #[must_use]
-    pub fn log_id(&self) -> Hash {
-        self.log_id
-    }
-
-    /// Signed-note key hint: the log ID's first four bytes.
-    #[must_use]
-    pub fn hint(&self) -> [u8; 4] {
-        let [a, b, c, d, ..] = self.log_id;
-        [a, b, c, d]
-    }
-
-    /// SubjectPublicKeyInfo DER (the trusted root's `publicKey.rawBytes`).
-    #[must_use]
-    pub fn spki_der(&self) -> &[u8] {
-        self.public.spki_der()
-    }
-
-    /// PEM of the public key.
-    #[must_use]
-    pub fn to_pem(&self) -> String {
-        self.public.to_pem()
-    }
-
-    /// Verifies a DER ECDSA/SHA-256 signature.
-    #[must_use]
-    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        self.public.verify(msg, sig).is_ok()
-    }
-}
 
 /// A checkpoint body (C2SP tlog-checkpoint).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,6 +106,19 @@ pub fn sign_checkpoint(
     key_name: &str,
     key: &LogKey,
 ) -> Result<SignedCheckpoint, Error> {
+    sign_checkpoint_with(cp, key_name, key.verifier().key_id(key_name), |m| {
+        key.sign(m)
+    })
+}
+
+/// Signs a checkpoint as a one-signature note under `key_name` with key ID `id`, the
+/// signature made by `sign` over the body.
+pub(crate) fn sign_checkpoint_with(
+    cp: &Checkpoint,
+    key_name: &str,
+    id: [u8; 4],
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, Error>,
+) -> Result<SignedCheckpoint, Error> {
     if cp.origin.is_empty() || cp.origin.contains('\n') {
         return Err(Error::BadCheckpoint(
             "origin must be one non-empty line".into(),
@@ -252,8 +126,8 @@ pub fn sign_checkpoint(
     }
     check_key_name(key_name)?;
     let body = cp.body();
-    let sig = key.sign(body.as_bytes())?;
-    let mut blob = key.verifier().hint().to_vec();
+    let sig = sign(body.as_bytes())?;
+    let mut blob = id.to_vec();
     blob.extend_from_slice(&sig);
     let mut text = body;
     let _ = write!(text, "\n\u{2014} {key_name} {}\n", B64.encode(blob));
@@ -347,14 +221,15 @@ pub fn verify_checkpoint(
 ) -> Result<SignedCheckpoint, Error> {
     let (body, sigs) = parse_note(text)?;
     let ok = sigs.iter().any(|s| {
-        s.hint == verifier.hint()
-            && key_name.is_none_or(|n| n == s.name)
+        key_name.is_none_or(|n| n == s.name)
+            && s.hint == verifier.key_id(&s.name)
             && verifier.verify(body.as_bytes(), &s.signature)
     });
     if !ok {
         return Err(Error::BadCheckpoint(format!(
-            "no valid signature by log key {} ({} signature line(s))",
-            hex::encode(verifier.log_id()),
+            "no valid signature by {} log key {} ({} signature line(s))",
+            verifier.key_type(),
+            hex::encode(verifier.spki_id()),
             sigs.len()
         )));
     }
@@ -379,7 +254,13 @@ mod tests {
 
     #[test]
     fn sign_verify_and_tamper() {
-        let key = LogKey::generate().unwrap();
+        for kind in crate::LogKeyType::ALL {
+            sign_verify_and_tamper_with(kind);
+        }
+    }
+
+    fn sign_verify_and_tamper_with(kind: crate::LogKeyType) {
+        let key = LogKey::generate(kind).unwrap();
         let cp = Checkpoint {
             origin: "log.example - 42".into(),
             size: 7,
@@ -396,11 +277,19 @@ mod tests {
         .unwrap();
         assert_eq!(v.checkpoint, cp);
         assert!(verify_checkpoint(&s.text, key.verifier(), None, Some("other - 1")).is_err());
-        let other = LogKey::generate().unwrap();
+        let other = LogKey::generate(kind).unwrap();
         assert!(verify_checkpoint(&s.text, other.verifier(), None, None).is_err());
         let tampered = s.text.replacen("\n7\n", "\n8\n", 1);
         assert!(verify_checkpoint(&tampered, key.verifier(), None, None).is_err());
-        let reloaded = LogKey::from_pem(key.private_pem().unwrap().as_bytes()).unwrap();
+        // The line's key ID commits to its name (Ed25519) or to the key alone (ECDSA).
+        let renamed = s
+            .text
+            .replace("\u{2014} log.example ", "\u{2014} log.other ");
+        assert_eq!(
+            verify_checkpoint(&renamed, key.verifier(), None, None).is_ok(),
+            kind == crate::LogKeyType::EcdsaP256
+        );
+        let reloaded = LogKey::from_pem(key.private_pem().as_bytes()).unwrap();
         assert_eq!(reloaded.verifier(), key.verifier());
     }
 

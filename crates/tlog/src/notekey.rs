@@ -16,51 +16,20 @@
 use std::fmt;
 
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
-use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use hallmark_crypto::PublicKey;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+use crate::logkey::{LogKeyType, LogVerifier};
+pub use crate::logkey::{
+    SIG_COSIGNATURE_V1, SIG_ECDSA, SIG_ED25519, key_hash, key_id, verify_ed25519,
+};
 use crate::merkle::Hash;
 use crate::note::{
-    Checkpoint, LogVerifier, NoteSignature, SignedCheckpoint, check_key_name, parse_note,
+    Checkpoint, NoteSignature, SignedCheckpoint, check_key_name, parse_note, sign_checkpoint_with,
 };
-
-/// Signature type byte of an Ed25519 note signature.
-pub const SIG_ED25519: u8 = 0x01;
-/// Signature type byte of an ECDSA note signature (key ID from the SPKI alone).
-pub const SIG_ECDSA: u8 = 0x02;
-/// Signature type byte of a C2SP tlog-cosignature/v1 (Ed25519, timestamped).
-pub const SIG_COSIGNATURE_V1: u8 = 0x04;
-
-/// `SHA-256(name ‖ 0x0A ‖ type ‖ key)`: the full hash behind a typed key ID (Rekor v2's
-/// log ID for an Ed25519 checkpoint key).
-#[must_use]
-pub fn key_hash(name: &str, sig_type: u8, key: &[u8]) -> Hash {
-    let mut data = Vec::with_capacity(name.len() + 2 + key.len());
-    data.extend_from_slice(name.as_bytes());
-    data.push(b'\n');
-    data.push(sig_type);
-    data.extend_from_slice(key);
-    crate::merkle::sha256(&data)
-}
-
-/// The 4-byte key ID of a typed note key: [`key_hash`]'s first four bytes.
-#[must_use]
-pub fn key_id(name: &str, sig_type: u8, key: &[u8]) -> [u8; 4] {
-    let [a, b, c, d, ..] = key_hash(name, sig_type, key);
-    [a, b, c, d]
-}
-
-/// Verifies a raw Ed25519 signature by `key` over `msg`.
-#[must_use]
-pub fn verify_ed25519(key: &[u8; 32], msg: &[u8], sig: &[u8]) -> bool {
-    UnparsedPublicKey::new(&ED25519, key)
-        .verify(msg, sig)
-        .is_ok()
-}
 
 /// A verifier key in its C2SP text form, parsed but not interpreted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -288,40 +257,17 @@ impl Ed25519NoteKey {
                 self.name
             )));
         }
-        if cp.origin.is_empty() || cp.origin.contains('\n') {
-            return Err(Error::BadCheckpoint(
-                "origin must be one non-empty line".into(),
-            ));
-        }
-        let body = cp.body();
-        let mut blob = self.key_id().to_vec();
-        blob.extend_from_slice(&self.sign(body.as_bytes()));
-        let text = format!("{body}\n\u{2014} {} {}\n", self.name, B64.encode(blob));
-        Ok(SignedCheckpoint {
-            checkpoint: cp.clone(),
-            text,
-        })
+        sign_checkpoint_with(cp, &self.name, self.key_id(), |m| Ok(self.sign(m).to_vec()))
     }
 }
 
-/// The public key that signs a log's checkpoints: Ed25519 (type `0x01`) or ECDSA P-256
-/// (type `0x02`), named. Parsed from and printed as a vkey.
+/// The public key that signs a log's checkpoints, with the key name its signature lines
+/// carry: Ed25519 (type `0x01`) or ECDSA P-256 (type `0x02`). Parsed from and printed as
+/// a vkey.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NoteVerifier {
-    /// Ed25519, C2SP typed key ID.
-    Ed25519 {
-        /// Key name.
-        name: String,
-        /// Raw public key.
-        key: [u8; 32],
-    },
-    /// ECDSA P-256/SHA-256, key ID `SHA-256(SPKI)[:4]`.
-    Ecdsa {
-        /// Key name.
-        name: String,
-        /// The key.
-        verifier: LogVerifier,
-    },
+pub struct NoteVerifier {
+    name: String,
+    verifier: LogVerifier,
 }
 
 impl NoteVerifier {
@@ -331,29 +277,23 @@ impl NoteVerifier {
     /// [`Error::Key`]: malformed, another type, or an ID that does not match the key.
     pub fn from_vkey(text: &str) -> Result<Self, Error> {
         let v = Vkey::parse(text)?;
-        let out = match v.sig_type {
-            SIG_ED25519 => Self::Ed25519 {
-                key: v
-                    .key
+        let verifier = match v.sig_type {
+            SIG_ED25519 => LogVerifier::ed25519(
+                v.key
                     .as_slice()
                     .try_into()
                     .map_err(|_| Error::Key("an Ed25519 key is 32 bytes".into()))?,
-                name: v.name,
-            },
+            ),
             SIG_ECDSA => {
-                let public = PublicKey::from_spki_der(&v.key)
+                let verifier = LogVerifier::from_spki_der(&v.key)
                     .map_err(|e| Error::Key(format!("vkey {}: {e}", v.name)))?;
-                let verifier = LogVerifier::new(public)?;
-                if verifier.hint() != v.key_id {
+                if verifier.key_type() != LogKeyType::EcdsaP256 {
                     return Err(Error::Key(format!(
-                        "vkey {}: key ID does not match SHA-256 of the key",
+                        "vkey {}: type 0x02 carries an ECDSA key",
                         v.name
                     )));
                 }
-                Self::Ecdsa {
-                    name: v.name,
-                    verifier,
-                }
+                verifier
             }
             t => {
                 return Err(Error::Key(format!(
@@ -362,16 +302,26 @@ impl NoteVerifier {
                 )));
             }
         };
-        Ok(out)
+        if verifier.key_id(&v.name) != v.key_id {
+            return Err(Error::Key(format!(
+                "vkey {}: key ID does not match the key",
+                v.name
+            )));
+        }
+        Ok(Self {
+            name: v.name,
+            verifier,
+        })
     }
 
-    /// An ECDSA log key under `name` (Rekor v1 logs name it after their host).
+    /// A log key under `name` (Rekor v1 logs name it after their host; a v2 log after its
+    /// origin).
     ///
     /// # Errors
     /// An invalid name.
-    pub fn ecdsa(name: &str, verifier: LogVerifier) -> Result<Self, Error> {
+    pub fn named(name: &str, verifier: LogVerifier) -> Result<Self, Error> {
         check_key_name(name)?;
-        Ok(Self::Ecdsa {
+        Ok(Self {
             name: name.to_owned(),
             verifier,
         })
@@ -380,40 +330,38 @@ impl NoteVerifier {
     /// Key name.
     #[must_use]
     pub fn name(&self) -> &str {
-        match self {
-            Self::Ed25519 { name, .. } | Self::Ecdsa { name, .. } => name,
-        }
+        &self.name
+    }
+
+    /// The public key.
+    #[must_use]
+    pub fn verifier(&self) -> &LogVerifier {
+        &self.verifier
     }
 
     /// The 4-byte key ID signature lines carry.
     #[must_use]
     pub fn key_id(&self) -> [u8; 4] {
-        match self {
-            Self::Ed25519 { name, key } => key_id(name, SIG_ED25519, key),
-            Self::Ecdsa { verifier, .. } => verifier.hint(),
-        }
+        self.verifier.key_id(&self.name)
     }
 
     /// The 32-byte log ID: Rekor v2's typed key hash for Ed25519, `SHA-256(SPKI)` for ECDSA.
     #[must_use]
     pub fn log_id(&self) -> Hash {
-        match self {
-            Self::Ed25519 { name, key } => key_hash(name, SIG_ED25519, key),
-            Self::Ecdsa { verifier, .. } => verifier.log_id(),
-        }
+        self.verifier.log_id(&self.name)
     }
 
     /// The vkey.
     #[must_use]
     pub fn vkey(&self) -> Vkey {
-        let (sig_type, key) = match self {
-            Self::Ed25519 { key, .. } => (SIG_ED25519, key.to_vec()),
-            Self::Ecdsa { verifier, .. } => (SIG_ECDSA, verifier.spki_der().to_vec()),
+        let key = match self.verifier.ed25519_key() {
+            Some(k) => k.to_vec(),
+            None => self.verifier.spki_der().to_vec(),
         };
         Vkey {
-            name: self.name().to_owned(),
+            name: self.name.clone(),
             key_id: self.key_id(),
-            sig_type,
+            sig_type: self.verifier.key_type().note_sig_type(),
             key,
         }
     }
@@ -421,10 +369,7 @@ impl NoteVerifier {
     /// Verifies a raw signature over `msg`.
     #[must_use]
     pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        match self {
-            Self::Ed25519 { key, .. } => verify_ed25519(key, msg, sig),
-            Self::Ecdsa { verifier, .. } => verifier.verify(msg, sig),
-        }
+        self.verifier.verify(msg, sig)
     }
 
     /// Verifies a signed note: at least one line by this key (name and key ID match) and
@@ -496,7 +441,7 @@ impl fmt::Display for NoteVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::note::LogKey;
+    use crate::LogKeyType;
 
     /// signed-note v1.0.0 §"Example" (c2sp.org/signed-note).
     const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
@@ -573,22 +518,33 @@ mod tests {
         assert!(cosigner.verifier().is_err());
     }
 
+    /// A log key of either type, named, round-trips through its vkey and verifies the
+    /// checkpoints the sequencer's signer makes; an Ed25519 log key's vkey is the one an
+    /// [`Ed25519NoteKey`] with the same key would print.
     #[test]
-    fn ecdsa_vkey_matches_note_hint() {
-        let key = LogKey::generate().unwrap();
-        let v = NoteVerifier::ecdsa("log.example", key.verifier().clone()).unwrap();
-        let parsed = NoteVerifier::from_vkey(&v.to_string()).unwrap();
-        assert_eq!(parsed, v);
-        let cp = Checkpoint {
-            origin: "log.example - 1".into(),
-            size: 1,
-            root: [1; 32],
-        };
-        let s = crate::note::sign_checkpoint(&cp, "log.example", &key).unwrap();
-        assert_eq!(
-            parsed.verify_checkpoint(&s.text, None).unwrap().checkpoint,
-            cp
-        );
-        assert_eq!(parsed.log_id(), key.verifier().log_id());
+    fn log_key_vkeys_match_note_hints() {
+        for kind in LogKeyType::ALL {
+            let key = crate::LogKey::generate(kind).unwrap();
+            let v = NoteVerifier::named("log.example", key.verifier().clone()).unwrap();
+            let parsed = NoteVerifier::from_vkey(&v.to_string()).unwrap();
+            assert_eq!(parsed, v);
+            assert_eq!(parsed.vkey().sig_type, kind.note_sig_type());
+            let cp = Checkpoint {
+                origin: "log.example - 1".into(),
+                size: 1,
+                root: [1; 32],
+            };
+            let s = crate::note::sign_checkpoint(&cp, "log.example", &key).unwrap();
+            assert_eq!(
+                parsed.verify_checkpoint(&s.text, None).unwrap().checkpoint,
+                cp
+            );
+            assert_eq!(parsed.log_id(), key.verifier().log_id("log.example"));
+        }
+        let note_key = Ed25519NoteKey::generate("log.example", SIG_ED25519).unwrap();
+        let as_log =
+            NoteVerifier::named("log.example", LogVerifier::ed25519(note_key.public_key()))
+                .unwrap();
+        assert_eq!(as_log.vkey(), note_key.vkey());
     }
 }

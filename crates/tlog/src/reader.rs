@@ -231,7 +231,7 @@ impl LogReader {
         }
         let proof = self.inclusion_proof(index, cp.checkpoint.size)?;
         let set = match key {
-            Some(k) => sign_set(k, &body, integrated_time, index)?,
+            Some(k) => sign_set(k, &self.cfg.host, &body, integrated_time, index)?,
             None => Vec::new(),
         };
         Ok(OwnedEntryProof {
@@ -241,7 +241,7 @@ impl LogReader {
             set,
             proof,
             checkpoint: cp,
-            log_id: self.verifier.log_id(),
+            log_id: self.verifier.log_id(&self.cfg.host),
         })
     }
 }

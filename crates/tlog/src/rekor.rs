@@ -233,12 +233,14 @@ pub fn set_payload(
     }))
 }
 
-/// Signs a SET.
+/// Signs a SET by the log whose checkpoint key is `key` named `key_name` (its `logID` is
+/// [`LogVerifier::log_id`] of that name).
 ///
 /// # Errors
 /// Key failures.
 pub fn sign_set(
     key: &LogKey,
+    key_name: &str,
     body: &[u8],
     integrated_time: i64,
     log_index: u64,
@@ -246,21 +248,23 @@ pub fn sign_set(
     key.sign(&set_payload(
         body,
         integrated_time,
-        &key.verifier().log_id(),
+        &key.verifier().log_id(key_name),
         log_index,
     )?)
 }
 
-/// Verifies a SET.
+/// Verifies a SET by the log whose checkpoint key is `v` named `key_name`.
 #[must_use]
 pub fn verify_set(
     v: &LogVerifier,
+    key_name: &str,
     body: &[u8],
     integrated_time: i64,
     log_index: u64,
     set: &[u8],
 ) -> bool {
-    set_payload(body, integrated_time, &v.log_id(), log_index).is_ok_and(|p| v.verify(&p, set))
+    set_payload(body, integrated_time, &v.log_id(key_name), log_index)
+        .is_ok_and(|p| v.verify(&p, set))
 }
 
 /// Builds the canonicalized `hashedrekord` v0.0.1 body (sigstore/rekor
@@ -380,9 +384,23 @@ mod tests {
 
     #[test]
     fn set_round_trip() {
-        let k = LogKey::generate().unwrap();
-        let set = sign_set(&k, b"body", 1_700_000_000, 5).unwrap();
-        assert!(verify_set(k.verifier(), b"body", 1_700_000_000, 5, &set));
-        assert!(!verify_set(k.verifier(), b"body", 1_700_000_001, 5, &set));
+        let k = LogKey::generate(crate::LogKeyType::EcdsaP256).unwrap();
+        let set = sign_set(&k, "h", b"body", 1_700_000_000, 5).unwrap();
+        assert!(verify_set(
+            k.verifier(),
+            "h",
+            b"body",
+            1_700_000_000,
+            5,
+            &set
+        ));
+        assert!(!verify_set(
+            k.verifier(),
+            "h",
+            b"body",
+            1_700_000_001,
+            5,
+            &set
+        ));
     }
 }

@@ -107,6 +107,8 @@ pub(crate) struct ServeArgs {
     pub(crate) trusted_proxy_header: Option<String>,
     #[command(flatten)]
     pub(crate) witnesses: crate::args::sigstore::LogWitnessArgs,
+    #[command(flatten)]
+    pub(crate) log_key: crate::args::sigstore::LogKeyArgs,
     /// Re-hash stored blobs in the background at this many bytes per second on average
     /// (a blob that no longer matches fails its revisions, naming the file); 0 turns the
     /// scrubber off.

@@ -51,6 +51,29 @@ pub(crate) struct SigstoreServeArgs {
     pub(crate) log_writes_per_minute: u32,
     #[command(flatten)]
     pub(crate) witnesses: LogWitnessArgs,
+    #[command(flatten)]
+    pub(crate) log_key: LogKeyArgs,
+}
+
+/// The key type of logs this start creates (`sigstore serve`, `hub serve`).
+#[derive(Debug, Args)]
+pub(crate) struct LogKeyArgs {
+    /// Key type of the transparency logs created on this start (a log keeps the key it
+    /// was created with). Default: ecdsa-p256 for the Rekor v1 log (as Rekor v1), ed25519
+    /// for the Rekor v2 log (as Rekor v2; C2SP witnesses need no other type). The trust
+    /// config names each log's type (keyDetails PKIX_ECDSA_P256_SHA_256 or PKIX_ED25519)
+    /// and, for Ed25519, its C2SP key ID as logId.
+    #[arg(
+        long = "log-key-type",
+        value_name = "TYPE",
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::PossibleValuesParser::new(
+                hallmark_tlog::LogKeyType::ALL.map(hallmark_tlog::LogKeyType::name)
+            ),
+            |s| s.parse::<hallmark_tlog::LogKeyType>().unwrap_or_default()
+        )
+    )]
+    pub(crate) log_key_type: Option<hallmark_tlog::LogKeyType>,
 }
 
 /// Witnesses of the log (`sigstore serve`, `hub serve`).

@@ -31,7 +31,7 @@ struct Log {
 impl Log {
     fn new(cfg: LogConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let key = Arc::new(LogKey::generate().unwrap());
+        let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
         Self::with_key(dir, key, cfg)
     }
 

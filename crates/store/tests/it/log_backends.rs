@@ -51,7 +51,7 @@ fn sqlite_and_object_store_backends_keep_the_contracts() {
 #[test]
 fn sqlite_backend_builds_the_same_tree() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let db = dir.path().join("log.db");
     let rt = rt();
     let open = || {

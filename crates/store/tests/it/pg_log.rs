@@ -127,7 +127,7 @@ fn pg_s3_log_three_replicas_one_history() {
         Some(s3) => s3_store(&s3).unwrap(),
         None => Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap()) as _,
     };
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(ObjectStoreTiles::new(
         blobs,
         cfg().tree_id,

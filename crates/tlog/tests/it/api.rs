@@ -38,7 +38,7 @@ fn hex32(v: &Value) -> Hash {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_api_serves_tiles_checkpoints_entries_and_proofs() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (seq, store) = dir_log(dir.path(), &key, Options::default());
     let (seq, first) = tokio::task::spawn_blocking(move || {
         let first = fill(&seq, "api", 300)[0].checkpoint.clone();
@@ -120,12 +120,22 @@ async fn read_api_serves_tiles_checkpoints_entries_and_proofs() {
         assert_eq!(e["logIndex"], 42);
         let body = B64.decode(e["body"].as_str().unwrap()).unwrap();
         assert_eq!(body, b"api-42");
-        assert_eq!(e["logID"], hex::encode(key.verifier().log_id()));
+        assert_eq!(
+            e["logID"],
+            hex::encode(key.verifier().log_id(&crate::cfg().host))
+        );
         let t = e["integratedTime"].as_i64().unwrap();
         let set = B64
             .decode(e["verification"]["signedEntryTimestamp"].as_str().unwrap())
             .unwrap();
-        assert!(verify_set(key.verifier(), &body, t, 42, &set));
+        assert!(verify_set(
+            key.verifier(),
+            &crate::cfg().host,
+            &body,
+            t,
+            42,
+            &set
+        ));
         let p = &e["verification"]["inclusionProof"];
         let hashes: Vec<Hash> = p["hashes"].as_array().unwrap().iter().map(hex32).collect();
         verify_inclusion(

@@ -13,7 +13,7 @@ use crate::{cfg, dir_log, fill};
 #[test]
 fn audits_from_a_directory_incrementally() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (seq, _) = dir_log(dir.path(), &key, Options::default());
     let fetch = || -> Arc<dyn TileFetch> { Arc::new(DirFetch(dir.path().join("public"))) };
     let origin = cfg().origin();
@@ -74,7 +74,7 @@ fn audits_from_a_directory_incrementally() {
         "{err}"
     );
     // Wrong key or wrong origin.
-    let other = LogKey::generate().unwrap();
+    let other = LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap();
     assert!(matches!(
         audit(fetch(), other.verifier(), None, None),
         Err(Error::BadCheckpoint(_))
@@ -88,7 +88,7 @@ fn audits_from_a_directory_incrementally() {
 #[test]
 fn tampered_bundles_and_tiles_and_forks_are_caught() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (seq, store) = dir_log(dir.path(), &key, Options::default());
     fill(&seq, "a", 300);
     let seen = seq.latest().text.clone();
@@ -125,7 +125,7 @@ fn tampered_bundles_and_tiles_and_forks_are_caught() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audits_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (seq, store) = dir_log(dir.path(), &key, Options::default());
     let seq = tokio::task::spawn_blocking(move || {
         fill(&seq, "h", 600);

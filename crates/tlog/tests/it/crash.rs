@@ -79,8 +79,8 @@ fn lock_checkpoint(dir: &Path, key: &LogKey) -> Option<note::SignedCheckpoint> {
 #[test]
 fn crash_safety_under_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let key = LogKey::generate().unwrap();
-    std::fs::write(dir.path().join("key.pem"), key.private_pem().unwrap()).unwrap();
+    let key = LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap();
+    std::fs::write(dir.path().join("key.pem"), key.private_pem()).unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut rng = crate::Rng(0x5eed ^ u64::from(std::process::id()));
     let mut acked: Vec<(u64, [u8; 32])> = Vec::new();
@@ -152,7 +152,7 @@ fn crash_safety_under_sigkill() {
         {
             let (seq, _) = crate::dir_log(
                 dir.path(),
-                &Arc::new(LogKey::from_pem(key.private_pem().unwrap().as_bytes()).unwrap()),
+                &Arc::new(LogKey::from_pem(key.private_pem().as_bytes()).unwrap()),
                 Options::default(),
             );
             assert_eq!(seq.latest().checkpoint, cp.checkpoint);

@@ -64,7 +64,7 @@ fn dir_bytes(p: &std::path::Path) -> u64 {
 #[test]
 fn log_bytes_grow_linearly_with_entries() {
     for n in [100usize, 256, 300] {
-        let key = Arc::new(LogKey::generate().unwrap());
+        let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
         let (store, lock) = (Arc::new(MemTiles::new()), Arc::new(MemLock::default()));
         let seq = mem_log(&store, &lock, &key);
         let before = store.bytes();
@@ -99,7 +99,7 @@ fn log_bytes_grow_linearly_with_entries() {
 #[test]
 fn directory_log_bytes_grow_linearly() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (seq, _store) = dir_log(dir.path(), &key, Options::default());
     let before = dir_bytes(dir.path());
     let n = 100;
@@ -122,7 +122,7 @@ fn directory_log_bytes_grow_linearly() {
 /// naming it: the read API serves it cut from the wider object, readers decode it.
 #[test]
 fn readers_of_older_checkpoints_still_get_their_partials() {
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (store, lock) = (Arc::new(MemTiles::new()), Arc::new(MemLock::default()));
     let seq = mem_log(&store, &lock, &key);
     let bodies: Vec<Vec<u8>> = (0..7).map(|i| format!("e{i}").into_bytes()).collect();
@@ -166,7 +166,7 @@ fn readers_of_older_checkpoints_still_get_their_partials() {
 /// garbage; the next start sweeps it and keeps what the checkpoint references.
 #[test]
 fn leftover_partials_are_swept_at_start() {
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (store, lock) = (Arc::new(MemTiles::new()), Arc::new(MemLock::default()));
     {
         let seq = mem_log(&store, &lock, &key);
@@ -203,7 +203,7 @@ fn leftover_partials_are_swept_at_start() {
 /// The replicated sequencer deletes superseded partials too.
 #[test]
 fn shared_log_keeps_one_partial_per_series() {
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let store = Arc::new(MemTiles::new());
     let coord = Arc::new(MemCoordinator::default());
     let seq = SharedSequencer::open(
@@ -250,7 +250,7 @@ fn wait_until_ready(seq: &Sequencer) {
 /// reopens the log by itself and the next append succeeds, no restart.
 #[test]
 fn a_full_disk_fails_appends_then_the_sequencer_recovers_by_itself() {
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (store, lock) = (Arc::new(MemTiles::new()), Arc::new(MemLock::default()));
     let seq = mem_log(&store, &lock, &key);
     fill(&seq, "a", 10);

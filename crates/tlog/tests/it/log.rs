@@ -14,7 +14,7 @@ use crate::{cfg, dir_log, fill};
 #[test]
 fn concurrent_submitters_get_durable_verifiable_proofs() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (seq, _store) = dir_log(dir.path(), &key, Options::default());
     let seq = Arc::new(seq);
     let handles: Vec<_> = (0..8)
@@ -51,7 +51,7 @@ fn concurrent_submitters_get_durable_verifiable_proofs() {
 #[test]
 fn restart_resumes_and_keeps_history() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let first = {
         let (seq, _) = dir_log(dir.path(), &key, Options::default());
         fill(&seq, "a", 300);
@@ -99,7 +99,7 @@ fn storages_upload_if_absent_and_locks_compare_and_swap() {
 #[test]
 fn in_memory_backends_build_the_same_tree() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let store = Arc::new(MemTiles::new());
     let lock = Arc::new(MemLock::default());
     let open = || {
@@ -128,7 +128,7 @@ fn in_memory_backends_build_the_same_tree() {
 #[test]
 fn crash_leftovers_beyond_the_checkpoint_are_replaced() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     {
         let (seq, store) = dir_log(dir.path(), &key, Options::default());
         fill(&seq, "a", 10);
@@ -159,7 +159,7 @@ fn crash_leftovers_beyond_the_checkpoint_are_replaced() {
 #[test]
 fn refuses_tampered_tiles_wrong_key_and_other_origin() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     {
         let (seq, store) = dir_log(dir.path(), &key, Options::default());
         fill(&seq, "a", 20);
@@ -182,7 +182,7 @@ fn refuses_tampered_tiles_wrong_key_and_other_origin() {
     )
     .unwrap_err();
     assert!(matches!(err, Error::Corrupt(_)), "{err}");
-    let other = Arc::new(LogKey::generate().unwrap());
+    let other = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let err = Sequencer::open(cfg(), other, store.clone(), lock(), Options::default()).unwrap_err();
     assert!(matches!(err, Error::BadCheckpoint(_)), "{err}");
     let mut c = cfg();
@@ -194,7 +194,7 @@ fn refuses_tampered_tiles_wrong_key_and_other_origin() {
 #[test]
 fn oversized_entries_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (seq, _) = dir_log(dir.path(), &key, Options::default());
     assert!(matches!(
         seq.append(vec![0; 70_000]),

@@ -162,7 +162,7 @@ impl tt::TileReader for OurTiles {
 #[test]
 fn stored_tiles_authenticate_with_tlog_tiles() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let (seq, store) = crate::dir_log(dir.path(), &key, Options::default());
     let n = 66_000u64; // partial tiles on levels 0, 1 and 2; full level-1 tile
     crate::fill(&seq, "e", n as usize);

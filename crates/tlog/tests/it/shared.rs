@@ -90,7 +90,7 @@ fn check_log(store: &Arc<dyn TileStorage>, key: &LogKey, size: u64) {
 #[test]
 fn three_replicas_sequence_every_entry_once() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = coordinator();
     let replicas: Vec<_> = ["a", "b", "c"]
@@ -130,7 +130,7 @@ fn three_replicas_sequence_every_entry_once() {
 
 #[test]
 fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let tiles = Arc::new(MemTiles::new());
     let store: Arc<dyn TileStorage> = Arc::clone(&tiles) as Arc<dyn TileStorage>;
     let coord = coordinator();
@@ -170,7 +170,7 @@ fn successor_writes_the_tiles_of_a_holder_that_died_after_its_commit() {
 #[test]
 fn deposed_holder_cannot_commit_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = coordinator();
     let a = replica(&key, &store, &coord, "a");
@@ -196,7 +196,7 @@ fn deposed_holder_cannot_commit_and_nothing_is_lost() {
 #[test]
 fn clean_shutdown_hands_over_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = coordinator();
     let a = replica(&key, &store, &coord, "a");
@@ -214,10 +214,15 @@ fn a_replica_with_another_log_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = coordinator();
-    let _a = replica(&Arc::new(LogKey::generate().unwrap()), &store, &coord, "a");
+    let _a = replica(
+        &Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap()),
+        &store,
+        &coord,
+        "a",
+    );
     let other = SharedSequencer::open(
         cfg(),
-        Arc::new(LogKey::generate().unwrap()),
+        Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap()),
         Arc::clone(&store),
         Arc::clone(&coord) as Arc<dyn Coordinator>,
         opts("b"),
@@ -235,7 +240,7 @@ fn a_busy_holder_keeps_its_lease() {
         Arc::new(move || Duration::from_millis(millis.load(Ordering::SeqCst)))
     };
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap());
     let store: Arc<dyn TileStorage> = Arc::new(DirStore::open(dir.path()).unwrap());
     let coord = Arc::new(MemCoordinator::with_lease_clock(Arc::clone(&clock)));
     let busy = |holder| {

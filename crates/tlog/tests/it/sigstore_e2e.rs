@@ -94,8 +94,17 @@ fn dsse_body_matches_rekor_bytes() {
     );
 }
 
+/// Our Rekor v1 style entry (SET, proof, checkpoint), under an ECDSA and under an Ed25519
+/// log key, is accepted by sigstore-rust once the trusted root names the key (for Ed25519
+/// with `keyDetails: PKIX_ED25519` and the typed key hash as `logId`), and refused before.
 #[test]
 fn our_log_entry_verifies_with_sigstore_verify() {
+    for kind in hallmark_tlog::LogKeyType::ALL {
+        our_log_entry_verifies_with(kind);
+    }
+}
+
+fn our_log_entry_verifies_with(kind: hallmark_tlog::LogKeyType) {
     let (mut bundle, mut trust) = load();
     let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
     let integrated: i64 = entry["integratedTime"].as_str().unwrap().parse().unwrap();
@@ -103,7 +112,7 @@ fn our_log_entry_verifies_with_sigstore_verify() {
     let body = dsse_body(&env, &[&cert_pem(&bundle)]).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(LogKey::generate().unwrap());
+    let key = Arc::new(LogKey::generate(kind).unwrap());
     // The entry's time must fall inside the 10-minute certificate: use the original one.
     let opts = Options {
         clock: Arc::new(move || integrated),
@@ -113,12 +122,12 @@ fn our_log_entry_verifies_with_sigstore_verify() {
     fill(&seq, "earlier", 300);
     let a = seq.append(body.clone()).unwrap();
     fill(&seq, "later", 3); // the proof is against the checkpoint returned with the entry
-    let set = a.sign_set(&key, &body).unwrap();
+    let set = a.sign_set(&key, &crate::cfg(), &body).unwrap();
     let tlog_entry = EntryProof {
         body: &body,
         index: a.index,
         integrated_time: a.integrated_time,
-        log_id: key.verifier().log_id(),
+        log_id: key.verifier().log_id(&crate::cfg().host),
         set: &set,
         proof: &a.proof,
         checkpoint: &a.checkpoint,
@@ -141,7 +150,8 @@ fn our_log_entry_verifies_with_sigstore_verify() {
 
     let tlog = &mut trust["trustedRoot"]["tlogs"][0];
     tlog["publicKey"]["rawBytes"] = json!(B64.encode(key.verifier().spki_der()));
-    tlog["logId"]["keyId"] = json!(B64.encode(key.verifier().log_id()));
+    tlog["publicKey"]["keyDetails"] = json!(kind.key_details());
+    tlog["logId"]["keyId"] = json!(B64.encode(key.verifier().log_id(&crate::cfg().host)));
     let ours =
         TrustedRoot::from_client_trust_config_json(&serde_json::to_vec(&trust).unwrap()).unwrap();
     let v = verify_dsse_bundle(&bytes, &ours, &policy()).unwrap_or_else(|e| panic!("refused: {e}"));

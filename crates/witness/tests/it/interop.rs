@@ -3,9 +3,9 @@
 //! vectors of transparency-dev/formats (`note/note_cosigv1_test.go`, copied in
 //! testdata/cosigv1-vectors.txt).
 
-use hallmark_tlog::note::parse_note;
+use hallmark_tlog::note::{Checkpoint, parse_note, sign_checkpoint};
 use hallmark_tlog::notekey::{SIG_COSIGNATURE_V1, SIG_ED25519, key_id};
-use hallmark_tlog::{Ed25519NoteKey, NoteVerifier};
+use hallmark_tlog::{Ed25519NoteKey, LogKey, LogKeyType, NoteVerifier};
 use hallmark_witness::cosig::signed_message;
 use hallmark_witness::{CosignatureLine, Cosigner, CosignerKey};
 use signed_note::{Note, Signature, StandardSigner, StandardVerifier, VerifierList};
@@ -57,6 +57,31 @@ fn our_checkpoints_verify_with_azul_and_theirs_with_ours() {
             3
         );
     }
+}
+
+/// A checkpoint as a log's sequencer signs it with an Ed25519 [`LogKey`] (PKCS#8 key, the
+/// name given at signing): azul verifies it with the vkey we publish, computes the same
+/// key ID, and refuses it after a change of size or key name.
+#[test]
+fn ed25519_log_key_checkpoints_verify_with_azul() {
+    let key = LogKey::generate(LogKeyType::Ed25519).unwrap();
+    let name = "log.example";
+    let v = NoteVerifier::named(name, key.verifier().clone()).unwrap();
+    let public = *key.verifier().ed25519_key().unwrap();
+    assert_eq!(v.vkey().to_string(), azul_vkey(name, &public));
+    let cp = Checkpoint {
+        origin: name.into(),
+        size: 5,
+        root: [7; 32],
+    };
+    let note = sign_checkpoint(&cp, name, &key).unwrap().text;
+    assert_eq!(azul_verifies(&v.to_string(), &note), Ok(1));
+    assert!(azul_verifies(&v.to_string(), &note.replacen("\n5\n", "\n6\n", 1)).is_err());
+    let renamed = note.replace("\u{2014} log.example ", "\u{2014} log.other ");
+    assert!(azul_verifies(&v.to_string(), &renamed).is_err());
+    // The key reloaded from its PEM signs identically (Ed25519 is deterministic).
+    let again = LogKey::from_pem(key.private_pem().as_bytes()).unwrap();
+    assert_eq!(sign_checkpoint(&cp, name, &again).unwrap().text, note);
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn refusals_follow_tlog_witness() {
     fork.grow(16, 1);
     let mut fresh = TestLog::new("log.example/fresh");
     fresh.grow(4, 0);
-    let ecdsa = LogKey::generate().unwrap();
+    let ecdsa = LogKey::generate(hallmark_tlog::LogKeyType::EcdsaP256).unwrap();
     let mut cfg = LogsConfig::parse(&format!(
         "# witnessed logs\nlog {} {}\nlog {} {}\n",
         a.origin,
@@ -53,10 +53,10 @@ fn refusals_follow_tlog_witness() {
     .unwrap();
     cfg.add(
         "rekor.example - 7",
-        NoteVerifier::ecdsa("rekor.example", ecdsa.verifier().clone()).unwrap(),
+        NoteVerifier::named("rekor.example", ecdsa.verifier().clone()).unwrap(),
     );
     // A Rekor v1 origin (with spaces) parses from config text too.
-    let v1 = NoteVerifier::ecdsa("rekor.example", ecdsa.verifier().clone()).unwrap();
+    let v1 = NoteVerifier::named("rekor.example", ecdsa.verifier().clone()).unwrap();
     let mut one = LogsConfig::default();
     one.add("rekor.example - 7", v1.clone());
     assert_eq!(
