@@ -45,6 +45,8 @@ mod pkcs11;
 #[cfg(feature = "server")]
 mod pull;
 #[cfg(feature = "server")]
+mod pullproxy;
+#[cfg(feature = "server")]
 mod pullrequire;
 #[cfg(feature = "server")]
 mod pullresume;

@@ -2,122 +2,17 @@
 //! the connection once it has relayed about half of the weights; the same pull run again
 //! asks for the rest with `Range` and the proxy relays only that; the result verifies.
 //! Tampered bytes in the kept part fail the pull (exit 1, nothing in the target, the stage
-//! deleted); a server that ignores `Range` makes the file restart cleanly.
+//! deleted); a server that ignores `Range` makes the file restart cleanly, one that answers
+//! another range appends nothing. Files download in parallel, and clients hanging up
+//! mid-download do not take the hub down.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 
 use crate::pull::{Hub, listing, model_with, pull_via};
-
-/// A TCP relay to the hub that counts the bytes it relays back, can stop relaying after a
-/// budget, records the `Range` headers it saw and can blank them out (a server that
-/// ignores ranges).
-struct Proxy {
-    url: String,
-    served: Arc<AtomicU64>,
-    budget: Arc<AtomicU64>,
-    ranges: Arc<Mutex<Vec<String>>>,
-    strip_range: Arc<AtomicBool>,
-}
-
-impl Proxy {
-    fn start(upstream: &str) -> Self {
-        let upstream = upstream.trim_start_matches("http://").to_owned();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let p = Self {
-            url,
-            served: Arc::default(),
-            budget: Arc::new(AtomicU64::new(u64::MAX)),
-            ranges: Arc::default(),
-            strip_range: Arc::default(),
-        };
-        let (served, budget) = (Arc::clone(&p.served), Arc::clone(&p.budget));
-        let (ranges, strip) = (Arc::clone(&p.ranges), Arc::clone(&p.strip_range));
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let server = match TcpStream::connect(&upstream) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        eprintln!("proxy: cannot reach the hub: {e}");
-                        continue;
-                    }
-                };
-                let (ranges, strip) = (Arc::clone(&ranges), Arc::clone(&strip));
-                let (mut c_in, mut s_out) =
-                    (client.try_clone().unwrap(), server.try_clone().unwrap());
-                std::thread::spawn(move || requests(&mut c_in, &mut s_out, &ranges, &strip));
-                let (served, budget) = (Arc::clone(&served), Arc::clone(&budget));
-                std::thread::spawn(move || answers(server, client, &served, &budget));
-            }
-        });
-        p
-    }
-
-    /// Bytes relayed from the hub since the last call.
-    fn take_served(&self) -> u64 {
-        self.served.swap(0, Ordering::SeqCst)
-    }
-}
-
-/// Client → hub: records `Range:` lines, and blanks their name when asked.
-fn requests(
-    from: &mut TcpStream,
-    to: &mut TcpStream,
-    ranges: &Mutex<Vec<String>>,
-    strip: &AtomicBool,
-) {
-    let mut buf = vec![0u8; 64 * 1024];
-    while let Ok(n) = from.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        let chunk = &mut buf[..n];
-        let text = String::from_utf8_lossy(chunk).to_string();
-        for line in text.lines() {
-            if line.to_ascii_lowercase().starts_with("range:") {
-                ranges.lock().unwrap().push(line.to_owned());
-                if strip.load(Ordering::SeqCst) {
-                    let at = text.find(line).unwrap();
-                    chunk[at..at + 6].copy_from_slice(b"x-ign:");
-                }
-            }
-        }
-        if to.write_all(chunk).is_err() {
-            break;
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
-}
-
-/// Hub → client, within the budget; cuts both connections when it runs out.
-fn answers(mut from: TcpStream, mut to: TcpStream, served: &AtomicU64, budget: &AtomicU64) {
-    let mut buf = vec![0u8; 16 * 1024];
-    while let Ok(n) = from.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        let left = budget.load(Ordering::SeqCst);
-        let send = (n as u64).min(left);
-        if left != u64::MAX {
-            budget.fetch_sub(send, Ordering::SeqCst);
-        }
-        if to.write_all(&buf[..send as usize]).is_err() {
-            break;
-        }
-        served.fetch_add(send, Ordering::SeqCst);
-        if send < n as u64 {
-            eprintln!("proxy: cut after budget (left {left}, chunk {n})");
-            let _ = to.shutdown(Shutdown::Both);
-            let _ = from.shutdown(Shutdown::Both);
-            return;
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
-}
+use crate::pullproxy::Proxy;
 
 const WEIGHTS: usize = 8 * 1024 * 1024 + 13;
 
@@ -136,7 +31,7 @@ fn interrupted(root: &Path) -> (Hub, Proxy, PathBuf, PathBuf, u64) {
     let proxy = Proxy::start(&hub.url);
     let config = root.join("config");
     let target = root.join("out/model");
-    proxy.budget.store(WEIGHTS as u64 / 2, Ordering::SeqCst);
+    proxy.s.budget.store(WEIGHTS as u64 / 2, Ordering::SeqCst);
     pull_via(&proxy.url, "acme/big", &target, &config)
         .arg("--jobs")
         .arg("1")
@@ -150,7 +45,7 @@ fn interrupted(root: &Path) -> (Hub, Proxy, PathBuf, PathBuf, u64) {
         have > WEIGHTS as u64 / 4 && have < WEIGHTS as u64,
         "kept {have} bytes"
     );
-    proxy.budget.store(u64::MAX, Ordering::SeqCst);
+    proxy.s.budget.store(u64::MAX, Ordering::SeqCst);
     proxy.take_served();
     (hub, proxy, config, target, have)
 }
@@ -186,13 +81,14 @@ fn an_interrupted_pull_resumes_with_range_and_downloads_only_the_rest() {
     );
     assert!(
         proxy
+            .s
             .ranges
             .lock()
             .unwrap()
             .iter()
             .any(|r| r.ends_with(&format!("bytes={have}-"))),
         "{:?}",
-        proxy.ranges.lock().unwrap()
+        proxy.s.ranges.lock().unwrap()
     );
     assert_eq!(
         std::fs::read(target.join("model.safetensors")).unwrap(),
@@ -237,7 +133,7 @@ fn tampered_bytes_in_the_kept_part_fail_the_resumed_pull_and_write_nothing() {
 fn a_server_that_ignores_range_restarts_the_file_cleanly() {
     let root = tempfile::tempdir().unwrap();
     let (_hub, proxy, config, target, _) = interrupted(root.path());
-    proxy.strip_range.store(true, Ordering::SeqCst);
+    proxy.s.strip_range.store(true, Ordering::SeqCst);
     pull_via(&proxy.url, "acme/big", &target, &config)
         .run()
         .expect(0, &["Verified"]);
@@ -248,6 +144,78 @@ fn a_server_that_ignores_range_restarts_the_file_cleanly() {
     assert_eq!(
         std::fs::read(target.join("model.safetensors")).unwrap(),
         weights()
+    );
+}
+
+/// A 206 whose `Content-Range` starts one byte early (the server would send bytes the part
+/// already has): nothing is appended, the pull fails naming the range, the target is not
+/// created, and the kept part is untouched for a later resume from an honest server.
+#[test]
+fn a_wrong_content_range_appends_nothing_and_the_next_pull_resumes() {
+    let root = tempfile::tempdir().unwrap();
+    let (_hub, proxy, config, target, have) = interrupted(root.path());
+    proxy.s.shift_range.store(true, Ordering::SeqCst);
+    pull_via(&proxy.url, "acme/big", &target, &config)
+        .run()
+        .expect(
+            1,
+            &[
+                &format!("answered the range {have}- with"),
+                "nothing was written",
+            ],
+        );
+    assert!(!root.path().join("out").exists(), "no target");
+    let parts = part_files(&config.join("cache"));
+    assert_eq!(parts.len(), 1, "{parts:?}");
+    assert_eq!(std::fs::metadata(&parts[0]).unwrap().len(), have);
+    proxy.s.shift_range.store(false, Ordering::SeqCst);
+    proxy.take_served();
+    pull_via(&proxy.url, "acme/big", &target, &config)
+        .run()
+        .expect(0, &["Verified"]);
+    let served = proxy.take_served();
+    assert!(
+        served < WEIGHTS as u64 - have + 256 * 1024,
+        "relayed {served} bytes, {} were missing",
+        WEIGHTS as u64 - have
+    );
+    assert_eq!(
+        std::fs::read(target.join("model.safetensors")).unwrap(),
+        weights()
+    );
+}
+
+/// Files download in parallel: the proxy holds every answer once a weight file is asked
+/// for, until two are asked for at once; one download at a time would leave it closed
+/// (it gives up after 30 s, and the test fails).
+#[test]
+fn files_download_in_parallel() {
+    let root = tempfile::tempdir().unwrap();
+    let hub = Hub::start(root.path());
+    let dir = model_with(root.path(), "m", "1", "a.safetensors", &[1u8; 300_000]);
+    std::fs::write(dir.join("b.safetensors"), [2u8; 300_001]).unwrap();
+    std::fs::write(dir.join("c.safetensors"), [3u8; 300_002]).unwrap();
+    hub.push(&dir, "acme/three", &hub.alice);
+    let proxy = Proxy::start(&hub.url);
+    proxy.s.gate_at(2);
+    let target = root.path().join("out/model");
+    pull_via(
+        &proxy.url,
+        "acme/three",
+        &target,
+        &root.path().join("config"),
+    )
+    .arg("--jobs")
+    .arg("4")
+    .run()
+    .expect(0, &["Verified", "5 files"]);
+    assert!(
+        proxy.s.gate_opened(),
+        "two weight downloads were never in flight at once"
+    );
+    assert_eq!(
+        std::fs::read(target.join("c.safetensors")).unwrap(),
+        [3u8; 300_002]
     );
 }
 
