@@ -53,7 +53,7 @@ pub struct HubConfig {
     pub log_key_type: Option<hallmark_tlog::LogKeyType>,
     /// Where incidents are posted for owners ([`crate::incident::notify`]); `None`: only
     /// the audit log.
-    pub incident_webhook: Option<String>,
+    pub incident_webhook: Option<crate::incident::webhook::WebhookUrl>,
 }
 
 impl HubConfig {

@@ -118,9 +118,15 @@ pub(crate) struct ServeArgs {
     #[arg(long = "scrub-interval", default_value_t = 86_400)]
     pub(crate) scrub_interval: u64,
     /// URL that incidents are POSTed to (JSON: event, incident, affected revisions with
-    /// their owners), 5 s timeout; owners are also told through the audit log.
-    #[arg(long = "incident-webhook", env = "HALLMARK_HUB_INCIDENT_WEBHOOK")]
-    pub(crate) incident_webhook: Option<String>,
+    /// their owners), 5 s timeout; owners are also told through the audit log. It may
+    /// carry a secret: only its host is ever shown.
+    #[arg(
+        long = "incident-webhook",
+        env = "HALLMARK_HUB_INCIDENT_WEBHOOK",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub(crate) incident_webhook: Option<hallmark_hub::incident::webhook::WebhookUrl>,
 }
 
 #[derive(Debug, Args)]

@@ -41,3 +41,19 @@ fn completions_cover_every_command() {
         .run()
         .expect(2, &["invalid value"]);
 }
+
+/// The incident webhook's URL may carry a secret: `--help` does not show the value the
+/// environment gives it (clap prints `[env: NAME=VALUE]` unless told not to).
+#[cfg(feature = "server")]
+#[test]
+fn help_hides_the_incident_webhook_from_the_environment() {
+    let secret = "hook-secret-5b1e";
+    let out = Cmd::new(["hub", "serve", "--help"])
+        .env(
+            "HALLMARK_HUB_INCIDENT_WEBHOOK",
+            format!("https://hooks.example/{secret}"),
+        )
+        .run();
+    out.expect(0, &["--incident-webhook", "HALLMARK_HUB_INCIDENT_WEBHOOK"]);
+    assert!(!out.stdout.contains(secret), "{}", out.stdout);
+}

@@ -105,9 +105,18 @@ fn facts(ev: &RevisionEvidence) -> Vec<(String, String)> {
         ("hallmark:hub:revision".to_owned(), r.commit.clone()),
         ("hallmark:hub:uploader".to_owned(), r.uploader.clone()),
         ("hallmark:hub:created".to_owned(), rfc3339(r.created_at)),
-        ("hallmark:hub:status".to_owned(), s.status.to_string()),
+        (
+            "hallmark:hub:status".to_owned(),
+            crate::incident::apply::status(r).to_owned(),
+        ),
     ];
     let optional = [
+        (
+            "hallmark:hub:incident",
+            r.revoked
+                .as_ref()
+                .map(|i| format!("{} ({}): {}", i.id, rfc3339(i.opened_at), i.reason)),
+        ),
         ("hallmark:hub:status-detail", s.detail.clone()),
         ("hallmark:hub:signer", s.identity.clone()),
         ("hallmark:hub:issuer", s.issuer.clone()),
@@ -232,7 +241,8 @@ pub fn index_entry(ev: &RevisionEvidence, purl: &str) -> Value {
         "purl": purl,
         "created_at": rfc3339(r.created_at),
         "uploader": r.uploader,
-        "status": r.signature.status,
+        "status": crate::incident::apply::status(r),
+        "incident": r.revoked.as_ref().map(crate::incident::apply::revocation_json),
         "status_detail": r.signature.detail,
         "signer": r.signature.identity,
         "issuer": r.signature.issuer,

@@ -23,6 +23,7 @@
 
 pub mod apply;
 pub mod notify;
+pub mod webhook;
 
 use axum::Json;
 use axum::Router;

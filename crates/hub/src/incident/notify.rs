@@ -1,18 +1,12 @@
 //! Telling owners: an audit entry per revoked (or restored) revision, and a webhook
-//! (`hub serve --incident-webhook URL`) called off the request path with a bounded
-//! timeout. The URL may carry a secret (a token in its path or query): it is never
-//! logged, only its host.
-
-use std::time::Duration;
+//! (`hub serve --incident-webhook URL`, [`super::webhook`]) called off the request path
+//! with a bounded timeout.
 
 use hallmark_store::{Affected, Incident};
 use serde_json::{Value, json};
 
 use crate::state::AppState;
 use crate::time::rfc3339;
-
-/// How long one webhook call may take, connect to last byte.
-pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What happened to the revisions an incident holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,63 +73,5 @@ pub async fn owners(
             "owner": a.repo.split_once('/').map(|(o, _)| o),
         })).collect::<Vec<_>>(),
     });
-    tokio::task::spawn_blocking(move || post(&url, &body));
-}
-
-/// The host of `url`, for messages (never its path or query).
-fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    host.rsplit_once('@').map_or(host, |(_, h)| h)
-}
-
-fn post(url: &str, body: &Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .tls_config(hallmark_tlog::https_tls())
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(WEBHOOK_TIMEOUT))
-        .build()
-        .into();
-    let host = host_of(url);
-    match agent
-        .post(url)
-        .header("content-type", "application/json")
-        .send(body.to_string())
-    {
-        Ok(r) if r.status().is_success() => {}
-        Ok(r) => eprintln!(
-            "hallmark hub: incident webhook at {host} answered {}",
-            r.status().as_u16()
-        ),
-        Err(e) => eprintln!(
-            "hallmark hub: incident webhook at {host} failed: {}",
-            kind_of(&e)
-        ),
-    }
-}
-
-/// A webhook failure in words that cannot contain the URL.
-fn kind_of(e: &ureq::Error) -> &'static str {
-    match e {
-        ureq::Error::Timeout(_) => "timed out",
-        ureq::Error::Io(_) => "connection failed",
-        ureq::Error::HostNotFound => "host not found",
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => "TLS failed",
-        _ => "request failed",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_host_is_shown() {
-        assert_eq!(
-            host_of("https://user:secret@hooks.example:8443/t/SECRET?k=SECRET"),
-            "hooks.example:8443"
-        );
-        assert_eq!(host_of("http://127.0.0.1:9/x"), "127.0.0.1:9");
-    }
+    tokio::task::spawn_blocking(move || super::webhook::post(&url, &body));
 }

@@ -389,3 +389,52 @@ async fn a_failed_export_leaves_nothing_and_a_non_empty_target_needs_force() {
     assert!(!dir.join("keep.txt").exists());
     assert!(dir.join("index.json").is_file());
 }
+
+#[tokio::test]
+async fn the_index_and_boms_say_revoked_naming_the_incident() {
+    let h = hub().await;
+    for (token, repo) in [(&h.alice, "alice/a"), (&h.bob, "bob/c")] {
+        let r = h.push(token, repo, FILES, false).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let root = crate::incidents::root_token(&h).await;
+    let reason = "alice's signing key leaked";
+    let body = json!({"identity": format!("{URL}/alice"), "since": "2000-01-01T00:00:00Z", "reason": reason});
+    let r = h.post_json("/api/admin/incidents", Some(&root), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("export");
+    assert_eq!(
+        run(&h, &opts(ExportFilter::default()), &dir).await.unwrap(),
+        2
+    );
+    let index = read_json(&dir.join("index.json"));
+    let entry = |repo: &str| {
+        index["revisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["repo"] == repo)
+            .unwrap()
+            .clone()
+    };
+    let a = entry("alice/a");
+    assert_eq!(a["status"], "revoked", "{a}");
+    assert_eq!(a["incident"]["id"], id, "{a}");
+    assert_eq!(a["incident"]["reason"], reason, "{a}");
+    assert!(a["incident"]["opened_at"].is_string(), "{a}");
+    let c = entry("bob/c");
+    assert_eq!(c["status"], "verified", "{c}");
+    assert!(c["incident"].is_null(), "{c}");
+    let cdx = read_json(&dir.join(a["documents"]["cyclonedx"].as_str().unwrap()));
+    let props = cdx["metadata"]["component"]["properties"].to_string();
+    assert!(
+        props.contains(r#""name":"hallmark:hub:status","value":"revoked""#),
+        "{props}"
+    );
+    assert!(
+        props.contains(&format!("{id} (")) && props.contains(reason),
+        "{props}"
+    );
+}

@@ -26,3 +26,4 @@ mod scaleout;
 mod scans;
 mod scrubbing;
 mod ui;
+mod webhook;
