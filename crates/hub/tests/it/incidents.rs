@@ -76,7 +76,7 @@ impl Hub {
         commit
     }
 
-    async fn rows(&self, uri: &str, token: Option<&str>) -> Vec<Value> {
+    pub(crate) async fn rows(&self, uri: &str, token: Option<&str>) -> Vec<Value> {
         let r = self.get(uri, token).await;
         assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
         r.json().as_array().unwrap().clone()

@@ -25,5 +25,6 @@ mod refs;
 mod scaleout;
 mod scans;
 mod scrubbing;
+mod seeded;
 mod ui;
 mod webhook;
