@@ -65,6 +65,8 @@ async fn serve(a: ServeArgs) -> CmdResult {
         interval: std::time::Duration::from_secs(a.scrub_interval),
     };
     config.incident_webhook = a.incident_webhook;
+    config.monitor_interval =
+        (a.monitor_interval > 0).then(|| std::time::Duration::from_secs(a.monitor_interval));
     if config.database.is_some() && config.blob_store.is_none() {
         eprintln!(
             "hallmark hub: warning: --database without --blob-store keeps model files and the log's tiles in {}: run one replica only, or give every replica the same --blob-store",
@@ -181,6 +183,7 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
             )
             .await?;
         }
+        AdminCommand::Org(OrgCommand::Watch(w)) => crate::orgwatch::org_watch(&op, w).await?,
         AdminCommand::Token(t) => token_cmd(op, t).await?,
         AdminCommand::TokenLifetime { days, never: _ } => {
             op.set_default_token_days(days).await.or_input()?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use hallmark_tlog::monitor::rules::{RuleSpec, WatchFile, WatchList};
+use hallmark_tlog::monitor::rules::{WatchFile, WatchList};
 use hallmark_tlog::monitor::seen::MonitorState;
 use hallmark_tlog::monitor::{Alert, LogTarget, NoNames, PollReport, poll};
 use hallmark_tlog::{DirFetch, Error, HttpFetch, LogVerifier, TileFetch};
@@ -71,17 +71,9 @@ fn watch_list(a: &MonitorArgs) -> anyhow::Result<WatchList> {
             .with_context(|| format!("watch rules {}", p.display()))?,
         None => WatchFile::default(),
     };
-    let exact = a.identity.iter().map(|i| (Some(i.clone()), None));
-    let regex = a.identity_regex.iter().map(|r| (None, Some(r.clone())));
-    for (identity, identity_regex) in exact.chain(regex) {
-        file.rules.push(RuleSpec {
-            identity,
-            identity_regex,
-            expected_issuer: a.expected_issuer.clone(),
-            ..RuleSpec::default()
-        });
-    }
-    file.first_signer |= a.first_signer;
+    let r = &a.rules;
+    file.watch_identities(&r.identity, &r.identity_regex, r.expected_issuer.as_deref());
+    file.first_signer |= r.first_signer;
     Ok(WatchList::compile(file)?)
 }
 

@@ -53,6 +53,8 @@ mod logmonitor;
 mod oauth;
 #[cfg(feature = "server")]
 mod orgtrust;
+#[cfg(feature = "server")]
+mod orgwatch;
 #[cfg(feature = "client")]
 mod pins;
 #[cfg(feature = "pkcs11")]

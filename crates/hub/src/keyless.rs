@@ -200,6 +200,10 @@ impl RevisionSigner for KeylessRevisionSigner {
         self.instance.shutdown();
     }
 
+    fn log_target(&self) -> Option<hallmark_tlog::monitor::LogTarget> {
+        Some(self.instance.log_monitor_target())
+    }
+
     fn log_health(&self) -> Option<Result<hallmark_instance::LogReadiness, &'static str>> {
         Some(hallmark_instance::log_readiness(&self.instance))
     }

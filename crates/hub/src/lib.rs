@@ -67,6 +67,7 @@ pub mod time;
 pub mod ui;
 pub mod upload;
 pub mod verify;
+pub mod watch;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -114,6 +115,8 @@ pub fn app(state: AppState) -> Router {
             "/api/orgs/{org}/settings",
             get(orgsettings::get).put(orgsettings::put),
         )
+        .route("/api/orgs/{org}/watch", get(watch::get).put(watch::put))
+        .route("/api/orgs/{org}/watch/alerts", get(watch::alerts))
         .merge(refs_routes())
         .route("/api/whoami-v2", get(hfapi::whoami))
         .route("/healthz", get(health::healthz))
@@ -215,8 +218,8 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 /// body and write timeouts: [`hallmark_instance::listen`]) until Ctrl-C / SIGTERM, with
 /// the open-files limit raised to the hard limit, then lets requests in flight finish
 /// (at most [`SHUTDOWN_GRACE`]) and stops the signer's background work (a shared log's
-/// sequencer hands its lease over). Meanwhile the storage scrubber ([`scrub`]) and the
-/// blob GC ([`gc`]) run in the background.
+/// sequencer hands its lease over). Meanwhile the storage scrubber ([`scrub`]), the
+/// blob GC ([`gc`]) and the log monitor ([`watch::run`]) run in the background.
 ///
 /// # Errors
 /// The server failed.
@@ -232,6 +235,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> Result
             Arc::clone(&state.meta),
             state.blobs.clone(),
         )),
+        watch::run::spawn_periodic(state.clone()),
     ];
     let server =
         hallmark_instance::listen::serve(listener, app(state.clone()), &limits, async move {

@@ -65,6 +65,22 @@ pub struct OrgSettings {
 /// # Errors
 /// 401 anonymous, 404 unknown or not a member, 403 a member who is not an owner.
 pub async fn owned_org(state: &AppState, auth: &Auth, name: &str) -> ApiResult<Account> {
+    let (org, owner) = member_org(state, auth, name).await?;
+    if !owner {
+        return Err(ApiError::forbidden(format!(
+            "only owners of {} may change its settings",
+            org.name
+        )));
+    }
+    Ok(org)
+}
+
+/// The organisation `name` if the caller is a member (or a hub administrator), and
+/// whether they may manage it.
+///
+/// # Errors
+/// 401 anonymous, 404 unknown or not a member (its existence is not revealed).
+pub async fn member_org(state: &AppState, auth: &Auth, name: &str) -> ApiResult<(Account, bool)> {
     auth.principal()?;
     let not_found = || ApiError::not_found("OrgNotFound", format!("no organisation named {name}"));
     let org = match state.meta.account(name).await? {
@@ -79,13 +95,8 @@ pub async fn owned_org(state: &AppState, auth: &Auth, name: &str) -> ApiResult<A
         id: org.id,
         kind: AccountKind::Org,
     };
-    if !auth.can(Action::ManageOrg, &ns) {
-        return Err(ApiError::forbidden(format!(
-            "only owners of {} may change its settings",
-            org.name
-        )));
-    }
-    Ok(org)
+    let owner = auth.can(Action::ManageOrg, &ns);
+    Ok((org, owner))
 }
 
 /// The refusal choices of `org`'s page (value, label, whether it is the current one) when
@@ -209,12 +220,8 @@ pub async fn ui_set(
     State(state): State<AppState>,
     g: Authorized<OwnedOrg, RefuseForm>,
 ) -> Response {
+    let actor = g.actor();
     let OwnedOrg(org) = g.target;
-    let actor = g
-        .auth
-        .principal()
-        .map(|p| p.name.clone())
-        .unwrap_or_default();
     match set_refuse_scan(&state, &actor, &org, g.form.refuse_scan).await {
         Ok(()) => Redirect::to(&format!("/{}", org.name)).into_response(),
         Err(e) => crate::ui::message(&g.auth, e.status, "Error", &e.message),

@@ -132,6 +132,11 @@ pub trait RevisionSigner: Send + Sync + Debug + 'static {
     /// Stops background work (the embedded log's sequencer gives its lease back).
     /// Blocking: call it off the async workers.
     fn shutdown(&self) {}
+    /// The transparency log as the hub's monitor follows it ([`crate::watch`]); `None`:
+    /// this signer has no log.
+    fn log_target(&self) -> Option<hallmark_tlog::monitor::LogTarget> {
+        None
+    }
 }
 
 /// The `key` method with a hub-held ECDSA key.

@@ -54,6 +54,9 @@ pub struct HubConfig {
     /// Where incidents are posted for owners ([`crate::incident::notify`]); `None`: only
     /// the audit log.
     pub incident_webhook: Option<crate::incident::webhook::WebhookUrl>,
+    /// How often the monitor polls the hub's log for the orgs' watch lists
+    /// ([`crate::watch::run`]); `None`: not at all.
+    pub monitor_interval: Option<Duration>,
 }
 
 impl HubConfig {
@@ -77,6 +80,7 @@ impl HubConfig {
             witnessing: hallmark_instance::WitnessConfig::default(),
             log_key_type: None,
             incident_webhook: None,
+            monitor_interval: Some(Duration::from_secs(60)),
         }
     }
 

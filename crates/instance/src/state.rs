@@ -464,6 +464,17 @@ impl Instance {
         )
     }
 
+    /// The log as a monitor follows it (`hallmark_tlog::monitor`): its tiles read in
+    /// process, its checkpoint key and origin.
+    #[must_use]
+    pub fn log_monitor_target(&self) -> hallmark_tlog::monitor::LogTarget {
+        hallmark_tlog::monitor::LogTarget {
+            fetch: Arc::clone(&self.store) as Arc<dyn TileFetch>,
+            verifier: self.log_key.verifier().clone(),
+            origin: Some(self.log_cfg.origin()),
+        }
+    }
+
     /// The ClientTrustConfig (trusted root + signing config) describing this instance:
     /// both logs (Rekor v1, and v2 when served), the CA, the CT log and the TSA; the
     /// signing config v0.2 lists Fulcio, OIDC, Rekor v1 and v2 (one operator: clients

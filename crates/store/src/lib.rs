@@ -30,6 +30,7 @@ mod model;
 mod response;
 mod s3;
 mod sql;
+mod watch;
 
 pub use blob::{BlobStore, BlobWriter, PART_SIZE, REFRESH_AFTER, StoredBlob};
 pub use checked::{MAX_VERIFIED, VERIFY_SLOTS, VerifiedBlobs, checked, checked_then};
@@ -48,3 +49,4 @@ pub use response::{
 };
 pub use s3::{S3Url, s3_store};
 pub use sql::{Backend, Dialect, MIGRATOR, PG_MIGRATOR, PgStore, SqlMeta, SqliteStore};
+pub use watch::{MAX_ALERTS_PER_ORG, NewAlert, OrgWatch, StoredAlert, WatchStore};

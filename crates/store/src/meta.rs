@@ -20,7 +20,7 @@ use crate::model::{
 /// Persistent hub metadata.
 #[async_trait]
 pub trait MetaStore:
-    crate::response::ResponseStore + Send + Sync + std::fmt::Debug + 'static
+    crate::response::ResponseStore + crate::watch::WatchStore + Send + Sync + std::fmt::Debug + 'static
 {
     // --- accounts -------------------------------------------------------------------
     /// Creates a user; [`StoreError::Conflict`] if the name is taken.

@@ -1,4 +1,5 @@
-//! Options shared by `sign` and `verify`: hashing engine and what is part of the model.
+//! Options shared by `sign` and `verify` (hashing engine and what is part of the model)
+//! and by the log monitors (watch rules).
 
 use std::path::PathBuf;
 
@@ -98,4 +99,23 @@ pub(crate) struct SelectionArgs {
     /// Follow symbolic links to files (links to directories are skipped).
     #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
     pub(crate) allow_symlinks: bool,
+}
+
+/// Watch rules on the command line (`log monitor`, `hub admin org watch`).
+#[derive(Debug, Args)]
+pub(crate) struct WatchRuleArgs {
+    /// Watch this exact certificate identity (repeatable); with --expected-issuer, only
+    /// signatures from another issuer alert.
+    #[arg(long)]
+    pub(crate) identity: Vec<String>,
+    /// Watch identities matching this regex (whole value; repeatable).
+    #[arg(long = "identity-regex")]
+    pub(crate) identity_regex: Vec<String>,
+    /// The issuer that --identity/--identity-regex must come from.
+    #[arg(long = "expected-issuer")]
+    pub(crate) expected_issuer: Option<String>,
+    /// Alert when a watched identity (every identity, when none is watched) gets a
+    /// signature from an issuer not seen for it before.
+    #[arg(long = "first-signer")]
+    pub(crate) first_signer: bool,
 }

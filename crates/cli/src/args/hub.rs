@@ -117,9 +117,9 @@ pub(crate) struct ServeArgs {
     /// Seconds between the end of one scrub pass and the start of the next.
     #[arg(long = "scrub-interval", default_value_t = 86_400)]
     pub(crate) scrub_interval: u64,
-    /// URL that incidents are POSTed to (JSON: event, incident, affected revisions with
-    /// their owners), 5 s timeout; owners are also told through the audit log. It may
-    /// carry a secret: only its host is ever shown.
+    /// URL that incidents and log-monitor alerts are POSTed to (JSON: event, incident and
+    /// affected revisions with their owners, or org and alerts), 5 s timeout; owners are
+    /// also told through the audit log. It may carry a secret: only its host is ever shown.
     #[arg(
         long = "incident-webhook",
         env = "HALLMARK_HUB_INCIDENT_WEBHOOK",
@@ -127,6 +127,10 @@ pub(crate) struct ServeArgs {
         value_name = "URL"
     )]
     pub(crate) incident_webhook: Option<hallmark_hub::incident::webhook::WebhookUrl>,
+    /// Seconds between two polls of the hub's transparency log for the organisations'
+    /// watch lists (`hub admin org watch`); 0 turns the monitor off.
+    #[arg(long = "monitor-interval", default_value_t = 60, value_name = "SECS")]
+    pub(crate) monitor_interval: u64,
 }
 
 #[derive(Debug, Args)]
@@ -317,6 +321,27 @@ pub(crate) enum OrgCommand {
         #[arg(long, value_name = "ID")]
         remove: Option<i64>,
     },
+    /// Set the organisation's log watch list (the hub's monitor reports signatures in its
+    /// transparency log that match it, on the org page and at /api/orgs/ORG/watch/alerts);
+    /// without an option, show it.
+    Watch(OrgWatchArgs),
+}
+
+/// `hub admin org watch`.
+#[derive(Debug, Args)]
+pub(crate) struct OrgWatchArgs {
+    /// Organisation.
+    pub(crate) org: String,
+    /// Replace the list with this file (JSON: {"rules": [...], "first_signer": bool}, the
+    /// format of `hallmark log monitor --watch`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "identity_regex", "first_signer", "clear"])]
+    pub(crate) rules: Option<std::path::PathBuf>,
+    /// Watch rules.
+    #[command(flatten)]
+    pub(crate) watch: super::common::WatchRuleArgs,
+    /// Remove every rule.
+    #[arg(long, conflicts_with_all = ["identity", "identity_regex", "first_signer"])]
+    pub(crate) clear: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

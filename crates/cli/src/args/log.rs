@@ -70,20 +70,9 @@ pub(crate) struct MonitorArgs {
     /// "issuer_regex", "expected_issuer", "name"}], "first_signer": bool}).
     #[arg(long, value_name = "RULES.json")]
     pub(crate) watch: Option<PathBuf>,
-    /// Watch this exact certificate identity (repeatable); with --expected-issuer, only
-    /// signatures from another issuer alert.
-    #[arg(long)]
-    pub(crate) identity: Vec<String>,
-    /// Watch identities matching this regex (whole value; repeatable).
-    #[arg(long = "identity-regex")]
-    pub(crate) identity_regex: Vec<String>,
-    /// The issuer that --identity/--identity-regex must come from.
-    #[arg(long = "expected-issuer")]
-    pub(crate) expected_issuer: Option<String>,
-    /// Alert when a watched identity (every identity, when none is watched) gets a
-    /// signature from an issuer not seen for it before.
-    #[arg(long = "first-signer")]
-    pub(crate) first_signer: bool,
+    /// Watch rules.
+    #[command(flatten)]
+    pub(crate) rules: super::common::WatchRuleArgs,
     /// Poll once and exit (the default when --interval is not given).
     #[arg(long, conflicts_with = "interval")]
     pub(crate) once: bool,

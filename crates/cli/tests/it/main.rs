@@ -27,6 +27,8 @@ mod digest;
 mod golden;
 #[cfg(feature = "server")]
 mod hubadmin;
+#[cfg(all(feature = "server", feature = "client"))]
+mod hubmonitor;
 #[cfg(feature = "server")]
 mod hubproc;
 #[cfg(feature = "server")]

@@ -68,13 +68,10 @@ pub fn post(url: &WebhookUrl, body: &Value) {
     {
         Ok(r) if r.status().is_success() => {}
         Ok(r) => eprintln!(
-            "hallmark hub: incident webhook at {host} answered {}",
+            "hallmark hub: webhook at {host} answered {}",
             r.status().as_u16()
         ),
-        Err(e) => eprintln!(
-            "hallmark hub: incident webhook at {host} failed: {}",
-            kind_of(&e)
-        ),
+        Err(e) => eprintln!("hallmark hub: webhook at {host} failed: {}", kind_of(&e)),
     }
 }
 

@@ -113,6 +113,8 @@ struct OwnerPage {
     refuse_scan: Vec<(&'static str, &'static str, bool)>,
     /// Whom the org trusts to sign, for its owners only (the trust form is shown).
     trust: Option<Vec<TrustRow>>,
+    /// The org's monitor alerts (members) and watch list (owners).
+    watch: Option<crate::watch::WatchView>,
 }
 
 pub(crate) async fn owner_page(
@@ -150,6 +152,7 @@ pub(crate) async fn owner_page(
     };
     let refuse_scan = crate::orgsettings::refusal_for_owner(&state, &auth, &acct).await;
     let trust = trust_for_owner(&state, &auth, &acct).await;
+    let watch = crate::watch::for_page(&state, &auth, &acct).await;
     match repo_rows(&state, &auth, None, Some(acct.name.clone())).await {
         Ok(repos) => render(&OwnerPage {
             nav: Nav::of(&auth),
@@ -163,6 +166,7 @@ pub(crate) async fn owner_page(
             repos,
             refuse_scan,
             trust,
+            watch,
         }),
         Err(e) => error_page(&auth, &e),
     }

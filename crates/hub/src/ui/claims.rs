@@ -142,12 +142,8 @@ pub(crate) async fn ui_trust(
     State(state): State<AppState>,
     g: Authorized<OwnedOrg, TrustForm>,
 ) -> Response {
+    let actor = g.actor();
     let OwnedOrg(org) = g.target;
-    let actor = g
-        .auth
-        .principal()
-        .map(|p| p.name.clone())
-        .unwrap_or_default();
     let op = Operator::new(&*state.meta, &actor);
     let f = g.form;
     let done = match f.remove {

@@ -51,6 +51,17 @@ pub struct Authorized<T, F> {
     pub form: F,
 }
 
+impl<T, F> Authorized<T, F> {
+    /// The acting user's name (the guard lets no anonymous caller through).
+    #[must_use]
+    pub fn actor(&self) -> String {
+        self.auth
+            .principal()
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    }
+}
+
 impl<T: Target, F: CsrfForm> FromRequest<AppState> for Authorized<T, F> {
     type Rejection = Response;
 

@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
             post(crate::orgsettings::ui_set),
         )
         .route("/settings/orgs/{org}/trust", post(claims::ui_trust))
+        .route("/settings/orgs/{org}/watch", post(crate::watch::ui_set))
         .route("/{owner}", get(browse::owner_page))
         .route("/{owner}/{name}", get(browse::model_page))
         .route("/{owner}/{name}/blob/{rev}/{*path}", get(viewer::view))

@@ -25,6 +25,7 @@ mod scans;
 mod schema;
 mod scrub;
 mod upkeep;
+mod watch;
 
 use std::collections::HashSet;
 use std::path::Path;

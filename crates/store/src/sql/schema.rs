@@ -55,6 +55,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "incident response",
         include_str!("../../migrations/0011_incident_response.sql"),
     ),
+    (
+        13,
+        "org watch",
+        include_str!("../../migrations/0013_org_watch.sql"),
+    ),
 ];
 
 /// The schema migrations for SQLite.
@@ -135,7 +140,8 @@ mod tests {
                     (5, 48),
                     (6, 48),
                     (8, 48),
-                    (11, 48)
+                    (11, 48),
+                    (13, 48)
                 ]
             );
         }

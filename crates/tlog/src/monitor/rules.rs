@@ -100,6 +100,28 @@ pub struct WatchFile {
     pub first_signer: bool,
 }
 
+impl WatchFile {
+    /// Adds a rule per exact identity and per identity regex, each expecting `issuer`
+    /// (if given): the command-line form of a watch list.
+    pub fn watch_identities(
+        &mut self,
+        exact: &[String],
+        regex: &[String],
+        expected_issuer: Option<&str>,
+    ) {
+        let exact = exact.iter().map(|i| (Some(i.clone()), None));
+        let regex = regex.iter().map(|r| (None, Some(r.clone())));
+        for (identity, identity_regex) in exact.chain(regex) {
+            self.rules.push(RuleSpec {
+                identity,
+                identity_regex,
+                expected_issuer: expected_issuer.map(str::to_owned),
+                ..RuleSpec::default()
+            });
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Matcher {
     Any,
