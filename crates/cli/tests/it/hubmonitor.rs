@@ -12,6 +12,7 @@
 //! `HUB/alice`; `hallmark sign sigstore` gets its certificate there and logs the
 //! signature through the hub's instance API. Then the hub starts again.
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -114,20 +115,23 @@ struct Hub {
 
 impl Hub {
     fn start(&self) -> Proc {
+        self.start_with(&[])
+    }
+
+    fn start_with(&self, extra: &[&str]) -> Proc {
         let listen = format!("127.0.0.1:{}", self.port);
-        let p = hallmark(
-            &[
-                "hub",
-                "serve",
-                "--listen",
-                &listen,
-                "--public-url",
-                &self.url,
-                "--monitor-interval",
-                "1",
-            ],
-            &self.data,
-        );
+        let mut args = vec![
+            "hub",
+            "serve",
+            "--listen",
+            &listen,
+            "--public-url",
+            &self.url,
+            "--monitor-interval",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        let p = hallmark(&args, &self.data);
         wait_up(&format!("{}/readyz", self.url));
         p
     }
@@ -303,8 +307,10 @@ fn a_signature_for_a_watched_identity_from_another_issuer_is_reported_by_both_mo
         .to_owned();
     drop(hub_log);
 
-    // The hub again: the CLI monitor reports the entry and exits 1.
-    let running = hub.start();
+    // The hub again (with a webhook whose URL holds a token): the CLI monitor reports
+    // the entry and exits 1.
+    let (hook_url, hook) = webhook_receiver();
+    let running = hub.start_with(&["--incident-webhook", &hook_url]);
     let loud = monitor(&hub, root);
     loud.expect(
         1,
@@ -332,6 +338,11 @@ fn a_signature_for_a_watched_identity_from_another_issuer_is_reported_by_both_mo
     );
     let anonymous = get(&format!("{}/acme", hub.url), None).1;
     assert!(!anonymous.contains("monitor-alerts"), "{anonymous}");
+    // The webhook got it, naming the org and the alert.
+    let posted: Value = serde_json::from_str(&hook.join().unwrap()).unwrap();
+    assert_eq!(posted["event"], "monitor.alert", "{posted}");
+    assert_eq!(posted["org"], "acme");
+    assert_eq!(posted["alerts"][0]["identity"], alice_id.as_str());
 
     // Restarted, pushed to, and re-judged by a "replica" from the old state: still one
     // alert and one audit entry; the CLI monitor is silent again.
@@ -395,4 +406,36 @@ fn audit_alerts(path: &Path) -> i64 {
         )
         .unwrap();
     row.0
+}
+
+/// A one-shot webhook receiver on loopback: its URL (with a token in the path) and the
+/// body of the first POST.
+fn webhook_receiver() -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/hook/SECRET-TOKEN-123",
+        listener.local_addr().unwrap()
+    );
+    let handle = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        let mut body = vec![0; len.min(1 << 20)];
+        reader.read_exact(&mut body).unwrap();
+        conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .unwrap();
+        String::from_utf8(body).unwrap()
+    });
+    (url, handle)
 }
