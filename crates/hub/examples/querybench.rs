@@ -64,6 +64,11 @@ fn commit(i: u64) -> String {
     hex64(i, "commit")[..40].to_owned()
 }
 
+/// The revision whose repo revision `i` (every 10th from 1,009 on) is fine-tuned from.
+fn base_of(i: u64) -> u64 {
+    (i * 7919) % (i - 100)
+}
+
 /// The provenance statement of revision `i` about root digest `root`.
 fn provenance(i: u64, root: &str) -> serde_json::Value {
     let mut deps = vec![
@@ -72,7 +77,7 @@ fn provenance(i: u64, root: &str) -> serde_json::Value {
     ];
     // Every 10th revision is fine-tuned from a repo generated before it.
     if i % 10 == 9 && i >= 1_000 {
-        let base = (i * 7919) % (i - 100);
+        let base = base_of(i);
         deps.push(json!({"uri": format!("pkg:huggingface/{}/{}", owner(base), repo_name(base)), "annotations": {"role": "baseModel"}}));
     }
     json!({"_type": "https://in-toto.io/Statement/v1",
@@ -274,7 +279,9 @@ fn kinds(n: u64) -> Vec<(&'static str, Query)> {
         (
             "revisions by base model (transitive)",
             Box::new(move |m, k| {
-                let b = k * 7919 % n;
+                // The base of a fine-tuned revision (every 10th from 1,009 on).
+                let i = 1_009 + 10 * (k * 131 % (n.saturating_sub(1_009) / 10).max(1));
+                let b = base_of(i);
                 let v = format!("pkg:huggingface/{}/{}", owner(b), repo_name(b));
                 closure(m, ClaimRefKind::BaseModel, v, false)
             }),

@@ -56,6 +56,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0011_incident_response.sql"),
     ),
     (
+        12,
+        "query indexes",
+        include_str!("../../migrations/0012_query_indexes.sql"),
+    ),
+    (
         13,
         "org watch",
         include_str!("../../migrations/0013_org_watch.sql"),
@@ -141,6 +146,7 @@ mod tests {
                     (6, 48),
                     (8, 48),
                     (11, 48),
+                    (12, 48),
                     (13, 48)
                 ]
             );
