@@ -8,7 +8,7 @@ use hallmark_crypto::{Certificate, SigningKey, load_certificates_pem_with_source
 use hallmark_format::{HashAlgorithm, Serialization};
 use hallmark_hash::{HashError, timing};
 use hallmark_signing::paths::resolve_ignore_paths;
-use hallmark_signing::{SignError, SignOptions, Signer, sign_model};
+use hallmark_signing::{SignError, SignOptions, Signer, hash_model, write_signed_manifest};
 use zeroize::Zeroizing;
 
 #[cfg(feature = "client")]
@@ -20,7 +20,9 @@ use crate::pkcs11;
 use crate::progress::Engine;
 #[cfg(feature = "client")]
 use crate::trustsrc::TrustSource;
-use crate::util::{EXIT_INTERRUPTED, Failure, OrExit as _, Outcome, read_input, write_atomically};
+use crate::util::{
+    EXIT_INTERRUPTED, Failure, OrExit as _, Outcome, read_input, write_atomically_with,
+};
 #[cfg(feature = "client")]
 use crate::{idtoken, keyless};
 
@@ -164,9 +166,20 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
             .as_ref()
             .map_or_else(|| engine.options.clone(), |i| i.attach(&engine.options)),
     };
-    let result = sign_model(&common.model, signer, &opts);
+    let hashed = hash_model(&common.model, &opts);
     engine.finish();
-    let signed = match result {
+    let result = match hashed {
+        // The bundle is written as it is made: the statement of a million-file model
+        // (and its base64) would take hundreds of megabytes in memory.
+        Ok(m) if !engine.cancelled() => {
+            write_atomically_with(&common.signature, |w| write_signed_manifest(&m, signer, w))
+                .or_input()?
+                .map(|root| (m, root))
+        }
+        Ok(_) => return Ok(interrupted()),
+        Err(e) => Err(e),
+    };
+    let (m, root_digest) = match result {
         Ok(s) => s,
         Err(SignError::Hash(HashError::Cancelled)) => return Ok(interrupted()),
         // A keyless failure (certificate authority or log unreachable or refusing, the
@@ -176,16 +189,13 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
             | SignError::Crypto(_)
             | SignError::ExternalKey(_)
             | SignError::CertificateKeyMismatch { .. }
-            | SignError::Keyless(_)),
+            | SignError::Keyless(_)
+            | SignError::Write(_)),
         ) => return Err(Failure::input(e)),
         Err(e) => return Err(Failure::failed(e)),
     };
-    if engine.cancelled() {
-        return Ok(interrupted());
-    }
-    write_atomically(&common.signature, &signed.bundle_json).or_input()?;
     timing::mark("sign: write signature");
-    let m = &signed.manifest;
+    let m = &m;
     let incremental = incremental.as_ref().map(Incremental::save);
     if common.json {
         let mut out = serde_json::json!({
@@ -193,7 +203,7 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
             "signature": common.signature.display().to_string(),
             "model": common.model.display().to_string(),
             "model_name": m.model_name,
-            "model_digest": format!("sha256:{}", hex::encode(signed.root_digest)),
+            "model_digest": format!("sha256:{}", hex::encode(root_digest)),
             "serialization": m.params.method.method(),
             "hash": m.params.hash.to_string(),
             "resource_count": m.resources.len(),
@@ -214,7 +224,7 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
         m.params.method.method(),
         m.params.hash
     );
-    println!("  digest:    sha256:{}", hex::encode(signed.root_digest));
+    println!("  digest:    sha256:{}", hex::encode(root_digest));
     println!("  signature: {}", common.signature.display());
     if let Some((summary, _)) = &incremental {
         println!("  incremental: {summary}");

@@ -1,7 +1,7 @@
 //! What every command shares: exit statuses, the error a failed command ends with,
 //! reading inputs and writing outputs. A leaf: it imports nothing from this crate.
 
-use std::io::{Read as _, Write as _};
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -167,25 +167,54 @@ pub(crate) fn write_private_atomically(path: &Path, bytes: &[u8]) -> anyhow::Res
 }
 
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
-    let write = || -> std::io::Result<()> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".hallmark-sig-");
-        // The mode is passed to open(2), which applies the umask.
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
-        #[cfg(not(unix))]
-        let _ = mode;
-        let mut tmp = builder.tempfile_in(&dir)?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+    write_streamed_with_mode(path, mode, |w| w.write_all(bytes))?
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// [`write_atomically`] of what `write` writes (through a buffer), for output too large
+/// to assemble in memory first (the bundle of a million-file model). The file appears
+/// only if `write` succeeds; else its error is returned inside and nothing is left.
+///
+/// # Errors
+/// Outside: the temporary file could not be created, flushed or renamed.
+pub(crate) fn write_atomically_with<T, E>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, E>,
+) -> anyhow::Result<Result<T, E>> {
+    write_streamed_with_mode(path, 0o666, write)
+}
+
+fn write_streamed_with_mode<T, E>(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, E>,
+) -> anyhow::Result<Result<T, E>> {
+    let fail = |e: std::io::Error| {
+        anyhow::Error::new(e).context(format!("cannot write {}", path.display()))
     };
-    write().with_context(|| format!("cannot write {}", path.display()))
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".hallmark-sig-");
+    // The mode is passed to open(2), which applies the umask.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
+    #[cfg(not(unix))]
+    let _ = mode;
+    // Removed when dropped, on every early return.
+    let mut tmp = builder.tempfile_in(&dir).map_err(fail)?;
+    let mut buffered = std::io::BufWriter::with_capacity(256 << 10, tmp.as_file_mut());
+    let value = match write(&mut buffered) {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    };
+    buffered.flush().map_err(fail)?;
+    drop(buffered);
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(Ok(value))
 }
 
 /// hallmark's configuration directory: `$XDG_CONFIG_HOME/hallmark`, else

@@ -31,12 +31,67 @@ impl DigestAlg {
             .to_vec()
     }
 
+    /// A hasher for a message written in pieces (it is an [`std::io::Write`]): a
+    /// message too large to hold in memory is signed over this digest
+    /// ([`crate::SigningKey::sign_digest`]).
+    #[must_use]
+    pub fn hasher(&self) -> MessageHasher {
+        MessageHasher {
+            alg: *self,
+            ctx: aws_lc_rs::digest::Context::new(self.aws()),
+        }
+    }
+
     pub(crate) fn aws(&self) -> &'static aws_lc_rs::digest::Algorithm {
         match self {
             DigestAlg::Sha256 => &aws_lc_rs::digest::SHA256,
             DigestAlg::Sha384 => &aws_lc_rs::digest::SHA384,
             DigestAlg::Sha512 => &aws_lc_rs::digest::SHA512,
         }
+    }
+}
+
+/// A [`DigestAlg`] digest being computed over a message written to it in pieces.
+pub struct MessageHasher {
+    alg: DigestAlg,
+    ctx: aws_lc_rs::digest::Context,
+}
+
+impl std::fmt::Debug for MessageHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageHasher")
+            .field("alg", &self.alg.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MessageHasher {
+    /// The algorithm.
+    #[must_use]
+    pub fn alg(&self) -> DigestAlg {
+        self.alg
+    }
+
+    /// Adds `data` to the message.
+    pub fn update(&mut self, data: &[u8]) {
+        self.ctx.update(data);
+    }
+
+    /// The digest of everything written.
+    #[must_use]
+    pub fn finish(self) -> Vec<u8> {
+        self.ctx.finish().as_ref().to_vec()
+    }
+}
+
+impl std::io::Write for MessageHasher {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.ctx.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -68,6 +123,12 @@ mod tests {
         );
         assert_eq!(DigestAlg::Sha256.digest(b"abc"), sha256(b"abc"));
         assert_eq!(DigestAlg::Sha384.digest(b"abc").len(), 48);
+        for alg in [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512] {
+            let mut h = alg.hasher();
+            h.update(b"a");
+            std::io::Write::write_all(&mut h, b"bc").unwrap();
+            assert_eq!(h.finish(), alg.digest(b"abc"), "{}", alg.name());
+        }
     }
 
     #[test]

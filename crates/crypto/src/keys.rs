@@ -204,6 +204,24 @@ impl SigningKey {
         })?;
         Ok(sig.as_ref().to_vec())
     }
+
+    /// ECDSA-signs the message whose digest with the curve's hash
+    /// ([`Curve::digest`]) is `digest`, and returns the ASN.1 DER signature: the same
+    /// signature as [`Self::sign`] over that message, for a message that is hashed
+    /// while it is written rather than held in memory (aws-lc's `sign_digest`).
+    ///
+    /// # Errors
+    /// [`CryptoError::SigningFailed`] if `digest` is not a digest of the curve's hash
+    /// (wrong length) or on an internal aws-lc-rs failure.
+    pub fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let failed = || CryptoError::SigningFailed {
+            curve: self.curve.name(),
+        };
+        let d = aws_lc_rs::digest::Digest::import_less_safe(digest, self.curve.digest().aws())
+            .map_err(|_| failed())?;
+        let sig = self.key_pair.sign_digest(&d).map_err(|_| failed())?;
+        Ok(sig.as_ref().to_vec())
+    }
 }
 
 /// An ECDSA public key on P-256, P-384 or P-521.
@@ -451,6 +469,24 @@ mod tests {
             assert!(pk.verify(b"hellO", &sig).is_err());
             let again = PublicKey::from_pem(pk.to_pem().as_bytes()).unwrap();
             assert_eq!(again, pk);
+        }
+    }
+
+    #[test]
+    fn signing_a_digest_verifies_over_the_message() {
+        for curve in [Curve::P256, Curve::P384, Curve::P521] {
+            let key = SigningKey::generate(curve).unwrap();
+            let sig = key.sign_digest(&curve.digest().digest(b"hello")).unwrap();
+            key.public_key().verify(b"hello", &sig).unwrap();
+            // A digest of another hash (another length) is refused, not signed.
+            let other = match curve {
+                Curve::P256 => DigestAlg::Sha512,
+                _ => DigestAlg::Sha256,
+            };
+            assert!(matches!(
+                key.sign_digest(&other.digest(b"hello")),
+                Err(CryptoError::SigningFailed { .. })
+            ));
         }
     }
 

@@ -68,6 +68,6 @@ pub use error::{
 pub use keys::{PublicKey, SigningKey};
 
 pub use curve::Curve;
-pub use digest::{DigestAlg, ct_eq, sha256};
+pub use digest::{DigestAlg, MessageHasher, ct_eq, sha256};
 pub use rng::{random_fill, warm_up_rng};
 pub use token::ecdsa_der_from_raw;

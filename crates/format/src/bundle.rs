@@ -95,8 +95,44 @@ impl Bundle {
         };
         let mut out = Vec::with_capacity(1024 + material + b64_len(self.envelope.payload.len()));
         // Strings, byte arrays and JSON values always serialize into a Vec.
-        let _ = serde_json::to_writer(&mut out, &out::BundleOut(self));
+        let _ = serde_json::to_writer(
+            &mut out,
+            &out::BundleOut(self, out::Payload::Bytes(&self.envelope.payload)),
+        );
         out
+    }
+
+    /// [`Self::to_json`] written to `w`, with the envelope's payload produced by
+    /// `payload` while it is base64-encoded into `w` (the bundle's own
+    /// `envelope.payload` is not used: leave it empty). A payload of hundreds of
+    /// megabytes (the statement of a million-file model) is then never in memory, nor
+    /// is its base64. The bytes written are those of [`Self::to_json`] of this bundle
+    /// with that payload.
+    ///
+    /// # Errors
+    /// Those of `w` and of `payload` (then what was written is incomplete).
+    pub fn write_json_with_payload<W: std::io::Write>(
+        &self,
+        w: W,
+        payload: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let failed = std::cell::Cell::new(None);
+        let written = serde_json::to_writer(
+            w,
+            &out::BundleOut(
+                self,
+                out::Payload::Streamed {
+                    payload,
+                    failed: &failed,
+                },
+            ),
+        );
+        // An error of `payload` itself is kept aside (serde_json's string writer only
+        // expects errors of its own writer) and takes precedence.
+        match failed.into_inner() {
+            Some(e) => Err(e),
+            None => written.map_err(std::io::Error::from),
+        }
     }
 }
 
@@ -265,6 +301,59 @@ mod tests {
                     keyid: Some(String::new()),
                 }],
             },
+        }
+    }
+
+    #[test]
+    fn a_streamed_payload_writes_the_same_bytes() {
+        // Every length modulo 3 (padding), and one larger than the encoder's buffers;
+        // written in pieces of odd sizes.
+        for len in [0usize, 1, 2, 3, 4, 5, 1000, 100_003] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let mut b = sample();
+            b.envelope.payload = bytes.clone();
+            let expected = b.to_json();
+            b.envelope.payload.clear();
+            let mut streamed = Vec::new();
+            b.write_json_with_payload(&mut streamed, &|w| {
+                bytes.chunks(333).try_for_each(|c| w.write_all(c))
+            })
+            .unwrap();
+            assert_eq!(streamed, expected, "payload of {len} bytes");
+        }
+    }
+
+    #[test]
+    fn a_failing_payload_or_writer_is_an_error() {
+        let b = sample();
+        let err = b
+            .write_json_with_payload(Vec::new(), &|w| {
+                w.write_all(b"part")?;
+                Err(std::io::Error::other("payload source broke"))
+            })
+            .unwrap_err();
+        assert_eq!(err.to_string(), "payload source broke");
+        /// A writer that takes `room` bytes, then fails.
+        struct Full(usize);
+        impl std::io::Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                let n = buf.len().min(self.0);
+                self.0 -= n;
+                Ok(n)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        // Fails inside the payload (after 120 bytes) and after it (after 4,200).
+        for room in [120, 4200] {
+            let err = b
+                .write_json_with_payload(Full(room), &|w| w.write_all(&[b'x'; 3000]))
+                .unwrap_err();
+            assert!(err.to_string().contains("disk full"), "{room}: {err}");
         }
     }
 

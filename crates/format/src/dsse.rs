@@ -27,15 +27,28 @@ pub struct EnvelopeSignature {
 #[must_use]
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
+    write_pae_prefix(&mut out, payload_type, payload.len());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The PAE up to the payload: what precedes a payload of `payload_len` bytes, for a
+/// payload that is hashed as it is written rather than held in memory.
+#[must_use]
+pub fn pae_prefix(payload_type: &str, payload_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload_type.len() + 32);
+    write_pae_prefix(&mut out, payload_type, payload_len);
+    out
+}
+
+fn write_pae_prefix(out: &mut Vec<u8>, payload_type: &str, payload_len: usize) {
     out.extend_from_slice(b"DSSEv1 ");
     out.extend_from_slice(payload_type.len().to_string().as_bytes());
     out.push(b' ');
     out.extend_from_slice(payload_type.as_bytes());
     out.push(b' ');
-    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.extend_from_slice(payload_len.to_string().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(payload);
-    out
 }
 
 /// The non-standard PAE that `model_signing` 0.2.0 signed: upper-case `DSSEV1` and the
@@ -90,6 +103,10 @@ mod tests {
         assert_eq!(
             pae("http://example.com/HelloWorld", b"hello world"),
             b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+        assert_eq!(
+            pae_prefix("http://example.com/HelloWorld", 11),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 ".to_vec()
         );
     }
 

@@ -54,6 +54,9 @@ pub enum SignError {
         /// Fingerprint of the private key's public key.
         private_key: String,
     },
+    /// The bundle could not be written where it was streamed to.
+    #[error("cannot write the signature: {0}")]
+    Write(#[source] std::io::Error),
 }
 
 /// Why verification failed.

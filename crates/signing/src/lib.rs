@@ -22,6 +22,7 @@ pub mod keyless;
 pub mod paths;
 pub mod sign;
 pub mod verify;
+pub mod write;
 
 pub use error::{SignError, VerifyError};
 pub use hashed::{signed_params, verify_hashed};
@@ -30,3 +31,4 @@ pub use sign::{
     sign_in_toto_payload, sign_manifest, sign_model,
 };
 pub use verify::{EnvelopeVerifier, SignerInfo, Verified, VerifyOptions, verify_model};
+pub use write::write_signed_manifest;

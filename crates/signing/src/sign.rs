@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hallmark_crypto::{Certificate, PublicKey, SigningKey, sha256};
+use hallmark_crypto::{Certificate, DigestAlg, PublicKey, SigningKey};
 use hallmark_format::bundle::{BUNDLE_MEDIA_TYPE_V03, Bundle, VerificationMaterial};
 use hallmark_format::dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, pae};
 use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
@@ -50,16 +50,18 @@ pub enum Signer {
 pub trait ExternalKey: std::fmt::Debug {
     /// The key's public half.
     fn public_key(&self) -> &PublicKey;
-    /// ECDSA over `msg` with the hash of the key's curve, DER-encoded.
+    /// ECDSA, DER-encoded, over the message whose digest with the hash of the key's
+    /// curve ([`hallmark_crypto::Curve::digest`]) is `digest` (a token signs a digest
+    /// anyway; the message may be too large to hold in memory).
     ///
     /// # Errors
     /// The key holder refused or failed ([`SignError::ExternalKey`]).
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError>;
+    fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>, SignError>;
 }
 
 /// The key that signs the PAE: in memory, or held elsewhere.
 #[derive(Clone, Copy)]
-enum KeyRef<'a> {
+pub(crate) enum KeyRef<'a> {
     Local(&'a SigningKey),
     External(&'a dyn ExternalKey),
 }
@@ -72,14 +74,24 @@ impl KeyRef<'_> {
         }
     }
 
-    fn sign(self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+    /// The hash the signature is over (the curve's).
+    pub(crate) fn digest_alg(self) -> DigestAlg {
         match self {
-            KeyRef::Local(k) => Ok(k.sign(msg)?),
+            KeyRef::Local(k) => k.curve().digest(),
+            KeyRef::External(k) => k.public_key().curve().digest(),
+        }
+    }
+
+    /// Signs the message whose [`Self::digest_alg`] digest is `digest`.
+    pub(crate) fn sign_digest(self, digest: &[u8]) -> Result<Vec<u8>, SignError> {
+        match self {
+            KeyRef::Local(k) => Ok(k.sign_digest(digest)?),
             KeyRef::External(k) => {
-                let sig = k.sign(msg)?;
+                let sig = k.sign_digest(digest)?;
                 // A token that signs with another key or hash would make a signature
                 // nobody can verify: check it before it is written.
-                k.public_key().verify(msg, &sig)?;
+                let public = k.public_key();
+                public.verify_prehashed(public.curve().digest(), digest, &sig)?;
                 Ok(sig)
             }
         }
@@ -88,7 +100,7 @@ impl KeyRef<'_> {
 
 /// The key and certificate chain a signer signs with, or its keyless signer.
 #[allow(clippy::type_complexity)]
-fn key_of(
+pub(crate) fn key_of(
     signer: &Signer,
 ) -> Result<(KeyRef<'_>, Option<(&Certificate, &[Certificate])>), &(dyn KeylessSigner + Send + Sync)>
 {
@@ -108,7 +120,7 @@ fn key_of(
 
 /// The verification material for a bare key or for a certificate (checked to belong to
 /// the key) with its chain.
-fn material_of(
+pub(crate) fn material_of(
     key: KeyRef<'_>,
     cert: Option<(&Certificate, &[Certificate])>,
 ) -> Result<VerificationMaterial, SignError> {
@@ -284,7 +296,7 @@ pub fn hash_model(model: &Path, opts: &SignOptions) -> Result<Manifest, SignErro
 /// so that signing needs no second read). The resources must be in reference order
 /// ([`Manifest::sort_reference_order`]).
 pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel, SignError> {
-    let root_digest = sha256(&manifest.root_digest_input());
+    let root_digest = crate::write::root_digest(&manifest);
     let payload = build_statement(&manifest, &root_digest);
     timing::mark("sign: statement");
     let bundle_json = sign_in_toto_payload(payload, signer)?;
@@ -317,21 +329,32 @@ pub fn sign_in_toto_payload(payload: Vec<u8>, signer: &Signer) -> Result<Vec<u8>
         }
         Ok((key, cert)) => {
             let material = material_of(key, cert)?;
-            let sig = key.sign(&to_sign)?;
+            let sig = key.sign_digest(&key.digest_alg().digest(&to_sign))?;
             (material, sig, Some(String::new()), Vec::new(), None)
         }
     };
     timing::mark("sign: signature");
-    let bundle = Bundle {
+    let mut bundle = key_bundle(material, sig, payload);
+    bundle.tlog_entries = tlog_entries;
+    bundle.timestamp_verification_data = timestamp_verification_data;
+    bundle.envelope.signatures[0].keyid = keyid;
+    Ok(bundle.to_json())
+}
+
+/// The bundle of an in-toto `payload` signed by a key (no log entries, `keyid` `""`).
+pub(crate) fn key_bundle(material: VerificationMaterial, sig: Vec<u8>, payload: Vec<u8>) -> Bundle {
+    Bundle {
         media_type: BUNDLE_MEDIA_TYPE_V03.to_owned(),
         material,
-        tlog_entries,
-        timestamp_verification_data,
+        tlog_entries: Vec::new(),
+        timestamp_verification_data: None,
         envelope: Envelope {
             payload,
             payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
-            signatures: vec![EnvelopeSignature { sig, keyid }],
+            signatures: vec![EnvelopeSignature {
+                sig,
+                keyid: Some(String::new()),
+            }],
         },
-    };
-    Ok(bundle.to_json())
+    }
 }

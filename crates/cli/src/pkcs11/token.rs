@@ -362,15 +362,14 @@ impl ExternalKey for TokenKey {
         &self.public
     }
 
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+    fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>, SignError> {
         let curve = self.public.curve();
-        let digest = curve.digest().digest(msg);
         let session = self
             .session
             .lock()
             .map_err(|_| SignError::ExternalKey("the PKCS#11 session is poisoned".into()))?;
         let raw = session
-            .sign(&Mechanism::Ecdsa, self.key, &digest)
+            .sign(&Mechanism::Ecdsa, self.key, digest)
             .map_err(|source| {
                 SignError::ExternalKey(Box::new(TokenError::Token {
                     token: self.token.clone(),
