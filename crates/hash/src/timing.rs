@@ -5,11 +5,13 @@
 //! then every [`mark`] prints one line to standard error,
 //!
 //! ```text
-//! hallmark timing:   12.345 ms (+  3.210 ms wall,   6.020 ms cpu) enumerate
+//! hallmark timing:   12.345 ms (+  3.210 ms wall,   6.020 ms cpu) rss   41 MiB (peak   57 MiB) enumerate
 //! ```
 //!
-//! the wall time since the first mark of the process, and the wall time and the CPU
-//! time of the whole process (all threads, user + system) since the previous mark.
+//! the wall time since the first mark of the process, the wall time and the CPU
+//! time of the whole process (all threads, user + system) since the previous mark,
+//! and the resident memory now and at its highest so far (Linux `VmRSS`, `VmHWM`):
+//! which phase sets the peak.
 //! CPU time is the steadier figure on a shared machine: a phase that runs on one
 //! thread shows cpu ≈ wall when it gets a core to itself. A mark when disabled
 //! costs one atomic load after the first, which reads the environment once.
@@ -82,6 +84,7 @@ fn lap(phase: &str) -> Option<String> {
         now.duration_since(clocks.first).as_secs_f64(),
         now.duration_since(clocks.prev).as_secs_f64(),
         cpu - clocks.prev_cpu_s,
+        resident_kib(),
         phase,
     );
     clocks.prev = now;
@@ -89,9 +92,29 @@ fn lap(phase: &str) -> Option<String> {
     Some(line)
 }
 
-fn format_line(total_s: f64, step_s: f64, cpu_s: f64, phase: &str) -> String {
+/// Resident memory now and at its peak, in KiB (`VmRSS`, `VmHWM` of
+/// `/proc/self/status`); `None` where there is no such file.
+fn resident_kib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+fn format_line(
+    total_s: f64,
+    step_s: f64,
+    cpu_s: f64,
+    resident_kib: Option<(u64, u64)>,
+    phase: &str,
+) -> String {
+    let memory = resident_kib.map_or_else(String::new, |(now, peak)| {
+        format!("rss {:>4} MiB (peak {:>4} MiB) ", now >> 10, peak >> 10)
+    });
     format!(
-        "hallmark timing: {:>9.3} ms (+{:>8.3} ms wall, {:>8.3} ms cpu) {phase}",
+        "hallmark timing: {:>9.3} ms (+{:>8.3} ms wall, {:>8.3} ms cpu) {memory}{phase}",
         total_s * 1e3,
         step_s * 1e3,
         cpu_s * 1e3
@@ -105,8 +128,12 @@ mod tests {
     #[test]
     fn line_format() {
         assert_eq!(
-            format_line(0.012_345, 0.003_21, 0.006_02, "enumerate"),
+            format_line(0.012_345, 0.003_21, 0.006_02, None, "enumerate"),
             "hallmark timing:    12.345 ms (+   3.210 ms wall,    6.020 ms cpu) enumerate"
+        );
+        assert_eq!(
+            format_line(0.012_345, 0.003_21, 0.006_02, Some((42 << 10, 58_000)), "sign"),
+            "hallmark timing:    12.345 ms (+   3.210 ms wall,    6.020 ms cpu) rss   42 MiB (peak   56 MiB) sign"
         );
     }
 
@@ -116,5 +143,7 @@ mod tests {
         mark("b");
         assert_eq!(enabled(), lap("c").is_some());
         assert!(process_cpu_seconds() > 0.0);
+        let (now, peak) = resident_kib().unwrap();
+        assert!(now > 0 && peak >= now, "{now} {peak}");
     }
 }
