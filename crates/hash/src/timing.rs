@@ -98,7 +98,12 @@ fn resident_kib() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| {
         let line = status.lines().find(|l| l.starts_with(name))?;
-        line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+        line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
@@ -132,7 +137,13 @@ mod tests {
             "hallmark timing:    12.345 ms (+   3.210 ms wall,    6.020 ms cpu) enumerate"
         );
         assert_eq!(
-            format_line(0.012_345, 0.003_21, 0.006_02, Some((42 << 10, 58_000)), "sign"),
+            format_line(
+                0.012_345,
+                0.003_21,
+                0.006_02,
+                Some((42 << 10, 58_000)),
+                "sign"
+            ),
             "hallmark timing:    12.345 ms (+   3.210 ms wall,    6.020 ms cpu) rss   42 MiB (peak   56 MiB) sign"
         );
     }

@@ -296,7 +296,7 @@ pub fn hash_model(model: &Path, opts: &SignOptions) -> Result<Manifest, SignErro
 /// so that signing needs no second read). The resources must be in reference order
 /// ([`Manifest::sort_reference_order`]).
 pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel, SignError> {
-    let root_digest = crate::write::root_digest(&manifest);
+    let root_digest = root_digest(&manifest);
     let payload = build_statement(&manifest, &root_digest);
     timing::mark("sign: statement");
     let bundle_json = sign_in_toto_payload(payload, signer)?;
@@ -306,6 +306,18 @@ pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel,
         manifest,
         root_digest,
     })
+}
+
+/// The root (subject) digest: SHA-256 over the raw resource digests in list order,
+/// hashed in place (not concatenated into a buffer first).
+pub(crate) fn root_digest(manifest: &Manifest) -> [u8; 32] {
+    let mut h = DigestAlg::Sha256.hasher();
+    for r in &manifest.resources {
+        h.update(&r.digest);
+    }
+    let mut root = [0u8; 32];
+    root.copy_from_slice(&h.finish());
+    root
 }
 
 /// Signs an in-toto statement (its JSON bytes, signed as they are) with any signer and

@@ -15,14 +15,13 @@
 use std::cell::Cell;
 use std::io::{self, BufWriter, Write};
 
-use hallmark_crypto::DigestAlg;
 use hallmark_format::Manifest;
 use hallmark_format::dsse::{IN_TOTO_PAYLOAD_TYPE, pae_prefix};
 use hallmark_format::statement::{build_statement, write_statement};
 use hallmark_hash::timing;
 
 use crate::error::SignError;
-use crate::sign::{Signer, key_bundle, key_of, material_of, sign_in_toto_payload};
+use crate::sign::{Signer, key_bundle, key_of, material_of, root_digest, sign_in_toto_payload};
 
 /// Buffer between the statement writer's many small writes and a hash or base64 encoder.
 const STATEMENT_BUFFER: usize = 64 << 10;
@@ -72,18 +71,6 @@ pub fn write_signed_manifest(
     same_length(len, written.get())?;
     timing::mark("sign: bundle written");
     Ok(root)
-}
-
-/// The root (subject) digest: SHA-256 over the raw resource digests in list order,
-/// hashed in place (not concatenated into a buffer first).
-pub(crate) fn root_digest(manifest: &Manifest) -> [u8; 32] {
-    let mut h = DigestAlg::Sha256.hasher();
-    for r in &manifest.resources {
-        h.update(&r.digest);
-    }
-    let mut root = [0u8; 32];
-    root.copy_from_slice(&h.finish());
-    root
 }
 
 /// The statement is written from the manifest each time: a length that differs
