@@ -155,6 +155,7 @@ pub(crate) fn read_input(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
 /// mode any new file gets (0666 less the umask: 0644 under umask 022), as the reference
 /// and `cp` do: signatures, BOMs and provenance are meant to be read by others. Files
 /// only their owner may read use [`write_private_atomically`].
+#[cfg(feature = "client")]
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_with_mode(path, bytes, 0o666)
 }
@@ -166,6 +167,7 @@ pub(crate) fn write_private_atomically(path: &Path, bytes: &[u8]) -> anyhow::Res
     write_with_mode(path, bytes, 0o600)
 }
 
+#[cfg(feature = "client")]
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
     write_streamed_with_mode(path, mode, |w| w.write_all(bytes))?
         .with_context(|| format!("cannot write {}", path.display()))
