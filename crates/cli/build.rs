@@ -2,6 +2,8 @@
 //! builds from a `git archive` export set it), else `git rev-parse HEAD` when this
 //! crate is inside its own git checkout, else "unknown commit" (a source tarball).
 
+// Cargo reads its instructions from stdout: std's `println!` is the interface here.
+#![allow(clippy::disallowed_macros)]
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

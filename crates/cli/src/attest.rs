@@ -31,7 +31,7 @@ pub(crate) fn run(c: AttestCommand) -> Outcome {
             if let Err(f) = &outcome
                 && a.json
             {
-                println!(
+                outln!(
                     "{}",
                     json!({ "verified": false, "error": f.message(), "input_error": f.is_input() })
                 );
@@ -139,17 +139,17 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
             "base_model": run.base_model.as_ref().map(|b| b.purl.clone()),
             "builder_id": run.builder_id,
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(());
     }
-    println!("Provenance written");
-    println!(
+    outln!("Provenance written");
+    outln!(
         "  model:     {} (sha256:{})",
         a.model.display(),
         run.model.root_sha256().unwrap_or_default()
     );
     for d in &run.datasets {
-        println!(
+        outln!(
             "  {:<10} {} (sha256:{})",
             format!("{}:", d.role.as_str()),
             d.component.purl,
@@ -157,10 +157,10 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         );
     }
     if let Some(b) = &run.base_model {
-        println!("  base:      {}", b.purl);
+        outln!("  base:      {}", b.purl);
     }
-    println!("  builder:   {}", run.builder_id);
-    println!("  bundle:    {}", a.output.display());
+    outln!("  builder:   {}", run.builder_id);
+    outln!("  bundle:    {}", a.output.display());
     Ok(())
 }
 
@@ -208,12 +208,12 @@ fn verify(a: &AttestVerifyArgs) -> Outcome {
     if a.json {
         let mut out = serde_json::to_value(&v).unwrap_or_default();
         out["verified"] = json!(true);
-        println!("{out}");
+        outln!("{out}");
         return Ok(0);
     }
-    println!("Provenance verified");
-    println!("  model digest: sha256:{}", v.model_sha256());
-    println!(
+    outln!("Provenance verified");
+    outln!("  model digest: sha256:{}", v.model_sha256());
+    outln!(
         "  builder:      {}",
         v.statement.predicate.run_details.builder.id
     );
@@ -224,7 +224,7 @@ fn verify(a: &AttestVerifyArgs) -> Outcome {
             .map(|(k, x)| format!("{k}:{x}"))
             .collect::<Vec<_>>()
             .join(", ");
-        println!(
+        outln!(
             "  input:        {} {} {}",
             d.role().unwrap_or("?"),
             d.uri.as_deref().unwrap_or("?"),
@@ -236,12 +236,10 @@ fn verify(a: &AttestVerifyArgs) -> Outcome {
         );
     }
     if a.model.is_none() {
-        println!(
-            "  note:         no --model given: the subject was not compared with files on disk"
-        );
+        outln!("  note:         no --model given: the subject was not compared with files on disk");
     }
     for c in &v.checks {
-        println!("  ok            {c}");
+        outln!("  ok            {c}");
     }
     Ok(0)
 }

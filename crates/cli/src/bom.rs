@@ -61,7 +61,7 @@ pub(crate) fn run(a: &BomArgs) -> Outcome {
             .as_deref()
             .is_some_and(|d| Some(d) != input.model.root_sha256())
         {
-            eprintln!(
+            errln!(
                 "warning: signature {} names sha256:{}, not this model's digest (or it was made with other hashing options)",
                 s.file,
                 s.subject_sha256.as_deref().unwrap_or_default()
@@ -77,7 +77,7 @@ pub(crate) fn run(a: &BomArgs) -> Outcome {
     match &a.output {
         Some(p) => {
             write_atomically(p, text.as_bytes()).or_input()?;
-            eprintln!(
+            errln!(
                 "Wrote {} BOM for {} (sha256:{}) to {}",
                 match a.format {
                     BomFormat::Cyclonedx => "CycloneDX 1.6",
@@ -88,7 +88,7 @@ pub(crate) fn run(a: &BomArgs) -> Outcome {
                 p.display()
             );
         }
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(0)
 }

@@ -21,7 +21,7 @@ pub(crate) fn run(a: &DigestArgs) -> Outcome {
         .or_input()?;
     let (ignore_paths, outside) = resolve_ignore_paths(&a.model, &cwd, &a.selection.ignore_paths);
     for p in outside {
-        eprintln!(
+        errln!(
             "warning: --ignore-paths {} is outside the model and has no effect",
             p.display()
         );
@@ -59,9 +59,9 @@ pub(crate) fn run(a: &DigestArgs) -> Outcome {
             "hash": manifest.params.hash.to_string(),
             "resource_count": manifest.resources.len(),
         });
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!("{digest}");
+        outln!("{digest}");
     }
     Ok(0)
 }

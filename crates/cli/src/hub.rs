@@ -68,7 +68,7 @@ async fn serve(a: ServeArgs) -> CmdResult {
     config.monitor_interval =
         (a.monitor_interval > 0).then(|| std::time::Duration::from_secs(a.monitor_interval));
     if config.database.is_some() && config.blob_store.is_none() {
-        eprintln!(
+        errln!(
             "hallmark hub: warning: --database without --blob-store keeps model files and the log's tiles in {}: run one replica only, or give every replica the same --blob-store",
             a.data_dir.display()
         );
@@ -116,9 +116,11 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
             let r = hallmark_hub::gc::collect_garbage(&*meta, &blobs, grace, &actor)
                 .await
                 .or_input()?;
-            println!(
+            outln!(
                 "examined {} blobs older than {grace_hours} h: deleted {} unreferenced ({} bytes)",
-                r.examined, r.deleted, r.bytes_freed
+                r.examined,
+                r.deleted,
+                r.bytes_freed
             );
         }
         AdminCommand::Rescan { repo, all, force } => {
@@ -133,7 +135,7 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
         }
         AdminCommand::Org(OrgCommand::Add { org, owner }) => {
             op.add_org(&org, &owner).await.or_input()?;
-            println!("organisation {org} added, owned by {owner}");
+            outln!("organisation {org} added, owned by {owner}");
         }
         AdminCommand::Org(OrgCommand::Member { org, name, role }) => {
             let role = match role {
@@ -144,8 +146,8 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
             };
             op.set_member(&org, &name, role).await.or_input()?;
             match role {
-                Some(r) => println!("{name} is now {r} of {org}"),
-                None => println!("{name} removed from {org}"),
+                Some(r) => outln!("{name} is now {r} of {org}"),
+                None => outln!("{name} removed from {org}"),
             }
         }
         AdminCommand::Org(OrgCommand::Set { org, refuse_scan }) => {
@@ -158,8 +160,8 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
             };
             op.set_scan_refusal(&org, from).await.or_input()?;
             match from {
-                Some(v) => println!("{org} now refuses uploads scanned {v} or worse"),
-                None => println!("{org} refuses no upload for its scan verdict"),
+                Some(v) => outln!("{org} now refuses uploads scanned {v} or worse"),
+                None => outln!("{org} refuses no upload for its scan verdict"),
             }
         }
         AdminCommand::Org(OrgCommand::Trust {
@@ -188,8 +190,8 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
         AdminCommand::TokenLifetime { days, never: _ } => {
             op.set_default_token_days(days).await.or_input()?;
             match days {
-                Some(d) => println!("new tokens expire after {d} days"),
-                None => println!("new tokens never expire"),
+                Some(d) => outln!("new tokens expire after {d} days"),
+                None => outln!("new tokens never expire"),
             }
         }
         AdminCommand::Repo(RepoCommand::Delete { repo }) => {
@@ -198,15 +200,13 @@ async fn admin_cmd(a: AdminArgs) -> CmdResult {
                 .ok_or_else(|| anyhow::anyhow!("{repo:?} is not owner/name"))
                 .or_input()?;
             op.delete_repo(owner, name).await.or_input()?;
-            println!(
+            outln!(
                 "repository {repo} deleted (blobs no other revision uses go at the next `hub admin gc`)"
             );
         }
         AdminCommand::Audit { limit } => {
-            let mut out = std::io::stdout().lock();
             for e in op.events(limit).await.or_failed()? {
-                let _ = writeln!(
-                    out,
+                outln!(
                     "{}\t{}\t{}\t{}\t{}",
                     hallmark_hub::time::rfc3339(e.at),
                     e.actor,
@@ -236,44 +236,43 @@ async fn user_cmd(op: Operator<'_>, cmd: UserCommand) -> CmdResult {
             op.add_user(&name, email.as_deref(), password, is_admin)
                 .await
                 .or_input()?;
-            println!("user {name} added");
+            outln!("user {name} added");
         }
         UserCommand::List => {
-            let mut out = std::io::stdout().lock();
             for u in op.list_users().await.or_failed()? {
                 let admin = if u.is_admin { "admin" } else { "-" };
                 let state = u.disabled_at.map_or_else(
                     || "enabled".to_owned(),
                     |t| format!("disabled since {}", hallmark_hub::time::rfc3339(t)),
                 );
-                let _ = writeln!(out, "{}\t{admin}\t{state}", u.name);
+                outln!("{}\t{admin}\t{state}", u.name);
             }
         }
         UserCommand::Disable { name } => {
             op.set_disabled(&name, true).await.or_input()?;
-            println!("user {name} disabled: tokens and sessions refused, nothing signed for them");
+            outln!("user {name} disabled: tokens and sessions refused, nothing signed for them");
         }
         UserCommand::Enable { name } => {
             op.set_disabled(&name, false).await.or_input()?;
-            println!("user {name} enabled");
+            outln!("user {name} enabled");
         }
         UserCommand::Password { name } => {
             op.reset_password(&name, read_password()?)
                 .await
                 .or_input()?;
-            println!("password of {name} set; their sessions ended");
+            outln!("password of {name} set; their sessions ended");
         }
         UserCommand::Logout { name } => {
             let n = op.revoke_sessions(&name).await.or_input()?;
-            println!("{n} sessions of {name} ended");
+            outln!("{n} sessions of {name} ended");
         }
         UserCommand::GrantAdmin { name } => {
             op.set_admin(&name, true).await.or_input()?;
-            println!("{name} is now a hub administrator");
+            outln!("{name} is now a hub administrator");
         }
         UserCommand::RevokeAdmin { name } => {
             op.set_admin(&name, false).await.or_input()?;
-            println!("{name} is no longer a hub administrator");
+            outln!("{name} is no longer a hub administrator");
         }
     }
     Ok(())
@@ -283,9 +282,9 @@ async fn token_cmd(op: Operator<'_>, t: TokenArgs) -> CmdResult {
     if let Some(id) = t.revoke {
         op.revoke_token(&t.name, id).await.or_input()?;
         if t.json {
-            println!("{}", serde_json::json!({ "revoked": id, "user": t.name }));
+            outln!("{}", serde_json::json!({ "revoked": id, "user": t.name }));
         } else {
-            println!("token #{id} of {} revoked", t.name);
+            outln!("token #{id} of {} revoked", t.name);
         }
         return Ok(());
     }
@@ -315,19 +314,19 @@ async fn token_cmd(op: Operator<'_>, t: TokenArgs) -> CmdResult {
             "scope": scope.as_str(),
             "expires_at": expires.map(hallmark_hub::time::rfc3339),
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(());
     }
     let expiry = expires.map_or_else(
         || "never expires".to_owned(),
         |e| format!("expires {}", hallmark_hub::time::rfc3339(e)),
     );
-    eprintln!(
+    errln!(
         "token #{id} for {} ({}, {expiry}); shown once:",
         t.name,
         scope.as_str()
     );
-    println!("{secret}");
+    outln!("{secret}");
     Ok(())
 }
 
@@ -350,7 +349,7 @@ async fn rescan_cmd(
         .await
         .or_input()?;
     for c in &r.changed {
-        println!(
+        outln!(
             "{}@{}: {} -> {} (policy {} -> {})",
             c.repo,
             c.commit,
@@ -360,7 +359,7 @@ async fn rescan_cmd(
             c.to_policy
         );
     }
-    println!(
+    outln!(
         "examined {} revisions: rescanned {}, {} changed",
         r.examined,
         r.rescanned,

@@ -31,7 +31,7 @@ pub(crate) async fn run(a: ExportArgs) -> Result<(), Failure> {
         hub_url: a.public_url,
     };
     let s = export(&*meta, &blobs, &opts, &a.dir).await.or_input()?;
-    println!(
+    outln!(
         "exported {} revisions ({} files) to {}",
         s.revisions,
         s.files,

@@ -49,7 +49,7 @@ pub(crate) fn run(cmd: &QueryCommand) -> Outcome {
 /// The answer as JSON, or one table row per hit.
 fn print(out: &QueryOut, answer: &Value) {
     if out.json {
-        println!("{answer}");
+        outln!("{answer}");
         return;
     }
     let rows: Vec<[String; 6]> = answer
@@ -93,9 +93,9 @@ fn print(out: &QueryOut, answer: &Value) {
             .zip(width)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", line.join("  ").trim_end());
+        outln!("{}", line.join("  ").trim_end());
     }
     if rows.is_empty() {
-        eprintln!("no matches");
+        errln!("no matches");
     }
 }

@@ -209,7 +209,7 @@ pub(crate) fn obtain(
                 now(),
             );
         }
-        eprintln!("note: no ambient credentials detected; falling back to the interactive login");
+        errln!("note: no ambient credentials detected; falling back to the interactive login");
     }
     let issuer = oidc_issuer(tc, now()).ok_or_else(|| {
         anyhow!(

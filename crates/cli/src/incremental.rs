@@ -43,7 +43,7 @@ impl Incremental {
             let m = manifest_of(&b);
             hallmark_hash::timing::mark("incremental: previous signature");
             if m.is_none() {
-                eprintln!(
+                errln!(
                     "warning: --incremental: previous signature {} is unreadable; hashing every file",
                     signature.display()
                 );
@@ -83,14 +83,14 @@ impl Incremental {
         match read_bounded(&file) {
             Ok(Some(bytes)) => {
                 if let Err(e) = cache.load(&bytes) {
-                    eprintln!(
+                    errln!(
                         "warning: --incremental: ignoring {}: {e}; hashing every file",
                         file.display()
                     );
                 }
             }
             Ok(None) => {}
-            Err(e) => eprintln!(
+            Err(e) => errln!(
                 "warning: --incremental: ignoring {}: {e}; hashing every file",
                 file.display()
             ),
@@ -124,7 +124,7 @@ impl Incremental {
             .and_then(|b| write_unsynced(&self.file, &b));
         hallmark_hash::timing::mark("incremental: write stat cache");
         if let Err(e) = written {
-            eprintln!("warning: --incremental: stat cache not written: {e:#}");
+            errln!("warning: --incremental: stat cache not written: {e:#}");
         }
         self.summary()
     }

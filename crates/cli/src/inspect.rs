@@ -75,11 +75,11 @@ pub(crate) fn run(args: &InspectArgs) -> Outcome {
         Err(e) => out["statement_error"] = json!(e.to_string()),
     }
     if args.json {
-        println!("{out}");
+        outln!("{out}");
     } else {
         print_human(&out);
     }
-    eprintln!("{BANNER}");
+    errln!("{BANNER}");
     Ok(u8::from(statement.is_err()))
 }
 
@@ -93,32 +93,32 @@ fn describe_cert(der: &[u8]) -> serde_json::Value {
 }
 
 fn print_human(out: &serde_json::Value) {
-    println!("*** {BANNER} ***");
+    outln!("*** {BANNER} ***");
     let s = |k: &str| {
         out.get(k)
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
             .unwrap_or_default()
     };
-    println!("method:        {}", s("method"));
-    println!("signer claims: {}", out["signer"]);
+    outln!("method:        {}", s("method"));
+    outln!("signer claims: {}", out["signer"]);
     if let Some(e) = out.get("statement_error") {
-        println!("statement:     UNREADABLE: {e}");
+        outln!("statement:     UNREADABLE: {e}");
         return;
     }
-    println!("statement:     OMS {}", s("statement_version"));
-    println!("model name:    {}", s("model_name"));
-    println!("model digest:  {}", s("model_digest"));
-    println!(
+    outln!("statement:     OMS {}", s("statement_version"));
+    outln!("model name:    {}", s("model_name"));
+    outln!("model digest:  {}", s("model_digest"));
+    outln!(
         "serialization: {} / {} (allow_symlinks {})",
         s("serialization"),
         s("hash"),
         s("allow_symlinks")
     );
-    println!("ignore paths:  {}", out["ignore_paths"]);
-    println!("resources:     {}", s("resource_count"));
+    outln!("ignore paths:  {}", out["ignore_paths"]);
+    outln!("resources:     {}", s("resource_count"));
     if let Some(list) = out.get("resources").and_then(|r| r.as_array()) {
         for r in list {
-            println!(
+            outln!(
                 "  {}  {}:{}",
                 r["name"].as_str().unwrap_or(""),
                 r["algorithm"].as_str().unwrap_or(""),

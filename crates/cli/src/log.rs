@@ -55,7 +55,7 @@ fn audit(a: &AuditArgs) -> Outcome {
         }
         Err(e) => {
             if a.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"verified": false, "log": a.log, "error": e.to_string()})
                 );
@@ -79,7 +79,7 @@ fn save(path: &Path, text: &str) -> std::io::Result<()> {
 fn print_ok(a: &AuditArgs, r: &AuditReport) {
     let cp = &r.checkpoint.checkpoint;
     if a.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "verified": true,
@@ -94,18 +94,19 @@ fn print_ok(a: &AuditArgs, r: &AuditReport) {
         );
         return;
     }
-    println!(
+    outln!(
         "Log verified: {} at tree size {} (root {})",
         cp.origin,
         cp.size,
         hex::encode(cp.root)
     );
     match &r.previous {
-        Some(p) => println!(
+        Some(p) => outln!(
             "  consistent with the previously seen tree size {}; {} new entries hashed into the tiles",
-            p.size, r.entries_checked
+            p.size,
+            r.entries_checked
         ),
-        None => println!(
+        None => outln!(
             "  first audit: all {} entries hashed into the tiles",
             r.entries_checked
         ),

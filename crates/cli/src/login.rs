@@ -17,7 +17,7 @@ pub(crate) fn run(a: &LoginArgs) -> Outcome {
     let token = token(a).or_input()?;
     let who = whoami(&a.hub, &token).or_input()?;
     let path = store_token(&a.hub, &token).or_input()?;
-    println!(
+    outln!(
         "Logged in to {} as {who}; token stored in {}",
         a.hub,
         path.display()
@@ -35,7 +35,7 @@ fn token(a: &LoginArgs) -> anyhow::Result<Zeroizing<String>> {
     {
         return Ok(Zeroizing::new(t.to_owned()));
     }
-    eprintln!(
+    errln!(
         "Paste an API token of {} (Settings → Tokens) and press Enter:",
         a.hub
     );

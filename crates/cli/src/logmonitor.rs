@@ -90,7 +90,7 @@ fn poll_once(
     let report = match poll(target, watch, &mut state, &NoNames) {
         Ok(r) => r,
         Err(e) => {
-            println!(
+            outln!(
                 "{}",
                 json!({"status": "error", "log": a.log, "error": e.to_string()})
             );
@@ -112,7 +112,7 @@ fn poll_once(
             // Not saved: the next poll checks the log from the last witnessed state again.
             let line = json!({"alert": "witness-policy", "origin": report.origin,
                 "tree_size": report.tree_size, "error": refusal.to_string()});
-            println!("{line}");
+            outln!("{line}");
             if let Some((url, agent)) = webhook {
                 post(agent, url, &line);
             }
@@ -124,12 +124,12 @@ fn poll_once(
         .map_err(|e| Failure::input(e).with_prefix("Error: cannot save the monitor state"))?;
     for alert in &report.alerts {
         let line = alert_line(&report, alert);
-        println!("{line}");
+        outln!("{line}");
         if let Some((url, agent)) = webhook {
             post(agent, url, &line);
         }
     }
-    println!("{}", status_line(&report));
+    outln!("{}", status_line(&report));
     Ok(if report.alerts.is_empty() && report.alerts_dropped == 0 {
         0
     } else {
@@ -167,5 +167,5 @@ fn post(agent: &ureq::Agent, url: &str, line: &Value) {
         Err(ureq::Error::Io(_) | ureq::Error::ConnectionFailed) => "connection failed".to_owned(),
         Err(_) => "request failed".to_owned(),
     };
-    eprintln!("hallmark log monitor: webhook not delivered: {why}");
+    errln!("hallmark log monitor: webhook not delivered: {why}");
 }

@@ -11,6 +11,35 @@
 #[cfg(not(feature = "verify"))]
 compile_error!("hallmark-cli needs at least the `verify` feature");
 
+/// `println!` for command output, through [`util::write_stdout`]: a closed stdout ends the
+/// process quietly instead of panicking (SIGPIPE is ignored). `std`'s printing macros are
+/// refused by clippy in this crate (`clippy.toml`).
+macro_rules! outln {
+    () => {
+        $crate::util::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::util::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for command output (see [`outln!`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::util::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that ignores a closed stderr, through [`util::write_stderr`].
+macro_rules! errln {
+    () => {
+        $crate::util::write_stderr(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::util::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 #[cfg(feature = "client")]
 mod ambient;
 mod args;
@@ -111,9 +140,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
-    if !serves(&cli.command) {
-        restore_sigpipe();
-    }
+    // SIGPIPE stays ignored (Rust's default) for every command: a write to a socket or pipe
+    // whose reader went away is an error the command reports, never a silent death; output
+    // goes through `outln!`, which ends quietly when stdout's reader is gone.
     hallmark_hash::timing::mark("parse arguments");
     // Each command prints its own result; an error it returns is printed here, under the
     // command's prefix, with its cause chain.
@@ -123,12 +152,10 @@ fn main() -> ExitCode {
         Command::Inspect(a) => ("Inspect failed", inspect::run(&a)),
         Command::Digest(a) => ("Computing digest failed", digest::run(&a)),
         Command::Completions(a) => {
-            clap_complete::generate(
-                a.shell,
-                &mut Cli::command(),
-                "hallmark",
-                &mut std::io::stdout(),
-            );
+            // Into memory first: clap_complete panics on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut Cli::command(), "hallmark", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
             ("Error", Ok(0))
         }
         #[cfg(feature = "server")]
@@ -157,36 +184,4 @@ fn main() -> ExitCode {
     let code = outcome.unwrap_or_else(|failure| failure.report(prefix));
     hallmark_hash::timing::mark("done");
     ExitCode::from(code)
-}
-
-/// Whether the command is a long-running server (`hub serve`, `sigstore serve`, `witness
-/// serve`). A server keeps SIGPIPE ignored: a client that goes away mid-response makes a
-/// vectored write (`writev`, which has no `MSG_NOSIGNAL`) fail with EPIPE, and with the
-/// default disposition that signal would kill the whole server.
-#[cfg(feature = "server")]
-fn serves(command: &Command) -> bool {
-    use crate::args::{hub::HubCommand, sigstore::SigstoreCommand, witness::WitnessCommand};
-    matches!(
-        command,
-        Command::Hub(HubCommand::Serve(_))
-            | Command::Sigstore(SigstoreCommand::Serve(_))
-            | Command::Witness(WitnessCommand::Serve(_))
-    )
-}
-
-/// Without the `server` feature there is no server command.
-#[cfg(not(feature = "server"))]
-fn serves(_: &Command) -> bool {
-    false
-}
-
-/// Makes a closed stdout (`hallmark … | head`) end the process quietly, as Unix tools do,
-/// instead of a panic in `println!`. Not for servers ([`serves`]).
-#[allow(unsafe_code)]
-fn restore_sigpipe() {
-    // SAFETY: called right after parsing the arguments, before any thread exists; SIG_DFL
-    // is a valid disposition for SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
 }

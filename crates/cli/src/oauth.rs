@@ -105,8 +105,8 @@ impl Client<'_> {
         };
         let (code, redirect) = if self.force_oob {
             let url = auth_url(OOB_REDIRECT);
-            eprintln!("Go to the following link in a browser:\n\n    {url}\n");
-            eprint!("Enter verification code: ");
+            errln!("Go to the following link in a browser:\n\n    {url}\n");
+            crate::util::write_stderr(format_args!("Enter verification code: "));
             let _ = std::io::stderr().flush();
             let mut line = Zeroizing::new(String::new());
             std::io::stdin()
@@ -125,7 +125,7 @@ impl Client<'_> {
             let redirect = format!("http://localhost:{port}/auth/callback");
             let url = auth_url(&redirect);
             open_browser(&url);
-            eprintln!(
+            errln!(
                 "Waiting for the browser (log in at {}); if none opened, visit:\n\n    {url}\n",
                 self.issuer
             );

@@ -29,7 +29,7 @@ fn pem(what: &str, p: &Path) -> Result<String, Failure> {
 pub(crate) async fn org_trust(op: &Operator<'_>, org: &str, c: TrustChange) -> Result<(), Failure> {
     if let Some(id) = c.remove {
         if op.trust_remove(org, id).await.or_input()? {
-            println!("{org} no longer trusts entry {id}");
+            outln!("{org} no longer trusts entry {id}");
             return Ok(());
         }
         return Err(Failure::input(anyhow::anyhow!(
@@ -57,10 +57,10 @@ pub(crate) async fn org_trust(op: &Operator<'_>, org: &str, c: TrustChange) -> R
     }
     let list = op.trust_list(org).await.or_input()?;
     if list.is_empty() {
-        println!("{org} trusts no publisher signer: their claims are kept as untrusted");
+        outln!("{org} trusts no publisher signer: their claims are kept as untrusted");
     }
     for t in list {
-        println!("{:>4}  {:<17} {}", t.id, t.kind, t.label);
+        outln!("{:>4}  {:<17} {}", t.id, t.kind, t.label);
     }
     Ok(())
 }

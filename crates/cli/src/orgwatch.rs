@@ -38,6 +38,6 @@ pub(crate) async fn org_watch(op: &Operator<'_>, c: OrgWatchArgs) -> Result<(), 
         op.set_watch(&org, &file).await.or_input()?;
     }
     let v = op.watch_json(&org).await.or_input()?;
-    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     Ok(())
 }

@@ -25,7 +25,7 @@ pub(crate) fn run(c: PolicyCommand) -> Outcome {
         Ok(d) => d,
         Err(f) => {
             if a.json {
-                println!(
+                outln!(
                     "{}",
                     json!({ "allowed": false, "error": f.message(), "input_error": true })
                 );
@@ -34,35 +34,35 @@ pub(crate) fn run(c: PolicyCommand) -> Outcome {
         }
     };
     if a.json {
-        println!("{}", serde_json::to_value(&d).unwrap_or_default());
+        outln!("{}", serde_json::to_value(&d).unwrap_or_default());
     } else {
         let refusals = d.refusals().count();
         if d.allowed {
-            println!(
+            outln!(
                 "Policy check: ALLOWED ({} sha256 {})",
                 a.model.display(),
                 d.model_digest.trim_start_matches("sha256:")
             );
         } else {
-            println!(
+            outln!(
                 "Policy check: DENIED ({refusals} refusal{}) for {}",
                 if refusals == 1 { "" } else { "s" },
                 a.model.display()
             );
         }
         for o in &d.outcomes {
-            println!(
+            outln!(
                 "  {:<8} {:<11} {}",
                 if o.passed { "ok" } else { "REFUSED" },
                 o.check,
                 o.detail
             );
         }
-        println!();
-        print!("{}", d.scorecard.table());
+        outln!();
+        out!("{}", d.scorecard.table());
     }
     for o in d.refusals() {
-        eprintln!("refused: {}: {}", o.check, o.detail);
+        errln!("refused: {}: {}", o.check, o.detail);
     }
     Ok(if d.allowed { 0 } else { EXIT_FAILED })
 }

@@ -127,13 +127,13 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
             .get_json(&format!("/api/models/{owner}/{name}/revision/{commit}"))
             .or_failed()?;
         if let Some(r) = revoked::check(&now, a.allow_revoked, &what, NOTHING_WRITTEN)? {
-            eprintln!("warning: {what} is REVOKED by {r}; pulled because of --allow-revoked");
+            errln!("warning: {what} is REVOKED by {r}; pulled because of --allow-revoked");
         }
         stage.commit(&a.dir).or_failed()?;
         if a.json {
             return Ok(());
         }
-        println!(
+        outln!(
             "{owner}/{name}: downloaded {} files at revision {commit} into {}",
             files.len(),
             a.dir.display()
@@ -154,9 +154,9 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
                 let mut out = pulled.clone();
                 out["signed"] = json!(false);
                 out["verified"] = json!(false);
-                println!("{out}");
+                outln!("{out}");
             } else {
-                println!("warning: revision {commit} is NOT signed");
+                outln!("warning: revision {commit} is NOT signed");
             }
             return Ok(0);
         }
@@ -228,7 +228,7 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
     done(stage)?;
     if let Some(pin) = &decision.new_pin {
         pins.set(&key, pin).or_input()?;
-        eprintln!(
+        errln!(
             "note: pinned {key} to {} (in {})",
             describe(&v.signer),
             pins.path().display()
@@ -248,10 +248,10 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
         if let (Some(o), Value::Object(m)) = (out.as_object_mut(), more) {
             o.extend(m);
         }
-        println!("{out}");
+        outln!("{out}");
         return Ok(0);
     }
-    println!(
+    outln!(
         "Verified: {} files match the signature ({} method), signed by {}",
         v.resources,
         v.method,

@@ -138,7 +138,7 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
     let mut notes = Vec::new();
     walk(&a.dir, &a.dir, &mut files, &mut notes).or_input()?;
     for n in &notes {
-        eprintln!("note: {n}");
+        errln!("note: {n}");
     }
     if files.is_empty() {
         return Err(Failure::input(anyhow!(
@@ -208,17 +208,17 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
             "signature": sig,
             "attached": attached,
         });
-        println!("{out}");
+        outln!("{out}");
     } else if c.get("unchanged").and_then(Value::as_bool) == Some(true) {
-        println!("{owner}/{name}: unchanged, still at {commit}");
+        outln!("{owner}/{name}: unchanged, still at {commit}");
     } else {
-        println!(
+        outln!(
             "{owner}/{name}: pushed {} files ({total} bytes) as revision {commit}",
             files.len()
         );
     }
     if !a.json {
-        println!(
+        outln!(
             "signature: {status}, signed by {} (issuer {}){}",
             sig.get("identity").and_then(Value::as_str).unwrap_or("-"),
             sig.get("issuer").and_then(Value::as_str).unwrap_or("-"),
@@ -231,7 +231,7 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
     if !a.json {
         for (f, c) in a.attach.iter().zip(&attached) {
             let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
-            println!(
+            outln!(
                 "attached {}: {} claim, {}, signed by {}",
                 f.display(),
                 field("kind"),
@@ -241,9 +241,7 @@ pub(crate) fn run(a: &PushArgs) -> Outcome {
         }
     }
     if let Some(prev) = sig.get("identity_changed_from").and_then(Value::as_str) {
-        eprintln!(
-            "warning: the signer identity changed; the previous revision was signed by {prev}"
-        );
+        errln!("warning: the signer identity changed; the previous revision was signed by {prev}");
     }
     if status != "verified" {
         return Err(Failure::failed(anyhow!(

@@ -38,9 +38,9 @@ pub(crate) fn run(args: &ScanArgs) -> Outcome {
     };
     let overrides = scanner.policy().overrides();
     if args.sarif {
-        println!("{}", sarif(&reports, &overrides));
+        outln!("{}", sarif(&reports, &overrides));
     } else if args.json {
-        println!(
+        outln!(
             "{}",
             json!({
                 "policy_version": POLICY_VERSION,
@@ -72,7 +72,7 @@ fn human(reports: &[FileReport], verbose: bool, overrides: &[String]) {
         if r.verdict == Verdict::Clean && !verbose {
             continue;
         }
-        println!(
+        outln!(
             "{:<10} {} ({})",
             r.verdict.as_str().to_uppercase(),
             r.path,
@@ -88,7 +88,7 @@ fn human(reports: &[FileReport], verbose: bool, overrides: &[String]) {
                 (false, Some(o)) => format!(" {}@{o}", f.member),
                 (false, None) => format!(" {}", f.member),
             };
-            println!(
+            outln!(
                 "  {} {:<10}{at}: {}",
                 f.rule.id(),
                 format!("{:?}", f.severity).to_lowercase(),
@@ -97,7 +97,7 @@ fn human(reports: &[FileReport], verbose: bool, overrides: &[String]) {
         }
     }
     let s = summary(reports);
-    println!(
+    outln!(
         "{} files: {} clean, {} dangerous, {} suspicious, {} unverified (policy {POLICY_VERSION}{})",
         s["files"],
         s["clean"],

@@ -127,7 +127,7 @@ fn load_certs(what: &str, path: &Path) -> anyhow::Result<Vec<Certificate>> {
 fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
     let (serialization, hash) = common.hashing.params().or_input()?;
     if serialization != Serialization::Files || hash != HashAlgorithm::Sha256 {
-        eprintln!(
+        errln!(
             "note: {}/{} signatures verify with hallmark and the model_signing library API, but not with the model_signing 1.1.1 CLI (files/sha256 only)",
             serialization.method(),
             hash
@@ -139,7 +139,7 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
     let (ignore_paths, outside) =
         resolve_ignore_paths(&common.model, &cwd, &common.selection.ignore_paths);
     for p in outside {
-        eprintln!(
+        errln!(
             "warning: --ignore-paths {} is outside the model and has no effect",
             p.display()
         );
@@ -210,13 +210,13 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
         });
         if let Some((summary, counts)) = &incremental {
             out["incremental"] = counts.clone();
-            eprintln!("incremental: {summary}");
+            errln!("incremental: {summary}");
         }
-        println!("{out}");
+        outln!("{out}");
         return Ok(0);
     }
-    println!("Signing succeeded");
-    println!(
+    outln!("Signing succeeded");
+    outln!(
         "  model:     {} ({} resource{}, {}/{})",
         common.model.display(),
         m.resources.len(),
@@ -224,15 +224,15 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
         m.params.method.method(),
         m.params.hash
     );
-    println!("  digest:    sha256:{}", hex::encode(root_digest));
-    println!("  signature: {}", common.signature.display());
+    outln!("  digest:    sha256:{}", hex::encode(root_digest));
+    outln!("  signature: {}", common.signature.display());
     if let Some((summary, _)) = &incremental {
-        println!("  incremental: {summary}");
+        outln!("  incremental: {summary}");
     }
     Ok(0)
 }
 
 fn interrupted() -> u8 {
-    eprintln!("Signing interrupted; no signature was written");
+    errln!("Signing interrupted; no signature was written");
     EXIT_INTERRUPTED
 }

@@ -77,11 +77,11 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
             .await
             .with_context(|| format!("cannot listen on {}", a.listen))
             .or_input()?;
-        eprintln!(
+        errln!(
             "hallmark sigstore instance at {} (OIDC issuer, Fulcio v2, Rekor v1)",
             instance.public_url()
         );
-        eprintln!(
+        errln!(
             "trust config: {}/trust-config.json (also {})",
             instance.public_url(),
             tc_path.display()
@@ -147,9 +147,9 @@ fn token(a: &SigstoreTokenArgs) -> Outcome {
             "audience": hallmark_oidc::SIGSTORE_AUDIENCE,
             "expires_at": hallmark_hub::time::rfc3339(i64::try_from(expires).unwrap_or(i64::MAX)),
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(0);
     }
-    println!("{token}");
+    outln!("{token}");
     Ok(0)
 }

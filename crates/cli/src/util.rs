@@ -15,6 +15,32 @@ pub(crate) const EXIT_INPUT: u8 = 2;
 pub(crate) const EXIT_UNVERIFIED: u8 = 3;
 /// Exit status after Ctrl-C.
 pub(crate) const EXIT_INTERRUPTED: u8 = 130;
+/// Exit status when stdout's reader went away (`hallmark … | head`): 128 + SIGPIPE, what
+/// shells report for a process the signal killed, so pipelines (and `set -o pipefail`) see
+/// what they see of any Unix tool. The process ignores SIGPIPE (a write to a closed socket
+/// or pipe is an error to report, not a silent death) and ends with this status instead.
+pub(crate) const EXIT_CLOSED_STDOUT: i32 = 141;
+
+/// Writes command output to stdout (what [`outln!`](crate::outln) and
+/// [`out!`](crate::out) expand to). A reader that went away ends the process quietly with
+/// [`EXIT_CLOSED_STDOUT`], as the default SIGPIPE disposition would; any other write error
+/// (a full disk) is reported and ends it with [`EXIT_INPUT`].
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(EXIT_CLOSED_STDOUT);
+        }
+        write_stderr(format_args!("hallmark: cannot write the output: {e}\n"));
+        std::process::exit(i32::from(EXIT_INPUT));
+    }
+}
+
+/// Writes a message to stderr (what [`errln!`](crate::errln) expands to), ignoring a
+/// closed or failing stderr: the exit status still tells the outcome.
+pub(crate) fn write_stderr(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
 
 /// How a command ends: `Ok(status)` once it has printed its result (0, or a verdict such
 /// as [`EXIT_FAILED`]), or a [`Failure`] that `main` prints under the command's prefix.
@@ -97,10 +123,10 @@ pub(crate) fn report(prefix: &str, err: &(dyn std::error::Error + 'static)) {
     let chain = chain(err);
     let mut lines = chain.iter();
     if let Some(first) = lines.next() {
-        eprintln!("{prefix}: {first}");
+        errln!("{prefix}: {first}");
     }
     for cause in lines {
-        eprintln!("  caused by: {cause}");
+        errln!("  caused by: {cause}");
     }
 }
 

@@ -45,7 +45,7 @@ pub(crate) fn run(method: VerifyMethod) -> Outcome {
     if let Err(f) = &outcome
         && common.json
     {
-        println!(
+        outln!(
             "{}",
             json!({ "verified": false, "error": f.message(), "input_error": f.is_input() })
         );
@@ -123,7 +123,7 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
     let (ignore_paths, outside) =
         resolve_ignore_paths(&common.model, &cwd, &common.selection.ignore_paths);
     for p in outside {
-        eprintln!(
+        errln!(
             "warning: --ignore-paths {} is outside the model and has no effect",
             p.display()
         );
@@ -161,12 +161,12 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
         Ok(v) => {
             print_success(common, &v, hub.as_ref());
             if let Some(i) = &incremental {
-                eprintln!("incremental: {}", i.save().0);
+                errln!("incremental: {}", i.save().0);
             }
             0
         }
         Err(VerifyError::Hash(HashError::Cancelled)) => {
-            eprintln!("Verification interrupted");
+            errln!("Verification interrupted");
             EXIT_INTERRUPTED
         }
         Err(e) => {
@@ -175,7 +175,7 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
                 // Not saved: the next run hashes what this one could not verify.
                 let (line, counts) = i.summary();
                 if counts["reused"] != 0 || counts["hashed"] != 0 {
-                    eprintln!("incremental: {line}");
+                    errln!("incremental: {line}");
                 }
             }
             if e.is_input_error() {
@@ -226,20 +226,20 @@ fn print_success(common: &VerifyCommon, v: &Verified, hub: Option<&serde_json::V
                 obj.insert("hub".into(), h.clone());
             }
         }
-        println!("{value}");
+        outln!("{value}");
         return;
     }
     for w in &v.warnings {
-        println!("WARNING: {w}");
+        outln!("WARNING: {w}");
     }
-    println!("Verification succeeded");
-    println!("  method:   {}", v.method);
-    println!("  signer:   {}", signer_line(&v.signer));
+    outln!("Verification succeeded");
+    outln!("  method:   {}", v.method);
+    outln!("  signer:   {}", signer_line(&v.signer));
     let shard = v
         .shard_size
         .map(|n| format!(", shard size {n}"))
         .unwrap_or_default();
-    println!(
+    outln!(
         "  model:    {} ({} resources, {}/{}{shard})",
         common.model.display(),
         v.resources,
@@ -247,17 +247,17 @@ fn print_success(common: &VerifyCommon, v: &Verified, hub: Option<&serde_json::V
         v.hash
     );
     if let Some(d) = &v.model_digest {
-        println!("  digest:   {d}");
+        outln!("  digest:   {d}");
     }
     for c in &v.checks {
-        println!("  ok        {}: {}", c.name, c.detail);
+        outln!("  ok        {}: {}", c.name, c.detail);
     }
     let revisions = hub
         .and_then(|h| h.get("revisions"))
         .and_then(|r| r.as_array());
     for r in revisions.into_iter().flatten() {
         let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("?");
-        println!(
+        outln!(
             "  hub       {} at {}: {}",
             s("repo"),
             s("revision"),
@@ -273,16 +273,16 @@ fn print_failure(common: &VerifyCommon, e: &VerifyError) {
         if let VerifyError::Mismatch(d) = e {
             out["differences"] = serde_json::to_value(d).unwrap_or_default();
         }
-        println!("{out}");
+        outln!("{out}");
     }
-    eprintln!("Verification failed: {e}");
+    errln!("Verification failed: {e}");
     if let VerifyError::Mismatch(diffs) = e {
         const SHOWN: usize = 50;
         for d in diffs.iter().take(SHOWN) {
-            eprintln!("  {d}");
+            errln!("  {d}");
         }
         if diffs.len() > SHOWN {
-            eprintln!(
+            errln!(
                 "  … and {} more (use --json for the full list)",
                 diffs.len() - SHOWN
             );

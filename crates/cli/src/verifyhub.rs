@@ -56,7 +56,7 @@ pub(crate) fn check(a: &VerifyHubArgs, bundle: &[u8]) -> Result<Option<Value>, F
             .to_owned();
         let what = format!("{owner}/{name} at {commit}");
         if let Some(r) = revoked::check(&info, a.allow_revoked, &what, "")? {
-            eprintln!("warning: {what} is REVOKED by {r}; accepted because of --allow-revoked");
+            errln!("warning: {what} is REVOKED by {r}; accepted because of --allow-revoked");
         }
         let sig = info.pointer("/hallmark/signature");
         checked.push(json!({

@@ -48,8 +48,8 @@ fn serve(a: &WitnessServeArgs) -> Outcome {
             .local_addr()
             .context("listener address")
             .or_failed()?;
-        eprintln!("hallmark witness: key {}", witness.key());
-        println!("hallmark witness listening on http://{addr}");
+        errln!("hallmark witness: key {}", witness.key());
+        outln!("hallmark witness listening on http://{addr}");
         let app = hallmark_witness::server::router(witness);
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

@@ -20,6 +20,8 @@
 //! Command lines are built with [`cmd::Cmd`].
 
 #![allow(clippy::unwrap_used)]
+// Test diagnostics print with std's macros; the binary's own output goes through `outln!`.
+#![allow(clippy::disallowed_macros)]
 
 mod adversarial;
 mod cmd;
@@ -55,6 +57,7 @@ mod pullresume;
 #[cfg(feature = "server")]
 mod pullrevoked;
 mod roundtrip;
+mod sigpipe;
 mod surface;
 #[cfg(feature = "server")]
 mod verifyhub;
