@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::args::remote::PullArgs;
 use crate::download::{Failed, Fetch, Remote, fetch};
-use crate::hubclient::{Client, bar, encode_path, parallel, split_repo};
+use crate::hubclient::{Client, bar, parallel, split_repo};
 use crate::pins::{Pins, repo_key};
 use crate::pulltrust::decide;
 use crate::require::{self, Subject};
@@ -68,17 +68,8 @@ pub(crate) fn run(a: &PullArgs) -> Outcome {
     };
     let mut pins = Pins::load().or_input()?;
     let client = Client::new(&a.hub);
-    let rev = encode_path(&a.revision).replace('/', "%2F");
-    let info = client
-        .get_json(&format!("/api/models/{owner}/{name}/revision/{rev}"))
-        .or_failed()?;
-    let commit = info
-        .get("sha")
-        .and_then(Value::as_str)
-        .context("the hub sent no commit id")
-        .or_failed()?
-        .to_owned();
-    let what = format!("{owner}/{name} at {commit}");
+    let revoked::RevisionInfo { info, commit, what } =
+        revoked::revision_info(&client, owner, name, &a.revision)?;
     revoked::check(&info, a.allow_revoked, &what, NOTHING_WRITTEN)?;
     let files = remote_files(&info)?;
     let stage_id = stage_key(&client.base, &a.repo, &a.dir);

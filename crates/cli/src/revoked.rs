@@ -1,13 +1,47 @@
 //! A revision the hub reports `revoked` (issue 20 §2): an open incident holds it, and
 //! `hallmark.signature.incident = {id, reason, opened_at}` says which. Clients refuse such a
-//! revision unless the user passes `--allow-revoked`.
+//! revision unless the user passes `--allow-revoked`. [`revision_info`] fetches what the
+//! hub says of a revision, for the commands that check it.
 
 use std::fmt;
 
-use anyhow::anyhow;
+use anyhow::{Context as _, anyhow};
 use serde_json::Value;
 
-use crate::util::Failure;
+use crate::hubclient::{Client, encode_path};
+use crate::util::{Failure, OrExit as _};
+
+/// A revision as the hub describes it (`GET /api/models/{owner}/{name}/revision/{rev}`).
+pub(crate) struct RevisionInfo {
+    /// The hub's answer (files, `hallmark.signature`, …).
+    pub(crate) info: Value,
+    /// The commit id `rev` resolved to (`sha`).
+    pub(crate) commit: String,
+    /// `owner/name at commit`, how messages name the revision.
+    pub(crate) what: String,
+}
+
+/// Fetches what the hub says of revision `rev` (a branch, tag or commit) of `owner/name`;
+/// a failed request or an answer without a commit id is a failure (exit 1).
+pub(crate) fn revision_info(
+    client: &Client,
+    owner: &str,
+    name: &str,
+    rev: &str,
+) -> Result<RevisionInfo, Failure> {
+    let rev = encode_path(rev).replace('/', "%2F");
+    let info = client
+        .get_json(&format!("/api/models/{owner}/{name}/revision/{rev}"))
+        .or_failed()?;
+    let commit = info
+        .get("sha")
+        .and_then(Value::as_str)
+        .context("the hub sent no commit id")
+        .or_failed()?
+        .to_owned();
+    let what = format!("{owner}/{name} at {commit}");
+    Ok(RevisionInfo { info, commit, what })
+}
 
 /// The incident that revokes a revision, as the hub reports it.
 #[derive(Debug, PartialEq, Eq)]

@@ -8,13 +8,13 @@
 //! found with the hub's file query (`/api/query/revisions?sha256=`). A signature the hub
 //! holds in no revision is refused: its status cannot be known.
 
-use anyhow::{Context as _, anyhow};
+use anyhow::anyhow;
 use aws_lc_rs::digest::{SHA256, digest};
 use serde_json::{Value, json};
 
 use crate::args::remote::HubArgs;
 use crate::args::verify::VerifyHubArgs;
-use crate::hubclient::{Client, encode_path, split_repo};
+use crate::hubclient::{Client, split_repo};
 use crate::revoked;
 use crate::util::{Failure, OrExit as _};
 
@@ -44,17 +44,8 @@ pub(crate) fn check(a: &VerifyHubArgs, bundle: &[u8]) -> Result<Option<Value>, F
     let mut checked = Vec::new();
     for (repo, rev) in targets {
         let (owner, name) = split_repo(&repo).or_input()?;
-        let rev_path = encode_path(&rev).replace('/', "%2F");
-        let info = client
-            .get_json(&format!("/api/models/{owner}/{name}/revision/{rev_path}"))
-            .or_failed()?;
-        let commit = info
-            .get("sha")
-            .and_then(Value::as_str)
-            .context("the hub sent no commit id")
-            .or_failed()?
-            .to_owned();
-        let what = format!("{owner}/{name} at {commit}");
+        let revoked::RevisionInfo { info, commit, what } =
+            revoked::revision_info(&client, owner, name, &rev)?;
         if let Some(r) = revoked::check(&info, a.allow_revoked, &what, "")? {
             errln!("warning: {what} is REVOKED by {r}; accepted because of --allow-revoked");
         }
