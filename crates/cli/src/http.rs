@@ -1,13 +1,12 @@
 //! The HTTP client settings every command shares: TLS through rustls on aws-lc-rs with the
-//! WebPKI roots, HTTP status codes returned (not turned into errors), bounded timeouts,
-//! and bounded JSON answers.
+//! WebPKI roots (`hallmark_tlog::https_tls`, the same as for logs and witnesses), HTTP
+//! status codes returned (not turned into errors), bounded timeouts, and bounded JSON
+//! answers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use serde_json::Value;
-use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 /// Characters left as they are in a query value or form field (RFC 3986 unreserved).
 const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -33,20 +32,10 @@ pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
 /// Largest JSON answer read from an identity provider or CI token endpoint.
 pub(crate) const MAX_SMALL_ANSWER: u64 = 1024 * 1024;
 
-/// TLS for HTTPS URLs: rustls, aws-lc-rs, WebPKI roots.
-pub(crate) fn tls() -> TlsConfig {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(RootCerts::WebPki)
-        .unversioned_rustls_crypto_provider(provider)
-        .build()
-}
-
 /// An agent whose every request ends within `timeout`.
 pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
-        .tls_config(tls())
+        .tls_config(hallmark_tlog::https_tls())
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
         .build()

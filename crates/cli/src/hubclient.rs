@@ -20,7 +20,7 @@ pub(crate) struct Client {
 impl Client {
     pub(crate) fn new(args: &HubArgs) -> Self {
         let agent = ureq::Agent::config_builder()
-            .tls_config(crate::http::tls())
+            .tls_config(hallmark_tlog::https_tls())
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(30)))
             .max_idle_connections_per_host(args.jobs.max(1) * 2)
