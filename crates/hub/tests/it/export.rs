@@ -95,17 +95,7 @@ async fn revision_with_every_claim(h: &Hub) -> String {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let commit = r.json()["commit"].as_str().unwrap().to_owned();
-    let files: Vec<_> = FILES
-        .iter()
-        .map(|(p, d)| hallmark_store::FileEntry {
-            path: (*p).into(),
-            sha256: hex::encode(hallmark_crypto::sha256(d)),
-            size: d.len() as u64,
-        })
-        .collect();
-    let root = hallmark_hub::claims::statement::root_digest(
-        &hallmark_hub::signer::revision_manifest("m", &files).unwrap(),
-    );
+    let root = crate::incidentkit::model_root("m", FILES);
     let subject = json!([{"name": "m", "digest": {"sha256": root}}]);
     let provenance = json!({
         "_type": "https://in-toto.io/Statement/v1",
@@ -397,12 +387,9 @@ async fn the_index_and_boms_say_revoked_naming_the_incident() {
         let r = h.push(token, repo, FILES, false).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     }
-    let root = crate::incidents::root_token(&h).await;
+    let root = crate::incidentkit::root_token(&h).await;
     let reason = "alice's signing key leaked";
-    let body = json!({"identity": format!("{URL}/alice"), "since": "2000-01-01T00:00:00Z", "reason": reason});
-    let r = h.post_json("/api/admin/incidents", Some(&root), body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let id = r.json()["id"].as_i64().unwrap();
+    let id = h.open_incident(&root, reason).await["id"].as_i64().unwrap();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("export");
     assert_eq!(

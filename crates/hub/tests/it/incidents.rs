@@ -6,82 +6,15 @@
 
 use std::time::Instant;
 
-use axum::http::{Method, StatusCode};
-use hallmark_hub::admin::{NewToken, Operator};
-use hallmark_hub::auth::TokenLifetime;
+use axum::http::StatusCode;
 use hallmark_signing::keyless::KeylessVerifier;
 use hallmark_signing::verify::EnvelopeVerifier;
 use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
-use hallmark_store::TokenScope;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::claims::{FILES, new_key};
+use crate::claims::FILES;
 use crate::harness::{Hub, URL, hub};
-
-pub(crate) const D: &str = "pkg:generic/poisoned-corpus@3";
-
-fn provenance(root: &str, datasets: &[&str], base: Option<&str>) -> Vec<u8> {
-    let mut deps: Vec<Value> = datasets
-        .iter()
-        .map(|d| json!({"uri": d, "annotations": {"role": "trainedOn"}}))
-        .collect();
-    if let Some(b) = base {
-        deps.push(json!({"uri": b, "annotations": {"role": "baseModel"}}));
-    }
-    json!({
-        "_type": "https://in-toto.io/Statement/v1",
-        "subject": [{"name": "m", "digest": {"sha256": root}}],
-        "predicateType": "https://slsa.dev/provenance/v1",
-        "predicate": {
-            "buildDefinition": {"buildType": "x", "externalParameters": {}, "resolvedDependencies": deps},
-            "runDetails": {"builder": {"id": "https://ci.example/trainer"}},
-        },
-    })
-    .to_string()
-    .into_bytes()
-}
-
-impl Hub {
-    /// Pushes `files` to `repo` and attaches a provenance naming `datasets` / `base`.
-    pub(crate) async fn trained(
-        &self,
-        token: &str,
-        repo: &str,
-        files: &[(&str, &[u8])],
-        private: bool,
-        datasets: &[&str],
-        base: Option<&str>,
-    ) -> String {
-        let r = self.push(token, repo, files, private).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        let commit = r.json()["commit"].as_str().unwrap().to_owned();
-        let entries: Vec<hallmark_store::FileEntry> = files
-            .iter()
-            .map(|(p, d)| hallmark_store::FileEntry {
-                path: (*p).into(),
-                sha256: hex::encode(hallmark_crypto::sha256(d)),
-                size: d.len() as u64,
-            })
-            .collect();
-        let name = repo.split_once('/').unwrap().1;
-        let root = hallmark_hub::claims::statement::root_digest(
-            &hallmark_hub::signer::revision_manifest(name, &entries).unwrap(),
-        );
-        let (key, _) = new_key();
-        let body =
-            hallmark_provenance::sign_payload(provenance(&root, datasets, base), &key).unwrap();
-        let uri = format!("/api/models/{repo}/attach/{commit}");
-        let r = self.send(Method::POST, &uri, Some(token), &[], body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        commit
-    }
-
-    pub(crate) async fn rows(&self, uri: &str, token: Option<&str>) -> Vec<Value> {
-        let r = self.get(uri, token).await;
-        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
-        r.json().as_array().unwrap().clone()
-    }
-}
+use crate::incidentkit::{D, SECRET_WEIGHTS, alice_incident, enc, root_token};
 
 fn repos(rows: &[Value]) -> Vec<String> {
     let mut v: Vec<String> = rows
@@ -92,28 +25,11 @@ fn repos(rows: &[Value]) -> Vec<String> {
     v
 }
 
-pub(crate) fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
 #[tokio::test]
 async fn queries_find_datasets_transitively_identities_and_files_and_hide_private_repos() {
     let h = hub().await;
-    let other: &[(&str, &[u8])] = &[("config.json", b"{}"), ("w.bin", b"fine-tuned")];
     let third: &[(&str, &[u8])] = &[("config.json", b"{}"), ("w.bin", b"grandchild")];
-    let secret: &[(&str, &[u8])] = &[("w.bin", b"secret weights")];
-    let base = h
-        .trained(&h.alice, "alice/base", FILES, false, &[D], None)
-        .await;
-    h.trained(
-        &h.bob,
-        "bob/ft",
-        other,
-        false,
-        &[],
-        Some("pkg:huggingface/alice/base"),
-    )
-    .await;
+    let base = h.lineage().await;
     h.trained(
         &h.carol,
         "carol/ft2",
@@ -123,8 +39,6 @@ async fn queries_find_datasets_transitively_identities_and_files_and_hide_privat
         Some("pkg:huggingface/bob/ft"),
     )
     .await;
-    h.trained(&h.alice, "alice/secret", secret, true, &[D], None)
-        .await;
     h.trained(
         &h.carol,
         "carol/clean",
@@ -183,7 +97,7 @@ async fn queries_find_datasets_transitively_identities_and_files_and_hide_privat
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
 
     // Files by digest: the private repo only for its owner.
-    let d = hex::encode(hallmark_crypto::sha256(b"secret weights"));
+    let d = hex::encode(hallmark_crypto::sha256(SECRET_WEIGHTS));
     let q = format!("/api/query/revisions?sha256={d}");
     assert!(h.rows(&q, None).await.is_empty());
     assert!(h.rows(&q, Some(&h.carol)).await.is_empty());
@@ -227,20 +141,6 @@ async fn a_pathological_identity_pattern_is_refused_before_it_burns_cpu() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
-pub(crate) async fn root_token(h: &Hub) -> String {
-    let op = Operator::new(&*h.state.meta, "cli:test");
-    op.add_user("root", None, None, true).await.unwrap();
-    op.new_token(&NewToken {
-        user: "root",
-        scope: TokenScope::Write,
-        label: "ops",
-        lifetime: TokenLifetime::Default,
-    })
-    .await
-    .unwrap()
-    .0
-}
-
 async fn status_of(h: &Hub, repo: &str, token: &str) -> Value {
     h.get(&format!("/api/models/{repo}"), Some(token))
         .await
@@ -254,26 +154,24 @@ async fn an_incident_revokes_an_identitys_revisions_in_the_log_until_closed() {
     let root = root_token(&h).await;
     h.push(&h.alice, "alice/a", FILES, false).await;
     h.push(&h.bob, "bob/b", FILES, false).await;
-    let body = json!({"identity": format!("{URL}/alice"), "since": "2000-01-01T00:00:00Z",
-        "reason": "alice's OIDC account was taken over"});
+    let reason = "alice's OIDC account was taken over";
     // Only administrators open incidents.
     let r = h
-        .post_json("/api/admin/incidents", Some(&h.alice), body.clone())
+        .post_json(
+            "/api/admin/incidents",
+            Some(&h.alice),
+            alice_incident(reason),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
-    let r = h.post_json("/api/admin/incidents", Some(&root), body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let opened = r.json();
+    let opened = h.open_incident(&root, reason).await;
     let id = opened["id"].as_i64().unwrap();
     assert_eq!(opened["affected"].as_array().unwrap().len(), 1, "{opened}");
     assert_eq!(opened["affected"][0]["repo"], "alice/a");
     let sig = status_of(&h, "alice/a", &h.alice).await;
     assert_eq!(sig["status"], "revoked", "{sig}");
     assert_eq!(sig["incident"]["id"], id);
-    assert_eq!(
-        sig["incident"]["reason"],
-        "alice's OIDC account was taken over"
-    );
+    assert_eq!(sig["incident"]["reason"], reason);
     assert_eq!(status_of(&h, "bob/b", &h.bob).await["status"], "verified");
     // Her next push is revoked as it is recorded.
     let r = h
@@ -318,25 +216,13 @@ async fn an_incident_revokes_an_identitys_revisions_in_the_log_until_closed() {
         "{audit}"
     );
     // Closing is logged too and restores the statuses.
-    let r = h
-        .post_json(
-            &format!("/api/admin/incidents/{id}/close"),
-            Some(&root),
-            json!({}),
-        )
-        .await;
+    let r = h.close_incident(&root, id).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(r.json()["close_log_index"].as_i64() > opened["log_index"].as_i64());
     assert_eq!(
         status_of(&h, "alice/a", &h.alice).await["status"],
         "verified"
     );
-    let r = h
-        .post_json(
-            &format!("/api/admin/incidents/{id}/close"),
-            Some(&root),
-            json!({}),
-        )
-        .await;
+    let r = h.close_incident(&root, id).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
 }

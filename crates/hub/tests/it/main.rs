@@ -14,6 +14,7 @@ mod guards;
 mod harness;
 mod hfbad;
 mod hfwrite;
+mod incidentkit;
 mod incidents;
 mod integrity;
 mod keylessclaims;

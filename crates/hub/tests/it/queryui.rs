@@ -6,11 +6,9 @@
 
 use axum::http::StatusCode;
 use hallmark_store::{ClaimKind, ClaimStatus, NewClaim};
-use serde_json::json;
 
-use crate::claims::FILES;
 use crate::harness::{URL, hub};
-use crate::incidents::{D, enc, root_token};
+use crate::incidentkit::{D, enc, root_token};
 
 const EVIL: &str = "<script>alert('owned')</script>";
 
@@ -24,27 +22,7 @@ async fn the_query_page_answers_like_the_api_with_log_links_statuses_and_escapin
     assert!(empty.text().contains("id=\"query-signatures\""));
     assert!(!empty.text().contains("id=\"query-results\""));
 
-    let base = h
-        .trained(&h.alice, "alice/base", FILES, false, &[D], None)
-        .await;
-    h.trained(
-        &h.bob,
-        "bob/ft",
-        &[("w.bin", b"tuned")],
-        false,
-        &[],
-        Some("pkg:huggingface/alice/base"),
-    )
-    .await;
-    h.trained(
-        &h.alice,
-        "alice/secret",
-        &[("w.bin", b"secret")],
-        true,
-        &[D],
-        None,
-    )
-    .await;
+    let base = h.lineage().await;
 
     let q = format!("/query?q=revisions&by=dataset&value={}", enc(D));
     let anon = h.get(&q, None).await.text();
@@ -109,10 +87,7 @@ async fn the_query_page_answers_like_the_api_with_log_links_statuses_and_escapin
     // A revoked revision shows the incident.
     let root = root_token(&h).await;
     let reason = "alice's key <leaked>";
-    let body = json!({"identity": format!("{URL}/alice"), "since": "2000-01-01T00:00:00Z", "reason": reason});
-    let r = h.post_json("/api/admin/incidents", Some(&root), body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let id = r.json()["id"].as_i64().unwrap();
+    let id = h.open_incident(&root, reason).await["id"].as_i64().unwrap();
     let page = h.get(&q, None).await.text();
     assert!(page.contains("badge revoked"), "{page}");
     assert!(page.contains(&format!("incident {id} (opened ")), "{page}");

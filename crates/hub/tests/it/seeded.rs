@@ -16,7 +16,7 @@ use hallmark_sigstore::{IdentityPolicy, TrustedRoot};
 use serde_json::Value;
 
 use crate::harness::{Hub, URL, hub};
-use crate::incidents::enc;
+use crate::incidentkit::enc;
 
 const D1: &str = "pkg:generic/corpus-a@1";
 const D2: &str = "pkg:generic/corpus-b@2";

@@ -9,11 +9,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::claims::FILES;
-use crate::harness::{URL, hub_with};
-use crate::incidents::root_token;
+use crate::harness::hub_with;
+use crate::incidentkit::root_token;
 
 const SECRET: &str = "hook-secret-7f3a9c";
 
@@ -67,10 +67,7 @@ async fn the_webhook_names_the_incident_and_the_affected_owners_and_never_shows_
     h.push(&h.alice, "acme/b", FILES, false).await;
     h.push(&h.bob, "bob/c", FILES, false).await;
     let reason = "alice's OIDC account was taken over";
-    let body = json!({"identity": format!("{URL}/alice"), "since": "2000-01-01T00:00:00Z", "reason": reason});
-    let r = h.post_json("/api/admin/incidents", Some(&root), body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let id = r.json()["id"].as_i64().unwrap();
+    let id = h.open_incident(&root, reason).await["id"].as_i64().unwrap();
 
     let (line, v) = got.recv_timeout(Duration::from_secs(60)).unwrap();
     assert!(
@@ -102,13 +99,7 @@ async fn the_webhook_names_the_incident_and_the_affected_owners_and_never_shows_
         "bob's revision is not affected: {v}"
     );
 
-    let r = h
-        .post_json(
-            &format!("/api/admin/incidents/{id}/close"),
-            Some(&root),
-            json!({}),
-        )
-        .await;
+    let r = h.close_incident(&root, id).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let (_, v) = got.recv_timeout(Duration::from_secs(60)).unwrap();
     assert_eq!(v["event"], "incident.restore", "{v}");
