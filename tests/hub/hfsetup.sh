@@ -13,15 +13,14 @@ W=$(mktemp -d)
 SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$W"
 export HALLMARK_HUB_DATA="$W/data" NO_PROGRESS=1 HF_HUB_DISABLE_TELEMETRY=1 HF_HOME="$W/hf-home"
 export HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_PROGRESS_BARS=1
 TABLE=${HF_TABLE:-$W/table.md}
 : > "$TABLE"
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then ok "$what"; else bad "$what"; tail -12 "$W/out.txt" | sed 's/^/    /'; fi; }
+CHECK_TAIL=12
 # row CALL WHAT: a README table row for a client call, written when the check passes.
 row() { local call=$1 what=$2; shift 2; if "$@" >"$W/out.txt" 2>&1; then ok "$call: $what"; printf '| `%s` | %s |\n' "$call" "$what" >> "$TABLE"; else bad "$call: $what"; tail -12 "$W/out.txt" | sed 's/^/    /'; fi; }
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

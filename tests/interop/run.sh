@@ -13,16 +13,9 @@ PY="$VENV/bin/python"
 MS="$VENV/bin/model_signing"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$W"
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-expect() { # expect 0|1 description command...
-  local want=$1 what=$2; shift 2
-  local rc=0; "$@" >"$W/out.txt" 2>&1 || rc=$?
-  if { [ "$want" = 0 ] && [ $rc = 0 ]; } || { [ "$want" = 1 ] && [ $rc != 0 ] && [ $rc -lt 100 ]; }; then ok "$what"
-  else bad "$what (exit $rc, wanted $want)"; sed 's/^/    /' "$W/out.txt" | tail -5; fi
-}
 
 # --- material: a P-256 key, and a PKI root (P-384) -> intermediate (P-256) -> leaf (P-256)
 openssl ecparam -name prime256v1 -genkey -noout -out ec.pem
@@ -64,23 +57,23 @@ for method in key certificate; do
 
     # reference signs -> hallmark verifies
     mkmodel m1
-    expect 0 "ref signs $method/$ser" "$PY" "$HERE/ref.py" sign --method $method --model m1 --signature r.sig "${sargs[@]}" "${ref_ser[@]}"
-    expect 0 "ref-signed $method/$ser verifies with hallmark" "$HM" verify $method m1 --signature r.sig "${hv[@]}"
+    verdict 0 "ref signs $method/$ser" "$PY" "$HERE/ref.py" sign --method $method --model m1 --signature r.sig "${sargs[@]}" "${ref_ser[@]}"
+    verdict 0 "ref-signed $method/$ser verifies with hallmark" "$HM" verify $method m1 --signature r.sig "${hv[@]}"
     tamper m1
-    expect 1 "ref-signed $method/$ser, tampered, fails with hallmark" "$HM" verify $method m1 --signature r.sig "${hv[@]}"
+    verdict 1 "ref-signed $method/$ser, tampered, fails with hallmark" "$HM" verify $method m1 --signature r.sig "${hv[@]}"
 
     # hallmark signs -> reference verifies (the real CLI for files/sha256, the library API otherwise)
     mkmodel m2
-    expect 0 "hallmark signs $method/$ser" "$HM" sign $method m2 --signature h.sig "${sargs[@]}" "${hm_ser[@]}"
+    verdict 0 "hallmark signs $method/$ser" "$HM" sign $method m2 --signature h.sig "${sargs[@]}" "${hm_ser[@]}"
     if [ $ser = files ]; then
       if [ $method = key ]; then rcmd=("$MS" verify key m2 --signature h.sig --public_key pub.pem)
       else rcmd=("$MS" verify certificate m2 --signature h.sig --certificate_chain root.pem); fi
     else
       rcmd=("$PY" "$HERE/ref.py" verify --method $method --model m2 --signature h.sig "${rv[@]}" "${ref_ser[@]}")
     fi
-    expect 0 "hallmark-signed $method/$ser verifies with the reference" "${rcmd[@]}"
+    verdict 0 "hallmark-signed $method/$ser verifies with the reference" "${rcmd[@]}"
     tamper m2
-    expect 1 "hallmark-signed $method/$ser, tampered, fails with the reference" "${rcmd[@]}"
+    verdict 1 "hallmark-signed $method/$ser, tampered, fails with the reference" "${rcmd[@]}"
   done
 done
 
@@ -89,8 +82,8 @@ for curve in secp384r1 secp521r1; do
   openssl ecparam -name $curve -genkey -noout -out c.pem
   openssl pkcs8 -topk8 -nocrypt -in c.pem -out ck.pem && openssl pkey -in ck.pem -pubout -out cp.pem
   head -c 100000 /dev/urandom > single.bin
-  expect 0 "hallmark signs a single file with $curve" "$HM" sign key single.bin --signature s.sig --private-key ck.pem
-  expect 0 "reference CLI verifies the $curve single-file signature" "$MS" verify key single.bin --signature s.sig --public_key cp.pem
+  verdict 0 "hallmark signs a single file with $curve" "$HM" sign key single.bin --signature s.sig --private-key ck.pem
+  verdict 0 "reference CLI verifies the $curve single-file signature" "$MS" verify key single.bin --signature s.sig --public_key cp.pem
 done
 
 echo "interop: $pass passed, $fail failed"

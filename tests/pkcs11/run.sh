@@ -29,16 +29,9 @@ bash "$HERE/../../scripts/ref-venv.sh" "$VENV"
 MS="$VENV/bin/model_signing"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$W"
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-expect() { # expect CODE description command...
-  local want=$1 what=$2; shift 2
-  local rc=0; "$@" >"$W/out.txt" 2>&1 || rc=$?
-  if [ "$rc" = "$want" ]; then ok "$what"
-  else bad "$what (exit $rc, wanted $want)"; sed 's/^/    /' "$W/out.txt" | tail -5; fi
-}
 
 PIN=hm-ci-pin-5150
 mkdir tokens
@@ -93,7 +86,7 @@ expect 1 "tampered model: model_signing verify key refuses" "$MS" verify key tam
 expect 1 "tampered model: model_signing verify certificate refuses" "$MS" verify certificate tampered --signature cert.sig --certificate_chain root.pem
 
 # --- bad input: exit 2, one line naming what, no signature, PIN not shown
-refuse() { # refuse description words uri
+refuse_uri() { # refuse_uri description words uri
   local what=$1 words=$2 u=$3 rc=0
   rm -f bad.sig
   "$HM" sign pkcs11-key model -q --pkcs11-uri "$u" --signature bad.sig >out.txt 2>&1 || rc=$?
@@ -101,12 +94,12 @@ refuse() { # refuse description words uri
      && [ "$(wc -l < out.txt)" = 1 ]; then ok "$what"
   else bad "$what (exit $rc)"; sed 's/^/    /' out.txt | tail -5; fi
 }
-refuse "no such key" "has no private key with label 'nokey'" "$(uri object=nokey)"
-refuse "wrong PIN" "the PIN is incorrect" "pkcs11:token=hallmark;object=prime256v1?module-path=$MODULE&pin-value=hm-wrong-1"
-refuse "PIN file with a trailing newline" "ends with a newline" "$(uri object=prime256v1 pin-with-newline)"
-refuse "missing module" "module-path /nonexistent/libp11.so does not exist" \
+refuse_uri "no such key" "has no private key with label 'nokey'" "$(uri object=nokey)"
+refuse_uri "wrong PIN" "the PIN is incorrect" "pkcs11:token=hallmark;object=prime256v1?module-path=$MODULE&pin-value=hm-wrong-1"
+refuse_uri "PIN file with a trailing newline" "ends with a newline" "$(uri object=prime256v1 pin-with-newline)"
+refuse_uri "missing module" "module-path /nonexistent/libp11.so does not exist" \
   "pkcs11:token=hallmark;object=prime256v1?module-path=/nonexistent/libp11.so&pin-value=$PIN"
-refuse "no such token" "no token 'nosuch'" "pkcs11:token=nosuch;object=prime256v1?module-path=$MODULE&pin-value=$PIN"
+refuse_uri "no such token" "no token 'nosuch'" "pkcs11:token=nosuch;object=prime256v1?module-path=$MODULE&pin-value=$PIN"
 
 # --- the SoftHSM-backed Rust tests, which skip when SoftHSM2 is absent, must run here
 if command -v cargo >/dev/null && [ -f "$HERE/../../Cargo.toml" ]; then

@@ -28,16 +28,11 @@ PIDS="$SERVER"
 trap 'kill $PIDS 2>/dev/null; rm -rf "$W"' EXIT
 for _ in $(seq 50); do curl -sf "$URL/trust-config.json" -o "$W/tc.json" && break; sleep 0.2; done
 [ -s "$W/tc.json" ] || { cat "$W/serve.log"; echo "instance did not start" >&2; exit 1; }
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$W"
 export XDG_CONFIG_HOME="$W/config"
 unset SIGSTORE_ID_TOKEN GITHUB_ACTIONS GITLAB_CI BUILDKITE CIRCLECI || true
-pass=0; fail=0
-expect() {
-  local want=$1 what=$2; shift 2
-  local rc=0; "$@" >"$W/out.txt" 2>&1 || rc=$?
-  if [ "$rc" = "$want" ]; then pass=$((pass+1)); echo "PASS $what"
-  else fail=$((fail+1)); echo "FAIL $what (exit $rc, wanted $want)"; tail -5 "$W/out.txt" | sed 's/^/    /'; fi
-}
 no_secret() {
   if grep -qF -- "$1" "$W/out.txt"; then fail=$((fail+1)); echo "FAIL $2: the output shows the token"; else pass=$((pass+1)); echo "PASS $2"; fi
 }
@@ -135,6 +130,6 @@ expect 2 "an expired token: exit 2" "$HM" sign model --signature bad.sig --trust
 grep -q "expired at" "$W/out.txt" && [ ! -e bad.sig ] && { pass=$((pass+1)); echo "PASS  ... says expired, no model.sig"; } || { fail=$((fail+1)); echo "FAIL  ... message or model.sig"; cat "$W/out.txt"; }
 python3 -c 'import json,sys; t=json.load(open("tc.json")); t["signingConfig"]["caUrls"][0]["url"]="http://127.0.0.1:9"; json.dump(t, open("dead.json","w"))'
 expect 2 "an unreachable CA: exit 2" "$HM" sign model --signature bad.sig --trust_config dead.json --identity_token "$BOB"
-grep -q "127.0.0.1:9" "$W/out.txt" && [ ! -e bad.sig ] && { pass=$((pass+1)); echo "PASS  ... names the CA, no model.sig"; } || { fail=$((fail+1)); echo "FAIL  ... message or model.sig"; cat "$W/out.txt"; }
+grep -q "127.0.0.1:9" "$W/out.txt" && [ ! -e bad.sig ] && ok " ... names the CA, no model.sig" || { bad " ... message or model.sig"; cat "$W/out.txt"; }
 echo "keyless e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -70,13 +70,10 @@ cleanup_all() {
 HM=$(realpath "${1:?usage: e2e.sh path/to/hallmark}")
 W=$(mktemp -d)
 trap 'cleanup_all; rm -rf "$W"' EXIT
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$W"
 export NO_PROGRESS=1 XDG_CONFIG_HOME="$W/client-config"
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then ok "$what"; else bad "$what"; tail -8 "$W/out.txt" | sed 's/^/    /'; fi; }
-refuse() { local what=$1; shift; if "$@" >"$W/out.txt" 2>&1; then bad "$what (accepted)"; tail -5 "$W/out.txt" | sed 's/^/    /'; else ok "$what"; fi; }
 says() { if grep -q -- "$1" "$W/out.txt"; then ok "… naming $2"; else bad "… naming $2"; tail -5 "$W/out.txt" | sed 's/^/    /'; fi; }
 cosigs() { curl -s "$HUB/checkpoint" | grep -c '^— \(alpha\|beta\|gamma\) ' || true; }
 model() { mkdir -p "$1"; head -c 100000 /dev/urandom > "$1/weights.bin"; echo "{\"m\": \"$1\"}" > "$1/config.json"; }
