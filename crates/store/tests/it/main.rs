@@ -12,6 +12,7 @@ mod log_backends;
 mod pg;
 mod pg_log;
 mod s3;
+mod watch;
 
 use hallmark_store::{
     BlobStore, FileEntry, MetaStore, NewRevision, PART_SIZE, RepoQuery, Role, ScanFinding,
