@@ -8,18 +8,23 @@
 //!   issue allows: "verify before serving from a cache of verified blobs").
 //! * **Ranges** cannot be checked by hashing the range, so they are served only from
 //!   blobs in [`hallmark_store::VerifiedBlobs`]: a bounded in-memory set of blobs
-//!   verified since their last write, keyed by the object's stamp (size, modification
-//!   time, entity tag), so a rewrite of the stored object makes the entry stale. A range
-//!   of a blob not in it first re-hashes the whole blob (on the blocking pool, at most
-//!   [`hallmark_store::VERIFY_SLOTS`] at a time; a request waiting for a slot finds the
-//!   blob verified by the one before it, so parallel range downloads of one file hash it
-//!   once). Altered content refuses the range with 500 `StoredContentAltered`.
-//! * **The stamp** of a local blob is its inode, size, modification and status-change
-//!   times: a write through the file system, a rename over it or a reset of its mtime all
-//!   change it (the status-change time cannot be set back). Limits: a write in the same
-//!   clock tick (a few ms) as the verification that read the blob, and damage below the
-//!   file system (bit rot) keep the stamp; the background scrubber ([`crate::scrub`])
-//!   re-hashes every blob and catches those.
+//!   verified since their last write, keyed by the object's stamp
+//!   ([`hallmark_store::BlobStamp`]: inode, size, modification and status-change times;
+//!   on object stores size, modification time, entity tag), so a rewrite of the stored
+//!   object makes the entry stale. A range of a blob not in it first re-hashes the whole
+//!   blob (on the blocking pool, at most [`hallmark_store::VERIFY_SLOTS`] at a time; a
+//!   request waiting for a slot finds the blob verified by the one before it, so
+//!   parallel range downloads of one file hash it once). Altered content refuses the
+//!   range with 500 `StoredContentAltered`.
+//! * **Racy stamps** (git's racy-clean rule): a write in the same tick of the storage's
+//!   clock as the blob's last change keeps the stamp (same size, the modification time
+//!   set back, the status-change time still in its tick: a few ms on Linux file systems
+//!   without fine-grained timestamps, 1-2 s on others and on object stores). So a
+//!   verification is remembered only if the blob's last change was at least
+//!   [`hallmark_store::RACY_MARGIN`] (2 s) before the verification began; a blob written
+//!   more recently is re-hashed at its next use. Damage below the file system keeps the
+//!   stamp; the background scrubber ([`crate::scrub`]) re-hashes every blob and catches
+//!   it.
 //! * Either way a mismatch marks the revision `failed` naming the file (signer, issuer and
 //!   log entry of the signature are kept), shows in the audit log, and logs a warning.
 
@@ -108,7 +113,7 @@ pub async fn ensure_verified(
     }
     let found = state.blobs.rehash(&file.sha256).await?;
     if found == file.sha256 {
-        state.verified.insert(&file.sha256, stamp);
+        state.verified.insert(&file.sha256, &stamp);
         return Ok(());
     }
     record_altered(state, repo, rev, file, &found).await;
@@ -132,7 +137,9 @@ pub async fn whole_file(
     }
     let verified = {
         let (st, sha) = (state.clone(), file.sha256.clone());
-        move || st.verified.insert(&sha, stamp)
+        move || {
+            st.verified.insert(&sha, &stamp);
+        }
     };
     let checked = hallmark_store::checked_then(inner, &file.sha256, verified);
     let (st, repo, rev, entry) = (state.clone(), repo.clone(), rev.clone(), file.clone());

@@ -11,8 +11,9 @@
 //! entry and verify command kept), which the API, the UI badge and the audit page show,
 //! and the operator audit log gets a `blob.altered` entry (actor [`SCRUB_ACTOR`], target
 //! `owner/name@commit`, the path and both digests). A revision already failed for that
-//! file is not recorded again. An intact blob is remembered as verified with its current
-//! stamp ([`hallmark_store::VerifiedBlobs`]), so range requests need not re-hash it.
+//! file is not recorded again. An intact blob is remembered as verified with the stamp
+//! taken before it was read ([`hallmark_store::VerifiedBlobs`], if that stamp is settled),
+//! so range requests need not re-hash it.
 //!
 //! `hub serve --scrub-rate BYTES_PER_SEC` (0: off) and `--scrub-interval SECS` (the pause
 //! between the end of one pass and the start of the next) set it; each pass that found
@@ -63,7 +64,7 @@ pub async fn scrub_pass(state: &AppState, rate: Option<u64>) -> Result<ScrubRepo
             let problem = match (found, stamp) {
                 (Ok(d), Ok(stamp)) if d == sha => {
                     report.bytes += size;
-                    state.verified.insert(&sha, stamp);
+                    state.verified.insert(&sha, &stamp);
                     continue;
                 }
                 (Ok(d), Ok(_)) => format!("altered (now sha256:{d})"),

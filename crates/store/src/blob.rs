@@ -185,43 +185,6 @@ impl BlobStore {
             .boxed())
     }
 
-    /// A token that changes whenever the stored object of a blob is rewritten (local: inode,
-    /// size, modification and status-change times; object stores: size, modification time,
-    /// entity tag): the key of caches of blobs verified since their last write.
-    ///
-    /// # Errors
-    /// The blob is absent or storage fails.
-    pub async fn stamp(&self, sha256_hex: &str) -> Result<String> {
-        #[cfg(unix)]
-        if let Some(path) = self.local_path(sha256_hex) {
-            // inode, size and both clocks: the status-change time moves with every write
-            // and every reset of the modification time, and cannot be set back
-            use std::os::unix::fs::MetadataExt as _;
-            let m = tokio::fs::metadata(&path)
-                .await
-                .map_err(|source| StoreError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-            return Ok(format!(
-                "{}:{}:{}.{}:{}.{}",
-                m.ino(),
-                m.size(),
-                m.mtime(),
-                m.mtime_nsec(),
-                m.ctime(),
-                m.ctime_nsec()
-            ));
-        }
-        let m = self.store.head(&Self::key(sha256_hex)).await?;
-        Ok(format!(
-            "{}:{}:{}",
-            m.size,
-            m.last_modified.to_rfc3339(),
-            m.e_tag.unwrap_or_default()
-        ))
-    }
-
     /// Reads a whole (small) blob into memory.
     ///
     /// # Errors

@@ -18,6 +18,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::task::JoinHandle;
 
 use crate::error::{Result, StoreError};
+use crate::stamp::{BlobStamp, RACY_MARGIN};
 
 struct State {
     inner: BoxStream<'static, Result<Bytes>>,
@@ -126,8 +127,10 @@ pub const MAX_VERIFIED: usize = 65_536;
 /// Whole-blob verifications running at once (each is disk- and CPU-bound).
 pub const VERIFY_SLOTS: usize = 2;
 
-/// Blobs verified since their last write, with the stamp ([`crate::BlobStore::stamp`])
-/// they had then: a server serves ranges only of these.
+/// Blobs verified since their last write, with the stamp ([`crate::BlobStamp`]) they had
+/// then: a server serves ranges only of these. Only settled stamps are remembered (git's
+/// racy rule, see [`crate::RACY_MARGIN`]): a blob changed less than the margin before its
+/// verification began is verified again at its next use.
 #[derive(Debug)]
 pub struct VerifiedBlobs {
     seen: Mutex<HashMap<String, String>>,
@@ -151,20 +154,27 @@ impl VerifiedBlobs {
 
     /// Whether `sha256` was verified when its stored object had `stamp`.
     #[must_use]
-    pub fn contains(&self, sha256: &str, stamp: &str) -> bool {
+    pub fn contains(&self, sha256: &str, stamp: &BlobStamp) -> bool {
         self.seen
             .lock()
-            .is_ok_and(|m| m.get(sha256).is_some_and(|s| s == stamp))
+            .is_ok_and(|m| m.get(sha256).is_some_and(|s| s == stamp.token()))
     }
 
-    /// Records `sha256` as verified with `stamp`.
-    pub fn insert(&self, sha256: &str, stamp: String) {
-        if let Ok(mut m) = self.seen.lock() {
-            if m.len() >= MAX_VERIFIED {
-                m.clear();
-            }
-            m.insert(sha256.to_owned(), stamp);
+    /// Records `sha256` as verified with `stamp`, taken before the verification read the
+    /// blob, if the stamp is settled ([`BlobStamp::settled`] by [`RACY_MARGIN`]); returns
+    /// whether it was remembered.
+    pub fn insert(&self, sha256: &str, stamp: &BlobStamp) -> bool {
+        if !stamp.settled(RACY_MARGIN) {
+            return false;
         }
+        let Ok(mut m) = self.seen.lock() else {
+            return false;
+        };
+        if m.len() >= MAX_VERIFIED {
+            m.clear();
+        }
+        m.insert(sha256.to_owned(), stamp.token().to_owned());
+        true
     }
 
     /// Forgets `sha256` (found altered).

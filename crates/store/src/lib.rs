@@ -30,6 +30,7 @@ mod model;
 mod response;
 mod s3;
 mod sql;
+mod stamp;
 mod watch;
 
 pub use blob::{BlobStore, BlobWriter, PART_SIZE, REFRESH_AFTER, StoredBlob};
@@ -49,4 +50,5 @@ pub use response::{
 };
 pub use s3::{S3Url, s3_store};
 pub use sql::{Backend, Dialect, MIGRATOR, PG_MIGRATOR, PgStore, SqlMeta, SqliteStore};
+pub use stamp::{BlobStamp, RACY_MARGIN};
 pub use watch::{MAX_ALERTS_PER_ORG, NewAlert, OrgWatch, StoredAlert, WatchStore};

@@ -22,6 +22,7 @@ mod names;
 mod operator;
 mod pushes;
 mod queryui;
+mod racy;
 mod refs;
 mod scaleout;
 mod scans;
