@@ -129,3 +129,57 @@ fn sigstore_token_json_names_the_identity_and_expiry() {
     assert_eq!(v["token"].as_str().unwrap().split('.').count(), 3, "a JWT");
     assert!(v["expires_at"].as_str().unwrap().ends_with('Z'), "{v}");
 }
+
+/// `hub admin org trust` takes each kind an org can trust (issue 16 §3: `--public-key`,
+/// `--certificate-chain`, `--identity` with `--issuer`), lists and removes entries, and
+/// `hub admin rescan` runs; every change is in the operator audit log.
+#[test]
+fn org_trust_takes_each_kind_and_rescan_is_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    make_hub(&dir);
+    let admin = |args: &[&str]| {
+        Cmd::new(["hub", "admin", "--data-dir"])
+            .arg(&dir)
+            .args(args)
+            .run()
+    };
+    let data = |p: &str| hallmark_testkit::testdata(p).display().to_string();
+    admin(&["user", "add", "alice"]).expect(0, &[]);
+    admin(&["org", "add", "acme", "--owner", "alice"]).expect(0, &[]);
+    let trust = |opts: &[&str]| {
+        let mut args = vec!["org", "trust", "acme"];
+        args.extend_from_slice(opts);
+        admin(&args)
+    };
+    trust(&["--public-key", &data("crypto/case01/p256.pub")]).expect(0, &["1  public-key sha256:"]);
+    trust(&["--certificate-chain", &data("crypto/case04/root-ca.crt")])
+        .expect(0, &["2  certificate-chain CN=OMS Fixtures Root CA"]);
+    trust(&["--identity", "https://ci.example/b"]).expect(2, &["--issuer"]);
+    trust(&[
+        "--identity",
+        "https://ci.example/b",
+        "--issuer",
+        "https://issuer.example",
+    ])
+    .expect(
+        0,
+        &["3  identity https://ci.example/b from https://issuer.example"],
+    );
+    trust(&["--remove", "1"]).expect(0, &["no longer trusts entry 1"]);
+    trust(&["--remove", "1"]).expect(2, &["no trust entry 1"]);
+    let list = trust(&[]);
+    list.expect(0, &["2  certificate-chain", "3  identity"]);
+    assert!(!list.stdout.contains("public-key"), "{}", list.stdout);
+    admin(&["rescan", "--all"]).expect(0, &["examined 0 revisions"]);
+    admin(&["audit"]).expect(
+        0,
+        &[
+            "org.trust.add\tacme\tpublic-key sha256:",
+            "org.trust.add\tacme\tcertificate-chain",
+            "org.trust.add\tacme\tidentity https://ci.example/b",
+            "org.trust.remove\tacme\tentry 1",
+            "scan.rescan\thub",
+        ],
+    );
+}

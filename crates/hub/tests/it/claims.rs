@@ -427,3 +427,46 @@ async fn only_org_owners_set_what_the_org_trusts() {
             .any(|e| e.action == "org.trust.remove" && e.actor == "alice")
     );
 }
+
+/// A `model.sig` made with `hallmark sign certificate` (leaf + intermediate, OMS case04):
+/// `untrusted` while the org trusts no anchor of its chain (here, an unrelated root),
+/// `verified` and logged once the owner trusts its root; signer and issuer are the leaf's.
+#[tokio::test]
+async fn a_certificate_signed_model_sig_is_verified_only_under_a_trusted_anchor() {
+    let pki = |f: &str| std::fs::read(hallmark_testkit::testdata("crypto/case04").join(f)).unwrap();
+    let signer = Signer::Certificate {
+        key: SigningKey::from_pem(&pki("leaf.key"), None).unwrap(),
+        leaf: hallmark_crypto::load_certificates_pem(&pki("leaf.crt")).unwrap()[0].clone(),
+        chain: hallmark_crypto::load_certificates_pem(&pki("intermediate-ca.crt")).unwrap(),
+    };
+    let sig = publisher_sig(&signer, FILES);
+    let h = hub().await;
+    let trust = |pem: Vec<u8>| NewTrust {
+        certificate_chain: Some(String::from_utf8(pem).unwrap()),
+        ..NewTrust::default()
+    };
+    let op = Operator::new(&*h.state.meta, "test");
+    let unrelated = std::fs::read(hallmark_testkit::testdata("crypto/pki/root.crt")).unwrap();
+    op.trust_add("acme", &trust(unrelated)).await.unwrap();
+    for (repo, want) in [("acme/c1", "untrusted"), ("acme/c2", "verified")] {
+        if want == "verified" {
+            op.trust_add("acme", &trust(pki("root-ca.crt")))
+                .await
+                .unwrap();
+        }
+        let r = h.push(&h.alice, repo, &with_sig(FILES, &sig), false).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let claims = h.claims_of(repo).await;
+        let p = kind(&claims, "publisher-signature");
+        assert_eq!(
+            (&p["status"], &p["signer"], &p["issuer"]),
+            (
+                &json!(want),
+                &json!("CN=OMS Fixtures Model Signer,O=OMS Fixtures"),
+                &json!("CN=OMS Fixtures Intermediate CA,O=OMS Fixtures")
+            ),
+            "{p}"
+        );
+        assert!(p["log_index"].is_u64(), "checkable, so logged: {p}");
+    }
+}
