@@ -223,6 +223,12 @@ fn pull_pins_the_first_signer_and_refuses_another_until_the_user_accepts_it() {
         .opt("--identity", &alice)
         .run()
         .expect(1, &[&alice, &bob]);
+    // the right identity from another OIDC issuer than the one that certified it: refused
+    hub.pull("acme/demo", &third, &config)
+        .opt("--identity", &bob)
+        .opt("--identity-provider", "https://other-issuer.example")
+        .run()
+        .expect(1, &["https://other-issuer.example"]);
     hub.pull("acme/demo", &third, &config)
         .run()
         .expect(1, &["--accept-new-signer"]);
