@@ -10,7 +10,7 @@ use hallmark_oidc::Claims;
 use serde::Deserialize;
 use serde_json::json;
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages, SubjectAltName};
 use x509_cert::name::Name;
 
 use crate::csr::{verify_csr, verify_signed_subject};
@@ -18,9 +18,9 @@ use crate::error::CaError;
 use crate::material::{CaMaterial, pem};
 use crate::sct::embedded_sct_extension_value;
 use crate::tbs::{
-    OID_EXT_KEY_USAGE, OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2, OID_KEY_USAGE,
-    OID_KP_CODE_SIGNING, OID_SCT_LIST, OID_SUBJECT_ALT_NAME, TbsParts, authority_key_id, ext,
-    key_identifier, random_serial, raw_ext, sign, subject_key_id, tbs, validity,
+    OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2, OID_KP_CODE_SIGNING, OID_SCT_LIST,
+    OID_SUBJECT_ALT_NAME, TbsParts, authority_key_id, ext, extended_key_usage, key_identifier,
+    key_usage, random_serial, raw_ext, sign, subject_key_id, tbs, validity,
 };
 
 /// The identity a certificate names.
@@ -185,16 +185,8 @@ impl Ca {
             ),
         };
         let extensions = vec![
-            ext(
-                OID_KEY_USAGE,
-                true,
-                &KeyUsage(KeyUsages::DigitalSignature.into()),
-            )?,
-            ext(
-                OID_EXT_KEY_USAGE,
-                false,
-                &ExtendedKeyUsage(vec![OID_KP_CODE_SIGNING]),
-            )?,
+            key_usage(KeyUsage(KeyUsages::DigitalSignature.into()))?,
+            extended_key_usage(OID_KP_CODE_SIGNING, false)?,
             subject_key_id(&key_identifier(spki_der)?)?,
             authority_key_id(&key_identifier(&inter_spki)?)?,
             ext(OID_SUBJECT_ALT_NAME, true, &SubjectAltName(vec![san]))?,

@@ -13,13 +13,14 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_crypto::{Certificate, Curve, SigningKey};
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::error::CaError;
 use crate::tbs::{
-    OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, OID_KP_CODE_SIGNING, TbsParts,
-    authority_key_id, ext, key_identifier, random_serial, sign, subject_key_id, tbs, validity,
+    OID_KP_CODE_SIGNING, TbsParts, authority_key_id, basic_constraints, extended_key_usage,
+    key_identifier, key_usage, random_serial, sign, subject_key_id, tbs, validity,
 };
 
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -109,6 +110,74 @@ pub(crate) fn load_cert(path: &Path) -> Result<Vec<u8>, CaError> {
         })
 }
 
+/// A root CA created with its issuer: a new P-384 key, a self-signed certificate valid from
+/// a minute before `now` for ten years (keyCertSign and cRLSign, `path_len` CAs allowed
+/// below it), and what it takes to issue certificates under it.
+pub(crate) struct Root {
+    /// The root's key.
+    pub(crate) key: SigningKey,
+    /// The root certificate (DER).
+    pub(crate) der: Vec<u8>,
+    name: Name,
+    key_id: Vec<u8>,
+    now: SystemTime,
+}
+
+impl Root {
+    /// Creates the root named `name` (see [`Root`]).
+    pub(crate) fn create(name: Name, path_len: u8, now: SystemTime) -> Result<Self, CaError> {
+        let key = SigningKey::generate(Curve::P384)?;
+        let spki = key.public_key().spki_der().to_vec();
+        let key_id = key_identifier(&spki)?;
+        let parts = TbsParts {
+            serial: random_serial()?,
+            issuer: name.clone(),
+            subject: name.clone(),
+            validity: validity(now - Duration::from_secs(60), now + 10 * YEAR)?,
+            spki_der: spki,
+            extensions: vec![
+                basic_constraints(Some(path_len))?,
+                key_usage(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
+                subject_key_id(&key_id)?,
+            ],
+        };
+        let der = sign(tbs(parts, Curve::P384)?, &key)?;
+        Ok(Self {
+            key,
+            der,
+            name,
+            key_id,
+            now,
+        })
+    }
+
+    /// A certificate for `spki_der` named `subject`, valid from a minute before `now` for
+    /// five years: `extensions` plus its subject and authority key identifiers.
+    pub(crate) fn issue(
+        &self,
+        subject: Name,
+        spki_der: Vec<u8>,
+        mut extensions: Vec<Extension>,
+    ) -> Result<Vec<u8>, CaError> {
+        extensions.push(subject_key_id(&key_identifier(&spki_der)?)?);
+        extensions.push(authority_key_id(&self.key_id)?);
+        let parts = TbsParts {
+            serial: random_serial()?,
+            issuer: self.name.clone(),
+            subject,
+            validity: validity(self.now - Duration::from_secs(60), self.now + 5 * YEAR)?,
+            spki_der,
+            extensions,
+        };
+        sign(tbs(parts, Curve::P384)?, &self.key)
+    }
+}
+
+/// Writes certificate `der` to `path` as PEM, readable by all (0644).
+pub(crate) fn write_certificate(path: &Path, der: &[u8]) -> Result<(), CaError> {
+    write_new(path, pem("CERTIFICATE", der).as_bytes(), 0o644)
+}
+
 impl CaMaterial {
     /// Loads the CA from `dir`, or creates it there (named after `org`) on first use.
     pub fn load_or_create(dir: &Path, org: &str) -> Result<Self, CaError> {
@@ -136,87 +205,31 @@ impl CaMaterial {
 
     fn create(dir: &Path, org: &str) -> Result<(), CaError> {
         let org = org.replace([',', '=', '+', '"', '\\', '<', '>', ';'], " ");
-        let root_key = SigningKey::generate(Curve::P384)?;
         let inter_key = SigningKey::generate(Curve::P256)?;
         let ct_key = SigningKey::generate(Curve::P256)?;
-        let now = SystemTime::now();
-        let start = now - Duration::from_secs(60);
-        let root_name = Name::from_str(&format!("CN={org} root,O={org}"))?;
-        let inter_name = Name::from_str(&format!("CN={org} intermediate,O={org}"))?;
-        let root_spki = root_key.public_key().spki_der().to_vec();
-        let inter_spki = inter_key.public_key().spki_der().to_vec();
-        let ca_usage = KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign);
-        let root_ski = key_identifier(&root_spki)?;
-        let root_tbs = tbs(
-            TbsParts {
-                serial: random_serial()?,
-                issuer: root_name.clone(),
-                subject: root_name.clone(),
-                validity: validity(start, now + 10 * YEAR)?,
-                spki_der: root_spki,
-                extensions: vec![
-                    ext(
-                        OID_BASIC_CONSTRAINTS,
-                        true,
-                        &BasicConstraints {
-                            ca: true,
-                            path_len_constraint: Some(1),
-                        },
-                    )?,
-                    ext(OID_KEY_USAGE, true, &ca_usage)?,
-                    subject_key_id(&root_ski)?,
-                ],
-            },
-            Curve::P384,
+        let root = Root::create(
+            Name::from_str(&format!("CN={org} root,O={org}"))?,
+            1,
+            SystemTime::now(),
         )?;
-        let root_der = sign(root_tbs, &root_key)?;
-        let inter_tbs = tbs(
-            TbsParts {
-                serial: random_serial()?,
-                issuer: root_name,
-                subject: inter_name,
-                validity: validity(start, now + 5 * YEAR)?,
-                spki_der: inter_spki.clone(),
-                extensions: vec![
-                    ext(
-                        OID_BASIC_CONSTRAINTS,
-                        true,
-                        &BasicConstraints {
-                            ca: true,
-                            path_len_constraint: Some(0),
-                        },
-                    )?,
-                    ext(OID_KEY_USAGE, true, &ca_usage)?,
-                    ext(
-                        OID_EXT_KEY_USAGE,
-                        false,
-                        &ExtendedKeyUsage(vec![OID_KP_CODE_SIGNING]),
-                    )?,
-                    subject_key_id(&key_identifier(&inter_spki)?)?,
-                    authority_key_id(&root_ski)?,
-                ],
-            },
-            Curve::P384,
+        let inter_der = root.issue(
+            Name::from_str(&format!("CN={org} intermediate,O={org}"))?,
+            inter_key.public_key().spki_der().to_vec(),
+            vec![
+                basic_constraints(Some(0))?,
+                key_usage(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
+                extended_key_usage(OID_KP_CODE_SIGNING, false)?,
+            ],
         )?;
-        let inter_der = sign(inter_tbs, &root_key)?;
-        write_new(&dir.join("root.key"), &root_key.to_pkcs8_der()?, 0o600)?;
+        write_new(&dir.join("root.key"), &root.key.to_pkcs8_der()?, 0o600)?;
         write_new(
             &dir.join("intermediate.key"),
             &inter_key.to_pkcs8_der()?,
             0o600,
         )?;
         write_new(&dir.join("ctlog.key"), &ct_key.to_pkcs8_der()?, 0o600)?;
-        write_new(
-            &dir.join("root.pem"),
-            pem("CERTIFICATE", &root_der).as_bytes(),
-            0o644,
-        )?;
+        write_certificate(&dir.join("root.pem"), &root.der)?;
         // Written last: its presence marks a complete CA.
-        write_new(
-            &dir.join("intermediate.pem"),
-            pem("CERTIFICATE", &inter_der).as_bytes(),
-            0o644,
-        )?;
-        Ok(())
+        write_certificate(&dir.join("intermediate.pem"), &inter_der)
     }
 }

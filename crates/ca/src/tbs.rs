@@ -8,7 +8,9 @@ use hallmark_crypto::{Curve, SigningKey};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
 use x509_cert::ext::Extension;
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
@@ -21,10 +23,9 @@ pub(crate) const OID_ECDSA_SHA384: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 pub(crate) const OID_ECDSA_SHA512: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
-pub(crate) const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-pub(crate) const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
-pub(crate) const OID_BASIC_CONSTRAINTS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.19");
+const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 pub(crate) const OID_SUBJECT_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
 pub(crate) const OID_AUTHORITY_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
 pub(crate) const OID_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
@@ -71,6 +72,33 @@ pub(crate) fn ext<T: Encode>(
         critical,
         extn_value: OctetString::new(value.to_der()?)?,
     })
+}
+
+/// The keyUsage extension (critical).
+pub(crate) fn key_usage(usage: KeyUsage) -> Result<Extension, CaError> {
+    ext(OID_KEY_USAGE, true, &usage)
+}
+
+/// The extendedKeyUsage extension with one purpose.
+pub(crate) fn extended_key_usage(
+    purpose: ObjectIdentifier,
+    critical: bool,
+) -> Result<Extension, CaError> {
+    ext(
+        OID_EXT_KEY_USAGE,
+        critical,
+        &ExtendedKeyUsage(vec![purpose]),
+    )
+}
+
+/// The basicConstraints extension (critical): a CA allowing `Some(n)` CAs below it, or
+/// (`None`) an end entity.
+pub(crate) fn basic_constraints(ca_path_len: Option<u8>) -> Result<Extension, CaError> {
+    let value = BasicConstraints {
+        ca: ca_path_len.is_some(),
+        path_len_constraint: ca_path_len,
+    };
+    ext(OID_BASIC_CONSTRAINTS, true, &value)
 }
 
 /// The subjectKeyIdentifier extension (non-critical) carrying `id`.

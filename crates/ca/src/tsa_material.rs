@@ -11,20 +11,15 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::str::FromStr as _;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use hallmark_crypto::{Certificate, Curve, SigningKey};
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::error::CaError;
-use crate::material::{load_cert, load_key, pem, write_new};
-use crate::tbs::{
-    OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, TbsParts, authority_key_id, ext,
-    key_identifier, random_serial, sign, subject_key_id, tbs, validity,
-};
-
-const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+use crate::material::{Root, load_cert, load_key, write_certificate, write_new};
+use crate::tbs::{basic_constraints, extended_key_usage, key_usage};
 
 /// id-kp-timeStamping (RFC 5280 §4.2.1.12).
 const OID_KP_TIME_STAMPING: der::asn1::ObjectIdentifier =
@@ -103,87 +98,24 @@ impl TsaMaterial {
 
     fn create(dir: &Path, org: &str) -> Result<(), CaError> {
         let org = org.replace([',', '=', '+', '"', '\\', '<', '>', ';'], " ");
-        let root_key = SigningKey::generate(Curve::P384)?;
         let key = SigningKey::generate(Curve::P256)?;
-        let now = SystemTime::now();
-        let start = now - Duration::from_secs(60);
-        let root_name = Name::from_str(&format!("CN={org} timestamp root,O={org}"))?;
-        let leaf_name = Name::from_str(&format!("CN={org} timestamp authority,O={org}"))?;
-        let root_spki = root_key.public_key().spki_der().to_vec();
-        let leaf_spki = key.public_key().spki_der().to_vec();
-        let root_ski = key_identifier(&root_spki)?;
-        let root_tbs = tbs(
-            TbsParts {
-                serial: random_serial()?,
-                issuer: root_name.clone(),
-                subject: root_name.clone(),
-                validity: validity(start, now + 10 * YEAR)?,
-                spki_der: root_spki,
-                extensions: vec![
-                    ext(
-                        OID_BASIC_CONSTRAINTS,
-                        true,
-                        &BasicConstraints {
-                            ca: true,
-                            path_len_constraint: Some(0),
-                        },
-                    )?,
-                    ext(
-                        OID_KEY_USAGE,
-                        true,
-                        &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-                    )?,
-                    subject_key_id(&root_ski)?,
-                ],
-            },
-            Curve::P384,
+        let root = Root::create(
+            Name::from_str(&format!("CN={org} timestamp root,O={org}"))?,
+            0,
+            SystemTime::now(),
         )?;
-        let root_der = sign(root_tbs, &root_key)?;
-        let leaf_tbs = tbs(
-            TbsParts {
-                serial: random_serial()?,
-                issuer: root_name,
-                subject: leaf_name,
-                validity: validity(start, now + 5 * YEAR)?,
-                spki_der: leaf_spki.clone(),
-                extensions: vec![
-                    ext(
-                        OID_BASIC_CONSTRAINTS,
-                        true,
-                        &BasicConstraints {
-                            ca: false,
-                            path_len_constraint: None,
-                        },
-                    )?,
-                    ext(
-                        OID_KEY_USAGE,
-                        true,
-                        &KeyUsage(KeyUsages::DigitalSignature.into()),
-                    )?,
-                    ext(
-                        OID_EXT_KEY_USAGE,
-                        true,
-                        &ExtendedKeyUsage(vec![OID_KP_TIME_STAMPING]),
-                    )?,
-                    subject_key_id(&key_identifier(&leaf_spki)?)?,
-                    authority_key_id(&root_ski)?,
-                ],
-            },
-            Curve::P384,
+        let leaf_der = root.issue(
+            Name::from_str(&format!("CN={org} timestamp authority,O={org}"))?,
+            key.public_key().spki_der().to_vec(),
+            vec![
+                basic_constraints(None)?,
+                key_usage(KeyUsage(KeyUsages::DigitalSignature.into()))?,
+                extended_key_usage(OID_KP_TIME_STAMPING, true)?,
+            ],
         )?;
-        let leaf_der = sign(leaf_tbs, &root_key)?;
         write_new(&dir.join("tsa.key"), &key.to_pkcs8_der()?, 0o600)?;
-        write_new(
-            &dir.join("root.pem"),
-            pem("CERTIFICATE", &root_der).as_bytes(),
-            0o644,
-        )?;
+        write_certificate(&dir.join("root.pem"), &root.der)?;
         // Written last: its presence marks a complete TSA.
-        write_new(
-            &dir.join("tsa.pem"),
-            pem("CERTIFICATE", &leaf_der).as_bytes(),
-            0o644,
-        )?;
-        Ok(())
+        write_certificate(&dir.join("tsa.pem"), &leaf_der)
     }
 }
