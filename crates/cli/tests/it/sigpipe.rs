@@ -1,6 +1,7 @@
 //! SIGPIPE: a reader that closes stdout early (`hallmark … | head`) ends the binary quietly
 //! with status 141 (what shells report for a process SIGPIPE killed, so pipelines and
-//! `pipefail` see what they always saw), with no panic; a hub that closes the socket
+//! `pipefail` see what they always saw), with no panic; a closed stderr leaves the exit
+//! status to tell the outcome (it was death by signal 13); a hub that closes the socket
 //! mid-upload makes `push` fail with an error naming the upload, not die of the signal.
 //! (ureq sends with `MSG_NOSIGNAL`, so `push` never raised SIGPIPE: the test guards against
 //! a change to an HTTP client that writes with `writev`, as hyper does.)
@@ -10,6 +11,27 @@ use std::process::{Command, Stdio};
 
 /// The status the binary ends with when its stdout reader went away.
 const CLOSED_STDOUT: i32 = 141;
+
+/// Runs `hallmark ARGS` with stderr a pipe whose reading end is already closed: the exit
+/// status.
+fn run_with_closed_stderr(args: &[&str]) -> std::process::ExitStatus {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .status()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stderr_keeps_the_verdicts_exit_status() {
+    // An unreadable input: the error goes to the closed stderr; the status still says 2.
+    let status = run_with_closed_stderr(&["digest", "/nonexistent/model"]);
+    assert_eq!(status.signal(), None, "killed by a signal: {status:?}");
+    assert_eq!(status.code(), Some(2), "{status:?}");
+}
 
 /// Runs `hallmark ARGS` with stdout a pipe whose reading end is already closed (every
 /// write fails with EPIPE): returns the exit status and stderr.
