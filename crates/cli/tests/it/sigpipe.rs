@@ -122,11 +122,14 @@ mod upload {
                     let answer = br#"{"upload_id":"u1"}"#;
                     write!(
                         stream,
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
                         answer.len()
                     )
                     .unwrap();
                     stream.write_all(answer).unwrap();
+                    // This server reads one request per connection: `connection: close` keeps
+                    // the client from sending its PUT down this socket after it is dropped
+                    // (under load that PUT met the closed socket and never reached the server).
                     continue;
                 }
                 if request_line.starts_with("PUT") {
