@@ -8,14 +8,22 @@
 # and as a ratio to the 100 ms bar. Exit 1 if any p99 misses the bar.
 # SQLite always; PostgreSQL too with PG=1 (a throwaway cluster, scripts/pg-start.sh,
 # unless HALLMARK_TEST_PG_URL names a running one).
+# Every answer's row count is checked against the generator's model (exit 1 naming
+# the kind and sample on a mismatch), so no kind can time an empty answer.
 # usage: benches/query.sh [REVISIONS]   (default 100000)
+#   QUERYBENCH=path: a prebuilt querybench binary (no cargo build);
+#   DB=path: keep the SQLite database there (reused when it exists: times again
+#   without generating).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 N=${1:-100000}
-cargo build --release --locked -q -p hallmark-hub --example querybench
-BIN=$CARGO_TARGET_DIR/release/examples/querybench
+BIN=${QUERYBENCH:-}
+if [ -z "$BIN" ]; then
+  cargo build --release --locked -q -p hallmark-hub --example querybench
+  BIN=$CARGO_TARGET_DIR/release/examples/querybench
+fi
 W=$(mktemp -d)
 cleanup() {
   if [ -n "${PGDIR:-}" ]; then bash scripts/pg-stop.sh "$PGDIR" >/dev/null 2>&1 || true; fi
@@ -24,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
-"$BIN" "$N" "$W/query.db" || status=1
+"$BIN" "$N" "${DB:-$W/query.db}" || status=$?
 if [ "${PG:-0}" = 1 ]; then
   URL=${HALLMARK_TEST_PG_URL:-}
   if [ -z "$URL" ]; then
@@ -33,6 +41,6 @@ if [ "${PG:-0}" = 1 ]; then
   fi
   db="querybench_$$"
   psql -q "$URL" -c "CREATE DATABASE $db"
-  "$BIN" "$N" --postgres "${URL%/*}/$db" || status=1
+  "$BIN" "$N" --postgres "${URL%/*}/$db" || status=$?
 fi
 exit $status

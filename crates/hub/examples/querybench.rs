@@ -33,7 +33,7 @@ const PER_REPO: u64 = 10;
 const REPOS_PER_OWNER: u64 = 10;
 const DATASETS: u64 = 200;
 const BUILDERS: u64 = 5;
-/// Samples per query kind.
+/// Samples per query kind (`QUERYBENCH_SAMPLES` overrides it).
 const SAMPLES: usize = 60;
 /// The bar, milliseconds.
 const BAR_MS: f64 = 100.0;
@@ -231,92 +231,196 @@ fn closure(m: Arc<dyn MetaStore>, kind: ClaimRefKind, v: String, direct: bool) -
     })
 }
 
-fn kinds(n: u64) -> Vec<(&'static str, Query)> {
+/// What the generator made, to check every answer's row count against: a query that
+/// silently answered nothing (or too much) would time the wrong thing.
+struct Model {
+    n: u64,
+    /// Revisions fine-tuned from each repo (global repo index `i / PER_REPO`).
+    tuned_from: std::collections::HashMap<u64, Vec<u64>>,
+}
+
+impl Model {
+    fn new(n: u64) -> Self {
+        let mut tuned_from: std::collections::HashMap<u64, Vec<u64>> = Default::default();
+        for i in (1_009..n).step_by(10) {
+            tuned_from.entry(base_of(i) / PER_REPO).or_default().push(i);
+        }
+        Self { n, tuned_from }
+    }
+    /// Whether an anonymous caller sees revision `i` (5 % of repos are private).
+    fn visible(i: u64) -> bool {
+        (i / PER_REPO) % 20 != 7
+    }
+    /// Rows an answer of `per` rows per visible revision matching `pred` has.
+    fn count(&self, per: usize, pred: impl Fn(u64) -> bool) -> usize {
+        let m = (0..self.n).filter(|&i| Self::visible(i) && pred(i)).count();
+        (m * per).min(engine::DEFAULT_LIMIT as usize)
+    }
+    /// The closure's size from the visible revisions matching `pred`: revisions
+    /// fine-tuned from their repos, transitively ([`engine::MAX_DEPTH`] generations).
+    fn closure(&self, pred: impl Fn(u64) -> bool) -> usize {
+        let limit = engine::DEFAULT_LIMIT as usize;
+        let mut frontier: Vec<u64> = (0..self.n)
+            .filter(|&i| Self::visible(i) && pred(i))
+            .collect();
+        let mut seen: std::collections::HashSet<u64> = frontier.iter().copied().collect();
+        for _ in 0..engine::MAX_DEPTH {
+            if frontier.is_empty() || seen.len() >= limit {
+                break;
+            }
+            let repos: std::collections::BTreeSet<u64> =
+                frontier.iter().map(|i| i / PER_REPO).collect();
+            frontier = repos
+                .iter()
+                .flat_map(|r| self.tuned_from.get(r).into_iter().flatten().copied())
+                .filter(|&j| Self::visible(j) && seen.insert(j))
+                .collect();
+        }
+        seen.len().min(limit)
+    }
+}
+
+/// The rows the model says sample `k` of a kind answers.
+type Expect = Box<dyn Fn(&Model, u64) -> usize>;
+
+/// One query kind: its name, the query of sample `k`, and how many rows it must answer.
+struct Kind {
+    name: &'static str,
+    query: Query,
+    expect: Expect,
+}
+
+fn kind(
+    name: &'static str,
+    query: impl Fn(Arc<dyn MetaStore>, u64) -> Fut + 'static,
+    expect: impl Fn(&Model, u64) -> usize + 'static,
+) -> Kind {
+    Kind {
+        name,
+        query: Box::new(query),
+        expect: Box::new(expect),
+    }
+}
+
+fn kinds(n: u64) -> Vec<Kind> {
     let owners = (n / (PER_REPO * REPOS_PER_OWNER)).max(1);
-    // An owner's signer, and a window of 5,000 minutes somewhere in the generated span.
-    let signer = move |k: u64| identity(k * 37 % owners * PER_REPO * REPOS_PER_OWNER);
+    let repos = (n / PER_REPO).max(1);
+    // An owner (its signer), and a window of 5,000 revisions (minutes) in the span.
+    let own = move |k: u64| k * 37 % owners;
+    let signer = move |k: u64| identity(own(k) * PER_REPO * REPOS_PER_OWNER);
+    let from = move |k: u64| k * 997 % n;
+    let in_window = move |k: u64, i: u64| (from(k)..=from(k) + 5_000).contains(&i);
     let sig = move |identities: Option<Vec<String>>, window: bool, k: u64| SignatureQuery {
         identities,
         issuer: Some(ISSUER.into()),
-        since: window.then(|| at(k * 997 % n)),
-        until: window.then(|| at(k * 997 % n + 5_000)),
+        since: window.then(|| at(from(k))),
+        until: window.then(|| at(from(k) + 5_000)),
         limit: engine::DEFAULT_LIMIT,
     };
+    let of_owner = move |k: u64, i: u64| i / (PER_REPO * REPOS_PER_OWNER) == own(k);
+    // The base of a fine-tuned revision (every 10th from 1,009 on).
+    let base =
+        move |k: u64| base_of(1_009 + 10 * (k * 131 % (n.saturating_sub(1_009) / 10).max(1)));
+    let code = move |k: u64| k * 31 % repos;
+    // A hub signature and a provenance claim per revision.
     vec![
-        (
+        kind(
             "signatures by identity",
-            Box::new(move |m, k| signatures(m, sig(Some(vec![signer(k)]), false, k), None)),
+            move |m, k| signatures(m, sig(Some(vec![signer(k)]), false, k), None),
+            move |x, k| x.count(2, |i| of_owner(k, i)),
         ),
-        (
+        kind(
             "signatures by identity in a window",
-            Box::new(move |m, k| signatures(m, sig(Some(vec![signer(k)]), true, k), None)),
+            move |m, k| signatures(m, sig(Some(vec![signer(k)]), true, k), None),
+            move |x, k| x.count(2, |i| of_owner(k, i) && in_window(k, i)),
         ),
-        (
+        kind(
             "signatures by identity pattern",
-            Box::new(move |m, k| {
+            move |m, k| {
                 let re = format!("{ISSUER}/user{}[0-9]", k % 9 + 1);
                 signatures(m, sig(None, false, k), Some(re))
-            }),
+            },
+            move |x, k| {
+                let o = k % 9 + 1;
+                x.count(2, |i| i / (PER_REPO * REPOS_PER_OWNER) / 10 == o)
+            },
         ),
-        (
+        kind(
             "signatures by issuer in a window",
-            Box::new(move |m, k| signatures(m, sig(None, true, k), None)),
+            move |m, k| signatures(m, sig(None, true, k), None),
+            move |x, k| x.count(2, |i| in_window(k, i)),
         ),
-        (
+        kind(
             "revisions by dataset (transitive)",
-            Box::new(move |m, k| {
+            move |m, k| {
                 let v = format!("pkg:generic/dataset{}", k % DATASETS);
                 closure(m, ClaimRefKind::Dataset, v, false)
-            }),
+            },
+            move |x, k| x.closure(|i| i % DATASETS == k % DATASETS),
         ),
-        (
+        kind(
             "revisions by dataset (direct)",
-            Box::new(move |m, k| {
+            move |m, k| {
                 let v = format!("pkg:generic/dataset{}@1", k % DATASETS);
                 closure(m, ClaimRefKind::Dataset, v, true)
-            }),
+            },
+            move |x, k| x.count(1, |i| i % DATASETS == k % DATASETS),
         ),
-        (
+        kind(
             "revisions by base model (transitive)",
-            Box::new(move |m, k| {
-                // The base of a fine-tuned revision (every 10th from 1,009 on).
-                let i = 1_009 + 10 * (k * 131 % (n.saturating_sub(1_009) / 10).max(1));
-                let b = base_of(i);
+            move |m, k| {
+                let b = base(k);
                 let v = format!("pkg:huggingface/{}/{}", owner(b), repo_name(b));
                 closure(m, ClaimRefKind::BaseModel, v, false)
-            }),
+            },
+            // The revisions fine-tuned from b's repo, and theirs.
+            move |x, k| {
+                let r = base(k) / PER_REPO;
+                let named: std::collections::HashSet<u64> = x
+                    .tuned_from
+                    .get(&r)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .collect();
+                x.closure(|i| named.contains(&i))
+            },
         ),
-        (
+        kind(
             "revisions by training commit",
-            Box::new(move |m, k| {
-                let v = hex64(k * 31 % (n / PER_REPO).max(1), "code")[..40].to_owned();
+            move |m, k| {
+                let v = hex64(code(k), "code")[..40].to_owned();
                 closure(m, ClaimRefKind::TrainingCommit, v, false)
-            }),
+            },
+            move |x, k| x.closure(|i| i / PER_REPO == code(k)),
         ),
-        (
+        kind(
             "revisions by builder (direct)",
-            Box::new(move |m, k| {
+            move |m, k| {
                 let v = format!("https://ci.bench/builder{}", k % BUILDERS);
                 closure(m, ClaimRefKind::Builder, v, true)
-            }),
+            },
+            move |x, k| x.count(1, |i| i % BUILDERS == k % BUILDERS),
         ),
-        (
+        kind(
             "revisions by file sha256",
-            Box::new(move |m, k| {
+            move |m, k| {
                 let v = hex64(k * 7 % n, "weights");
                 Box::pin(
                     async move { Ok(m.query_file(&v, ANON, engine::DEFAULT_LIMIT).await?.len()) },
                 )
-            }),
+            },
+            move |x, k| x.count(1, |i| i == k * 7 % n),
         ),
-        (
+        kind(
             "revisions by scanner rule",
-            Box::new(move |m, k| {
+            move |m, k| {
                 let v = format!("pickle.global.bench{}", k % 7);
                 Box::pin(
                     async move { Ok(m.query_rule(&v, ANON, engine::DEFAULT_LIMIT).await?.len()) },
                 )
-            }),
+            },
+            move |x, k| x.count(1, |i| i % 100 == 42 && i % 7 == k % 7),
         ),
     ]
 }
@@ -326,31 +430,55 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1_000.0
 }
 
-async fn run(meta: Arc<dyn MetaStore>, n: u64, backend: &str) -> Res<bool> {
-    let mut all_ok = true;
-    for (name, q) in kinds(n) {
-        // One untimed warm-up, then SAMPLES timed runs with varying values.
-        q(meta.clone(), 0).await?;
-        let mut times = Vec::with_capacity(SAMPLES);
-        let mut rows = 0;
-        for k in 1..=SAMPLES as u64 {
+/// Times every kind; (every p99 under the bar, every row count as the model says).
+async fn run(meta: Arc<dyn MetaStore>, n: u64, backend: &str) -> Res<(bool, bool)> {
+    let model = Model::new(n);
+    let samples: usize = match std::env::var("QUERYBENCH_SAMPLES") {
+        Ok(v) => v.parse()?,
+        Err(_) => SAMPLES,
+    };
+    let (mut all_ok, mut all_right) = (true, true);
+    for Kind {
+        name,
+        query,
+        expect,
+    } in kinds(n)
+    {
+        // One untimed warm-up, then SAMPLES timed runs with varying values, each answer's
+        // row count checked against the generator's model.
+        query(meta.clone(), 0).await?;
+        let mut times = Vec::with_capacity(samples);
+        let (mut rows, mut min_rows, mut wrong) = (0, usize::MAX, 0);
+        for k in 1..=samples as u64 {
             let t = Instant::now();
-            rows += q(meta.clone(), k).await?;
+            let got = query(meta.clone(), k).await?;
             times.push(t.elapsed());
+            let want = expect(&model, k);
+            if got != want {
+                eprintln!("{name}, sample {k}: {got} rows, expected {want}");
+                wrong += 1;
+            }
+            rows += got;
+            min_rows = min_rows.min(got);
         }
+        if rows == 0 {
+            eprintln!("{name}: every sample answered no rows");
+            wrong += 1;
+        }
+        all_right &= wrong == 0;
         times.sort();
         let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
         all_ok &= p99 < BAR_MS;
         println!(
             "{}",
-            json!({"backend": backend, "revisions": n, "query": name, "samples": SAMPLES,
-                "mean_rows": rows / SAMPLES, "p50_ms": (p50 * 100.0).round() / 100.0,
+            json!({"backend": backend, "revisions": n, "query": name, "samples": samples,
+                "rows": rows, "min_rows": min_rows, "wrong_counts": wrong, "p50_ms": (p50 * 100.0).round() / 100.0,
                 "p99_ms": (p99 * 100.0).round() / 100.0,
                 "p50_ratio": (p50 / BAR_MS * 1000.0).round() / 1000.0,
                 "p99_ratio": (p99 / BAR_MS * 1000.0).round() / 1000.0})
         );
     }
-    Ok(all_ok)
+    Ok((all_ok, all_right))
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -380,7 +508,7 @@ async fn main() -> Res<()> {
     if fresh {
         generate(&*meta, n).await?;
     }
-    let ok = run(meta, n, backend).await?;
+    let (ok, right) = run(meta, n, backend).await?;
     eprintln!(
         "{}",
         if ok {
@@ -389,5 +517,8 @@ async fn main() -> Res<()> {
             "SOME QUERY KIND MISSED THE 100 ms BAR"
         }
     );
+    if !right {
+        return Err("some answers had the wrong number of rows (above)".into());
+    }
     if ok { Ok(()) } else { Err("bar missed".into()) }
 }

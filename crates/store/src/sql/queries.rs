@@ -1,7 +1,14 @@
 //! Incident-response queries (issue 20): signatures by signer and time, revisions by
 //! what their claims name, by file digest, by scanner rule. Every answer is an index
-//! lookup (migration 0011) joined to the claim it cites, limited to what the caller may
-//! see, bounded by a row limit.
+//! lookup (migrations 0011, 0012, 0014) joined to the claim it cites, limited to what
+//! the caller may see, bounded by a row limit.
+//!
+//! Each runs in two phases ([`Sql::two_phase`]): the first picks the keys of at most
+//! `limit` rows in order, joined only to the repo for visibility; the second reads the
+//! cited claim, the names and the revision's log index for those rows alone. In one
+//! phase the database computed every column (a correlated subquery among them) for each
+//! matching row before sorting and cutting: 19,000 rows for a builder named by a fifth
+//! of 100,000 revisions, where 1,000 are returned.
 
 use sqlx::AssertSqlSafe;
 
@@ -15,20 +22,30 @@ pub(super) const MAX_ROWS: u32 = 10_000;
 /// Values bound in one `IN (…)` list (SQLite allows 32,766 parameters, PostgreSQL 65,535).
 const CHUNK: usize = 500;
 
-/// The columns of a [`QueryHit`]; `t` is the table holding repo_id / commit_id, `c` the
-/// claim cited, `r` / `a` the repo and its owner.
-fn hit_columns(t: &str, matched: &str) -> String {
+/// The columns of a [`QueryHit`] read in the second phase: `t` holds the first phase's
+/// repo_id / commit_id, `c` is the claim cited, `r` / `a` the repo and its owner.
+fn hit_columns(matched: &str) -> String {
     format!(
-        "{t}.repo_id AS repo_id, a.name AS owner, r.name AS repo_name, r.owner_id AS owner_id, \
-         r.private AS private, {t}.commit_id AS revision, c.kind AS claim, c.signer AS identity, \
+        "t.repo_id AS repo_id, a.name AS owner, r.name AS repo_name, r.owner_id AS owner_id, \
+         r.private AS private, t.commit_id AS revision, c.kind AS claim, c.signer AS identity, \
          c.issuer AS issuer, c.log_index AS log_index, c.integrated_time AS integrated_time, \
          {matched} AS matched, (SELECT MIN(h.log_index) FROM revision_claims h \
-         WHERE h.repo_id = {t}.repo_id AND h.commit_id = {t}.commit_id \
+         WHERE h.repo_id = t.repo_id AND h.commit_id = t.commit_id \
          AND h.kind = 'hub-signature') AS revision_log_index"
     )
 }
 
 const REPO_JOIN: &str = "JOIN repos r ON r.id = t.repo_id JOIN accounts a ON a.id = r.owner_id";
+
+/// How a query's two phases read: the first phase's table (aliased `t`) and the keys it
+/// selects, the order, how the second phase finds the cited claim `c`, what matched.
+struct Shape<'a> {
+    table: &'a str,
+    keys: &'a str,
+    order: &'a str,
+    claim_join: &'a str,
+    matched: &'a str,
+}
 
 fn read_hit<DB: Backend>(r: &DB::Row) -> Result<QueryHit> {
     Ok(QueryHit {
@@ -94,9 +111,33 @@ impl Sql {
             ));
         }
     }
-    fn limit(&mut self, limit: u32) {
+    /// The first phase's `SELECT … WHERE 1 = 1`; the caller adds its conditions and
+    /// [`Sql::finish`] closes both phases.
+    fn two_phase(shape: &Shape<'_>) -> Self {
+        let Shape {
+            table,
+            keys,
+            matched,
+            ..
+        } = shape;
+        Self::new(format!(
+            "SELECT {} FROM (SELECT {keys} FROM {table} t JOIN repos r ON r.id = t.repo_id \
+             WHERE 1 = 1",
+            hit_columns(matched)
+        ))
+    }
+    /// Adds what `vis` may see, orders and limits the first phase, and joins its rows to
+    /// their claim, repo and owner in the same order (limited again: a left-joined claim
+    /// may repeat a row).
+    fn finish(&mut self, shape: &Shape<'_>, vis: Visibility, limit: u32) {
+        self.visible(vis);
         let l = self.int(i64::from(limit.clamp(1, MAX_ROWS)));
-        self.push(&format!(" LIMIT {l}"));
+        let Shape {
+            order, claim_join, ..
+        } = shape;
+        self.push(&format!(
+            " ORDER BY {order} LIMIT {l}) t {claim_join} {REPO_JOIN} ORDER BY {order} LIMIT {l}"
+        ));
     }
     async fn hits<DB: Backend>(self, c: &mut DB::Connection) -> Result<Vec<QueryHit>> {
         let Self {
@@ -140,6 +181,15 @@ pub(super) async fn add_refs<DB: Backend>(
     Ok(())
 }
 
+/// Signatures (claims) in time order, newest first.
+const SIGNATURES: Shape<'static> = Shape {
+    table: "revision_claims",
+    keys: "t.id, t.repo_id, t.commit_id, t.signer, t.integrated_time",
+    order: "t.integrated_time DESC, t.id DESC",
+    claim_join: "JOIN revision_claims c ON c.id = t.id",
+    matched: "t.signer",
+};
+
 pub(super) async fn signatures<DB: Backend>(
     c: &mut DB::Connection,
     q: &SignatureQuery,
@@ -152,17 +202,22 @@ pub(super) async fn signatures<DB: Backend>(
         None => vec![None],
     };
     for ids in groups {
-        let cols = hit_columns("t", "t.signer");
-        let mut s = Sql::new(format!(
-            "SELECT {cols} FROM revision_claims t JOIN revision_claims c ON c.id = t.id {REPO_JOIN} WHERE 1 = 1"
-        ));
+        let mut s = Sql::two_phase(&SIGNATURES);
         if let Some(ids) = ids {
             let list = s.list(ids);
             s.push(&format!(" AND t.signer IN ({list})"));
         }
         if let Some(iss) = &q.issuer {
             let p = s.str(iss);
-            s.push(&format!(" AND t.issuer = {p}"));
+            // With signers named, they are what is selective: `|| ''` keeps the planner
+            // (SQLite keeps no statistics) from walking every claim of the issuer in
+            // time order through its index instead (80 ms at 200,000 claims).
+            let issuer = if ids.is_some() {
+                "t.issuer || ''"
+            } else {
+                "t.issuer"
+            };
+            s.push(&format!(" AND {issuer} = {p}"));
         }
         let when = "COALESCE(t.integrated_time, t.created_at)";
         if let Some(since) = q.since {
@@ -173,9 +228,7 @@ pub(super) async fn signatures<DB: Backend>(
             let p = s.int(until);
             s.push(&format!(" AND {when} <= {p}"));
         }
-        s.visible(vis);
-        s.push(" ORDER BY t.integrated_time DESC, t.id DESC");
-        s.limit(q.limit);
+        s.finish(&SIGNATURES, vis, q.limit);
         out.extend(s.hits::<DB>(c).await?);
     }
     if out.len() > q.limit as usize {
@@ -185,23 +238,43 @@ pub(super) async fn signatures<DB: Backend>(
     Ok(out)
 }
 
+/// The distinct signers (of `issuer`) in order, one index seek each (a loose index scan:
+/// `DISTINCT` read every claim, 30 ms at 200,000).
 pub(super) async fn signers<DB: Backend>(
     c: &mut DB::Connection,
     issuer: Option<&str>,
     limit: u32,
 ) -> Result<Vec<String>> {
     let lim = i64::from(limit.max(1));
-    let q = match issuer {
-        Some(i) => sqlx::query(
-            "SELECT DISTINCT signer FROM revision_claims WHERE issuer = $1 ORDER BY signer LIMIT $2",
-        )
-        .arg(i)
-        .arg(lim),
-        None => sqlx::query("SELECT DISTINCT signer FROM revision_claims ORDER BY signer LIMIT $1")
-            .arg(lim),
+    let of = if issuer.is_some() {
+        "issuer = $1"
+    } else {
+        "$1 IS NULL"
     };
+    let next = |after: &str| {
+        format!("(SELECT signer FROM revision_claims WHERE {of}{after} ORDER BY signer LIMIT 1)")
+    };
+    let sql = format!(
+        "WITH RECURSIVE s (signer, n) AS (SELECT {first}, 1 UNION ALL \
+         SELECT {step}, s.n + 1 FROM s WHERE s.signer IS NOT NULL AND s.n < $2) \
+         SELECT signer FROM s WHERE signer IS NOT NULL ORDER BY signer",
+        first = next(""),
+        step = next(" AND signer > s.signer"),
+    );
+    let q = sqlx::query(AssertSqlSafe(sql)).arg(issuer).arg(lim);
     all::<DB, _>(c, q, |r| Ok(r.col("signer")?)).await
 }
+
+/// What claims name, in revision order (migration 0014's index on
+/// `(kind, value, repo_id, commit_id, claim_id)` gives one value's rows in that order, so
+/// the first phase stops after `limit` of them).
+const REFS: Shape<'static> = Shape {
+    table: "claim_refs",
+    keys: "t.repo_id, t.commit_id, t.claim_id, t.value",
+    order: "t.repo_id, t.commit_id",
+    claim_join: "JOIN revision_claims c ON c.id = t.claim_id",
+    matched: "t.value",
+};
 
 pub(super) async fn refs<DB: Backend>(
     c: &mut DB::Connection,
@@ -212,16 +285,11 @@ pub(super) async fn refs<DB: Backend>(
 ) -> Result<Vec<QueryHit>> {
     let mut out = Vec::new();
     for chunk in values.chunks(CHUNK) {
-        let cols = hit_columns("t", "t.value");
-        let mut s = Sql::new(format!(
-            "SELECT {cols} FROM claim_refs t JOIN revision_claims c ON c.id = t.claim_id {REPO_JOIN} WHERE t.kind = "
-        ));
+        let mut s = Sql::two_phase(&REFS);
         let k = s.str(kind.as_str());
         let list = s.list(chunk);
-        s.push(&format!("{k} AND t.value IN ({list})"));
-        s.visible(vis);
-        s.push(" ORDER BY t.repo_id, t.commit_id");
-        s.limit(limit);
+        s.push(&format!(" AND t.kind = {k} AND t.value IN ({list})"));
+        s.finish(&REFS, vis, limit);
         out.extend(s.hits::<DB>(c).await?);
         if out.len() >= limit as usize {
             out.truncate(limit as usize);
@@ -231,6 +299,9 @@ pub(super) async fn refs<DB: Backend>(
     Ok(out)
 }
 
+/// The `model` references of `revisions`: joined to them as a table of values, so each
+/// is an index lookup by revision (a list of `OR`ed pairs made the planner read every
+/// `model` reference instead: 2.4 s of CPU for one closure at 100,000 revisions).
 pub(super) async fn model_refs<DB: Backend>(
     c: &mut DB::Connection,
     revisions: &[(i64, String)],
@@ -238,16 +309,18 @@ pub(super) async fn model_refs<DB: Backend>(
     let mut out = Vec::new();
     for chunk in revisions.chunks(CHUNK / 2) {
         let mut s = Sql::new(String::new());
-        let conds: Vec<String> = chunk
+        let rows: Vec<String> = chunk
             .iter()
             .map(|(repo, commit)| {
                 let (r, c) = (s.int(*repo), s.str(commit));
-                format!("(repo_id = {r} AND commit_id = {c})")
+                format!("({r}, {c})")
             })
             .collect();
         let sql = format!(
-            "SELECT repo_id, commit_id, value FROM claim_refs WHERE kind = 'model' AND ({})",
-            conds.join(" OR ")
+            "WITH v (repo_id, commit_id) AS (VALUES {}) \
+             SELECT t.repo_id, t.commit_id, t.value FROM v JOIN claim_refs t \
+             ON t.repo_id = v.repo_id AND t.commit_id = v.commit_id WHERE t.kind = 'model'",
+            rows.join(", ")
         );
         let mut q: Q<'_, DB> = sqlx::query(AssertSqlSafe(sql));
         for (repo, commit) in chunk {
@@ -270,16 +343,22 @@ async fn by_column<DB: Backend>(
     vis: Visibility,
     limit: u32,
 ) -> Result<Vec<QueryHit>> {
-    let cols = hit_columns("t", matched);
-    let mut s = Sql::new(format!(
-        "SELECT {cols} FROM {table} t {REPO_JOIN} LEFT JOIN revision_claims c \
-         ON c.repo_id = t.repo_id AND c.commit_id = t.commit_id AND c.kind = '{claim}' WHERE t.{column} = "
-    ));
+    let claim_join = format!(
+        "LEFT JOIN revision_claims c ON c.repo_id = t.repo_id AND c.commit_id = t.commit_id \
+         AND c.kind = '{claim}'"
+    );
+    let keys = format!("t.repo_id, t.commit_id, {matched}");
+    let shape = Shape {
+        table,
+        keys: &keys,
+        order: "t.repo_id, t.commit_id",
+        claim_join: &claim_join,
+        matched,
+    };
+    let mut s = Sql::two_phase(&shape);
     let p = s.str(value);
-    s.push(&p);
-    s.visible(vis);
-    s.push(" ORDER BY t.repo_id, t.commit_id");
-    s.limit(limit);
+    s.push(&format!(" AND t.{column} = {p}"));
+    s.finish(&shape, vis, limit);
     s.hits::<DB>(c).await
 }
 

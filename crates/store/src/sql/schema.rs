@@ -65,6 +65,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "org watch",
         include_str!("../../migrations/0013_org_watch.sql"),
     ),
+    (
+        14,
+        "query plans",
+        include_str!("../../migrations/0014_query_plans.sql"),
+    ),
 ];
 
 /// The schema migrations for SQLite.
@@ -147,7 +152,8 @@ mod tests {
                     (8, 48),
                     (11, 48),
                     (12, 48),
-                    (13, 48)
+                    (13, 48),
+                    (14, 48)
                 ]
             );
         }

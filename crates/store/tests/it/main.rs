@@ -11,6 +11,7 @@ mod gc;
 mod log_backends;
 mod pg;
 mod pg_log;
+mod queries;
 mod s3;
 mod watch;
 
