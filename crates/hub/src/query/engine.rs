@@ -191,12 +191,18 @@ pub async fn closure(
             }
         }
         let values: Vec<String> = names.keys().cloned().collect();
+        // Rows for revisions already found come back too: ask for as many more as were
+        // found, so that they do not take the room of new ones.
         let room = limit - u32::try_from(out.len()).unwrap_or(limit);
+        let ask = room.saturating_add(u32::try_from(seen.len()).unwrap_or(u32::MAX));
         let next = meta
-            .query_refs(ClaimRefKind::BaseModel, &values, vis, room)
+            .query_refs(ClaimRefKind::BaseModel, &values, vis, ask)
             .await?;
         frontier.clear();
         for hit in next {
+            if out.len() >= limit as usize {
+                break;
+            }
             if seen.insert((hit.repo_id, hit.revision.clone())) {
                 frontier.push((hit.repo_id, hit.repo.clone(), hit.revision.clone()));
                 let via = names.get(&hit.matched).cloned();

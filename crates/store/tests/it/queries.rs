@@ -120,13 +120,7 @@ fn rows(hits: &[QueryHit]) -> Vec<Row> {
         .collect()
 }
 
-fn row(
-    repo: &str,
-    n: char,
-    claim: Option<&str>,
-    matched: &str,
-    log: Option<i64>,
-) -> Row {
+fn row(repo: &str, n: char, claim: Option<&str>, matched: &str, log: Option<i64>) -> Row {
     (
         repo.into(),
         n.to_string().repeat(8),
