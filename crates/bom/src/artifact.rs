@@ -100,6 +100,7 @@ pub fn describe(
     let walk = WalkOptions {
         allow_symlinks: false,
         ignore,
+        keep_stats: false,
     };
     let files = enumerate(path, &walk).map_err(hash_err)?;
     if files.is_empty() {
@@ -113,10 +114,16 @@ pub fn describe(
     let name = base_name(path);
     let mut concat = Vec::with_capacity(digests.len() * 32);
     let mut out = Vec::with_capacity(digests.len());
-    for d in &digests {
-        concat.extend_from_slice(&d.digest);
-        let rel = d.name.path();
-        let size = files.iter().find(|f| f.name == rel).map_or(0, |f| f.size);
+    for (i, d) in digests.iter().enumerate() {
+        concat.extend_from_slice(d.digest);
+        let rel = d.path;
+        // Files are hashed in their (sorted) order: resource `i` is file `i`.
+        let at = if files.name(i) == Some(rel) {
+            Some(i)
+        } else {
+            (0..files.len()).find(|&j| files.name(j) == Some(rel))
+        };
+        let size = at.and_then(|j| files.size(j)).unwrap_or(0);
         out.push(FileDigest {
             path: if rel == SINGLE_FILE_NAME {
                 name.clone()
@@ -124,7 +131,7 @@ pub fn describe(
                 rel.to_owned()
             },
             size,
-            sha256: hex::encode(&d.digest),
+            sha256: hex::encode(d.digest),
         });
     }
     Ok(Artifact {

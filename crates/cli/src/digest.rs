@@ -48,7 +48,7 @@ pub(crate) fn run(a: &DigestArgs) -> Outcome {
     };
     let digest = format!(
         "sha256:{}",
-        hex::encode(hallmark_crypto::sha256(&manifest.root_digest_input()))
+        hex::encode(hallmark_crypto::sha256(manifest.root_digest_input()))
     );
     if a.json {
         let out = json!({

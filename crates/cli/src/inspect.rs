@@ -68,7 +68,7 @@ pub(crate) fn run(args: &InspectArgs) -> Outcome {
                 out["resources"] = m
                     .resources
                     .iter()
-                    .map(|r| json!({ "name": r.name.to_string(), "algorithm": r.algorithm, "digest": hex::encode(&r.digest) }))
+                    .map(|r| json!({ "name": r.to_string(), "algorithm": r.algorithm, "digest": hex::encode(r.digest) }))
                     .collect();
             }
         }

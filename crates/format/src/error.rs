@@ -116,6 +116,18 @@ pub enum FormatError {
         /// Limit.
         limit: usize,
     },
+    /// The resource names pass what a compact list addresses.
+    #[error(transparent)]
+    NamesFull(#[from] NamesFull),
+}
+
+/// The names of a compact resource list ([`crate::resources::Names`]) exceed what its
+/// `u32` offsets address (4 GiB in total).
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+#[error("resource names exceed 4 GiB in total (at name number {count})")]
+pub struct NamesFull {
+    /// How many names were stored already.
+    pub count: usize,
 }
 
 /// What is wrong with a field ([`FormatError::BadField`]); the message follows the field name.

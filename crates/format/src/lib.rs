@@ -31,10 +31,14 @@ mod json;
 pub mod limits;
 pub mod manifest;
 pub mod resource;
+pub mod resources;
 pub mod statement;
 
 pub use digest::HashAlgorithm;
 pub use error::{FieldRefusal, FormatError, NameRefusal};
 pub use json::b64_encode;
-pub use manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
+pub use manifest::{
+    Manifest, ResourceDigest, Serialization, SerializationParams, resource_algorithm,
+};
 pub use resource::ResourceName;
+pub use resources::{Names, NamesFull, Resource, Resources};

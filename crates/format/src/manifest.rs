@@ -1,11 +1,12 @@
 //! The manifest: what was hashed, how, and every resource's digest
 //! (OMS spec §5.2, §6.3–§6.5; `docs/oms-spec.md` §1.4–§1.5, §2).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use crate::digest::HashAlgorithm;
 use crate::error::FormatError;
-use crate::resource::ResourceName;
+pub use crate::resources::ResourceDigest;
+use crate::resources::{NamesFull, Resources};
 
 /// Default shard size of the reference: 1,000,000,000 bytes (decimal).
 pub const DEFAULT_SHARD_SIZE: u64 = 1_000_000_000;
@@ -54,12 +55,7 @@ impl SerializationParams {
     /// `<hash>-sharded-<shard_size>` for shards (as the reference writes it).
     #[must_use]
     pub fn resource_algorithm(&self) -> String {
-        match self.method {
-            Serialization::Files => self.hash.name().to_owned(),
-            Serialization::Shards { shard_size } => {
-                format!("{}-sharded-{shard_size}", self.hash.name())
-            }
-        }
+        resource_algorithm(self.method, self.hash)
     }
 
     /// Whether a recorded resource `algorithm` is consistent with these parameters.
@@ -72,15 +68,15 @@ impl SerializationParams {
     }
 }
 
-/// One manifest entry: a resource and its digest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceDigest {
-    /// Which file or shard.
-    pub name: ResourceName,
-    /// The recorded algorithm string (e.g. `sha256`, `sha256-sharded-1000000000`).
-    pub algorithm: String,
-    /// Raw digest bytes.
-    pub digest: Vec<u8>,
+/// The `algorithm` string each resource of a model hashed as `method` with `hash`
+/// carries: the hash name for `files`, `<hash>-sharded-<shard_size>` for shards (as
+/// the reference writes it).
+#[must_use]
+pub fn resource_algorithm(method: Serialization, hash: HashAlgorithm) -> String {
+    match method {
+        Serialization::Files => hash.name().to_owned(),
+        Serialization::Shards { shard_size } => format!("{}-sharded-{shard_size}", hash.name()),
+    }
 }
 
 /// A model manifest: serialization parameters and resources in a fixed order.
@@ -91,36 +87,39 @@ pub struct Manifest {
     /// How the model was hashed.
     pub params: SerializationParams,
     /// Resources in the order they are (or will be) listed in the payload.
-    pub resources: Vec<ResourceDigest>,
+    pub resources: Resources,
 }
 
 impl Manifest {
     /// The bytes whose SHA-256 is the root (subject) digest: the raw resource digests
     /// concatenated in list order, with no separators (OMS spec §6.5.1).
     #[must_use]
-    pub fn root_digest_input(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.resources.iter().map(|r| r.digest.len()).sum());
-        for r in &self.resources {
-            out.extend_from_slice(&r.digest);
-        }
-        out
+    pub fn root_digest_input(&self) -> &[u8] {
+        self.resources.digest_bytes()
     }
 
     /// Sorts resources into the reference's canonical order.
-    pub fn sort_reference_order(&mut self) {
-        self.resources.sort_by(|a, b| a.name.reference_cmp(&b.name));
+    ///
+    /// # Errors
+    /// Never in practice (the same names fit again): [`NamesFull`].
+    pub fn sort_reference_order(&mut self) -> Result<(), NamesFull> {
+        self.resources = self.resources.sorted_by(|a, b| a.reference_cmp(b))?;
+        Ok(())
     }
 
-    /// Indexes resources by name, refusing duplicates.
-    pub fn by_name(&self) -> Result<HashMap<&ResourceName, &ResourceDigest>, FormatError> {
-        let mut map = HashMap::with_capacity(self.resources.len());
+    /// Refuses a manifest that names a resource twice.
+    ///
+    /// # Errors
+    /// [`FormatError::DuplicateResource`] naming it.
+    pub fn check_unique(&self) -> Result<(), FormatError> {
+        let mut seen = HashSet::with_capacity(self.resources.len());
         for r in &self.resources {
-            if map.insert(&r.name, r).is_some() {
+            if !seen.insert((r.path, r.range)) {
                 return Err(FormatError::DuplicateResource {
-                    name: r.name.to_string(),
+                    name: r.to_string(),
                 });
             }
         }
-        Ok(map)
+        Ok(())
     }
 }

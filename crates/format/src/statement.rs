@@ -13,6 +13,7 @@ use crate::json::{Obj, parse_hex};
 use crate::limits::Limits;
 use crate::manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
 use crate::resource::{ResourceName, check_path};
+use crate::resources::Resources;
 
 use types::DOC;
 pub use types::{
@@ -100,7 +101,7 @@ fn parse_v1(
         params,
         resources,
     };
-    manifest.by_name()?;
+    manifest.check_unique()?;
     Ok(ParsedStatement {
         version: StatementVersion::V1,
         root_digest: Some(root),
@@ -113,7 +114,7 @@ fn raw_resources(
     raw: &[fast::RawResource<'_>],
     params: &SerializationParams,
     limits: &Limits,
-) -> Result<Vec<ResourceDigest>, FormatError> {
+) -> Result<Resources, FormatError> {
     let not_fast = || FormatError::BadField {
         what: DOC,
         field: "predicate.resources".into(),
@@ -123,13 +124,14 @@ fn raw_resources(
         return Err(not_fast());
     }
     let expected = Expected::new(params);
-    raw.iter()
-        .map(|r| {
-            expected
-                .check(&r.name, &r.algorithm, &r.digest)
-                .ok_or_else(not_fast)
-        })
-        .collect()
+    let mut resources = Resources::new();
+    for r in raw {
+        let r = expected
+            .check(&r.name, &r.algorithm, &r.digest)
+            .ok_or_else(not_fast)?;
+        resources.push(r.as_resource())?;
+    }
+    Ok(resources)
 }
 
 /// Resources from the `Value` tree, each checked with errors naming the field.
@@ -137,7 +139,7 @@ fn value_resources(
     predicate: &Obj<'_>,
     params: &SerializationParams,
     limits: &Limits,
-) -> Result<Vec<ResourceDigest>, FormatError> {
+) -> Result<Resources, FormatError> {
     let list = predicate.req_array("resources")?;
     if list.len() > limits.max_resources {
         return Err(FormatError::TooManyResources {
@@ -145,11 +147,11 @@ fn value_resources(
             limit: limits.max_resources,
         });
     }
-    let mut resources = Vec::with_capacity(list.len());
+    let mut resources = Resources::new();
     let expected = Expected::new(params);
     for (i, r) in list.iter().enumerate() {
         if let Some(parsed) = expected.resource(r) {
-            resources.push(parsed);
+            resources.push(parsed.as_resource())?;
             continue;
         }
         // Something is wrong with this resource: the checks below name it.
@@ -182,11 +184,12 @@ fn value_resources(
                 },
             ));
         }
-        resources.push(ResourceDigest {
+        let r = ResourceDigest {
             name,
             algorithm: algorithm.to_owned(),
             digest,
-        });
+        };
+        resources.push(r.as_resource())?;
     }
     Ok(resources)
 }
@@ -349,7 +352,7 @@ fn parse_legacy(
             limit: limits.max_resources,
         });
     }
-    let mut resources = Vec::with_capacity(subjects.len());
+    let mut resources = Resources::new();
     for (i, s) in subjects.iter().enumerate() {
         let s = Obj::new(DOC, &format!("subject[{i}]"), s)?;
         let name = ResourceName::parse_file(s.req_str("name")?)?;
@@ -364,11 +367,12 @@ fn parse_legacy(
                 },
             ));
         }
-        resources.push(ResourceDigest {
+        let r = ResourceDigest {
             name,
             algorithm: HashAlgorithm::Sha256.name().to_owned(),
             digest,
-        });
+        };
+        resources.push(r.as_resource())?;
     }
     let params = SerializationParams {
         method: Serialization::Files,
@@ -381,7 +385,7 @@ fn parse_legacy(
         params,
         resources,
     };
-    manifest.by_name()?;
+    manifest.check_unique()?;
     Ok(ParsedStatement {
         version: StatementVersion::LegacyDigestsV01,
         root_digest: None,
@@ -463,11 +467,12 @@ mod tests {
                 allow_symlinks: false,
                 ignore_paths: vec![".git".into(), "model.sig".into()],
             },
-            resources: vec![ResourceDigest {
+            resources: Resources::try_from(vec![ResourceDigest {
                 name: ResourceName::parse_shard("w.bin:0:8").unwrap(),
                 algorithm: "sha256-sharded-8".into(),
                 digest: vec![7; 32],
-            }],
+            }])
+            .unwrap(),
         }
     }
 
@@ -556,7 +561,8 @@ mod tests {
     #[test]
     fn duplicate_resources_are_rejected() {
         let mut m = manifest();
-        m.resources.push(m.resources[0].clone());
+        let first = m.resources.get(0).unwrap().to_digest();
+        m.resources.push(first.as_resource()).unwrap();
         let bytes = build_statement(&m, &[1; 32]);
         let err = parse_statement(&bytes, &Limits::default()).unwrap_err();
         assert!(

@@ -18,16 +18,13 @@ use std::os::unix::fs::FileExt as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use hallmark_format::resource::compare_paths;
-use hallmark_format::{
-    HashAlgorithm, ResourceDigest, ResourceName, Serialization, SerializationParams,
-};
+use hallmark_format::{HashAlgorithm, Resource, Resources, Serialization, resource_algorithm};
 
 use crate::error::{FoundSize, HashError};
 use crate::hasher::{Blake2b, Blake3, ContentHasher, Sha256};
-use crate::model::ModelFile;
+use crate::model::{ModelFile, ModelFiles};
 use crate::options::EngineOptions;
-use crate::shared::{PROGRESS_STEP, Shared, Unit, changed, open, report, unit_ranges};
+use crate::shared::{PROGRESS_STEP, Plan, Shared, changed, open, report};
 
 /// Size of each worker's read buffer unless overridden with [`hash_files_with_buffer`].
 ///
@@ -38,20 +35,22 @@ pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
 
 /// Hashes `files` as `files` or `shards` with `hash`.
 ///
-/// Returns one [`ResourceDigest`] per file (files) or per shard (shards), in the
-/// reference order, each with the algorithm string the reference records
-/// ([`SerializationParams::resource_algorithm`]). `files` need not be sorted.
+/// Returns one resource per file (files) or per shard (shards), in the reference
+/// order, each with the algorithm string the reference records
+/// ([`hallmark_format::resource_algorithm`]). `files` need not be sorted; when they
+/// are (as [`crate::enumerate`] returns them) and the method is `files`, the result
+/// shares their names rather than copying them.
 ///
 /// # Errors
 /// I/O errors and [`HashError::FileChanged`] naming the file,
 /// [`HashError::InvalidShardSize`] for a zero shard size, and
 /// [`HashError::Cancelled`] when the cancel flag is raised.
 pub fn hash_files(
-    files: &[ModelFile],
+    files: &ModelFiles,
     method: Serialization,
     hash: HashAlgorithm,
     opts: &EngineOptions,
-) -> Result<Vec<ResourceDigest>, HashError> {
+) -> Result<Resources, HashError> {
     hash_files_with_buffer(files, method, hash, opts, DEFAULT_BUFFER_SIZE)
 }
 
@@ -61,24 +60,18 @@ pub fn hash_files(
 /// # Errors
 /// As [`hash_files`].
 pub fn hash_files_with_buffer(
-    files: &[ModelFile],
+    files: &ModelFiles,
     method: Serialization,
     hash: HashAlgorithm,
     opts: &EngineOptions,
     buffer_size: usize,
-) -> Result<Vec<ResourceDigest>, HashError> {
+) -> Result<Resources, HashError> {
     if let Some(cache) = &opts.incremental {
-        let full = |todo: &[ModelFile], inner: &EngineOptions| {
+        let full = |todo: &ModelFiles, inner: &EngineOptions| {
             hash_files_with_buffer(todo, method, hash, inner, buffer_size)
         };
         return crate::incremental::hash_reusing(files, method, hash, opts, cache, full);
     }
-    let params = SerializationParams {
-        method,
-        hash,
-        allow_symlinks: false,
-        ignore_paths: Vec::new(),
-    };
     if !matches!(
         hash,
         HashAlgorithm::Sha256 | HashAlgorithm::Blake2b | HashAlgorithm::Blake3
@@ -87,126 +80,115 @@ pub fn hash_files_with_buffer(
             algorithm: hash.name().to_owned(),
         });
     }
-    let algorithm = params.resource_algorithm();
-    let units = plan(files, method)?;
-    let total: u64 = units.iter().map(Unit::len).sum();
+    let algorithm = resource_algorithm(method, hash);
+    let plan = Plan::new(files, method)?;
+    let count = plan.len(files.len());
+    let total: u64 = (0..count)
+        .filter_map(|k| plan.unit(files, k))
+        .map(|u| u.len())
+        .sum();
     if let Some(p) = &opts.progress {
-        p.start(total, units.len());
+        p.start(total, count);
     }
     crate::timing::mark("hash: plan");
-    let digests = run(files, &units, hash, opts, buffer_size.max(4096))?;
+    let digest_len = hash.digest_len();
+    let digests = run(files, &plan, hash, opts, buffer_size.max(4096))?;
     crate::timing::mark("hash: read and hash");
-    let out = units
-        .iter()
-        .zip(digests)
-        .filter_map(|(u, d)| {
-            let f = files.get(u.file)?;
-            let name = match method {
-                Serialization::Files => ResourceName::File(f.name.clone()),
-                Serialization::Shards { .. } => ResourceName::Shard {
-                    path: f.name.clone(),
-                    start: u.start,
-                    end: u.end,
-                },
-            };
-            Some(ResourceDigest {
-                name,
-                algorithm: algorithm.clone(),
-                digest: d,
-            })
-        })
-        .collect();
+    if method == Serialization::Files && plan.order.is_empty() {
+        // `run` returned one digest per file: the lengths agree.
+        let out = Resources::of_files(files.names().clone(), &algorithm, digest_len, digests)
+            .ok_or(HashError::Cancelled)?;
+        crate::timing::mark("hash: collect digests");
+        return Ok(out);
+    }
+    let mut out = Resources::new();
+    for k in 0..count {
+        let (Some(u), Some(d)) = (
+            plan.unit(files, k),
+            digests.get(k * digest_len..(k + 1) * digest_len),
+        ) else {
+            continue;
+        };
+        out.push(Resource {
+            path: files.name(u.file).unwrap_or_default(),
+            range: match method {
+                Serialization::Files => None,
+                Serialization::Shards { .. } => Some((u.start, u.end)),
+            },
+            algorithm: &algorithm,
+            digest: d,
+        })?;
+    }
     crate::timing::mark("hash: collect digests");
     Ok(out)
 }
 
-/// Work units in reference order.
-fn plan(files: &[ModelFile], method: Serialization) -> Result<Vec<Unit>, HashError> {
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by(|&a, &b| match (files.get(a), files.get(b)) {
-        (Some(x), Some(y)) => compare_paths(&x.name, &y.name),
-        _ => std::cmp::Ordering::Equal,
-    });
-    let mut units = Vec::with_capacity(files.len());
-    for i in order {
-        let Some(f) = files.get(i) else { continue };
-        for (start, end) in unit_ranges(f.size, method)? {
-            units.push(Unit {
-                file: i,
-                start,
-                end,
-            });
-        }
-    }
-    Ok(units)
-}
-
+/// Hashes every unit of `plan`; their digests back to back, in unit order.
 fn run(
-    files: &[ModelFile],
-    units: &[Unit],
+    files: &ModelFiles,
+    plan: &Plan,
     hash: HashAlgorithm,
     opts: &EngineOptions,
     buffer_size: usize,
-) -> Result<Vec<Vec<u8>>, HashError> {
-    let mut schedule: Vec<usize> = (0..units.len()).collect();
-    schedule.sort_by_key(|&i| std::cmp::Reverse(units.get(i).map_or(0, Unit::len)));
+) -> Result<Vec<u8>, HashError> {
+    let count = plan.len(files.len());
+    let unit_len = |k: u32| plan.unit(files, k as usize).map_or(0, |u| u.len());
+    let mut schedule: Vec<u32> = (0..u32::try_from(count).unwrap_or(u32::MAX)).collect();
+    schedule.sort_by_key(|&k| std::cmp::Reverse(unit_len(k)));
     // No buffer larger than the biggest unit (+1 for the end-of-file probe).
-    let largest = units.iter().map(Unit::len).max().unwrap_or(0);
+    let largest = schedule.first().map_or(0, |&k| unit_len(k));
     let buffer_size = usize::try_from(largest.saturating_add(1))
         .unwrap_or(usize::MAX)
         .clamp(4096, buffer_size);
+    let digest_len = hash.digest_len();
     let shared = Shared {
         files,
-        units,
+        plan,
         schedule,
         next: AtomicUsize::new(0),
+        digests: Mutex::new(vec![0; count * digest_len]),
+        digest_len,
+        done: AtomicUsize::new(0),
         abort: AtomicBool::new(false),
         error: Mutex::new(None),
         opts,
         buffer_size,
         cores: opts.effective_threads(),
     };
-    let workers = shared.cores.clamp(1, units.len().max(1));
+    let workers = shared.cores.clamp(1, count.max(1));
     let worker = |s: &Shared<'_>| match hash {
         HashAlgorithm::Sha256 => work::<Sha256>(s),
         HashAlgorithm::Blake2b => work::<Blake2b>(s),
         // `hash_files_with_buffer` rejected any other algorithm up front.
         _ => work::<Blake3>(s),
     };
-    let parts: Vec<Vec<(usize, Vec<u8>)>> = if workers == 1 {
-        vec![worker(&shared)]
+    if workers == 1 {
+        worker(&shared);
     } else {
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| scope.spawn(|| worker(&shared)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        })
-    };
+            for h in handles {
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+        });
+    }
     if let Some(e) = shared.error.into_inner().ok().flatten() {
         return Err(e);
     }
-    let mut out: Vec<Vec<u8>> = vec![Vec::new(); units.len()];
-    let mut filled = 0usize;
-    for (i, d) in parts.into_iter().flatten() {
-        if let Some(slot) = out.get_mut(i) {
-            *slot = d;
-            filled += 1;
-        }
-    }
-    if filled != units.len() {
+    if shared.done.into_inner() != count {
         // Only reachable if the flag was raised after the last unit was taken.
         return Err(HashError::Cancelled);
     }
-    Ok(out)
+    shared
+        .digests
+        .into_inner()
+        .map_err(|_| HashError::Cancelled)
 }
 
 /// One worker: takes units until none are left or something fails.
-fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
-    let mut done = Vec::new();
+fn work<H: ContentHasher>(s: &Shared<'_>) {
     let mut buf: Vec<u8> = Vec::new();
     let mut pending = 0u64;
     loop {
@@ -215,14 +197,14 @@ fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
             break;
         }
         let k = s.next.fetch_add(1, Ordering::Relaxed);
-        let Some((&ui, unit)) = s
+        let Some((ui, unit)) = s
             .schedule
             .get(k)
-            .and_then(|ui| Some((ui, s.units.get(*ui)?)))
+            .and_then(|&ui| Some((ui as usize, s.plan.unit(s.files, ui as usize)?)))
         else {
             break;
         };
-        let Some(file) = s.files.get(unit.file) else {
+        let Some(file) = &s.files.get(unit.file) else {
             break;
         };
         let result = if s.opts.mmap.is_enabled() {
@@ -242,7 +224,7 @@ fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
             }
         };
         match result {
-            Ok(d) => done.push((ui, d)),
+            Ok(d) => s.put(ui, &d),
             Err(e) => {
                 s.fail(e);
                 break;
@@ -252,7 +234,6 @@ fn work<H: ContentHasher>(s: &Shared<'_>) -> Vec<(usize, Vec<u8>)> {
     if pending > 0 {
         report(s, &mut pending, 0, true);
     }
-    done
 }
 
 /// Units at least this large are read on a helper thread when a core would otherwise idle.

@@ -85,6 +85,9 @@ pub enum HashError {
     /// The cancellation flag was raised.
     #[error("hashing cancelled")]
     Cancelled,
+    /// The model's file names pass what a compact list addresses (4 GiB in total).
+    #[error(transparent)]
+    NamesFull(#[from] hallmark_format::NamesFull),
 }
 
 /// The size of a file found changed while hashing ([`HashError::FileChanged`]).

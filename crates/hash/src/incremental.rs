@@ -14,19 +14,19 @@ use std::cmp::Ordering;
 use std::ops::Range;
 
 use hallmark_format::resource::compare_paths;
-use hallmark_format::{
-    HashAlgorithm, ResourceDigest, ResourceName, Serialization, SerializationParams,
-};
+use hallmark_format::{HashAlgorithm, Resource, Resources, Serialization, resource_algorithm};
 
 use crate::error::HashError;
-use crate::model::{FileStat, ModelFile};
+use crate::model::{FileStat, ModelFiles};
 use crate::options::EngineOptions;
 use crate::shared::unit_ranges;
 use crate::statcache::{RehashReason, Rehashed, StatCache};
 use crate::statfile::Previous;
 
-fn stat(file: &ModelFile) -> Option<FileStat> {
-    std::fs::metadata(&file.path).ok().map(|m| FileStat::of(&m))
+fn stat(files: &ModelFiles, i: usize) -> Option<FileStat> {
+    std::fs::metadata(files.path(i)?)
+        .ok()
+        .map(|m| FileStat::of(&m))
 }
 
 /// Where a file's resources come from.
@@ -42,13 +42,13 @@ enum Slot {
 /// file is recorded for the next run only if its `stat` did not change while it was
 /// hashed.
 pub(crate) fn hash_reusing(
-    files: &[ModelFile],
+    files: &ModelFiles,
     method: Serialization,
     hash: HashAlgorithm,
     opts: &EngineOptions,
     cache: &StatCache,
-    full: impl Fn(&[ModelFile], &EngineOptions) -> Result<Vec<ResourceDigest>, HashError>,
-) -> Result<Vec<ResourceDigest>, HashError> {
+    full: impl Fn(&ModelFiles, &EngineOptions) -> Result<Resources, HashError>,
+) -> Result<Resources, HashError> {
     let inner = EngineOptions {
         incremental: None,
         ..opts.clone()
@@ -56,72 +56,73 @@ pub(crate) fn hash_reusing(
     if method != cache.method() {
         return full(files, &inner);
     }
-    let (previous, mut expected) = cache.take_inputs();
-    let algorithm = SerializationParams {
-        method,
-        hash,
-        allow_symlinks: false,
-        ignore_paths: Vec::new(),
-    }
-    .resource_algorithm();
-    let mut order: Vec<&ModelFile> = files.iter().collect();
-    if !order.is_sorted_by(|a, b| compare_paths(&a.name, &b.name).is_le()) {
-        order.sort_by(|a, b| compare_paths(&a.name, &b.name));
-    }
+    let (previous, expected) = cache.take_inputs();
+    let algorithm = resource_algorithm(method, hash);
+    let sorted;
+    let files = if files.is_sorted() {
+        files
+    } else {
+        let mut copy = files.clone();
+        copy.sort()?;
+        sorted = copy;
+        &sorted
+    };
 
-    let mut slots = Vec::with_capacity(order.len());
-    let mut todo = Vec::new();
-    let mut keys = Vec::with_capacity(order.len());
+    let mut slots = Vec::with_capacity(files.len());
+    let mut todo = ModelFiles::new(files.root());
+    let mut keys = Vec::with_capacity(files.len());
     let mut rehashed = Rehashed::default();
     let (mut p, mut e) = (0, 0);
-    for f in &order {
-        let key = f.stat.or_else(|| stat(f)).filter(|k| k.size() == f.size);
-        let units = unit_ranges(f.size, method)?;
+    let path_at = |i: usize| expected.get(i).map(|r| r.path);
+    for i in 0..files.len() {
+        let (Some(name), Some(size)) = (files.name(i), files.size(i)) else {
+            continue;
+        };
+        let key = files
+            .stat(i)
+            .or_else(|| stat(files, i))
+            .filter(|k| k.size() == size);
+        let units = unit_ranges(size, method)?;
         while previous
             .entries
             .get(p)
-            .is_some_and(|x| compare_paths(previous.name(x), &f.name) == Ordering::Less)
+            .is_some_and(|x| compare_paths(previous.name(x), name) == Ordering::Less)
         {
             p += 1;
         }
-        while expected
-            .get(e)
-            .is_some_and(|r| compare_paths(r.name.path(), &f.name) == Ordering::Less)
-        {
+        while path_at(e).is_some_and(|r| compare_paths(r, name) == Ordering::Less) {
             e += 1;
         }
         let mut end = e;
-        while expected.get(end).is_some_and(|r| r.name.path() == f.name) {
+        while path_at(end).is_some_and(|r| r == name) {
             end += 1;
         }
-        let mine = expected.get(e..end).unwrap_or_default();
-        let entry = previous
-            .entries
-            .get(p)
-            .filter(|x| previous.name(x) == f.name);
+        let entry = previous.entries.get(p).filter(|x| previous.name(x) == name);
         let why = match (&key, entry) {
             (None, _) => Some(RehashReason::StatChanged),
             (_, None) => Some(RehashReason::New),
             (_, Some(x)) if x.racy => Some(RehashReason::Racy),
             (Some(k), Some(x)) if x.key != *k => Some(RehashReason::StatChanged),
             (Some(_), Some(x)) => {
-                let agrees =
-                    Previous::count(x) == units.len()
-                        && mine.len() == units.len()
-                        && mine.iter().zip(previous.digests(x)).zip(&units).all(
-                            |((r, have), unit)| {
+                let agrees = Previous::count(x) == units.len()
+                    && end - e == units.len()
+                    && (e..end)
+                        .zip(previous.digests(x))
+                        .zip(&units)
+                        .all(|((r, have), unit)| {
+                            expected.get(r).is_some_and(|r| {
                                 r.algorithm == algorithm
                                     && r.digest == have
-                                    && names_unit(&r.name, method, *unit)
-                            },
-                        );
+                                    && names_unit(&r, method, *unit)
+                            })
+                        });
                 (!agrees).then_some(RehashReason::SignatureDiffers)
             }
         };
         if let Some(why) = why {
-            rehashed.add(&f.name, why);
+            rehashed.add(name, why);
             slots.push(Slot::Hashed);
-            todo.push((*f).clone());
+            todo.push(name, size, key)?;
         } else {
             slots.push(Slot::Reused(e..end));
         }
@@ -132,52 +133,50 @@ pub(crate) fn hash_reusing(
     crate::timing::mark("hash: stat cache");
 
     // `todo` is in reference order, so the engine returns its resources in this order.
-    let mut computed = full(&todo, &inner)?.into_iter();
-    let mut out = Vec::with_capacity(files.len());
+    let computed = full(&todo, &inner)?;
+    let mut computed = computed.iter();
+    let mut out = Resources::new();
     let mut w = cache.writer(files.len());
-    for ((f, slot), key) in order.iter().zip(&slots).zip(keys) {
+    let mut hashed = 0;
+    for (i, (slot, key)) in slots.iter().zip(keys).enumerate() {
+        let (Some(name), Some(size)) = (files.name(i), files.size(i)) else {
+            continue;
+        };
         let start = out.len();
         let key = match slot {
             Slot::Reused(range) => {
-                for r in expected.get_mut(range.clone()).unwrap_or_default() {
-                    out.push(std::mem::replace(r, placeholder()));
+                for r in range.clone().filter_map(|r| expected.get(r)) {
+                    out.push(r)?;
                 }
                 key
             }
             Slot::Hashed => {
-                for _ in 0..unit_ranges(f.size, method)?.len() {
-                    out.extend(computed.next());
+                for _ in 0..unit_ranges(size, method)?.len() {
+                    if let Some(r) = computed.next() {
+                        out.push(r)?;
+                    }
                 }
+                hashed += 1;
                 // Recorded only if the file did not change while it was read.
-                key.filter(|k| stat(f).as_ref() == Some(k))
+                key.filter(|k| stat(files, i).as_ref() == Some(k))
             }
         };
         if let Some(k) = key {
-            let digests = out.get(start..).unwrap_or_default();
-            w.entry(&f.name, &k, digests.iter().map(|r| r.digest.as_slice()));
+            let digests = (start..out.len()).filter_map(|r| out.get(r).map(|r| r.digest));
+            w.entry(name, &k, digests);
         }
     }
     cache.finish(w);
-    cache.count(slots.len() - todo.len(), rehashed);
+    cache.count(slots.len() - hashed, rehashed);
     crate::timing::mark("hash: merge, next cache");
     Ok(out)
 }
 
-/// Whether `name` is what the engine calls unit `range` of a file under `method`.
-fn names_unit(name: &ResourceName, method: Serialization, range: (u64, u64)) -> bool {
-    match (name, method) {
-        (ResourceName::File(_), Serialization::Files) => true,
-        (ResourceName::Shard { start, end, .. }, Serialization::Shards { .. }) => {
-            (*start, *end) == range
-        }
+/// Whether `r` is what the engine calls unit `range` of a file under `method`.
+fn names_unit(r: &Resource<'_>, method: Serialization, range: (u64, u64)) -> bool {
+    match (r.range, method) {
+        (None, Serialization::Files) => true,
+        (Some(have), Serialization::Shards { .. }) => have == range,
         _ => false,
-    }
-}
-
-fn placeholder() -> ResourceDigest {
-    ResourceDigest {
-        name: ResourceName::File(String::new()),
-        algorithm: String::new(),
-        digest: Vec::new(),
     }
 }

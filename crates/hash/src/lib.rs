@@ -55,7 +55,7 @@ mod walk;
 pub use engine::{DEFAULT_BUFFER_SIZE, hash_files, hash_files_with_buffer};
 pub use error::{FoundSize, HashError};
 pub use ignore::IgnoreSet;
-pub use model::{FileStat, ModelFile, WalkOptions};
+pub use model::{FileStat, ModelFile, ModelFiles, WalkOptions};
 pub use options::{EngineOptions, MmapChoice, Progress};
 pub use statcache::{RehashReason, Rehashed, StatCache};
 pub use statfile::{MAX_CACHE_BYTES, MAX_LINE_BYTES, StatCacheError};

@@ -1,10 +1,15 @@
-//! What enumeration produces and consumes: [`ModelFile`], [`WalkOptions`], and
-//! the symlink-following step shared by the sequential checks ([`crate::stat_files`])
-//! and the parallel walk. A leaf: `walk` and `parwalk` both build on it.
+//! What enumeration produces and consumes: [`ModelFiles`] (and one of them, a
+//! [`ModelFile`]), [`WalkOptions`], and the symlink-following step shared by the
+//! sequential checks ([`crate::stat_files`]) and the parallel walk. A leaf: `walk` and
+//! `parwalk` both build on it.
 
 use std::fs::{self, Metadata};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hallmark_format::Names;
+use hallmark_format::resource::{SINGLE_FILE_NAME, compare_paths};
 
 use crate::error::HashError;
 use crate::ignore::IgnoreSet;
@@ -16,6 +21,185 @@ pub struct WalkOptions {
     pub allow_symlinks: bool,
     /// Model-relative paths to leave out.
     pub ignore: IgnoreSet,
+    /// Keep each file's `stat` ([`ModelFiles::stat`]: 80 bytes a file), for incremental
+    /// hashing, which then needs no second `stat` of an unchanged file.
+    pub keep_stats: bool,
+}
+
+/// The files of a model, as enumerated, stored compactly (issue 21): the names in one
+/// shared [`Names`] (which the manifest hashed from them reuses), the sizes in one
+/// vector and, only when asked for, the `stat`s. About 12 bytes a file beyond its
+/// name, where a `Vec<ModelFile>` costs ~230. Paths are the model path joined with the
+/// name, made when a file is opened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModelFiles {
+    /// The model: a directory, or the file itself (then its one file is named `"."`).
+    root: PathBuf,
+    names: Arc<Names>,
+    sizes: Vec<u64>,
+    /// Empty, or one entry a file (once any file has a `stat`).
+    stats: Vec<Option<FileStat>>,
+}
+
+impl ModelFiles {
+    /// No files yet, of the model at `root` (a directory, or a file named `"."`).
+    #[must_use]
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The model path.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// How many files.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.sizes.is_empty()
+    }
+
+    /// Appends the file `name` (model-relative) of `size` bytes.
+    ///
+    /// # Errors
+    /// [`HashError::NamesFull`] past 4 GiB of names.
+    pub fn push(&mut self, name: &str, size: u64, stat: Option<FileStat>) -> Result<(), HashError> {
+        let i = self.sizes.len();
+        Arc::make_mut(&mut self.names).push(name)?;
+        self.sizes.push(size);
+        if stat.is_some() || !self.stats.is_empty() {
+            // The first `stat`: the files before it get their `None`.
+            self.stats.resize(i, None);
+            self.stats.push(stat);
+        }
+        Ok(())
+    }
+
+    /// Appends every file of `other` (of the same model).
+    ///
+    /// # Errors
+    /// As [`Self::push`].
+    pub fn append(&mut self, other: &Self) -> Result<(), HashError> {
+        for i in 0..other.len() {
+            let name = other.names.get(i).unwrap_or_default();
+            self.push(name, other.size(i).unwrap_or(0), other.stat(i))?;
+        }
+        Ok(())
+    }
+
+    /// File number `i`'s model-relative name.
+    #[must_use]
+    pub fn name(&self, i: usize) -> Option<&str> {
+        self.names.get(i)
+    }
+
+    /// File number `i`'s size at enumeration.
+    #[must_use]
+    pub fn size(&self, i: usize) -> Option<u64> {
+        self.sizes.get(i).copied()
+    }
+
+    /// File number `i`'s `stat` at enumeration, if kept.
+    #[must_use]
+    pub fn stat(&self, i: usize) -> Option<FileStat> {
+        self.stats.get(i).copied().flatten()
+    }
+
+    /// Where to read file number `i` (the link's path for an allowed symlink).
+    #[must_use]
+    pub fn path(&self, i: usize) -> Option<PathBuf> {
+        let name = self.names.get(i)?;
+        Some(if name == SINGLE_FILE_NAME {
+            self.root.clone()
+        } else {
+            self.root.join(name)
+        })
+    }
+
+    /// File number `i`, as an owned record.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<ModelFile> {
+        Some(ModelFile {
+            name: self.names.get(i)?.to_owned(),
+            path: self.path(i)?,
+            size: self.size(i)?,
+            stat: self.stat(i),
+        })
+    }
+
+    /// The files in order, as owned records (allocates for each).
+    pub fn iter(&self) -> impl Iterator<Item = ModelFile> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// The names, shared.
+    #[must_use]
+    pub fn names(&self) -> &Arc<Names> {
+        &self.names
+    }
+
+    /// Whether the files are in the reference order.
+    #[must_use]
+    pub fn is_sorted(&self) -> bool {
+        self.names.is_reference_sorted()
+    }
+
+    /// The indices of the files in the reference order.
+    #[must_use]
+    pub fn reference_order(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).collect();
+        order.sort_unstable_by(|&a, &b| {
+            compare_paths(
+                self.names.get(a as usize).unwrap_or_default(),
+                self.names.get(b as usize).unwrap_or_default(),
+            )
+        });
+        order
+    }
+
+    /// Sorts the files into the reference order.
+    ///
+    /// # Errors
+    /// Never in practice (the same names fit again): [`HashError::NamesFull`].
+    pub fn sort(&mut self) -> Result<(), HashError> {
+        if self.is_sorted() {
+            return Ok(());
+        }
+        let order = self.reference_order();
+        let names = self.names.permuted(&order)?;
+        let at = |i: &u32| *i as usize;
+        self.sizes = order
+            .iter()
+            .filter_map(|i| self.sizes.get(at(i)).copied())
+            .collect();
+        if !self.stats.is_empty() {
+            self.stats = order
+                .iter()
+                .filter_map(|i| self.stats.get(at(i)).copied())
+                .collect();
+        }
+        self.names = Arc::new(names);
+        Ok(())
+    }
+
+    /// Releases spare capacity.
+    pub fn shrink_to_fit(&mut self) {
+        if let Some(n) = Arc::get_mut(&mut self.names) {
+            n.shrink_to_fit();
+        }
+        self.sizes.shrink_to_fit();
+        self.stats.shrink_to_fit();
+    }
 }
 
 /// One file of a model, as enumerated.
@@ -71,4 +255,35 @@ pub(crate) fn follow(link: &Path) -> Result<Metadata, HashError> {
         path: link.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-file memory bound of issue 21, independent of machine speed: a file
+    /// enumerated for a full sign costs its name, a `u32` offset and its size.
+    #[test]
+    fn a_file_costs_its_name_and_twelve_bytes_unless_stats_are_kept() {
+        let mut files = ModelFiles::new("/m");
+        for i in 0..10_000 {
+            let name = format!("d{:04}/f{i:06}.bin", i / 100);
+            files.push(&name, 1024, None).unwrap();
+        }
+        files.shrink_to_fit();
+        let held = files.names.heap_bytes()
+            + files.sizes.capacity() * size_of::<u64>()
+            + files.stats.capacity() * size_of::<Option<FileStat>>();
+        assert_eq!(held, 10_000 * (17 + 4 + 8));
+        assert_eq!(files.path(42).unwrap(), Path::new("/m/d0000/f000042.bin"));
+        let stat = FileStat {
+            dev: 1,
+            ino: 2,
+            size: 1024,
+            mtime: 3,
+            ctime: 4,
+        };
+        files.push("z", 1024, Some(stat)).unwrap();
+        assert_eq!((files.stat(0), files.stat(10_000)), (None, Some(stat)));
+    }
 }

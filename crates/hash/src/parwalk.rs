@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::error::HashError;
-use crate::model::{FileStat, ModelFile, WalkOptions, follow};
+use crate::model::{FileStat, ModelFiles, WalkOptions, follow};
 
 /// Files sized per task: small enough to share a flat directory between workers,
 /// large enough that the queue's lock is not contended.
@@ -106,18 +106,22 @@ impl Drop for Busy<'_> {
 }
 
 /// Every file under the directory `root`, unordered.
-pub(crate) fn walk(root: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, HashError> {
+pub(crate) fn walk(root: &Path, opts: &WalkOptions) -> Result<ModelFiles, HashError> {
     let queue = Queue::default();
     queue.push([Task::Dir(root.to_owned(), String::new())]);
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let mut out = std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..workers)
-            .map(|_| scope.spawn(|| work(&queue, opts)))
+            .map(|_| scope.spawn(|| work(&queue, root, opts)))
             .collect();
-        let mut out = work(&queue, opts);
+        let mut out = work(&queue, root, opts);
         for h in helpers {
             match h.join() {
-                Ok(part) => out.extend(part),
+                Ok(part) => {
+                    if let Err(e) = out.append(&part) {
+                        queue.fail(e);
+                    }
+                }
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
@@ -130,12 +134,12 @@ pub(crate) fn walk(root: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Ha
     Ok(out)
 }
 
-fn work(queue: &Queue, opts: &WalkOptions) -> Vec<ModelFile> {
-    let mut out = Vec::new();
+fn work(queue: &Queue, root: &Path, opts: &WalkOptions) -> ModelFiles {
+    let mut out = ModelFiles::new(root);
     while let Some((task, _busy)) = queue.next() {
         let result = match task {
             Task::Dir(dir, prefix) => list(queue, &dir, &prefix, opts, &mut out),
-            Task::Stat(files) => size(files, &mut out),
+            Task::Stat(files) => size(files, opts, &mut out),
         };
         if let Err(e) = result {
             queue.fail(e);
@@ -151,7 +155,7 @@ fn list(
     dir: &Path,
     prefix: &str,
     opts: &WalkOptions,
-    out: &mut Vec<ModelFile>,
+    out: &mut ModelFiles,
 ) -> Result<(), HashError> {
     let mut tasks = Vec::new();
     let mut files = Vec::new();
@@ -183,12 +187,8 @@ fn list(
             }
             let target = follow(&path)?;
             if target.is_file() {
-                out.push(ModelFile {
-                    name,
-                    path,
-                    size: target.len(),
-                    stat: Some(FileStat::of(&target)),
-                });
+                let stat = opts.keep_stats.then(|| FileStat::of(&target));
+                out.push(&name, target.len(), stat)?;
             } else if !target.is_dir() {
                 return Err(HashError::NotRegular { path });
             }
@@ -204,12 +204,15 @@ fn list(
     if !tasks.is_empty() {
         queue.push(tasks);
     }
-    size(files, out)
+    size(files, opts, out)
 }
 
 /// Sizes regular files with one `statx` each, relative to their directory.
-fn size(files: Vec<(DirEntry, String)>, out: &mut Vec<ModelFile>) -> Result<(), HashError> {
-    out.reserve(files.len());
+fn size(
+    files: Vec<(DirEntry, String)>,
+    opts: &WalkOptions,
+    out: &mut ModelFiles,
+) -> Result<(), HashError> {
     for (entry, name) in files {
         let meta = entry
             .metadata()
@@ -218,12 +221,11 @@ fn size(files: Vec<(DirEntry, String)>, out: &mut Vec<ModelFile>) -> Result<(), 
             // Replaced by something else since the directory was read.
             return Err(HashError::NotRegular { path: entry.path() });
         }
-        out.push(ModelFile {
-            name,
-            path: entry.path(),
-            size: meta.len(),
-            stat: Some(FileStat::of(&meta)),
-        });
+        out.push(
+            &name,
+            meta.len(),
+            opts.keep_stats.then(|| FileStat::of(&meta)),
+        )?;
     }
     Ok(())
 }
@@ -247,11 +249,11 @@ mod tests {
         }
         let files = walk(d.path(), &WalkOptions::default()).unwrap();
         assert_eq!(files.len(), flat + 40);
-        let mut names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        let mut names: Vec<&str> = (0..files.len()).filter_map(|i| files.name(i)).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), flat + 40);
-        for f in &files {
+        for f in files.iter() {
             assert_eq!(f.size, fs::metadata(&f.path).unwrap().len(), "{}", f.name);
             assert!(
                 f.path.ends_with(&f.name),

@@ -1,6 +1,7 @@
-//! What the workers of one engine call share: the work [`Unit`]s, the [`Shared`]
-//! state (schedule, first error, cancellation) and the small steps every read path
-//! takes (open, progress, size-change error). A leaf below `engine` and `mmap`.
+//! What the workers of one engine call share: the [`Plan`] of work [`Unit`]s, the
+//! [`Shared`] state (schedule, digests, first error, cancellation) and the small steps
+//! every read path takes (open, progress, size-change error). A leaf below `engine`
+//! and `mmap`.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -11,13 +12,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use hallmark_format::Serialization;
 
 use crate::error::{FoundSize, HashError};
-use crate::model::ModelFile;
+use crate::model::{ModelFile, ModelFiles};
 use crate::options::EngineOptions;
 
 /// Progress is reported in steps of at least this many bytes (or at a unit's end).
 pub(crate) const PROGRESS_STEP: u64 = 4 << 20;
 
-/// One piece of work: bytes `[start, end)` of `files[file]`, landing at `out`.
+/// One piece of work: bytes `[start, end)` of file number `file`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Unit {
     pub(crate) file: usize,
@@ -31,13 +32,81 @@ impl Unit {
     }
 }
 
+/// The work units of one call, in reference order, without a record per file: for
+/// `files` unit `k` is the whole of the `k`-th file in reference order (`order`, or
+/// the files' own order when they are sorted); for `shards` the units are listed.
+pub(crate) struct Plan {
+    /// File indices in reference order; empty when the files are in it already.
+    pub(crate) order: Vec<u32>,
+    /// The shards (`shards` only).
+    pub(crate) shards: Vec<Unit>,
+    pub(crate) method: Serialization,
+}
+
+impl Plan {
+    pub(crate) fn new(files: &ModelFiles, method: Serialization) -> Result<Self, HashError> {
+        let order = if files.is_sorted() {
+            Vec::new()
+        } else {
+            files.reference_order()
+        };
+        let mut plan = Self {
+            order,
+            shards: Vec::new(),
+            method,
+        };
+        if let Serialization::Shards { .. } = method {
+            for k in 0..files.len() {
+                let file = plan.file(k);
+                for (start, end) in unit_ranges(files.size(file).unwrap_or(0), method)? {
+                    plan.shards.push(Unit { file, start, end });
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The index of the `k`-th file in reference order.
+    pub(crate) fn file(&self, k: usize) -> usize {
+        self.order.get(k).map_or(k, |&i| i as usize)
+    }
+
+    /// How many units, given `files` count.
+    pub(crate) fn len(&self, files: usize) -> usize {
+        match self.method {
+            Serialization::Files => files,
+            Serialization::Shards { .. } => self.shards.len(),
+        }
+    }
+
+    /// Unit `k`.
+    pub(crate) fn unit(&self, files: &ModelFiles, k: usize) -> Option<Unit> {
+        match self.method {
+            Serialization::Files => {
+                let file = self.file(k);
+                Some(Unit {
+                    file,
+                    start: 0,
+                    end: files.size(file)?,
+                })
+            }
+            Serialization::Shards { .. } => self.shards.get(k).copied(),
+        }
+    }
+}
+
 /// State shared by the workers of one call.
 pub(crate) struct Shared<'a> {
-    pub(crate) files: &'a [ModelFile],
-    pub(crate) units: &'a [Unit],
+    pub(crate) files: &'a ModelFiles,
+    pub(crate) plan: &'a Plan,
     /// Unit indices, largest first.
-    pub(crate) schedule: Vec<usize>,
+    pub(crate) schedule: Vec<u32>,
     pub(crate) next: AtomicUsize,
+    /// The digests, `digest_len` bytes a unit, in unit order.
+    pub(crate) digests: Mutex<Vec<u8>>,
+    pub(crate) digest_len: usize,
+    /// Units whose digest is in `digests`.
+    pub(crate) done: AtomicUsize,
     /// Raised on the first error so the other workers stop.
     pub(crate) abort: AtomicBool,
     pub(crate) error: Mutex<Option<HashError>>,
@@ -49,6 +118,20 @@ pub(crate) struct Shared<'a> {
 }
 
 impl Shared<'_> {
+    /// Stores unit `k`'s digest.
+    pub(crate) fn put(&self, k: usize, digest: &[u8]) {
+        let at = k * self.digest_len;
+        let Ok(mut all) = self.digests.lock() else {
+            return;
+        };
+        if let Some(slot) = all.get_mut(at..at + self.digest_len)
+            && digest.len() == slot.len()
+        {
+            slot.copy_from_slice(digest);
+            self.done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn should_stop(&self) -> Result<(), HashError> {
         if self
             .opts

@@ -30,7 +30,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hallmark_format::resource::SINGLE_FILE_NAME;
-use hallmark_format::{HashAlgorithm, ResourceDigest, ResourceName, Serialization};
+use hallmark_format::{HashAlgorithm, Resource, Resources, Serialization};
 
 use crate::statfile::{MAGIC, MAX_CACHE_BYTES, Previous, StatCacheError, Writer, parse};
 
@@ -94,7 +94,7 @@ pub struct StatCache {
     stamp: i128,
     method: Serialization,
     hash: HashAlgorithm,
-    inputs: Mutex<Option<(Previous, Vec<ResourceDigest>)>>,
+    inputs: Mutex<Option<(Previous, Resources)>>,
     next: Mutex<Option<Vec<u8>>>,
     rehashed: Mutex<Rehashed>,
     reused: AtomicUsize,
@@ -117,7 +117,7 @@ impl StatCache {
             stamp: stamp_ns,
             method,
             hash,
-            inputs: Mutex::new(Some((Previous::default(), Vec::new()))),
+            inputs: Mutex::new(Some((Previous::default(), Resources::new()))),
             next: Mutex::new(None),
             rehashed: Mutex::new(Rehashed::default()),
             reused: AtomicUsize::new(0),
@@ -153,40 +153,52 @@ impl StatCache {
         &mut self,
         method: Serialization,
         hash: HashAlgorithm,
-        mut resources: Vec<ResourceDigest>,
+        mut resources: Resources,
         single_file: bool,
     ) -> bool {
         if method != self.method || hash != self.hash {
             return false;
         }
-        let one_path = resources.first().map(|r| r.name.path().to_owned());
-        if single_file && one_path.is_some_and(|p| resources.iter().all(|r| r.name.path() == p)) {
-            for r in &mut resources {
-                match &mut r.name {
-                    ResourceName::File(p) | ResourceName::Shard { path: p, .. } => {
-                        SINGLE_FILE_NAME.clone_into(p);
-                    }
+        let one_path = resources.get(0).map(|r| r.path);
+        if single_file && one_path.is_some_and(|p| resources.iter().all(|r| r.path == p)) {
+            let mut renamed = Resources::new();
+            for r in &resources {
+                if renamed
+                    .push(Resource {
+                        path: SINGLE_FILE_NAME,
+                        ..r
+                    })
+                    .is_err()
+                {
+                    return false;
                 }
             }
+            resources = renamed;
         }
-        if !resources.is_sorted_by(|a, b| a.name.reference_cmp(&b.name).is_le()) {
-            resources.sort_by(|a, b| a.name.reference_cmp(&b.name));
+        if !resources
+            .iter()
+            .is_sorted_by(|a, b| a.reference_cmp(b).is_le())
+        {
+            let Ok(sorted) = resources.sorted_by(|a, b| a.reference_cmp(b)) else {
+                return false;
+            };
+            resources = sorted;
         }
         self.inputs_mut().1 = resources;
         true
     }
 
-    fn inputs_mut(&mut self) -> &mut (Previous, Vec<ResourceDigest>) {
+    fn inputs_mut(&mut self) -> &mut (Previous, Resources) {
         let inputs = self
             .inputs
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        inputs.get_or_insert_with(|| (Previous::default(), Vec::new()))
+        inputs.get_or_insert_with(|| (Previous::default(), Resources::new()))
     }
 
     /// Hands the previous entries and the manifest to the one hashing run that uses
     /// them (a second run finds none and hashes everything).
-    pub(crate) fn take_inputs(&self) -> (Previous, Vec<ResourceDigest>) {
+    pub(crate) fn take_inputs(&self) -> (Previous, Resources) {
         self.inputs
             .lock()
             .ok()

@@ -5,7 +5,7 @@
 //! bytes never have to be read a second time.
 
 use hallmark_format::{
-    HashAlgorithm, ResourceDigest, ResourceName, Serialization, SerializationParams,
+    HashAlgorithm, ResourceDigest, ResourceName, Serialization, resource_algorithm,
 };
 
 use crate::error::{FoundSize, HashError};
@@ -77,13 +77,7 @@ impl StreamHasher {
         method: Serialization,
         hash: HashAlgorithm,
     ) -> Result<Self, HashError> {
-        let algorithm = SerializationParams {
-            method,
-            hash,
-            allow_symlinks: false,
-            ignore_paths: Vec::new(),
-        }
-        .resource_algorithm();
+        let algorithm = resource_algorithm(method, hash);
         let mut s = Self {
             name: name.to_owned(),
             size,
@@ -181,7 +175,7 @@ impl StreamHasher {
 #[cfg(test)]
 mod tests {
     use super::StreamHasher;
-    use crate::{EngineOptions, ModelFile, hash_files};
+    use crate::{EngineOptions, ModelFiles, hash_files};
     use hallmark_format::{HashAlgorithm, Serialization};
 
     #[test]
@@ -189,28 +183,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 253) as u8).collect();
         for size in [0usize, 1, 999, 1000, 1001, 10_000] {
-            let path = dir.path().join(format!("f{size}"));
-            std::fs::write(&path, &data[..size]).unwrap();
-            let file = ModelFile {
-                name: format!("sub/f{size}"),
-                path,
-                size: size as u64,
-                stat: None,
-            };
+            let name = format!("sub/f{size}");
+            std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+            std::fs::write(dir.path().join(&name), &data[..size]).unwrap();
+            let mut file = ModelFiles::new(dir.path());
+            file.push(&name, size as u64, None).unwrap();
             for method in [
                 Serialization::Files,
                 Serialization::Shards { shard_size: 1000 },
             ] {
                 for hash in HashAlgorithm::ALL {
-                    let want = hash_files(
-                        std::slice::from_ref(&file),
-                        method,
-                        hash,
-                        &EngineOptions::default(),
-                    )
-                    .unwrap();
+                    let want = hash_files(&file, method, hash, &EngineOptions::default())
+                        .unwrap()
+                        .to_vec();
                     for chunk in [1usize, 7, 1000, 4096] {
-                        let mut s = StreamHasher::new(&file.name, file.size, method, hash).unwrap();
+                        let mut s = StreamHasher::new(&name, size as u64, method, hash).unwrap();
                         for c in data[..size].chunks(chunk) {
                             s.update(c).unwrap();
                         }

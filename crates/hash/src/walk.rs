@@ -26,14 +26,14 @@ use std::path::Path;
 use hallmark_format::resource::{SINGLE_FILE_NAME, compare_paths, normalize_path};
 
 use crate::error::HashError;
-use crate::model::{FileStat, ModelFile, WalkOptions, follow};
+use crate::model::{FileStat, ModelFiles, WalkOptions, follow};
 
 /// Enumerates a model (a directory or a single file), sorted in reference order.
 ///
 /// # Errors
 /// See the module documentation: refused symlinks, broken links, special files,
 /// non-UTF-8 names and I/O errors, each naming the path.
-pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, HashError> {
+pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<ModelFiles, HashError> {
     let lmeta = fs::symlink_metadata(model).map_err(|e| HashError::io(model, e))?;
     let meta = if lmeta.file_type().is_symlink() {
         if !opts.allow_symlinks {
@@ -46,12 +46,9 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
         lmeta
     };
     if meta.is_file() {
-        return Ok(vec![ModelFile {
-            name: SINGLE_FILE_NAME.to_owned(),
-            path: model.to_owned(),
-            size: meta.len(),
-            stat: Some(FileStat::of(&meta)),
-        }]);
+        let mut one = ModelFiles::new(model);
+        one.push(SINGLE_FILE_NAME, meta.len(), Some(FileStat::of(&meta)))?;
+        return Ok(one);
     }
     if !meta.is_dir() {
         return Err(HashError::NotRegular {
@@ -61,7 +58,7 @@ pub fn enumerate(model: &Path, opts: &WalkOptions) -> Result<Vec<ModelFile>, Has
 
     let mut out = crate::parwalk::walk(model, opts)?;
     crate::timing::mark("enumerate: list and stat");
-    out.sort_unstable_by(|a, b| compare_paths(&a.name, &b.name));
+    out.sort()?;
     crate::timing::mark("enumerate: sort");
     Ok(out)
 }
@@ -82,8 +79,8 @@ pub fn stat_files(
     model: &Path,
     names: &[String],
     allow_symlinks: bool,
-) -> Result<(Vec<ModelFile>, Vec<String>), HashError> {
-    let mut found = Vec::with_capacity(names.len());
+) -> Result<(ModelFiles, Vec<String>), HashError> {
+    let mut found = ModelFiles::new(model);
     let mut missing = Vec::new();
     let root_meta = fs::symlink_metadata(model).map_err(|e| HashError::io(model, e))?;
     if root_meta.file_type().is_symlink() && !allow_symlinks {
@@ -104,12 +101,7 @@ pub fn stat_files(
                 missing.push(raw.clone());
             } else {
                 match classify(model, allow_symlinks)? {
-                    Some(meta) => found.push(ModelFile {
-                        name: raw.clone(),
-                        path: model.to_owned(),
-                        size: meta.len(),
-                        stat: Some(FileStat::of(&meta)),
-                    }),
+                    Some(meta) => found.push(raw, meta.len(), Some(FileStat::of(&meta)))?,
                     None => missing.push(raw.clone()),
                 }
             }
@@ -125,16 +117,11 @@ pub fn stat_files(
         }
         let path = model.join(&name);
         match classify(&path, allow_symlinks)? {
-            Some(meta) => found.push(ModelFile {
-                name,
-                path,
-                size: meta.len(),
-                stat: Some(FileStat::of(&meta)),
-            }),
+            Some(meta) => found.push(&name, meta.len(), Some(FileStat::of(&meta)))?,
             None => missing.push(name),
         }
     }
-    found.sort_unstable_by(|a, b| compare_paths(&a.name, &b.name));
+    found.sort()?;
     missing.sort_unstable_by(|a, b| compare_paths(a, b));
     Ok((found, missing))
 }
@@ -218,8 +205,8 @@ mod tests {
         fs::write(p, vec![7u8; len]).unwrap();
     }
 
-    fn names(files: &[ModelFile]) -> Vec<&str> {
-        files.iter().map(|f| f.name.as_str()).collect()
+    fn names(files: &ModelFiles) -> Vec<&str> {
+        (0..files.len()).filter_map(|i| files.name(i)).collect()
     }
 
     #[test]
@@ -258,7 +245,7 @@ mod tests {
         write(d.path(), "m.bin", 5);
         let files = enumerate(&d.path().join("m.bin"), &WalkOptions::default()).unwrap();
         assert_eq!(names(&files), ["."]);
-        assert_eq!(files[0].size, 5);
+        assert_eq!(files.size(0), Some(5));
     }
 
     #[test]
@@ -271,6 +258,7 @@ mod tests {
         let opts = WalkOptions {
             allow_symlinks: false,
             ignore: [".git"].into_iter().collect(),
+            keep_stats: false,
         };
         let files = enumerate(d.path(), &opts).unwrap();
         assert_eq!(names(&files), [".github2", "sub/.git/config"]);
@@ -287,7 +275,7 @@ mod tests {
             .to_vec();
         let (found, missing) = stat_files(d.path(), &want, false).unwrap();
         assert_eq!(names(&found), ["a/b.bin", "c"]);
-        assert_eq!(found[0].size, 4);
+        assert_eq!(found.size(0), Some(4));
         assert_eq!(missing, ["a/nope", "c/under-file", "dir", "nope"]);
         assert!(matches!(
             stat_files(d.path(), &["../x".to_owned()], false),

@@ -15,7 +15,8 @@ use hallmark_crypto::{PublicKey, SigningKey};
 use hallmark_format::bundle::Bundle;
 use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
 use hallmark_format::{
-    HashAlgorithm, Manifest, ResourceDigest, ResourceName, Serialization, SerializationParams,
+    HashAlgorithm, Manifest, ResourceDigest, ResourceName, Resources, Serialization,
+    SerializationParams,
 };
 use hallmark_signing::verify::{EnvelopeVerifier, KeyVerifier};
 use hallmark_signing::{Signer, sign_manifest};
@@ -357,9 +358,11 @@ pub fn revision_manifest(model_name: &str, files: &[FileEntry]) -> Result<Manife
             allow_symlinks: false,
             ignore_paths: ignored,
         },
-        resources,
+        resources: Resources::new(),
     };
-    m.sort_reference_order();
+    resources.sort_by(|a, b| a.name.reference_cmp(&b.name));
+    m.resources = Resources::try_from(resources)
+        .map_err(|e| Refusal::ResourceName(hallmark_format::FormatError::from(e)))?;
     Ok(m)
 }
 
@@ -407,7 +410,7 @@ mod tests {
             f(".github/w", 'e'),
         ];
         let m = revision_manifest("m", &files).unwrap();
-        let names: Vec<String> = m.resources.iter().map(|r| r.name.to_string()).collect();
+        let names: Vec<String> = m.resources.iter().map(|r| r.to_string()).collect();
         assert_eq!(names, ["a/x", "b.bin"]);
         assert!(m.params.ignore_paths.contains(&"model.sig".to_owned()));
     }
@@ -433,7 +436,7 @@ mod tests {
             .map(|p| f(p, 'a'))
             .collect();
         let m = revision_manifest("m", &accepted).unwrap();
-        let mut signed: Vec<String> = m.resources.iter().map(|r| r.name.to_string()).collect();
+        let mut signed: Vec<String> = m.resources.iter().map(|r| r.to_string()).collect();
         let mut want: Vec<String> = accepted.into_iter().map(|f| f.path).collect();
         signed.sort();
         want.sort();

@@ -78,7 +78,7 @@ pub fn verify_bundle(
     };
     let signed = statement.manifest;
     match &statement.root_digest {
-        Some(root) if root.as_slice() == hallmark_crypto::sha256(&signed.root_digest_input()) => {}
+        Some(root) if root.as_slice() == hallmark_crypto::sha256(signed.root_digest_input()) => {}
         _ => {
             return failed(
                 method,

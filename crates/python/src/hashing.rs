@@ -123,13 +123,7 @@ pub(crate) fn hash(
     let resources = manifest
         .resources
         .iter()
-        .map(|r| {
-            (
-                r.name.to_string(),
-                r.algorithm.clone(),
-                hex::encode(&r.digest),
-            )
-        })
+        .map(|r| (r.to_string(), r.algorithm.to_owned(), hex::encode(r.digest)))
         .collect();
     Ok((
         manifest.model_name,

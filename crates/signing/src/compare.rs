@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use hallmark_format::{ResourceDigest, ResourceName};
+use hallmark_format::{Resource, Resources};
 use serde::Serialize;
 
 /// One way the model on disk differs from what was signed.
@@ -69,43 +69,44 @@ impl fmt::Display for Difference {
     }
 }
 
-fn label(r: &ResourceDigest) -> String {
-    format!("{}:{}", r.algorithm, hex::encode(&r.digest))
+fn label(r: &Resource<'_>) -> String {
+    format!("{}:{}", r.algorithm, hex::encode(r.digest))
+}
+
+/// What identifies a resource: its path and, for a shard, its range.
+type Key<'a> = (&'a str, Option<(u64, u64)>);
+
+fn key<'a>(r: &Resource<'a>) -> Key<'a> {
+    (r.path, r.range)
 }
 
 /// Compares signed and actual resources as maps keyed by name. Both the algorithm
 /// string and the digest bytes must match. With `ignore_extra`, resources on disk that
 /// were not signed are accepted (`--ignore-unsigned-files`). Output is sorted by name.
 #[must_use]
-pub fn compare(
-    signed: &[ResourceDigest],
-    actual: &[ResourceDigest],
-    ignore_extra: bool,
-) -> Vec<Difference> {
+pub fn compare(signed: &Resources, actual: &Resources, ignore_extra: bool) -> Vec<Difference> {
     // The usual outcome, in the usual order (both lists in reference order): equal
     // entry by entry means no resource is missing, extra or modified.
     if signed.len() == actual.len() && signed.iter().zip(actual).all(|(s, a)| s == a) {
         return Vec::new();
     }
-    let actual_map: HashMap<&ResourceName, &ResourceDigest> =
-        actual.iter().map(|r| (&r.name, r)).collect();
-    let signed_map: HashMap<&ResourceName, &ResourceDigest> =
-        signed.iter().map(|r| (&r.name, r)).collect();
+    let actual_map: HashMap<Key<'_>, Resource<'_>> = actual.iter().map(|r| (key(&r), r)).collect();
+    let signed_map: HashMap<Key<'_>, Resource<'_>> = signed.iter().map(|r| (key(&r), r)).collect();
     let mut out = Vec::new();
     for s in signed {
-        match actual_map.get(&s.name) {
+        match actual_map.get(&key(&s)) {
             None => out.push((
-                s.name.clone(),
+                s.name(),
                 Difference::Missing {
-                    name: s.name.to_string(),
+                    name: s.to_string(),
                     note: None,
                 },
             )),
             Some(a) if a.algorithm != s.algorithm || a.digest != s.digest => out.push((
-                s.name.clone(),
+                s.name(),
                 Difference::Modified {
-                    name: s.name.to_string(),
-                    signed: label(s),
+                    name: s.to_string(),
+                    signed: label(&s),
                     actual: label(a),
                 },
             )),
@@ -115,21 +116,18 @@ pub fn compare(
     // With `ignore_extra`, only files that were not signed at all may be extra: a new
     // shard of a signed file (bytes appended, or a gap in the signed ranges) is a change
     // to a signed file, never an "unsigned file".
-    let signed_paths: std::collections::HashSet<&str> =
-        signed.iter().map(|r| r.name.path()).collect();
-    {
-        for a in actual {
-            if ignore_extra && !signed_paths.contains(a.name.path()) {
-                continue;
-            }
-            if !signed_map.contains_key(&a.name) {
-                out.push((
-                    a.name.clone(),
-                    Difference::Extra {
-                        name: a.name.to_string(),
-                    },
-                ));
-            }
+    let signed_paths: std::collections::HashSet<&str> = signed.iter().map(|r| r.path).collect();
+    for a in actual {
+        if ignore_extra && !signed_paths.contains(a.path) {
+            continue;
+        }
+        if !signed_map.contains_key(&key(&a)) {
+            out.push((
+                a.name(),
+                Difference::Extra {
+                    name: a.to_string(),
+                },
+            ));
         }
     }
     out.sort_by(|a, b| a.0.reference_cmp(&b.0));
@@ -139,6 +137,11 @@ pub fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hallmark_format::{ResourceDigest, ResourceName};
+
+    fn list<const N: usize>(v: [ResourceDigest; N]) -> Resources {
+        Resources::try_from(v.to_vec()).unwrap()
+    }
 
     fn r(name: &str, d: u8) -> ResourceDigest {
         ResourceDigest {
@@ -150,8 +153,8 @@ mod tests {
 
     #[test]
     fn reports_every_kind_of_difference() {
-        let signed = [r("a", 1), r("b", 2), r("c", 3)];
-        let actual = [r("a", 1), r("b", 9), r("d", 4)];
+        let signed = list([r("a", 1), r("b", 2), r("c", 3)]);
+        let actual = list([r("a", 1), r("b", 9), r("d", 4)]);
         let diffs = compare(&signed, &actual, false);
         assert_eq!(diffs.len(), 3);
         assert!(matches!(&diffs[0], Difference::Modified { name, .. } if name == "b"));
@@ -167,8 +170,8 @@ mod tests {
             algorithm: "sha256-sharded-8".into(),
             digest: vec![d; 32],
         };
-        let signed = [shard("w:0:8", 1)];
-        let actual = [shard("w:0:8", 1), shard("w:8:12", 2), shard("other:0:8", 3)];
+        let signed = list([shard("w:0:8", 1)]);
+        let actual = list([shard("w:0:8", 1), shard("w:8:12", 2), shard("other:0:8", 3)]);
         let diffs = compare(&signed, &actual, true);
         assert_eq!(diffs.len(), 1, "{diffs:?}");
         assert!(matches!(&diffs[0], Difference::Extra { name } if name == "w:8:12"));
@@ -178,6 +181,6 @@ mod tests {
     fn algorithm_strings_must_match_exactly() {
         let mut other = r("a", 1);
         other.algorithm = "SHA256".into();
-        assert_eq!(compare(&[r("a", 1)], &[other], false).len(), 1);
+        assert_eq!(compare(&list([r("a", 1)]), &list([other]), false).len(), 1);
     }
 }

@@ -9,7 +9,8 @@ use std::path::Path;
 use hallmark_format::bundle::Bundle;
 use hallmark_format::limits::Limits;
 use hallmark_format::statement::parse_statement;
-use hallmark_format::{ResourceDigest, SerializationParams};
+use hallmark_format::{ResourceDigest, Resources, SerializationParams};
+use hallmark_hash::HashError;
 
 use crate::compare::compare;
 use crate::error::VerifyError;
@@ -63,10 +64,10 @@ pub fn verify_hashed(
         opts.signature_path.as_deref(),
         &manifest.params.ignore_paths,
     );
-    let actual: Vec<ResourceDigest> = hashed
-        .into_iter()
-        .filter(|r| !ignore.is_ignored(r.name.path()))
-        .collect();
+    let mut actual = Resources::new();
+    for r in hashed.iter().filter(|r| !ignore.is_ignored(r.name.path())) {
+        actual.push(r.as_resource()).map_err(HashError::from)?;
+    }
     let diffs = compare(&manifest.resources, &actual, opts.ignore_unsigned_files);
     conclude(verifier, signed, diffs, ignore.paths())
 }
@@ -91,6 +92,7 @@ mod tests {
             &EngineOptions::default(),
         )
         .unwrap()
+        .to_vec()
     }
 
     #[test]

@@ -271,6 +271,7 @@ pub fn hash_model(model: &Path, opts: &SignOptions) -> Result<Manifest, SignErro
     let walk = WalkOptions {
         allow_symlinks: opts.allow_symlinks,
         ignore: ignore.clone(),
+        keep_stats: opts.engine.incremental.is_some(),
     };
     let files = enumerate(model, &walk)?;
     if files.is_empty() && !opts.allow_empty {
@@ -312,9 +313,7 @@ pub fn sign_manifest(manifest: Manifest, signer: &Signer) -> Result<SignedModel,
 /// hashed in place (not concatenated into a buffer first).
 pub(crate) fn root_digest(manifest: &Manifest) -> [u8; 32] {
     let mut h = DigestAlg::Sha256.hasher();
-    for r in &manifest.resources {
-        h.update(&r.digest);
-    }
+    h.update(manifest.root_digest_input());
     let mut root = [0u8; 32];
     root.copy_from_slice(&h.finish());
     root

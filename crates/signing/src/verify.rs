@@ -12,9 +12,9 @@ use hallmark_format::limits::Limits;
 use hallmark_format::manifest::DEFAULT_GIT_IGNORES;
 use hallmark_format::resource::SINGLE_FILE_NAME;
 use hallmark_format::statement::{StatementVersion, parse_statement};
-use hallmark_format::{FormatError, ResourceDigest, ResourceName, Serialization};
+use hallmark_format::{FormatError, Resource, Resources, Serialization};
 use hallmark_hash::{
-    EngineOptions, IgnoreSet, WalkOptions, enumerate, hash_files, stat_files, timing,
+    EngineOptions, HashError, IgnoreSet, WalkOptions, enumerate, hash_files, stat_files, timing,
 };
 use serde::Serialize;
 
@@ -369,7 +369,7 @@ pub(crate) fn authenticate_statement(
     let manifest = statement.manifest;
     let model_digest = match &statement.root_digest {
         Some(recorded) => {
-            let computed = sha256(&manifest.root_digest_input());
+            let computed = sha256(manifest.root_digest_input());
             if computed.as_slice() != recorded.as_slice() {
                 return Err(VerifyError::RootDigest {
                     recorded: hex::encode(recorded),
@@ -421,7 +421,7 @@ pub fn verify_model(
         let names: Vec<String> = manifest
             .resources
             .iter()
-            .map(|r| r.name.path().to_owned())
+            .map(|r| r.path.to_owned())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -431,6 +431,7 @@ pub fn verify_model(
                 &WalkOptions {
                     allow_symlinks,
                     ignore: IgnoreSet::new(),
+                    keep_stats: opts.engine.incremental.is_some(),
                 },
             )?
         } else {
@@ -438,8 +439,8 @@ pub fn verify_model(
             // reported as missing by the comparison below.
             stat_files(model, &names, allow_symlinks)?.0
         };
-        let mut resources = hash_files(&files, params.method, params.hash, &opts.engine)?;
-        rename_single_file(&mut resources, &manifest.resources, single_file);
+        let resources = hash_files(&files, params.method, params.hash, &opts.engine)?;
+        let resources = rename_single_file(resources, &manifest.resources, single_file)?;
         (resources, Vec::new(), IgnoreSet::new())
     } else {
         let ignore = if single_file {
@@ -456,10 +457,11 @@ pub fn verify_model(
         let walk = WalkOptions {
             allow_symlinks,
             ignore: ignore.clone(),
+            keep_stats: opts.engine.incremental.is_some(),
         };
         let files = enumerate(model, &walk)?;
-        let mut resources = hash_files(&files, params.method, params.hash, &opts.engine)?;
-        rename_single_file(&mut resources, &manifest.resources, single_file);
+        let resources = hash_files(&files, params.method, params.hash, &opts.engine)?;
+        let resources = rename_single_file(resources, &manifest.resources, single_file)?;
         let mut git = IgnoreSet::new();
         if opts.ignore_git_paths {
             for p in DEFAULT_GIT_IGNORES {
@@ -475,8 +477,8 @@ pub fn verify_model(
             let path = manifest
                 .resources
                 .iter()
-                .find(|r| r.name.to_string() == *name)
-                .map(|r| r.name.path().to_owned())
+                .find(|r| r.to_string() == *name)
+                .map(|r| r.path.to_owned())
                 .unwrap_or_default();
             if git_ignored.is_ignored(&path) && !single_file && root.join(&path).exists() {
                 *note = Some("present, but excluded by the default git-path rules; if the model was signed with --no-ignore-git-paths, verify with --no-ignore-git-paths".into());
@@ -549,28 +551,27 @@ pub(crate) fn conclude(
 
 /// For a single-file model the reference names the resource `"."`, the OMS spec and the
 /// Go port use the file's base name: accept whichever the signature used.
-fn rename_single_file(actual: &mut [ResourceDigest], signed: &[ResourceDigest], single_file: bool) {
+fn rename_single_file(
+    actual: Resources,
+    signed: &Resources,
+    single_file: bool,
+) -> Result<Resources, HashError> {
     if !single_file {
-        return;
+        return Ok(actual);
     }
-    let signed_paths: BTreeSet<&str> = signed.iter().map(|r| r.name.path()).collect();
+    let signed_paths: BTreeSet<&str> = signed.iter().map(|r| r.path).collect();
     if signed_paths.len() != 1 || signed_paths.contains(SINGLE_FILE_NAME) {
-        return;
+        return Ok(actual);
     }
     let Some(base) = signed_paths.into_iter().next() else {
-        return;
+        return Ok(actual);
     };
     if base.contains('/') {
-        return;
+        return Ok(actual);
     }
-    for r in actual.iter_mut() {
-        r.name = match &r.name {
-            ResourceName::File(_) => ResourceName::File(base.to_owned()),
-            ResourceName::Shard { start, end, .. } => ResourceName::Shard {
-                path: base.to_owned(),
-                start: *start,
-                end: *end,
-            },
-        };
+    let mut renamed = Resources::new();
+    for r in &actual {
+        renamed.push(Resource { path: base, ..r })?;
     }
+    Ok(renamed)
 }

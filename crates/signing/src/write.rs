@@ -9,6 +9,10 @@
 //! and base64-encoded into the bundle as it is written out. The bytes are those
 //! [`crate::sign_manifest`] returns.
 //!
+//! A manifest of up to [`IN_MEMORY_RESOURCES`] resources (a statement of a few MiB)
+//! is serialized once instead, into memory: the two extra passes cost more than the
+//! rest of an incremental re-sign of 20,000 files.
+//!
 //! Keyless signers take the whole payload (a certificate authority and a log are
 //! asked over it): they keep the in-memory path.
 
@@ -22,6 +26,11 @@ use hallmark_hash::timing;
 
 use crate::error::SignError;
 use crate::sign::{Signer, key_bundle, key_of, material_of, root_digest, sign_in_toto_payload};
+
+/// Manifests of at most this many resources have their statement (~160 bytes a
+/// resource: 6 MiB here) serialized once into memory and hashed and written from there;
+/// larger ones are written three times from the manifest, so memory stays flat.
+const IN_MEMORY_RESOURCES: usize = 40_000;
 
 /// Buffer between the statement writer's many small writes and a hash or base64 encoder.
 const STATEMENT_BUFFER: usize = 64 << 10;
@@ -46,6 +55,21 @@ pub fn write_signed_manifest(
         return Ok(root);
     };
     let material = material_of(key, cert)?;
+    if manifest.resources.len() <= IN_MEMORY_RESOURCES {
+        // Small enough to hold: serialized once, then hashed and written from memory.
+        let payload = build_statement(manifest, &root);
+        timing::mark("sign: statement");
+        let mut hasher = key.digest_alg().hasher();
+        hasher.update(&pae_prefix(IN_TOTO_PAYLOAD_TYPE, payload.len()));
+        hasher.update(&payload);
+        let sig = key.sign_digest(&hasher.finish())?;
+        timing::mark("sign: signature");
+        key_bundle(material, sig, Vec::new())
+            .write_json_with_payload(out, &|w| w.write_all(&payload))
+            .map_err(SignError::Write)?;
+        timing::mark("sign: bundle written");
+        return Ok(root);
+    }
     let statement = |w: &mut dyn Write| {
         let mut w = BufWriter::with_capacity(STATEMENT_BUFFER, w);
         write_statement(manifest, &root, &mut w)?;

@@ -254,8 +254,8 @@ mod tests {
         assert!(parse(slow_input.as_bytes(), &limits).is_none());
         let slow = parse_statement(slow_input.as_bytes(), &limits).unwrap();
         assert_eq!(fast, slow);
-        assert_eq!(fast.manifest.resources[0].name.path(), "aé/b.bin");
-        assert_eq!(fast.manifest.resources[1].name.path(), "c");
+        assert_eq!(fast.manifest.resources.get(0).unwrap().path, "aé/b.bin");
+        assert_eq!(fast.manifest.resources.get(1).unwrap().path, "c");
     }
 
     #[test]

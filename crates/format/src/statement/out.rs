@@ -7,8 +7,7 @@ use std::fmt;
 use serde::ser::{SerializeSeq as _, SerializeStruct as _};
 use serde::{Serialize, Serializer};
 
-use crate::manifest::ResourceDigest;
-use crate::resource::ResourceName;
+use crate::resources::{Resource as Entry, Resources as List};
 
 #[derive(Serialize)]
 pub(super) struct Statement<'a> {
@@ -48,7 +47,7 @@ pub(super) struct Serialization<'a> {
     pub(super) ignore_paths: &'a [String],
 }
 
-pub(super) struct Resources<'a>(pub(super) &'a [ResourceDigest]);
+pub(super) struct Resources<'a>(pub(super) &'a List);
 
 impl Serialize for Resources<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -60,17 +59,17 @@ impl Serialize for Resources<'_> {
     }
 }
 
-struct Resource<'a>(&'a ResourceDigest);
+struct Resource<'a>(Entry<'a>);
 
 impl Serialize for Resource<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_struct("Resource", 3)?;
-        match &self.0.name {
-            ResourceName::File(path) => m.serialize_field("name", path)?,
-            shard @ ResourceName::Shard { .. } => m.serialize_field("name", &Display(shard))?,
+        match self.0.range {
+            None => m.serialize_field("name", self.0.path)?,
+            Some(_) => m.serialize_field("name", &Display(&self.0))?,
         }
-        m.serialize_field("algorithm", &self.0.algorithm)?;
-        m.serialize_field("digest", &Hex(&self.0.digest))?;
+        m.serialize_field("algorithm", self.0.algorithm)?;
+        m.serialize_field("digest", &Hex(self.0.digest))?;
         m.end()
     }
 }
@@ -112,6 +111,7 @@ mod tests {
     use crate::digest::HashAlgorithm;
     use crate::manifest::{Manifest, ResourceDigest, Serialization, SerializationParams};
     use crate::resource::ResourceName;
+    use crate::resources::Resources;
     use crate::statement::{PREDICATE_TYPE_V1, STATEMENT_TYPE, build_statement};
 
     /// The builder before it wrote directly: a `serde_json::Value` tree printed pretty.
@@ -133,9 +133,9 @@ mod tests {
             .iter()
             .map(|r| {
                 json!({
-                    "name": r.name.to_string(),
+                    "name": r.to_string(),
                     "algorithm": r.algorithm,
-                    "digest": hex::encode(&r.digest),
+                    "digest": hex::encode(r.digest),
                 })
             })
             .collect();
@@ -199,7 +199,8 @@ mod tests {
                         algorithm: algorithm.clone(),
                         digest: (0..hash.digest_len()).map(|b| (b * 37 + i) as u8).collect(),
                     })
-                    .collect();
+                    .collect::<Vec<_>>();
+                let resources = Resources::try_from(resources).unwrap();
                 cases.push(Manifest {
                     model_name: "model \"name\" ü".into(),
                     params,
@@ -215,7 +216,7 @@ mod tests {
                 allow_symlinks: false,
                 ignore_paths: Vec::new(),
             },
-            resources: Vec::new(),
+            resources: Resources::new(),
         });
         for m in &cases {
             let root = [0xa5; 32];

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use hallmark_format::{HashAlgorithm, ResourceName, Serialization};
 use hallmark_hash::{
-    EngineOptions, FoundSize, HashError, MmapChoice, ModelFile, Progress, WalkOptions, enumerate,
+    EngineOptions, FoundSize, HashError, MmapChoice, ModelFiles, Progress, WalkOptions, enumerate,
     hash_files, hash_files_with_buffer,
 };
 
@@ -60,7 +60,8 @@ fn known_empty_digests() {
             hash,
             &EngineOptions::default(),
         )
-        .unwrap();
+        .unwrap()
+        .to_vec();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].name, ResourceName::File("e".into()));
         assert_eq!(out[0].algorithm, hash.name());
@@ -78,7 +79,8 @@ fn shards_cover_ranges_in_numeric_order_and_skip_empty_files() {
         HashAlgorithm::Sha256,
         &EngineOptions::default(),
     )
-    .unwrap();
+    .unwrap()
+    .to_vec();
     let names: Vec<String> = out.iter().map(|r| r.name.to_string()).collect();
     let mut want = vec!["small:0:5".to_owned()];
     want.extend((0..13).map(|k| format!("w/big.bin:{}:{}", k * 8, (k * 8 + 8).min(100))));
@@ -109,7 +111,8 @@ fn files_mode_includes_empty_files() {
         HashAlgorithm::Sha256,
         &EngineOptions::default(),
     )
-    .unwrap();
+    .unwrap()
+    .to_vec();
     let names: Vec<String> = out.iter().map(|r| r.name.to_string()).collect();
     assert_eq!(names, ["empty.bin", "small", "w/big.bin", "w/exact.bin"]);
     assert_eq!(out[0].digest, sha256(b""));
@@ -125,7 +128,7 @@ fn output_independent_of_threads_buffer_mmap_and_input_order() {
     for i in 0..60 {
         write(d.path(), &format!("d{}/f{i}", i % 7), i * 997 % 20_000);
     }
-    let mut files = enumerate(d.path(), &WalkOptions::default()).unwrap();
+    let files = enumerate(d.path(), &WalkOptions::default()).unwrap();
     for method in [
         Serialization::Files,
         Serialization::Shards { shard_size: 4096 },
@@ -161,15 +164,17 @@ fn output_independent_of_threads_buffer_mmap_and_input_order() {
             }
         }
     }
-    files.reverse();
+    let mut reversed = ModelFiles::new(d.path());
+    for f in files.iter().collect::<Vec<_>>().into_iter().rev() {
+        reversed.push(&f.name, f.size, f.stat).unwrap();
+    }
     let a = hash_files(
-        &files,
+        &reversed,
         Serialization::Files,
         HashAlgorithm::Sha256,
         &EngineOptions::default(),
     )
     .unwrap();
-    files.reverse();
     let b = hash_files(
         &files,
         Serialization::Files,
@@ -191,7 +196,8 @@ fn single_file_model_shards_are_named_dot() {
         HashAlgorithm::Sha256,
         &EngineOptions::default(),
     )
-    .unwrap();
+    .unwrap()
+    .to_vec();
     let names: Vec<String> = out.iter().map(|r| r.name.to_string()).collect();
     assert_eq!(names, [".:0:6", ".:6:10"]);
 }
@@ -305,11 +311,10 @@ fn file_that_changed_size_is_an_error_naming_it() {
     write(d.path(), "grows", 1000);
     let files = enumerate(d.path(), &WalkOptions::default()).unwrap();
     write(d.path(), "shrinks", 10);
-    let shrunk: Vec<ModelFile> = files
-        .iter()
-        .filter(|f| f.name == "shrinks")
-        .cloned()
-        .collect();
+    let mut shrunk = ModelFiles::new(d.path());
+    for f in files.iter().filter(|f| f.name == "shrinks") {
+        shrunk.push(&f.name, f.size, f.stat).unwrap();
+    }
     for method in [
         Serialization::Files,
         Serialization::Shards { shard_size: 300 },
@@ -329,11 +334,10 @@ fn file_that_changed_size_is_an_error_naming_it() {
         }
     }
     write(d.path(), "grows", 2000);
-    let grown: Vec<ModelFile> = files
-        .iter()
-        .filter(|f| f.name == "grows")
-        .cloned()
-        .collect();
+    let mut grown = ModelFiles::new(d.path());
+    for f in files.iter().filter(|f| f.name == "grows") {
+        grown.push(&f.name, f.size, f.stat).unwrap();
+    }
     let err = hash_files(
         &grown,
         Serialization::Files,
@@ -351,12 +355,8 @@ fn file_that_changed_size_is_an_error_naming_it() {
 
 #[test]
 fn unreadable_file_error_names_it() {
-    let files = vec![ModelFile {
-        name: "gone".into(),
-        path: "/nonexistent/dir/gone".into(),
-        size: 3,
-        stat: None,
-    }];
+    let mut files = ModelFiles::new("/nonexistent/dir");
+    files.push("gone", 3, None).unwrap();
     let err = hash_files(
         &files,
         Serialization::Files,
@@ -386,7 +386,9 @@ fn pipelined_large_file_matches_the_plain_digest() {
             threads,
             ..EngineOptions::default()
         };
-        let out = hash_files(&files, Serialization::Files, HashAlgorithm::Sha256, &opts).unwrap();
+        let out = hash_files(&files, Serialization::Files, HashAlgorithm::Sha256, &opts)
+            .unwrap()
+            .to_vec();
         assert_eq!(out[0].digest, sha256(&bytes), "threads={threads}");
         let shard = 40 << 20;
         let out = hash_files(
@@ -395,7 +397,8 @@ fn pipelined_large_file_matches_the_plain_digest() {
             HashAlgorithm::Sha256,
             &opts,
         )
-        .unwrap();
+        .unwrap()
+        .to_vec();
         assert_eq!(out.len(), 2);
         assert_eq!(
             out[0].digest,

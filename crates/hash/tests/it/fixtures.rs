@@ -49,6 +49,7 @@ fn ours(
     let opts = WalkOptions {
         allow_symlinks: false,
         ignore: DEFAULT_GIT_IGNORES.into_iter().collect::<IgnoreSet>(),
+        keep_stats: false,
     };
     let files = enumerate(model, &opts).unwrap();
     let engine = EngineOptions {
@@ -57,8 +58,8 @@ fn ours(
     };
     hash_files(&files, method, hash, &engine)
         .unwrap()
-        .into_iter()
-        .map(|r| (r.name.to_string(), r.algorithm, hex::encode(r.digest)))
+        .iter()
+        .map(|r| (r.to_string(), r.algorithm.to_owned(), hex::encode(r.digest)))
         .collect()
 }
 

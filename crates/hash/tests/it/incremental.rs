@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hallmark_format::{HashAlgorithm, ResourceDigest, Serialization};
+use hallmark_format::{HashAlgorithm, ResourceDigest, Resources, Serialization};
 use hallmark_hash::{
     EngineOptions, RehashReason, StatCache, StatCacheError, WalkOptions, enumerate, hash_files,
 };
@@ -63,7 +63,8 @@ fn run(
     let mut cache = StatCache::new(model, method, HashAlgorithm::Sha256, stamp);
     if let Some((bytes, resources)) = prev {
         cache.load(bytes).unwrap();
-        cache.expect_resources(method, HashAlgorithm::Sha256, resources.to_vec(), false);
+        let resources = Resources::try_from(resources.to_vec()).unwrap();
+        cache.expect_resources(method, HashAlgorithm::Sha256, resources, false);
     }
     let cache = Arc::new(cache);
     let files = enumerate(model, &WalkOptions::default()).unwrap();
@@ -71,7 +72,9 @@ fn run(
         incremental: Some(Arc::clone(&cache)),
         ..EngineOptions::default()
     };
-    let resources = hash_files(&files, method, HashAlgorithm::Sha256, &opts).unwrap();
+    let resources = hash_files(&files, method, HashAlgorithm::Sha256, &opts)
+        .unwrap()
+        .to_vec();
     Run {
         resources,
         reused: cache.reused_files(),
@@ -90,6 +93,7 @@ fn full(model: &Path, method: Serialization) -> Vec<ResourceDigest> {
         &EngineOptions::default(),
     )
     .unwrap()
+    .to_vec()
 }
 
 fn model() -> (tempfile::TempDir, tempfile::TempDir) {

@@ -234,23 +234,13 @@ pub fn check(
     let want: BTreeMap<String, (&str, &[u8])> = expected
         .resources
         .iter()
-        .map(|r| {
-            (
-                r.name.to_string(),
-                (r.algorithm.as_str(), r.digest.as_slice()),
-            )
-        })
+        .map(|r| (r.to_string(), (r.algorithm, r.digest)))
         .collect();
     let got: BTreeMap<String, (&str, &[u8])> = parsed
         .manifest
         .resources
         .iter()
-        .map(|r| {
-            (
-                r.name.to_string(),
-                (r.algorithm.as_str(), r.digest.as_slice()),
-            )
-        })
+        .map(|r| (r.to_string(), (r.algorithm, r.digest)))
         .collect();
     for (name, (alg, digest)) in &want {
         match got.get(name) {

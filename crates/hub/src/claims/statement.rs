@@ -21,7 +21,7 @@ pub const SCAN_PREDICATE_TYPE: &str = "https://hallmark.dev/attestations/scan/v1
 /// the subject of every claim.
 #[must_use]
 pub fn root_digest(manifest: &Manifest) -> String {
-    hex::encode(hallmark_crypto::sha256(&manifest.root_digest_input()))
+    hex::encode(hallmark_crypto::sha256(manifest.root_digest_input()))
 }
 
 /// The hub's scan statement about a revision.

@@ -197,7 +197,7 @@ pub async fn evidence(
     let manifest_files = manifest
         .resources
         .iter()
-        .map(|r| (r.name.path().to_owned(), hex::encode(&r.digest)))
+        .map(|r| (r.path.to_owned(), hex::encode(r.digest)))
         .collect();
     let model_sig = match files.iter().find(|f| f.path == SIGNATURE_FILE) {
         Some(f) => Some(read_checked(blobs, &f.sha256, &format!("{at}: {SIGNATURE_FILE}")).await?),
