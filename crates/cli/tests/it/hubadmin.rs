@@ -54,17 +54,20 @@ fn make_hub(dir: &std::path::Path) {
     assert!(dir.join("hub.db").is_file());
 }
 
+/// `hallmark hub admin --data-dir DIR ARGS…`, run.
+fn admin_in(dir: &std::path::Path, args: &[&str]) -> crate::cmd::Out {
+    Cmd::new(["hub", "admin", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .run()
+}
+
 #[test]
 fn operator_commands_disable_list_expire_and_audit() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("hub");
     make_hub(&dir);
-    let admin = |args: &[&str]| {
-        Cmd::new(["hub", "admin", "--data-dir"])
-            .arg(&dir)
-            .args(args)
-            .run()
-    };
+    let admin = |args: &[&str]| admin_in(&dir, args);
     admin(&["user", "add", "alice"]).expect(0, &["user alice added"]);
     admin(&["user", "add", "root", "--admin"]).expect(0, &[]);
     admin(&["user", "disable", "alice"]).expect(0, &["disabled"]);
@@ -138,12 +141,7 @@ fn org_trust_takes_each_kind_and_rescan_is_audited() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("hub");
     make_hub(&dir);
-    let admin = |args: &[&str]| {
-        Cmd::new(["hub", "admin", "--data-dir"])
-            .arg(&dir)
-            .args(args)
-            .run()
-    };
+    let admin = |args: &[&str]| admin_in(&dir, args);
     let data = |p: &str| hallmark_testkit::testdata(p).display().to_string();
     admin(&["user", "add", "alice"]).expect(0, &[]);
     admin(&["org", "add", "acme", "--owner", "alice"]).expect(0, &[]);

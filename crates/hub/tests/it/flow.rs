@@ -137,12 +137,9 @@ async fn push_sign_download_verify() {
         .await;
     assert_eq!(got.body, w);
     let part = h
-        .send(
-            Method::GET,
+        .range(
             &format!("/acme/bert/resolve/{commit}/weights/model.safetensors"),
-            None,
-            &[("range", "bytes=10-19")],
-            vec![],
+            "bytes=10-19",
         )
         .await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
@@ -152,13 +149,7 @@ async fn push_sign_download_verify() {
         Some(format!("bytes 10-19/{}", w.len()).as_str())
     );
     let bad_range = h
-        .send(
-            Method::GET,
-            "/acme/bert/resolve/main/config.json",
-            None,
-            &[("range", "bytes=999-")],
-            vec![],
-        )
+        .range("/acme/bert/resolve/main/config.json", "bytes=999-")
         .await;
     assert_eq!(bad_range.status, StatusCode::RANGE_NOT_SATISFIABLE);
     let etag = format!("\"{sha}\"");

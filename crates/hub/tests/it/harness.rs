@@ -94,6 +94,12 @@ pub(crate) async fn hub_with(configure: impl FnOnce(&mut HubConfig)) -> Hub {
 }
 
 impl Hub {
+    /// An anonymous GET of `uri` with the `Range: spec` header.
+    pub(crate) async fn range(&self, uri: &str, spec: &str) -> Resp {
+        self.send(Method::GET, uri, None, &[("range", spec)], vec![])
+            .await
+    }
+
     pub(crate) async fn send(
         &self,
         method: Method,

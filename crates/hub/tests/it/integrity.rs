@@ -69,11 +69,6 @@ async fn download(h: &Hub, uri: &str) -> (StatusCode, Option<u64>, Vec<u8>, bool
     (status, len, got, false)
 }
 
-async fn range(h: &Hub, uri: &str, spec: &str) -> crate::harness::Resp {
-    h.send(Method::GET, uri, None, &[("range", spec)], vec![])
-        .await
-}
-
 /// The failure is recorded by a task spawned when the stream ends; wait for it (bounded
 /// by a count of polls, ample on a loaded machine).
 async fn signature_after_failure(h: &Hub) -> serde_json::Value {
@@ -169,7 +164,7 @@ async fn altered_blob_is_never_served_whole_and_fails_the_revision() {
     assert!(audit[0]["detail"].as_str().unwrap().contains("a.bin"));
 
     // a range of the altered blob is refused
-    let part = range(&h, "/alice/m/resolve/main/a.bin", "bytes=0-99").await;
+    let part = h.range("/alice/m/resolve/main/a.bin", "bytes=0-99").await;
     assert_eq!(part.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(part.header("x-error-code"), Some("StoredContentAltered"));
 
@@ -179,7 +174,7 @@ async fn altered_blob_is_never_served_whole_and_fails_the_revision() {
         (status, errored, &got[..]),
         (StatusCode::OK, false, &b"untouched"[..])
     );
-    let part = range(&h, "/alice/m/resolve/main/b.bin", "bytes=2-4").await;
+    let part = h.range("/alice/m/resolve/main/b.bin", "bytes=2-4").await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.body, b"tou");
 }
@@ -189,12 +184,12 @@ async fn ranges_of_a_blob_altered_after_verification_are_refused() {
     let (h, data) = hub_with_big_file().await;
     let uri = "/alice/m/resolve/main/a.bin";
     // first range: the whole blob is verified, then the range served
-    let part = range(&h, uri, "bytes=10-19").await;
+    let part = h.range(uri, "bytes=10-19").await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.body, &data[10..20]);
     // altered after it was verified: the rewrite makes the verification stale
     flip_byte(&h, &data, 100);
-    let part = range(&h, uri, "bytes=10-19").await;
+    let part = h.range(uri, "bytes=10-19").await;
     assert_eq!(
         part.status,
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -151,15 +151,7 @@ async fn a_rewrite_in_the_tick_of_the_verification_is_not_served_to_ranges() {
         let r = h.push(&h.alice, &repo, &[("a.bin", &data)], false).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         // the verification: the whole blob re-hashed, then the range served
-        let part = h
-            .send(
-                axum::http::Method::GET,
-                &uri,
-                None,
-                &[("range", "bytes=10-19")],
-                vec![],
-            )
-            .await;
+        let part = h.range(&uri, "bytes=10-19").await;
         assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
         assert_eq!(part.body, &data[10..20]);
         // the rewrite, in place, modification time restored
@@ -177,15 +169,7 @@ async fn a_rewrite_in_the_tick_of_the_verification_is_not_served_to_ranges() {
             eprintln!("attempt {attempt}: the rewrite fell in the next tick; again");
             continue;
         }
-        let part = h
-            .send(
-                axum::http::Method::GET,
-                &uri,
-                None,
-                &[("range", "bytes=10-19")],
-                vec![],
-            )
-            .await;
+        let part = h.range(&uri, "bytes=10-19").await;
         let served_changed = part.status == StatusCode::PARTIAL_CONTENT
             && part.body.get(5) == Some(&(data[15] ^ 0xff));
         assert!(

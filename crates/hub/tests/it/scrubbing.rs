@@ -102,15 +102,7 @@ async fn a_scrub_pass_fails_the_revision_of_an_altered_blob_naming_the_file() {
     assert!(audit_page.contains("stored content of a.bin altered"));
 
     // the verification is gone: a range of the altered file is refused
-    let part = h
-        .send(
-            Method::GET,
-            "/alice/m/resolve/main/a.bin",
-            None,
-            &[("range", "bytes=0-9")],
-            vec![],
-        )
-        .await;
+    let part = h.range("/alice/m/resolve/main/a.bin", "bytes=0-9").await;
     assert_eq!(part.status, StatusCode::INTERNAL_SERVER_ERROR);
 
     // the next pass finds it again but records nothing new
