@@ -4,9 +4,11 @@ use crate::error::CryptoError;
 
 /// Seeds the process-wide random generator on a background thread.
 ///
-/// aws-lc seeds its DRBG from CPU jitter entropy on first use, which takes tens of
-/// milliseconds; a signer calls this before hashing a model so that the first ECDSA
-/// signature does not pay for it afterwards.
+/// aws-lc seeds its DRBG on first use. The workspace builds it without CPU jitter
+/// entropy (`.cargo/config.toml`: the kernel's generator and the CPU's RNG seed it,
+/// which takes microseconds rather than the jitter collector's tens of milliseconds);
+/// a signer still calls this before hashing a model so that a build with jitter
+/// entropy does not pay for it on the first ECDSA signature.
 pub fn warm_up_rng() {
     let _ = std::thread::Builder::new()
         .name("rng-seed".into())
