@@ -17,12 +17,7 @@ use crate::args::hub::{
 use crate::util::{Failure, OrExit as _, Outcome};
 
 pub(crate) fn run(cmd: HubCommand) -> Outcome {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-        .or_input()?;
-    rt.block_on(async {
+    crate::serve::runtime()?.block_on(async {
         match cmd {
             HubCommand::Serve(a) => serve(a).await,
             HubCommand::Admin(a) => admin_cmd(a).await,
@@ -46,10 +41,7 @@ pub(crate) fn init_logging() {
 
 async fn serve(a: ServeArgs) -> CmdResult {
     init_logging();
-    let listener = tokio::net::TcpListener::bind(&a.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", a.listen))
-        .or_input()?;
+    let listener = crate::serve::bind(&a.listen).await?;
     let addr = listener.local_addr().or_input()?;
     let public_url = a.public_url.unwrap_or_else(|| format!("http://{addr}"));
     let mut config = HubConfig::new(a.data_dir.clone(), &public_url);

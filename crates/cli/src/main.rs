@@ -103,6 +103,8 @@ mod require;
 mod revoked;
 #[cfg(feature = "client")]
 mod scan;
+#[cfg(feature = "server")]
+mod serve;
 mod sign;
 #[cfg(feature = "server")]
 mod sigstore;

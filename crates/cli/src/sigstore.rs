@@ -67,16 +67,8 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
     .with_context(|| format!("cannot write {}", tc_path.display()))
     .or_input()?;
     crate::hub::init_logging();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")
-        .or_input()?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&a.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", a.listen))
-            .or_input()?;
+    crate::serve::runtime()?.block_on(async move {
+        let listener = crate::serve::bind(&a.listen).await?;
         errln!(
             "hallmark sigstore instance at {} (OIDC issuer, Fulcio v2, Rekor v1)",
             instance.public_url()
@@ -88,16 +80,7 @@ fn serve(a: &SigstoreServeArgs) -> Outcome {
         );
         let app = hallmark_instance::router(Arc::clone(&instance), writes)
             .merge(hallmark_instance::health_router(Arc::clone(&instance)));
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        hallmark_instance::listen::raise_fd_limit();
-        let limits = hallmark_instance::listen::ServeLimits::default();
-        hallmark_instance::listen::serve(listener, app, &limits, shutdown)
-            .await
-            .context("server error")
-            .or_failed()?;
-        Ok(0)
+        crate::serve::until_interrupted(listener, app).await
     })
 }
 

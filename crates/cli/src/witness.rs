@@ -34,16 +34,8 @@ fn serve(a: &WitnessServeArgs) -> Outcome {
         .context("cannot open the witness data directory")
         .or_input()?;
     let witness = Arc::new(witness);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")
-        .or_input()?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&a.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", a.listen))
-            .or_input()?;
+    crate::serve::runtime()?.block_on(async move {
+        let listener = crate::serve::bind(&a.listen).await?;
         let addr = listener
             .local_addr()
             .context("listener address")
@@ -51,15 +43,6 @@ fn serve(a: &WitnessServeArgs) -> Outcome {
         errln!("hallmark witness: key {}", witness.key());
         outln!("hallmark witness listening on http://{addr}");
         let app = hallmark_witness::server::router(witness);
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        hallmark_instance::listen::raise_fd_limit();
-        let limits = hallmark_instance::listen::ServeLimits::default();
-        hallmark_instance::listen::serve(listener, app, &limits, shutdown)
-            .await
-            .context("server error")
-            .or_failed()?;
-        Ok(0)
+        crate::serve::until_interrupted(listener, app).await
     })
 }
