@@ -15,8 +15,9 @@ if ! "$HF_VENV/bin/python" -c "import huggingface_hub" 2>/dev/null; then
   "$HF_VENV/bin/pip" install -q --disable-pip-version-check --upgrade huggingface_hub
 fi
 W=$(mktemp -d)
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+# shellcheck source=tests/lib/hub.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/hub.sh"
+cleanup() { hub_stop; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 cd "$W"
 export HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_PROGRESS_BARS=1 HF_HUB_DISABLE_TELEMETRY=1 HF_HOME="$W/hf-home"
@@ -24,10 +25,7 @@ mkdir -p model
 head -c $((MIB * 1024 * 1024)) /dev/urandom > model/model.safetensors
 head -c $((MIB * 1024 * 1024 / 4)) /dev/urandom > model/extra.bin
 echo '{"hidden_size": 64}' > model/config.json
-"$HM" hub serve --data-dir data --listen 127.0.0.1:0 > serve.log 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q 'listening on' serve.log && break; sleep 0.1; done
-HUB=$(grep -o 'http://127.0.0.1:[0-9]*' serve.log | head -1)
+hub_start data serve.log
 HALLMARK_HUB_DATA=data "$HM" hub admin user add bench >/dev/null
 TOK=$(HALLMARK_HUB_DATA=data "$HM" hub admin token bench --scope write 2>/dev/null)
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }

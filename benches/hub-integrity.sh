@@ -21,6 +21,8 @@ HM=$(realpath "${1:?usage: hub-integrity.sh path/to/hallmark [SIZE_MIB] [REPS]}"
 MIB=${2:-2048}
 REPS=${3:-3}
 W=$(mktemp -d)
+# shellcheck source=tests/lib/hub.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/hub.sh"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
@@ -39,9 +41,8 @@ with open("model.safetensors", "wb") as f:
     while left:
         b = os.urandom(min(left, 16 << 20)); f.write(b); left -= len(b)
 PY
-"$HM" hub serve --data-dir data --listen 127.0.0.1:0 --scrub-rate 0 > serve.log 2>&1 & PIDS+=($!)
-for _ in $(seq 100); do grep -q 'listening on' serve.log && break; sleep 0.1; done
-HUB=$(grep -o 'http://127.0.0.1:[0-9]*' serve.log | head -1)
+hub_start data serve.log --scrub-rate 0
+PIDS+=("$HUB_PID")
 HALLMARK_HUB_DATA=data "$HM" hub admin user add bench >/dev/null
 TOK=$(HALLMARK_HUB_DATA=data "$HM" hub admin token bench --scope write 2>/dev/null)
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }

@@ -9,6 +9,8 @@ set -euo pipefail
 HM=$(realpath "${1:?usage: hub.sh path/to/hallmark [SIZE_MIB]}")
 MIB=${2:-2048}
 W=$(mktemp -d)
+# shellcheck source=tests/lib/hub.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/hub.sh"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
@@ -28,9 +30,8 @@ os.makedirs("put", exist_ok=True)
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 python3 static.py 18765 & PIDS+=($!)
-"$HM" hub serve --data-dir data --listen 127.0.0.1:0 > serve.log 2>&1 & PIDS+=($!)
-for _ in $(seq 100); do grep -q 'listening on' serve.log && break; sleep 0.1; done
-HUB=$(grep -o 'http://127.0.0.1:[0-9]*' serve.log | head -1)
+hub_start data serve.log
+PIDS+=("$HUB_PID")
 HALLMARK_HUB_DATA=data "$HM" hub admin user add bench >/dev/null
 TOK=$(HALLMARK_HUB_DATA=data "$HM" hub admin token bench --scope write 2>/dev/null)
 sync; sleep 1

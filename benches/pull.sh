@@ -28,9 +28,10 @@ else
 fi
 W=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/hallmark-pull.XXXXXX")}
 mkdir -p "$W"
-HUB_PID=""
+# shellcheck source=tests/lib/hub.sh
+source "$ROOT/tests/lib/hub.sh"
 cleanup() {
-  [ -n "$HUB_PID" ] && kill "$HUB_PID" 2>/dev/null && wait "$HUB_PID" 2>/dev/null
+  hub_stop
   [ -z "${BENCH_DIR:-}" ] && rm -rf "$W"
 }
 trap cleanup EXIT
@@ -46,10 +47,7 @@ head -c 2000000 /dev/urandom | base64 > model/tokenizer.json
 printf '# bench model\n\nWeights for the pull benchmark.\n' > model/README.md
 TOTAL=$(cat model/* | wc -c)
 
-"$HM" hub serve --data-dir data --listen 127.0.0.1:0 --scrub-rate 0 > serve.log 2>&1 &
-HUB_PID=$!
-for _ in $(seq 100); do grep -q 'listening on' serve.log && break; sleep 0.1; done
-HUB=$(grep -o 'http://127.0.0.1:[0-9]*' serve.log | head -1)
+hub_start data serve.log --scrub-rate 0
 HALLMARK_HUB_DATA=data "$HM" hub admin user add bench > /dev/null
 TOK=$(HALLMARK_HUB_DATA=data "$HM" hub admin token bench --scope write 2> /dev/null)
 "$HM" push model bench/m --hub "$HUB" --token "$TOK" -q > /dev/null

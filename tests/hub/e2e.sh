@@ -23,20 +23,17 @@ bash "$HERE/../../scripts/ref-venv.sh" "$REF_VENV"
 PY="$HF_VENV/bin/python"
 MS="$REF_VENV/bin/model_signing"
 W=$(mktemp -d)
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
 # shellcheck source=tests/lib/check.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
+# shellcheck source=tests/lib/hub.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/hub.sh"
+cleanup() { hub_stop; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
 cd "$W"
 export HALLMARK_HUB_DATA="$W/data" NO_PROGRESS=1 HF_HUB_DISABLE_TELEMETRY=1 HF_HOME="$W/hf-home"
 
 start_hub() {
-  "$HM" hub serve --data-dir "$W/data" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do grep -q 'listening on' "$W/serve.log" && break; sleep 0.1; done
-  PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$')
-  HUB=http://127.0.0.1:$PORT
+  hub_start "$W/data" "$W/serve.log"
   export HALLMARK_HUB=$HUB
 }
 blobs() { { find "$W/data/blobs/blobs" -type f 2>/dev/null || true; } | wc -l; }
@@ -224,7 +221,7 @@ curl -s -X PUT -H "Authorization: Bearer $ALICE" --data-binary @crash/config.jso
 curl -s --limit-rate 4M -X PUT -H "Authorization: Bearer $ALICE" -T crash/big.bin "$HUB/api/models/acme/crash/uploads/$UP/files/big.bin" >/dev/null 2>&1 &
 CURL_PID=$!
 sleep 3
-kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+kill -9 "$HUB_PID"; wait "$HUB_PID" 2>/dev/null || true; HUB_PID=""
 wait "$CURL_PID" 2>/dev/null || true
 local_blobs "half-written blob in staging" && check "a half-written blob was in staging at the kill" test -n "$(ls -A "$W/data/blobs/staging" 2>/dev/null)"
 start_hub

@@ -10,8 +10,9 @@ if ! "$HF_VENV/bin/python" -c "import huggingface_hub" 2>/dev/null; then
 fi
 PY="$HF_VENV/bin/python"
 W=$(mktemp -d)
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+# shellcheck source=tests/lib/hub.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/hub.sh"
+cleanup() { hub_stop; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 # shellcheck source=tests/lib/check.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
@@ -25,11 +26,7 @@ CHECK_TAIL=12
 row() { local call=$1 what=$2; shift 2; if "$@" >"$W/out.txt" 2>&1; then ok "$call: $what"; printf '| `%s` | %s |\n' "$call" "$what" >> "$TABLE"; else bad "$call: $what"; tail -12 "$W/out.txt" | sed 's/^/    /'; fi; }
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
-"$HM" hub serve --data-dir "$W/data" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q 'listening on' "$W/serve.log" && break; sleep 0.1; done
-PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$W/serve.log" | grep -o '[0-9]*$')
-HUB=http://127.0.0.1:$PORT
+hub_start "$W/data" "$W/serve.log"
 export HF_ENDPOINT=$HUB HALLMARK_HUB=$HUB
 echo 'alice-password-1' | "$HM" hub admin user add alice --email alice@example.com --password-stdin >/dev/null
 "$HM" hub admin user add bob >/dev/null

@@ -45,9 +45,10 @@ export HALLMARK_TEST_SIGSTORE_TOKEN
 
 # --- a hub with a model signed by alice (acme/demo) and one by carol (carol/other) -----------
 export HALLMARK_HUB_DATA="$W/hub" NO_PROGRESS=1 HF_HUB_DISABLE_TELEMETRY=1 HF_HOME="$W/hf-home"
-"$HM" hub serve --data-dir "$W/hub" --listen 127.0.0.1:0 >"$W/hub.log" 2>&1 & PIDS+=($!)
-for _ in $(seq 100); do grep -q 'listening on' "$W/hub.log" && break; sleep 0.1; done
-HUB="http://127.0.0.1:$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$W/hub.log" | grep -o '[0-9]*$')"
+# shellcheck source=tests/lib/hub.sh
+source "$ROOT/tests/lib/hub.sh"
+hub_start "$W/hub" "$W/hub.log"
+PIDS+=("$HUB_PID")
 export HALLMARK_HUB="$HUB"
 echo 'alice-password-1' | "$HM" hub admin user add alice --password-stdin >/dev/null
 "$HM" hub admin user add carol >/dev/null

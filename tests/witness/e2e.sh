@@ -13,7 +13,8 @@ set -euo pipefail
 
 # --- helpers (sourced by the benchmark) --------------------------------------------------
 WPIDS=()
-HUB_PID=""
+# shellcheck source=tests/lib/hub.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/hub.sh"
 
 # start_witness NAME: a witness of the log in $W/witness-logs.conf; sets WURL_NAME, WVKEY_NAME.
 start_witness() {
@@ -31,13 +32,9 @@ start_witness() {
 start_hub() {
   local extra=()
   [ -n "${2:-}" ] && extra=(--witness-config "$2" --witness-deadline-ms 2000)
-  : >"$1.serve.log" # a restart must not find the previous run's "listening on" line
-  "$HM" hub serve --data-dir "$1" --listen 127.0.0.1:0 "${extra[@]}" >"$1.serve.log" 2>&1 &
-  HUB_PID=$!
-  for _ in $(seq 200); do grep -q 'listening on' "$1.serve.log" 2>/dev/null && break; sleep 0.1; done
-  HUB=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$1.serve.log" | grep -o 'http://.*')
+  hub_start "$1" "$1.serve.log" "${extra[@]}"
 }
-stop_hub() { kill "$HUB_PID" 2>/dev/null || true; wait "$HUB_PID" 2>/dev/null || true; HUB_PID=""; }
+stop_hub() { hub_stop; }
 
 # setup_witnessed_hub W: creates the hub's log (one start without witnesses), starts the
 # witnesses alpha, beta, gamma for it, writes $W/witnesses.policy (2 of 3) and a user
