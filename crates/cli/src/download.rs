@@ -5,7 +5,10 @@
 //!
 //! A resumed part is hashed once from disk to rebuild the hash state (only the bytes that
 //! are already here); a server that answers the range with a whole `200` restarts the
-//! file from its first byte. Errors say whether the bytes on disk are worth keeping:
+//! file from its first byte. A new part reserves the file's whole size on disk before the
+//! first byte arrives ([`preallocate`]): a disk too small for it fails the pull at once
+//! rather than after the bytes that fit, and the writes that follow skip the filesystem's
+//! block allocation. Errors say whether the bytes on disk are worth keeping:
 //! [`Failed::Interrupted`] (network, server, disk) keeps them for the next run,
 //! [`Failed::Corrupt`] (wrong size or digest) deletes them.
 
@@ -122,6 +125,36 @@ impl Hashes {
     }
 }
 
+/// Reserves `len` bytes of disk for `file` without changing its length
+/// (`fallocate(FALLOC_FL_KEEP_SIZE)`: a part's length stays the count of bytes that
+/// arrived, which is what a resume goes by). Returns whether the space was reserved:
+/// `false` on a filesystem without `fallocate`, where the writes allocate as they go.
+///
+/// # Errors
+/// The filesystem cannot hold `len` more bytes: no space left (`ENOSPC`), over quota
+/// (`EDQUOT`), or larger than its largest file (`EFBIG`).
+pub(crate) fn preallocate(file: &File, len: u64) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd as _;
+    let Ok(len) = libc::off_t::try_from(len) else {
+        return Err(std::io::Error::from_raw_os_error(libc::EFBIG));
+    };
+    if len == 0 {
+        return Ok(false);
+    }
+    // SAFETY: the descriptor belongs to `file`, open for writing for the whole call; the
+    // kernel only reads the integer arguments.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, len) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::ENOSPC | libc::EDQUOT | libc::EFBIG) => Err(e),
+        _ => Ok(false),
+    }
+}
+
 fn io(what: &Path, e: std::io::Error) -> Failed {
     Failed::Interrupted(anyhow::Error::new(e).context(format!("cannot write {}", what.display())))
 }
@@ -230,7 +263,16 @@ fn download(job: &Fetch<'_>, f: &Remote, part: &PathBuf) -> Result<Vec<ResourceD
             h = Hashes::new(job, f)?;
             job.bytes.dec(have);
         }
-        File::create(part).map_err(|e| io(part, e))?
+        let file = File::create(part).map_err(|e| io(part, e))?;
+        preallocate(&file, f.size).map_err(|e| {
+            Failed::Interrupted(anyhow::Error::new(e).context(format!(
+                "no room on disk for {} ({} bytes) in {}",
+                f.path,
+                f.size,
+                job.parts.display()
+            )))
+        })?;
+        file
     };
     let mut reader = resp.body_mut().as_reader();
     let mut buf = vec![0u8; BUF];
@@ -257,4 +299,49 @@ fn download(job: &Fetch<'_>, f: &Remote, part: &PathBuf) -> Result<Vec<ResourceD
         )));
     }
     h.finish(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt as _;
+
+    use super::*;
+
+    #[test]
+    fn a_new_part_reserves_its_size_and_keeps_the_length_that_arrived() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = File::create(dir.path().join("a.part")).unwrap();
+        let reserved = preallocate(&part, 4 << 20).unwrap();
+        let m = part.metadata().unwrap();
+        assert_eq!(
+            m.len(),
+            0,
+            "a resume goes by the length: nothing arrived yet"
+        );
+        if reserved {
+            assert!(
+                m.blocks() * 512 >= 4 << 20,
+                "{} blocks reserved",
+                m.blocks()
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_the_disk_cannot_hold_is_refused_before_a_byte_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = File::create(dir.path().join("huge.part")).unwrap();
+        // 4 EiB: more than any disk (and any ext4 or XFS file) holds
+        match preallocate(&part, 1 << 62) {
+            Err(e) => assert!(
+                matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOSPC | libc::EFBIG | libc::EDQUOT)
+                ),
+                "{e}"
+            ),
+            Ok(reserved) => assert!(!reserved, "only a filesystem without fallocate says yes"),
+        }
+        assert_eq!(part.metadata().unwrap().len(), 0);
+    }
 }
