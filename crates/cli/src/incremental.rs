@@ -9,10 +9,16 @@
 //! The cache lives in `$XDG_CACHE_HOME/hallmark/statcache/` (else `~/.cache/…`), one
 //! file per model root, serialization and hash, never next to the signature (which may
 //! lie inside the model and would then become part of it). It is written atomically
-//! after a successful run; a cache that is corrupt, too large or written for another
-//! model is ignored with a warning and everything is hashed.
+//! after a successful run; a cache that is corrupt or written for another model is
+//! ignored with a warning and everything is hashed.
+//!
+//! When signing, the previous signature is not parsed if it holds the statement signed
+//! with the cache: [`StatCache::bind`] writes that statement again from the cache's
+//! entries and compares it with the signature's payload as both stream by (a cache
+//! whose digests were edited, or a signature swapped, no longer compares equal, and
+//! then the signature's manifest is parsed and every reused digest compared with it,
+//! as when verifying). Nothing is read whole: memory stays flat at any file count.
 
-use std::io::{Read as _, Write as _};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,12 +28,11 @@ use hallmark_format::bundle::Bundle;
 use hallmark_format::limits::Limits;
 use hallmark_format::statement::parse_statement;
 use hallmark_format::{HashAlgorithm, Manifest, Serialization};
-use hallmark_hash::{EngineOptions, MAX_CACHE_BYTES, StatCache};
+use hallmark_hash::{EngineOptions, Frame, StatCache};
 
-/// One run's stat cache and where it is kept.
+/// One run's stat cache.
 pub(crate) struct Incremental {
     cache: Arc<StatCache>,
-    file: PathBuf,
 }
 
 impl Incremental {
@@ -39,18 +44,28 @@ impl Incremental {
         hash: HashAlgorithm,
         signature: &Path,
     ) -> anyhow::Result<Self> {
-        let previous = std::fs::read(signature).ok().and_then(|b| {
-            let m = manifest_of(&b);
+        let (mut cache, root, found) = Self::open(model, method, hash)?;
+        if found && cache.bind(signature) {
+            hallmark_hash::timing::mark("incremental: cache bound to previous signature");
+        } else if found {
+            let previous = std::fs::read(signature).ok().and_then(|b| {
+                let m = manifest_of(&b);
+                if m.is_none() {
+                    errln!(
+                        "warning: --incremental: previous signature {} is unreadable; hashing every file",
+                        signature.display()
+                    );
+                }
+                m
+            });
             hallmark_hash::timing::mark("incremental: previous signature");
-            if m.is_none() {
-                errln!(
-                    "warning: --incremental: previous signature {} is unreadable; hashing every file",
-                    signature.display()
-                );
+            if let Some(m) = previous {
+                cache.expect_resources(m.params.method, m.params.hash, m.resources, !root.is_dir());
             }
-            m
-        });
-        Self::open(model, method, hash, previous)
+        }
+        Ok(Self {
+            cache: Arc::new(cache),
+        })
     }
 
     /// The cache for verifying `model` against the signature `bundle` (whose manifest
@@ -60,15 +75,20 @@ impl Incremental {
             // Verification reports what is wrong with the signature.
             return Ok(None);
         };
-        Self::open(model, m.params.method, m.params.hash, Some(m)).map(Some)
+        let (mut cache, root, _) = Self::open(model, m.params.method, m.params.hash)?;
+        cache.expect_resources(m.params.method, m.params.hash, m.resources, !root.is_dir());
+        Ok(Some(Self {
+            cache: Arc::new(cache),
+        }))
     }
 
+    /// The cache of `model` for `method`/`hash`, its file opened if there is a usable
+    /// one (the model's canonical path and whether there is come along).
     fn open(
         model: &Path,
         method: Serialization,
         hash: HashAlgorithm,
-        previous: Option<Manifest>,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<(StatCache, PathBuf, bool)> {
         let root = std::fs::canonicalize(model)
             .with_context(|| format!("cannot resolve the model path {}", model.display()))?;
         let dir = cache_dir()?;
@@ -76,33 +96,20 @@ impl Incremental {
             .recursive(true)
             .create(&dir)
             .with_context(|| format!("cannot create the stat cache directory {}", dir.display()))?;
-        let mut cache = StatCache::new(&root, method, hash, stamp(&dir)?);
+        let probe = StatCache::new(&root, method, hash, 0, &dir);
         let digest =
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, cache.identity().as_bytes());
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, probe.identity().as_bytes());
         let file = dir.join(format!("{}.cache", hex::encode(digest.as_ref())));
-        match read_bounded(&file) {
-            Ok(Some(bytes)) => {
-                if let Err(e) = cache.load(&bytes) {
-                    errln!(
-                        "warning: --incremental: ignoring {}: {e}; hashing every file",
-                        file.display()
-                    );
-                }
-            }
-            Ok(None) => {}
-            Err(e) => errln!(
+        let mut cache = StatCache::new(&root, method, hash, stamp(&dir)?, &file);
+        let found = cache.open().unwrap_or_else(|e| {
+            errln!(
                 "warning: --incremental: ignoring {}: {e}; hashing every file",
                 file.display()
-            ),
-        }
-        hallmark_hash::timing::mark("incremental: read stat cache");
-        if let Some(m) = previous {
-            cache.expect_resources(m.params.method, m.params.hash, m.resources, !root.is_dir());
-        }
-        Ok(Self {
-            cache: Arc::new(cache),
-            file,
-        })
+            );
+            false
+        });
+        hallmark_hash::timing::mark("incremental: open stat cache");
+        Ok((cache, root, found))
     }
 
     /// Engine options that consult and fill this cache.
@@ -113,20 +120,27 @@ impl Incremental {
         }
     }
 
-    /// Writes the cache for the next run (a failure is only a warning: the signature
-    /// or verdict stands); returns the one-line summary to print and the counts as JSON
-    /// (`{"reused": files, "hashed": files}`).
-    pub(crate) fn save(&self) -> (String, serde_json::Value) {
-        let written = self
-            .cache
-            .serialize()
-            .map_err(anyhow::Error::from)
-            .and_then(|b| write_unsynced(&self.file, &b));
+    /// Writes the cache for the next run, with the `frame` of the statement signed from
+    /// this run's manifest (`None` when verifying); a failure is only a warning: the
+    /// signature or verdict stands. Returns the one-line summary to print and the
+    /// counts as JSON (`{"reused": files, "hashed": files}`).
+    pub(crate) fn save(&self, frame: Option<&Frame>) -> (String, serde_json::Value) {
+        let written = self.cache.save(frame);
         hallmark_hash::timing::mark("incremental: write stat cache");
         if let Err(e) = written {
-            errln!("warning: --incremental: stat cache not written: {e:#}");
+            errln!("warning: --incremental: stat cache not written: {e}");
         }
         self.summary()
+    }
+
+    /// [`Self::save`] after signing `m`, whose statement's subject digest is `root`.
+    pub(crate) fn save_signed(&self, m: &Manifest, root: [u8; 32]) -> (String, serde_json::Value) {
+        self.save(Some(&Frame {
+            root_digest: root,
+            model_name: m.model_name.clone(),
+            allow_symlinks: m.params.allow_symlinks,
+            ignore_paths: m.params.ignore_paths.clone(),
+        }))
     }
 
     /// What this run read and what it trusted from the cache, as a line to print and
@@ -210,29 +224,4 @@ fn stamp(dir: &Path) -> anyhow::Result<i128> {
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
     let m = tmp.as_file().metadata()?;
     Ok(i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()))
-}
-
-/// Replaces `file` with `bytes` atomically (a temporary file renamed over it) but
-/// without `fsync`: a cache lost in a crash only costs the next run a full hash, and
-/// a torn one fails to parse.
-fn write_unsynced(file: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".cache-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.persist(file).map(drop).map_err(|e| e.error))
-        .with_context(|| format!("cannot write {}", file.display()))
-}
-
-fn read_bounded(file: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    let f = match std::fs::File::open(file) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut bytes = Vec::new();
-    f.take(MAX_CACHE_BYTES + 1).read_to_end(&mut bytes)?;
-    Ok(Some(bytes))
 }

@@ -196,7 +196,7 @@ fn sign(common: &SignCommon, signer: &Signer) -> Outcome {
     };
     timing::mark("sign: write signature");
     let m = &m;
-    let incremental = incremental.as_ref().map(Incremental::save);
+    let incremental = incremental.as_ref().map(|i| i.save_signed(m, root_digest));
     if common.json {
         let mut out = serde_json::json!({
             "signed": true,

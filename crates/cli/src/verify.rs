@@ -161,7 +161,7 @@ fn verify(common: &VerifyCommon, verifier: &dyn EnvelopeVerifier) -> Outcome {
         Ok(v) => {
             print_success(common, &v, hub.as_ref());
             if let Some(i) = &incremental {
-                errln!("incremental: {}", i.save().0);
+                errln!("incremental: {}", i.save(None).0);
             }
             0
         }

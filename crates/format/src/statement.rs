@@ -422,11 +422,46 @@ pub fn write_statement<W: std::io::Write>(
     root_digest: &[u8; 32],
     w: W,
 ) -> std::io::Result<()> {
-    let p = &manifest.params;
+    let resources = out::Resources(&manifest.resources);
+    write_framed(
+        &manifest.model_name,
+        &manifest.params,
+        root_digest,
+        resources,
+        w,
+    )
+}
+
+/// [`write_statement`] of a manifest whose resources are not held but handed out in
+/// order by `resources` (it calls its argument with each one and stops early when that
+/// returns false): byte for byte the statement of the manifest they make up. For
+/// comparing a statement with resources read from a file as a stream (the stat cache
+/// of incremental signing), in memory that does not grow with the manifest.
+///
+/// # Errors
+/// Only those of `w`.
+pub fn write_statement_pulling<W: std::io::Write>(
+    model_name: &str,
+    params: &SerializationParams,
+    root_digest: &[u8; 32],
+    resources: &mut Pull<'_>,
+    w: W,
+) -> std::io::Result<()> {
+    let pulled = out::Pulled(std::cell::RefCell::new(resources));
+    write_framed(model_name, params, root_digest, pulled, w)
+}
+
+fn write_framed<R: serde::Serialize, W: std::io::Write>(
+    model_name: &str,
+    p: &SerializationParams,
+    root_digest: &[u8; 32],
+    resources: R,
+    w: W,
+) -> std::io::Result<()> {
     let statement = out::Statement {
         ty: STATEMENT_TYPE,
         subject: [out::Subject {
-            name: &manifest.model_name,
+            name: model_name,
             digest: out::RootDigest {
                 sha256: out::Hex(root_digest),
             },
@@ -443,7 +478,7 @@ pub fn write_statement<W: std::io::Write>(
                 allow_symlinks: p.allow_symlinks,
                 ignore_paths: &p.ignore_paths,
             },
-            resources: out::Resources(&manifest.resources),
+            resources,
         },
     };
     serde_json::to_writer_pretty(w, &statement).map_err(std::io::Error::from)
@@ -452,6 +487,8 @@ pub fn write_statement<W: std::io::Write>(
 mod fast;
 mod out;
 mod types;
+
+pub use out::{Emit, Pull};
 
 #[cfg(test)]
 mod tests {
@@ -556,6 +593,27 @@ mod tests {
                 "{err} should mention {needle}"
             );
         }
+    }
+
+    #[test]
+    fn a_pulled_statement_is_the_built_one() {
+        let m = manifest();
+        let mut out = Vec::new();
+        let mut each = |emit: &mut Emit<'_>| {
+            for r in &m.resources {
+                if !emit(r) {
+                    break;
+                }
+            }
+        };
+        write_statement_pulling(&m.model_name, &m.params, &[1; 32], &mut each, &mut out).unwrap();
+        assert_eq!(out, build_statement(&m, &[1; 32]));
+        let mut empty = m.clone();
+        empty.resources = Resources::new();
+        let mut none = |_: &mut Emit<'_>| {};
+        let mut out = Vec::new();
+        write_statement_pulling(&m.model_name, &m.params, &[1; 32], &mut none, &mut out).unwrap();
+        assert_eq!(out, build_statement(&empty, &[1; 32]));
     }
 
     #[test]

@@ -11,7 +11,6 @@
 //! here; the next run's cache file is written in the same pass.
 
 use std::cmp::Ordering;
-use std::ops::Range;
 
 use hallmark_format::resource::compare_paths;
 use hallmark_format::{HashAlgorithm, Resource, Resources, Serialization, resource_algorithm};
@@ -20,8 +19,8 @@ use crate::error::HashError;
 use crate::model::{FileStat, ModelFiles};
 use crate::options::EngineOptions;
 use crate::shared::unit_ranges;
-use crate::statcache::{RehashReason, Rehashed, StatCache};
-use crate::statfile::Previous;
+use crate::statcache::{Inputs, RehashReason, Rehashed, StatCache};
+use crate::statfile::Reader;
 
 fn stat(files: &ModelFiles, i: usize) -> Option<FileStat> {
     std::fs::metadata(files.path(i)?)
@@ -29,12 +28,173 @@ fn stat(files: &ModelFiles, i: usize) -> Option<FileStat> {
         .map(|m| FileStat::of(&m))
 }
 
-/// Where a file's resources come from.
-enum Slot {
-    /// These resources of the previous manifest.
-    Reused(Range<usize>),
-    /// The next file of those handed to the engine.
-    Hashed,
+/// How many units (resources) a file of `size` bytes makes.
+fn units(size: u64, method: Serialization) -> usize {
+    match method {
+        Serialization::Files => 1,
+        Serialization::Shards { shard_size } => {
+            usize::try_from(size.div_ceil(shard_size.max(1))).unwrap_or(usize::MAX)
+        }
+    }
+}
+
+/// Which files to hash: one bit a file.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Self {
+        Self(vec![0; n.div_ceil(64)])
+    }
+    fn set(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+/// The first pass's decisions: every unit's digest in order (zeros where the file is
+/// to be hashed), which files are hashed, those files, and why.
+struct Plan {
+    digests: Vec<u8>,
+    hashed: Bits,
+    todo: ModelFiles,
+    why: Rehashed,
+}
+
+/// The cache entry for `name`, moving `reader` past the entries before it (a cache
+/// that fails to read is dropped: its remaining entries are absent).
+fn entry_for<'r>(
+    reader: &'r mut Option<Reader>,
+    name: &str,
+    started: &mut bool,
+) -> Option<&'r Reader> {
+    loop {
+        let r = reader.as_mut()?;
+        if r.done() {
+            return None;
+        }
+        if *started && compare_paths(r.name(), name) != Ordering::Less {
+            break;
+        }
+        *started = true;
+        if r.advance().is_err() {
+            *reader = None;
+            return None;
+        }
+    }
+    reader.as_ref().filter(|r| r.name() == name)
+}
+
+/// Decides file by file, in reference order, what can be reused.
+fn plan(
+    files: &ModelFiles,
+    method: Serialization,
+    hash: HashAlgorithm,
+    inputs: &mut Inputs,
+) -> Result<Plan, HashError> {
+    let algorithm = resource_algorithm(method, hash);
+    let dlen = hash.digest_len();
+    let mut out = Plan {
+        digests: Vec::with_capacity(files.len().saturating_mul(dlen)),
+        hashed: Bits::new(files.len()),
+        todo: ModelFiles::new(files.root()),
+        why: Rehashed::default(),
+    };
+    let expected = &inputs.expected;
+    let path_at = |i: usize| expected.get(i).map(|r| r.path);
+    let (mut e, mut started) = (0, false);
+    for i in 0..files.len() {
+        let (Some(name), Some(size)) = (files.name(i), files.size(i)) else {
+            continue;
+        };
+        let key = files
+            .stat(i)
+            .or_else(|| stat(files, i))
+            .filter(|k| k.size() == size);
+        let ranges = unit_ranges(size, method)?;
+        let mut end = e;
+        if inputs.bound.is_none() {
+            while path_at(e).is_some_and(|r| compare_paths(r, name) == Ordering::Less) {
+                e += 1;
+            }
+            end = e;
+            while path_at(end).is_some_and(|r| r == name) {
+                end += 1;
+            }
+        }
+        let entry = entry_for(&mut inputs.reader, name, &mut started);
+        let why = match (&key, entry) {
+            (None, _) => Some(RehashReason::StatChanged),
+            (_, None) => Some(RehashReason::New),
+            (_, Some(x)) if x.racy() => Some(RehashReason::Racy),
+            (Some(k), Some(x)) if x.key() != *k => Some(RehashReason::StatChanged),
+            (Some(_), Some(x)) => {
+                let (have, count) = x.digests();
+                let agrees = count == ranges.len()
+                    && have.len() == count * dlen
+                    && (inputs.bound.is_some()
+                        || (end - e == ranges.len()
+                            && (e..end)
+                                .zip(have.chunks_exact(dlen.max(1)))
+                                .zip(&ranges)
+                                .all(|((r, have), unit)| {
+                                    expected.get(r).is_some_and(|r| {
+                                        r.algorithm == algorithm
+                                            && r.digest == have
+                                            && names_unit(&r, method, *unit)
+                                    })
+                                })));
+                (!agrees).then_some(RehashReason::SignatureDiffers)
+            }
+        };
+        match (why, entry) {
+            (None, Some(x)) => out.digests.extend_from_slice(x.digests().0),
+            (why, _) => {
+                out.why.add(name, why.unwrap_or(RehashReason::New));
+                out.hashed.set(i);
+                out.todo.push(name, size, key)?;
+                out.digests
+                    .resize(out.digests.len() + ranges.len() * dlen, 0);
+            }
+        }
+        e = end;
+    }
+    if let Some(sum) = inputs.bound {
+        // The entries trusted must be those the binding compared with the signature.
+        let again = inputs.reader.as_mut().map(Reader::finish);
+        if again != Some(Ok(sum)) {
+            return everything(files, method, hash);
+        }
+    }
+    Ok(out)
+}
+
+/// The plan that trusts nothing (the cache changed while this run read it).
+fn everything(
+    files: &ModelFiles,
+    method: Serialization,
+    hash: HashAlgorithm,
+) -> Result<Plan, HashError> {
+    let mut out = Plan {
+        digests: Vec::new(),
+        hashed: Bits::new(files.len()),
+        todo: files.clone(),
+        why: Rehashed::default(),
+    };
+    let mut n = 0;
+    for i in 0..files.len() {
+        out.hashed.set(i);
+        out.why.add(
+            files.name(i).unwrap_or_default(),
+            RehashReason::CacheChanged,
+        );
+        n += units(files.size(i).unwrap_or(0), method);
+    }
+    out.digests = vec![0; n * hash.digest_len()];
+    Ok(out)
 }
 
 /// The engine's result for `files`, reusing what `cache` vouches for and handing the
@@ -53,11 +213,10 @@ pub(crate) fn hash_reusing(
         incremental: None,
         ..opts.clone()
     };
-    if method != cache.method() {
+    let inputs = cache.take_inputs();
+    let Some(mut inputs) = inputs.filter(|_| method == cache.method()) else {
         return full(files, &inner);
-    }
-    let (previous, expected) = cache.take_inputs();
-    let algorithm = resource_algorithm(method, hash);
+    };
     let sorted;
     let files = if files.is_sorted() {
         files
@@ -67,107 +226,81 @@ pub(crate) fn hash_reusing(
         sorted = copy;
         &sorted
     };
-
-    let mut slots = Vec::with_capacity(files.len());
-    let mut todo = ModelFiles::new(files.root());
-    let mut keys = Vec::with_capacity(files.len());
-    let mut rehashed = Rehashed::default();
-    let (mut p, mut e) = (0, 0);
-    let path_at = |i: usize| expected.get(i).map(|r| r.path);
-    for i in 0..files.len() {
-        let (Some(name), Some(size)) = (files.name(i), files.size(i)) else {
-            continue;
-        };
-        let key = files
-            .stat(i)
-            .or_else(|| stat(files, i))
-            .filter(|k| k.size() == size);
-        let units = unit_ranges(size, method)?;
-        while previous
-            .entries
-            .get(p)
-            .is_some_and(|x| compare_paths(previous.name(x), name) == Ordering::Less)
-        {
-            p += 1;
-        }
-        while path_at(e).is_some_and(|r| compare_paths(r, name) == Ordering::Less) {
-            e += 1;
-        }
-        let mut end = e;
-        while path_at(end).is_some_and(|r| r == name) {
-            end += 1;
-        }
-        let entry = previous.entries.get(p).filter(|x| previous.name(x) == name);
-        let why = match (&key, entry) {
-            (None, _) => Some(RehashReason::StatChanged),
-            (_, None) => Some(RehashReason::New),
-            (_, Some(x)) if x.racy => Some(RehashReason::Racy),
-            (Some(k), Some(x)) if x.key != *k => Some(RehashReason::StatChanged),
-            (Some(_), Some(x)) => {
-                let agrees = Previous::count(x) == units.len()
-                    && end - e == units.len()
-                    && (e..end)
-                        .zip(previous.digests(x))
-                        .zip(&units)
-                        .all(|((r, have), unit)| {
-                            expected.get(r).is_some_and(|r| {
-                                r.algorithm == algorithm
-                                    && r.digest == have
-                                    && names_unit(&r, method, *unit)
-                            })
-                        });
-                (!agrees).then_some(RehashReason::SignatureDiffers)
-            }
-        };
-        if let Some(why) = why {
-            rehashed.add(name, why);
-            slots.push(Slot::Hashed);
-            todo.push(name, size, key)?;
-        } else {
-            slots.push(Slot::Reused(e..end));
-        }
-        keys.push(key);
-        e = end;
-    }
-    drop(previous);
+    let Plan {
+        mut digests,
+        hashed,
+        todo,
+        why,
+    } = plan(files, method, hash, &mut inputs)?;
+    drop(inputs);
     crate::timing::mark("hash: stat cache");
 
     // `todo` is in reference order, so the engine returns its resources in this order.
     let computed = full(&todo, &inner)?;
     let mut computed = computed.iter();
-    let mut out = Resources::new();
-    let mut w = cache.writer(files.len());
-    let mut hashed = 0;
-    for (i, (slot, key)) in slots.iter().zip(keys).enumerate() {
+    let dlen = hash.digest_len();
+    let mut w = cache.writer();
+    let (mut at, mut j) = (0, 0);
+    for i in 0..files.len() {
         let (Some(name), Some(size)) = (files.name(i), files.size(i)) else {
             continue;
         };
-        let start = out.len();
-        let key = match slot {
-            Slot::Reused(range) => {
-                for r in range.clone().filter_map(|r| expected.get(r)) {
-                    out.push(r)?;
+        let n = units(size, method);
+        let span = at..at + n * dlen;
+        at = span.end;
+        let key = if hashed.get(i) {
+            for k in 0..n {
+                let (Some(r), Some(slot)) = (
+                    computed.next(),
+                    digests.get_mut(span.start + k * dlen..span.start + (k + 1) * dlen),
+                ) else {
+                    return Err(HashError::Cancelled);
+                };
+                if r.digest.len() != dlen {
+                    return Err(HashError::Cancelled);
                 }
-                key
+                slot.copy_from_slice(r.digest);
             }
-            Slot::Hashed => {
-                for _ in 0..unit_ranges(size, method)?.len() {
-                    if let Some(r) = computed.next() {
-                        out.push(r)?;
-                    }
-                }
-                hashed += 1;
-                // Recorded only if the file did not change while it was read.
-                key.filter(|k| stat(files, i).as_ref() == Some(k))
-            }
+            j += 1;
+            // Recorded only if the file did not change while it was read.
+            todo.stat(j - 1)
+                .filter(|k| k.size() == size && stat(files, i).as_ref() == Some(k))
+        } else {
+            files.stat(i)
         };
-        if let Some(k) = key {
-            let digests = (start..out.len()).filter_map(|r| out.get(r).map(|r| r.digest));
-            w.entry(name, &k, digests);
+        if let (Some(k), Some(d)) = (key, digests.get(span)) {
+            w.entry(name, &k, d, n);
         }
     }
     cache.finish(w);
-    cache.count(slots.len() - hashed, rehashed);
+    let reused = files.len() - j;
+    cache.count(reused, why);
+    let algorithm = resource_algorithm(method, hash);
+    let out = match method {
+        Serialization::Files => {
+            Resources::of_files(files.names().clone(), &algorithm, dlen, digests)
+                .ok_or(HashError::Cancelled)?
+        }
+        Serialization::Shards { .. } => {
+            let mut out = Resources::new();
+            let mut chunks = digests.chunks_exact(dlen.max(1));
+            for i in 0..files.len() {
+                let (Some(name), Some(size)) = (files.name(i), files.size(i)) else {
+                    continue;
+                };
+                for range in unit_ranges(size, method)? {
+                    let digest = chunks.next().unwrap_or_default();
+                    out.push(Resource {
+                        path: name,
+                        range: Some(range),
+                        algorithm: &algorithm,
+                        digest,
+                    })?;
+                }
+            }
+            out
+        }
+    };
     crate::timing::mark("hash: merge, next cache");
     Ok(out)
 }

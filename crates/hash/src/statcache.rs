@@ -18,21 +18,30 @@
 //! rename or `utimensat`; only root (clock changes, raw block-device edits) can change
 //! bytes without moving ctime.
 //!
-//! The cache file is a bounded line format ([`MAX_CACHE_BYTES`], [`crate::MAX_LINE_BYTES`]),
-//! one line per file in the manifest's (reference) order, so that a run matches the
-//! files, the cache and the manifest in one merged pass with no index. It is read into
-//! two buffers (names, digests) and one fixed-size record per file. Anything
-//! malformed, out of order, or written for another model root or other parameters is a
-//! [`StatCacheError`] and the caller ignores the whole file.
+//! The cache file ([`crate::statfile`]) is binary, one entry per file in the reference
+//! order, read and written as a stream: a run matches the files, the cache and the
+//! manifest in one merged pass with no index, holding one entry at a time.
+//!
+//! The manifest a digest must agree with is found in one of two ways. When signing, the
+//! cache of a run that signed records the statement's frame (subject name and digest,
+//! serialization flags); [`StatCache::bind`] writes that statement again from the cache
+//! and compares it with the payload of the signature now at the output path
+//! ([`crate::statbind`]): equal bytes mean the signature records exactly the cache's
+//! digests, and the signature need not be parsed. Otherwise (verification, a cache
+//! written by `verify`, a signature that is not the one signed with the cache) the
+//! caller parses the signature's manifest and hands it to
+//! [`StatCache::expect_resources`], and each digest is compared with it. The entries the
+//! merge reads are hashed and must be those the binding read (a cache file rewritten in
+//! between makes the run hash everything).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hallmark_format::resource::SINGLE_FILE_NAME;
 use hallmark_format::{HashAlgorithm, Resource, Resources, Serialization};
 
-use crate::statfile::{MAGIC, MAX_CACHE_BYTES, Previous, StatCacheError, Writer, parse};
+use crate::statfile::{Frame, MAGIC, Reader, StatCacheError, Writer};
 
 /// Why a file was hashed rather than taken from the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +54,8 @@ pub enum RehashReason {
     Racy,
     /// The signature at hand records other digests for it than the cache (or none).
     SignatureDiffers,
+    /// The cache file changed while this run read it: nothing was trusted.
+    CacheChanged,
 }
 
 impl RehashReason {
@@ -56,6 +67,7 @@ impl RehashReason {
             Self::StatChanged => "stat changed",
             Self::Racy => "changed while the last run hashed it",
             Self::SignatureDiffers => "signature records another digest",
+            Self::CacheChanged => "stat cache changed during the run",
         }
     }
 }
@@ -84,29 +96,56 @@ impl Rehashed {
     }
 }
 
-/// One model's stat cache: the entries read from the previous run and the manifest
-/// they must agree with (both handed to one hashing run), and the cache file that run
-/// produced (what [`StatCache::serialize`] returns).
-#[derive(Debug)]
+/// The previous run's entries, as read, and what they must agree with.
+pub(crate) struct Inputs {
+    /// The cache file, at its first entry (`None`: no usable cache).
+    pub(crate) reader: Option<Reader>,
+    /// The SHA-256 of the entries, when [`StatCache::bind`] found the signature's
+    /// statement to be the cache's: its digests need no other check.
+    pub(crate) bound: Option<[u8; 32]>,
+    /// Otherwise, the manifest each reused digest must equal.
+    pub(crate) expected: Resources,
+}
+
+/// One model's stat cache: the previous run's file (read as a stream by the one
+/// hashing run that uses it), the manifest its digests must agree with, and the file
+/// that run writes for the next one ([`StatCache::save`] puts it in place).
 pub struct StatCache {
     params: String,
     root: String,
     stamp: i128,
     method: Serialization,
     hash: HashAlgorithm,
-    inputs: Mutex<Option<(Previous, Resources)>>,
-    next: Mutex<Option<Vec<u8>>>,
+    file: PathBuf,
+    inputs: Mutex<Option<Inputs>>,
+    next: Mutex<Option<Writer>>,
     rehashed: Mutex<Rehashed>,
     reused: AtomicUsize,
     hashed: AtomicUsize,
 }
 
+impl std::fmt::Debug for StatCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatCache")
+            .field("params", &self.params)
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
 impl StatCache {
-    /// An empty cache for the model at `root` (its canonical path) hashed with `method`
-    /// and `hash`; `stamp_ns` is the filesystem time at which this run started (the
-    /// mtime of a file created then), in nanoseconds since the epoch.
+    /// A cache for the model at `root` (its canonical path) hashed with `method` and
+    /// `hash`, kept in `file` (read by [`Self::open`], replaced by [`Self::save`]);
+    /// `stamp_ns` is the filesystem time at which this run started (the mtime of a
+    /// file created then), in nanoseconds since the epoch.
     #[must_use]
-    pub fn new(root: &Path, method: Serialization, hash: HashAlgorithm, stamp_ns: i128) -> Self {
+    pub fn new(
+        root: &Path,
+        method: Serialization,
+        hash: HashAlgorithm,
+        stamp_ns: i128,
+        file: &Path,
+    ) -> Self {
         let shard = match method {
             Serialization::Files => 0,
             Serialization::Shards { shard_size } => shard_size,
@@ -117,7 +156,12 @@ impl StatCache {
             stamp: stamp_ns,
             method,
             hash,
-            inputs: Mutex::new(Some((Previous::default(), Resources::new()))),
+            file: file.to_owned(),
+            inputs: Mutex::new(Some(Inputs {
+                reader: None,
+                bound: None,
+                expected: Resources::new(),
+            })),
             next: Mutex::new(None),
             rehashed: Mutex::new(Rehashed::default()),
             reused: AtomicUsize::new(0),
@@ -131,24 +175,23 @@ impl StatCache {
         format!("{MAGIC}\n{}\n{}\n", self.params, self.root)
     }
 
-    /// Reads a cache file written by an earlier run (racily clean entries are kept only
-    /// to say why their files are hashed). Returns how many entries may be reused.
+    /// Opens the cache file an earlier run wrote (its header only: the entries are read
+    /// by the hashing run). Returns whether there is one.
     ///
     /// # Errors
-    /// Too large, malformed, out of order, or written for another root or parameters;
-    /// nothing is kept.
-    pub fn load(&mut self, bytes: &[u8]) -> Result<usize, StatCacheError> {
-        let previous = parse(bytes, &self.params, &self.root)?;
-        let n = previous.entries.iter().filter(|e| !e.racy).count();
-        self.inputs_mut().0 = previous;
-        Ok(n)
+    /// Unreadable, malformed, or written for another root or parameters; nothing is
+    /// kept.
+    pub fn open(&mut self) -> Result<bool, StatCacheError> {
+        let reader = Reader::open(&self.file, &self.params, &self.root, self.hash.digest_len())?;
+        let found = reader.is_some();
+        self.inputs_mut().reader = reader;
+        Ok(found)
     }
 
     /// Registers the previous signature's resources: only digests equal to these are
-    /// reused (the resources themselves are moved into the result). Resources of
-    /// another serialization or hash register nothing (returns false). `single_file`
-    /// maps a one-file manifest's name to `"."` (a model that is a file is enumerated
-    /// under that name).
+    /// reused. Resources of another serialization or hash register nothing (returns
+    /// false). `single_file` maps a one-file manifest's name to `"."` (a model that is
+    /// a file is enumerated under that name).
     pub fn expect_resources(
         &mut self,
         method: Serialization,
@@ -184,26 +227,26 @@ impl StatCache {
             };
             resources = sorted;
         }
-        self.inputs_mut().1 = resources;
+        self.inputs_mut().expected = resources;
         true
     }
 
-    fn inputs_mut(&mut self) -> &mut (Previous, Resources) {
+    pub(crate) fn inputs_mut(&mut self) -> &mut Inputs {
         let inputs = self
             .inputs
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        inputs.get_or_insert_with(|| (Previous::default(), Resources::new()))
+        inputs.get_or_insert_with(|| Inputs {
+            reader: None,
+            bound: None,
+            expected: Resources::new(),
+        })
     }
 
-    /// Hands the previous entries and the manifest to the one hashing run that uses
-    /// them (a second run finds none and hashes everything).
-    pub(crate) fn take_inputs(&self) -> (Previous, Resources) {
-        self.inputs
-            .lock()
-            .ok()
-            .and_then(|mut g| g.take())
-            .unwrap_or_default()
+    /// Hands the previous entries and what they must agree with to the one hashing run
+    /// that uses them (a second run finds none and hashes everything).
+    pub(crate) fn take_inputs(&self) -> Option<Inputs> {
+        self.inputs.lock().ok().and_then(|mut g| g.take())
     }
 
     /// Files whose digests this run reused.
@@ -234,40 +277,44 @@ impl StatCache {
     }
 
     /// A writer for this run's cache file, headed by the identity and the stamp.
-    pub(crate) fn writer(&self, files: usize) -> Writer {
-        Writer::new(&format!("{}stamp {}\n", self.identity(), self.stamp), files)
+    pub(crate) fn writer(&self) -> Writer {
+        Writer::create(
+            &self.file,
+            &self.params,
+            &self.root,
+            self.stamp,
+            self.hash.digest_len(),
+        )
     }
 
     pub(crate) fn finish(&self, w: Writer) {
         if let Ok(mut next) = self.next.lock() {
-            *next = Some(w.into_bytes());
+            *next = Some(w);
         }
     }
 
-    /// The cache file for the next run: the entries of the hashing run, stamped with
-    /// its start (taken: a second call returns an empty cache).
+    /// Puts the cache file of this run's hashing in place for the next run, with the
+    /// frame of the statement signed from it (`None` when nothing was signed). A run
+    /// that hashed nothing writes a cache with no entries.
     ///
     /// # Errors
-    /// [`StatCacheError::TooLarge`] when it would exceed [`MAX_CACHE_BYTES`].
-    pub fn serialize(&self) -> Result<Vec<u8>, StatCacheError> {
-        let out = self
+    /// The file could not be written or renamed.
+    pub fn save(&self, frame: Option<&Frame>) -> Result<(), StatCacheError> {
+        let w = self
             .next
             .lock()
             .ok()
             .and_then(|mut g| g.take())
-            .unwrap_or_else(|| self.writer(0).into_bytes());
-        let size = out.len() as u64;
-        if size > MAX_CACHE_BYTES {
-            return Err(StatCacheError::TooLarge {
-                size,
-                limit: MAX_CACHE_BYTES,
-            });
-        }
-        Ok(out)
+            .unwrap_or_else(|| self.writer());
+        w.finish(frame)
     }
 
     pub(crate) fn method(&self) -> Serialization {
         self.method
+    }
+
+    pub(crate) fn hash(&self) -> HashAlgorithm {
+        self.hash
     }
 }
 
@@ -275,15 +322,6 @@ impl StatCache {
 mod tests {
     use super::*;
     use crate::model::FileStat;
-
-    fn cache(stamp: i128) -> StatCache {
-        StatCache::new(
-            Path::new("/m"),
-            Serialization::Files,
-            HashAlgorithm::Sha256,
-            stamp,
-        )
-    }
 
     fn key(mtime: i128, ctime: i128) -> FileStat {
         FileStat {
@@ -295,83 +333,85 @@ mod tests {
         }
     }
 
-    fn written(c: &StatCache, entries: &[(&str, FileStat, &[&[u8]])]) -> Vec<u8> {
-        let mut w = c.writer(entries.len());
-        for (name, k, d) in entries {
-            w.entry(name, k, d.iter().copied());
-        }
+    #[test]
+    fn round_trip_reads_entries_in_order_and_marks_racy_ones() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("c");
+        let sha = HashAlgorithm::Sha256;
+        let c = StatCache::new(Path::new("/m"), Serialization::Files, sha, 100, &file);
+        let mut w = c.writer();
+        w.entry("a", &key(50, 60), &[1; 32], 1);
+        w.entry("empty", &key(1, 1), &[], 0);
+        w.entry("racy", &key(50, 100), &[3; 32], 1);
+        w.entry("shards", &key(1, 2), &[4; 64], 2);
+        w.entry("wrong-length", &key(1, 2), &[4; 5], 1);
         c.finish(w);
-        c.serialize().unwrap()
-    }
-
-    #[test]
-    fn round_trip_keeps_clean_entries_and_drops_racy_ones() {
-        let c = cache(100);
-        let bytes = written(
-            &c,
-            &[
-                ("a", key(50, 60), &[&[1, 2]]),
-                ("empty", key(1, 1), &[]),
-                ("racy", key(50, 100), &[&[3]]),
-                ("shards", key(1, 2), &[&[4, 5], &[6, 7]]),
-            ],
-        );
-        let d = parse(&bytes, &c.params, &c.root).unwrap();
-        let names: Vec<(&str, bool)> = d.entries.iter().map(|e| (d.name(e), e.racy)).collect();
-        assert_eq!(
-            names,
-            [
-                ("a", false),
-                ("empty", false),
-                ("racy", true),
-                ("shards", false)
-            ]
-        );
-        let digests = |i: usize| d.digests(&d.entries[i]).collect::<Vec<_>>();
-        assert_eq!(digests(0), [&[1u8, 2][..]]);
-        assert_eq!(Previous::count(&d.entries[1]), 0);
-        assert_eq!(digests(3), [&[4u8, 5][..], &[6, 7]]);
-        assert_eq!(d.entries[3].key, key(1, 2));
-        let mut e = cache(200);
-        assert_eq!(e.load(&bytes), Ok(3));
-    }
-
-    #[test]
-    fn corrupt_unordered_and_foreign_caches_are_refused() {
-        let c = cache(100);
-        let bytes = written(&c, &[("a", key(50, 60), &[&[1, 2]])]);
-        let mut d = cache(200);
-        let truncated = bytes.get(..bytes.len() - 3).unwrap();
-        assert!(matches!(
-            d.load(truncated),
-            Err(StatCacheError::Malformed { .. })
-        ));
-        let garbled = String::from_utf8(bytes.clone())
+        let frame = Frame {
+            root_digest: [9; 32],
+            model_name: "m".into(),
+            allow_symlinks: true,
+            ignore_paths: vec!["x".into(), "y/z".into()],
+        };
+        c.save(Some(&frame)).unwrap();
+        let mut r = Reader::open(&file, &c.params, &c.root, 32)
             .unwrap()
-            .replace("stamp", "stomp");
-        assert!(matches!(
-            d.load(garbled.as_bytes()),
-            Err(StatCacheError::Malformed { .. })
-        ));
-        let c = cache(100);
-        let unordered = written(&c, &[("b", key(1, 1), &[&[1]]), ("a", key(1, 1), &[&[1]])]);
+            .unwrap();
+        let mut seen = Vec::new();
+        while r.advance().unwrap() {
+            seen.push((r.name().to_owned(), r.racy(), r.digests().1));
+        }
+        let want = [
+            ("a", false, 1),
+            ("empty", false, 0),
+            ("racy", true, 1),
+            ("shards", false, 2),
+        ];
+        let want: Vec<_> = want
+            .iter()
+            .map(|(n, r, c)| ((*n).to_owned(), *r, *c))
+            .collect();
+        assert_eq!(seen, want);
+        let sum = r.finish().unwrap();
+        assert_eq!(r.frame().unwrap(), Some(frame));
+        r.rewind().unwrap();
+        assert!(r.advance().unwrap());
+        assert_eq!((r.name(), r.key()), ("a", key(50, 60)));
+        assert_eq!(r.finish().unwrap(), sum);
+    }
+
+    #[test]
+    fn unordered_and_foreign_caches_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("c");
+        let sha = HashAlgorithm::Sha256;
+        let c = StatCache::new(Path::new("/m"), Serialization::Files, sha, 100, &file);
+        let mut w = c.writer();
+        w.entry("b", &key(1, 1), &[1; 32], 1);
+        w.entry("a", &key(1, 1), &[1; 32], 1);
+        c.finish(w);
+        c.save(None).unwrap();
+        let mut r = Reader::open(&file, &c.params, &c.root, 32)
+            .unwrap()
+            .unwrap();
+        assert!(r.advance().unwrap());
         assert_eq!(
-            d.load(&unordered),
+            r.advance(),
             Err(StatCacheError::Malformed {
-                line: 6,
+                entry: 2,
                 reason: "names out of order or repeated"
             })
         );
-        let mut other = StatCache::new(
-            Path::new("/other"),
+        assert_eq!(r.frame().unwrap(), None);
+        let mut other = StatCache::new(Path::new("/other"), Serialization::Files, sha, 1, &file);
+        assert_eq!(other.open(), Err(StatCacheError::Foreign { field: "root" }));
+        let mut none = StatCache::new(
+            Path::new("/m"),
             Serialization::Files,
-            HashAlgorithm::Sha256,
+            sha,
             1,
+            &d.path().join("no"),
         );
-        assert_eq!(
-            other.load(&bytes),
-            Err(StatCacheError::Foreign { field: "root" })
-        );
-        assert!(d.take_inputs().0.entries.is_empty());
+        assert_eq!(none.open(), Ok(false));
+        assert!(!none.bind(&file));
     }
 }

@@ -105,3 +105,49 @@ fn restored_mtime_is_rehashed_and_messages_say_what_was_trusted() {
         ],
     );
 }
+
+/// The attack on the cache: its recorded digest of an unchanged file is edited (the
+/// file's stat still matches). The cache then no longer writes the statement of the
+/// signature beside it, the signature's manifest decides, and the file is hashed: the
+/// new signature's statement is a full sign's.
+#[test]
+fn an_edited_cache_digest_is_not_trusted() {
+    let tmp = hallmark_testkit::temp_tree(&[
+        ("model/config.json", "{}\n"),
+        ("model/weights.bin", "0123456789"),
+    ]);
+    let (t, cache) = (tmp.path(), tmp.path().join("cache"));
+    let k = key("test.key");
+    let sign = |sig: &str| Cmd::sign_key("model", &k).cwd(t).opt("--signature", sig);
+    tick();
+    run(sign("inc.sig"), &cache, 0, &["2 files hashed"]);
+    tick();
+    run(sign("inc.sig"), &cache, 0, &["2 files not read"]);
+    let dir = cache.join("hallmark/statcache");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cache"))
+        .unwrap();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"0123456789");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes
+        .windows(32)
+        .position(|w| w == digest.as_ref())
+        .expect("the digest of weights.bin in the cache");
+    bytes[at] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    tick();
+    run(
+        sign("inc.sig"),
+        &cache,
+        0,
+        &[
+            "1 file not read",
+            "1 file hashed",
+            "weights.bin (signature records another digest)",
+        ],
+    );
+    sign("full.sig").run().expect(0, &[]);
+    assert_eq!(payload(&t.join("inc.sig")), payload(&t.join("full.sig")));
+}

@@ -10,13 +10,13 @@ use serde::{Serialize, Serializer};
 use crate::resources::{Resource as Entry, Resources as List};
 
 #[derive(Serialize)]
-pub(super) struct Statement<'a> {
+pub(super) struct Statement<'a, R: Serialize> {
     #[serde(rename = "_type")]
     pub(super) ty: &'static str,
     pub(super) subject: [Subject<'a>; 1],
     #[serde(rename = "predicateType")]
     pub(super) predicate_type: &'static str,
-    pub(super) predicate: Predicate<'a>,
+    pub(super) predicate: Predicate<'a, R>,
 }
 
 #[derive(Serialize)]
@@ -31,9 +31,9 @@ pub(super) struct RootDigest<'a> {
 }
 
 #[derive(Serialize)]
-pub(super) struct Predicate<'a> {
+pub(super) struct Predicate<'a, R: Serialize> {
     pub(super) serialization: Serialization<'a>,
-    pub(super) resources: Resources<'a>,
+    pub(super) resources: R,
 }
 
 #[derive(Serialize)]
@@ -56,6 +56,36 @@ impl Serialize for Resources<'_> {
             seq.serialize_element(&Resource(r))?;
         }
         seq.end()
+    }
+}
+
+/// Resources handed out one at a time by a function (read from a file as a stream): it
+/// calls its argument with each resource in order, and stops when that returns false.
+/// Hands one resource to a statement being written; false: stop.
+pub type Emit<'a> = dyn FnMut(Entry<'_>) -> bool + 'a;
+
+/// Calls its argument with each resource in order (see
+/// [`super::write_statement_pulling`]).
+pub type Pull<'a> = dyn FnMut(&mut Emit<'_>) + 'a;
+
+pub(super) struct Pulled<'f, 'p>(pub(super) std::cell::RefCell<&'f mut Pull<'p>>);
+
+impl Serialize for Pulled<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        let mut failed = None;
+        let mut pull = self.0.borrow_mut();
+        pull(&mut |r| match seq.serialize_element(&Resource(r)) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => seq.end(),
+        }
     }
 }
 
