@@ -11,7 +11,10 @@
 # `hallmark verify key` against `--incremental`.
 #   usage: benches/incremental.sh [path/to/hallmark]   (default: builds it, release)
 # Environment: BENCH_DIR (default mktemp), SMALL_COUNT (20000), EIGHTH_MIB (256),
-#   OMS_REF_VENV (default ~/.cache/hallmark-oms-ref), REPS (3, best wall time).
+#   OMS_REF_VENV (default ~/.cache/hallmark-oms-ref), REPS (3, best wall time),
+#   BASELINE (another hallmark binary, e.g. a build of an older commit: its incremental
+#   sign runs in the same rounds, with its own stat cache and signature, for before/after
+#   ratios from one run; its statement is compared too).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SMALL_COUNT=${SMALL_COUNT:-20000}
@@ -25,6 +28,7 @@ else
     --no-default-features --features verify
   HM=${CARGO_TARGET_DIR:-$ROOT/target}/release/hallmark
 fi
+[ -z "${BASELINE:-}" ] || BASELINE=$(realpath "$BASELINE")
 bash "$ROOT/scripts/ref-venv.sh" "$VENV"
 W=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/hallmark-incr.XXXXXX")}
 mkdir -p "$W"
@@ -55,19 +59,33 @@ time1() {
 min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 
 layout() { # layout NAME EDITED-FILE
-  local name=$1 m=$W/$1 edit=$2 full="" inc="" counts="" same=yes
+  local name=$1 m=$W/$1 edit=$2 full="" inc="" base="" counts="" same=yes
   # priming: the signature and stat cache an earlier (incremental) sign left behind
   "$HM" sign key "$m" --private-key key.pem --signature "$W/$name.inc.sig" --incremental -q >/dev/null
+  if [ -n "${BASELINE:-}" ]; then
+    XDG_CACHE_HOME=$W/cache-base "$BASELINE" sign key "$m" --private-key key.pem \
+      --signature "$W/$name.base.sig" --incremental -q >/dev/null
+  fi
   for _ in $(seq "$REPS"); do
     sleep 0.1   # past the previous run's timestamp tick (else every file would be racy)
     echo "edited $(date +%s.%N)" >>"$m/$edit"
     time1 "$HM" sign key "$m" --private-key key.pem --signature "$W/$name.full.sig" -q
     full=$(min "$full" "$T")
+    if [ -n "${BASELINE:-}" ]; then
+      time1 env XDG_CACHE_HOME="$W/cache-base" "$BASELINE" sign key "$m" --private-key key.pem \
+        --signature "$W/$name.base.sig" --incremental -q
+      base=$(min "$base" "$T")
+      [ "$(payload "$W/$name.full.sig")" = "$(payload "$W/$name.base.sig")" ] || same=no
+    fi
     time1 "$HM" sign key "$m" --private-key key.pem --signature "$W/$name.inc.sig" --incremental -q
     inc=$(min "$inc" "$T")
     counts=$(grep -o 'incremental: .*' "$W/out")
     [ "$(payload "$W/$name.full.sig")" = "$(payload "$W/$name.inc.sig")" ] || same=no
   done
+  if [ -n "$base" ]; then
+    printf '%-6s baseline incremental %6.3fs  ratio full/baseline %6.1fx  (this build: %6.1fx; load %s)\n' \
+      "$name" "$base" "$(echo "$full / $base" | bc -l)" "$(echo "$full / $inc" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  fi
   local ref=FAILED
   "$VENV/bin/model_signing" verify key "$m" --signature "$W/$name.inc.sig" --public_key pub.pem >/dev/null 2>&1 && ref=verified
   best "$HM" verify key "$m" --signature "$W/$name.inc.sig" --public-key pub.pem -q
