@@ -177,16 +177,10 @@ impl ModelFiles {
         }
         let order = self.reference_order();
         let names = self.names.permuted(&order)?;
-        let at = |i: &u32| *i as usize;
-        self.sizes = order
-            .iter()
-            .filter_map(|i| self.sizes.get(at(i)).copied())
-            .collect();
+        // In place: a copy of the stats would cost 48 bytes a file more at the peak.
+        permute(&mut self.sizes, &order);
         if !self.stats.is_empty() {
-            self.stats = order
-                .iter()
-                .filter_map(|i| self.stats.get(at(i)).copied())
-                .collect();
+            permute(&mut self.stats, &order);
         }
         self.names = Arc::new(names);
         Ok(())
@@ -199,6 +193,42 @@ impl ModelFiles {
         }
         self.sizes.shrink_to_fit();
         self.stats.shrink_to_fit();
+    }
+}
+
+/// Reorders `v` in place so that `v[k]` becomes the old `v[order[k]]` (`order` a
+/// permutation of the indices), following each cycle once: one bit a slot besides.
+fn permute<T: Copy>(v: &mut [T], order: &[u32]) {
+    let mut done = vec![0u64; v.len().div_ceil(64)];
+    let mut seen = |i: usize| {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        let was = done.get(i / 64).is_some_and(|x| x & b != 0);
+        if let Some(x) = done.get_mut(w) {
+            *x |= b;
+        }
+        was
+    };
+    for start in 0..v.len().min(order.len()) {
+        if seen(start) {
+            continue;
+        }
+        let Some(&first) = v.get(start) else { continue };
+        let mut j = start;
+        loop {
+            let src = order.get(j).map_or(start, |&s| s as usize);
+            if src == start || seen(src) {
+                if let Some(x) = v.get_mut(j) {
+                    *x = first;
+                }
+                break;
+            }
+            if let Some(&x) = v.get(src)
+                && let Some(y) = v.get_mut(j)
+            {
+                *y = x;
+            }
+            j = src;
+        }
     }
 }
 
@@ -224,15 +254,17 @@ pub struct FileStat {
     pub(crate) dev: u64,
     pub(crate) ino: u64,
     pub(crate) size: u64,
-    pub(crate) mtime: i128,
-    pub(crate) ctime: i128,
+    /// Nanoseconds since the epoch (saturating: 64 bits last until 2262).
+    pub(crate) mtime: i64,
+    /// As `mtime`.
+    pub(crate) ctime: i64,
 }
 
 impl FileStat {
     /// The stamps of `m`.
     #[must_use]
     pub fn of(m: &Metadata) -> Self {
-        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
         Self {
             dev: m.dev(),
             ino: m.ino(),
@@ -285,5 +317,31 @@ mod tests {
         };
         files.push("z", 1024, Some(stat)).unwrap();
         assert_eq!((files.stat(0), files.stat(10_000)), (None, Some(stat)));
+    }
+
+    #[test]
+    fn sorting_permutes_sizes_and_stats_in_place() {
+        let mut files = ModelFiles::new("/m");
+        let names = ["d/b", "a", "d/a", "c", "b", "d-x", "d/c/z"];
+        for (i, name) in names.iter().enumerate() {
+            let stat = FileStat {
+                dev: 1,
+                ino: i as u64,
+                size: i as u64,
+                mtime: 0,
+                ctime: 0,
+            };
+            files.push(name, i as u64, Some(stat)).unwrap();
+        }
+        files.sort().unwrap();
+        for i in 0..files.len() {
+            let want = names
+                .iter()
+                .position(|n| Some(*n) == files.name(i))
+                .unwrap() as u64;
+            assert_eq!(files.size(i), Some(want));
+            assert_eq!(files.stat(i).map(|s| s.ino), Some(want));
+        }
+        assert!(files.is_sorted());
     }
 }

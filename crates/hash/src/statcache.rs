@@ -323,7 +323,7 @@ mod tests {
     use super::*;
     use crate::model::FileStat;
 
-    fn key(mtime: i128, ctime: i128) -> FileStat {
+    fn key(mtime: i64, ctime: i64) -> FileStat {
         FileStat {
             dev: 1,
             ino: 2,

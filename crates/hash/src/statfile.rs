@@ -205,8 +205,8 @@ impl Reader {
             dev: u64::from_le_bytes(word(0)),
             ino: u64::from_le_bytes(word(1)),
             size: u64::from_le_bytes(word(2)),
-            mtime: i128::from(i64::from_le_bytes(word(3))),
-            ctime: i128::from(i64::from_le_bytes(word(4))),
+            mtime: i64::from_le_bytes(word(3)),
+            ctime: i64::from_le_bytes(word(4)),
         };
         std::mem::swap(&mut self.name, &mut self.last);
         let mut name = std::mem::take(&mut self.name).into_bytes();
@@ -244,7 +244,7 @@ impl Reader {
     /// Whether the current entry is racily clean: changed in the tick the run that
     /// wrote it started, or later (never reused, kept to say why).
     pub(crate) fn racy(&self) -> bool {
-        self.key.mtime >= self.stamp || self.key.ctime >= self.stamp
+        i128::from(self.key.mtime) >= self.stamp || i128::from(self.key.ctime) >= self.stamp
     }
 
     /// The current entry's digests, back to back, and how many there are.
@@ -368,7 +368,17 @@ impl Writer {
             failed: None,
             digest_len,
         };
-        match File::create(&me.tmp) {
+        let opened = {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // Names and digests of the user's files: the user's alone.
+            File::options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&me.tmp)
+        };
+        match opened {
             Ok(f) => me.w = Some(BufWriter::with_capacity(64 << 10, f)),
             Err(e) => me.failed = Some(e.kind()),
         }
@@ -393,12 +403,10 @@ impl Writer {
         }
     }
 
-    /// Appends `name`'s entry (left out when a time does not fit in 64 bits, the name
-    /// or digests pass their bounds, or a digest is not of the cache's length).
+    /// Appends `name`'s entry (left out when the name or digests pass their bounds, or
+    /// a digest is not of the cache's length).
     pub(crate) fn entry(&mut self, name: &str, k: &FileStat, digests: &[u8], count: usize) {
-        let (Ok(mtime), Ok(ctime)) = (i64::try_from(k.mtime), i64::try_from(k.ctime)) else {
-            return;
-        };
+        let (mtime, ctime) = (k.mtime, k.ctime);
         if name.len() > MAX_NAME_BYTES
             || digests.len() > MAX_LINE_BYTES
             || count.checked_mul(self.digest_len) != Some(digests.len())
