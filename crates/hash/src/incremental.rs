@@ -56,11 +56,11 @@ impl Bits {
 }
 
 /// The first pass's decisions: every unit's digest in order (zeros where the file is
-/// to be hashed), which files are hashed, those files, and why.
+/// to be hashed), which files are hashed (and how many), and why.
 struct Plan {
     digests: Vec<u8>,
     hashed: Bits,
-    todo: ModelFiles,
+    count: usize,
     why: Rehashed,
 }
 
@@ -100,7 +100,7 @@ fn plan(
     let mut out = Plan {
         digests: Vec::with_capacity(files.len().saturating_mul(dlen)),
         hashed: Bits::new(files.len()),
-        todo: ModelFiles::new(files.root()),
+        count: 0,
         why: Rehashed::default(),
     };
     let expected = &inputs.expected;
@@ -155,7 +155,7 @@ fn plan(
             (why, _) => {
                 out.why.add(name, why.unwrap_or(RehashReason::New));
                 out.hashed.set(i);
-                out.todo.push(name, size, key)?;
+                out.count += 1;
                 out.digests
                     .resize(out.digests.len() + ranges.len() * dlen, 0);
             }
@@ -181,7 +181,7 @@ fn everything(
     let mut out = Plan {
         digests: Vec::new(),
         hashed: Bits::new(files.len()),
-        todo: files.clone(),
+        count: files.len(),
         why: Rehashed::default(),
     };
     let mut n = 0;
@@ -229,14 +229,29 @@ pub(crate) fn hash_reusing(
     let Plan {
         mut digests,
         hashed,
-        todo,
+        count,
         why,
     } = plan(files, method, hash, &mut inputs)?;
     drop(inputs);
     crate::timing::mark("hash: stat cache");
 
-    // `todo` is in reference order, so the engine returns its resources in this order.
-    let computed = full(&todo, &inner)?;
+    // The files to hash, in reference order (so the engine returns their resources in
+    // this order), with the `stat`s they were judged by: all of them (the first run)
+    // without a copy.
+    let some;
+    let todo = if count == files.len() {
+        files
+    } else {
+        let mut t = ModelFiles::new(files.root());
+        for i in (0..files.len()).filter(|&i| hashed.get(i)) {
+            if let (Some(name), Some(size)) = (files.name(i), files.size(i)) {
+                t.push(name, size, files.stat(i))?;
+            }
+        }
+        some = t;
+        &some
+    };
+    let computed = full(todo, &inner)?;
     let mut computed = computed.iter();
     let dlen = hash.digest_len();
     let mut w = cache.writer();
