@@ -310,6 +310,14 @@ fn a_corrupt_cache_is_refused_and_nothing_is_reused() {
     );
 }
 
+/// The cache a previous run left in `c`, opened for a run starting now.
+fn opened(m: &Path, c: &Path, method: Serialization) -> StatCache {
+    let stamp = stamp(c, m);
+    let mut cache = StatCache::new(m, method, HashAlgorithm::Sha256, stamp, &cache_file(c));
+    assert!(cache.open().unwrap());
+    cache
+}
+
 /// Flips the first byte of `digest` where it occurs in the cache file, in place (the
 /// same inode, as an attacker with write access to the cache directory could).
 fn edit_cache(c: &Path, digest: &[u8]) {
@@ -363,14 +371,7 @@ fn an_edited_cache_or_a_swapped_signature_is_not_bound_and_the_manifest_decides(
     run_signed(m.path(), c.path(), method, Some(&sig), &sig);
     // The attack: a cache whose digest for b.bin was edited (its stat still matches).
     edit_cache(c.path(), digest_of(&first.resources, "b.bin"));
-    let mut cache = StatCache::new(
-        m.path(),
-        method,
-        HashAlgorithm::Sha256,
-        stamp(c.path(), m.path()),
-        &cache_file(c.path()),
-    );
-    assert!(cache.open().unwrap());
+    let mut cache = opened(m.path(), c.path(), method);
     assert!(
         !cache.bind(&sig),
         "an edited cache no longer writes the signed statement"
@@ -392,14 +393,7 @@ fn an_edited_cache_or_a_swapped_signature_is_not_bound_and_the_manifest_decides(
     a.digest[0] ^= 1;
     let swapped = c.path().join("swapped.sig");
     signature(&swapped, method, &other);
-    let mut cache = StatCache::new(
-        m.path(),
-        method,
-        HashAlgorithm::Sha256,
-        stamp(c.path(), m.path()),
-        &cache_file(c.path()),
-    );
-    assert!(cache.open().unwrap());
+    let mut cache = opened(m.path(), c.path(), method);
     assert!(!cache.bind(&swapped));
     let other = Resources::try_from(other).unwrap();
     cache.expect_resources(method, HashAlgorithm::Sha256, other, false);
@@ -417,14 +411,7 @@ fn a_cache_rewritten_after_it_was_bound_trusts_nothing() {
     let (m, c) = model();
     let sig = c.path().join("model.sig");
     let first = run_signed(m.path(), c.path(), method, None, &sig);
-    let mut cache = StatCache::new(
-        m.path(),
-        method,
-        HashAlgorithm::Sha256,
-        stamp(c.path(), m.path()),
-        &cache_file(c.path()),
-    );
-    assert!(cache.open().unwrap());
+    let mut cache = opened(m.path(), c.path(), method);
     assert!(cache.bind(&sig));
     // Between the binding and the hashing run, b.bin's digest is edited in place.
     edit_cache(c.path(), digest_of(&first.resources, "b.bin"));
