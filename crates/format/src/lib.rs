@@ -41,4 +41,4 @@ pub use manifest::{
     Manifest, ResourceDigest, Serialization, SerializationParams, resource_algorithm,
 };
 pub use resource::ResourceName;
-pub use resources::{Names, NamesFull, Resource, Resources};
+pub use resources::{NameIter, Names, NamesFull, Resource, Resources};

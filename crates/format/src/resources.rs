@@ -33,11 +33,25 @@ pub struct ResourceDigest {
     pub digest: Vec<u8>,
 }
 
-/// Strings stored back to back, each found by its end offset.
+/// Names one after another in `Names::marks`: a name's start is found from the mark
+/// before it and the lengths between.
+const MARK: usize = 16;
+
+/// The length stored for a name of this many bytes or more (then kept in `long`).
+const LONG: u8 = u8::MAX;
+
+/// Strings stored back to back: one byte of length each (names of 255 bytes or more
+/// also in a side list) and the start of every 16th, so a name costs its bytes and
+/// 1.25 bytes more (issue 21).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Names {
     bytes: String,
-    ends: Vec<u32>,
+    /// Each name's length, or [`LONG`].
+    lens: Vec<u8>,
+    /// `(index, length)` of every name of [`LONG`] bytes or more, by index.
+    long: Vec<(u32, u32)>,
+    /// Where name number `k * MARK` starts in `bytes`.
+    marks: Vec<u32>,
 }
 
 impl Names {
@@ -50,13 +64,13 @@ impl Names {
     /// How many names.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.lens.len()
     }
 
     /// Whether there are none.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.lens.is_empty()
     }
 
     /// Appends `name`.
@@ -64,33 +78,91 @@ impl Names {
     /// # Errors
     /// [`NamesFull`] when the names would pass 4 GiB in total.
     pub fn push(&mut self, name: &str) -> Result<(), NamesFull> {
-        let end = u32::try_from(self.bytes.len() + name.len()).map_err(|_| NamesFull {
-            count: self.ends.len(),
-        })?;
+        let full = || NamesFull {
+            count: self.lens.len(),
+        };
+        let start = u32::try_from(self.bytes.len()).map_err(|_| full())?;
+        u32::try_from(self.bytes.len() + name.len()).map_err(|_| full())?;
+        let i = self.lens.len();
+        if i % MARK == 0 {
+            self.marks.push(start);
+        }
+        match u8::try_from(name.len()) {
+            Ok(n) if n < LONG => self.lens.push(n),
+            _ => {
+                let at = u32::try_from(i).map_err(|_| full())?;
+                // Below 4 GiB in all, so the length fits.
+                self.long
+                    .push((at, u32::try_from(name.len()).unwrap_or(u32::MAX)));
+                self.lens.push(LONG);
+            }
+        }
         self.bytes.push_str(name);
-        self.ends.push(end);
         Ok(())
+    }
+
+    /// The length of name number `i`.
+    fn len_of(&self, i: usize) -> Option<usize> {
+        match *self.lens.get(i)? {
+            LONG => {
+                let k = self
+                    .long
+                    .binary_search_by_key(&i, |&(at, _)| at as usize)
+                    .ok()?;
+                self.long.get(k).map(|&(_, n)| n as usize)
+            }
+            n => Some(usize::from(n)),
+        }
+    }
+
+    /// Where name number `i` starts in `bytes`.
+    fn start_of(&self, i: usize) -> Option<usize> {
+        let mut start = *self.marks.get(i / MARK)? as usize;
+        for j in (i - i % MARK)..i {
+            start += self.len_of(j)?;
+        }
+        Some(start)
     }
 
     /// Name number `i`.
     #[must_use]
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)? as usize;
-        let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)? as usize,
-            None => 0,
-        };
-        self.bytes.get(start..end)
+        let start = self.start_of(i)?;
+        self.bytes.get(start..start + self.len_of(i)?)
     }
 
     /// The names in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        let mut start = 0usize;
-        self.ends.iter().map(move |&end| {
-            let s = self.bytes.get(start..end as usize).unwrap_or_default();
-            start = end as usize;
-            s
-        })
+    #[must_use]
+    pub fn iter(&self) -> NameIter<'_> {
+        NameIter {
+            names: self,
+            i: 0,
+            start: 0,
+        }
+    }
+
+    /// The indices of the names sorted by `cmp` (not stable: equal names may come in
+    /// any order).
+    #[must_use]
+    pub fn order_by(&self, mut cmp: impl FnMut(&str, &str) -> Ordering) -> Vec<u32> {
+        // Each name's start, for the comparisons, only while sorting.
+        let mut starts = Vec::with_capacity(self.len() + 1);
+        starts.extend(self.iter().scan(0usize, |at, n| {
+            let s = *at;
+            *at += n.len();
+            Some(s)
+        }));
+        starts.push(self.bytes.len());
+        let name = |i: u32| {
+            let i = i as usize;
+            match (starts.get(i), starts.get(i + 1)) {
+                (Some(&a), Some(&b)) => self.bytes.get(a..b).unwrap_or_default(),
+                _ => "",
+            }
+        };
+        let mut order: Vec<u32> = (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).collect();
+        order.sort_unstable_by(|&a, &b| cmp(name(a), name(b)));
+        order
     }
 
     /// The same names in the order of `order` (indices into this list).
@@ -100,7 +172,9 @@ impl Names {
     pub fn permuted(&self, order: &[u32]) -> Result<Self, NamesFull> {
         let mut out = Self {
             bytes: String::with_capacity(self.bytes.len()),
-            ends: Vec::with_capacity(order.len()),
+            lens: Vec::with_capacity(order.len()),
+            long: Vec::with_capacity(self.long.len()),
+            marks: Vec::with_capacity(self.marks.len()),
         };
         for &i in order {
             out.push(self.get(i as usize).unwrap_or_default())?;
@@ -127,15 +201,48 @@ impl Names {
     /// Releases spare capacity.
     pub fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
-        self.ends.shrink_to_fit();
+        self.lens.shrink_to_fit();
+        self.long.shrink_to_fit();
+        self.marks.shrink_to_fit();
     }
 
-    /// Bytes held (names and offsets), for memory accounting.
+    /// Bytes held (names, lengths and marks), for memory accounting.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * size_of::<u32>()
+        self.bytes.capacity()
+            + self.lens.capacity()
+            + self.long.capacity() * size_of::<(u32, u32)>()
+            + self.marks.capacity() * size_of::<u32>()
     }
 }
+
+/// The names of a [`Names`] in order.
+#[derive(Clone)]
+pub struct NameIter<'a> {
+    names: &'a Names,
+    i: usize,
+    /// Where name `i` starts.
+    start: usize,
+}
+
+impl<'a> Iterator for NameIter<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let n = self.names.len_of(self.i)?;
+        let s = self.names.bytes.get(self.start..self.start + n)?;
+        self.i += 1;
+        self.start += n;
+        Some(s)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.names.len() - self.i;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for NameIter<'_> {}
 
 impl fmt::Debug for Names {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -333,8 +440,8 @@ impl Resources {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             list: self,
+            names: self.names.iter(),
             i: 0,
-            start: 0,
             run: 0,
         }
     }
@@ -414,9 +521,8 @@ impl<'a> IntoIterator for &'a Resources {
 /// The resources of a [`Resources`] in order.
 pub struct Iter<'a> {
     list: &'a Resources,
+    names: NameIter<'a>,
     i: usize,
-    /// Where name `i` starts.
-    start: usize,
     run: usize,
 }
 
@@ -424,12 +530,9 @@ impl<'a> Iterator for Iter<'a> {
     type Item = Resource<'a>;
 
     fn next(&mut self) -> Option<Resource<'a>> {
-        let names: &'a Names = &self.list.names;
-        let end = *names.ends.get(self.i)? as usize;
-        let path = names.bytes.get(self.start..end)?;
+        let path = self.names.next()?;
         let i = self.i;
         self.i += 1;
-        self.start = end;
         while self
             .list
             .runs
@@ -493,9 +596,10 @@ mod tests {
     }
 
     #[test]
-    fn a_files_manifest_costs_its_names_digests_and_four_bytes_a_resource() {
+    fn a_files_manifest_costs_its_names_digests_and_a_byte_and_a_quarter_a_resource() {
         // The per-file memory bound of issue 21, independent of machine speed: the
-        // names and digests themselves, one u32 offset each, nothing per resource else.
+        // names and digests themselves, one byte of length each and a u32 start every
+        // 16 names, nothing per resource else.
         let mut names = Names::new();
         for i in 0..10_000 {
             names.push(&format!("d{:04}/f{i:06}.bin", i / 100)).unwrap();
@@ -508,11 +612,44 @@ mod tests {
             + list.digests.capacity()
             + list.ranges.capacity() * size_of::<Option<(u64, u64)>>()
             + list.runs.capacity() * size_of::<Run>();
-        assert_eq!(held, name_bytes + 10_000 * (4 + 32) + size_of::<Run>());
-        assert!(held / 10_000 <= 4 + 17 + 32 + 1, "{held}");
+        assert_eq!(
+            held,
+            name_bytes + 10_000 * (1 + 32) + 10_000 / 16 * 4 + size_of::<Run>()
+        );
+        assert!(held < 10_000 * (17 + 32 + 2), "{held}");
         assert_eq!(list.get(9_999).unwrap().path, "d0099/f009999.bin");
         assert_eq!(list.iter().count(), 10_000);
         assert!(Resources::of_files(list.names.clone(), "sha256", 32, vec![0; 31]).is_none());
+    }
+
+    #[test]
+    fn names_of_any_length_are_found_by_index_and_in_order() {
+        let long = "x".repeat(300);
+        let want: Vec<String> = (0..100)
+            .map(|i| match i % 7 {
+                0 => format!("{long}{i}"),
+                1 => String::new(),
+                2 => "y".repeat(255),
+                3 => "z".repeat(254),
+                _ => format!("d/{i}é"),
+            })
+            .collect();
+        let mut names = Names::new();
+        for n in &want {
+            names.push(n).unwrap();
+        }
+        assert_eq!(names.len(), want.len());
+        assert_eq!(names.iter().collect::<Vec<_>>(), want);
+        for (i, n) in want.iter().enumerate() {
+            assert_eq!(names.get(i), Some(n.as_str()), "{i}");
+        }
+        assert_eq!(names.get(want.len()), None);
+        let order = names.order_by(compare_paths);
+        let sorted = names.permuted(&order).unwrap();
+        let mut expect = want.clone();
+        expect.sort_by(|a, b| compare_paths(a, b));
+        assert_eq!(sorted.iter().collect::<Vec<_>>(), expect);
+        assert!(sorted.is_reference_sorted());
     }
 
     #[test]

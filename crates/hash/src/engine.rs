@@ -16,7 +16,7 @@
 use std::io;
 use std::os::unix::fs::FileExt as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use hallmark_format::{HashAlgorithm, Resource, Resources, Serialization, resource_algorithm};
 
@@ -133,10 +133,23 @@ fn run(
 ) -> Result<Vec<u8>, HashError> {
     let count = plan.len(files.len());
     let unit_len = |k: u32| plan.unit(files, k as usize).map_or(0, |u| u.len());
-    let mut schedule: Vec<u32> = (0..u32::try_from(count).unwrap_or(u32::MAX)).collect();
+    // Only units of at least SCHEDULED_MIN_BYTES are ordered (largest first); the
+    // rest follow in unit order, so a million small files cost no schedule.
+    let mut schedule: Vec<u32> = (0..u32::try_from(count).unwrap_or(u32::MAX))
+        .filter(|&k| unit_len(k) >= SCHEDULED_MIN_BYTES)
+        .collect();
     schedule.sort_by_key(|&k| std::cmp::Reverse(unit_len(k)));
     // No buffer larger than the biggest unit (+1 for the end-of-file probe).
-    let largest = schedule.first().map_or(0, |&k| unit_len(k));
+    let largest = schedule.first().map_or_else(
+        || {
+            (0..count)
+                .filter_map(|k| plan.unit(files, k))
+                .map(|u| u.len())
+                .max()
+                .unwrap_or(0)
+        },
+        |&k| unit_len(k),
+    );
     let buffer_size = usize::try_from(largest.saturating_add(1))
         .unwrap_or(usize::MAX)
         .clamp(4096, buffer_size);
@@ -146,6 +159,8 @@ fn run(
         plan,
         schedule,
         next: AtomicUsize::new(0),
+        next_small: AtomicUsize::new(0),
+        units: count,
         digests: Mutex::new(vec![0; count * digest_len]),
         digest_len,
         done: AtomicUsize::new(0),
@@ -196,12 +211,7 @@ fn work<H: ContentHasher>(s: &Shared<'_>) {
             s.fail(e);
             break;
         }
-        let k = s.next.fetch_add(1, Ordering::Relaxed);
-        let Some((ui, unit)) = s
-            .schedule
-            .get(k)
-            .and_then(|&ui| Some((ui as usize, s.plan.unit(s.files, ui as usize)?)))
-        else {
+        let Some((k, ui, unit)) = s.take() else {
             break;
         };
         let Some(file) = &s.files.get(unit.file) else {
@@ -211,7 +221,7 @@ fn work<H: ContentHasher>(s: &Shared<'_>) {
             crate::mmap::hash_mapped::<H>(file, unit.start, unit.end, s, &mut pending)
         } else {
             let cores = s.cores;
-            let units_left = s.schedule.len().saturating_sub(k);
+            let units_left = s.units.saturating_sub(k);
             if cores > 1 && units_left < cores && unit.end - unit.start >= PIPELINE_MIN_BYTES {
                 // A core would sit idle: let it do the reads (the copy out of the page
                 // cache) while this thread only hashes.
@@ -235,6 +245,10 @@ fn work<H: ContentHasher>(s: &Shared<'_>) {
         report(s, &mut pending, 0, true);
     }
 }
+
+/// Units at least this large are scheduled largest first; smaller ones (each well
+/// under a millisecond of hashing) are taken in unit order after them.
+pub(crate) const SCHEDULED_MIN_BYTES: u64 = 1 << 20;
 
 /// Units at least this large are read on a helper thread when a core would otherwise idle.
 const PIPELINE_MIN_BYTES: u64 = 64 << 20;

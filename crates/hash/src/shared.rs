@@ -99,9 +99,15 @@ impl Plan {
 pub(crate) struct Shared<'a> {
     pub(crate) files: &'a ModelFiles,
     pub(crate) plan: &'a Plan,
-    /// Unit indices, largest first.
+    /// Indices of the units of at least [`crate::engine::SCHEDULED_MIN_BYTES`],
+    /// largest first: taken before the others.
     pub(crate) schedule: Vec<u32>,
+    /// How many of `schedule` were taken.
     pub(crate) next: AtomicUsize,
+    /// The next unit index to consider after `schedule` (scheduled ones are skipped).
+    pub(crate) next_small: AtomicUsize,
+    /// How many units in all.
+    pub(crate) units: usize,
     /// The digests, `digest_len` bytes a unit, in unit order.
     pub(crate) digests: Mutex<Vec<u8>>,
     pub(crate) digest_len: usize,
@@ -118,6 +124,21 @@ pub(crate) struct Shared<'a> {
 }
 
 impl Shared<'_> {
+    /// The next unit to hash: how many were taken before it, its index and range.
+    pub(crate) fn take(&self) -> Option<(usize, usize, Unit)> {
+        let k = self.next.fetch_add(1, Ordering::Relaxed);
+        if let Some(&ui) = self.schedule.get(k) {
+            return Some((k, ui as usize, self.plan.unit(self.files, ui as usize)?));
+        }
+        loop {
+            let ui = self.next_small.fetch_add(1, Ordering::Relaxed);
+            let unit = self.plan.unit(self.files, ui)?;
+            if unit.len() < crate::engine::SCHEDULED_MIN_BYTES {
+                return Some((k.min(self.units), ui, unit));
+            }
+        }
+    }
+
     /// Stores unit `k`'s digest.
     pub(crate) fn put(&self, k: usize, digest: &[u8]) {
         let at = k * self.digest_len;
