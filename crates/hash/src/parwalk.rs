@@ -110,42 +110,53 @@ pub(crate) fn walk(root: &Path, opts: &WalkOptions) -> Result<ModelFiles, HashEr
     let queue = Queue::default();
     queue.push([Task::Dir(root.to_owned(), String::new())]);
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let mut out = std::thread::scope(|scope| {
+    let all = Mutex::new(ModelFiles::new(root));
+    std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..workers)
-            .map(|_| scope.spawn(|| work(&queue, root, opts)))
+            .map(|_| scope.spawn(|| work(&queue, root, opts, &all)))
             .collect();
-        let mut out = work(&queue, root, opts);
+        work(&queue, root, opts, &all);
         for h in helpers {
-            match h.join() {
-                Ok(part) => {
-                    if let Err(e) = out.append(&part) {
-                        queue.fail(e);
-                    }
-                }
-                Err(panic) => std::panic::resume_unwind(panic),
+            if let Err(panic) = h.join() {
+                std::panic::resume_unwind(panic);
             }
         }
-        out
     });
     if let Some(e) = queue.lock().failed.take() {
         return Err(e);
     }
+    let mut out = all.into_inner().unwrap_or_else(PoisonError::into_inner);
     out.shrink_to_fit();
     Ok(out)
 }
 
-fn work(queue: &Queue, root: &Path, opts: &WalkOptions) -> ModelFiles {
-    let mut out = ModelFiles::new(root);
+/// Files a worker collects before adding them to the shared list: one list grows,
+/// not one per worker merged at the end (which held the files twice).
+const BATCH: usize = 4096;
+
+fn work(queue: &Queue, root: &Path, opts: &WalkOptions, all: &Mutex<ModelFiles>) {
+    let mut batch = ModelFiles::new(root);
+    let flush = |batch: &mut ModelFiles| {
+        let mut all = all.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = all.append(batch) {
+            queue.fail(e);
+        }
+        drop(all);
+        *batch = ModelFiles::new(root);
+    };
     while let Some((task, _busy)) = queue.next() {
         let result = match task {
-            Task::Dir(dir, prefix) => list(queue, &dir, &prefix, opts, &mut out),
-            Task::Stat(files) => size(files, opts, &mut out),
+            Task::Dir(dir, prefix) => list(queue, &dir, &prefix, opts, &mut batch),
+            Task::Stat(files) => size(files, opts, &mut batch),
         };
         if let Err(e) = result {
             queue.fail(e);
         }
+        if batch.len() >= BATCH {
+            flush(&mut batch);
+        }
     }
-    out
+    flush(&mut batch);
 }
 
 /// Lists one directory: subdirectories and chunks of files go to the queue, links
