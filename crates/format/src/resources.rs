@@ -84,7 +84,7 @@ impl Names {
         let start = u32::try_from(self.bytes.len()).map_err(|_| full())?;
         u32::try_from(self.bytes.len() + name.len()).map_err(|_| full())?;
         let i = self.lens.len();
-        if i % MARK == 0 {
+        if i.is_multiple_of(MARK) {
             self.marks.push(start);
         }
         match u8::try_from(name.len()) {

@@ -199,8 +199,7 @@ impl ModelFiles {
 fn permute_in_place(order: &mut [u32], mut swap: impl FnMut(usize, usize)) {
     for start in 0..order.len() {
         let mut k = start;
-        loop {
-            let Some(&from) = order.get(k) else { break };
+        while let Some(&from) = order.get(k) {
             let from = from as usize;
             if let Some(slot) = order.get_mut(k) {
                 *slot = u32::try_from(k).unwrap_or(u32::MAX);
