@@ -6,7 +6,8 @@
 //! Modules: `util` (exit statuses, errors, file helpers) is a leaf, `args` holds the clap
 //! structs, and each command module depends on those two (plus the helpers `progress`,
 //! `keyless`, `keyless_v2`, `idtoken` with `ambient` and `oauth`, `http`, `trustsrc`, `lineage`, `hubclient`,
-//! `pins`, `pulltrust`, `require`, `claimattach` and `stage`), never on `main` or on another command.
+//! `pins`, `pulltrust`, `require`, `claimattach` and `stage`), never on `main` or on another command;
+//! `malloc` (the allocator's tuning for the model-hashing commands) is a leaf `main` calls.
 
 #[cfg(not(feature = "verify"))]
 compile_error!("hallmark-cli needs at least the `verify` feature");
@@ -78,6 +79,7 @@ mod log;
 mod login;
 #[cfg(feature = "client")]
 mod logmonitor;
+mod malloc;
 #[cfg(feature = "client")]
 mod oauth;
 #[cfg(feature = "server")]
@@ -145,6 +147,12 @@ fn main() -> ExitCode {
     // SIGPIPE stays ignored (Rust's default) for every command: a write to a socket or pipe
     // whose reader went away is an error the command reports, never a silent death; output
     // goes through `outln!`, which ends quietly when stdout's reader is gone.
+    if matches!(
+        cli.command,
+        Command::Sign(_) | Command::Verify(_) | Command::Digest(_)
+    ) {
+        malloc::return_large_blocks();
+    }
     hallmark_hash::timing::mark("parse arguments");
     // Each command prints its own result; an error it returns is printed here, under the
     // command's prefix, with its cause chain.
