@@ -24,7 +24,7 @@ use crate::error::{FoundSize, HashError};
 use crate::hasher::{Blake2b, Blake3, ContentHasher, Sha256};
 use crate::model::{ModelFile, ModelFiles};
 use crate::options::EngineOptions;
-use crate::shared::{PROGRESS_STEP, Plan, Shared, changed, open, report};
+use crate::shared::{PROGRESS_STEP, Plan, SCHEDULED_MIN_BYTES, Shared, changed, open, report};
 
 /// Size of each worker's read buffer unless overridden with [`hash_files_with_buffer`].
 ///
@@ -245,10 +245,6 @@ fn work<H: ContentHasher>(s: &Shared<'_>) {
         report(s, &mut pending, 0, true);
     }
 }
-
-/// Units at least this large are scheduled largest first; smaller ones (each well
-/// under a millisecond of hashing) are taken in unit order after them.
-pub(crate) const SCHEDULED_MIN_BYTES: u64 = 1 << 20;
 
 /// Units at least this large are read on a helper thread when a core would otherwise idle.
 const PIPELINE_MIN_BYTES: u64 = 64 << 20;

@@ -18,6 +18,10 @@ use crate::options::EngineOptions;
 /// Progress is reported in steps of at least this many bytes (or at a unit's end).
 pub(crate) const PROGRESS_STEP: u64 = 4 << 20;
 
+/// Units at least this large are scheduled largest first; smaller ones (each well
+/// under a millisecond of hashing) are taken in unit order after them.
+pub(crate) const SCHEDULED_MIN_BYTES: u64 = 1 << 20;
+
 /// One piece of work: bytes `[start, end)` of file number `file`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Unit {
@@ -99,7 +103,7 @@ impl Plan {
 pub(crate) struct Shared<'a> {
     pub(crate) files: &'a ModelFiles,
     pub(crate) plan: &'a Plan,
-    /// Indices of the units of at least [`crate::engine::SCHEDULED_MIN_BYTES`],
+    /// Indices of the units of at least [`SCHEDULED_MIN_BYTES`],
     /// largest first: taken before the others.
     pub(crate) schedule: Vec<u32>,
     /// How many of `schedule` were taken.
@@ -133,7 +137,7 @@ impl Shared<'_> {
         loop {
             let ui = self.next_small.fetch_add(1, Ordering::Relaxed);
             let unit = self.plan.unit(self.files, ui)?;
-            if unit.len() < crate::engine::SCHEDULED_MIN_BYTES {
+            if unit.len() < SCHEDULED_MIN_BYTES {
                 return Some((k.min(self.units), ui, unit));
             }
         }
