@@ -55,34 +55,32 @@ pub fn write_signed_manifest(
         return Ok(root);
     };
     let material = material_of(key, cert)?;
-    if manifest.resources.len() <= IN_MEMORY_RESOURCES {
-        // Small enough to hold: serialized once, then hashed and written from memory.
-        let payload = build_statement(manifest, &root);
-        timing::mark("sign: statement");
-        let mut hasher = key.digest_alg().hasher();
-        hasher.update(&pae_prefix(IN_TOTO_PAYLOAD_TYPE, payload.len()));
-        hasher.update(&payload);
-        let sig = key.sign_digest(&hasher.finish())?;
-        timing::mark("sign: signature");
-        key_bundle(material, sig, Vec::new())
-            .write_json_with_payload(out, &|w| w.write_all(&payload))
-            .map_err(SignError::Write)?;
-        timing::mark("sign: bundle written");
-        return Ok(root);
-    }
-    let statement = |w: &mut dyn Write| {
-        let mut w = BufWriter::with_capacity(STATEMENT_BUFFER, w);
-        write_statement(manifest, &root, &mut w)?;
-        w.flush()
+    // Small enough to hold: serialized once, then hashed and written from memory;
+    // otherwise written from the manifest on each pass.
+    let built =
+        (manifest.resources.len() <= IN_MEMORY_RESOURCES).then(|| build_statement(manifest, &root));
+    let statement = |w: &mut dyn Write| match &built {
+        Some(payload) => w.write_all(payload),
+        None => {
+            let mut w = BufWriter::with_capacity(STATEMENT_BUFFER, w);
+            write_statement(manifest, &root, &mut w)?;
+            w.flush()
+        }
     };
-    let mut counted = Counter(0);
-    // Neither counting nor hashing can fail.
-    let _ = statement(&mut counted);
-    let len = counted.0;
-    timing::mark("sign: statement length");
+    let len = match &built {
+        Some(payload) => payload.len(),
+        None => {
+            let mut counted = Counter(0);
+            // Counting cannot fail.
+            let _ = statement(&mut counted);
+            counted.0
+        }
+    };
+    timing::mark("sign: statement");
     let mut hasher = key.digest_alg().hasher();
     hasher.update(&pae_prefix(IN_TOTO_PAYLOAD_TYPE, len));
     let hashed = Cell::new(0);
+    // Hashing cannot fail.
     let _ = statement(&mut Tee(&mut hasher, &hashed));
     same_length(len, hashed.get())?;
     let sig = key.sign_digest(&hasher.finish())?;

@@ -114,6 +114,34 @@ fn streamed_bundle_is_byte_identical_to_the_in_memory_one() {
 }
 
 #[test]
+fn a_manifest_too_large_to_hold_is_streamed_to_the_same_bytes() {
+    // Over the writer's in-memory threshold (40,000 resources): the statement is written
+    // from the manifest on each pass instead of once into memory.
+    let dir = tempfile::tempdir().unwrap();
+    model(dir.path());
+    for i in 0..40_000u32 {
+        let sub = dir.path().join(format!("many/{:02}", i / 1000));
+        if i % 1000 == 0 {
+            std::fs::create_dir_all(&sub).unwrap();
+        }
+        std::fs::write(sub.join(format!("{i:05}.bin")), i.to_le_bytes()).unwrap();
+    }
+    let m = manifest(dir.path());
+    assert_eq!(m.resources.len(), 40_005);
+    let signer = Signer::ExternalKey(Box::new(Memo::new(Curve::P256)));
+    let in_memory = sign_manifest(m.clone(), &signer).unwrap().bundle_json;
+    let out = streamed(&m, &signer);
+    assert!(
+        out == in_memory,
+        "the streamed bundle differs from the in-memory one"
+    );
+    let Signer::ExternalKey(k) = &signer else {
+        unreachable!()
+    };
+    verifies(dir.path(), &out, k.public_key().clone());
+}
+
+#[test]
 fn a_local_key_streams_the_same_bundle_but_its_own_signature() {
     let dir = tempfile::tempdir().unwrap();
     model(dir.path());
