@@ -18,7 +18,7 @@ use hallmark_format::{HashAlgorithm, Resource, Resources, Serialization, resourc
 use crate::error::HashError;
 use crate::model::{FileStat, ModelFiles};
 use crate::options::EngineOptions;
-use crate::shared::unit_ranges;
+use crate::shared::{unit_count, unit_ranges};
 use crate::statcache::{Inputs, RehashReason, Rehashed, StatCache};
 use crate::statfile::Reader;
 
@@ -26,16 +26,6 @@ fn stat(files: &ModelFiles, i: usize) -> Option<FileStat> {
     std::fs::metadata(files.path(i)?)
         .ok()
         .map(|m| FileStat::of(&m))
-}
-
-/// How many units (resources) a file of `size` bytes makes.
-fn units(size: u64, method: Serialization) -> usize {
-    match method {
-        Serialization::Files => 1,
-        Serialization::Shards { shard_size } => {
-            usize::try_from(size.div_ceil(shard_size.max(1))).unwrap_or(usize::MAX)
-        }
-    }
 }
 
 /// Which files to hash: one bit a file.
@@ -191,7 +181,7 @@ fn everything(
             files.name(i).unwrap_or_default(),
             RehashReason::CacheChanged,
         );
-        n += units(files.size(i).unwrap_or(0), method);
+        n += unit_count(files.size(i).unwrap_or(0), method);
     }
     out.digests = vec![0; n * hash.digest_len()];
     Ok(out)
@@ -260,7 +250,7 @@ pub(crate) fn hash_reusing(
         let (Some(name), Some(size)) = (files.name(i), files.size(i)) else {
             continue;
         };
-        let n = units(size, method);
+        let n = unit_count(size, method);
         let span = at..at + n * dlen;
         at = span.end;
         let key = if hashed.get(i) {

@@ -220,6 +220,17 @@ pub(crate) fn changed(path: &Path, expected: u64, found: FoundSize) -> HashError
     }
 }
 
+/// How many units (resources) [`unit_ranges`] makes of a file of `size` bytes, without
+/// building them (a shard size of 0, which [`unit_ranges`] refuses, counts as 1).
+pub(crate) fn unit_count(size: u64, method: Serialization) -> usize {
+    match method {
+        Serialization::Files => 1,
+        Serialization::Shards { shard_size } => {
+            usize::try_from(size.div_ceil(shard_size.max(1))).unwrap_or(usize::MAX)
+        }
+    }
+}
+
 /// The byte ranges a file of `size` bytes is hashed in: the whole file for `files`
 /// (even when empty), `[k·N, (k+1)·N)` for `shards` (none for an empty file).
 pub(crate) fn unit_ranges(size: u64, method: Serialization) -> Result<Vec<(u64, u64)>, HashError> {
